@@ -1,0 +1,78 @@
+"""Actions that answer topic questions from the fact book.
+
+Every sentence comes from ``facts/facts.yml`` or a domain response; this module only decides
+which ones to send.  Slot events record the topic and the fact ids used, so the staff review
+tool can show exactly which facts a reply stated.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.facts import FactBook, load_fact_book
+from actions.settings import load_settings
+
+RISK_INTENT = "ask_safety"
+
+
+def fact_book() -> FactBook:
+    """The fact book named by the settings (read once per process)."""
+    return load_fact_book(load_settings().facts_file)
+
+
+def latest_intent(tracker: Tracker) -> Text:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: Text, details: bool = False) -> List[Text]:
+    """Send the facts of ``intent`` (and the risk deferral for safety); return the fact ids."""
+    answer = book.answer(intent, details=details)
+    dispatcher.utter_message(text=answer.text, topic=intent, fact_ids=answer.fact_ids)
+    if intent == RISK_INTENT:
+        dispatcher.utter_message(response="utter_risk_defer")
+    return answer.fact_ids
+
+
+class ActionAnswerTopic(Action):
+    """Answer the topic question the patient just asked, from the clinic's facts only."""
+
+    def name(self) -> Text:
+        return "action_answer_topic"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        book = fact_book()
+        intent = latest_intent(tracker)
+        if not book.has_topic(intent):
+            dispatcher.utter_message(response="utter_ask_which_topic")
+            return []
+        fact_ids = send_topic_answer(dispatcher, book, intent)
+        if book.has_details(intent):
+            dispatcher.utter_message(response="utter_offer_more")
+        return [SlotSet("last_topic", intent), SlotSet("fact_ids", fact_ids)]
+
+
+class ActionTellMore(Action):
+    """Give the remaining facts on the topic of the previous answer ("tell me more")."""
+
+    def name(self) -> Text:
+        return "action_tell_more"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        book = fact_book()
+        topic = tracker.get_slot("last_topic")
+        if not topic or not book.has_topic(topic):
+            dispatcher.utter_message(response="utter_ask_which_topic")
+            return []
+        if not book.has_details(topic):
+            dispatcher.utter_message(response="utter_no_more_details")
+            return [SlotSet("fact_ids", [])]
+        fact_ids = send_topic_answer(dispatcher, book, topic, details=True)
+        dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("fact_ids", fact_ids)]

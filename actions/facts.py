@@ -1,0 +1,111 @@
+"""The fact book: the clinic's information sheet as reviewable, traceable facts.
+
+No Rasa imports.  Loads ``facts/facts.yml`` (see its header for the review rules) and
+composes answers from it; every sentence an answer contains comes from that file.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One statement the assistant may make, with the sheet sentence it comes from."""
+
+    id: str
+    intents: Tuple[str, ...]
+    answer: str
+    source: str
+    primary: bool
+
+
+@dataclass(frozen=True)
+class Topic:
+    """How a question intent is introduced and what the sheet does not cover for it."""
+
+    intent: str
+    title: str
+    lead: str
+    gap: Optional[str]
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """A claim of the sheet that the assistant must never repeat."""
+
+    id: str
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A composed answer: the text to send and the ids of the facts it states."""
+
+    text: str
+    fact_ids: List[str] = field(default_factory=list)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class FactBook:
+    """All facts, indexed by intent."""
+
+    def __init__(self, topics: Dict[str, Topic], facts: List[Fact], withheld: List[Withheld], sheet: str) -> None:
+        self.topics = topics
+        self.facts = facts
+        self.withheld = withheld
+        self.sheet = sheet
+
+    @classmethod
+    def load(cls, path: Path) -> "FactBook":
+        """Read a facts file and the source sheet it names (relative to the file)."""
+        path = Path(path)
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        sheet = (path.parent / data["source_file"]).read_text(encoding="utf-8")
+        topics = {
+            intent: Topic(intent, spec["title"], _one_line(spec["lead"]), _one_line(spec["gap"]) if spec.get("gap") else None)
+            for intent, spec in data["topics"].items()
+        }
+        facts = [
+            Fact(f["id"], tuple(f["intents"]), _one_line(f["answer"]), f["source"], bool(f.get("primary", False)))
+            for f in data["facts"]
+        ]
+        withheld = [Withheld(w["id"], w["source"], w["reason"]) for w in data.get("withheld", [])]
+        return cls(topics, facts, withheld, sheet)
+
+    def facts_for(self, intent: str, primary: Optional[bool] = None) -> List[Fact]:
+        """Facts answering ``intent``; only primary (or only detail) ones when asked."""
+        return [f for f in self.facts if intent in f.intents and (primary is None or f.primary == primary)]
+
+    def has_topic(self, intent: str) -> bool:
+        return intent in self.topics
+
+    def has_details(self, intent: str) -> bool:
+        return bool(self.facts_for(intent, primary=False))
+
+    def answer(self, intent: str, details: bool = False, with_gap: bool = True) -> Answer:
+        """Compose the answer to a topic: lead line, one bullet per fact, then the gap note.
+
+        ``details=False`` gives the primary facts (first answer); ``details=True`` the rest.
+        """
+        topic = self.topics[intent]
+        facts = self.facts_for(intent, primary=not details)
+        lines = [topic.lead, *(f"• {f.answer}" for f in facts)]
+        if with_gap and topic.gap and not details:
+            lines.append(topic.gap)
+        return Answer(text="\n".join(lines), fact_ids=[f.id for f in facts])
+
+
+@lru_cache(maxsize=4)
+def load_fact_book(path: Path) -> FactBook:
+    """The fact book at ``path``, read once per process."""
+    return FactBook.load(path)

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server together on the embedded defaults
+# (SQLite tracker store in var/, in-memory lock store). Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SANIC_HOST="${ACTION_HOST:-127.0.0.1}"
+mkdir -p var
+RASA_PORT="${RASA_PORT:-5005}"
+ACTION_PORT="${ACTION_PORT:-5055}"
+RASA_HOST="${RASA_HOST:-127.0.0.1}"
+CORS_ORIGINS="${CORS_ORIGINS:-http://127.0.0.1:8080 http://localhost:8080}"
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+.venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
+pids+=($!)
+# shellcheck disable=SC2086
+.venv/bin/rasa run --model models --endpoints "${ENDPOINTS:-endpoints.yml}" --credentials credentials.yml \
+  --interface "$RASA_HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS &
+pids+=($!)
+echo "run: Rasa server on http://$RASA_HOST:$RASA_PORT (REST: /webhooks/rest/webhook, socket.io), actions on :$ACTION_PORT"
+wait -n "${pids[@]}"

@@ -1,0 +1,71 @@
+"""Shared fixtures: the real fact book and domain, a fresh dispatcher, tracker factories."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from rasa_sdk import Tracker  # noqa: E402
+from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
+
+from actions.facts import FactBook  # noqa: E402
+from actions.settings import DEFAULT_FACTS_FILE  # noqa: E402
+
+QUESTION_INTENTS = [
+    "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
+    "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
+]
+# Absolute promises the assistant must never make (the sheet does; see SAFETY.md H2).
+ABSOLUTE_CLAIMS = [
+    "absolutely no risk", "no risk of paralysis", "will not die", "won't die", "zero risk",
+    "100% safe", "completely safe", "no risk at all", "risk-free", "risk free", "guarantee",
+    "perfectly safe", "totally safe", "never fails", "cannot be paralysed", "no chance of",
+]
+
+
+@pytest.fixture(scope="session")
+def book() -> FactBook:
+    return FactBook.load(DEFAULT_FACTS_FILE)
+
+
+@pytest.fixture(scope="session")
+def domain() -> Dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+def make_tracker(
+    intent: Optional[str] = None,
+    confidence: float = 0.9,
+    ranking: Optional[List[Dict[str, Any]]] = None,
+    slots: Optional[Dict[str, Any]] = None,
+    text: str = "",
+) -> Tracker:
+    """A tracker whose latest message has ``intent`` (and ``ranking``) and the given slots."""
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence} if intent else {},
+        "intent_ranking": ranking if ranking is not None else ([{"name": intent, "confidence": confidence}] if intent else []),
+        "entities": [],
+    }
+    return Tracker("test-sender", slots or {}, latest, [], False, None, {}, "action_listen")
+
+
+@pytest.fixture
+def tracker_for():
+    return make_tracker
+
+
+def response_names(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+    return [m.get("response") for m in dispatcher.messages]

@@ -1,0 +1,80 @@
+"""action_answer_topic and action_tell_more answer from the facts only."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions.answering import ActionAnswerTopic, ActionTellMore
+from tests.conftest import QUESTION_INTENTS, response_names
+
+
+async def _run(action, dispatcher, tracker):
+    return await action.run(dispatcher, tracker, {})
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("intent", QUESTION_INTENTS)
+async def test_each_topic_is_answered_from_its_facts(book, dispatcher, tracker_for, intent):
+    events = await _run(ActionAnswerTopic(), dispatcher, tracker_for(intent))
+    first = dispatcher.messages[0]
+    assert first["text"].startswith(book.topics[intent].lead)
+    expected_ids = [f.id for f in book.facts_for(intent, primary=True)]
+    assert first["fact_ids"] == expected_ids
+    for fact in book.facts_for(intent, primary=True):
+        assert fact.answer in first["text"]
+    assert SlotSet("last_topic", intent) in events
+    assert SlotSet("fact_ids", expected_ids) in events
+
+
+@pytest.mark.asyncio
+async def test_safety_answer_defers_risk_to_the_surgeon(dispatcher, tracker_for):
+    await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_safety"))
+    assert "utter_risk_defer" in response_names(dispatcher)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("intent", [i for i in QUESTION_INTENTS if i != "ask_safety"])
+async def test_other_topics_do_not_add_the_risk_deferral(dispatcher, tracker_for, intent):
+    await _run(ActionAnswerTopic(), dispatcher, tracker_for(intent))
+    assert "utter_risk_defer" not in response_names(dispatcher)
+
+
+@pytest.mark.asyncio
+async def test_more_is_offered_only_when_there_are_details(book, tracker_for):
+    for intent in QUESTION_INTENTS:
+        dispatcher = __import__("rasa_sdk.executor", fromlist=["CollectingDispatcher"]).CollectingDispatcher()
+        await _run(ActionAnswerTopic(), dispatcher, tracker_for(intent))
+        assert ("utter_offer_more" in response_names(dispatcher)) == book.has_details(intent), intent
+
+
+@pytest.mark.asyncio
+async def test_a_non_topic_intent_gets_the_topic_menu(dispatcher, tracker_for):
+    events = await _run(ActionAnswerTopic(), dispatcher, tracker_for("greet"))
+    assert response_names(dispatcher) == ["utter_ask_which_topic"]
+    assert events == []
+
+
+@pytest.mark.asyncio
+async def test_tell_more_gives_the_detail_facts_of_the_last_topic(book, dispatcher, tracker_for):
+    events = await _run(ActionTellMore(), dispatcher, tracker_for("ask_more", slots={"last_topic": "ask_comparison"}))
+    detail_ids = [f.id for f in book.facts_for("ask_comparison", primary=False)]
+    assert dispatcher.messages[0]["fact_ids"] == detail_ids
+    assert SlotSet("fact_ids", detail_ids) in events
+
+
+@pytest.mark.asyncio
+async def test_tell_more_without_details_says_that_is_all(dispatcher, tracker_for):
+    events = await _run(ActionTellMore(), dispatcher, tracker_for("ask_more", slots={"last_topic": "ask_recovery_time"}))
+    assert response_names(dispatcher) == ["utter_no_more_details"]
+    assert SlotSet("fact_ids", []) in events
+
+
+@pytest.mark.asyncio
+async def test_tell_more_without_a_topic_asks_which_topic(dispatcher, tracker_for):
+    await _run(ActionTellMore(), dispatcher, tracker_for("ask_more"))
+    assert response_names(dispatcher) == ["utter_ask_which_topic"]
+
+
+def test_actions_have_names_and_docstrings():
+    for action in (ActionAnswerTopic(), ActionTellMore()):
+        assert action.name().startswith("action_") and type(action).__doc__

@@ -1,0 +1,115 @@
+"""The fact book: provenance, coverage, no orphans, and no absolute promises."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+
+from actions.facts import FactBook
+from tests.conftest import ABSOLUTE_CLAIMS, QUESTION_INTENTS, ROOT
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_the_sheet_copy_in_the_repo_matches_the_shared_original(book: FactBook):
+    shared = ROOT.parent / "shared" / "source" / "spinal-endoscopy-information-sheet.txt"
+    if not shared.exists():
+        pytest.skip(f"no ../shared beside the repo ({shared}); the repo copy is used")
+    assert shared.read_text(encoding="utf-8") == book.sheet
+
+
+def test_every_source_sentence_is_verbatim_in_the_sheet(book: FactBook):
+    sheet = _norm(book.sheet)
+    missing = [f.id for f in [*book.facts, *book.withheld] if _norm(f.source) not in sheet]
+    assert missing == []
+
+
+def test_fact_ids_are_unique(book: FactBook):
+    ids = [f.id for f in book.facts] + [w.id for w in book.withheld]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("intent", QUESTION_INTENTS)
+def test_every_question_intent_has_a_topic_and_primary_facts(book: FactBook, intent: str):
+    assert book.has_topic(intent)
+    assert book.facts_for(intent, primary=True), f"{intent} has no primary fact"
+
+
+def test_no_fact_is_orphaned(book: FactBook, domain):
+    """Every fact answers at least one intent of the domain, and that intent can reach it."""
+    domain_intents = set(domain["intents"])
+    reachable = set(book.topics) | {"ask_personal_advice"}
+    for fact in book.facts:
+        assert fact.intents, fact.id
+        assert set(fact.intents) <= domain_intents, fact.id
+        assert set(fact.intents) & set(book.topics), f"{fact.id} is reachable only through {fact.intents}"
+        assert set(fact.intents) <= reachable, fact.id
+
+
+def test_topics_are_domain_intents(book: FactBook, domain):
+    assert set(book.topics) <= set(domain["intents"])
+
+
+def test_withheld_claims_are_never_used_as_answers(book: FactBook):
+    withheld_sources = {_norm(w.source) for w in book.withheld}
+    for fact in book.facts:
+        assert _norm(fact.source) not in withheld_sources, fact.id
+
+
+def test_the_sheets_overclaims_are_recorded_as_withheld(book: FactBook):
+    """The sheet promises no paralysis and no death: both are on the withheld list."""
+    withheld = " ".join(w.source for w in book.withheld).lower()
+    assert "absolutely no risk of paralysis" in withheld
+    assert "will not die" in withheld
+
+
+@pytest.mark.parametrize("claim", ABSOLUTE_CLAIMS)
+def test_no_answer_promises_absolute_safety(book: FactBook, claim: str):
+    texts = [f.answer for f in book.facts] + [t.lead for t in book.topics.values()] + [t.gap or "" for t in book.topics.values()]
+    assert not [t for t in texts if claim in t.lower()]
+
+
+def test_answers_contain_no_number_the_sheet_does_not_have(book: FactBook):
+    """No invented figures: every number in an answer appears in its own source sentence."""
+    for fact in book.facts:
+        for number in re.findall(r"\d+(?:[./-]\d+)?", fact.answer):
+            assert number in fact.source or number.replace(" to ", "-") in fact.source, (fact.id, number)
+
+
+def test_answer_composition_uses_lead_bullets_and_gap(book: FactBook):
+    answer = book.answer("ask_recovery_time")
+    lines = answer.text.split("\n")
+    assert lines[0] == book.topics["ask_recovery_time"].lead
+    assert "clinic's information" in lines[0]
+    assert len([l for l in lines if l.startswith("• ")]) == len(answer.fact_ids) >= 2
+    assert lines[-1] == book.topics["ask_recovery_time"].gap
+    assert "hospital" in lines[-1]  # the sheet is silent on hospital stay: the answer says so
+
+
+def test_details_answer_has_only_non_primary_facts(book: FactBook):
+    details = book.answer("ask_comparison", details=True)
+    primary_ids = {f.id for f in book.facts_for("ask_comparison", primary=True)}
+    assert details.fact_ids and not (set(details.fact_ids) & primary_ids)
+
+
+@pytest.mark.parametrize("subject, intent", [("price", "ask_cost"), ("insurance", "ask_cost"), ("success rate", "ask_pain_relief"), ("hospital", "ask_recovery_time")])
+def test_where_the_sheet_is_silent_the_answer_says_so(book: FactBook, subject: str, intent: str):
+    gap = book.topics[intent].gap or ""
+    assert subject in gap.lower() and ("does not" in gap or "no " in gap)
+
+
+def test_facts_file_loads_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from actions.settings import DEFAULT_FACTS_FILE
+
+    assert FactBook.load(DEFAULT_FACTS_FILE).facts
+
+
+def test_loader_rejects_a_facts_file_without_its_sheet(tmp_path):
+    data = yaml.safe_load((ROOT / "facts" / "facts.yml").read_text())
+    (tmp_path / "facts.yml").write_text(yaml.safe_dump(data))
+    with pytest.raises(FileNotFoundError):
+        FactBook.load(tmp_path / "facts.yml")
