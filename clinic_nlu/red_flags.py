@@ -43,7 +43,7 @@ class _Rules:
     negation: List[Pattern[str]]
     negation_window: int
     hypothetical: List[Pattern[str]]
-    resolved: List[Pattern[str]]
+    clause: List[Pattern[str]]
 
 
 def normalise(text: str) -> str:
@@ -64,7 +64,7 @@ def load_rules(path: Path = PATTERNS_FILE) -> _Rules:
         negation=compile_all(data["negation_cues"]["patterns"]),
         negation_window=int(data["negation_cues"]["window_words"]),
         hypothetical=compile_all(data["hypothetical_cues"]["patterns"]),
-        resolved=compile_all(data["resolved_cues"]["patterns"]),
+        clause=compile_all(data["clause_cues"]["patterns"]),
     )
 
 
@@ -91,7 +91,7 @@ def _is_discounted(text: str, start: int, end: int, rules: _Rules) -> bool:
     if any(p.search(before) for p in rules.hypothetical):
         return True
     clause = text[clause_start:_clause_end(text, end)]
-    return any(p.search(clause) for p in rules.resolved)
+    return any(p.search(clause) for p in rules.clause)
 
 
 def detect(text: str, rules: Optional[_Rules] = None) -> List[RedFlag]:

@@ -1,0 +1,73 @@
+"""End to end over real HTTP: the real action server and Rasa server, the trained model in
+models/, the REST channel, and a SQLite tracker store read back over a real connection."""
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Dict, Iterator, List
+
+import pytest
+import requests
+
+from tests.conftest import ABSOLUTE_CLAIMS, ROOT
+from tests.servers import running_servers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory) -> Iterator[Dict[str, object]]:
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` (make test does)")
+    env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": ""}
+    with running_servers(tmp_path_factory.mktemp("servers"), extra_env=env) as s:
+        yield {"url": s.webhook, "db": s.db}
+
+
+def say(servers, sender: str, text: str) -> List[Dict]:
+    r = requests.post(servers["url"], json={"sender": sender, "message": text}, timeout=30)
+    assert r.status_code == 200
+    return r.json()
+
+
+def texts(replies: List[Dict]) -> str:
+    return "\n".join(m.get("text", "") for m in replies)
+
+
+def test_a_conversation_over_rest(servers):
+    sender = f"it-{uuid.uuid4()}"
+    greeting = say(servers, sender, "hi there")
+    assert "automated assistant" in texts(greeting)
+    assert any(m.get("buttons") for m in greeting)
+
+    recovery = texts(say(servers, sender, "how long does it take to recover"))
+    assert "clinic's information sheet" in recovery and "3 to 6 weeks" in recovery
+
+    cost = texts(say(servers, sender, "and how much does it cost?"))
+    assert "one third of the cost of open surgery" in cost and "no exact price" in cost
+
+    safety = texts(say(servers, sender, "could i end up paralysed after this?"))
+    assert "Every operation carries some risk" in safety
+    for claim in ABSOLUTE_CLAIMS:
+        assert claim not in safety.lower()
+
+
+def test_an_emergency_is_escalated_even_mid_conversation(servers):
+    sender = f"it-{uuid.uuid4()}"
+    say(servers, sender, "how big is the scar")
+    urgent = texts(say(servers, sender, "also since this morning i can't control my bladder and my groin feels numb"))
+    assert "emergency" in urgent.lower() and "emergency number" in urgent
+
+
+def test_every_message_gets_a_reply_and_is_stored(servers):
+    sender = f"it-{uuid.uuid4()}"
+    messages = ["hello", "asdf qwer zxcv", "blorp fnord", "yes", "what is the capital of france", "thanks, bye"]
+    for message in messages:
+        assert texts(say(servers, sender, message)).strip(), message
+    with sqlite3.connect(servers["db"]) as conn:
+        rows = conn.execute(
+            "SELECT type_name, intent_name FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+    user_events = [r for r in rows if r[0] == "user"]
+    assert len(user_events) == len(messages)
+    assert [r for r in rows if r[0] == "bot"], "bot replies are stored"

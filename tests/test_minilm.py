@@ -1,0 +1,53 @@
+"""The NumPy MiniLM encoder reproduces the reference implementation, and the featurizer aligns."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from clinic_nlu.minilm import MiniLMEncoder
+from tests.conftest import ROOT
+
+REFERENCE = json.loads((ROOT / "tests" / "data" / "minilm_reference.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def encoder() -> MiniLMEncoder:
+    return MiniLMEncoder()
+
+
+def test_embeddings_match_the_transformers_reference(encoder):
+    """Reference vectors come from transformers 4.36.2's TFBertModel (bench/verify_minilm.py)."""
+    ours = encoder.encode_texts(REFERENCE["sentences"])
+    ref = np.array(REFERENCE["embeddings"], dtype=np.float32)
+    assert ours.shape == ref.shape == (len(REFERENCE["sentences"]), 384)
+    assert np.abs(ours - ref).max() < 1e-5
+
+
+def test_embeddings_are_unit_length_and_batching_does_not_change_them(encoder):
+    texts = ["is it safe", "how long until i can work again after the keyhole operation on my back"]
+    together = encoder.encode_texts(texts, batch_size=2)
+    alone = np.stack([encoder.encode_texts([t])[0] for t in texts])
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert np.abs(together - alone).max() < 1e-5  # padding is masked out
+
+
+def test_similar_questions_are_closer_than_unrelated_ones(encoder):
+    a, b, c = encoder.encode_texts(["how much does it cost", "what is the price of the operation", "will i have a scar"])
+    assert a @ b > a @ c + 0.2
+
+
+def test_word_features_have_one_row_per_word(encoder):
+    words = ["paralysed", "after", "endoscopy", "?"]
+    (enc,) = encoder.encode_words([words])
+    feats = enc.word_embeddings(len(words))
+    assert feats.shape == (4, 384)
+    assert all(np.abs(row).sum() > 0 for row in feats)
+    assert enc.sentence_embedding().shape == (384,)
+
+
+def test_long_input_is_truncated_not_rejected(encoder):
+    (enc,) = encoder.encode_words([["pain"] * 1000])
+    assert enc.hidden.shape[0] == encoder.max_pieces
+    assert enc.word_embeddings(1000).shape == (1000, 384)
