@@ -13,6 +13,8 @@ from typing import Dict, List, Optional, Tuple
 
 import yaml
 
+WITHHELD_FILE = "withheld-claims.txt"
+
 
 @dataclass(frozen=True)
 class Fact:
@@ -79,7 +81,11 @@ class FactBook:
             Fact(f["id"], tuple(f["intents"]), _one_line(f["answer"]), f["source"], bool(f.get("primary", False)))
             for f in data["facts"]
         ]
-        withheld = [Withheld(w["id"], w["source"], w["reason"]) for w in data.get("withheld", [])]
+        withheld = [
+            Withheld(*(part.strip() for part in line.split("|", 2)))
+            for line in (path.parent / WITHHELD_FILE).read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
         return cls(topics, facts, withheld, sheet)
 
     def facts_for(self, intent: str, primary: Optional[bool] = None) -> List[Fact]:
