@@ -6,9 +6,16 @@ cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SANIC_HOST="${ACTION_HOST:-127.0.0.1}"
 mkdir -p var
 RASA_PORT="${RASA_PORT:-5005}"
-ACTION_PORT="${ACTION_PORT:-5055}"
+ACTION_PORT=5055  # must match action_endpoint in endpoints.yml
 RASA_HOST="${RASA_HOST:-127.0.0.1}"
 CORS_ORIGINS="${CORS_ORIGINS:-http://127.0.0.1:8080 http://localhost:8080}"
+
+# The HTTP API (/model/parse, trackers, ...) stays off unless a token is configured; with a token it
+# requires ?token=... on every call (rasa --auth-token). Never expose it publicly (issue #6).
+api_args=()
+if [ -n "${RASA_API_TOKEN:-}" ]; then
+  api_args=(--enable-api --auth-token "$RASA_API_TOKEN")
+fi
 
 pids=()
 cleanup() {
@@ -22,7 +29,7 @@ trap cleanup INT TERM EXIT
 pids+=($!)
 # shellcheck disable=SC2086
 .venv/bin/rasa run --model models --endpoints "${ENDPOINTS:-endpoints.yml}" --credentials credentials.yml \
-  --interface "$RASA_HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS &
+  --interface "$RASA_HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS "${api_args[@]}" &
 pids+=($!)
 echo "run: Rasa server on http://$RASA_HOST:$RASA_PORT (REST: /webhooks/rest/webhook, socket.io), actions on :$ACTION_PORT"
 wait -n "${pids[@]}"
