@@ -71,3 +71,17 @@ def test_every_message_gets_a_reply_and_is_stored(servers):
     user_events = [r for r in rows if r[0] == "user"]
     assert len(user_events) == len(messages)
     assert [r for r in rows if r[0] == "bot"], "bot replies are stored"
+
+
+def test_bot_replies_record_which_facts_they_stated(servers):
+    """Staff review needs to see which facts a reply stated: they are in the stored bot event."""
+    import json
+
+    sender = f"it-{uuid.uuid4()}"
+    say(servers, sender, "how long until i can go back to work")
+    with sqlite3.connect(servers["db"]) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", (sender,)).fetchall()
+    metadata = [json.loads(r[0]).get("metadata", {}) for r in rows]
+    stated = [m for m in metadata if m.get("fact_ids")]
+    assert stated and stated[0]["topic"] == "ask_recovery_time"
+    assert "recovery.work_exercise" in stated[0]["fact_ids"]
