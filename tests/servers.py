@@ -77,7 +77,7 @@ def running_servers(workdir: Path, extra_env: Optional[Dict[str, str]] = None, e
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n' + endpoints_extra
     )
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     env.update(extra_env or {})
     logs = [open(workdir / "actions.log", "w"), open(workdir / "rasa.log", "w")]
     actions = subprocess.Popen(

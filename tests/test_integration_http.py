@@ -20,8 +20,9 @@ def servers(tmp_path_factory) -> Iterator[Dict[str, object]]:
     if not list((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/: run `make train` (make test does)")
     env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": ""}
-    with running_servers(tmp_path_factory.mktemp("servers"), extra_env=env) as s:
-        yield {"url": s.webhook, "db": s.db}
+    workdir = tmp_path_factory.mktemp("servers")
+    with running_servers(workdir, extra_env=env) as s:
+        yield {"url": s.webhook, "db": s.db, "logs": [workdir / "rasa.log", workdir / "actions.log"]}
 
 
 def say(servers, sender: str, text: str) -> List[Dict]:
@@ -85,3 +86,11 @@ def test_bot_replies_record_which_facts_they_stated(servers):
     stated = [m for m in metadata if m.get("fact_ids")]
     assert stated and stated[0]["topic"] == "ask_recovery_time"
     assert "recovery.work_exercise" in stated[0]["fact_ids"]
+
+
+def test_application_logs_hold_no_patient_text(servers):
+    """Logs at the default level must not contain what patients wrote (health information)."""
+    marker = f"zebra{uuid.uuid4().hex[:8]} my sciatica is terrible"
+    say(servers, f"it-{uuid.uuid4()}", marker)
+    for log in servers["logs"]:
+        assert marker.split()[0] not in log.read_text(errors="replace"), log.name
