@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import ActionAnswerTopic, ActionTellMore
 from tests.conftest import QUESTION_INTENTS, response_names
@@ -42,7 +43,7 @@ async def test_other_topics_do_not_add_the_risk_deferral(dispatcher, tracker_for
 @pytest.mark.asyncio
 async def test_more_is_offered_only_when_there_are_details(book, tracker_for):
     for intent in QUESTION_INTENTS:
-        dispatcher = __import__("rasa_sdk.executor", fromlist=["CollectingDispatcher"]).CollectingDispatcher()
+        dispatcher = CollectingDispatcher()
         await _run(ActionAnswerTopic(), dispatcher, tracker_for(intent))
         assert ("utter_offer_more" in response_names(dispatcher)) == book.has_details(intent), intent
 
