@@ -15,7 +15,7 @@ from actions.settings import load_settings
 
 
 class ActionHandoff(Action):
-    """Tell the patient how to reach the clinic's staff, and flag the conversation for staff."""
+    """Tell the patient how to reach the clinic's staff, flag the conversation, offer a callback."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -34,4 +34,5 @@ class ActionHandoff(Action):
                 dispatcher.utter_message(response="utter_contact_email", clinic_email=settings.clinic_email)
             if settings.clinic_hours:
                 dispatcher.utter_message(response="utter_contact_hours", clinic_hours=settings.clinic_hours)
+        dispatcher.utter_message(response="utter_offer_callback")
         return [SlotSet("handoff_requested", True)]

@@ -13,7 +13,7 @@ async def test_without_configured_contact_no_number_is_given(monkeypatch, dispat
     for var in ("CLINIC_PHONE", "CLINIC_EMAIL", "CLINIC_HOURS", "CLINIC_NAME"):
         monkeypatch.delenv(var, raising=False)
     events = await ActionHandoff().run(dispatcher, tracker_for("request_human"), {})
-    assert response_names(dispatcher) == ["utter_handoff_no_contact"]
+    assert response_names(dispatcher) == ["utter_handoff_no_contact", "utter_offer_callback"]
     assert dispatcher.messages[0]["clinic_name"] == "the clinic"
     assert events == [SlotSet("handoff_requested", True)]
 
@@ -25,6 +25,8 @@ async def test_configured_contact_details_are_passed_to_the_responses(monkeypatc
     monkeypatch.setenv("CLINIC_EMAIL", "")
     monkeypatch.setenv("CLINIC_HOURS", "Mon-Fri 9-17")
     await ActionHandoff().run(dispatcher, tracker_for("request_human"), {})
-    assert response_names(dispatcher) == ["utter_handoff_intro", "utter_contact_phone", "utter_contact_hours"]
+    assert response_names(dispatcher) == [
+        "utter_handoff_intro", "utter_contact_phone", "utter_contact_hours", "utter_offer_callback"
+    ]
     assert dispatcher.messages[1]["clinic_phone"] == "+00 000 000 000"
     assert dispatcher.messages[2]["clinic_hours"] == "Mon-Fri 9-17"

@@ -1,0 +1,90 @@
+"""Callback requests: with the patient's consent, collect a name, phone number and a good time.
+
+The form (``callback_form`` in domain.yml) only starts after the patient said yes to
+``utter_offer_callback``. Details are checked by :mod:`actions.contact_details`; a patient can stop
+at any time (``deny``), and then nothing is kept in the slots. On completion the request is stored as
+one slot, ``callback_request``, which the staff review app lists at the top of its open items.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.contact_details import clean_name, clean_phone, clean_time
+
+DETAIL_SLOTS = ("callback_name", "callback_phone", "callback_time")
+
+
+class ValidateCallbackForm(FormValidationAction):
+    """Checks each detail; an invalid one is asked for again with a hint."""
+
+    def name(self) -> Text:
+        return "validate_callback_form"
+
+    @staticmethod
+    def _check(value: Any, cleaned: Optional[str], slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        if cleaned is None:
+            dispatcher.utter_message(response=f"utter_invalid_{slot}")
+        return {slot: cleaned}
+
+    def validate_callback_name(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A name: 1-5 words of letters."""
+        return self._check(slot_value, clean_name(slot_value), "callback_name", dispatcher)
+
+    def validate_callback_phone(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A phone number: 6-15 digits, phone punctuation only."""
+        return self._check(slot_value, clean_phone(slot_value), "callback_phone", dispatcher)
+
+    def validate_callback_time(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        """A preferred time in the patient's words."""
+        return self._check(slot_value, clean_time(slot_value), "callback_time", dispatcher)
+
+
+class ActionSubmitCallback(Action):
+    """Store the completed request for staff and confirm it to the patient."""
+
+    def name(self) -> Text:
+        return "action_submit_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        details = {slot: tracker.get_slot(slot) for slot in DETAIL_SLOTS}
+        if not all(details.values()):  # the form did not finish: store nothing
+            dispatcher.utter_message(response="utter_callback_cancelled")
+            return [SlotSet(slot, None) for slot in DETAIL_SLOTS]
+        request = {
+            "name": details["callback_name"],
+            "phone": details["callback_phone"],
+            "preferred_time": details["callback_time"],
+            "consent": True,
+            "requested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        dispatcher.utter_message(response="utter_callback_submitted", **details)
+        return [SlotSet("callback_request", request), SlotSet("handoff_requested", True)] + [
+            SlotSet(slot, None) for slot in DETAIL_SLOTS
+        ]
+
+
+class ActionCancelCallback(Action):
+    """The patient stopped the callback form: forget what was filled in so far."""
+
+    def name(self) -> Text:
+        return "action_cancel_callback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_callback_cancelled")
+        return [SlotSet(slot, None) for slot in DETAIL_SLOTS] + [SlotSet("requested_slot", None)]

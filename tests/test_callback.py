@@ -1,0 +1,54 @@
+"""actions.callback: the consented callback form, its validation, submission and cancellation."""
+from __future__ import annotations
+
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions.callback import ActionCancelCallback, ActionSubmitCallback, ValidateCallbackForm
+from tests.conftest import response_names
+
+DETAILS = {"callback_name": "Anna Meier", "callback_phone": "+41 44 123 45 67", "callback_time": "weekday mornings"}
+
+
+@pytest.mark.parametrize(
+    "slot, good, bad",
+    [
+        ("callback_name", "Anna Meier", "how much does it cost"),
+        ("callback_phone", "+41 44 123 45 67", "call me"),
+        ("callback_time", "after 5pm", "when is it open?"),
+    ],
+)
+def test_each_detail_is_validated_and_a_bad_one_asked_again(slot, good, bad, dispatcher, tracker_for):
+    validator = getattr(ValidateCallbackForm(), f"validate_{slot}")
+    assert validator(good, dispatcher, tracker_for("greet"), {}) == {slot: good}
+    assert dispatcher.messages == []
+    assert validator(bad, dispatcher, tracker_for("greet"), {}) == {slot: None}
+    assert response_names(dispatcher) == [f"utter_invalid_{slot}"]
+
+
+@pytest.mark.asyncio
+async def test_a_complete_request_is_stored_with_consent_and_the_details_cleared(dispatcher, tracker_for):
+    events = await ActionSubmitCallback().run(dispatcher, tracker_for("greet", slots=DETAILS), {})
+    assert response_names(dispatcher) == ["utter_callback_submitted"]
+    assert dispatcher.messages[0]["callback_phone"] == DETAILS["callback_phone"]
+    request = next(e["value"] for e in events if e["name"] == "callback_request")
+    assert request["name"] == "Anna Meier" and request["phone"] == "+41 44 123 45 67"
+    assert request["preferred_time"] == "weekday mornings" and request["consent"] is True
+    assert request["requested_at"].endswith("+00:00")
+    assert SlotSet("handoff_requested", True) in events
+    for slot in DETAILS:
+        assert SlotSet(slot, None) in events
+
+
+@pytest.mark.asyncio
+async def test_an_incomplete_form_stores_nothing(dispatcher, tracker_for):
+    events = await ActionSubmitCallback().run(dispatcher, tracker_for("greet", slots={**DETAILS, "callback_phone": None}), {})
+    assert response_names(dispatcher) == ["utter_callback_cancelled"]
+    assert not any(e["name"] == "callback_request" for e in events)
+
+
+@pytest.mark.asyncio
+async def test_cancelling_forgets_what_was_given(dispatcher, tracker_for):
+    events = await ActionCancelCallback().run(dispatcher, tracker_for("deny", slots=DETAILS), {})
+    assert response_names(dispatcher) == ["utter_callback_cancelled"]
+    assert {e["name"]: e["value"] for e in events} == {**{s: None for s in DETAILS}, "requested_slot": None}

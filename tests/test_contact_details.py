@@ -1,0 +1,55 @@
+"""actions.contact_details: what counts as a name, a phone number, a preferred time."""
+from __future__ import annotations
+
+import pytest
+
+from actions.contact_details import clean_name, clean_phone, clean_time
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Anna", "Anna"),
+        ("  maria   garcía lópez ", "maria garcía lópez"),
+        ("Jean-Luc O'Neill", "Jean-Luc O'Neill"),
+        ("Dr. Smith", "Dr. Smith"),
+        ("Nguyễn Văn An", "Nguyễn Văn An"),
+    ],
+)
+def test_names_are_kept_as_given(text, expected):
+    assert clean_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "12345", "how much does it cost", "i want a doctor", "what is the recovery time",
+     "a b c d e f", "x" * 81, "<script>alert(1)</script>", "anna@example.com", None],
+)
+def test_things_that_are_not_names_are_refused(text):
+    assert clean_name(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+44 20 7946 0958", "(555) 123-4567", "0301234567", "+49/30/1234567", "555.123.4567"],
+)
+def test_phone_numbers_in_common_formats_are_kept(text):
+    assert clean_phone(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["12345", "1" * 16, "call me maybe", "+44 20 7946 0958 ext 12", "five five five", "", None, "555-CALL-NOW"],
+)
+def test_things_that_are_not_phone_numbers_are_refused(text):
+    assert clean_phone(text) is None
+
+
+@pytest.mark.parametrize("text", ["weekday mornings", "after 5pm", "Tuesday 10:00", "any time"])
+def test_preferred_times_in_the_patients_words(text):
+    assert clean_time(text) == text
+
+
+@pytest.mark.parametrize("text", ["", "a", "when is best?", "https://example.com", "x" * 121, None])
+def test_bad_preferred_times_are_refused(text):
+    assert clean_time(text) is None
