@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional, Sequence
 
 import requests
 
@@ -68,8 +68,18 @@ class Servers:
 
 
 @contextmanager
-def running_servers(workdir: Path, extra_env: Optional[Dict[str, str]] = None, endpoints_extra: str = "") -> Iterator[Servers]:
-    """Action server + Rasa server on free loopback ports, SQLite tracker store in ``workdir``."""
+def running_servers(
+    workdir: Path,
+    extra_env: Optional[Dict[str, str]] = None,
+    endpoints_extra: str = "",
+    credentials: Optional[Path] = None,
+    rasa_args: Sequence[str] = (),
+) -> Iterator[Servers]:
+    """Action server + Rasa server on free loopback ports, SQLite tracker store in ``workdir``.
+
+    ``credentials`` replaces the repo's credentials.yml (e.g. to test other channel limits).
+    ``rasa_args`` are added to ``rasa run`` (e.g. ``["--cors", "http://127.0.0.1:8080"]``).
+    """
     db = workdir / "tracker.db"
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
@@ -86,7 +96,7 @@ def running_servers(workdir: Path, extra_env: Optional[Dict[str, str]] = None, e
     )
     rasa = subprocess.Popen(
         [str(VENV_BIN / "rasa"), "run", "--model", "models", "--endpoints", str(endpoints),
-         "--credentials", "credentials.yml", "--interface", "127.0.0.1", "--port", str(rasa_port)],
+         "--credentials", str(credentials or ROOT / "credentials.yml"), "--interface", "127.0.0.1", "--port", str(rasa_port), *rasa_args],
         cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
     )
     try:

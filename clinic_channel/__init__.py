@@ -1,0 +1,1 @@
+"""The guarded input channel the website widget uses (docs/patient-api.md)."""

@@ -1,0 +1,186 @@
+"""Checks for the patient channel, free of Rasa and Sanic imports (so they are easy to test).
+
+- :class:`SessionSigner` issues unguessable conversation ids and recognises only its own.
+- :func:`parse_message_request` validates a message request and says precisely what is wrong.
+- :func:`clean_text` normalises patient text (NFC, no control or zero-width characters).
+- :func:`neutralise_slash` stops ``/intent{...}`` injections unless the text is an offered button.
+- :class:`RateLimiter` is a sliding-window limit per key (session, client address).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+import unicodedata
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Deque, Dict, Iterable, Optional, Tuple, Union
+
+SESSION_PREFIX = "p1"
+_SESSION_RE = re.compile(r"^p1\.([0-9a-f]{32})\.([0-9a-f]{32})$")
+_MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Zero-width and bidi-control characters: invisible, and used to smuggle text past checks.
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
+)
+# Put before a text that starts with "/" so that Rasa does not read it as "/intent{entities}".
+# U+2060 WORD JOINER: not whitespace (Rasa strips whitespace first), invisible when shown.
+SLASH_GUARD = "\u2060"
+
+
+class RequestError(Exception):
+    """A request the channel refuses: ``code`` is stable (the widget maps it), ``status`` is HTTP."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+
+
+class SessionSigner:
+    """Issues conversation ids ``p1.<128 random bits>.<HMAC>`` and verifies them.
+
+    The server keeps no list of ids: any replica with the same secret recognises them, and an id
+    that was not issued with the secret (a guess, ``default``, another user's name) is refused.
+    """
+
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the session secret must be at least 16 bytes")
+        self._secret = secret
+
+    def _sign(self, token: str) -> str:
+        return hmac.new(self._secret, f"{SESSION_PREFIX}.{token}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self) -> str:
+        """A new conversation id."""
+        token = secrets.token_hex(16)
+        return f"{SESSION_PREFIX}.{token}.{self._sign(token)}"
+
+    def verify(self, session_id: Any) -> bool:
+        """True only for an id this signer (or one with the same secret) issued."""
+        if not isinstance(session_id, str):
+            return False
+        match = _SESSION_RE.match(session_id)
+        return bool(match) and hmac.compare_digest(match.group(2), self._sign(match.group(1)))
+
+
+def clean_text(text: str) -> str:
+    """NFC-normalised text without control, zero-width or bidi characters, whitespace tidied at the ends.
+
+    Line breaks and tabs become spaces; everything a patient can see is kept (emoji, accents, RTL
+    scripts).
+    """
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in text if ch in "\t\r\n\v\f" or unicodedata.category(ch) != "Cc")
+    return text.strip()
+
+
+@dataclass(frozen=True)
+class MessageRequest:
+    """A validated request: whose conversation, what text, and the client's id for retries."""
+
+    session_id: str
+    text: str
+    message_id: Optional[str]
+    retry: bool
+
+
+def parse_json_object(body: bytes, max_bytes: int, max_depth: int = 8) -> Dict[str, Any]:
+    """The request body as a JSON object, or :class:`RequestError` (size, encoding, shape)."""
+    if len(body) > max_bytes:
+        raise RequestError(413, "request_too_large")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise RequestError(400, "invalid_json") from None
+    if not isinstance(data, dict):
+        raise RequestError(400, "invalid_json")
+    if _depth(data) > max_depth:
+        raise RequestError(400, "invalid_request")
+    return data
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()] or [level])
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value] or [level])
+    return level
+
+
+def parse_message_request(data: Dict[str, Any], signer: SessionSigner, max_chars: int) -> MessageRequest:
+    """Validate a message request (see docs/patient-api.md) or raise :class:`RequestError`."""
+    session_id = data.get("session_id")
+    if not signer.verify(session_id):
+        raise RequestError(403, "unknown_session")
+    message = data.get("message")
+    if not isinstance(message, str):
+        raise RequestError(400, "invalid_request")
+    message_id = data.get("message_id")
+    if message_id is not None and (not isinstance(message_id, str) or not _MESSAGE_ID_RE.match(message_id)):
+        raise RequestError(400, "invalid_request")
+    retry = data.get("retry", False)
+    if not isinstance(retry, bool):
+        raise RequestError(400, "invalid_request")
+    text = clean_text(message)
+    if not text:
+        raise RequestError(422, "empty_message")
+    if len(text) > max_chars:
+        raise RequestError(413, "message_too_long")
+    return MessageRequest(session_id, text, message_id, retry)
+
+
+def neutralise_slash(text: str, offered_payloads: Iterable[str]) -> str:
+    """``text`` as Rasa should read it: a "/..." text is a command only if it is an offered button.
+
+    Anything else that starts with "/" (``/restart``, ``/ask_cost{"x": 1}``, ``/greet@0.01``) is
+    kept as the patient typed it, behind an invisible :data:`SLASH_GUARD`, so the NLU model reads
+    it as ordinary text.
+    """
+    if not text.startswith("/") or text in set(offered_payloads):
+        return text
+    return SLASH_GUARD + text
+
+
+def parse_rate(spec: Union[str, Tuple[int, float]]) -> Tuple[int, float]:
+    """``"30/60"`` -> (30 events, 60 seconds)."""
+    if isinstance(spec, tuple):
+        return spec
+    count, _, seconds = str(spec).partition("/")
+    parsed = int(count), float(seconds or 60)
+    if parsed[0] < 1 or parsed[1] <= 0:
+        raise ValueError(f"a rate is 'events/seconds' with both positive, got {spec!r}")
+    return parsed
+
+
+class RateLimiter:
+    """At most ``count`` events per ``seconds`` per key (sliding window), in this process's memory."""
+
+    def __init__(self, count: int, seconds: float, max_keys: int = 100_000) -> None:
+        self.count, self.seconds, self.max_keys = count, seconds, max_keys
+        self._hits: Dict[str, Deque[float]] = {}
+
+    def retry_after(self, key: str, now: Optional[float] = None) -> int:
+        """0 and the event is counted, or the whole seconds to wait (the event is not counted)."""
+        now = time.monotonic() if now is None else now
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= self.max_keys:
+                self._evict(now)
+            hits = self._hits[key] = deque()
+        while hits and hits[0] <= now - self.seconds:
+            hits.popleft()
+        if len(hits) >= self.count:
+            return max(1, int(hits[0] + self.seconds - now + 0.999))
+        hits.append(now)
+        return 0
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.seconds]:
+            del self._hits[key]
+        while len(self._hits) >= self.max_keys:  # still full: drop the oldest keys
+            del self._hits[next(iter(self._hits))]

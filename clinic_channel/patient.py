@@ -1,0 +1,315 @@
+"""The guarded patient channel: ``/webhooks/patient/{session,message,health}`` (docs/patient-api.md).
+
+Rasa's REST channel answers any failure with HTTP 200 and ``[]``, puts requests without a sender
+into one shared ``default`` conversation, reads ``/intent{...}`` from anyone, and (through the
+tracker store's fail-safe) keeps answering when nothing can be stored. This channel instead:
+
+- issues the conversation ids itself and refuses ids it did not issue (:class:`~clinic_channel.guard.SessionSigner`);
+- validates each request (type, size, empty text) and answers a JSON error with a patient-facing
+  ``message`` from ``messages.yml``, never an empty 200;
+- treats ``/...`` as text unless it is exactly a button the bot just offered;
+- rate-limits per conversation and per client address;
+- makes a tracker-store failure an explicit 503 (no silent in-memory fallback);
+- replays the stored replies when a client retries a message it already sent (``message_id``);
+- marks the emergency reply (``emergency: true``) so the widget can show it unmistakably.
+
+Configured in credentials.yml under ``clinic_channel.patient.PatientInput``.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+import aiohttp
+import yaml
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from clinic_channel.guard import (
+    RateLimiter,
+    RequestError,
+    SessionSigner,
+    neutralise_slash,
+    parse_json_object,
+    parse_message_request,
+    parse_rate,
+)
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
+DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
+EMERGENCY_INTENT = "report_emergency"
+EMERGENCY_RESPONSE = "utter_emergency"
+
+
+def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
+    """The channel's patient-facing texts, by error code."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_secret(env: Optional[Dict[str, str]] = None, secret_file: Path = DEFAULT_SECRET_FILE) -> bytes:
+    """``PATIENT_SESSION_SECRET`` (shared by all replicas), else a key kept in ``var/`` (created once, mode 600)."""
+    env = os.environ if env is None else env
+    if env.get("PATIENT_SESSION_SECRET"):
+        return env["PATIENT_SESSION_SECRET"].encode("utf-8")
+    if not secret_file.exists():
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return secret_file.read_text(encoding="utf-8").strip().encode("utf-8")
+
+
+def patient_message(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """A bot message as the widget gets it: text, buttons, emergency flag (or None if it has neither)."""
+    text = message.get("text") or ""
+    buttons = message.get("buttons") or message.get("quick_replies") or []
+    if not text and not buttons:
+        return None
+    custom = message.get("custom")
+    out: Dict[str, Any] = {
+        "text": str(text),
+        "emergency": bool(isinstance(custom, dict) and custom.get("emergency")),
+    }
+    if buttons:
+        out["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
+    return out
+
+
+class PatientOutputChannel(OutputChannel):
+    """Collects the bot's replies of one turn, one dict per bot message (text and buttons together)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "patient"
+
+    def __init__(self) -> None:
+        self.messages: List[Dict[str, Any]] = []
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        formatted = patient_message(message)
+        if formatted is not None:
+            self.messages.append(formatted)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text, **kwargs})
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def _strict_tracker_store(agent: Any) -> Any:
+    """The agent's tracker store, with Rasa's in-memory fallback turned into an error."""
+    store = agent.tracker_store
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is not _raise:
+        store._on_tracker_store_error = _raise
+    return store
+
+
+def _offered_payloads(events: List[Any]) -> List[str]:
+    """Payloads of the buttons in the bot's messages since the patient's last message."""
+    payloads: List[str] = []
+    for event in reversed(events):
+        if isinstance(event, UserUttered):
+            break
+        if isinstance(event, BotUttered):
+            payloads += [str(b.get("payload", "")) for b in (event.data or {}).get("buttons") or []]
+    return payloads
+
+
+def _replies_to(events: List[Any], message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The stored replies to the user message ``message_id``, or None if it was never stored."""
+    for i, event in enumerate(events):
+        if isinstance(event, UserUttered) and event.message_id == message_id:
+            replies = []
+            for later in events[i + 1 :]:
+                if isinstance(later, UserUttered):
+                    break
+                if isinstance(later, BotUttered):
+                    formatted = patient_message(later.message())
+                    if formatted:
+                        replies.append(formatted)
+            return replies
+    return None
+
+
+def _tag(session_id: str) -> str:
+    """A short, non-reversible tag of a conversation id for log lines (never the id or any text)."""
+    return hashlib.sha256(session_id.encode()).hexdigest()[:10]
+
+
+class PatientInput(InputChannel):
+    """The widget's channel. Options (credentials.yml): see :meth:`__init__`."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "patient"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "PatientInput":
+        return cls(**(credentials or {}))
+
+    def __init__(
+        self,
+        max_message_chars: int = 2000,
+        max_body_bytes: int = 16384,
+        session_rate: str = "20/60",
+        client_rate: str = "120/60",
+        session_start_rate: str = "120/3600",
+        health_timeout: float = 2.0,
+        secret: Optional[bytes] = None,
+    ) -> None:
+        """Set the limits.
+
+        Args:
+            max_message_chars: longest accepted message, after trimming.
+            max_body_bytes: largest accepted request body (also Sanic's request size cap).
+            session_rate: messages per seconds per conversation, ``"count/seconds"``.
+            client_rate: messages per seconds per client address.
+            session_start_rate: new conversations per seconds per client address.
+            health_timeout: seconds the health check waits for the action server.
+            secret: key that signs conversation ids (default: :func:`load_secret`).
+        """
+        self.max_message_chars = int(max_message_chars)
+        self.max_body_bytes = int(max_body_bytes)
+        self.health_timeout = float(health_timeout)
+        self.signer = SessionSigner(secret or load_secret())
+        self.messages = load_messages()
+        self.session_limiter = RateLimiter(*parse_rate(session_rate))
+        self.client_limiter = RateLimiter(*parse_rate(client_rate))
+        self.start_limiter = RateLimiter(*parse_rate(session_start_rate))
+
+    def _error(self, status: int, code: str, retry_after: int = 0, **extra: Any) -> HTTPResponse:
+        text = self.messages.get(code, self.messages["invalid_request"]).format(max_chars=self.max_message_chars)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return response.json({"error": code, "message": text, **extra}, status=status, headers=headers)
+
+    @staticmethod
+    def _client(request: Request) -> str:
+        return request.remote_addr or request.ip or "unknown"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The routes under ``/webhooks/patient/``."""
+        bp = Blueprint("patient_webhook", __name__)
+        channel = self
+
+        @bp.listener("before_server_start")
+        async def cap_request_size(app: Any, _loop: Any) -> None:
+            # Sanic's default is 100 MB; the patient channel never needs more than a few KB.
+            # (The Rasa HTTP API, which takes model uploads, is off on the patient-facing server.)
+            app.config.REQUEST_MAX_SIZE = max(channel.max_body_bytes, 1024)
+
+        @bp.route("/session", methods=["POST"])
+        async def start_session(request: Request) -> HTTPResponse:
+            wait = channel.start_limiter.retry_after(channel._client(request))
+            if wait:
+                return channel._error(429, "rate_limited", wait)
+            return response.json({"session_id": channel.signer.issue(), "max_message_chars": channel.max_message_chars})
+
+        @bp.route("/message", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                data = parse_json_object(request.body or b"", channel.max_body_bytes)
+                message = parse_message_request(data, channel.signer, channel.max_message_chars)
+            except RequestError as error:
+                return channel._error(error.status, error.code)
+            for limiter, key in ((channel.session_limiter, message.session_id), (channel.client_limiter, channel._client(request))):
+                wait = limiter.retry_after(key)
+                if wait:
+                    return channel._error(429, "rate_limited", wait)
+            agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():
+                return channel._error(503, "not_ready")
+            return await channel._handle(agent, on_new_message, message)
+
+        @bp.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            report = await channel.health_report(request.app.ctx.agent)
+            ok = all(report.values())
+            return response.json({"status": "ok" if ok else "degraded", **report}, status=200 if ok else 503)
+
+        return bp
+
+    async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: Any) -> HTTPResponse:
+        store = _strict_tracker_store(agent)
+        sender = message.session_id
+        text = message.text
+        collector = PatientOutputChannel()
+        try:
+            if message.retry and message.message_id or text.startswith("/"):
+                # Only these two cases read the conversation first (a normal turn costs no extra query).
+                async with agent.lock_store.lock(sender):
+                    tracker = await store.retrieve(sender)
+                events = list(tracker.events) if tracker else []
+                if message.retry and message.message_id:
+                    stored = _replies_to(events, message.message_id)
+                    if stored is not None:
+                        logger.info("patient.message.replayed session=%s", _tag(sender))
+                        return self._ok(message, stored)
+                text = neutralise_slash(text, _offered_payloads(events))
+            await on_new_message(
+                UserMessage(text, collector, sender, input_channel=self.name(), message_id=message.message_id)
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # the tracker store (or the model) failed: say so, never answer []
+            logger.error("patient.message.failed session=%s error=%s", _tag(sender), type(error).__name__)
+            emergency = [m for m in collector.messages if m["emergency"]] or await self._emergency_reply(agent, text)
+            return self._error(503, "not_saved", messages=emergency)
+        replies = collector.messages or [{"text": self.messages["no_reply"], "emergency": False}]
+        return self._ok(message, replies)
+
+    @staticmethod
+    async def _emergency_reply(agent: Any, text: str) -> List[Dict[str, Any]]:
+        """The emergency response if ``text`` is an emergency, judged by the NLU alone (no tracker needed).
+
+        Used when the conversation could not be loaded or saved, so that a patient with red-flag
+        symptoms still gets the emergency advice.
+        """
+        try:
+            parse = await agent.parse_message(text)
+            if (parse.get("intent") or {}).get("name") != EMERGENCY_INTENT:
+                return []
+            variants = agent.domain.responses.get(EMERGENCY_RESPONSE) or []
+            return [m for m in (patient_message(dict(v)) for v in variants[:1]) if m]
+        except Exception as error:
+            logger.error("patient.emergency_check.failed error=%s", type(error).__name__)
+            return []
+
+    @staticmethod
+    def _ok(message: Any, replies: List[Dict[str, Any]]) -> HTTPResponse:
+        return response.json({"session_id": message.session_id, "message_id": message.message_id, "messages": replies})
+
+    async def health_report(self, agent: Any) -> Dict[str, bool]:
+        """Is the model loaded, does the tracker store answer, does the action server answer?"""
+        report = {"model": bool(agent and agent.is_ready()), "tracker_store": False, "action_server": False}
+        if agent is None:
+            return report
+        try:
+            await _strict_tracker_store(agent).retrieve("health-check")
+            report["tracker_store"] = True
+        except Exception as error:
+            logger.error("patient.health.tracker_store error=%s", type(error).__name__)
+        endpoint = getattr(agent, "action_endpoint", None)
+        if endpoint and endpoint.url:
+            url = endpoint.url.rsplit("/webhook", 1)[0] + "/health"
+            try:
+                timeout = aiohttp.ClientTimeout(total=self.health_timeout)
+                async with aiohttp.ClientSession(timeout=timeout) as session:
+                    async with session.get(url) as answer:
+                        report["action_server"] = answer.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                pass
+        return report
