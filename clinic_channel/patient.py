@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import aiohttp
+import rasa.core.actions.action
 import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore
@@ -169,6 +170,7 @@ class PatientInput(InputChannel):
         client_rate: str = "120/60",
         session_start_rate: str = "120/3600",
         health_timeout: float = 2.0,
+        action_timeout: float = 10.0,
         secret: Optional[bytes] = None,
     ) -> None:
         """Set the limits.
@@ -180,11 +182,21 @@ class PatientInput(InputChannel):
             client_rate: messages per seconds per client address.
             session_start_rate: new conversations per seconds per client address.
             health_timeout: seconds the health check waits for the action server.
+            action_timeout: seconds Rasa waits for a custom action (Rasa's default is 300 s, far
+                longer than the 60 s conversation lock: a slow action would let a second message
+                of the same conversation run at the same time). A timed-out action yields the
+                ``no_reply`` message within seconds.
             secret: key that signs conversation ids (default: :func:`load_secret`).
         """
         self.max_message_chars = int(max_message_chars)
         self.max_body_bytes = int(max_body_bytes)
         self.health_timeout = float(health_timeout)
+        self.action_timeout = float(action_timeout)
+        lock_lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME") or 60)
+        if not 0 < self.action_timeout < lock_lifetime:
+            raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
+        # Rasa 3.6 passes this module constant to every action server call (RemoteAction.run).
+        rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = self.action_timeout
         self.signer = SessionSigner(secret or load_secret())
         self.messages = load_messages()
         self.session_limiter = RateLimiter(*parse_rate(session_rate))

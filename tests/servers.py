@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import requests
 
@@ -54,17 +54,52 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def _stop(proc: Optional[subprocess.Popen]) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @dataclass
 class Servers:
+    """The two running servers; each can be stopped and started again (fault-injection tests)."""
+
     rasa_url: str
     action_url: str
     db: Path
-    rasa: subprocess.Popen
-    actions: subprocess.Popen
+    workdir: Path
+    env: Dict[str, str]
+    rasa_cmd: List[str]
+    action_cmd: List[str]
+    rasa: Optional[subprocess.Popen] = None
+    actions: Optional[subprocess.Popen] = None
 
     @property
     def webhook(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    def _spawn(self, cmd: List[str], log_name: str) -> subprocess.Popen:
+        with open(self.workdir / log_name, "a") as log:
+            return subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def start_actions(self) -> None:
+        self.actions = self._spawn(self.action_cmd, "actions.log")
+        wait_for(f"{self.action_url}/health", self.actions)
+
+    def start_rasa(self) -> None:
+        self.rasa = self._spawn(self.rasa_cmd, "rasa.log")
+        wait_for(f"{self.rasa_url}/", self.rasa)
+
+    def stop_actions(self) -> None:
+        _stop(self.actions)
+
+    def stop_rasa(self) -> None:
+        _stop(self.rasa)
 
 
 @contextmanager
@@ -89,27 +124,22 @@ def running_servers(
     )
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     env.update(extra_env or {})
-    logs = [open(workdir / "actions.log", "w"), open(workdir / "rasa.log", "w")]
-    actions = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
-    )
-    rasa = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "--model", "models", "--endpoints", str(endpoints),
-         "--credentials", str(credentials or ROOT / "credentials.yml"), "--interface", "127.0.0.1", "--port", str(rasa_port), *rasa_args],
-        cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT,
+    servers = Servers(
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        action_url=f"http://127.0.0.1:{action_port}",
+        db=db,
+        workdir=workdir,
+        env=env,
+        rasa_cmd=[str(VENV_BIN / "rasa"), "run", "--model", "models", "--endpoints", str(endpoints),
+                  "--credentials", str(credentials or ROOT / "credentials.yml"), "--interface", "127.0.0.1",
+                  "--port", str(rasa_port), *rasa_args],
+        action_cmd=[str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
     )
     try:
-        wait_for(f"http://127.0.0.1:{action_port}/health", actions)
-        wait_for(f"http://127.0.0.1:{rasa_port}/", rasa)
-        yield Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", db, rasa, actions)
+        servers.actions = servers._spawn(servers.action_cmd, "actions.log")
+        servers.start_rasa()
+        wait_for(f"{servers.action_url}/health", servers.actions)
+        yield servers
     finally:
-        for p in (rasa, actions):
-            p.terminate()
-        for p in (rasa, actions):
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        for f in logs:
-            f.close()
+        servers.stop_rasa()
+        servers.stop_actions()

@@ -1,0 +1,152 @@
+"""Fault injection against the real processes: the action server dies or hangs, the Rasa server restarts.
+
+"Nothing lost": every accepted patient message gets a reply within seconds (a safe one if the
+action server is gone), the emergency reply never depends on the action server, and a restarted
+Rasa server resumes the conversation with its slots. (The tracker-store outage is in
+test_patient_channel.py.)
+"""
+from __future__ import annotations
+
+import json
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import requests
+
+from clinic_channel.patient import load_messages
+from tests.conftest import ROOT
+from tests.servers import Servers, running_servers
+
+pytestmark = pytest.mark.integration
+
+ACTION_TIMEOUT = 2
+CREDENTIALS = f"""
+clinic_channel.patient.PatientInput:
+  action_timeout: {ACTION_TIMEOUT}
+  session_rate: "1000/60"
+  client_rate: "1000/60"
+  session_start_rate: "1000/3600"
+"""
+NO_REPLY = load_messages()["no_reply"]
+
+
+@pytest.fixture
+def servers(tmp_path) -> Iterator[Servers]:
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` (make test does)")
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text(CREDENTIALS)
+    env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
+    with running_servers(tmp_path, extra_env=env, credentials=credentials) as s:
+        yield s
+
+
+def session(servers: Servers) -> str:
+    return requests.post(f"{servers.rasa_url}/webhooks/patient/session", json={}, timeout=10).json()["session_id"]
+
+
+def send(servers: Servers, sid: str, text: str) -> Dict[str, Any]:
+    answer = requests.post(
+        f"{servers.rasa_url}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def texts(answer: Dict[str, Any]) -> str:
+    return "\n".join(m["text"] for m in answer["messages"])
+
+
+def stored_users(servers: Servers, sid: str) -> List[str]:
+    with sqlite3.connect(servers.db) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sid,))
+        return [json.loads(r[0])["text"] for r in rows]
+
+
+class BlackHole:
+    """Accepts connections on a port and never answers: an action server that hangs."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.conns: List[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        try:
+            while True:
+                conn, _ = self.sock.accept()
+                self.conns.append(conn)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+
+def test_action_server_killed_mid_conversation(servers):
+    sid = session(servers)
+    assert "3 to 6 weeks" in texts(send(servers, sid, "how long is recovery?"))
+    servers.actions.kill()
+    servers.actions.wait()
+    started = time.monotonic()
+    answer = send(servers, sid, "how big is the scar?")
+    assert time.monotonic() - started < 5
+    assert texts(answer) == NO_REPLY, "a safe reply, not silence"
+    urgent = send(servers, sid, "i cant control my bladder since this morning")
+    assert urgent["messages"][0]["emergency"] is True, "the emergency reply needs no action server"
+    health = requests.get(f"{servers.rasa_url}/webhooks/patient/health", timeout=10)
+    assert health.status_code == 503 and health.json()["action_server"] is False
+    servers.start_actions()
+    assert "scar" in texts(send(servers, sid, "how big is the scar?")).lower()
+    assert stored_users(servers, sid) == [
+        "how long is recovery?", "how big is the scar?", "i cant control my bladder since this morning", "how big is the scar?"
+    ]
+
+
+def test_a_hanging_action_server_times_out_quickly(servers):
+    sid = session(servers)
+    port = int(servers.action_url.rsplit(":", 1)[1])
+    servers.stop_actions()
+    hole = BlackHole(port)
+    try:
+        started = time.monotonic()
+        answer = send(servers, sid, "what does it cost")
+        elapsed = time.monotonic() - started
+        assert ACTION_TIMEOUT <= elapsed < ACTION_TIMEOUT + 5
+        assert texts(answer) == NO_REPLY
+        # The conversation is not stuck behind its lock: the next message is handled too.
+        assert send(servers, sid, "thanks")["messages"]
+    finally:
+        hole.close()
+    servers.start_actions()
+    assert "cost" in texts(send(servers, sid, "what does it cost")).lower()
+
+
+def bot_topics(servers: Servers, sid: str) -> List[Any]:
+    with sqlite3.connect(servers.db) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", (sid,))
+        return [json.loads(r[0]).get("metadata", {}).get("topic") for r in rows]
+
+
+def test_a_restarted_rasa_server_resumes_the_conversation_with_its_slots(servers):
+    sid = session(servers)
+    assert "scar" in texts(send(servers, sid, "how big is the scar?")).lower()
+    before = len(bot_topics(servers, sid))
+    servers.stop_rasa()
+    servers.start_rasa()
+    more = send(servers, sid, "tell me more")
+    assert more["messages"] and texts(more) != NO_REPLY
+    # "tell me more" is answered from the slot last_topic, set before the restart.
+    assert "ask_scarring" in bot_topics(servers, sid)[before:]
+    assert stored_users(servers, sid) == ["how big is the scar?", "tell me more"]
