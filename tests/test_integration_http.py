@@ -94,3 +94,38 @@ def test_application_logs_hold_no_patient_text(servers):
     say(servers, f"it-{uuid.uuid4()}", marker)
     for log in servers["logs"]:
         assert marker.split()[0] not in log.read_text(errors="replace"), log.name
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"message": "hello"}, 400, "invalid_sender"),
+        ({"sender": "default", "message": "hello"}, 400, "invalid_sender"),
+        ({"sender": "a b c", "message": "hello"}, 400, "invalid_sender"),
+        ({"sender": 12, "message": "hello"}, 400, "invalid_sender"),
+        ({"sender": "p1." + "0" * 32 + "." + "0" * 32, "message": "hello"}, 403, "unknown_session"),
+        ({"sender": "it-ok", "message": 5}, 400, "invalid_request"),
+        ({"sender": "it-ok", "message": None}, 400, "invalid_request"),
+        ({"sender": "it-ok", "message": " \n "}, 422, "empty_message"),
+        ({"sender": "it-ok", "message": "x" * 2001}, 413, "message_too_long"),
+    ],
+)
+def test_the_rest_channel_refuses_bad_requests_with_a_json_error(servers, body, status, code):
+    r = requests.post(servers["url"], json=body, timeout=30)
+    assert r.status_code == status
+    assert r.json()["error"] == code and r.json()["message"]
+    with sqlite3.connect(servers["db"]) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events WHERE sender_id = 'default'").fetchone() == (0,)
+
+
+def test_the_rest_channel_reads_slash_commands_as_text(servers):
+    sender = f"it-{uuid.uuid4()}"
+    assert say(servers, sender, '/ask_cost{"x": {"$gt": ""}}')
+    assert say(servers, sender, "/restart")
+    with sqlite3.connect(servers["db"]) as conn:
+        rows = conn.execute("SELECT type_name, action_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+    import json
+
+    users = [json.loads(d) for t, _, d in rows if t == "user"]
+    assert users[0]["parse_data"]["entities"] == [] and users[0]["parse_data"]["intent"]["confidence"] != 1.0
+    assert not any(t == "restart" or a == "action_restart" for t, a, _ in rows)

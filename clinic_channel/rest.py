@@ -1,0 +1,120 @@
+"""Rasa's REST channel (``/webhooks/rest/webhook``, same request and reply format), with guards.
+
+Kept for integrations and the clinic's own evaluation scripts, which send
+``{"sender": ..., "message": ...}`` and read Rasa's list of bot messages. Unlike Rasa's own
+``RestInput`` it refuses a missing or malformed sender (no shared ``default`` conversation) and the
+patient channel's ids, refuses non-string, empty and over-long messages with a JSON 4xx, reads
+``/...`` as text unless it is an offered button, rate-limits, and answers a failure with a JSON 503
+instead of ``200 []``. The widget uses :mod:`clinic_channel.patient`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from clinic_channel.guard import (
+    SESSION_PREFIX,
+    RateLimiter,
+    RequestError,
+    clean_text,
+    neutralise_slash,
+    parse_json_object,
+    parse_rate,
+)
+from clinic_channel.patient import _offered_payloads, _strict_tracker_store, _tag, load_messages
+
+logger = logging.getLogger(__name__)
+
+_SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+
+
+def parse_rest_request(data: Dict[str, Any], max_chars: int) -> Dict[str, str]:
+    """``{"sender", "message"}`` validated (sender format, text type/size) or :class:`RequestError`."""
+    sender = data.get("sender")
+    if not isinstance(sender, str) or not _SENDER_RE.match(sender) or sender == "default":
+        raise RequestError(400, "invalid_sender")
+    if sender.startswith(SESSION_PREFIX + "."):
+        raise RequestError(403, "unknown_session")  # patients' conversations are the patient channel's
+    message = data.get("message")
+    if not isinstance(message, str):
+        raise RequestError(400, "invalid_request")
+    text = clean_text(message)
+    if not text:
+        raise RequestError(422, "empty_message")
+    if len(text) > max_chars:
+        raise RequestError(413, "message_too_long")
+    return {"sender": sender, "text": text}
+
+
+class GuardedRestInput(RestInput):
+    """``rest`` in credentials.yml maps here (see that file); options as for the patient channel."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "GuardedRestInput":
+        return cls(**(credentials or {}))
+
+    def __init__(
+        self, max_message_chars: int = 2000, max_body_bytes: int = 16384, sender_rate: str = "60/60", client_rate: str = "600/60"
+    ) -> None:
+        self.max_message_chars = int(max_message_chars)
+        self.max_body_bytes = int(max_body_bytes)
+        self.messages = load_messages()
+        self.sender_limiter = RateLimiter(*parse_rate(sender_rate))
+        self.client_limiter = RateLimiter(*parse_rate(client_rate))
+
+    def _error(self, status: int, code: str, retry_after: int = 0) -> HTTPResponse:
+        text = self.messages.get(code, self.messages["invalid_request"]).format(max_chars=self.max_message_chars)
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return response.json({"error": code, "message": text}, status=status, headers=headers)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("guarded_rest_webhook", __name__)
+        channel = self
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                data = parse_json_object(request.body or b"", channel.max_body_bytes)
+                parsed = parse_rest_request(data, channel.max_message_chars)
+            except RequestError as error:
+                return channel._error(error.status, error.code)
+            sender, text = parsed["sender"], parsed["text"]
+            for limiter, key in ((channel.sender_limiter, sender), (channel.client_limiter, request.remote_addr or request.ip)):
+                wait = limiter.retry_after(key)
+                if wait:
+                    return channel._error(429, "rate_limited", wait)
+            agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():
+                return channel._error(503, "not_ready")
+            store = _strict_tracker_store(agent)
+            collector = CollectingOutputChannel()
+            try:
+                if text.startswith("/"):
+                    async with agent.lock_store.lock(sender):
+                        tracker = await store.retrieve(sender)
+                    text = neutralise_slash(text, _offered_payloads(list(tracker.events) if tracker else []))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=channel.name()))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                logger.error("rest.message.failed sender=%s error=%s", _tag(sender), type(error).__name__)
+                return channel._error(503, "not_saved")
+            return response.json(collector.messages or [{"recipient_id": sender, "text": channel.messages["no_reply"]}])
+
+        return bp
