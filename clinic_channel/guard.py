@@ -104,12 +104,17 @@ def parse_json_object(body: bytes, max_bytes: int, max_depth: int = 8) -> Dict[s
     return data
 
 
-def _depth(value: Any, level: int = 1) -> int:
-    if isinstance(value, dict):
-        return max([_depth(v, level + 1) for v in value.values()] or [level])
-    if isinstance(value, list):
-        return max([_depth(v, level + 1) for v in value] or [level])
-    return level
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value, computed without recursion (deep input must not crash it)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
 
 
 def parse_message_request(data: Dict[str, Any], signer: SessionSigner, max_chars: int) -> MessageRequest:

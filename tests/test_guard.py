@@ -152,3 +152,10 @@ def test_parse_rate(spec, expected):
 def test_parse_rate_rejects_nonsense(spec):
     with pytest.raises(ValueError):
         parse_rate(spec)
+
+
+def test_nesting_just_under_the_json_recursion_limit_is_refused_cleanly():
+    body = b'{"a":' * 900 + b"1" + b"}" * 900
+    with pytest.raises(RequestError) as raised:
+        parse_json_object(body, max_bytes=16384)
+    assert raised.value.code == "invalid_request"
