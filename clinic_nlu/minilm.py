@@ -11,6 +11,7 @@ sentence embedding (see ``tests/test_minilm.py``).
 """
 from __future__ import annotations
 
+import re
 import json
 import math
 from dataclasses import dataclass
@@ -73,6 +74,14 @@ class Encoded:
         return out
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates (which the Rust tokenizer cannot take) replaced by U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 class MiniLMEncoder:
     """BERT encoder forward pass in NumPy for the MiniLM-L6-H384 checkpoint."""
 
@@ -110,11 +119,11 @@ class MiniLMEncoder:
     # ------------------------------------------------------------------ tokenising
     def tokenize_words(self, words: Sequence[str]) -> Tuple[List[int], List[Optional[int]]]:
         """Word-piece ids ([CLS] … [SEP]) of pre-split words, with each piece's word index."""
-        enc = self.tokenizer.encode(list(words) or [""], is_pretokenized=True)
+        enc = self.tokenizer.encode([encodable(w) for w in words] or [""], is_pretokenized=True)
         return list(enc.ids), list(enc.word_ids)
 
     def tokenize_text(self, text: str) -> Tuple[List[int], List[Optional[int]]]:
-        enc = self.tokenizer.encode(text)
+        enc = self.tokenizer.encode(encodable(text))
         return list(enc.ids), list(enc.word_ids)
 
     # ------------------------------------------------------------------ forward pass

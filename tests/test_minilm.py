@@ -51,3 +51,9 @@ def test_long_input_is_truncated_not_rejected(encoder):
     (enc,) = encoder.encode_words([["pain"] * 1000])
     assert enc.hidden.shape[0] == encoder.max_pieces
     assert enc.word_embeddings(1000).shape == (1000, 384)
+
+
+def test_a_lone_surrogate_does_not_break_the_encoder(encoder):
+    """JSON may carry "\\ud83d" (half an emoji): the tokenizer must not crash on it."""
+    vectors = encoder.encode_texts(["\ud83d", "is it safe \udcff"])
+    assert vectors.shape == (2, 384) and np.isfinite(vectors).all()
