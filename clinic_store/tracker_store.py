@@ -1,0 +1,155 @@
+"""Rasa's SQL tracker store, with each conversation kept in memory between its turns.
+
+Profiling a 200-turn conversation (bench/profile_turns.py) showed Rasa 3.6's ``SQLTrackerStore``
+re-reading and re-building the whole conversation on every turn: the SQL query, ``json.loads`` of
+every event, and ``Event.resolve_by_type``, which walks all event subclasses for every event.
+That made turn 200 ~19x slower than turn 1. This store:
+
+- keeps the tracker of recently active conversations (LRU, ``cache_size``) and, on the next turn,
+  reads from the database only the events stored after the ones it holds (``id > last id``), so a
+  turn that another replica handled is still seen (the lock store serialises turns of one
+  conversation, so ids of one conversation grow in order);
+- saves by appending the events after the ones it knows are stored (no ``COUNT`` per save);
+- falls back to a full read whenever the cached tracker holds events that were never saved (a turn
+  that failed half way), a new session started, or the tracker is unknown;
+- looks event classes up in a table instead of walking the class tree.
+
+The database stays the single source of truth; the cache only saves reading it again.
+Configured in endpoints.yml: ``tracker_store: type: clinic_store.tracker_store.CachingSQLTrackerStore``
+(same options as Rasa's ``SQL`` store, plus ``cache_size``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
+
+logger = logging.getLogger(__name__)
+
+
+def install_fast_event_lookup() -> None:
+    """Make ``Event.resolve_by_type`` a table lookup (same result: the first subclass with the name)."""
+    if getattr(Event.resolve_by_type, "clinic_fast", False):
+        return
+    original = Event.resolve_by_type
+    table: Dict[str, type] = {}
+
+    def resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optional[type]:
+        found = table.get(type_name)
+        if found is None:
+            for cls in all_subclasses(Event):  # refresh: event classes defined since
+                table.setdefault(cls.type_name, cls)
+            found = table.get(type_name)
+        return found if found is not None else original(type_name, default)
+
+    resolve_by_type.clinic_fast = True  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
+@dataclass
+class _Cached:
+    tracker: DialogueStateTracker
+    stored: int  # how many of tracker.events are in the database
+    last_id: int  # the database id of the last of them
+
+
+class CachingSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` that keeps active conversations in memory between turns (see module doc)."""
+
+    def __init__(self, domain: Optional[Domain] = None, cache_size: int = 2000, **kwargs: Any) -> None:
+        super().__init__(domain=domain, **kwargs)
+        self.cache_size = int(cache_size)
+        self._cache: "OrderedDict[str, _Cached]" = OrderedDict()
+        install_fast_event_lookup()
+
+    def _remember(self, tracker: DialogueStateTracker, last_id: int) -> None:
+        if tracker.events.maxlen is not None or self.cache_size <= 0:
+            return  # a bounded history cannot be counted against the database
+        self._cache[tracker.sender_id] = _Cached(tracker, len(tracker.events), last_id)
+        self._cache.move_to_end(tracker.sender_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def forget(self, sender_id: Text) -> None:
+        """Drop a conversation from memory (the next turn reads it from the database)."""
+        self._cache.pop(sender_id, None)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The tracker of the latest session: from memory plus newer rows, or read in full."""
+        cached = self._cache.get(sender_id)
+        if cached is not None and len(cached.tracker.events) == cached.stored:
+            with self.session_scope() as session:
+                newer = (
+                    session.query(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
+                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > cached.last_id)
+                    .order_by(self.SQLEvent.id)
+                    .all()
+                )
+            if not any(row.type_name == SessionStarted.type_name for row in newer):
+                for row in newer:  # stored by another replica since this one's last turn
+                    event = Event.from_parameters(json.loads(row.data))
+                    if event is not None:
+                        cached.tracker.update(event)
+                if newer:
+                    cached.stored, cached.last_id = len(cached.tracker.events), newer[-1].id
+                self._cache.move_to_end(sender_id)
+                return cached.tracker
+        self.forget(sender_id)
+        return self._read(sender_id)
+
+    def _read(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            if not rows or not self.domain:
+                return None
+            tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows], self.domain.slots)
+            self._remember(tracker, rows[-1].id)
+            return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's unsaved events (all new ones, if this store did not hand it out)."""
+        cached = self._cache.get(tracker.sender_id)
+        if cached is None or cached.tracker is not tracker:
+            self.forget(tracker.sender_id)
+            await super().save(tracker)  # counts what is stored, as Rasa does
+            with self.session_scope() as session:
+                last = session.query(self.SQLEvent.id).filter(self.SQLEvent.sender_id == tracker.sender_id)
+                last_id = last.order_by(self.SQLEvent.id.desc()).limit(1).scalar()
+            if last_id is not None:
+                self._remember(tracker, last_id)
+            return
+        new_events: List[Event] = list(tracker.events)[cached.stored :]
+        if not new_events:
+            return
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+        try:
+            with self.session_scope() as session:
+                rows = [self._row(tracker.sender_id, event) for event in new_events]
+                session.add_all(rows)
+                session.flush()
+                last_id = rows[-1].id
+                session.commit()
+        except Exception:
+            self.forget(tracker.sender_id)
+            raise
+        cached.stored, cached.last_id = len(tracker.events), last_id
+
+    def _row(self, sender_id: Text, event: Event) -> Any:
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )

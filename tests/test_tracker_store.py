@@ -1,0 +1,162 @@
+"""clinic_store.tracker_store: the cached SQL store reads and writes exactly what Rasa's store does.
+
+Run against SQLite and, where it is reachable, PostgreSQL (skipped with a visible reason if not).
+Two store objects on one database stand for two Rasa replicas.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Iterator, List
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
+
+from clinic_store.tracker_store import CachingSQLTrackerStore, install_fast_event_lookup
+from tests.conftest import ROOT
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+def _pg_database() -> Iterator[dict]:
+    try:
+        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            name = f"store_test_{uuid.uuid4().hex[:8]}"
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    except Exception as error:  # noqa: BLE001 - any connection problem means: not reachable
+        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432 ({type(error).__name__}): PostgreSQL case skipped")
+    try:
+        yield {"dialect": "postgresql", "host": "127.0.0.1", "port": 5432, "username": "postgres", "db": name}
+    finally:
+        engine.dispose()
+        drop = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with drop.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        drop.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path) -> Iterator[dict]:
+    if request.param == "sqlite":
+        yield {"dialect": "sqlite", "db": str(tmp_path / "events.db")}
+    else:
+        yield from _pg_database()
+
+
+def turn(text: str, intent: str, reply: str) -> List[Event]:
+    return [
+        UserUttered(text, {"name": intent, "confidence": 0.9}),
+        ActionExecuted("action_answer_topic"),
+        BotUttered(reply, metadata={"topic": intent}),
+        SlotSet("last_topic", intent),
+        ActionExecuted("action_listen"),
+    ]
+
+
+async def add_turn(store, sender: str, text: str, intent: str) -> None:
+    tracker = await store.get_or_create_tracker(sender)
+    for event in turn(text, intent, f"answer to {text}"):
+        tracker.update(event)
+    await store.save(tracker)
+
+
+def as_dicts(tracker) -> List[dict]:
+    return [e.as_dict() for e in tracker.events]
+
+
+@pytest.mark.asyncio
+async def test_it_stores_and_reads_back_what_rasas_store_does(db, domain):
+    ours = CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    for i in range(5):
+        await add_turn(ours, sender, f"question {i}", "ask_cost")
+    rasa_view = await SQLTrackerStore(domain, **db).retrieve(sender)
+    ours.forget(sender)
+    fresh = await ours.retrieve(sender)
+    assert as_dicts(fresh) == as_dicts(rasa_view)
+    assert len([e for e in fresh.events if isinstance(e, UserUttered)]) == 5
+    assert fresh.get_slot("last_topic") == "ask_cost"
+
+
+@pytest.mark.asyncio
+async def test_a_turn_handled_by_another_replica_is_seen(db, domain):
+    replica_a, replica_b = CachingSQLTrackerStore(domain, **db), CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    await add_turn(replica_a, sender, "how much", "ask_cost")
+    await add_turn(replica_b, sender, "scar?", "ask_scarring")
+    await add_turn(replica_a, sender, "recovery?", "ask_recovery_time")
+    expected = await SQLTrackerStore(domain, **db).retrieve(sender)
+    for replica in (replica_a, replica_b):
+        tracker = await replica.retrieve(sender)
+        assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["how much", "scar?", "recovery?"]
+        assert as_dicts(tracker) == as_dicts(expected)
+        assert tracker.get_slot("last_topic") == "ask_recovery_time"
+
+
+@pytest.mark.asyncio
+async def test_a_turn_that_was_never_saved_is_not_served_from_memory(db, domain):
+    store = CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    await add_turn(store, sender, "how much", "ask_cost")
+    tracker = await store.retrieve(sender)
+    tracker.update(UserUttered("lost turn", {"name": "greet", "confidence": 1.0}))  # no save: the turn failed
+    again = await store.retrieve(sender)
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["how much"]
+
+
+@pytest.mark.asyncio
+async def test_a_new_session_started_elsewhere_is_read_in_full(db, domain):
+    replica_a, replica_b = CachingSQLTrackerStore(domain, **db), CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    await add_turn(replica_a, sender, "how much", "ask_cost")
+    tracker = await replica_b.retrieve(sender)
+    for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]:
+        tracker.update(event)
+    await replica_b.save(tracker)
+    expected = await SQLTrackerStore(domain, **db).retrieve(sender)
+    seen = await replica_a.retrieve(sender)
+    assert as_dicts(seen) == as_dicts(expected)
+    assert not [e for e in seen.events if isinstance(e, UserUttered)], "the new session starts empty"
+
+
+@pytest.mark.asyncio
+async def test_memory_is_bounded(tmp_path, domain):
+    store = CachingSQLTrackerStore(domain, cache_size=3, dialect="sqlite", db=str(tmp_path / "e.db"))
+    for i in range(10):
+        await add_turn(store, f"sender-{i}", "hi", "greet")
+    assert list(store._cache) == ["sender-7", "sender-8", "sender-9"]
+    assert (await store.retrieve("sender-0")).sender_id == "sender-0"  # still in the database
+
+
+@pytest.mark.asyncio
+async def test_a_failed_save_forgets_the_conversation(tmp_path, domain):
+    store = CachingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "e.db"))
+    await add_turn(store, "s", "hi", "greet")
+    tracker = await store.retrieve("s")
+    tracker.update(UserUttered("second", {"name": "greet", "confidence": 1.0}))
+    with store.session_scope() as session:
+        session.execute(sa.text("DROP TABLE events"))
+        session.commit()
+    with pytest.raises(Exception):
+        await store.save(tracker)
+    assert "s" not in store._cache
+
+
+def test_the_fast_event_lookup_gives_the_same_classes():
+    from rasa.shared.utils.common import all_subclasses
+
+    install_fast_event_lookup()
+    for cls in all_subclasses(Event):
+        first = next(c for c in all_subclasses(Event) if c.type_name == cls.type_name)
+        assert Event.resolve_by_type(cls.type_name) is first
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such_event")
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
