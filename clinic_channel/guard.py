@@ -26,6 +26,7 @@ _MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _INVISIBLE = dict.fromkeys(
     [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
 )
+_SURROGATES = re.compile("[\ud800-\udfff]")
 # Put before a text that starts with "/" so that Rasa does not read it as "/intent{entities}".
 # U+2060 WORD JOINER: not whitespace (Rasa strips whitespace first), invisible when shown.
 SLASH_GUARD = "\u2060"
@@ -74,6 +75,7 @@ def clean_text(text: str) -> str:
     Line breaks and tabs become spaces; everything a patient can see is kept (emoji, accents, RTL
     scripts).
     """
+    text = _SURROGATES.sub("\ufffd", text)  # lone surrogates (from JSON "\\ud83d") are not text
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in text if ch in "\t\r\n\v\f" or unicodedata.category(ch) != "Cc")
     return text.strip()

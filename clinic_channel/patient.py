@@ -23,7 +23,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 import aiohttp
 import rasa.core.actions.action
@@ -199,6 +199,7 @@ class PatientInput(InputChannel):
         rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = self.action_timeout
         self.signer = SessionSigner(secret or load_secret())
         self.messages = load_messages()
+        self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
         self.session_limiter = RateLimiter(*parse_rate(session_rate))
         self.client_limiter = RateLimiter(*parse_rate(client_rate))
         self.start_limiter = RateLimiter(*parse_rate(session_start_rate))
@@ -259,17 +260,27 @@ class PatientInput(InputChannel):
         sender = message.session_id
         text = message.text
         collector = PatientOutputChannel()
+        key = (sender, message.message_id) if message.message_id else None
+        retry = bool(key and message.retry)
+        if key in self._in_flight:
+            # The same message is still being handled (the client gave up waiting and retried):
+            # wait for it, then answer with what it stored instead of handling it twice.
+            await asyncio.shield(self._in_flight[key])
+            retry = True
+        done: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+        if key:
+            self._in_flight[key] = done
         try:
-            if message.retry and message.message_id or text.startswith("/"):
+            if retry or text.startswith("/"):
                 # Only these two cases read the conversation first (a normal turn costs no extra query).
                 async with agent.lock_store.lock(sender):
                     tracker = await store.retrieve(sender)
                 events = list(tracker.events) if tracker else []
-                if message.retry and message.message_id:
+                if retry:
                     stored = _replies_to(events, message.message_id)
                     if stored is not None:
                         logger.info("patient.message.replayed session=%s", _tag(sender))
-                        return self._ok(message, stored)
+                        return self._ok(message, stored or [self._no_reply()])
                 text = neutralise_slash(text, _offered_payloads(events))
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name(), message_id=message.message_id)
@@ -280,8 +291,16 @@ class PatientInput(InputChannel):
             logger.error("patient.message.failed session=%s error=%s", _tag(sender), type(error).__name__)
             emergency = [m for m in collector.messages if m["emergency"]] or await self._emergency_reply(agent, text)
             return self._error(503, "not_saved", messages=emergency)
-        replies = collector.messages or [{"text": self.messages["no_reply"], "emergency": False}]
+        finally:
+            if key and self._in_flight.get(key) is done:
+                del self._in_flight[key]
+            done.set_result(None)
+        replies = collector.messages or [self._no_reply()]
         return self._ok(message, replies)
+
+    def _no_reply(self) -> Dict[str, Any]:
+        """What the patient sees when the assistant produced no reply (e.g. the action server failed)."""
+        return {"text": self.messages["no_reply"], "emergency": False}
 
     @staticmethod
     async def _emergency_reply(agent: Any, text: str) -> List[Dict[str, Any]]:

@@ -109,18 +109,20 @@ def running_servers(
     endpoints_extra: str = "",
     credentials: Optional[Path] = None,
     rasa_args: Sequence[str] = (),
+    tracker_store: str = "clinic_store.tracker_store.CachingSQLTrackerStore",
 ) -> Iterator[Servers]:
     """Action server + Rasa server on free loopback ports, SQLite tracker store in ``workdir``.
 
     ``credentials`` replaces the repo's credentials.yml (e.g. to test other channel limits).
     ``rasa_args`` are added to ``rasa run`` (e.g. ``["--cors", "http://127.0.0.1:8080"]``).
+    ``tracker_store`` is the store's ``type`` (``SQL`` for Rasa's own, for comparisons).
     """
     db = workdir / "tracker.db"
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{db}"\n' + endpoints_extra
+        f'tracker_store:\n  type: {tracker_store}\n  dialect: "sqlite"\n  db: "{db}"\n' + endpoints_extra
     )
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     env.update(extra_env or {})

@@ -150,3 +150,31 @@ def test_a_restarted_rasa_server_resumes_the_conversation_with_its_slots(servers
     # "tell me more" is answered from the slot last_topic, set before the restart.
     assert "ask_scarring" in bot_topics(servers, sid)[before:]
     assert stored_users(servers, sid) == ["how big is the scar?", "tell me more"]
+
+
+def test_a_retry_sent_while_the_original_is_still_running_is_not_handled_twice(servers):
+    """The widget retries after its own timeout; the server may still be working on the original."""
+    sid = session(servers)
+    port = int(servers.action_url.rsplit(":", 1)[1])
+    servers.stop_actions()
+    hole = BlackHole(port)  # the original hangs for the action timeout
+    answers: Dict[str, Any] = {}
+
+    def post(name: str, retry: bool) -> None:
+        answers[name] = requests.post(
+            f"{servers.rasa_url}/webhooks/patient/message",
+            json={"session_id": sid, "message": "how big is the scar", "message_id": "race-00000001", "retry": retry},
+            timeout=60,
+        )
+
+    try:
+        original = threading.Thread(target=post, args=("original", False))
+        original.start()
+        time.sleep(0.5)
+        post("retry", True)
+        original.join()
+    finally:
+        hole.close()
+    assert answers["original"].status_code == answers["retry"].status_code == 200
+    assert answers["retry"].json()["messages"] == answers["original"].json()["messages"]
+    assert stored_users(servers, sid) == ["how big is the scar"]

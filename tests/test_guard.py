@@ -159,3 +159,7 @@ def test_nesting_just_under_the_json_recursion_limit_is_refused_cleanly():
     with pytest.raises(RequestError) as raised:
         parse_json_object(body, max_bytes=16384)
     assert raised.value.code == "invalid_request"
+
+
+def test_lone_surrogates_from_json_become_a_replacement_character():
+    assert clean_text("hi \ud83d there") == "hi \ufffd there"
