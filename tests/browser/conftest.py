@@ -1,0 +1,243 @@
+"""Fixtures of the browser tests: Debian's headless Chromium driven by Playwright, the demo website
+(scripts/serve_demo.py, strict CSP), and either the real Rasa + action servers or a fake channel.
+
+Screenshots of the key states go to var/screenshots/ (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.servers import free_port, running_servers, wait_for
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking switches Chromium hangs on a closed network.
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = ROOT / "var" / "screenshots"
+EXPECT_TIMEOUT_MS = 30_000  # a cold Rasa server's first answer can take a few seconds
+
+# Runs before the page's own scripts: records CSP violations, alert() calls and widget errors.
+WATCH_SCRIPT = """
+window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', e => {
+  window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI);
+});
+window.__alerts = [];
+window.alert = m => { window.__alerts.push(String(m)); };
+"""
+
+
+def _chromium() -> str:
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if not path:
+        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    # Module scope: Playwright's sync API keeps an event loop on this thread while it runs, so it
+    # must be stopped before pytest-asyncio tests elsewhere in the suite start theirs.
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class DemoServer:
+    """scripts/serve_demo.py as a subprocess on a loopback port."""
+
+    def __init__(self, rasa_url: str, port: int = 0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "serve_demo.py"), "--port", str(port), "--rasa-url", rasa_url, "--quiet"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        )
+        line = self.proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        if not m:
+            self.stop()
+            raise RuntimeError(f"serve_demo.py did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{m.group(1)}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def fake_stack() -> Iterator[dict]:
+    """The fake patient channel + the demo site pointing at it."""
+    from tests.browser.fake_api import FakePatientAPI
+
+    api = FakePatientAPI().start()
+    demo = DemoServer(api.url)
+    try:
+        yield {"api": api, "demo": demo.url, "rasa": api.url}
+    finally:
+        demo.stop()
+        api.stop()
+
+
+@pytest.fixture(scope="module")
+def real_stack(tmp_path_factory) -> Iterator[dict]:
+    """The real action + Rasa servers (patient channel, CORS for the demo origin) + the demo site."""
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` (make test does)")
+    demo_port = free_port()
+    origin = f"http://127.0.0.1:{demo_port}"
+    workdir = tmp_path_factory.mktemp("browser-servers")
+    # A fixed signing key: conversation ids stay valid when a test restarts the Rasa server.
+    env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "PATIENT_SESSION_SECRET": secrets.token_hex(32)}
+    with running_servers(workdir, extra_env=env, rasa_args=["--cors", origin]) as servers:
+        demo = DemoServer(servers.rasa_url, port=demo_port)
+        rasa = RasaControl(servers, env, workdir)
+        try:
+            yield {"demo": demo.url, "rasa": servers.rasa_url, "servers": servers, "workdir": workdir, "control": rasa}
+        finally:
+            rasa.cleanup()
+            demo.stop()
+
+
+class RasaControl:
+    """Stop and restart the real Rasa server (same command, port and environment) for the
+    "server down" test. running_servers() stops the original process; this stops any restarted one."""
+
+    def __init__(self, servers, extra_env: dict, workdir: Path) -> None:
+        self.servers = servers
+        self.args = list(servers.rasa.args)
+        self.env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
+                    "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **extra_env}
+        self.workdir = workdir
+        self.proc = servers.rasa
+        self.restarted: List[subprocess.Popen] = []
+        self.logs: List = []
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def start(self) -> None:
+        log = open(self.workdir / f"rasa-restart-{len(self.restarted) + 1}.log", "w")
+        self.logs.append(log)
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.restarted.append(self.proc)
+        wait_for(f"{self.servers.rasa_url}/", self.proc)
+
+    def cleanup(self) -> None:
+        for p in self.restarted:
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        for log in self.logs:
+            log.close()
+
+
+@pytest.fixture
+def new_page(browser, request) -> Iterator[Callable]:
+    """new_page(**context_options) -> a page in a fresh context (own sessionStorage), watched for
+    CSP violations, alert() calls and page errors; those fail the test at teardown."""
+    contexts: List = []
+    pages: List = []
+    errors: List[str] = []
+
+    def make(**options):
+        ctx = browser.new_context(**options)
+        ctx.add_init_script(WATCH_SCRIPT)
+        ctx.set_default_timeout(EXPECT_TIMEOUT_MS)
+        page = ctx.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+        contexts.append(ctx)
+        pages.append(page)
+        return page
+
+    yield make
+    try:
+        for page in pages:
+            if page.is_closed():
+                continue
+            try:
+                csp = page.evaluate("window.__cspViolations || []")
+                alerts = page.evaluate("window.__alerts || []")
+            except Exception:  # page navigated away mid-teardown
+                csp, alerts = [], []
+            assert csp == [], f"CSP violations: {csp}"
+            assert alerts == [], f"alert() was called: {alerts}"
+        assert errors == [], f"page errors: {errors}"
+    finally:
+        for ctx in contexts:
+            ctx.close()
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+    return path
+
+
+# ------------------------------------------------------------------ page helpers (used by tests)
+def open_widget(page):
+    from playwright.sync_api import expect
+
+    launcher = page.get_by_role("button", name="Chat with us")
+    launcher.click()
+    expect(launcher).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    return page.get_by_role("dialog")
+
+
+def send(page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Your message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def bot_messages(page):
+    return page.locator("#clinic-chat .cc-bot")
+
+
+def user_messages(page):
+    return page.locator("#clinic-chat .cc-user")
+
+
+def focused(page) -> Optional[str]:
+    """id, else class, of the deepest focused element (through the widget's shadow root)."""
+    return page.evaluate(
+        """() => { let a = document.activeElement;
+                   while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
+                   return a ? (a.id || a.className || a.tagName) : null; }"""
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives the chat widget in headless Chromium (Playwright)")

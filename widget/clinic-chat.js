@@ -1,0 +1,939 @@
+/*!
+ * clinic-chat.js — the spine clinic's patient chat widget. Dependency-free, no build step.
+ *
+ * Embed with one tag (the stylesheet clinic-chat.css is loaded from beside this file):
+ *   <script src="/widget/clinic-chat.js" data-server="https://chat.example-clinic.org"
+ *           data-clinic-name="Example Spine Clinic" data-lang="en" defer></script>
+ * Optional: set window.ClinicChatConfig = {...} in a separate (non-inline) script loaded first;
+ * see widget/README.md for every option.
+ *
+ * Security rules this file keeps (tests/browser/test_static.py checks them):
+ *  - server and patient text only ever becomes text nodes (textContent); never HTML;
+ *  - links are built from text with createElement('a'), http(s) only;
+ *  - no inline event handlers, no eval, no inline styles in markup (CSSOM properties only),
+ *    so it works under a CSP without 'unsafe-inline' / 'unsafe-eval'.
+ * Talks to the guarded REST patient channel (docs/patient-api.md).
+ */
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------------------------------------
+  // Every patient-facing string of the widget, per language. The one place to review the wording.
+  // A clinic can override single strings with ClinicChatConfig.strings = {key: "text"}.
+  // ---------------------------------------------------------------------------------------------
+  var STRINGS = {
+    en: {
+      launcher: "Chat with us",
+      title: "Clinic assistant",
+      subtitle: "Automated assistant \u00b7 not medical advice",
+      close: "Close chat",
+      startOver: "Start over",
+      startOverConfirm: "Start a new conversation? This chat will be cleared from this window.",
+      startOverYes: "Yes, start over",
+      startOverNo: "Cancel",
+      noticeTitle: "Before you start",
+      notice: [
+        "This is an automated assistant, not a doctor. It gives general information from the clinic's information sheet, not medical advice.",
+        "In an emergency, call your local emergency number now. Do not wait for a reply here.",
+        "Conversations are stored and reviewed by the clinic's staff. Please share only the personal details that are needed."
+      ],
+      noticeOk: "OK, I understand",
+      footer: "Not medical advice. In an emergency, call your local emergency number.",
+      logLabel: "Conversation",
+      messagesLabel: "Messages",
+      quickReplies: "Suggested replies",
+      emptyLog: "Ask a question about spinal endoscopy, for example: \u201cHow long is recovery?\u201d",
+      inputLabel: "Your message",
+      inputPlaceholder: "Type your question\u2026",
+      send: "Send",
+      human: "Talk to a person",
+      humanMessage: "I want to talk to a person",
+      you: "You said:",
+      bot: "Assistant said:",
+      typing: "The assistant is typing\u2026",
+      slow: "This is taking longer than usual. Please wait\u2026",
+      sending: "Sending\u2026",
+      notSent: "Not sent.",
+      retry: "Retry",
+      errorOffline: "We could not reach the assistant. Your message was kept: check your connection and press Retry. In an emergency, call your local emergency number.",
+      errorTimeout: "The assistant did not answer in time. Your message was kept: press Retry. In an emergency, call your local emergency number.",
+      errorServer: "Something went wrong on our side. Your message was kept: press Retry. In an emergency, call your local emergency number.",
+      tooLong: "Your message is too long. Please keep it under {max} characters.",
+      emergencyLabel: "Emergency",
+      newSession: "Your earlier conversation had expired, so a new one was started.",
+      newTab: "(opens in a new tab)"
+    },
+    // Draft translation: to be reviewed by the clinic before use.
+    de: {
+      launcher: "Chat starten",
+      title: "Klinik-Assistent",
+      subtitle: "Automatischer Assistent \u00b7 keine medizinische Beratung",
+      close: "Chat schlie\u00dfen",
+      startOver: "Neu beginnen",
+      startOverConfirm: "Ein neues Gespr\u00e4ch beginnen? Dieser Chat wird aus diesem Fenster gel\u00f6scht.",
+      startOverYes: "Ja, neu beginnen",
+      startOverNo: "Abbrechen",
+      noticeTitle: "Bevor Sie beginnen",
+      notice: [
+        "Dies ist ein automatischer Assistent, keine \u00c4rztin und kein Arzt. Er gibt allgemeine Informationen aus dem Informationsblatt der Klinik, keine medizinische Beratung.",
+        "Rufen Sie im Notfall sofort den Notruf an. Warten Sie nicht auf eine Antwort hier.",
+        "Gespr\u00e4che werden gespeichert und vom Personal der Klinik gelesen. Bitte teilen Sie nur die pers\u00f6nlichen Angaben, die n\u00f6tig sind."
+      ],
+      noticeOk: "Verstanden",
+      footer: "Keine medizinische Beratung. Im Notfall rufen Sie den Notruf an.",
+      logLabel: "Gespr\u00e4ch",
+      messagesLabel: "Nachrichten",
+      quickReplies: "Antwortvorschl\u00e4ge",
+      emptyLog: "Stellen Sie eine Frage zur Wirbels\u00e4ulen-Endoskopie (der Assistent antwortet auf Englisch).",
+      inputLabel: "Ihre Nachricht",
+      inputPlaceholder: "Ihre Frage\u2026",
+      send: "Senden",
+      human: "Mit einem Menschen sprechen",
+      humanMessage: "I want to talk to a person",
+      you: "Sie:",
+      bot: "Assistent:",
+      typing: "Der Assistent schreibt\u2026",
+      slow: "Das dauert l\u00e4nger als sonst. Bitte warten Sie\u2026",
+      sending: "Wird gesendet\u2026",
+      notSent: "Nicht gesendet.",
+      retry: "Erneut senden",
+      errorOffline: "Der Assistent ist nicht erreichbar. Ihre Nachricht wurde behalten: pr\u00fcfen Sie Ihre Verbindung und dr\u00fccken Sie \u201eErneut senden\u201c. Im Notfall rufen Sie den Notruf an.",
+      errorTimeout: "Der Assistent hat nicht rechtzeitig geantwortet. Ihre Nachricht wurde behalten: dr\u00fccken Sie \u201eErneut senden\u201c. Im Notfall rufen Sie den Notruf an.",
+      errorServer: "Bei uns ist ein Fehler aufgetreten. Ihre Nachricht wurde behalten: dr\u00fccken Sie \u201eErneut senden\u201c. Im Notfall rufen Sie den Notruf an.",
+      tooLong: "Ihre Nachricht ist zu lang. Bitte bleiben Sie unter {max} Zeichen.",
+      emergencyLabel: "Notfall",
+      newSession: "Ihr fr\u00fcheres Gespr\u00e4ch war abgelaufen, daher wurde ein neues begonnen.",
+      newTab: "(\u00f6ffnet in einem neuen Tab)"
+    }
+  };
+
+  var DEFAULTS = {
+    server: "",               // base URL of the Rasa server; "" = same origin as the page
+    clinicName: "",           // shown as the panel title; empty = STRINGS.title
+    lang: "en",
+    position: "right",        // "right" | "left"
+    colors: {},               // {primary: "#0b5c86", primaryText: "#ffffff"} (hex only)
+    strings: {},              // overrides of STRINGS[lang]
+    stylesheet: "",           // URL of clinic-chat.css; empty = beside this script
+    timeoutMs: 30000,         // give up on a request after this long (message kept, Retry shown)
+    slowMs: 8000,             // then say "taking longer than usual"
+    maxMessageChars: 2000,    // until the server says otherwise (POST /session)
+    maxStoredItems: 300
+  };
+  var STORAGE_VERSION = "v1";
+  var SAFE_MESSAGE_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+  var script = document.currentScript;
+
+  // ------------------------------------------------------------------ configuration
+  function readConfig() {
+    var cfg = {};
+    var k;
+    for (k in DEFAULTS) cfg[k] = DEFAULTS[k];
+    cfg.colors = {};
+    cfg.strings = {};
+    var ds = (script && script.dataset) || {};
+    if (ds.server !== undefined) cfg.server = ds.server;
+    if (ds.clinicName) cfg.clinicName = ds.clinicName;
+    if (ds.lang) cfg.lang = ds.lang;
+    if (ds.position) cfg.position = ds.position;
+    if (ds.colorPrimary) cfg.colors.primary = ds.colorPrimary;
+    if (ds.colorPrimaryText) cfg.colors.primaryText = ds.colorPrimaryText;
+    if (ds.stylesheet) cfg.stylesheet = ds.stylesheet;
+    var extra = window.ClinicChatConfig;
+    if (extra && typeof extra === "object") {
+      for (k in extra) {
+        if (!Object.prototype.hasOwnProperty.call(extra, k)) continue;
+        if (k === "colors" || k === "strings") {
+          var src = extra[k] || {};
+          for (var j in src) if (Object.prototype.hasOwnProperty.call(src, j)) cfg[k][j] = src[j];
+        } else if (k in DEFAULTS) {
+          cfg[k] = extra[k];
+        }
+      }
+    }
+    cfg.server = String(cfg.server || "").replace(/\/+$/, "");
+    cfg.lang = String(cfg.lang || "en").toLowerCase();
+    if (!STRINGS[cfg.lang]) cfg.lang = cfg.lang.split("-")[0];
+    if (!STRINGS[cfg.lang]) cfg.lang = "en";
+    if (!cfg.stylesheet) {
+      cfg.stylesheet = script && script.src ? new URL("clinic-chat.css", script.src).href : "clinic-chat.css";
+    }
+    return cfg;
+  }
+
+  function makeStrings(cfg) {
+    var s = {};
+    var base = STRINGS[cfg.lang];
+    var k;
+    for (k in STRINGS.en) s[k] = STRINGS.en[k];
+    for (k in base) s[k] = base[k];
+    for (k in cfg.strings) if (k in s) s[k] = cfg.strings[k];
+    return s;
+  }
+
+  // ------------------------------------------------------------------ colour contrast (WCAG 2.1)
+  function parseHex(c) {
+    var m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(c || "").trim());
+    if (!m) return null;
+    var h = m[1].length === 3 ? m[1].replace(/./g, "$&$&") : m[1];
+    return [0, 2, 4].map(function (i) { return parseInt(h.substr(i, 2), 16); });
+  }
+  function luminance(rgb) {
+    var c = rgb.map(function (v) {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  }
+  function contrast(a, b) {
+    var la = luminance(a), lb = luminance(b);
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+
+  function applyColors(host, cfg) {
+    var primary = parseHex(cfg.colors.primary);
+    if (cfg.colors.primary && !primary) console.warn("clinic-chat: colors.primary must be #rgb or #rrggbb; ignored");
+    if (!primary) return;
+    var text = parseHex(cfg.colors.primaryText);
+    if (!text) {
+      // Pick white or near-black, whichever reads better on the clinic's colour.
+      text = contrast(primary, [255, 255, 255]) >= contrast(primary, [17, 17, 17]) ? [255, 255, 255] : [17, 17, 17];
+    }
+    if (contrast(primary, text) < 4.5) {
+      console.warn("clinic-chat: colour contrast " + contrast(primary, text).toFixed(2) + ":1 is below WCAG AA (4.5:1)");
+    }
+    // CSSOM (not a style attribute): allowed under a CSP without 'unsafe-inline'.
+    host.style.setProperty("--cc-primary", "rgb(" + primary.join(",") + ")");
+    host.style.setProperty("--cc-on-primary", "rgb(" + text.join(",") + ")");
+  }
+
+  // ------------------------------------------------------------------ small helpers
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function svgIcon(kind) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "cc-icon");
+    var path = document.createElementNS(ns, "path");
+    var d = {
+      chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+      close: "M6 6l12 12M18 6L6 18",
+      send: "M3 11l18-8-8 18-2-8-8-2z",
+      alert: "M12 3l10 18H2L12 3zm0 6v5m0 3v.5"
+    }[kind];
+    path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
+  }
+  function newId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+  }
+  function fmt(s, vars) {
+    return String(s).replace(/\{(\w+)\}/g, function (m, k) { return vars && k in vars ? vars[k] : m; });
+  }
+
+  // Text -> DOM nodes: plain text, with http(s) URLs turned into safe links. Never parses HTML.
+  var URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+  function appendRichText(parent, text, s) {
+    text = String(text == null ? "" : text);
+    var last = 0;
+    var m;
+    URL_RE.lastIndex = 0;
+    while ((m = URL_RE.exec(text)) !== null) {
+      var raw = m[0];
+      var trail = /[.,;:!?)\]}]+$/.exec(raw);   // "see https://x.org." -> link without the full stop
+      if (trail) raw = raw.slice(0, raw.length - trail[0].length);
+      var url = null;
+      try { url = new URL(raw); } catch (e) { url = null; }
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
+      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var a = document.createElement("a");
+      a.href = url.href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      a.className = "cc-link";
+      a.textContent = raw;
+      var hint = el("span", "cc-sr-only", " " + s.newTab);
+      a.appendChild(hint);
+      parent.appendChild(a);
+      last = m.index + raw.length;
+      URL_RE.lastIndex = last;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // sessionStorage, falling back to memory when it is unavailable (privacy modes, quota).
+  function makeStore(key) {
+    var memory = null;
+    return {
+      load: function () {
+        try {
+          var raw = window.sessionStorage.getItem(key);
+          return raw ? JSON.parse(raw) : memory;
+        } catch (e) { return memory; }
+      },
+      save: function (value) {
+        memory = value;
+        try { window.sessionStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* memory only */ }
+      }
+    };
+  }
+
+  function freshState() {
+    return { sessionId: null, maxChars: null, noticeSeen: false, open: false, items: [] };
+  }
+
+  // ------------------------------------------------------------------ the widget
+  function ClinicChat(cfg) {
+    this.cfg = cfg;
+    this.s = makeStrings(cfg);
+    this.store = makeStore("clinic-chat:" + STORAGE_VERSION + ":" + (cfg.server || location.origin));
+    this.state = this.store.load() || freshState();
+    if (!Array.isArray(this.state.items)) this.state = freshState();
+    this.busy = false;
+    this.generation = 0;      // bumped by "start over": late answers of the old chat are dropped
+    this.itemEls = {};
+    this.build();
+  }
+
+  ClinicChat.prototype.save = function () {
+    var items = this.state.items;
+    if (items.length > this.cfg.maxStoredItems) items.splice(0, items.length - this.cfg.maxStoredItems);
+    this.store.save(this.state);
+  };
+
+  ClinicChat.prototype.build = function () {
+    var s = this.s, cfg = this.cfg, self = this;
+    var host = el("div");
+    host.id = "clinic-chat";
+    host.hidden = true;   // until the stylesheet has loaded (no flash of unstyled widget)
+    applyColors(host, cfg);
+    var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+    this.host = host;
+    this.root = root;
+
+    var link = document.createElement("link");
+    link.rel = "stylesheet";
+    link.href = cfg.stylesheet;
+    var reveal = function () { host.hidden = false; };
+    link.addEventListener("load", reveal);
+    link.addEventListener("error", function () {
+      console.error("clinic-chat: could not load " + cfg.stylesheet);
+      reveal();
+    });
+    root.appendChild(link);
+
+    var wrap = el("div", "cc-root cc-" + (cfg.position === "left" ? "left" : "right"));
+    wrap.lang = cfg.lang;
+    root.appendChild(wrap);
+
+    // Launcher
+    var launcher = el("button", "cc-launcher");
+    launcher.type = "button";
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-controls", "cc-panel");
+    launcher.appendChild(svgIcon("chat"));
+    launcher.appendChild(el("span", "cc-launcher-text", s.launcher));
+    launcher.addEventListener("click", function () { self.toggle(); });
+    wrap.appendChild(launcher);
+    this.launcher = launcher;
+
+    // Panel
+    var panel = el("div", "cc-panel");
+    panel.id = "cc-panel";
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-labelledby", "cc-title");
+    panel.setAttribute("aria-describedby", "cc-subtitle");
+    panel.hidden = true;
+    panel.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" || e.key === "Esc") {
+        e.preventDefault();
+        if (!self.confirmBox.hidden) self.hideConfirm(); else self.close(true);
+      }
+    });
+    wrap.appendChild(panel);
+    this.panel = panel;
+
+    var header = el("div", "cc-header");
+    var titles = el("div", "cc-titles");
+    var title = el("h2", "cc-title", cfg.clinicName || s.title);
+    title.id = "cc-title";
+    var subtitle = el("p", "cc-subtitle", s.subtitle);
+    subtitle.id = "cc-subtitle";
+    titles.appendChild(title);
+    titles.appendChild(subtitle);
+    header.appendChild(titles);
+    var restart = el("button", "cc-restart cc-header-btn", s.startOver);
+    restart.type = "button";
+    restart.addEventListener("click", function () { self.showConfirm(); });
+    header.appendChild(restart);
+    var closeBtn = el("button", "cc-close cc-header-btn");
+    closeBtn.type = "button";
+    closeBtn.setAttribute("aria-label", s.close);
+    closeBtn.appendChild(svgIcon("close"));
+    closeBtn.addEventListener("click", function () { self.close(true); });
+    header.appendChild(closeBtn);
+    panel.appendChild(header);
+    this.restartBtn = restart;
+
+    // "Start over?" confirmation
+    var confirmBox = el("div", "cc-confirm");
+    confirmBox.setAttribute("role", "group");
+    confirmBox.setAttribute("aria-labelledby", "cc-confirm-text");
+    confirmBox.hidden = true;
+    var ctext = el("p", "cc-confirm-text", s.startOverConfirm);
+    ctext.id = "cc-confirm-text";
+    confirmBox.appendChild(ctext);
+    var yes = el("button", "cc-btn cc-btn-primary cc-confirm-yes", s.startOverYes);
+    yes.type = "button";
+    yes.addEventListener("click", function () { self.reset(); });
+    var no = el("button", "cc-btn cc-confirm-no", s.startOverNo);
+    no.type = "button";
+    no.addEventListener("click", function () { self.hideConfirm(); });
+    confirmBox.appendChild(yes);
+    confirmBox.appendChild(no);
+    panel.appendChild(confirmBox);
+    this.confirmBox = confirmBox;
+    this.confirmYes = yes;
+
+    // First-open notice
+    var notice = el("section", "cc-notice");
+    notice.id = "cc-notice";
+    notice.setAttribute("aria-labelledby", "cc-notice-title");
+    var nt = el("h3", "cc-notice-title", s.noticeTitle);
+    nt.id = "cc-notice-title";
+    notice.appendChild(nt);
+    var ul = el("ul", "cc-notice-list");
+    (Array.isArray(s.notice) ? s.notice : [s.notice]).forEach(function (line) { ul.appendChild(el("li", null, line)); });
+    notice.appendChild(ul);
+    var ok = el("button", "cc-btn cc-btn-primary cc-notice-ok", s.noticeOk);
+    ok.type = "button";
+    ok.addEventListener("click", function () {
+      self.state.noticeSeen = true;
+      self.save();
+      self.renderNotice();
+      self.input.focus();
+    });
+    notice.appendChild(ok);
+    this.notice = notice;
+
+    // Scrolling area: the notice, then the message log (so the notice scrolls away as the
+    // conversation grows and never squeezes the messages).
+    var scroller = el("div", "cc-scroll");
+    scroller.setAttribute("role", "region");
+    scroller.setAttribute("aria-label", s.logLabel);
+    scroller.tabIndex = 0;   // scrollable with the keyboard
+    scroller.appendChild(notice);
+    var log = el("div", "cc-log");
+    log.setAttribute("role", "log");
+    log.setAttribute("aria-live", "polite");
+    log.setAttribute("aria-relevant", "additions");
+    log.setAttribute("aria-label", s.messagesLabel);
+    scroller.appendChild(log);
+    panel.appendChild(scroller);
+    this.scroller = scroller;
+    this.log = log;
+    this.empty = el("p", "cc-empty", s.emptyLog);
+
+    // Typing / slow indicator (polite status) and error banner (alert)
+    var status = el("div", "cc-status");
+    status.setAttribute("role", "status");
+    status.setAttribute("aria-live", "polite");
+    panel.appendChild(status);
+    this.status = status;
+
+    var error = el("div", "cc-error");
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    var etext = el("p", "cc-error-text");
+    var retry = el("button", "cc-btn cc-btn-primary cc-retry", s.retry);
+    retry.type = "button";
+    retry.addEventListener("click", function () { self.retry(); });
+    error.appendChild(etext);
+    error.appendChild(retry);
+    panel.appendChild(error);
+    this.errorBox = error;
+    this.errorText = etext;
+    this.retryBtn = retry;
+
+    // Always-reachable "talk to a person"
+    var actions = el("div", "cc-actions");
+    var human = el("button", "cc-btn cc-human", s.human);
+    human.type = "button";
+    human.addEventListener("click", function () { self.send(s.humanMessage); });
+    actions.appendChild(human);
+    panel.appendChild(actions);
+    this.humanBtn = human;
+
+    // Composer
+    var form = el("form", "cc-form");
+    form.noValidate = true;
+    var label = el("label", "cc-sr-only", s.inputLabel);
+    label.htmlFor = "cc-input";
+    var input = el("textarea", "cc-input");
+    input.id = "cc-input";
+    input.rows = 1;
+    input.placeholder = s.inputPlaceholder;
+    input.maxLength = this.maxChars();
+    input.autocomplete = "off";
+    input.setAttribute("enterkeyhint", "send");
+    input.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        self.submit();
+      }
+    });
+    var sendBtn = el("button", "cc-send");
+    sendBtn.type = "submit";
+    sendBtn.setAttribute("aria-label", s.send);
+    sendBtn.appendChild(svgIcon("send"));
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      self.submit();
+    });
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(sendBtn);
+    panel.appendChild(form);
+    this.input = input;
+
+    panel.appendChild(el("p", "cc-footer", s.footer));
+
+    // Restore the conversation of this tab (before attaching: nothing is re-announced).
+    this.renderAll();
+    this.renderNotice();
+
+    var attach = function () {
+      document.body.appendChild(host);
+      if (self.state.open) self.open(false);
+      self.restoreError();
+      self.pump();   // messages that were in flight when the page was left are re-sent (same message_id)
+    };
+    if (document.body) attach(); else document.addEventListener("DOMContentLoaded", attach);
+  };
+
+  ClinicChat.prototype.maxChars = function () {
+    return this.state.maxChars || this.cfg.maxMessageChars;
+  };
+
+  // ------------------------------------------------------------------ open / close
+  ClinicChat.prototype.open = function (moveFocus) {
+    this.panel.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.host.classList && this.host.classList.add("cc-is-open");
+    this.panel.parentNode.classList.add("cc-open");
+    if (!this.state.open) { this.state.open = true; this.save(); }
+    this.scrollToEnd();
+    if (moveFocus !== false) this.input.focus();
+  };
+  ClinicChat.prototype.close = function (returnFocus) {
+    this.panel.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "false");
+    this.panel.parentNode.classList.remove("cc-open");
+    this.hideConfirm();
+    if (this.state.open) { this.state.open = false; this.save(); }
+    if (returnFocus) this.launcher.focus();
+  };
+  ClinicChat.prototype.toggle = function () {
+    if (this.panel.hidden) this.open(true); else this.close(true);
+  };
+
+  ClinicChat.prototype.renderNotice = function () {
+    this.notice.hidden = !!this.state.noticeSeen;
+    this.panel.setAttribute("aria-describedby", this.state.noticeSeen ? "cc-subtitle" : "cc-subtitle cc-notice");
+  };
+
+  ClinicChat.prototype.showConfirm = function () {
+    this.confirmBox.hidden = false;
+    this.confirmYes.focus();
+  };
+  ClinicChat.prototype.hideConfirm = function () {
+    if (this.confirmBox.hidden) return;
+    this.confirmBox.hidden = true;
+    if (!this.panel.hidden) this.restartBtn.focus();
+  };
+
+  // ------------------------------------------------------------------ rendering
+  ClinicChat.prototype.renderAll = function () {
+    var self = this;
+    this.log.textContent = "";
+    this.itemEls = {};
+    if (!this.state.items.length) this.log.appendChild(this.empty);
+    this.state.items.forEach(function (item) { self.log.appendChild(self.renderItem(item, false)); });
+    this.renderQuickReplies();
+  };
+
+  ClinicChat.prototype.renderItem = function (item, live) {
+    var s = this.s;
+    var row, bubble;
+    if (item.kind === "user") {
+      row = el("div", "cc-row cc-row-user");
+      bubble = el("div", "cc-msg cc-user");
+      bubble.appendChild(el("span", "cc-sr-only", s.you + " "));
+      bubble.appendChild(el("span", "cc-text", item.display || item.text));
+      row.appendChild(bubble);
+      var st = el("div", "cc-msg-status");
+      row.appendChild(st);
+      this.itemEls[item.id] = row;
+      this.updateUserStatus(item, row);
+    } else if (item.kind === "bot") {
+      row = el("div", "cc-row cc-row-bot");
+      bubble = el("div", "cc-msg cc-bot" + (item.emergency ? " cc-emergency" : ""));
+      if (item.emergency) {
+        if (live) bubble.setAttribute("role", "alert");
+        var lab = el("strong", "cc-emergency-label");
+        lab.appendChild(svgIcon("alert"));
+        lab.appendChild(document.createTextNode(s.emergencyLabel));
+        bubble.appendChild(lab);
+      }
+      bubble.appendChild(el("span", "cc-sr-only", s.bot + " "));
+      var body = el("span", "cc-text");
+      appendRichText(body, item.text, s);
+      bubble.appendChild(body);
+      row.appendChild(bubble);
+      row.cc_item = item;
+    } else {
+      row = el("p", "cc-note", item.text);
+    }
+    return row;
+  };
+
+  ClinicChat.prototype.updateUserStatus = function (item, row) {
+    row = row || this.itemEls[item.id];
+    if (!row) return;
+    var st = row.querySelector(".cc-msg-status");
+    st.textContent = "";
+    row.classList.remove("cc-pending", "cc-failed", "cc-rejected");
+    if (item.status === "pending") {
+      row.classList.add("cc-pending");
+      st.textContent = this.s.sending;
+    } else if (item.status === "failed") {
+      row.classList.add("cc-failed");
+      st.appendChild(el("span", "cc-msg-status-text", this.s.notSent + " "));
+      var self = this;
+      var b = el("button", "cc-linkbtn cc-retry-inline", this.s.retry);
+      b.type = "button";
+      b.addEventListener("click", function () { self.retry(); });
+      st.appendChild(b);
+    } else if (item.status === "rejected") {
+      row.classList.add("cc-rejected");
+      st.textContent = this.s.notSent + " " + (item.error || "");
+    }
+  };
+
+  // Quick replies: only those of the bot's latest turn (the server accepts a button payload only
+  // right after it was offered).
+  ClinicChat.prototype.renderQuickReplies = function () {
+    var self = this;
+    var old = this.log.querySelectorAll(".cc-buttons");
+    Array.prototype.forEach.call(old, function (n) { n.parentNode.removeChild(n); });
+    var items = this.state.items;
+    var i = items.length - 1;
+    while (i >= 0 && items[i].kind !== "user") i--;
+    if (i >= 0 && items[i].status !== "sent") return;   // a message of the patient is still open
+    var rows = this.log.querySelectorAll(".cc-row-bot");
+    Array.prototype.forEach.call(rows, function (row) {
+      var item = row.cc_item;
+      if (!item || !item.buttons || !item.buttons.length) return;
+      if (items.indexOf(item) <= i) return;
+      var group = el("div", "cc-buttons");
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", self.s.quickReplies);
+      item.buttons.forEach(function (b) {
+        if (!b || typeof b.title !== "string") return;
+        var btn = el("button", "cc-btn cc-quick", b.title);
+        btn.type = "button";
+        btn.addEventListener("click", function () {
+          self.send(typeof b.payload === "string" && b.payload ? b.payload : b.title, b.title);
+        });
+        group.appendChild(btn);
+      });
+      row.appendChild(group);
+    });
+  };
+
+  ClinicChat.prototype.append = function (item) {
+    this.state.items.push(item);
+    if (this.empty.parentNode) this.empty.parentNode.removeChild(this.empty);
+    var row = this.renderItem(item, true);
+    this.log.appendChild(row);
+    return row;
+  };
+
+  ClinicChat.prototype.appendBotMessages = function (messages, item) {
+    var self = this;
+    var first = null;
+    messages.forEach(function (m) {
+      if (!m || (typeof m.text !== "string" && !Array.isArray(m.buttons))) return;
+      var row = self.append({
+        kind: "bot",
+        text: typeof m.text === "string" ? m.text : "",
+        buttons: Array.isArray(m.buttons) ? m.buttons.filter(function (b) { return b && typeof b.title === "string"; }) : [],
+        emergency: m.emergency === true,
+        replyTo: item.id
+      });
+      first = first || row;
+    });
+    this.firstNewReply = first;
+  };
+
+  ClinicChat.prototype.scrollToEnd = function () {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  };
+
+  // Show a new answer from its first line (a long or emergency answer must not scroll past its start).
+  ClinicChat.prototype.scrollToReply = function (row) {
+    if (!row) return this.scrollToEnd();
+    this.scroller.scrollTop = Math.max(0, row.offsetTop - 12);
+  };
+
+  ClinicChat.prototype.setTyping = function (on) {
+    var self = this;
+    clearTimeout(this.slowTimer);
+    this.status.textContent = "";
+    if (!on) return;
+    var t = el("div", "cc-typing");
+    var dots = el("span", "cc-dots");
+    dots.setAttribute("aria-hidden", "true");
+    dots.appendChild(el("span"));
+    dots.appendChild(el("span"));
+    dots.appendChild(el("span"));
+    t.appendChild(dots);
+    t.appendChild(el("span", "cc-typing-text cc-sr-only", this.s.typing));
+    this.status.appendChild(t);
+    this.slowTimer = setTimeout(function () {
+      var txt = self.status.querySelector(".cc-typing-text");
+      if (txt) { txt.textContent = self.s.slow; txt.classList.remove("cc-sr-only"); }
+    }, this.cfg.slowMs);
+  };
+
+  ClinicChat.prototype.showError = function (text) {
+    this.errorText.textContent = text;
+    this.errorBox.hidden = false;
+    this.state.error = text;
+  };
+  ClinicChat.prototype.clearError = function () {
+    this.errorBox.hidden = true;
+    this.errorText.textContent = "";
+    this.state.error = null;
+  };
+  ClinicChat.prototype.restoreError = function () {
+    var failed = this.state.items.some(function (i) { return i.kind === "user" && i.status === "failed"; });
+    if (failed) this.showError(this.state.error || this.s.errorOffline); else this.clearError();
+  };
+
+  // ------------------------------------------------------------------ sending
+  ClinicChat.prototype.submit = function () {
+    var text = this.input.value.trim();
+    if (!text) { this.input.focus(); return; }
+    if (text.length > this.maxChars()) {
+      this.showInputError(fmt(this.s.tooLong, { max: this.maxChars() }));
+      return;
+    }
+    this.input.value = "";
+    this.send(text);
+  };
+
+  ClinicChat.prototype.showInputError = function (text) {
+    this.status.textContent = "";
+    this.status.appendChild(el("p", "cc-input-error", text));
+    this.input.setAttribute("aria-invalid", "true");
+    this.input.focus();
+  };
+
+  // text: what the server gets; display: what the patient sees (a button's title).
+  ClinicChat.prototype.send = function (text, display) {
+    if (this.panel.hidden) this.open(false);
+    this.hideConfirm();
+    this.input.removeAttribute("aria-invalid");
+    var item = { kind: "user", id: newId(), text: text, display: display || text, status: "pending" };
+    this.requeueFailed();   // sending again is trying again: earlier unsent messages go first
+    this.append(item);
+    this.renderQuickReplies();
+    this.save();
+    this.scrollToEnd();
+    this.input.focus();   // buttons that had focus may just have been removed
+    this.pump();
+  };
+
+  ClinicChat.prototype.requeueFailed = function () {
+    var self = this;
+    this.state.items.forEach(function (i) {
+      if (i.kind === "user" && i.status === "failed") { i.status = "pending"; self.updateUserStatus(i); }
+    });
+    this.clearError();
+  };
+
+  ClinicChat.prototype.retry = function () {
+    this.requeueFailed();
+    this.save();
+    this.input.focus();
+    this.pump();
+  };
+
+  ClinicChat.prototype.post = function (path, body) {
+    var ctrl = typeof AbortController === "function" ? new AbortController() : null;
+    var timedOut = false;
+    var timer = setTimeout(function () { timedOut = true; if (ctrl) ctrl.abort(); }, this.cfg.timeoutMs);
+    return window.fetch(this.cfg.server + path, {
+      method: "POST",
+      mode: "cors",
+      credentials: "omit",
+      cache: "no-store",
+      referrerPolicy: "no-referrer",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body),
+      signal: ctrl ? ctrl.signal : undefined
+    }).then(function (resp) {
+      return resp.text().then(function (raw) {
+        var data = null;
+        try { data = raw ? JSON.parse(raw) : null; } catch (e) { data = null; }
+        clearTimeout(timer);
+        return { status: resp.status, ok: resp.ok, data: data };
+      });
+    }, function () {
+      clearTimeout(timer);
+      return { status: 0, ok: false, data: null, timeout: timedOut };
+    });
+  };
+
+  ClinicChat.prototype.ensureSession = function () {
+    var self = this;
+    if (this.state.sessionId) return Promise.resolve({ ok: true });
+    return this.post("/webhooks/patient/session", {}).then(function (r) {
+      if (r.ok && r.data && typeof r.data.session_id === "string") {
+        self.state.sessionId = r.data.session_id;
+        if (typeof r.data.max_message_chars === "number" && r.data.max_message_chars > 0) {
+          self.state.maxChars = r.data.max_message_chars;
+          self.input.maxLength = r.data.max_message_chars;
+        }
+        self.save();
+        return { ok: true };
+      }
+      return r;
+    });
+  };
+
+  function serverMessage(r) {
+    return r && r.data && typeof r.data.message === "string" && r.data.message ? r.data.message : null;
+  }
+
+  // Deliver the patient's messages one at a time, in order. A failure stops the queue (the
+  // message keeps its message_id, so Retry cannot double it on the server).
+  ClinicChat.prototype.pump = function () {
+    var self = this;
+    if (this.busy) return;
+    var items = this.state.items;
+    if (items.some(function (i) { return i.kind === "user" && i.status === "failed"; })) return;
+    var item = null;
+    for (var n = 0; n < items.length; n++) {
+      if (items[n].kind === "user" && items[n].status === "pending") { item = items[n]; break; }
+    }
+    if (!item) return;
+    if (!SAFE_MESSAGE_ID.test(item.id)) item.id = newId();
+    var gen = this.generation;
+    this.busy = true;
+    this.setTyping(true);
+
+    var fail = function (text) {
+      item.status = "failed";
+      self.updateUserStatus(item);
+      self.showError(text);
+    };
+    self.firstNewReply = null;
+    var finish = function (again) {
+      self.busy = false;
+      self.setTyping(false);
+      self.save();
+      self.renderQuickReplies();
+      self.scrollToReply(self.firstNewReply);
+      if (again) self.pump();
+    };
+
+    this.ensureSession().then(function (r) {
+      if (gen !== self.generation) return { stale: true };
+      if (!r.ok) return r;
+      // "retry": true from the second attempt on, so the server answers again what it may already
+      // have answered (the first answer may have been lost on the way) instead of handling it twice.
+      var body = { session_id: self.state.sessionId, message: item.text, message_id: item.id, retry: !!item.tries };
+      item.tries = (item.tries || 0) + 1;
+      self.save();
+      return self.post("/webhooks/patient/message", body);
+    }).then(function (r) {
+      if (r.stale || gen !== self.generation) return;   // "start over" happened: reset() freed the queue
+      if (r.ok && r.data && Array.isArray(r.data.messages)) {
+        item.status = "sent";
+        self.updateUserStatus(item);
+        self.clearError();
+        self.appendBotMessages(r.data.messages, item);
+        return finish(true);
+      }
+      // An error may still carry replies (e.g. 503 not_saved with the emergency advice): show them.
+      if (r.data && Array.isArray(r.data.messages)) self.appendBotMessages(r.data.messages, item);
+      if (r.status === 403 && !item.renewed) {
+        // The server no longer knows this conversation: start a new one and send again.
+        item.renewed = true;
+        self.state.sessionId = null;
+        self.append({ kind: "note", text: self.s.newSession });
+        return finish(true);
+      }
+      if (r.status === 400 || r.status === 413 || r.status === 422) {
+        // The server will never take this message as it is: say why and give the text back.
+        item.status = "rejected";
+        item.error = serverMessage(r) || self.s.errorServer;
+        self.updateUserStatus(item);
+        if (!self.input.value) self.input.value = item.text;
+        return finish(true);
+      }
+      if (r.status === 0) fail(r.timeout ? self.s.errorTimeout : self.s.errorOffline);
+      else fail(serverMessage(r) || self.s.errorServer);
+      return finish(false);
+    }).catch(function (e) {
+      console.error("clinic-chat:", e);
+      if (gen === self.generation) { fail(self.s.errorServer); finish(false); }
+    });
+  };
+
+  // ------------------------------------------------------------------ start over
+  ClinicChat.prototype.reset = function () {
+    this.generation++;
+    this.busy = false;
+    this.setTyping(false);
+    var noticeSeen = this.state.noticeSeen;
+    this.state = freshState();
+    this.state.noticeSeen = noticeSeen;
+    this.state.open = !this.panel.hidden;
+    this.clearError();
+    this.confirmBox.hidden = true;
+    this.input.value = "";
+    this.input.removeAttribute("aria-invalid");
+    this.save();
+    this.renderAll();
+    this.renderNotice();
+    this.input.focus();
+  };
+
+  // ------------------------------------------------------------------ boot
+  function boot() {
+    if (window.ClinicChat && window.ClinicChat.instance) return;   // embedded twice
+    var widget = new ClinicChat(readConfig());
+    window.ClinicChat = {
+      instance: widget,
+      open: function () { widget.open(true); },
+      close: function () { widget.close(false); },
+      startOver: function () { widget.reset(); }
+    };
+  }
+  boot();
+})();
