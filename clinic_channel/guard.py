@@ -141,6 +141,19 @@ def parse_message_request(data: Dict[str, Any], signer: SessionSigner, max_chars
     return MessageRequest(session_id, text, message_id, retry)
 
 
+RATINGS = ("up", "down")
+
+
+def parse_feedback_request(data: Dict[str, Any], signer: SessionSigner) -> Dict[str, str]:
+    """``{"session_id", "message_id", "rating": "up"|"down"}`` validated, or :class:`RequestError`."""
+    if not signer.verify(data.get("session_id")):
+        raise RequestError(403, "unknown_session")
+    message_id, rating = data.get("message_id"), data.get("rating")
+    if not isinstance(message_id, str) or not _MESSAGE_ID_RE.match(message_id) or rating not in RATINGS:
+        raise RequestError(400, "invalid_request")
+    return {"session_id": data["session_id"], "message_id": message_id, "rating": rating}
+
+
 def neutralise_slash(text: str, offered_payloads: Iterable[str]) -> str:
     """``text`` as Rasa should read it: a "/..." text is a command only if it is an offered button.
 

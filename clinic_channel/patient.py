@@ -30,7 +30,7 @@ import rasa.core.actions.action
 import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -41,6 +41,7 @@ from clinic_channel.guard import (
     SessionSigner,
     neutralise_slash,
     parse_json_object,
+    parse_feedback_request,
     parse_message_request,
     parse_rate,
 )
@@ -52,6 +53,7 @@ MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
 EMERGENCY_INTENT = "report_emergency"
 EMERGENCY_RESPONSE = "utter_emergency"
+FEEDBACK_SLOT = "feedback"
 
 
 def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
@@ -247,6 +249,21 @@ class PatientInput(InputChannel):
                 return channel._error(503, "not_ready")
             return await channel._handle(agent, on_new_message, message)
 
+        @bp.route("/feedback", methods=["POST"])
+        async def feedback(request: Request) -> HTTPResponse:
+            try:
+                data = parse_json_object(request.body or b"", channel.max_body_bytes)
+                rating = parse_feedback_request(data, channel.signer)
+            except RequestError as error:
+                return channel._error(error.status, error.code)
+            wait = channel.session_limiter.retry_after(rating["session_id"])
+            if wait:
+                return channel._error(429, "rate_limited", wait)
+            agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():
+                return channel._error(503, "not_ready")
+            return await channel._store_feedback(agent, rating)
+
         @bp.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             report = await channel.health_report(request.app.ctx.agent)
@@ -297,6 +314,25 @@ class PatientInput(InputChannel):
             done.set_result(None)
         replies = collector.messages or [self._no_reply()]
         return self._ok(message, replies)
+
+    async def _store_feedback(self, agent: Any, rating: Dict[str, str]) -> HTTPResponse:
+        """Record the patient's rating of the replies to one of their messages (slot ``feedback``)."""
+        store = _strict_tracker_store(agent)
+        sender = rating["session_id"]
+        try:
+            async with agent.lock_store.lock(sender):
+                tracker = await store.retrieve(sender)
+                known = tracker is not None and any(
+                    isinstance(e, UserUttered) and e.message_id == rating["message_id"] for e in tracker.events
+                )
+                if not known:
+                    return self._error(404, "unknown_message")
+                tracker.update(SlotSet(FEEDBACK_SLOT, {"message_id": rating["message_id"], "rating": rating["rating"]}))
+                await store.save(tracker)
+        except Exception as error:
+            logger.error("patient.feedback.failed session=%s error=%s", _tag(sender), type(error).__name__)
+            return self._error(503, "not_saved")
+        return response.json({"ok": True})
 
     def _no_reply(self) -> Dict[str, Any]:
         """What the patient sees when the assistant produced no reply (e.g. the action server failed)."""

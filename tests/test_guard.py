@@ -163,3 +163,17 @@ def test_nesting_just_under_the_json_recursion_limit_is_refused_cleanly():
 
 def test_lone_surrogates_from_json_become_a_replacement_character():
     assert clean_text("hi \ud83d there") == "hi \ufffd there"
+
+
+def test_feedback_requests_are_validated(signer):
+    from clinic_channel.guard import parse_feedback_request
+
+    sid = signer.issue()
+    assert parse_feedback_request({"session_id": sid, "message_id": "m-00000001", "rating": "down"}, signer)["rating"] == "down"
+    for bad in ({"rating": "meh"}, {"message_id": "x"}, {"rating": 1}):
+        with pytest.raises(RequestError) as raised:
+            parse_feedback_request({"session_id": sid, "message_id": "m-00000001", "rating": "up", **bad}, signer)
+        assert raised.value.code == "invalid_request"
+    with pytest.raises(RequestError) as raised:
+        parse_feedback_request({"session_id": "default", "message_id": "m-00000001", "rating": "up"}, signer)
+    assert raised.value.code == "unknown_session"

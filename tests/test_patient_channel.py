@@ -259,3 +259,18 @@ def test_an_emergency_during_the_callback_form_is_escalated(servers):
     urgent = send(servers, session, "i have lost control of my bowels and my legs are getting weaker fast")
     assert urgent.json()["messages"][0]["emergency"] is True
     assert slot_values(servers, session, "callback_name") in ([], [None])
+
+
+def test_a_rating_of_a_reply_is_stored_for_staff(servers):
+    session = new_session(servers)
+    send(servers, session, "how big is the scar", message_id="rate-0000001")
+    feedback = url(servers, "feedback")
+    answer = requests.post(feedback, json={"session_id": session, "message_id": "rate-0000001", "rating": "down"}, timeout=10)
+    assert answer.status_code == 200 and answer.json() == {"ok": True}
+    assert slot_values(servers, session, "feedback") == [{"message_id": "rate-0000001", "rating": "down"}]
+    unknown = requests.post(feedback, json={"session_id": session, "message_id": "never-sent-1", "rating": "up"}, timeout=10)
+    assert unknown.status_code == 404 and unknown.json()["message"]
+    foreign = requests.post(feedback, json={"session_id": new_session(servers), "message_id": "rate-0000001", "rating": "up"}, timeout=10)
+    assert foreign.status_code == 404, "a conversation can only rate its own messages"
+    # The conversation goes on normally after a rating.
+    assert "cost" in said(send(servers, session, "what does it cost")).lower()
