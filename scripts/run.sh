@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Start the action server, the Rasa server and the demo website with the chat widget, on the
-# embedded defaults (SQLite tracker store in var/, in-memory lock store). Ctrl-C stops all three.
+# Start the action server, the Rasa server, the staff review app and the demo website with the chat
+# widget, on the embedded defaults (SQLite in var/, in-memory lock store). Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SANIC_HOST="${ACTION_HOST:-127.0.0.1}"
@@ -12,6 +12,10 @@ DEMO_PORT="${DEMO_PORT:-8080}"
 # The URL the browser uses to reach the Rasa server (differs from RASA_HOST when that is 0.0.0.0).
 RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}"
 CORS_ORIGINS="${CORS_ORIGINS:-http://127.0.0.1:$DEMO_PORT http://localhost:$DEMO_PORT}"
+REVIEW_HOST="${REVIEW_HOST:-127.0.0.1}"
+REVIEW_PORT="${REVIEW_PORT:-8081}"
+# The one database setting, shared by the Rasa server (endpoints.yml) and the staff review app.
+export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/rasa.db}"
 
 # The HTTP API (/model/parse, trackers, ...) stays off unless a token is configured; with a token it
 # requires ?token=... on every call (rasa --auth-token). Never expose it publicly (issue #6).
@@ -34,9 +38,13 @@ pids+=($!)
 .venv/bin/rasa run --model models --endpoints "${ENDPOINTS:-endpoints.yml}" --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS "${api_args[@]}" &
 pids+=($!)
+# The staff review app (review/), on its own port; it reads the same database.
+.venv/bin/python -m review.cli serve --host "$REVIEW_HOST" --port "$REVIEW_PORT" &
+pids+=($!)
 # The mock clinic website with the widget (widget/demo/), loopback only, strict CSP.
 .venv/bin/python scripts/serve_demo.py --port "$DEMO_PORT" --rasa-url "$RASA_PUBLIC_URL" --quiet &
 pids+=($!)
 echo "run: Rasa server on http://$RASA_HOST:$RASA_PORT (patient channel: /webhooks/patient/...), actions on :$ACTION_PORT"
 echo "run: open http://127.0.0.1:$DEMO_PORT/ and click \"Chat with us\" (the widget on a demo clinic page)"
+echo "run: staff review app on http://$REVIEW_HOST:$REVIEW_PORT (create an account first: .venv/bin/python -m review.cli create-user NAME)"
 wait -n "${pids[@]}"

@@ -1,0 +1,11 @@
+"""Staff conversation review app (issue #4).
+
+Reads the conversations the Rasa server writes to its SQL tracker store (table ``events``) and
+keeps its own tables (prefix ``review_``) in the same database. Modules:
+
+- :mod:`review.settings`: every setting, read from the environment in one place.
+- :mod:`review.store`: schema, incremental indexer, queries, triage, corrections, exports, retention.
+- :mod:`review.auth`: password hashing (scrypt), sessions, CSRF tokens, login rate limit.
+- :mod:`review.app`: the Sanic web app (server-rendered Jinja2 templates, autoescaped).
+- :mod:`review.cli`: ``python -m review.cli serve | create-user | retention | export-corrections | index``.
+"""

@@ -1,0 +1,96 @@
+"""Every setting of the review app, read from the environment here and nowhere else.
+
+``DATABASE_URL`` is the one database setting shared with the Rasa server's SQL tracker store
+(an SQLAlchemy URL). Unset, it is the SQLite file the Rasa server uses by default, ``var/rasa.db``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'rasa.db'}"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{key} must be true or false, not {raw!r}")
+
+
+def _int(env: Mapping[str, str], key: str, default: Optional[int]) -> Optional[int]:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    return int(raw)
+
+
+def _float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    return float(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8081
+    low_confidence_threshold: float = 0.5
+    retention_days: Optional[int] = None
+    secure_cookies: bool = True
+    redact_contact_details: bool = True
+    session_hours: int = 8  # absolute session lifetime
+    session_idle_minutes: int = 30  # a session unused for this long ends
+    login_max_failures: int = 5  # per IP + user name ...
+    login_window_minutes: int = 15  # ... within this window
+    page_size: int = 50
+    index_interval_seconds: float = 5.0  # background indexer period (0 = only on requests)
+    nlu_file: Path = field(default=ROOT / "data" / "nlu.yml")
+    domain_file: Path = field(default=ROOT / "domain.yml")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
+    env = os.environ if env is None else env
+    threshold = _float(env, "LOW_CONFIDENCE_THRESHOLD", 0.5)
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError("LOW_CONFIDENCE_THRESHOLD must be between 0 and 1")
+    retention = _int(env, "RETENTION_DAYS", None)
+    if retention is not None and retention < 1:
+        raise ValueError("RETENTION_DAYS must be at least 1")
+    return Settings(
+        database_url=(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL).strip(),
+        host=env.get("REVIEW_HOST") or "127.0.0.1",
+        port=_int(env, "REVIEW_PORT", 8081),
+        low_confidence_threshold=threshold,
+        retention_days=retention,
+        secure_cookies=_bool(env, "REVIEW_SECURE_COOKIES", True),
+        redact_contact_details=_bool(env, "REDACT_CONTACT_DETAILS", True),
+        session_hours=_int(env, "REVIEW_SESSION_HOURS", 8),
+        session_idle_minutes=_int(env, "REVIEW_SESSION_IDLE_MINUTES", 30),
+        login_max_failures=_int(env, "REVIEW_LOGIN_MAX_FAILURES", 5),
+        login_window_minutes=_int(env, "REVIEW_LOGIN_WINDOW_MINUTES", 15),
+        page_size=_int(env, "REVIEW_PAGE_SIZE", 50),
+        index_interval_seconds=_float(env, "REVIEW_INDEX_INTERVAL", 5.0),
+        nlu_file=Path(env.get("REVIEW_NLU_FILE") or ROOT / "data" / "nlu.yml"),
+        domain_file=Path(env.get("REVIEW_DOMAIN_FILE") or ROOT / "domain.yml"),
+    )

@@ -1,0 +1,116 @@
+"""Start the review app as a real server (subprocess) and talk to it over HTTP like a browser."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+from urllib.parse import parse_qs, urlparse
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+CONV_LINK_RE = re.compile(r'href="/conversation\?id=([^"&]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def base_env(db_url: str, **extra: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update({"DATABASE_URL": db_url, "REVIEW_SECURE_COOKIES": "false", "REVIEW_INDEX_INTERVAL": "1",
+                "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def cli(db_url: str, *args: str, stdin: Optional[str] = None, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run([PYTHON, "-m", "review.cli", *args], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT, env=base_env(db_url, **env), timeout=120)
+
+
+@contextmanager
+def review_server(db_url: str, log_path: Path, **env: str) -> Iterator[str]:
+    port = free_port()
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([PYTHON, "-m", "review.cli", "serve", "--port", str(port)], cwd=ROOT,
+                                env=base_env(db_url, **env), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"review server exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(url)
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Staff:
+    """A browser-like client: cookie jar, CSRF token from the last page, no automatic redirects."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.http = requests.Session()
+        self.csrf: Optional[str] = None
+
+    def get(self, path: str, **params) -> requests.Response:
+        r = self.http.get(self.base + path, params=params or None, allow_redirects=False, timeout=30)
+        m = CSRF_RE.search(r.text) if r.headers.get("content-type", "").startswith("text/html") else None
+        if m:
+            self.csrf = m.group(1)
+        return r
+
+    def post(self, path: str, data: Optional[dict] = None, csrf: bool = True) -> requests.Response:
+        data = dict(data or {})
+        if csrf and "csrf_token" not in data:
+            data["csrf_token"] = self.csrf
+        return self.http.post(self.base + path, data=data, allow_redirects=False, timeout=60)
+
+    def login(self, username: str = "alice", password: str = PASSWORD) -> requests.Response:
+        self.get("/login")
+        return self.post("/login", {"username": username, "password": password})
+
+    def logged_in(self, username: str = "alice") -> "Staff":
+        r = self.login(username)
+        assert r.status_code == 303 and r.headers["location"] == "/open", r.text[:500]
+        self.get("/open")
+        return self
+
+
+def conversation_ids(html: str):
+    """Conversation ids linked from a list page, in page order (duplicates removed)."""
+    out = []
+    for raw in CONV_LINK_RE.findall(html):
+        sid = parse_qs("id=" + raw)["id"][0]
+        if sid not in out:
+            out.append(sid)
+    return out
+
+
+def location_query(resp: requests.Response) -> Dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(resp.headers["location"]).query).items()}

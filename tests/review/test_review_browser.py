@@ -1,0 +1,126 @@
+"""Browser test in headless Chromium (Debian's /usr/bin/chromium driven by Playwright's Python client):
+log in, filter to emergencies, open the conversation, mark it reviewed, correct an intent, export.
+
+Runs with secure cookies ON (the ``make run`` default): Chromium treats http://127.0.0.1 as a secure
+context, so the ``__Host-`` / ``Secure`` session cookie works on the local review app.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.review.conversations import XSS_TEXT, write_samples
+from tests.review.helpers import PASSWORD, cli, review_server
+
+CHROMIUM = os.environ.get("REVIEW_TEST_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (set REVIEW_TEST_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{tmp / 'rasa.db'}"
+    write_samples(url)
+    assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp / "server.log", REVIEW_SECURE_COOKIES="true") as base:
+        yield base
+
+
+def test_staff_flow_in_chromium(browser, app_url, tmp_path):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda msg: problems.append(f"{msg.text} {msg.location}") if msg.type == "error" else None)
+    page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
+
+    # log in
+    page.goto(app_url + "/open")
+    assert page.url.endswith("/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url("**/open")
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert cookies["__Host-review_session"]["secure"] and cookies["__Host-review_session"]["httpOnly"]
+    assert page.locator("text=Maria Lopez").count() == 1  # the callback request at the top
+
+    # filter to emergencies
+    page.click("nav >> text=All conversations")
+    page.select_option("select[name=flag]", "emergency")
+    page.click("button:has-text('Filter')")
+    page.wait_for_url("**flag=emergency**")
+    rows = page.locator("table.conversations tbody tr")
+    assert rows.count() == 1
+    assert "can't feel my legs" in rows.first.inner_text()
+
+    # open the conversation: intent, confidence, red-flag override
+    rows.first.locator("a").click()
+    page.wait_for_url("**/conversation?id=conv-emergency**")
+    body = page.inner_text("main")
+    assert "report_emergency (1.00)" in body and "ask_recovery_time (0.41)" in body and "utter_emergency" in body
+
+    # mark reviewed
+    page.click("button:has-text('Mark reviewed')")
+    page.wait_for_url("**msg=reviewed**")
+    assert "Marked as reviewed." in page.inner_text("main")
+    assert page.locator("button:has-text('Mark not reviewed')").count() == 1
+
+    # correct an intent (the red-flag message was in fact also about recovery)
+    form = page.locator("form.correct").first
+    form.locator("select[name=intent]").select_option("ask_recovery_time")
+    form.locator("button").click()
+    page.wait_for_url("**msg=corrected**")
+    assert "Corrected by staff to ask_recovery_time" in page.inner_text("main")
+
+    # export the conversation as CSV
+    with page.expect_download() as info:
+        page.click("section.triage button[value=csv]")
+    path = tmp_path / "export.csv"
+    info.value.save_as(path)
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert rows[0]["conversation_id"] == "conv-emergency" and rows[0]["intent"] == "report_emergency"
+    assert rows[0]["corrected_intent"] == "ask_recovery_time"
+
+    # the corrections page offers the NLU YAML download
+    page.click("nav >> text=Corrections")
+    with page.expect_download() as info:
+        page.click("button:has-text('Download corrections as NLU YAML')")
+    yml = tmp_path / "c.yml"
+    info.value.save_as(yml)
+    assert "- intent: ask_recovery_time" in yml.read_text()
+
+    # a patient message with HTML shows literally, and no script runs
+    page.goto(app_url + "/conversation?id=conv-xss")
+    assert XSS_TEXT in page.inner_text("main")
+    assert page.locator("main img").count() == 0
+
+    # the conversation left the open items
+    page.goto(app_url + "/open?flag=emergency")
+    assert page.locator("table.conversations a").count() == 0
+
+    # log out
+    page.click("button:has-text('Log out')")
+    page.wait_for_url("**/login")
+    page.goto(app_url + "/open")
+    assert page.url.endswith("/login")
+    assert problems == []  # no CSP violations, no script errors, no dialogs
+    context.close()

@@ -1,0 +1,288 @@
+"""Review app internals and its CLI: redaction, flags, settings, password hashing, accounts,
+index, corrections export, retention (SQLite and PostgreSQL), cookie/session settings."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from review import auth, store
+from review.settings import DEFAULT_DATABASE_URL, load_settings
+from tests.review.conftest import make_database
+from tests.review.conversations import NLU_FIXTURE, PHONE, write_samples
+from tests.review.helpers import PASSWORD, Staff, cli, review_server
+
+
+# ------------------------------------------------------------------ pure functions
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("call me on 0151 2345 6789 please", "call me on [phone] please"),
+    ("+44 (20) 7946-0958", "[phone]"),
+    ("mail jane.doe+x@example.co.uk now", "mail [email] now"),
+    ("I am 67, recovery takes 2-6 weeks", "I am 67, recovery takes 2-6 weeks"),
+    ("L4-L5 disc, 10:30 tomorrow", "L4-L5 disc, 10:30 tomorrow"),
+    ("", ""),
+])
+def test_redaction(text, expected):
+    assert store.redact(text) == expected
+
+
+def test_event_flags():
+    red = {"parse_data": {"intent": {"name": "ask_cost", "confidence": 0.9}, "red_flags": [{"flag": "x"}]}}
+    assert store.event_flags("user", red) == {"emergency"}
+    assert store.event_flags("user", {"parse_data": {"intent": {"name": "x"}, "red_flags": []}}) == set()
+    assert store.event_flags("user", {"parse_data": {"intent": {"name": "request_human"}}}) == {"handoff"}
+    assert store.event_flags("user", {"metadata": {"feedback": "down"}}) == {"feedback"}
+    assert store.event_flags("action", {"name": "action_two_stage_fallback"}) == {"fallback"}
+    assert store.event_flags("action", {"name": "action_defer_personal"}) == {"personal"}
+    assert store.event_flags("bot", {"data": {"custom": {"emergency": True}}}) == {"emergency"}
+    assert store.event_flags("slot", {"name": "callback_request", "value": {"name": "A"}}) == {"callback"}
+    assert store.event_flags("slot", {"name": "callback_request", "value": None}) == set()
+    assert store.event_flags("slot", {"name": "handoff_requested", "value": True}) == {"handoff"}
+    assert store.event_flags("slot", {"name": "feedback", "value": "down"}) == {"feedback"}
+    assert store.event_flags("user", {"metadata": {"feedback": {"value": "thumbs_down"}}}) == {"feedback"}
+    assert store.event_flags("user", {"metadata": {"feedback": "up"}}) == set()
+
+
+def test_csv_safe():
+    assert store.csv_safe("=1+1") == "'=1+1"
+    assert store.csv_safe("@SUM(A1)") == "'@SUM(A1)"
+    assert store.csv_safe("fine") == "fine"
+    assert store.csv_safe(None) == ""
+
+
+def test_settings_defaults_and_validation():
+    s = load_settings({})
+    assert s.database_url == DEFAULT_DATABASE_URL and DEFAULT_DATABASE_URL.endswith("var/rasa.db")
+    assert (s.host, s.port, s.low_confidence_threshold, s.secure_cookies, s.redact_contact_details) == \
+        ("127.0.0.1", 8081, 0.5, True, True)
+    assert s.retention_days is None
+    s = load_settings({"DATABASE_URL": "postgresql://u@h/db", "REVIEW_PORT": "9000", "LOW_CONFIDENCE_THRESHOLD": "0.7",
+                       "RETENTION_DAYS": "90", "REVIEW_SECURE_COOKIES": "false", "REDACT_CONTACT_DETAILS": "no"})
+    assert (s.port, s.low_confidence_threshold, s.retention_days, s.secure_cookies, s.redact_contact_details) == \
+        (9000, 0.7, 90, False, False)
+    assert not s.is_sqlite
+    for bad in ({"LOW_CONFIDENCE_THRESHOLD": "2"}, {"REVIEW_SECURE_COOKIES": "maybe"}, {"RETENTION_DAYS": "0"}):
+        with pytest.raises(ValueError):
+            load_settings(bad)
+
+
+def test_password_hashing():
+    h = auth.hash_password("a long enough password")
+    scheme, n, r, p, salt, key = h.split("$")
+    assert (scheme, n, r, p) == ("scrypt", str(2 ** 15), "8", "1")
+    assert auth.verify_password("a long enough password", h)
+    assert not auth.verify_password("a long enough passworD", h)
+    assert not auth.verify_password("x", "garbage")
+    assert auth.hash_password("a long enough password") != h  # random salt
+    assert auth.validate_new_password("short") is not None
+    assert auth.validate_new_password("aaaaaaaaaaaaaaaa") is not None
+    assert auth.validate_new_password("correct horse battery") is None
+
+
+# ------------------------------------------------------------------ database-backed (SQLite and PostgreSQL)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_db(request, tmp_path):
+    with make_database(request.param, tmp_path) as url:
+        write_samples(url)
+        yield url
+
+
+def test_accounts_cli(fresh_db):
+    engine = sa.create_engine(fresh_db)
+    store.create_schema(engine)
+    with engine.connect() as conn:  # no default account exists
+        assert conn.execute(sa.text("SELECT count(*) FROM review_users")).scalar() == 0
+    r = cli(fresh_db, "create-user", "carol", "--password-stdin", stdin="\n")
+    assert r.returncode == 1 and "at least 12" in r.stderr
+    r = cli(fresh_db, "create-user", "carol", "--password-stdin", stdin="short\n")
+    assert r.returncode == 1
+    r = cli(fresh_db, "create-user", "Bad Name!", "--password-stdin", stdin=PASSWORD + "\n")
+    assert r.returncode == 1
+    r = cli(fresh_db, "create-user", "carol", "--password-stdin", stdin=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    r = cli(fresh_db, "create-user", "carol", "--password-stdin", stdin=PASSWORD + "\n")
+    assert r.returncode == 1 and "already exists" in r.stderr
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT password_hash FROM review_users WHERE username='carol'")).scalar()
+    assert stored.startswith("scrypt$") and PASSWORD not in stored
+    r = cli(fresh_db, "set-password", "carol", "--password-stdin", stdin="another good password\n")
+    assert r.returncode == 0
+    assert auth.verify_password("another good password",
+                                engine.connect().execute(sa.text("SELECT password_hash FROM review_users")).scalar())
+    engine.dispose()
+
+
+def test_index_and_corrections_export_cli(fresh_db, tmp_path):
+    nlu = tmp_path / "nlu.yml"
+    nlu.write_text(NLU_FIXTURE)
+    r = cli(fresh_db, "index")
+    assert r.returncode == 0 and "events folded in" in r.stdout
+    settings = load_settings({"DATABASE_URL": fresh_db, "REVIEW_NLU_FILE": str(nlu)})
+    engine = store.make_engine(settings)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, sender_id, data FROM events WHERE type_name='user' ORDER BY id")).all()
+    form_answers = {"Maria Lopez", PHONE, "weekday mornings"}
+    with engine.begin() as conn:
+        for row in rows:
+            text = json.loads(row.data)["text"]
+            intent = {"how much does it cost": "ask_cost"}.get(text, "ask_more")
+            saved = store.save_correction(conn, row.sender_id, row.id, intent, "alice")
+            assert saved == (text not in form_answers), text
+    out = tmp_path / "out" / "corrections.yml"
+    r = cli(fresh_db, "export-corrections", "--out", str(out), REVIEW_NLU_FILE=str(nlu))
+    assert r.returncode == 0, r.stderr
+    doc = yaml.safe_load(out.read_text())
+    examples = [line[2:] for item in doc["nlu"] for line in item["examples"].splitlines()]
+    folded = [" ".join(e.split()).casefold() for e in examples]
+    assert len(folded) == len(set(folded))  # no duplicates
+    assert "how much does it cost" not in folded  # already in training data
+    assert PHONE not in out.read_text() and "jane.doe" not in out.read_text()  # contact details never exported
+    assert "Maria Lopez" not in out.read_text()  # callback-form answers cannot be corrected
+    assert not any(e.startswith("/") for e in examples)
+    assert "what about the thingy with the nerve" in folded
+    assert "skipped" in r.stdout
+    # rebuild keeps triage state
+    with engine.begin() as conn:
+        store.set_reviewed(conn, "conv-oos", True, "alice")
+    r = cli(fresh_db, "index", "--rebuild")
+    assert r.returncode == 0
+    summary = store.get_summary(engine, "conv-oos", 0.5)
+    assert summary["reviewed"] and summary["flag_out_of_scope"] and summary["turns"] == 1
+    engine.dispose()
+
+
+def test_retention_cli(fresh_db):
+    engine = sa.create_engine(fresh_db)
+    cli(fresh_db, "index")
+    count = lambda q: engine.connect().execute(sa.text(q)).scalar()  # noqa: E731
+    before = count("SELECT count(*) FROM events")
+    old_events = count("SELECT count(*) FROM events WHERE sender_id='conv-old'")
+    r = cli(fresh_db, "retention")
+    assert r.returncode == 2 and "--days" in r.stderr
+    r = cli(fresh_db, "retention", "--days", "365", "--dry-run")
+    assert r.returncode == 0 and "would delete 1 conversations" in r.stdout
+    assert count("SELECT count(*) FROM events") == before
+    r = cli(fresh_db, "retention", RETENTION_DAYS="365")
+    assert r.returncode == 0, r.stderr
+    assert f"deleted 1 conversations, {old_events} events" in r.stdout
+    assert "review_conversations: 1 rows" in r.stdout
+    for secret in ("what does it cost", "conv-old"):
+        assert secret not in r.stdout
+    assert count("SELECT count(*) FROM events WHERE sender_id='conv-old'") == 0
+    assert count("SELECT count(*) FROM review_conversations WHERE sender_id='conv-old'") == 0
+    assert count("SELECT count(*) FROM review_conversation_intents WHERE sender_id='conv-old'") == 0
+    assert count("SELECT count(*) FROM events") == before - old_events
+    assert count("SELECT count(*) FROM review_audit WHERE action='retention'") == 1
+    r = cli(fresh_db, "retention", "--days", "365")
+    assert "deleted 0 conversations" in r.stdout
+    engine.dispose()
+
+
+# ------------------------------------------------------------------ cookie and session settings
+
+
+def test_secure_cookie_mode(tmp_path):
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    write_samples(url)
+    with review_server(url, tmp_path / "log", REVIEW_SECURE_COOKIES="true") as base:
+        r = Staff(base).get("/login")
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("__Host-review_session=")
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert "Domain" not in cookie
+        assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_disabled_account_is_logged_out_and_cannot_log_in(tmp_path):
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    write_samples(url)
+    assert cli(url, "create-user", "frank", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp_path / "log") as base:
+        s = Staff(base).logged_in("frank")
+        r = cli(url, "disable-user", "frank")
+        assert r.returncode == 0, r.stderr
+        assert s.get("/open").status_code == 303  # session ended
+        assert Staff(base).login("frank").status_code == 401
+        assert cli(url, "disable-user", "nobody").returncode == 1
+        assert cli(url, "set-password", "frank", "--password-stdin", stdin="a brand new password\n").returncode == 0
+        assert Staff(base).login("frank", "a brand new password").status_code == 303
+
+
+def test_idle_session_expires(tmp_path):
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    write_samples(url)
+    assert cli(url, "create-user", "dave", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp_path / "log", REVIEW_SESSION_IDLE_MINUTES="0") as base:
+        s = Staff(base)
+        assert s.login("dave").status_code == 303
+        import time
+
+        time.sleep(1.1)
+        assert s.get("/open").status_code == 303  # idle limit 0 minutes: the session has ended
+
+
+def test_indexer_after_retention_emptied_the_table(fresh_db):
+    """SQLite reuses ids after the newest rows are deleted: the indexer must still see new events."""
+    from tests.review.conversations import sample_events, write_conversations
+
+    settings = load_settings({"DATABASE_URL": fresh_db})
+    engine = store.make_engine(settings)
+    store.create_schema(engine)
+    store.index_new_events(engine, settings)
+    report = store.retention(engine, 1, now=time.time() + 10_000 * 86400)  # everything is "old"
+    assert report.conversations == 11
+    write_conversations(fresh_db, {"conv-new": sample_events()["conv-emergency"]})
+    store.index_new_events(engine, settings)
+    summary = store.get_summary(engine, "conv-new", 0.5)
+    assert summary is not None and summary["flag_emergency"] and summary["turns"] == 1
+    engine.dispose()
+
+
+def test_postgres_late_commit_is_picked_up_by_rescan(tmp_path):
+    with make_database("postgresql", tmp_path) as url:
+        write_samples(url)
+        settings = load_settings({"DATABASE_URL": url})
+        engine = store.make_engine(settings)
+        store.create_schema(engine)
+        store.index_new_events(engine, settings)
+        hwm = store.indexed_up_to(engine)
+        # A transaction took id hwm-3 but committed only after the indexer had passed it: free that id
+        # (its event is already folded in) and commit the "late" event under it.
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM events WHERE id = :i"), {"i": hwm - 3})
+        data = json.dumps({"event": "user", "timestamp": time.time(), "text": "late",
+                           "parse_data": {"intent": {"name": "report_emergency", "confidence": 1.0}}})
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO events (id, sender_id, type_name, timestamp, intent_name, data) "
+                                 "VALUES (:i, 'conv-late-commit', 'user', :t, 'report_emergency', :d)"),
+                         {"i": hwm - 3, "t": time.time(), "d": data})
+        assert store.index_new_events(engine, settings) == 0
+        assert store.get_summary(engine, "conv-late-commit", 0.5) is None
+        store.index_new_events(engine, settings, rescan=True)
+        summary = store.get_summary(engine, "conv-late-commit", 0.5)
+        assert summary is not None and summary["flag_emergency"]
+        engine.dispose()
+
+
+def test_app_starts_before_the_rasa_server_created_its_table(tmp_path):
+    """`make run` may start the review app first: no `events` table yet is an empty list, not an error."""
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    assert cli(url, "create-user", "dave", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp_path / "log") as base:
+        s = Staff(base).logged_in("dave")
+        for path in ("/open", "/conversations", "/corrections", "/audit"):
+            r = s.get(path)
+            assert r.status_code == 200, path
+        assert "No conversations match." in s.get("/conversations").text
+        write_samples(url)  # now the Rasa server writes its first conversations
+        assert "conv-emergency" in s.get("/conversations", flag="emergency").text
+    engine = sa.create_engine(url)
+    assert "events" in sa.inspect(engine).get_table_names()
+    engine.dispose()
