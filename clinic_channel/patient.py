@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 import aiohttp
-import rasa.core.actions.action
 import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore
@@ -35,6 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from clinic_channel.action_calls import install_cached_validation, set_action_timeout
 from clinic_channel.guard import (
     RateLimiter,
     RequestError,
@@ -197,8 +197,8 @@ class PatientInput(InputChannel):
         lock_lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME") or 60)
         if not 0 < self.action_timeout < lock_lifetime:
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
-        # Rasa 3.6 passes this module constant to every action server call (RemoteAction.run).
-        rasa.core.actions.action.DEFAULT_REQUEST_TIMEOUT = self.action_timeout
+        set_action_timeout(self.action_timeout)
+        install_cached_validation()
         self.signer = SessionSigner(secret or load_secret())
         self.messages = load_messages()
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
