@@ -61,7 +61,14 @@
       tooLong: "Your message is too long. Please keep it under {max} characters.",
       emergencyLabel: "Emergency",
       newSession: "Your earlier conversation had expired, so a new one was started.",
-      newTab: "(opens in a new tab)"
+      newTab: "(opens in a new tab)",
+      rateQuestion: "Was this answer helpful?",
+      rateUp: "Helpful",
+      rateDown: "Not helpful",
+      rateThanks: "Thanks for your feedback",
+      rateFailed: "Your feedback could not be sent. Please try again.",
+      unreadOne: "{label}, 1 new message",
+      unreadMany: "{label}, {n} new messages"
     },
     // Draft translation: to be reviewed by the clinic before use.
     de: {
@@ -103,7 +110,14 @@
       tooLong: "Ihre Nachricht ist zu lang. Bitte bleiben Sie unter {max} Zeichen.",
       emergencyLabel: "Notfall",
       newSession: "Ihr fr\u00fcheres Gespr\u00e4ch war abgelaufen, daher wurde ein neues begonnen.",
-      newTab: "(\u00f6ffnet in einem neuen Tab)"
+      newTab: "(\u00f6ffnet in einem neuen Tab)",
+      rateQuestion: "War diese Antwort hilfreich?",
+      rateUp: "Hilfreich",
+      rateDown: "Nicht hilfreich",
+      rateThanks: "Danke f\u00fcr Ihre R\u00fcckmeldung",
+      rateFailed: "Ihre R\u00fcckmeldung konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
+      unreadOne: "{label}, 1 neue Nachricht",
+      unreadMany: "{label}, {n} neue Nachrichten"
     }
   };
 
@@ -122,6 +136,8 @@
   };
   var STORAGE_VERSION = "v1";
   var SAFE_MESSAGE_ID = /^[A-Za-z0-9_-]{8,64}$/;
+  // Same breakpoint as clinic-chat.css: at this width the open panel fills the screen and is modal.
+  var PHONE_QUERY = "(max-width: 480px)";
 
   var script = document.currentScript;
 
@@ -227,7 +243,9 @@
       chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
       close: "M6 6l12 12M18 6L6 18",
       send: "M3 11l18-8-8 18-2-8-8-2z",
-      alert: "M12 3l10 18H2L12 3zm0 6v5m0 3v.5"
+      alert: "M12 3l10 18H2L12 3zm0 6v5m0 3v.5",
+      up: "M7 11v10H4a1 1 0 0 1-1-1v-8a1 1 0 0 1 1-1h3zm0 0l4-8a2.5 2.5 0 0 1 3 2.6L13.5 9H19a2 2 0 0 1 2 2.3l-1.2 7.5A2.5 2.5 0 0 1 17.3 21H7",
+      down: "M17 13V3h3a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1h-3zm0 0l-4 8a2.5 2.5 0 0 1-3-2.6l.5-3.4H5a2 2 0 0 1-2-2.3l1.2-7.5A2.5 2.5 0 0 1 6.7 3H17"
     }[kind];
     path.setAttribute("d", d);
     svg.appendChild(path);
@@ -291,7 +309,7 @@
   }
 
   function freshState() {
-    return { sessionId: null, maxChars: null, noticeSeen: false, open: false, items: [] };
+    return { sessionId: null, maxChars: null, noticeSeen: false, open: false, unread: 0, items: [] };
   }
 
   // ------------------------------------------------------------------ the widget
@@ -304,6 +322,10 @@
     this.busy = false;
     this.generation = 0;      // bumped by "start over": late answers of the old chat are dropped
     this.itemEls = {};
+    this.rateEls = {};        // user message id -> its rating group (under the last reply to it)
+    this.modal = false;       // true while the panel fills a phone screen (focus kept inside)
+    this.inerted = [];        // page elements made inert/aria-hidden by the modal phone panel
+    this.phoneQuery = typeof window.matchMedia === "function" ? window.matchMedia(PHONE_QUERY) : null;
     this.build();
   }
 
@@ -345,9 +367,21 @@
     launcher.setAttribute("aria-controls", "cc-panel");
     launcher.appendChild(svgIcon("chat"));
     launcher.appendChild(el("span", "cc-launcher-text", s.launcher));
+    // Replies that arrived while the panel was closed: a visible count (the launcher's accessible
+    // name says it in words, see renderUnread) and a polite announcement outside the hidden panel.
+    var badge = el("span", "cc-badge");
+    badge.setAttribute("aria-hidden", "true");
+    badge.hidden = true;
+    launcher.appendChild(badge);
     launcher.addEventListener("click", function () { self.toggle(); });
     wrap.appendChild(launcher);
     this.launcher = launcher;
+    this.badge = badge;
+    var unreadStatus = el("span", "cc-sr-only cc-unread-status");
+    unreadStatus.setAttribute("role", "status");
+    unreadStatus.setAttribute("aria-live", "polite");
+    wrap.appendChild(unreadStatus);
+    this.unreadStatus = unreadStatus;
 
     // Panel
     var panel = el("div", "cc-panel");
@@ -360,6 +394,8 @@
       if (e.key === "Escape" || e.key === "Esc") {
         e.preventDefault();
         if (!self.confirmBox.hidden) self.hideConfirm(); else self.close(true);
+      } else if (e.key === "Tab" && self.modal) {
+        self.trapTab(e);
       }
     });
     wrap.appendChild(panel);
@@ -513,6 +549,18 @@
     // Restore the conversation of this tab (before attaching: nothing is re-announced).
     this.renderAll();
     this.renderNotice();
+    this.renderUnread(false);
+
+    // Phone layout: the open panel is modal (see updateModal). Follow rotation / resizing.
+    if (this.phoneQuery) {
+      var onChange = function () { self.updateModal(); };
+      if (this.phoneQuery.addEventListener) this.phoneQuery.addEventListener("change", onChange);
+      else if (this.phoneQuery.addListener) this.phoneQuery.addListener(onChange);
+    }
+    // Should focus still land outside the modal panel (e.g. a script focuses the page), bring it back.
+    document.addEventListener("focusin", function (e) {
+      if (self.modal && e.target !== host) self.input.focus();
+    });
 
     var attach = function () {
       document.body.appendChild(host);
@@ -533,17 +581,93 @@
     this.launcher.setAttribute("aria-expanded", "true");
     this.host.classList && this.host.classList.add("cc-is-open");
     this.panel.parentNode.classList.add("cc-open");
-    if (!this.state.open) { this.state.open = true; this.save(); }
+    if (!this.state.open || this.state.unread) { this.state.open = true; this.state.unread = 0; this.save(); }
+    this.renderUnread(false);
+    this.updateModal();
     this.scrollToEnd();
     if (moveFocus !== false) this.input.focus();
   };
   ClinicChat.prototype.close = function (returnFocus) {
     this.panel.hidden = true;
     this.launcher.setAttribute("aria-expanded", "false");
+    this.host.classList && this.host.classList.remove("cc-is-open");
     this.panel.parentNode.classList.remove("cc-open");
     this.hideConfirm();
+    this.updateModal();
     if (this.state.open) { this.state.open = false; this.save(); }
     if (returnFocus) this.launcher.focus();
+  };
+
+  // Phone layout (PHONE_QUERY): the open panel covers the whole screen, so it behaves as a modal
+  // dialog. The rest of the page is made inert and hidden from assistive technology, and Tab /
+  // Shift+Tab cycle within the panel. On wider screens the panel stays a non-modal dialog.
+  ClinicChat.prototype.updateModal = function () {
+    var on = !this.panel.hidden && !!this.phoneQuery && this.phoneQuery.matches;
+    if (on === this.modal) return;
+    this.modal = on;
+    if (on) {
+      var active = document.activeElement;   // (before the page is made inert, which may blur it)
+      this.panel.setAttribute("aria-modal", "true");
+      var changed = [];
+      // Every sibling of the widget and of its ancestors up to <body> (the page behind).
+      for (var node = this.host; node && node.parentElement && node !== document.body; node = node.parentElement) {
+        Array.prototype.forEach.call(node.parentElement.children, function (n) {
+          if (n === node) return;
+          var rec = { node: n, inert: !n.hasAttribute("inert"), hidden: !n.hasAttribute("aria-hidden") };
+          if (rec.inert) n.setAttribute("inert", "");
+          if (rec.hidden) n.setAttribute("aria-hidden", "true");
+          if (rec.inert || rec.hidden) changed.push(rec);
+        });
+      }
+      this.inerted = changed;
+      // Focus left in the page behind (now inert) or on the launcher (hidden now) moves to the input.
+      if (active === this.host ? !this.panel.contains(this.root.activeElement) : active && active !== document.body) {
+        this.input.focus();
+      }
+    } else {
+      this.panel.removeAttribute("aria-modal");
+      this.inerted.forEach(function (rec) {
+        if (rec.inert) rec.node.removeAttribute("inert");
+        if (rec.hidden) rec.node.removeAttribute("aria-hidden");
+      });
+      this.inerted = [];
+    }
+  };
+
+  ClinicChat.prototype.focusables = function () {
+    var list = this.panel.querySelectorAll('button, a[href], textarea, input, select, [tabindex]');
+    return Array.prototype.filter.call(list, function (n) {
+      return !n.disabled && n.tabIndex >= 0 && n.getClientRects().length > 0;
+    });
+  };
+
+  ClinicChat.prototype.trapTab = function (e) {
+    var list = this.focusables();
+    if (!list.length) return;
+    var i = list.indexOf(this.root.activeElement);
+    if (e.shiftKey && i <= 0) {
+      e.preventDefault();
+      list[list.length - 1].focus();
+    } else if (!e.shiftKey && (i === -1 || i === list.length - 1)) {
+      e.preventDefault();
+      list[0].focus();
+    }
+  };
+
+  // The launcher while replies wait unseen: a badge with the count, and the count in its name.
+  ClinicChat.prototype.renderUnread = function (announce) {
+    var n = this.state.unread || 0;
+    var s = this.s;
+    this.badge.hidden = !n;
+    this.badge.textContent = n ? String(n > 99 ? "99+" : n) : "";
+    if (n) {
+      var name = fmt(n === 1 ? s.unreadOne : s.unreadMany, { label: s.launcher, n: n });
+      this.launcher.setAttribute("aria-label", name);
+      if (announce) this.unreadStatus.textContent = name;
+    } else {
+      this.launcher.removeAttribute("aria-label");
+      this.unreadStatus.textContent = "";
+    }
   };
   ClinicChat.prototype.toggle = function () {
     if (this.panel.hidden) this.open(true); else this.close(true);
@@ -569,9 +693,11 @@
     var self = this;
     this.log.textContent = "";
     this.itemEls = {};
+    this.rateEls = {};
     if (!this.state.items.length) this.log.appendChild(this.empty);
     this.state.items.forEach(function (item) { self.log.appendChild(self.renderItem(item, false)); });
     this.renderQuickReplies();
+    this.renderRatings();
   };
 
   ClinicChat.prototype.renderItem = function (item, live) {
@@ -663,6 +789,77 @@
     });
   };
 
+  // Ratings: "Helpful" / "Not helpful" under the last reply to each patient message the server
+  // took (status "sent"). Not under notes, nor under replies that came with an error.
+  ClinicChat.prototype.renderRatings = function () {
+    var self = this;
+    var lastReply = {};
+    var rows = this.log.querySelectorAll(".cc-row-bot");
+    Array.prototype.forEach.call(rows, function (row) {
+      if (row.cc_item && row.cc_item.replyTo) lastReply[row.cc_item.replyTo] = row;
+    });
+    this.state.items.forEach(function (item) {
+      var row = lastReply[item.id];
+      if (item.kind !== "user" || item.status !== "sent" || !row || !SAFE_MESSAGE_ID.test(item.id)) return;
+      var group = self.rateEls[item.id] || (self.rateEls[item.id] = self.buildRating(item));
+      if (group.parentNode !== row) row.insertBefore(group, row.querySelector(".cc-buttons"));
+    });
+  };
+
+  ClinicChat.prototype.buildRating = function (item) {
+    var self = this, s = this.s;
+    var group = el("div", "cc-rate");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", s.rateQuestion);
+    [["up", s.rateUp], ["down", s.rateDown]].forEach(function (r) {
+      var b = el("button", "cc-rate-btn cc-rate-" + r[0]);
+      b.type = "button";
+      b.title = r[1];
+      b.cc_rating = r[0];
+      b.appendChild(svgIcon(r[0]));
+      b.appendChild(el("span", "cc-sr-only", r[1]));
+      b.addEventListener("click", function () { self.rate(item, r[0], group); });
+      group.appendChild(b);
+    });
+    var st = el("span", "cc-rate-status");
+    st.setAttribute("role", "status");
+    group.appendChild(st);
+    this.showRating(group, item.rating, item.rating ? s.rateThanks : "", false);
+    return group;
+  };
+
+  ClinicChat.prototype.showRating = function (group, rating, text, failed) {
+    Array.prototype.forEach.call(group.querySelectorAll(".cc-rate-btn"), function (b) {
+      b.setAttribute("aria-pressed", b.cc_rating === rating ? "true" : "false");
+    });
+    var st = group.querySelector(".cc-rate-status");
+    st.textContent = text || "";
+    st.classList.toggle("cc-rate-failed", !!failed);
+  };
+
+  // POST /feedback for the patient message the turn answered. The choice shows at once; it is
+  // kept (sessionStorage) when the server confirms, and undone with a short explanation if not.
+  ClinicChat.prototype.rate = function (item, rating, group) {
+    var self = this, s = this.s;
+    if (group.cc_busy || item.rating === rating) return;
+    var gen = this.generation;
+    group.cc_busy = true;
+    this.showRating(group, rating, "", false);
+    this.post("/webhooks/patient/feedback", {
+      session_id: item.sid || this.state.sessionId, message_id: item.id, rating: rating
+    }).then(function (r) {
+      group.cc_busy = false;
+      if (gen !== self.generation) return;   // "start over" meanwhile
+      if (r.ok && r.data && r.data.ok === true) {
+        item.rating = rating;
+        self.save();
+        self.showRating(group, rating, s.rateThanks, false);
+      } else {
+        self.showRating(group, item.rating, s.rateFailed, true);
+      }
+    });
+  };
+
   ClinicChat.prototype.append = function (item) {
     this.state.items.push(item);
     if (this.empty.parentNode) this.empty.parentNode.removeChild(this.empty);
@@ -674,6 +871,7 @@
   ClinicChat.prototype.appendBotMessages = function (messages, item) {
     var self = this;
     var first = null;
+    var count = 0;
     messages.forEach(function (m) {
       if (!m || (typeof m.text !== "string" && !Array.isArray(m.buttons))) return;
       var row = self.append({
@@ -684,8 +882,21 @@
         replyTo: item.id
       });
       first = first || row;
+      count++;
     });
     this.firstNewReply = first;
+    var emergency = messages.some(function (m) { return m && m.emergency === true; });
+    if (count && this.panel.hidden) {
+      if (emergency) {
+        // An emergency reply is never left behind a closed panel: show it at once (its role="alert"
+        // announces it); focus stays where the patient is.
+        this.open(false);
+        this.scrollToReply(first);
+      } else {
+        this.state.unread = (this.state.unread || 0) + count;
+        this.renderUnread(true);
+      }
+    }
   };
 
   ClinicChat.prototype.scrollToEnd = function () {
@@ -857,6 +1068,7 @@
       self.setTyping(false);
       self.save();
       self.renderQuickReplies();
+      self.renderRatings();
       self.scrollToReply(self.firstNewReply);
       if (again) self.pump();
     };
@@ -867,6 +1079,7 @@
       // "retry": true from the second attempt on, so the server answers again what it may already
       // have answered (the first answer may have been lost on the way) instead of handling it twice.
       var body = { session_id: self.state.sessionId, message: item.text, message_id: item.id, retry: !!item.tries };
+      item.sid = body.session_id;   // the conversation this message is stored in (for its rating)
       item.tries = (item.tries || 0) + 1;
       self.save();
       return self.post("/webhooks/patient/message", body);
@@ -921,6 +1134,7 @@
     this.save();
     this.renderAll();
     this.renderNotice();
+    this.renderUnread(false);
     this.input.focus();
   };
 

@@ -34,6 +34,8 @@ class FakePatientAPI:
         self.fail_queue: List[Tuple[int, dict]] = []
         self.gate: Optional[threading.Event] = None  # set -> message requests wait for it
         self.last_buttons: Dict[str, List[str]] = {}
+        self.ratings: List[Tuple[str, str, str]] = []      # (session_id, message_id, rating) stored
+        self.feedback_fail: List[Tuple[int, dict]] = []     # next /feedback answers, if any
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -74,6 +76,9 @@ class FakePatientAPI:
             out = [EMERGENCY]
         elif "person" in t:
             out = [HANDOFF]
+        elif "two answers" in t:
+            out = [{"text": "First part of the answer.", "emergency": False},
+                   {"text": "Second part of the answer.", "emergency": False}]
         else:
             out = [{"text": "You wrote: " + text, "emergency": False}]
         self.last_buttons[session] = [b["payload"] for m in out for b in m.get("buttons", [])]
@@ -119,6 +124,8 @@ class FakePatientAPI:
                     sid = "p1." + secrets.token_hex(16)
                     api.sessions.add(sid)
                     return self._json(200, {"session_id": sid, "max_message_chars": 200})
+                if self.path == "/webhooks/patient/feedback":
+                    return self._feedback(body)
                 if self.path != "/webhooks/patient/message":
                     return self._json(404, {"error": "not_found", "message": "Not found."})
                 mid = body.get("message_id")
@@ -149,5 +156,20 @@ class FakePatientAPI:
                     answer = {"session_id": sid, "message_id": mid, "messages": api.reply_to(sid, text)}
                     api.handled[mid] = answer
                 return self._json(200, answer)
+
+            def _feedback(self, body: dict) -> None:
+                with api.lock:
+                    if api.feedback_fail:
+                        status, err = api.feedback_fail.pop(0)
+                        return self._json(status, err)
+                    sid, mid, rating = body.get("session_id"), body.get("message_id"), body.get("rating")
+                    if sid not in api.sessions:
+                        return self._json(403, {"error": "unknown_session", "message": "Please start a new conversation."})
+                    if not isinstance(mid, str) or rating not in ("up", "down"):
+                        return self._json(400, {"error": "invalid_request", "message": "Bad request."})
+                    if mid not in api.handled or api.handled[mid]["session_id"] != sid:
+                        return self._json(404, {"error": "unknown_message", "message": "This message is not part of the conversation."})
+                    api.ratings.append((sid, mid, rating))
+                return self._json(200, {"ok": True})
 
         return H

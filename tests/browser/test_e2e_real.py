@@ -5,6 +5,7 @@ Screenshots of the key states: var/screenshots/e2e-*.png.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import requests
@@ -39,6 +40,30 @@ def test_question_gets_the_fact_based_answer(page):
     expect(bot_messages(page).last).to_contain_text("information")
     expect(page.locator("#clinic-chat .cc-row-user.cc-failed")).to_have_count(0)
     shot(page, "e2e-02-answer")
+
+
+def test_not_helpful_rating_is_stored_in_the_conversation(page, real_stack):
+    open_widget(page)
+    send(page, "how long is recovery?")
+    expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
+    rating = page.get_by_role("group", name="Was this answer helpful?").last
+    down = rating.get_by_role("button", name="Not helpful", exact=True)
+    down.click()
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(rating.get_by_role("button", name="Helpful", exact=True)).to_have_attribute("aria-pressed", "false")
+    expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
+    shot(page, "e2e-10-rated")
+    chat = session_of(page)
+    message_id = [i["id"] for i in chat["items"] if i["kind"] == "user"][-1]
+    # The server answered 200 only after saving: the tracker store holds the rating now.
+    db = sqlite3.connect(str(real_stack["servers"].db))
+    try:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id",
+                          (chat["sessionId"],)).fetchall()
+    finally:
+        db.close()
+    feedback = [e["value"] for e in map(json.loads, (r[0] for r in rows)) if e.get("name") == "feedback"]
+    assert feedback == [{"message_id": message_id, "rating": "down"}]
 
 
 def test_quick_reply_then_history_survives_reload_navigation_and_start_over_resets(page, real_stack):

@@ -22,12 +22,14 @@ INJECTION = '<img src=x onerror=alert(1)><script>alert(2)</script>'
 def api(fake_stack):
     a = fake_stack["api"]
     a.fail_queue.clear()
+    a.feedback_fail.clear()
     a.gate = None
     yield a
     if a.gate:
         a.gate.set()
     a.gate = None
     a.fail_queue.clear()
+    a.feedback_fail.clear()
 
 
 @pytest.fixture
@@ -381,6 +383,7 @@ TEXT_SELECTORS = [
     ".cc-launcher", ".cc-title", ".cc-subtitle", ".cc-header-btn", ".cc-notice li", ".cc-btn",
     ".cc-empty", ".cc-bot .cc-text", ".cc-user .cc-text", ".cc-link", ".cc-emergency .cc-text",
     ".cc-emergency-label", ".cc-msg-status", ".cc-error-text", ".cc-footer", ".cc-input", ".cc-note",
+    ".cc-rate-btn", ".cc-rate-status", ".cc-badge",
 ]
 
 
@@ -402,6 +405,8 @@ def test_default_colours_meet_wcag_aa(page, api, fake_stack):
     open_widget(page)
     send(page, "hi")
     page.get_by_role("button", name="Recovery time").click()
+    expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
+    rate_last_turn(page, "Not helpful")   # a pressed rating button and the "thanks" status
     send(page, "I can't control my bladder")
     expect(page.locator("#clinic-chat .cc-emergency")).to_be_visible()
     api.forget_sessions()
@@ -411,7 +416,8 @@ def test_default_colours_meet_wcag_aa(page, api, fake_stack):
     send(page, "another")
     expect(page.locator("#clinic-chat .cc-error")).to_be_visible()
     seen = _check_contrast(page)
-    assert {".cc-launcher", ".cc-bot .cc-text", ".cc-user .cc-text", ".cc-link", ".cc-emergency .cc-text", ".cc-error-text", ".cc-msg-status"} <= seen
+    assert {".cc-launcher", ".cc-bot .cc-text", ".cc-user .cc-text", ".cc-link", ".cc-emergency .cc-text", ".cc-error-text",
+            ".cc-msg-status", ".cc-rate-btn", ".cc-rate-status"} <= seen
     page.unroute(fake_stack["rasa"] + "/**")
 
 
@@ -425,7 +431,11 @@ def test_clinic_colour_and_language_are_configurable(new_page, fake_stack, prima
     launcher.click()
     expect(page.locator("#clinic-chat .cc-notice")).to_contain_text("Notruf")
     expect(page.locator("#clinic-chat .cc-root")).to_have_attribute("lang", "de")
-    _check_contrast(page)
+    page.get_by_role("textbox", name="Ihre Nachricht").fill("hi")
+    page.get_by_role("textbox", name="Ihre Nachricht").press("Enter")
+    expect(bot_messages(page)).to_have_count(1)
+    rate_last_turn(page, "Hilfreich", group="War diese Antwort hilfreich?", thanks="Danke f\u00fcr Ihre R\u00fcckmeldung")
+    _check_contrast(page)   # the pressed rating button is in the clinic colour
 
 
 def test_reduced_motion_turns_animations_off(new_page, fake_stack):
@@ -437,3 +447,242 @@ def test_reduced_motion_turns_animations_off(new_page, fake_stack):
     page2.goto(fake_stack["demo"] + "/")
     open_widget(page2)
     assert page2.locator("#clinic-chat .cc-panel").evaluate("e => getComputedStyle(e).animationName") == "cc-pop"
+
+
+# ------------------------------------------------------------------ ratings
+RATE_GROUP = "Was this answer helpful?"
+
+
+def rate_last_turn(page, name, group=RATE_GROUP, thanks="Thanks for your feedback"):
+    rating = page.get_by_role("group", name=group).last
+    button = rating.get_by_role("button", name=name, exact=True)
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    expect(rating.get_by_role("status")).to_have_text(thanks)
+    return rating
+
+
+def stored_chat(page) -> dict:
+    return page.evaluate("Object.values(sessionStorage).map(JSON.parse)[0]")
+
+
+def test_rating_a_reply_is_sent_shown_and_kept_after_reload(page, api):
+    open_widget(page)
+    send(page, "how long is recovery?")
+    expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
+    rating = page.get_by_role("group", name=RATE_GROUP)
+    expect(rating).to_have_count(1)
+    up = rating.get_by_role("button", name="Helpful", exact=True)
+    down = rating.get_by_role("button", name="Not helpful", exact=True)
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(down).to_have_attribute("aria-pressed", "false")
+    expect(rating.get_by_role("status")).to_have_text("")
+    down.click()
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
+    shot(page, "fake-06-rated")
+    chat = stored_chat(page)
+    mid = chat["items"][0]["id"]
+    sid = chat["sessionId"]
+    assert [r for r in api.ratings if r[0] == sid] == [(sid, mid, "down")]
+
+    page.reload()   # the choice is kept in the tab's sessionStorage
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
+
+    up.press("Enter")   # a change of mind, by keyboard
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(down).to_have_attribute("aria-pressed", "false")
+    expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
+    assert [r for r in api.ratings if r[0] == sid] == [(sid, mid, "down"), (sid, mid, "up")]
+    assert focused(page) == "cc-rate-btn cc-rate-up"
+
+
+def test_ratings_only_under_answered_turns_and_a_failed_rating_is_undone(page, api):
+    open_widget(page)
+    send(page, "two answers")
+    expect(bot_messages(page)).to_have_count(2)
+    rows = page.locator("#clinic-chat .cc-row-bot")
+    # One rating per turn, under its last reply.
+    expect(page.get_by_role("group", name=RATE_GROUP)).to_have_count(1)
+    expect(rows.nth(0).get_by_role("group", name=RATE_GROUP)).to_have_count(0)
+    expect(rows.nth(1).get_by_role("group", name=RATE_GROUP)).to_have_count(1)
+
+    # A reply that came with an error (message not stored) gets no rating; after Retry the turn does.
+    api.fail_next(503, "not_saved", "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
+                  messages=[{"text": "This could be a medical emergency. Please call your local emergency number now.", "emergency": True}])
+    send(page, "I can't control my bladder")
+    expect(page.locator("#clinic-chat .cc-error")).to_be_visible()
+    expect(rows).to_have_count(3)
+    expect(page.get_by_role("group", name=RATE_GROUP)).to_have_count(1)
+    page.locator("#clinic-chat .cc-error").get_by_role("button", name="Retry").click()
+    expect(rows).to_have_count(4)
+    expect(page.get_by_role("group", name=RATE_GROUP)).to_have_count(2)
+    expect(rows.nth(3).get_by_role("group", name=RATE_GROUP)).to_have_count(1)
+
+    # The server cannot store the rating: the choice is undone and the patient is told.
+    api.feedback_fail.append((503, {"error": "not_saved", "message": "Please try again."}))
+    rating = rows.nth(1).get_by_role("group", name=RATE_GROUP)
+    up = rating.get_by_role("button", name="Helpful", exact=True)
+    up.click()
+    expect(rating.get_by_role("status")).to_have_text("Your feedback could not be sent. Please try again.")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    _check_contrast(page)   # the failure text
+    up.click()
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
+    first_mid = stored_chat(page)["items"][0]["id"]
+    assert api.ratings[-1][1:] == (first_mid, "up")
+
+    # Notes (e.g. "a new conversation was started") are not rated.
+    api.forget_sessions()
+    send(page, "hi")
+    expect(page.locator("#clinic-chat .cc-note")).to_be_visible()
+    expect(bot_messages(page)).to_have_count(5)
+    expect(page.get_by_role("group", name=RATE_GROUP)).to_have_count(3)
+    expect(page.locator("#clinic-chat .cc-note .cc-rate")).to_have_count(0)
+
+
+# ------------------------------------------------------------------ unread replies
+def test_a_reply_while_the_panel_is_closed_shows_an_unread_badge(page, api):
+    launcher = page.get_by_role("button", name="Chat with us")
+    badge = page.locator("#clinic-chat .cc-badge")
+    open_widget(page)
+    api.gate = threading.Event()
+    send(page, "how long is recovery?")
+    expect(page.locator("#clinic-chat .cc-row-user.cc-pending")).to_be_visible()
+    page.keyboard.press("Escape")   # the patient closes the panel while waiting
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(launcher).to_have_accessible_name("Chat with us")
+    expect(badge).to_be_hidden()
+    gate, api.gate = api.gate, None
+    gate.set()
+    expect(launcher).to_have_accessible_name("Chat with us, 1 new message")
+    expect(badge).to_be_visible()
+    expect(badge).to_have_text("1")
+    expect(page.locator("#clinic-chat .cc-unread-status")).to_have_text("Chat with us, 1 new message")
+    shot(page, "fake-07-unread")
+    assert ".cc-badge" in _check_contrast(page)
+
+    page.reload()   # still unread on the next page
+    expect(launcher).to_have_accessible_name("Chat with us, 1 new message")
+    launcher.click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
+    expect(launcher).to_have_accessible_name("Chat with us")
+    expect(badge).to_be_hidden()
+
+    api.gate = threading.Event()
+    send(page, "two answers")
+    page.get_by_role("button", name="Close chat").click()
+    gate, api.gate = api.gate, None
+    gate.set()
+    expect(launcher).to_have_accessible_name("Chat with us, 2 new messages")
+    expect(badge).to_have_text("2")
+    page.evaluate("window.ClinicChat.open()")
+    expect(launcher).to_have_accessible_name("Chat with us")
+    expect(badge).to_be_hidden()
+
+
+def test_no_badge_for_replies_seen_with_the_panel_open(page):
+    open_widget(page)
+    send(page, "hi")
+    expect(bot_messages(page)).to_have_count(1)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("button", name="Chat with us")).to_have_accessible_name("Chat with us")
+    expect(page.locator("#clinic-chat .cc-badge")).to_be_hidden()
+
+
+# ------------------------------------------------------------------ phone layout: modal panel
+IN_PANEL_JS = """() => {
+  const host = document.querySelector('#clinic-chat');
+  if (document.activeElement !== host) return null;
+  const a = host.shadowRoot.activeElement;
+  if (!a || !a.closest('#cc-panel')) return null;
+  return a.getAttribute('aria-label') || (a.tagName === 'BUTTON' ? a.textContent.trim() : a.className);
+}"""
+PAGE_BEHIND_JS = """() => [...document.body.children].filter(e => e.id !== 'clinic-chat')
+  .map(e => [e.tagName, e.hasAttribute('inert'), e.getAttribute('aria-hidden')])"""
+
+
+def _tab_through(page, key, presses=24):
+    seen = []
+    for _ in range(presses):
+        page.keyboard.press(key)
+        where = page.evaluate(IN_PANEL_JS)
+        assert where, f"{key} left the chat panel after {seen}"
+        seen.append(where)
+    return seen
+
+
+def test_phone_panel_is_modal_and_keeps_the_focus_inside(new_page, fake_stack):
+    page = new_page(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    page.goto(fake_stack["demo"] + "/")
+    expect(page.get_by_role("link", name="Treatments").first).to_be_visible()
+    assert all(not inert and hidden is None for _, inert, hidden in page.evaluate(PAGE_BEHIND_JS))
+    page.get_by_role("button", name="Chat with us").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    assert all(inert and hidden == "true" for _, inert, hidden in page.evaluate(PAGE_BEHIND_JS))
+    expect(page.get_by_role("link", name="Treatments")).to_have_count(0)   # hidden from assistive tech
+    dialog.get_by_role("button", name="OK, I understand").click()
+    send(page, "hi")
+    expect(dialog.get_by_role("button", name="Recovery time")).to_be_visible()
+
+    forward = _tab_through(page, "Tab")
+    assert {"Start over", "Close chat", "Helpful", "Not helpful", "Recovery time", "Talk to a person", "cc-input", "Send"} <= set(forward)
+    wrap = forward.index("Send")
+    assert forward[wrap + 1] == "Start over"          # from the last control back to the first
+    backward = _tab_through(page, "Shift+Tab")
+    wrap = backward.index("Start over")
+    assert backward[wrap + 1] == "Send"                 # and from the first to the last
+    shot(page, "fake-08-phone-modal")
+
+    page.reload()   # still open on the next page: still modal
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    expect(page.get_by_role("link", name="Treatments")).to_have_count(0)
+    page.keyboard.press("Tab")
+    assert page.evaluate(IN_PANEL_JS)
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert focused(page) == "cc-launcher"
+    assert all(not inert and hidden is None for _, inert, hidden in page.evaluate(PAGE_BEHIND_JS))
+    expect(page.get_by_role("link", name="Treatments").first).to_be_visible()
+    page.keyboard.press("Shift+Tab")   # the page is reachable again
+    assert page.evaluate("document.activeElement.tagName") == "A"
+
+
+def test_desktop_panel_stays_non_modal_and_turns_modal_at_phone_width(page):
+    dialog = open_widget(page)
+    expect(dialog).not_to_have_attribute("aria-modal", "true")
+    assert page.evaluate("document.querySelectorAll('[inert], body > [aria-hidden]').length") == 0
+    expect(page.get_by_role("link", name="Treatments").first).to_be_visible()
+    page.get_by_role("button", name="Chat with us").focus()
+    page.keyboard.press("Shift+Tab")   # from the launcher to the page behind
+    assert page.evaluate("document.activeElement.tagName") == "A"
+    page.set_viewport_size({"width": 375, "height": 667})   # e.g. a window made narrow
+    expect(dialog).to_have_attribute("aria-modal", "true")
+    expect(page.get_by_role("link", name="Treatments")).to_have_count(0)
+    assert page.evaluate(IN_PANEL_JS) == "cc-input"      # focus was in the page: now in the panel
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(dialog).not_to_have_attribute("aria-modal", "true")
+    expect(page.get_by_role("link", name="Treatments").first).to_be_visible()
+    assert page.evaluate("document.querySelectorAll('[inert], body > [aria-hidden]').length") == 0
+
+
+def test_an_emergency_reply_opens_the_closed_panel(page, api):
+    """A red-flag answer must not wait behind a badge: the panel opens and shows it."""
+    open_widget(page)
+    api.gate = threading.Event()
+    send(page, "I can't control my bladder")
+    expect(page.locator("#clinic-chat .cc-row-user.cc-pending")).to_be_visible()
+    page.keyboard.press("Escape")   # the patient closes the panel while waiting
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    gate, api.gate = api.gate, None
+    gate.set()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.locator("#clinic-chat .cc-emergency")).to_be_visible()
+    expect(page.locator("#clinic-chat .cc-badge")).to_be_hidden()
