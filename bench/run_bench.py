@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import shutil
 import statistics
@@ -156,35 +157,81 @@ def rasa_cv(config: Path) -> Dict[str, float]:
     return {"cv_macro_f1": report["macro avg"]["f1-score"]}
 
 
+BENCH_CREDENTIALS = """
+clinic_channel.patient.PatientInput:
+  session_rate: "100000/60"
+  client_rate: "100000/60"
+  session_start_rate: "100000/3600"
+clinic_channel.rest.GuardedRestInput:
+  sender_rate: "100000/60"
+  client_rate: "100000/60"
+"""
+MESSAGES = ["hi", "how long is the recovery", "and the cost?", "is it safe", "will i have a scar",
+            "do i get general anaesthesia", "tell me more", "thanks"]
+
+
 def http_latency(turns: int) -> Dict[str, float]:
+    """One conversation of ``turns`` turns over HTTP (REST, real action server, SQLite), then fresh ones.
+
+    The channel's rate limits are lifted for the benchmark (they would stop a client this fast).
+    """
     import requests
 
     from tests.servers import rss_mb, running_servers
 
-    messages = ["hi", "how long is the recovery", "and the cost?", "is it safe", "will i have a scar",
-                "do i get general anaesthesia", "tell me more", "thanks"]
-    with tempfile.TemporaryDirectory() as tmp, running_servers(Path(tmp)) as servers:
-        session = requests.Session()
-        for m in messages:  # warm-up
-            session.post(servers.webhook, json={"sender": "warmup", "message": m}, timeout=30)
-        times = []
-        sender = f"bench-{uuid.uuid4()}"
-        for i in range(turns):
+    with tempfile.TemporaryDirectory() as tmp:
+        credentials = Path(tmp) / "credentials.yml"
+        credentials.write_text(BENCH_CREDENTIALS)
+        with running_servers(Path(tmp), credentials=credentials) as servers:
+            session = requests.Session()
+            for m in MESSAGES:  # warm-up
+                session.post(servers.webhook, json={"sender": "warmup", "message": m}, timeout=30)
+            times = []
+            sender = f"bench-{uuid.uuid4()}"
+            for i in range(turns):
+                start = time.perf_counter()
+                r = session.post(servers.webhook, json={"sender": sender, "message": MESSAGES[i % len(MESSAGES)]}, timeout=30)
+                times.append((time.perf_counter() - start) * 1000)
+                assert r.status_code == 200 and r.json(), r.text
+            fresh = []
+            for i in range(min(turns, 100)):
+                start = time.perf_counter()
+                session.post(servers.webhook, json={"sender": f"fresh-{uuid.uuid4()}", "message": MESSAGES[i % len(MESSAGES)]}, timeout=30)
+                fresh.append((time.perf_counter() - start) * 1000)
+            return {
+                "turn_p50_ms": pct(times, 50), "turn_p95_ms": pct(times, 95),
+                "fresh_p50_ms": pct(fresh, 50),
+                "first10_p50_ms": pct(times[:10], 50), "last10_p50_ms": pct(times[-10:], 50),
+                "rasa_rss_mb": rss_mb(servers.rasa.pid), "actions_rss_mb": rss_mb(servers.actions.pid),
+            }
+
+
+def prediction_floor(model: Path, repeats: int = 60) -> Dict[str, float]:
+    """In-process NLU parse + one policy prediction, the floor under an HTTP turn (no I/O, no actions)."""
+    import asyncio
+
+    import structlog
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    agent = Agent.load(str(model))
+
+    async def measure() -> Dict[str, float]:
+        parse, predict = [], []
+        for i in range(repeats):
+            text, sender = MESSAGES[i % len(MESSAGES)], f"floor-{i}"
             start = time.perf_counter()
-            r = session.post(servers.webhook, json={"sender": sender, "message": messages[i % len(messages)]}, timeout=30)
-            times.append((time.perf_counter() - start) * 1000)
-            assert r.status_code == 200 and r.json(), r.text
-        fresh = []
-        for i in range(turns):
+            await agent.parse_message(text)
+            parse.append((time.perf_counter() - start) * 1000)
+            await agent.log_message(UserMessage(text, sender_id=sender))
+            tracker = await agent.tracker_store.retrieve(sender)
             start = time.perf_counter()
-            session.post(servers.webhook, json={"sender": f"fresh-{uuid.uuid4()}", "message": messages[i % len(messages)]}, timeout=30)
-            fresh.append((time.perf_counter() - start) * 1000)
-        return {
-            "turn_p50_ms": pct(times, 50), "turn_p95_ms": pct(times, 95),
-            "fresh_p50_ms": pct(fresh, 50),
-            "first10_p50_ms": pct(times[:10], 50), "last10_p50_ms": pct(times[-10:], 50),
-            "rasa_rss_mb": rss_mb(servers.rasa.pid), "actions_rss_mb": rss_mb(servers.actions.pid),
-        }
+            agent.processor.predict_next_with_tracker(tracker)
+            predict.append((time.perf_counter() - start) * 1000)
+        return {"parse_p50_ms": pct(parse, 50), "predict_p50_ms": pct(predict, 50)}
+
+    return asyncio.run(measure())
 
 
 def train_time() -> float:
@@ -215,6 +262,7 @@ def main() -> None:
     if args.cv:
         results["rasa"].update(rasa_cv(ROOT / "config.yml"))
     results["baselines"] = baselines(train_x, train_y, test_x, test_y, args.cv)
+    results["floor"] = prediction_floor(model)
     results["http"] = http_latency(args.turns)
     if args.train_time:
         results["train_seconds"] = train_time()
@@ -228,8 +276,12 @@ def main() -> None:
         cv = f"{row['cv_mean']:.3f} ± {row['cv_std']:.3f}" if "cv_mean" in row else "n/a"
         print(f"| {name} | {row['held_out']:.3f} | {cv} |")
     print(f"\nFallback (low confidence) on held-out: {r['fallback_rate']:.1%}. In-process parse: p50 {r['parse_p50_ms']:.1f} ms, p95 {r['parse_p95_ms']:.1f} ms.")
-    print(f"HTTP turn (REST + actions + SQLite), one conversation of {args.turns} turns: p50 {h['turn_p50_ms']:.1f} ms, p95 {h['turn_p95_ms']:.1f} ms;"
+    print(f"HTTP turn (REST + actions + SQLite, cached tracker store), one conversation of {args.turns} turns: p50 {h['turn_p50_ms']:.1f} ms, p95 {h['turn_p95_ms']:.1f} ms;"
           f" first 10 p50 {h['first10_p50_ms']:.1f} ms, last 10 p50 {h['last10_p50_ms']:.1f} ms; fresh conversation per message p50 {h['fresh_p50_ms']:.1f} ms.")
+    f = results["floor"]
+    floor = f["parse_p50_ms"] + 2 * f["predict_p50_ms"]
+    print(f"Floor (in-process, no I/O): parse p50 {f['parse_p50_ms']:.1f} ms + 2 policy predictions (the answer, then listen) of p50 {f['predict_p50_ms']:.1f} ms = {floor:.1f} ms;"
+          f" HTTP turn p50 / floor = {h['turn_p50_ms'] / floor:.1f}x; last 10 / first 10 turns = {h['last10_p50_ms'] / h['first10_p50_ms']:.2f}x.")
     print(f"Memory: Rasa server RSS {h['rasa_rss_mb']:.0f} MiB, action server RSS {h['actions_rss_mb']:.0f} MiB.")
     if "train_seconds" in results:
         print(f"Training from scratch (`rasa train`, empty cache): {results['train_seconds']:.0f} s.")
