@@ -39,11 +39,10 @@ def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
         _validator.validate(result)
         return True
     except ValidationError as error:
-        error.message += (
-            ". Failed to validate Action server response from API, make sure your response from "
-            "the Action endpoint is valid."
-        )
-        raise error
+        raise ValidationError(
+            f"{error.message}. Failed to validate Action server response from API, make sure your "
+            "response from the Action endpoint is valid."
+        ) from error
 
 
 def install_cached_validation() -> None:

@@ -116,7 +116,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         return intent_cache["names"]
 
     def catch_up_index() -> None:
-        store.index_new_events(engine, settings, max_events=20000)
+        store.index_new_events(engine, settings, max_events=20000, wait=10.0)
 
     def form_value(request: Request, key: str, limit: int = 2000) -> str:
         return (request.form.get(key) or "").strip()[:limit]

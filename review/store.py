@@ -443,14 +443,16 @@ PG_RESCAN_WINDOW = 1000
 
 
 def index_new_events(engine: Engine, settings: Settings, batch: int = 5000,
-                     max_events: Optional[int] = None, rescan: bool = False) -> int:
+                     max_events: Optional[int] = None, rescan: bool = False, wait: float = 0.0) -> int:
     """Fold events newer than the high-water mark into the summaries; returns how many new ones were read.
 
     Cheap when nothing is new (one ``max(id)`` on the primary key). ``max_events`` bounds the work
     done in one call (the web app catches up on a request, the background task does the rest).
-    ``rescan`` (PostgreSQL only) also re-reads the last ``PG_RESCAN_WINDOW`` ids.
+    ``rescan`` (PostgreSQL only) also re-reads the last ``PG_RESCAN_WINDOW`` ids. ``wait``: seconds
+    to wait for another thread's indexing pass to finish (a page request waits, so it shows every
+    event committed before it; the background pass does not).
     """
-    if not _INDEX_LOCK.acquire(blocking=False):
+    if not (_INDEX_LOCK.acquire(timeout=wait) if wait > 0 else _INDEX_LOCK.acquire(blocking=False)):
         return 0  # another thread of this process is indexing
     try:
         with engine.connect() as conn:
