@@ -7,13 +7,17 @@ either) and are installed by the patient channel when the server starts.
 - Rasa waits ``DEFAULT_REQUEST_TIMEOUT`` (300 s) for every custom action, far longer than the 60 s
   conversation lock; a slow action would let a second message of the same conversation run at
   the same time.
+- ``RemoteAction._action_call_format`` sends the whole conversation (every event) to the action
+  server on every call, so a call grows with the conversation. Our actions read only the slots,
+  the latest message and the events since it (forms: the slot candidates appended after it), so
+  the events before the patient's latest message are left out (the slots still carry their values).
 - ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``, which re-checks the whole
   event schema against the meta-schema on every action call: ~60 % of an action call's time in
   bench/profile_turns.py. A validator built once gives the same result and the same error.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Text
+from typing import Any, Dict, List, Text
 
 import rasa.core.actions.action as rasa_action
 from jsonschema import ValidationError
@@ -48,3 +52,26 @@ def _validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
 def install_cached_validation() -> None:
     """Replace ``RemoteAction._validate_action_result`` by the cached version (idempotent)."""
     rasa_action.RemoteAction._validate_action_result = _validate_action_result
+
+
+def events_since_latest_user_message(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The serialised events from the latest ``user`` event on (all of them if there is none)."""
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "user":
+            return events[index:]
+    return events
+
+
+_full_call_format = rasa_action.RemoteAction._action_call_format
+
+
+def _action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[Text, Any]:
+    result = _full_call_format(self, tracker, domain)
+    state = result.get("tracker") or {}
+    state["events"] = events_since_latest_user_message(state.get("events") or [])
+    return result
+
+
+def install_short_action_calls() -> None:
+    """Send the action server only the events since the patient's latest message (idempotent)."""
+    rasa_action.RemoteAction._action_call_format = _action_call_format

@@ -34,7 +34,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from clinic_channel.action_calls import install_cached_validation, set_action_timeout
+from clinic_channel.action_calls import install_cached_validation, install_short_action_calls, set_action_timeout
 from clinic_channel.guard import (
     RateLimiter,
     RequestError,
@@ -199,6 +199,7 @@ class PatientInput(InputChannel):
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
         set_action_timeout(self.action_timeout)
         install_cached_validation()
+        install_short_action_calls()
         self.signer = SessionSigner(secret or load_secret())
         self.messages = load_messages()
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}

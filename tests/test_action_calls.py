@@ -39,3 +39,25 @@ def test_invalid_results_fail_as_in_rasa(result):
 def test_install_replaces_rasas_method():
     install_cached_validation()
     assert RemoteAction._validate_action_result is _validate_action_result
+
+
+def test_only_the_events_since_the_latest_user_message_are_sent():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from clinic_channel.action_calls import install_short_action_calls
+    from tests.conftest import ROOT
+
+    install_short_action_calls()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("s", [
+        ActionExecuted("action_listen"), UserUttered("how much", {"name": "ask_cost", "confidence": 0.9}),
+        ActionExecuted("action_answer_topic"), SlotSet("last_topic", "ask_cost"), ActionExecuted("action_listen"),
+        UserUttered("tell me more", {"name": "ask_more", "confidence": 0.9}),
+    ], slots=domain.slots)
+    sent = RemoteAction("action_tell_more", None)._action_call_format(tracker, domain)["tracker"]
+    assert [e["event"] for e in sent["events"]] == ["user"]
+    assert sent["events"][0]["text"] == "tell me more"
+    assert sent["slots"]["last_topic"] == "ask_cost", "slot values still travel with the call"
+    assert sent["latest_message"]["intent"]["name"] == "ask_more"
