@@ -110,19 +110,23 @@ def running_servers(
     credentials: Optional[Path] = None,
     rasa_args: Sequence[str] = (),
     tracker_store: str = "clinic_store.tracker_store.CachingSQLTrackerStore",
+    database_url: Optional[str] = None,
 ) -> Iterator[Servers]:
     """Action server + Rasa server on free loopback ports, SQLite tracker store in ``workdir``.
 
     ``credentials`` replaces the repo's credentials.yml (e.g. to test other channel limits).
     ``rasa_args`` are added to ``rasa run`` (e.g. ``["--cors", "http://127.0.0.1:8080"]``).
-    ``tracker_store`` is the store's ``type`` (``SQL`` for Rasa's own, for comparisons).
+    ``tracker_store`` is the store's ``type`` (``SQL`` for Rasa's own, for comparisons);
+    ``database_url`` replaces the SQLite file in ``workdir`` (e.g. a PostgreSQL URL).
     """
     db = workdir / "tracker.db"
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n  enable_selective_domain: true\n'
-        f'tracker_store:\n  type: {tracker_store}\n  dialect: "sqlite"\n  db: "{db}"\n' + endpoints_extra
+        f'tracker_store:\n  type: {tracker_store}\n'
+        + (f'  url: "{database_url}"\n' if database_url else f'  dialect: "sqlite"\n  db: "{db}"\n')
+        + endpoints_extra
     )
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
     env.update(extra_env or {})
