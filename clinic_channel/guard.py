@@ -126,19 +126,26 @@ def parse_message_request(data: Dict[str, Any], signer: SessionSigner, max_chars
         raise RequestError(403, "unknown_session")
     message = data.get("message")
     if not isinstance(message, str):
-        raise RequestError(400, "invalid_request")
+        raise RequestError(400, "invalid_request")  # checked before the optional fields
     message_id = data.get("message_id")
     if message_id is not None and (not isinstance(message_id, str) or not _MESSAGE_ID_RE.match(message_id)):
         raise RequestError(400, "invalid_request")
     retry = data.get("retry", False)
     if not isinstance(retry, bool):
         raise RequestError(400, "invalid_request")
+    return MessageRequest(session_id, parse_text(message, max_chars), message_id, retry)
+
+
+def parse_text(message: Any, max_chars: int) -> str:
+    """The cleaned text of a message, or :class:`RequestError` (not a string, empty, too long)."""
+    if not isinstance(message, str):
+        raise RequestError(400, "invalid_request")
     text = clean_text(message)
     if not text:
         raise RequestError(422, "empty_message")
     if len(text) > max_chars:
         raise RequestError(413, "message_too_long")
-    return MessageRequest(session_id, text, message_id, retry)
+    return text
 
 
 RATINGS = ("up", "down")

@@ -148,6 +148,16 @@ def _replies_to(events: List[Any], message_id: str) -> Optional[List[Dict[str, A
     return None
 
 
+def error_response(
+    texts: Dict[str, str], max_chars: int, status: int, code: str, retry_after: int = 0, **extra: Any
+) -> HTTPResponse:
+    """A JSON error: the stable ``code`` and the patient-facing ``message`` for it (from ``texts``,
+    the channel's messages.yml), never an empty 200. ``extra`` fields join the body."""
+    text = texts.get(code, texts["invalid_request"]).format(max_chars=max_chars)
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return response.json({"error": code, "message": text, **extra}, status=status, headers=headers)
+
+
 def _tag(session_id: str) -> str:
     """A short, non-reversible tag of a conversation id for log lines (never the id or any text)."""
     return hashlib.sha256(session_id.encode()).hexdigest()[:10]
@@ -208,9 +218,7 @@ class PatientInput(InputChannel):
         self.start_limiter = RateLimiter(*parse_rate(session_start_rate))
 
     def _error(self, status: int, code: str, retry_after: int = 0, **extra: Any) -> HTTPResponse:
-        text = self.messages.get(code, self.messages["invalid_request"]).format(max_chars=self.max_message_chars)
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return response.json({"error": code, "message": text, **extra}, status=status, headers=headers)
+        return error_response(self.messages, self.max_message_chars, status, code, retry_after, **extra)
 
     @staticmethod
     def _client(request: Request) -> str:

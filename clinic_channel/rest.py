@@ -24,12 +24,12 @@ from clinic_channel.guard import (
     SESSION_PREFIX,
     RateLimiter,
     RequestError,
-    clean_text,
     neutralise_slash,
     parse_json_object,
     parse_rate,
+    parse_text,
 )
-from clinic_channel.patient import _offered_payloads, _strict_tracker_store, _tag, load_messages
+from clinic_channel.patient import _offered_payloads, _strict_tracker_store, _tag, error_response, load_messages
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +43,7 @@ def parse_rest_request(data: Dict[str, Any], max_chars: int) -> Dict[str, str]:
         raise RequestError(400, "invalid_sender")
     if sender.startswith(SESSION_PREFIX + "."):
         raise RequestError(403, "unknown_session")  # patients' conversations are the patient channel's
-    message = data.get("message")
-    if not isinstance(message, str):
-        raise RequestError(400, "invalid_request")
-    text = clean_text(message)
-    if not text:
-        raise RequestError(422, "empty_message")
-    if len(text) > max_chars:
-        raise RequestError(413, "message_too_long")
-    return {"sender": sender, "text": text}
+    return {"sender": sender, "text": parse_text(data.get("message"), max_chars)}
 
 
 class GuardedRestInput(RestInput):
@@ -75,9 +67,7 @@ class GuardedRestInput(RestInput):
         self.client_limiter = RateLimiter(*parse_rate(client_rate))
 
     def _error(self, status: int, code: str, retry_after: int = 0) -> HTTPResponse:
-        text = self.messages.get(code, self.messages["invalid_request"]).format(max_chars=self.max_message_chars)
-        headers = {"Retry-After": str(retry_after)} if retry_after else None
-        return response.json({"error": code, "message": text}, status=status, headers=headers)
+        return error_response(self.messages, self.max_message_chars, status, code, retry_after)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("guarded_rest_webhook", __name__)
