@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
@@ -67,10 +68,18 @@ def load_secret(env: Optional[Dict[str, str]] = None, secret_file: Path = DEFAUL
     if env.get("PATIENT_SESSION_SECRET"):
         return env["PATIENT_SESSION_SECRET"].encode("utf-8")
     if not secret_file.exists():
+        # Written to a private temporary file, then linked into place: two servers starting at once
+        # both end up with the one key that won, never with an empty or half-written file.
         secret_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
+        fd, tmp = tempfile.mkstemp(dir=secret_file.parent, prefix=".key-")  # mode 600
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(tmp, secret_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     return secret_file.read_text(encoding="utf-8").strip().encode("utf-8")
 
 

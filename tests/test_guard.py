@@ -177,3 +177,19 @@ def test_feedback_requests_are_validated(signer):
     with pytest.raises(RequestError) as raised:
         parse_feedback_request({"session_id": "default", "message_id": "m-00000001", "rating": "up"}, signer)
     assert raised.value.code == "unknown_session"
+
+
+def test_the_session_key_file_is_created_once_private_and_reused(tmp_path):
+    import os
+    import stat
+    from concurrent.futures import ThreadPoolExecutor
+
+    from clinic_channel.patient import load_secret
+
+    key_file = tmp_path / "var" / "patient-session.key"
+    with ThreadPoolExecutor(8) as pool:  # servers starting at the same time
+        keys = set(pool.map(lambda _: load_secret({}, key_file), range(16)))
+    assert len(keys) == 1 and len(next(iter(keys))) == 64
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert load_secret({"PATIENT_SESSION_SECRET": "from-the-environment-1234"}, key_file) == b"from-the-environment-1234"
+    assert [p.name for p in key_file.parent.iterdir()] == ["patient-session.key"], "no temporary files left"
