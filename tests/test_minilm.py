@@ -57,3 +57,13 @@ def test_a_lone_surrogate_does_not_break_the_encoder(encoder):
     """JSON may carry "\\ud83d" (half an emoji): the tokenizer must not crash on it."""
     vectors = encoder.encode_texts(["\ud83d", "is it safe \udcff"])
     assert vectors.shape == (2, 384) and np.isfinite(vectors).all()
+
+
+def test_creating_the_encoder_limits_blas_to_one_thread(encoder):
+    from threadpoolctl import threadpool_info
+
+    from clinic_nlu.minilm import MiniLMEncoder
+
+    MiniLMEncoder()  # the limit applies to the BLAS libraries loaded when an encoder is created
+    numpy_blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas" and "numpy" in lib["filepath"]]
+    assert numpy_blas and all(lib["num_threads"] == 1 for lib in numpy_blas)
