@@ -7,7 +7,7 @@ PYTEST := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python
 # The one database setting (endpoints.yml, review app); SQLite in var/ unless set.
 export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 
-.PHONY: help setup train run test validate unit stories nlu-eval bench bench-review export-corrections audit audit-if-reachable lock clean
+.PHONY: help setup train run run-cluster bench-cluster test validate unit stories nlu-eval bench bench-review export-corrections audit audit-if-reachable lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -39,6 +39,14 @@ nlu-eval: train ## NLU on the held-out tests/nlu_test.yml; fails if intent macro
 
 bench: train ## Benchmarks: NLU F1 + 5-fold CV + baselines, latency, training time, memory (see BENCHMARKS.md)
 	$(VENV)/bin/python bench/run_bench.py
+
+run-cluster: train ## Scale-out: N_RASA Rasa replicas + N_ACTIONS action servers behind nginx, PostgreSQL + Redis (Ctrl-C stops all)
+	@scripts/services.sh
+	@scripts/run_cluster.sh
+
+bench-cluster: train ## Scale-out benchmark: 1 vs 2 Rasa replicas through nginx (PostgreSQL + Redis; BENCHMARKS.md)
+	@scripts/services.sh
+	$(VENV)/bin/python bench/cluster_bench.py
 
 bench-review: setup ## Staff review app: list views over 100,000 generated conversations (SQLite, and PostgreSQL if reachable)
 	$(VENV)/bin/python bench/review_list_bench.py

@@ -32,14 +32,18 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
   "$PY" -m venv .venv
 fi
 
-# Debian packages the browser tests need (chromium for Playwright, which never downloads its own).
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages: chromium (browser tests; Playwright never downloads its own) and nginx (the
+# scale-out cluster and its tests). Installed only when missing.
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "setup: installing Debian's chromium (browser tests)"
+    echo "setup: installing Debian packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "setup: WARNING: chromium is not installed and this is not root; run: sudo apt-get install chromium" >&2
+    echo "setup: WARNING: missing Debian packages (${missing[*]}) and this is not root; run: sudo apt-get install ${missing[*]}" >&2
   fi
 fi
 
