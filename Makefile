@@ -4,8 +4,6 @@ SHELL := /bin/bash
 VENV := .venv
 RASA := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 PYTEST := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m pytest
-# The one database setting (endpoints.yml, review app); SQLite in var/ unless set.
-export DATABASE_URL ?= sqlite:///$(CURDIR)/var/rasa.db
 
 .PHONY: help setup train run run-cluster bench-cluster test validate unit stories nlu-eval bench bench-review export-corrections audit audit-if-reachable lock clean
 

@@ -14,8 +14,13 @@ RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}"
 CORS_ORIGINS="${CORS_ORIGINS:-http://127.0.0.1:$DEMO_PORT http://localhost:$DEMO_PORT}"
 REVIEW_HOST="${REVIEW_HOST:-127.0.0.1}"
 REVIEW_PORT="${REVIEW_PORT:-8081}"
-# The one database setting, shared by the Rasa server (endpoints.yml) and the staff review app.
-export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/rasa.db}"
+# The one database setting, shared by the Rasa server and the staff review app: unset, both use
+# var/rasa.db (endpoints.yml); set, the Rasa server reads it through endpoints.database.yml.
+if [ -n "${DATABASE_URL:-}" ]; then
+  ENDPOINTS="${ENDPOINTS:-endpoints.database.yml}"
+else
+  export DATABASE_URL="sqlite:///$PWD/var/rasa.db"
+fi
 
 # The HTTP API (/model/parse, trackers, ...) stays off unless a token is configured; with a token it
 # requires ?token=... on every call (rasa --auth-token). Never expose it publicly (issue #6).
