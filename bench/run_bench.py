@@ -157,15 +157,7 @@ def rasa_cv(config: Path) -> Dict[str, float]:
     return {"cv_macro_f1": report["macro avg"]["f1-score"]}
 
 
-BENCH_CREDENTIALS = """
-clinic_channel.patient.PatientInput:
-  session_rate: "100000/60"
-  client_rate: "100000/60"
-  session_start_rate: "100000/3600"
-clinic_channel.rest.GuardedRestInput:
-  sender_rate: "100000/60"
-  client_rate: "100000/60"
-"""
+BENCH_CREDENTIALS = ROOT / "bench" / "credentials.load.yml"  # rate limits lifted for a fast client
 MESSAGES = ["hi", "how long is the recovery", "and the cost?", "is it safe", "will i have a scar",
             "do i get general anaesthesia", "tell me more", "thanks"]
 
@@ -180,9 +172,7 @@ def http_latency(turns: int) -> Dict[str, float]:
     from tests.servers import rss_mb, running_servers
 
     with tempfile.TemporaryDirectory() as tmp:
-        credentials = Path(tmp) / "credentials.yml"
-        credentials.write_text(BENCH_CREDENTIALS)
-        with running_servers(Path(tmp), credentials=credentials) as servers:
+        with running_servers(Path(tmp), credentials=BENCH_CREDENTIALS) as servers:
             session = requests.Session()
             for m in MESSAGES:  # warm-up
                 session.post(servers.webhook, json={"sender": "warmup", "message": m}, timeout=30)
