@@ -58,7 +58,7 @@ class GuardedRestInput(RestInput):
         return cls(**(credentials or {}))
 
     def __init__(
-        self, max_message_chars: int = 2000, max_body_bytes: int = 16384, sender_rate: str = "60/60", client_rate: str = "600/60"
+        self, max_message_chars: int = 2000, max_body_bytes: int = 16384, sender_rate: str = "600/60", client_rate: str = "6000/60"
     ) -> None:
         self.max_message_chars = int(max_message_chars)
         self.max_body_bytes = int(max_body_bytes)

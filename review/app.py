@@ -115,8 +115,11 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
             intent_cache["at"] = time.monotonic()
         return intent_cache["names"]
 
-    def catch_up_index() -> None:
-        store.index_new_events(engine, settings, max_events=20000, wait=10.0)
+    async def catch_up_index() -> None:
+        """Fold in events committed before this request (in a worker thread: the wait for a running
+        background pass must not block other requests)."""
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: store.index_new_events(engine, settings, max_events=20000, wait=10.0))
 
     def form_value(request: Request, key: str, limit: int = 2000) -> str:
         return (request.form.get(key) or "").strip()[:limit]
@@ -271,7 +274,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
 
     @app.get("/open")
     async def open_items(request: Request):
-        catch_up_index()
+        await catch_up_index()
         f = store.ListFilter.from_args({k: request.args.get(k) for k in ("flag",)})
         if not f.flag:
             f.flag = "any"
@@ -287,7 +290,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
 
     @app.get("/conversations")
     async def conversation_list(request: Request):
-        catch_up_index()
+        await catch_up_index()
         keys = ("flag", "intent", "date_from", "date_to", "reviewed", "q", "assignee")
         f = store.ListFilter.from_args({k: request.args.get(k) for k in keys})
         page = store.list_conversations(engine, f, settings.low_confidence_threshold, settings.page_size,
@@ -305,7 +308,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         sender_id = (request.args.get("id") or "")[:255]
         if not sender_id:
             raise NotFound("no id")
-        catch_up_index()
+        await catch_up_index()
         rows = store.conversation_events(engine, sender_id)
         summary = store.get_summary(engine, sender_id, settings.low_confidence_threshold)
         if not rows and summary is None:
@@ -440,7 +443,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         f = store.ListFilter.from_args({k: request.form.get(k) for k in keys})
         if f.errors:
             raise SanicException("bad filter", status_code=400)
-        catch_up_index()
+        await catch_up_index()
         count = store.count_conversations(engine, f, settings.low_confidence_threshold)
         audit(request, "export", None, json.dumps({"format": fmt, "conversations": count,
                                                    "filter": json.loads(f.describe())}))

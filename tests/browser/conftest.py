@@ -239,5 +239,13 @@ def focused(page) -> Optional[str]:
     )
 
 
+def shift_tab_to(page, text: str, most: int = 12) -> None:
+    """Move the focus backwards (Shift+Tab), as a keyboard user would, until it is on ``text``."""
+    for _ in range(most):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("() => document.querySelector('#clinic-chat').shadowRoot.activeElement?.textContent") == text:
+            return
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives the chat widget in headless Chromium (Playwright)")

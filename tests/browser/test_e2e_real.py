@@ -13,7 +13,7 @@ import requests
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import bot_messages, focused, open_widget, send, shot, user_messages
+from tests.browser.conftest import bot_messages, focused, open_widget, send, shift_tab_to, shot, user_messages
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -162,10 +162,7 @@ def test_keyboard_only(page):
     page.keyboard.type("hello")
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Recovery time")).to_be_visible()
-    for _ in range(12):
-        page.keyboard.press("Shift+Tab")
-        if page.evaluate("() => document.querySelector('#clinic-chat').shadowRoot.activeElement?.textContent") == "Recovery time":
-            break
+    shift_tab_to(page, "Recovery time")  # backwards from the input to the first quick reply
     page.keyboard.press("Enter")
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
     assert focused(page) == "cc-input"

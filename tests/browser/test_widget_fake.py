@@ -11,7 +11,7 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import bot_messages, focused, open_widget, send, shot, user_messages
+from tests.browser.conftest import bot_messages, focused, open_widget, send, shift_tab_to, shot, user_messages
 
 pytestmark = pytest.mark.browser
 
@@ -323,10 +323,7 @@ def test_keyboard_only(page):
     page.keyboard.type("hi")
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Recovery time")).to_be_visible()
-    for _ in range(12):   # backwards from the input to the first quick reply
-        page.keyboard.press("Shift+Tab")
-        if page.evaluate("() => document.querySelector('#clinic-chat').shadowRoot.activeElement?.textContent") == "Recovery time":
-            break
+    shift_tab_to(page, "Recovery time")  # backwards from the input to the first quick reply
     page.keyboard.press("Enter")
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
     assert focused(page) == "cc-input"
