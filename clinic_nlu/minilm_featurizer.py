@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=2)
-def _encoder(model_dir: Optional[str]) -> MiniLMEncoder:
-    return MiniLMEncoder(model_dir=model_dir)
+def _encoder(model_dir: Optional[str], backend: str) -> MiniLMEncoder:
+    return MiniLMEncoder(model_dir=model_dir, backend=backend)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -44,11 +44,12 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**DenseFeaturizer.get_default_config(), "model_dir": None, "batch_size": 64}
+        # backend: "onnx" (ONNX Runtime, default) or "numpy" (the reference); same features.
+        return {**DenseFeaturizer.get_default_config(), "model_dir": None, "batch_size": 64, "backend": "onnx"}
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
-        self._encoder = _encoder(self._config["model_dir"])
+        self._encoder = _encoder(self._config["model_dir"], self._config["backend"])
 
     @classmethod
     def create(
@@ -62,7 +63,11 @@ class MiniLMFeaturizer(DenseFeaturizer, GraphComponent):
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
-        """No options need checking beyond the defaults."""
+        """The backend must be one the encoder knows."""
+        from clinic_nlu.minilm import BACKENDS
+
+        if config.get("backend", "onnx") not in BACKENDS:
+            raise ValueError(f"MiniLMFeaturizer backend must be one of {BACKENDS}, got {config.get('backend')!r}")
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Featurise the text of every message that has tokens (batched)."""

@@ -1,4 +1,4 @@
-"""The NumPy MiniLM encoder reproduces the reference implementation, and the featurizer aligns."""
+"""The MiniLM encoder (ONNX Runtime and NumPy backends) reproduces the reference implementation."""
 from __future__ import annotations
 
 import json
@@ -14,15 +14,45 @@ REFERENCE = json.loads((ROOT / "tests" / "data" / "minilm_reference.json").read_
 
 @pytest.fixture(scope="module")
 def encoder() -> MiniLMEncoder:
-    return MiniLMEncoder()
+    return MiniLMEncoder()  # the default backend, as the Rasa component uses it
 
 
-def test_embeddings_match_the_transformers_reference(encoder):
+@pytest.fixture(scope="module")
+def numpy_encoder() -> MiniLMEncoder:
+    return MiniLMEncoder(backend="numpy")
+
+
+def test_the_default_backend_is_onnx_runtime(encoder):
+    assert encoder.backend == "onnx"
+
+
+@pytest.mark.parametrize("backend", ["onnx", "numpy"])
+def test_embeddings_match_the_transformers_reference(backend, encoder, numpy_encoder):
     """Reference vectors come from transformers 4.36.2's TFBertModel (bench/verify_minilm.py)."""
-    ours = encoder.encode_texts(REFERENCE["sentences"])
+    ours = (encoder if backend == "onnx" else numpy_encoder).encode_texts(REFERENCE["sentences"])
     ref = np.array(REFERENCE["embeddings"], dtype=np.float32)
     assert ours.shape == ref.shape == (len(REFERENCE["sentences"]), 384)
     assert np.abs(ours - ref).max() < 1e-5
+
+
+def test_onnx_and_numpy_backends_agree_on_every_training_text(encoder, numpy_encoder):
+    """Same hidden states (not just pooled vectors) for real patient texts, batched with padding."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    texts = [m.get("text") for m in load_data(str(ROOT / "data" / "nlu.yml")).training_examples]
+    texts += ["", "🙂🙂", "ПОМОГИТЕ спина болит", "pain " * 300]
+    words = [t.split() or [""] for t in texts]
+    fast = encoder.encode_words(words, batch_size=32)
+    slow = numpy_encoder.encode_words(words, batch_size=32)
+    assert len(fast) == len(slow) == len(texts)
+    worst = max(float(np.abs(a.hidden - b.hidden).max()) for a, b in zip(fast, slow))
+    assert worst < 1e-4
+    assert all(a.word_ids == b.word_ids for a, b in zip(fast, slow))
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(ValueError, match="backend"):
+        MiniLMEncoder(backend="torch")
 
 
 def test_embeddings_are_unit_length_and_batching_does_not_change_them(encoder):
