@@ -6,12 +6,27 @@ every event, and ``Event.resolve_by_type``, which walks all event subclasses for
 That made turn 200 ~19x slower than turn 1. This store:
 
 - keeps the tracker of recently active conversations (LRU, ``cache_size``) and, on the next turn,
-  reads from the database only the events stored after the ones it holds (``id > last id``), so a
-  turn that another replica handled is still seen (the lock store serialises turns of one
-  conversation, so ids of one conversation grow in order);
+  reads from the database only the events stored after the ones it holds, so a turn that another
+  replica handled is still seen (the lock store serialises turns of one conversation, so ids of
+  one conversation grow in order);
+- checks in that same query that the database still holds what the cache was built from: it
+  also reads back two anchor rows, the first and the last stored event the cached tracker holds
+  (``id = first id`` UNION ALL ``id >= last id``, each an index seek), and compares their ids *and*
+  ``data`` with the ones remembered. Anything else reads the conversation in full (``None`` if no
+  row is left, and Rasa starts a new conversation). This covers the review app's retention
+  (``review.store.retention``), which deletes conversations from ``events`` behind Rasa's back:
+  the whole conversation gone (anchors missing), gone and written again by another replica (on
+  PostgreSQL new ids come from a sequence so the anchors are missing; SQLite reuses the ids of
+  deleted rows at the top of the table, so a new row can carry an anchor's id: its ``data``, which
+  holds the event's timestamp, differs), the newest rows gone, or the oldest rows gone (the first
+  anchor is then the first to go; rows older than the first anchor, e.g. earlier sessions, are not
+  in the cached tracker, so deleting only those needs no re-read). Not detected: rows deleted from
+  between the two anchors while both stay, which nothing in this project does. A turn in flight
+  while retention deletes its conversation can still append its new events afterwards; they are
+  then what the database holds and what the next read returns;
 - saves by appending the events after the ones it knows are stored (no ``COUNT`` per save);
 - falls back to a full read whenever the cached tracker holds events that were never saved (a turn
-  that failed half way), a new session started, or the tracker is unknown;
+  that failed half way), another replica started a new session, or the tracker is unknown;
 - looks event classes up in a table instead of walking the class tree.
 
 The database stays the single source of truth; the cache only saves reading it again.
@@ -24,7 +39,7 @@ import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
@@ -58,7 +73,15 @@ def install_fast_event_lookup() -> None:
 class _Cached:
     tracker: DialogueStateTracker
     stored: int  # how many of tracker.events are in the database
+    first_id: int  # the database id of the first of them
+    first_data: Optional[str]  # ... and its stored ``data`` (checked: the id may be reused, see module doc)
     last_id: int  # the database id of the last of them
+    last_data: Optional[str]
+
+    def anchors(self) -> List[Tuple[int, Optional[str]]]:
+        """The rows (id, data) the database must still hold for this copy to be current, oldest first."""
+        last = (self.last_id, self.last_data)
+        return [last] if self.first_id == self.last_id else [(self.first_id, self.first_data), last]
 
 
 class CachingSQLTrackerStore(SQLTrackerStore):
@@ -70,10 +93,13 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._cache: "OrderedDict[str, _Cached]" = OrderedDict()
         install_fast_event_lookup()
 
-    def _remember(self, tracker: DialogueStateTracker, last_id: int) -> None:
+    def _remember(self, tracker: DialogueStateTracker, first: Any, last: Any) -> None:
+        """Cache ``tracker``, whose stored events are the rows ``first`` .. ``last`` (with id and data)."""
         if tracker.events.maxlen is not None or self.cache_size <= 0:
             return  # a bounded history cannot be counted against the database
-        self._cache[tracker.sender_id] = _Cached(tracker, len(tracker.events), last_id)
+        self._cache[tracker.sender_id] = _Cached(
+            tracker, len(tracker.events), first.id, first.data, last.id, last.data
+        )
         self._cache.move_to_end(tracker.sender_id)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
@@ -86,22 +112,33 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         """The tracker of the latest session: from memory plus newer rows, or read in full."""
         cached = self._cache.get(sender_id)
         if cached is not None and len(cached.tracker.events) == cached.stored:
+            anchors = cached.anchors()
+            columns = (self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
             with self.session_scope() as session:
-                newer = (
-                    session.query(self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
-                    .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > cached.last_id)
-                    .order_by(self.SQLEvent.id)
-                    .all()
+                # One query: the anchor rows (still there, unchanged?) and the rows stored after the last.
+                query = session.query(*columns).filter(
+                    self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= cached.last_id
                 )
-            if not any(row.type_name == SessionStarted.type_name for row in newer):
+                if len(anchors) == 2:
+                    first = session.query(*columns).filter(
+                        self.SQLEvent.sender_id == sender_id, self.SQLEvent.id == cached.first_id
+                    )
+                    query = first.union_all(query)
+                rows = query.order_by(self.SQLEvent.id).all()
+            head, newer = rows[: len(anchors)], rows[len(anchors) :]
+            if [(row.id, row.data) for row in head] == anchors and not any(
+                row.type_name == SessionStarted.type_name for row in newer
+            ):
                 for row in newer:  # stored by another replica since this one's last turn
                     event = Event.from_parameters(json.loads(row.data))
                     if event is not None:
                         cached.tracker.update(event)
                 if newer:
-                    cached.stored, cached.last_id = len(cached.tracker.events), newer[-1].id
+                    cached.stored = len(cached.tracker.events)
+                    cached.last_id, cached.last_data = newer[-1].id, newer[-1].data
                 self._cache.move_to_end(sender_id)
                 return cached.tracker
+            # deleted or replaced in the database (retention), or a new session: read what is there now
         self.forget(sender_id)
         return self._read(sender_id)
 
@@ -111,7 +148,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             if not rows or not self.domain:
                 return None
             tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r.data) for r in rows], self.domain.slots)
-            self._remember(tracker, rows[-1].id)
+            self._remember(tracker, rows[0], rows[-1])
             return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -121,10 +158,14 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             self.forget(tracker.sender_id)
             await super().save(tracker)  # counts what is stored, as Rasa does
             with self.session_scope() as session:
-                last = session.query(self.SQLEvent.id).filter(self.SQLEvent.sender_id == tracker.sender_id)
-                last_id = last.order_by(self.SQLEvent.id.desc()).limit(1).scalar()
-            if last_id is not None:
-                self._remember(tracker, last_id)
+                # Anchors: the sender's first row (of any session: this tracker may hold several, so any
+                # deletion of its rows is seen; at worst one needless full read) and its last row.
+                rows = session.query(self.SQLEvent.id, self.SQLEvent.data)
+                rows = rows.filter(self.SQLEvent.sender_id == tracker.sender_id)
+                first = rows.order_by(self.SQLEvent.id).first()
+                last = rows.order_by(self.SQLEvent.id.desc()).first()
+            if first is not None and last is not None:
+                self._remember(tracker, first, last)
             return
         new_events: List[Event] = list(tracker.events)[cached.stored :]
         if not new_events:
@@ -136,12 +177,12 @@ class CachingSQLTrackerStore(SQLTrackerStore):
                 rows = [self._row(tracker.sender_id, event) for event in new_events]
                 session.add_all(rows)
                 session.flush()
-                last_id = rows[-1].id
+                last_id, last_data = rows[-1].id, rows[-1].data  # read before commit() expires them
                 session.commit()
         except Exception:
             self.forget(tracker.sender_id)
             raise
-        cached.stored, cached.last_id = len(tracker.events), last_id
+        cached.stored, cached.last_id, cached.last_data = len(tracker.events), last_id, last_data
 
     def _row(self, sender_id: Text, event: Event) -> Any:
         data = event.as_dict()

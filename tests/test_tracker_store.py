@@ -160,3 +160,157 @@ def test_the_fast_event_lookup_gives_the_same_classes():
     with pytest.raises(ValueError):
         Event.resolve_by_type("no_such_event")
     assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+
+
+# --- Conversations deleted behind the store's back (the review app's retention, issue #5) ---------
+
+
+def database_url(db: dict) -> str:
+    if db["dialect"] == "sqlite":
+        return f"sqlite:///{db['db']}"
+    return f"postgresql://{db['username']}@{db['host']}:{db['port']}/{db['db']}"
+
+
+def run_retention(db: dict) -> int:
+    """What ``python -m review.cli retention --days 1`` does, run as if ten days from now (all is old)."""
+    import time
+
+    from review import store as review_store
+    from review.settings import load_settings
+
+    settings = load_settings({"DATABASE_URL": database_url(db)})
+    engine = review_store.make_engine(settings)
+    try:
+        review_store.create_schema(engine)
+        review_store.index_new_events(engine, settings)
+        report = review_store.retention(engine, 1, now=time.time() + 10 * 86400)
+    finally:
+        engine.dispose()
+    assert report.events > 0
+    return report.events
+
+
+def event_ids(store, sender: str) -> List[int]:
+    with store.session_scope() as session:
+        rows = session.query(store.SQLEvent.id).filter(store.SQLEvent.sender_id == sender)
+        return [r.id for r in rows.order_by(store.SQLEvent.id)]
+
+
+def texts(tracker) -> List[str]:
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+def count_queries(store) -> List[str]:
+    statements: List[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    return statements
+
+
+@pytest.mark.asyncio
+async def test_a_conversation_deleted_by_retention_is_not_served_from_memory(db, domain):
+    replica_a, replica_b = CachingSQLTrackerStore(domain, **db), CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    await add_turn(replica_a, sender, "how much", "ask_cost")
+    await add_turn(replica_b, sender, "my chest hurts", "ask_safety")
+    for replica in (replica_a, replica_b):  # both hold the conversation in memory
+        assert texts(await replica.retrieve(sender)) == ["how much", "my chest hurts"]
+        assert sender in replica._cache
+
+    run_retention(db)
+
+    for replica in (replica_a, replica_b):
+        assert await replica.retrieve(sender) is None
+        assert sender not in replica._cache
+    fresh = await replica_a.get_or_create_tracker(sender)  # what Rasa does next: a new conversation
+    assert texts(fresh) == [] and fresh.get_slot("last_topic") is None
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("turns_before", [1, 2])
+async def test_a_conversation_deleted_and_written_again_elsewhere_is_read_in_full(db, domain, turns_before):
+    replica_a, replica_b = CachingSQLTrackerStore(domain, **db), CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    for i in range(turns_before):
+        await add_turn(replica_a, sender, f"old question {i}", "ask_scarring")
+    old_ids = event_ids(replica_a, sender)
+    assert texts(await replica_a.retrieve(sender)) == [f"old question {i}" for i in range(turns_before)]
+
+    run_retention(db)
+    await add_turn(replica_b, sender, "new question", "ask_cost")
+    if db["dialect"] == "sqlite":  # SQLite hands the deleted ids out again: the anchor ids exist once more
+        assert event_ids(replica_b, sender)[0] == old_ids[0]
+        assert set(event_ids(replica_b, sender)) & {old_ids[-1]} == ({old_ids[-1]} if turns_before == 1 else set())
+
+    expected = await SQLTrackerStore(domain, **db).retrieve(sender)
+    seen = await replica_a.retrieve(sender)
+    assert as_dicts(seen) == as_dicts(expected)
+    assert texts(seen) == ["new question"]
+    assert seen.get_slot("last_topic") == "ask_cost"
+    await add_turn(replica_a, sender, "and after?", "ask_recovery_time")  # the next turn builds on B's rows
+    assert texts(await SQLTrackerStore(domain, **db).retrieve(sender)) == ["new question", "and after?"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "which",
+    ["oldest row", "oldest turn and a half", "newest row", "newest turn"],
+)
+async def test_rows_deleted_in_part_are_not_served_from_memory(db, domain, which):
+    store = CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    for i in range(3):
+        await add_turn(store, sender, f"question {i}", "ask_cost")
+    assert len(texts(await store.retrieve(sender))) == 3
+    ids = event_ids(store, sender)  # action_listen, then 5 rows per turn
+    doomed = {"oldest row": ids[:1], "oldest turn and a half": ids[:9],
+              "newest row": ids[-1:], "newest turn": ids[-5:]}[which]
+    with store.session_scope() as session:
+        session.execute(sa.text("DELETE FROM events WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+                        {"ids": doomed})
+        session.commit()
+
+    expected = await SQLTrackerStore(domain, **db).retrieve(sender)
+    seen = await store.retrieve(sender)
+    assert as_dicts(seen) == as_dicts(expected)
+    assert len(seen.events) == len(ids) - len(doomed)
+
+
+@pytest.mark.asyncio
+async def test_deleting_only_earlier_sessions_keeps_the_cached_session(db, domain):
+    store, replica_b = CachingSQLTrackerStore(domain, **db), CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    await add_turn(store, sender, "first visit", "ask_cost")
+    tracker = await replica_b.retrieve(sender)
+    for event in [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]:
+        tracker.update(event)
+    await replica_b.save(tracker)
+    cached = await store.retrieve(sender)  # the new session, read in full and cached
+    assert texts(cached) == []
+    first_session = event_ids(store, sender)[:6]  # action_listen and the turn, before the session start
+    with store.session_scope() as session:
+        session.execute(sa.text("DELETE FROM events WHERE id <= :last"), {"last": max(first_session)})
+        session.commit()
+    queries = count_queries(store)
+    again = await store.retrieve(sender)
+    assert again is cached and len(queries) == 1  # nothing it holds was deleted: still from memory
+    assert as_dicts(again) == as_dicts(await SQLTrackerStore(domain, **db).retrieve(sender))
+
+
+@pytest.mark.asyncio
+async def test_newer_rows_from_another_replica_are_still_appended_in_one_query(db, domain):
+    replica_a, replica_b = CachingSQLTrackerStore(domain, **db), CachingSQLTrackerStore(domain, **db)
+    sender = f"s-{uuid.uuid4().hex}"
+    await add_turn(replica_a, sender, "how much", "ask_cost")
+    await add_turn(replica_a, sender, "does it hurt", "ask_pain_relief")
+    cached = await replica_a.retrieve(sender)
+    queries = count_queries(replica_a)
+    assert await replica_a.retrieve(sender) is cached and len(queries) == 1  # nothing new: one query
+
+    await add_turn(replica_b, sender, "scar?", "ask_scarring")
+    await add_turn(replica_b, sender, "recovery?", "ask_recovery_time")
+    queries.clear()
+    seen = await replica_a.retrieve(sender)
+    assert seen is cached and len(queries) == 1  # B's rows appended to the cached tracker, one query
+    assert texts(seen) == ["how much", "does it hurt", "scar?", "recovery?"]
+    assert as_dicts(seen) == as_dicts(await SQLTrackerStore(domain, **db).retrieve(sender))
+    assert seen.get_slot("last_topic") == "ask_recovery_time"
