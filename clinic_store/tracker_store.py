@@ -27,7 +27,9 @@ That made turn 200 ~19x slower than turn 1. This store:
 - saves by appending the events after the ones it knows are stored (no ``COUNT`` per save);
 - falls back to a full read whenever the cached tracker holds events that were never saved (a turn
   that failed half way), another replica started a new session, or the tracker is unknown;
-- looks event classes up in a table instead of walking the class tree.
+- looks event classes up in a table instead of walking the class tree;
+- runs its per-turn statements as prebuilt SQLAlchemy Core statements (not ORM queries), keeps
+  SQLite connections open between turns and puts SQLite in WAL mode (see ``_use_wal``).
 
 The database stays the single source of truth; the cache only saves reading it again.
 Configured in endpoints.yml: ``tracker_store: type: clinic_store.tracker_store.CachingSQLTrackerStore``
@@ -41,6 +43,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text, Tuple
 
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
@@ -92,6 +96,39 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self.cache_size = int(cache_size)
         self._cache: "OrderedDict[str, _Cached]" = OrderedDict()
         install_fast_event_lookup()
+        if self.engine.dialect.name == "sqlite":
+            self._keep_sqlite_connection()
+            self._use_wal()
+        # The per-turn statements, built once (SQLAlchemy Core: the ORM's per-call query building
+        # and unit of work were ~20 % of the Rasa server's CPU under load).
+        table = self.SQLEvent.__table__
+        self._insert = table.insert()
+        self._select = "SELECT id, type_name, data FROM events WHERE sender_id = :sender"
+        self._since_last = sa.text(f"{self._select} AND id >= :last_id ORDER BY id")
+        self._anchors_and_since_last = sa.text(
+            f"{self._select} AND id = :first_id UNION ALL {self._select} AND id >= :last_id ORDER BY id"
+        )
+
+    def _keep_sqlite_connection(self) -> None:
+        """Keep SQLite connections open between turns (SQLAlchemy 1.4 opens and closes one per
+        session for a file database; closing the last connection of a WAL database also checkpoints
+        it). One connection per thread; Rasa uses the store from its event-loop thread."""
+        if self.engine.url.database in (None, "", ":memory:"):
+            return
+        old = self.engine
+        self.engine = sa.create_engine(old.url, poolclass=sa.pool.SingletonThreadPool)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+        old.dispose()
+
+    def _use_wal(self) -> None:
+        """SQLite in write-ahead-log mode (kept in the file): a commit is one fsync of the log instead of
+        the rollback journal's several (0.39 vs 1.03 ms per two-row commit on these machines), and the
+        staff review app, reading the same file, no longer blocks the bot's writes. ``synchronous``
+        stays FULL: an acknowledged turn survives a power cut."""
+        with self.engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode=WAL").scalar()
+        if str(mode).lower() != "wal":  # e.g. an in-memory database
+            logger.info("SQLite tracker store: journal mode %s (WAL not available)", mode)
 
     def _remember(self, tracker: DialogueStateTracker, first: Any, last: Any) -> None:
         """Cache ``tracker``, whose stored events are the rows ``first`` .. ``last`` (with id and data)."""
@@ -113,18 +150,11 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         cached = self._cache.get(sender_id)
         if cached is not None and len(cached.tracker.events) == cached.stored:
             anchors = cached.anchors()
-            columns = (self.SQLEvent.id, self.SQLEvent.type_name, self.SQLEvent.data)
-            with self.session_scope() as session:
-                # One query: the anchor rows (still there, unchanged?) and the rows stored after the last.
-                query = session.query(*columns).filter(
-                    self.SQLEvent.sender_id == sender_id, self.SQLEvent.id >= cached.last_id
-                )
-                if len(anchors) == 2:
-                    first = session.query(*columns).filter(
-                        self.SQLEvent.sender_id == sender_id, self.SQLEvent.id == cached.first_id
-                    )
-                    query = first.union_all(query)
-                rows = query.order_by(self.SQLEvent.id).all()
+            # One query: the anchor rows (still there, unchanged?) and the rows stored after the last.
+            params = {"sender": sender_id, "first_id": cached.first_id, "last_id": cached.last_id}
+            statement = self._anchors_and_since_last if len(anchors) == 2 else self._since_last
+            with self.engine.connect() as connection:
+                rows = connection.execute(statement, params).fetchall()
             head, newer = rows[: len(anchors)], rows[len(anchors) :]
             if [(row.id, row.data) for row in head] == anchors and not any(
                 row.type_name == SessionStarted.type_name for row in newer
@@ -173,24 +203,25 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
         try:
-            with self.session_scope() as session:
-                rows = [self._row(tracker.sender_id, event) for event in new_events]
-                session.add_all(rows)
-                session.flush()
-                last_id, last_data = rows[-1].id, rows[-1].data  # read before commit() expires them
-                session.commit()
+            with self.engine.begin() as connection:  # one transaction for the turn's events
+                for event in new_events:
+                    values = self._row(tracker.sender_id, event)
+                    last_id = connection.execute(self._insert, values).inserted_primary_key[0]
+                    last_data = values["data"]
         except Exception:
             self.forget(tracker.sender_id)
             raise
         cached.stored, cached.last_id, cached.last_data = len(tracker.events), last_id, last_data
 
-    def _row(self, sender_id: Text, event: Event) -> Any:
+    @staticmethod
+    def _row(sender_id: Text, event: Event) -> Dict[str, Any]:
+        """The ``events`` row of ``event``, with the columns Rasa's ``SQLTrackerStore.save`` writes."""
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

@@ -314,3 +314,16 @@ async def test_newer_rows_from_another_replica_are_still_appended_in_one_query(d
     assert texts(seen) == ["how much", "does it hurt", "scar?", "recovery?"]
     assert as_dicts(seen) == as_dicts(await SQLTrackerStore(domain, **db).retrieve(sender))
     assert seen.get_slot("last_topic") == "ask_recovery_time"
+
+
+def test_sqlite_database_is_in_wal_mode_with_full_sync(tmp_path, domain):
+    """WAL (one fsync per commit; readers such as the review app do not block the bot's writes),
+    synchronous FULL, so an acknowledged turn is on disk."""
+    path = tmp_path / "wal.db"
+    store = CachingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path))
+    import sqlite3
+
+    conn = sqlite3.connect(str(path))
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
