@@ -155,6 +155,31 @@ async def run_load(url: str, conversations: int, turns: int, duration: float = 6
     return result
 
 
+def process_cpu(patterns: Sequence[str]) -> Dict[str, float]:
+    """CPU seconds (user + system) used so far by the processes whose command line contains each
+    pattern (summed per pattern; Linux /proc), plus this load generator itself under "load client"."""
+    import os
+    import resource
+
+    tick = os.sysconf("SC_CLK_TCK")
+    totals: Dict[str, float] = {p: 0.0 for p in patterns}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        for pattern in patterns:
+            if pattern in cmdline and int(pid) != os.getpid():
+                totals[pattern] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+                break
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    totals["load client"] = usage.ru_utime + usage.ru_stime
+    return totals
+
+
 def format_row(label: str, summary: Dict[str, object]) -> str:
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary["errors"].items())) or "0"  # type: ignore[union-attr]
     return (f"| {label} | {summary['turns_ok']} | {summary['elapsed_s']:.1f} | {summary['turns_per_s']:.2f} | "
@@ -173,11 +198,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help=f"stop sending after this many seconds (max {MAX_DURATION:.0f})")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--json", help="also write the summary to this file")
+    parser.add_argument("--cpu-of", nargs="*", default=[], metavar="PATTERN",
+                        help="report CPU ms per turn of the processes whose command line contains each "
+                             "PATTERN (e.g. 'rasa run --model' 'rasa run actions'), and of this client")
     args = parser.parse_args(argv)
+    cpu_before = process_cpu(args.cpu_of)
     result = asyncio.run(run_load(args.url, args.conversations, args.turns, args.duration, args.timeout))
+    cpu_after = process_cpu(args.cpu_of)
     summary = result.summary()
+    if args.cpu_of and result.turns_ok:
+        summary["cpu_ms_per_turn"] = {
+            name: round((cpu_after[name] - cpu_before[name]) * 1000 / result.turns_ok, 2) for name in cpu_after
+        }
     print(TABLE_HEADER)
     print(format_row(f"{args.conversations} conv x {args.turns} turns -> {args.url}", summary))
+    for name, ms in summary.get("cpu_ms_per_turn", {}).items():
+        print(f"CPU per turn: {ms:6.2f} ms  {name}")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(summary, handle, indent=2)

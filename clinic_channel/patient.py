@@ -35,7 +35,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from clinic_channel.action_calls import install_cached_validation, install_short_action_calls, set_action_timeout
+from clinic_channel.action_calls import (
+    close_kept_alive_sessions,
+    install_cached_validation,
+    install_kept_alive_requests,
+    install_short_action_calls,
+    set_action_timeout,
+)
 from clinic_channel.guard import (
     RateLimiter,
     RequestError,
@@ -219,6 +225,7 @@ class PatientInput(InputChannel):
         set_action_timeout(self.action_timeout)
         install_cached_validation()
         install_short_action_calls()
+        install_kept_alive_requests()
         self.signer = SessionSigner(secret or load_secret())
         self.messages = load_messages()
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
@@ -243,6 +250,10 @@ class PatientInput(InputChannel):
             # Sanic's default is 100 MB; the patient channel never needs more than a few KB.
             # (The Rasa HTTP API, which takes model uploads, is off on the patient-facing server.)
             app.config.REQUEST_MAX_SIZE = max(channel.max_body_bytes, 1024)
+
+        @bp.listener("after_server_stop")
+        async def close_action_connections(_app: Any, _loop: Any) -> None:
+            await close_kept_alive_sessions()
 
         @bp.route("/session", methods=["POST"])
         async def start_session(request: Request) -> HTTPResponse:

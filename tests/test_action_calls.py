@@ -1,5 +1,8 @@
-"""clinic_channel.action_calls: the cached validator accepts and rejects exactly what Rasa's does."""
+"""clinic_channel.action_calls: the cached validator accepts and rejects exactly what Rasa's does; only
+recent events are sent; action calls reuse one kept-alive connection (over real HTTP)."""
 from __future__ import annotations
+
+from typing import List, Optional
 
 import pytest
 from jsonschema import ValidationError, validate
@@ -61,3 +64,96 @@ def test_only_the_events_since_the_latest_user_message_are_sent():
     assert sent["events"][0]["text"] == "tell me more"
     assert sent["slots"]["last_topic"] == "ask_cost", "slot values still travel with the call"
     assert sent["latest_message"]["intent"]["name"] == "ask_more"
+
+
+# ---------------------------------------------------------------- kept-alive connections (real HTTP)
+import asyncio  # noqa: E402
+
+from aiohttp import web  # noqa: E402
+from rasa.utils.endpoints import EndpointConfig  # noqa: E402
+
+from clinic_channel import action_calls  # noqa: E402
+
+
+class PeerCounter:
+    """A real HTTP server on loopback that records the client port of every request."""
+
+    def __init__(self) -> None:
+        self.peers: List[int] = []
+        self.runner: Optional[web.AppRunner] = None
+        self.port = 0
+
+    async def start(self, port: int = 0) -> None:
+        async def handle(request: web.Request) -> web.Response:
+            self.peers.append(request.transport.get_extra_info("peername")[1])
+            return web.json_response({"events": [], "responses": []})
+
+        app = web.Application()
+        app.router.add_post("/webhook", handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+@pytest.fixture
+def restore_endpoint_config(monkeypatch):
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.session)
+    monkeypatch.setattr(EndpointConfig, "request", EndpointConfig.request)
+
+
+async def _calls(n: int, kept_alive: bool, restart_after: Optional[int] = None) -> PeerCounter:
+    server = PeerCounter()
+    await server.start()
+    if kept_alive:
+        action_calls.install_kept_alive_requests()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{server.port}/webhook")
+    try:
+        for i in range(n):
+            if i == restart_after:
+                port = server.port
+                await server.stop()  # the action server restarts: the kept connection is dead
+                server = PeerCounter()
+                await server.start(port)
+            assert await endpoint.request(json={"next_action": "x"}, method="post") == {"events": [], "responses": []}
+    finally:
+        await action_calls.close_kept_alive_sessions()
+        await server.stop()
+    return server
+
+
+@pytest.mark.asyncio
+async def test_rasa_opens_a_new_connection_for_every_action_call(restore_endpoint_config):
+    server = await _calls(5, kept_alive=False)
+    assert len(set(server.peers)) == 5
+
+
+@pytest.mark.asyncio
+async def test_kept_alive_action_calls_reuse_one_connection(restore_endpoint_config):
+    server = await _calls(5, kept_alive=True)
+    assert len(server.peers) == 5 and len(set(server.peers)) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_restarted_action_server_is_reached_on_a_new_connection(restore_endpoint_config):
+    server = await _calls(4, kept_alive=True, restart_after=2)  # calls 3 and 4 go to the new server
+    assert len(server.peers) == 2 and len(set(server.peers)) == 1
+
+
+@pytest.mark.asyncio
+async def test_an_action_server_that_is_down_is_still_an_error(restore_endpoint_config):
+    action_calls.install_kept_alive_requests()
+    endpoint = EndpointConfig("http://127.0.0.1:9/webhook")  # nothing listens on the discard port
+    with pytest.raises(aiohttp_client_errors()):
+        await endpoint.request(json={}, method="post")
+    await action_calls.close_kept_alive_sessions()
+
+
+def aiohttp_client_errors():
+    import aiohttp
+
+    return aiohttp.ClientError

@@ -127,3 +127,34 @@ def test_softmax_is_stable_for_large_scores():
 def test_bad_ngram_ranges_are_rejected():
     with pytest.raises(ValueError):
         TfidfFeaturizer.validate_config({"word_ngram_range": [2, 1], "char_ngram_range": [2, 5]})
+
+
+def test_the_per_message_scores_equal_the_matrix_product_with_sparse_and_dense_features(storage, context):
+    """process() scores one message from the weight rows of its non-zero columns; the result must be
+    predict_proba's (the sparse/dense matrix product) for TF-IDF + MiniLM features, known or unknown words."""
+    from clinic_nlu.linear_classifier import softmax
+    from clinic_nlu.minilm_featurizer import MiniLMFeaturizer
+    from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+
+    tokenizer = WhitespaceTokenizer.create(WhitespaceTokenizer.get_default_config(), storage, Resource("tok"), context)
+    tfidf = TfidfFeaturizer.create(
+        {**TfidfFeaturizer.get_default_config(), FEATURIZER_CLASS_ALIAS: "tfidf"}, storage, Resource("tfidf"), context
+    )
+    minilm = MiniLMFeaturizer({**MiniLMFeaturizer.get_default_config(), FEATURIZER_CLASS_ALIAS: "minilm"}, "minilm")
+    classifier = LinearIntentClassifier.create({"dense_weight": 1.5}, storage, Resource("linear"), context)
+    training = data(EXAMPLES)
+    tokenizer.process_training_data(training)
+    tfidf.train(training)
+    tfidf.process_training_data(training)
+    minilm.process_training_data(training)
+    classifier.train(training)
+    for text in ["what will it cost me", "scar?", "zzzz qqqq", "HOW LONG until work", "ok"]:
+        message = Message(data={"text": text})
+        tokenizer.process([message])
+        tfidf.process([message])
+        minilm.process([message])
+        fast = softmax(classifier._scores(message)[None, :])[0]
+        reference = classifier.predict_proba([message])[0]
+        assert np.abs(fast - reference).max() < 1e-12, text
+        classifier.process([message])
+        assert message.get("intent")["confidence"] == pytest.approx(float(reference.max()), abs=1e-12)
