@@ -42,6 +42,7 @@ from clinic_channel.action_calls import (
     install_short_action_calls,
     set_action_timeout,
 )
+from clinic_nlu.graph_runner import install as install_sequential_graph_runner
 from clinic_channel.guard import (
     RateLimiter,
     RequestError,
@@ -226,6 +227,7 @@ class PatientInput(InputChannel):
         install_cached_validation()
         install_short_action_calls()
         install_kept_alive_requests()
+        install_sequential_graph_runner()  # before the server loads the model
         self.signer = SessionSigner(secret or load_secret())
         self.messages = load_messages()
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
