@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -71,6 +72,15 @@ def install_fast_event_lookup() -> None:
 
     resolve_by_type.clinic_fast = True  # type: ignore[attr-defined]
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
+
+
+def _file_identity(path: str) -> Optional[Tuple[int, int]]:
+    """(device, inode) of the file at ``path``; None if it is missing."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 @dataclass
@@ -119,6 +129,20 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(old.url, poolclass=sa.pool.SingletonThreadPool)
         self.sessionmaker = sessionmaker(bind=self.engine)
         old.dispose()
+        path = self.engine.url.database
+
+        # An open connection would go on writing to a database file that was moved, deleted or
+        # replaced (into a file nobody reads any more). Each use first checks that the path is still
+        # the file the connection opened; if not, the pool reconnects, which fails loudly if the
+        # path is unusable (the patient is told the message was not saved).
+        @sa.event.listens_for(self.engine, "connect")
+        def remember_file(_dbapi_connection: Any, record: Any) -> None:
+            record.info["file"] = _file_identity(path)
+
+        @sa.event.listens_for(self.engine, "checkout")
+        def check_file(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            if _file_identity(path) != record.info.get("file"):
+                raise sa.exc.DisconnectionError("the SQLite database file changed")
 
     def _use_wal(self) -> None:
         """SQLite in write-ahead-log mode (kept in the file): a commit is one fsync of the log instead of

@@ -327,3 +327,26 @@ def test_sqlite_database_is_in_wal_mode_with_full_sync(tmp_path, domain):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with store.engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+@pytest.mark.asyncio
+async def test_a_kept_sqlite_connection_notices_its_file_was_moved_away(tmp_path, domain):
+    """Connections stay open between turns; if the database file is moved/replaced, the next turn
+    must fail (not write into the moved file), and work again once the file is back."""
+    import shutil
+
+    path = tmp_path / "kept.db"
+    store = CachingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path))
+    await add_turn(store, "p1", "hello", "greet")
+    moved = tmp_path / "moved.db"
+    shutil.move(path, moved)
+    path.mkdir()  # the path is now unusable
+    with pytest.raises(sa.exc.SQLAlchemyError):
+        await add_turn(store, "p1", "how long is recovery", "ask_recovery_time")
+    path.rmdir()
+    shutil.move(moved, path)
+    store.forget("p1")
+    await add_turn(store, "p1", "how long is recovery", "ask_recovery_time")
+    users = [e.text for e in (await CachingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path)).retrieve("p1")).events
+             if isinstance(e, UserUttered)]
+    assert users == ["hello", "how long is recovery"]
