@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key, e.g. tottime")
+    parser.add_argument("--rasa-only", action="store_true", help="without the server's speed-ups (Rasa's own code paths)")
+    parser.add_argument("--callers", help="also print the callers of functions matching this pattern")
     parser.add_argument("--store", choices=["caching", "rasa"], default="caching",
                         help="clinic_store's CachingSQLTrackerStore (default) or Rasa's SQLTrackerStore")
     args = parser.parse_args()
@@ -43,13 +45,13 @@ def main() -> None:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from clinic_channel.action_calls import install_cached_validation, install_short_action_calls
+    from clinic_channel.patient import install_server_speedups
     from clinic_store.tracker_store import CachingSQLTrackerStore
     from tests.servers import running_servers
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    install_cached_validation()  # as the patient channel does in the Rasa server
-    install_short_action_calls()
+    if not args.rasa_only:
+        install_server_speedups()  # as the patient channel does in the Rasa server
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp, running_servers(Path(tmp)) as servers:
         store_class = CachingSQLTrackerStore if args.store == "caching" else SQLTrackerStore
@@ -74,7 +76,10 @@ def main() -> None:
             times += late
             first, last = sorted(times[:20])[10], sorted(late)[10]
             print(f"turns 1-20 p50 {first:.1f} ms; turns {args.turns - 19}-{args.turns} p50 {last:.1f} ms; ratio {last / first:.2f}")
-            pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.top)
+            stats = pstats.Stats(profiler).sort_stats(args.sort)
+            stats.print_stats(args.top)
+            if args.callers:
+                stats.print_callers(args.callers)
 
         asyncio.run(run())
 

@@ -43,6 +43,7 @@ from clinic_channel.action_calls import (
     set_action_timeout,
 )
 from clinic_nlu.graph_runner import install as install_sequential_graph_runner
+from clinic_nlu.tracker_speedups import install as install_tracker_speedups
 from clinic_channel.guard import (
     RateLimiter,
     RequestError,
@@ -62,6 +63,16 @@ DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
 EMERGENCY_INTENT = "report_emergency"
 EMERGENCY_RESPONSE = "utter_emergency"
 FEEDBACK_SLOT = "feedback"
+
+
+def install_server_speedups() -> None:
+    """The Rasa server's performance changes (issue #5), each tested to give Rasa's results; installed
+    when the channel is created, i.e. before the server loads the model (idempotent)."""
+    install_cached_validation()
+    install_short_action_calls()
+    install_kept_alive_requests()
+    install_sequential_graph_runner()
+    install_tracker_speedups()
 
 
 def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
@@ -224,10 +235,7 @@ class PatientInput(InputChannel):
         if not 0 < self.action_timeout < lock_lifetime:
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
         set_action_timeout(self.action_timeout)
-        install_cached_validation()
-        install_short_action_calls()
-        install_kept_alive_requests()
-        install_sequential_graph_runner()  # before the server loads the model
+        install_server_speedups()
         self.signer = SessionSigner(secret or load_secret())
         self.messages = load_messages()
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}

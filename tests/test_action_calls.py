@@ -66,6 +66,28 @@ def test_only_the_events_since_the_latest_user_message_are_sent():
     assert sent["latest_message"]["intent"]["name"] == "ask_more"
 
 
+def test_the_request_body_equals_rasas_with_the_events_trimmed_for_every_story_step():
+    """The fast format (no serialising of old events) gives exactly Rasa's body, then trimmed."""
+    from rasa.core.training import load_data
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from clinic_channel.action_calls import _action_call_format, _trimmed_full_call_format
+    from tests.conftest import ROOT
+
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    checked = 0
+    for story in load_data(str(ROOT / "tests" / "test_stories.yml"), domain, augmentation_factor=0):
+        tracker = DialogueStateTracker(story.sender_id, domain.slots)
+        for event in story.events:
+            tracker.update(event)
+            for name in ("action_answer_topic", "validate_callback_form"):
+                action = RemoteAction(name, None)
+                assert _action_call_format(action, tracker, domain) == _trimmed_full_call_format(action, tracker, domain)
+                checked += 1
+    assert checked > 300
+
+
 # ---------------------------------------------------------------- kept-alive connections (real HTTP)
 import asyncio  # noqa: E402
 
