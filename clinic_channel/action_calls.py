@@ -65,15 +65,7 @@ def install_cached_validation() -> None:
     rasa_action.RemoteAction._validate_action_result = _validate_action_result
 
 
-def events_since_latest_user_message(events: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The serialised events from the latest ``user`` event on (all of them if there is none)."""
-    for index in range(len(events) - 1, -1, -1):
-        if events[index].get("event") == "user":
-            return events[index:]
-    return events
-
-
-_full_call_format = rasa_action.RemoteAction._action_call_format
+_full_call_format = rasa_action.RemoteAction._action_call_format  # Rasa's, kept as the tests' reference
 
 
 def _action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[Text, Any]:
@@ -91,14 +83,6 @@ def _action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[Text, Any]
     result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": state, "version": rasa.__version__}
     if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
         result["domain"] = domain.as_dict()
-    return result
-
-
-def _trimmed_full_call_format(self: Any, tracker: Any, domain: Any) -> Dict[Text, Any]:
-    """The same body the slow way (Rasa's format, then the events trimmed): the tests' reference."""
-    result = _full_call_format(self, tracker, domain)
-    state = result.get("tracker") or {}
-    state["events"] = events_since_latest_user_message(state.get("events") or [])
     return result
 
 
