@@ -43,6 +43,7 @@ from clinic_channel.action_calls import (
     set_action_timeout,
 )
 from clinic_nlu.graph_runner import install as install_sequential_graph_runner
+from clinic_nlu.parse_offload import install as install_parse_offload
 from clinic_nlu.tracker_speedups import install as install_tracker_speedups
 from clinic_channel.guard import (
     RateLimiter,
@@ -73,6 +74,7 @@ def install_server_speedups() -> None:
     install_kept_alive_requests()
     install_sequential_graph_runner()
     install_tracker_speedups()
+    install_parse_offload()
 
 
 def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:

@@ -1,0 +1,86 @@
+"""Run the NLU parse of each message on a worker thread, so one Rasa process uses both cores.
+
+Rasa 3.6's ``MessageProcessor.parse_message`` is a coroutine that runs the NLU graph (tokenizer,
+TF-IDF, MiniLM, classifier, red-flag override) synchronously on the event loop: while one message
+is parsed, no other conversation moves. Under load (20 concurrent conversations, py-spy on the
+server, issue #5) a quarter of the server's CPU was ONNX Runtime's MiniLM forward pass, which runs
+native code without holding Python's GIL.
+
+:func:`install` makes ``parse_message`` hand ``_parse_message_with_graph`` to one dedicated worker
+thread and await it. While MiniLM runs there, the event loop goes on with the other conversations'
+policy predictions, action calls, tracker saves and HTTP, on the other core. What stays the same:
+
+- the same graph, nodes, inputs and parse result (``_parse_message_with_graph`` is Rasa's own);
+  tests/test_parse_offload.py checks the results against Rasa's on every held-out message;
+- the order of one conversation's turns: the processor holds the conversation's lock around the
+  whole turn, so its parse and its policy predictions never overlap;
+- errors: an exception raised by the graph reaches the caller as before.
+
+Why one thread: parses run one at a time, as before, so the NLU components never run concurrently
+with themselves (none of them has to be thread-safe against itself); the policy nodes run on the
+loop's thread and share no component with the NLU nodes. A second parse thread would compete with
+the event loop for the same two cores. The HTTP interpreter path (``http_interpreter``, not used
+here) keeps Rasa's code.
+
+The Rasa server installs it through ``clinic_channel.patient.install_server_speedups``; training and
+``rasa test`` keep Rasa's processor.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Optional, Text, Tuple
+
+import structlog
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.trackers import DialogueStateTracker
+
+structlogger = structlog.get_logger()
+
+THREAD_NAME = "clinic-nlu-parse"
+_original_parse_message = MessageProcessor.parse_message
+_executor: Optional[Tuple[int, ThreadPoolExecutor]] = None
+_executor_lock = threading.Lock()
+
+
+def parse_executor() -> ThreadPoolExecutor:
+    """The process's one parse thread (a new one after ``fork``: Sanic workers are processes)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None or _executor[0] != os.getpid():
+            _executor = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME))
+        return _executor[1]
+
+
+async def parse_message_off_loop(
+    self: MessageProcessor,
+    message: UserMessage,
+    tracker: Optional[DialogueStateTracker] = None,
+    only_output_properties: bool = True,
+) -> Dict[Text, Any]:
+    """``MessageProcessor.parse_message`` with the graph run on :func:`parse_executor`'s thread."""
+    if self.http_interpreter:
+        return await _original_parse_message(self, message, tracker, only_output_properties)
+    if tracker is None:
+        tracker = DialogueStateTracker.from_events(message.sender_id, [])
+    parse_data = await asyncio.get_running_loop().run_in_executor(
+        parse_executor(), self._parse_message_with_graph, message, tracker, only_output_properties
+    )
+    # The rest as in Rasa's parse_message; its debug line also logged the patient's text and entities.
+    self._update_full_retrieval_intent(parse_data)
+    structlogger.debug("processor.message.parse", parse_data_intent=parse_data["intent"])
+    self._check_for_unseen_features(parse_data)
+    return parse_data
+
+
+def install() -> None:
+    """Make every ``MessageProcessor`` parse on the worker thread (idempotent)."""
+    MessageProcessor.parse_message = parse_message_off_loop  # type: ignore[assignment]
+
+
+def uninstall() -> None:
+    """Back to Rasa's ``parse_message`` (for tests that compare the two)."""
+    MessageProcessor.parse_message = _original_parse_message  # type: ignore[assignment]

@@ -1,0 +1,104 @@
+"""clinic_nlu/parse_offload.py: the NLU parse runs on its worker thread, gives Rasa's results, and the
+event loop keeps serving other conversations meanwhile."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, List
+
+import pytest
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import UserMessage
+from rasa.core.processor import MessageProcessor
+from rasa.shared.nlu.training_data.loading import load_data
+
+from clinic_nlu import parse_offload
+from tests.conftest import ROOT
+
+MODEL = ROOT / "models" / "spine-clinic.tar.gz"
+
+
+@pytest.fixture(scope="module")
+def processor() -> MessageProcessor:
+    if not MODEL.exists():
+        pytest.skip("no trained model (make train)")
+    return Agent.load(str(MODEL)).processor
+
+
+def _texts() -> List[str]:
+    texts = [m.get("text") for m in load_data(str(ROOT / "tests" / "nlu_test.yml")).training_examples]
+    return texts + ["", "/ask_cost", "I can't control my bladder since yesterday", "ок", "a" * 2000]
+
+
+@pytest.mark.asyncio
+async def test_every_held_out_message_parses_as_with_rasas_parse_message(processor):
+    async def outcome(parse: Any, text: str) -> Any:
+        try:
+            return await parse(processor, UserMessage(text, sender_id="a"))
+        except Exception as error:  # noqa: BLE001 - the same failure is the same outcome ("" fails in Rasa)
+            return type(error).__name__, str(error)
+
+    texts = _texts()
+    assert len(texts) > 100
+    for text in texts:
+        rasa_parse = await outcome(parse_offload._original_parse_message, text)
+        assert await outcome(parse_offload.parse_message_off_loop, text) == rasa_parse, text
+
+
+@pytest.mark.asyncio
+async def test_the_graph_runs_on_the_parse_thread_while_the_loop_serves_others(processor, monkeypatch):
+    """A parse that takes 0.3 s of native (GIL-free) time must not stop other coroutines; with Rasa's
+    parse_message the ticker below would not run at all during it."""
+    seen_threads: List[str] = []
+    real = MessageProcessor._parse_message_with_graph
+
+    def slow_graph(self: MessageProcessor, *args: Any) -> Any:
+        seen_threads.append(threading.current_thread().name)
+        time.sleep(0.3)  # releases the GIL, like ONNX Runtime's forward pass
+        return real(self, *args)
+
+    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", slow_graph)
+    ticks: List[float] = []
+    parsing = True
+
+    async def ticker() -> None:
+        while parsing:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    ticking = asyncio.ensure_future(ticker())
+    await asyncio.sleep(0)
+    started = time.monotonic()
+    parse = await parse_offload.parse_message_off_loop(processor, UserMessage("how long is recovery", sender_id="b"))
+    parsing = False
+    await ticking
+    assert parse["intent"]["name"] == "ask_recovery_time"
+    assert seen_threads and seen_threads[0].startswith(parse_offload.THREAD_NAME)
+    assert len([t for t in ticks if t > started]) >= 10
+
+
+@pytest.mark.asyncio
+async def test_an_error_in_the_graph_reaches_the_caller(processor, monkeypatch):
+    def broken(self: MessageProcessor, *args: Any) -> Any:
+        raise ValueError("component failed")
+
+    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", broken)
+    with pytest.raises(ValueError, match="component failed"):
+        await parse_offload.parse_message_off_loop(processor, UserMessage("hello", sender_id="c"))
+
+
+def test_install_replaces_parse_message_and_uninstall_restores_it():
+    try:
+        parse_offload.install()
+        parse_offload.install()
+        assert MessageProcessor.parse_message is parse_offload.parse_message_off_loop
+    finally:
+        parse_offload.uninstall()
+    assert MessageProcessor.parse_message is parse_offload._original_parse_message
+
+
+def test_one_parse_thread_per_process():
+    first = parse_offload.parse_executor()
+    assert parse_offload.parse_executor() is first
+    assert first._max_workers == 1
