@@ -206,6 +206,10 @@ class RateLimiter:
         hits.append(now)
         return 0
 
+    async def acquire(self, key: str) -> int:
+        """:meth:`retry_after` now; the channels await it (as the Redis-shared limiter's)."""
+        return self.retry_after(key)
+
     def _evict(self, now: float) -> None:
         for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.seconds]:
             del self._hits[key]

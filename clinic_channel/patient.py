@@ -43,10 +43,10 @@ from clinic_channel.action_calls import (
     set_action_timeout,
 )
 from clinic_nlu.graph_runner import install as install_sequential_graph_runner
+from clinic_store.rate_limits import make_limiter
 from clinic_nlu.parse_offload import install as install_parse_offload
 from clinic_nlu.tracker_speedups import install as install_tracker_speedups
 from clinic_channel.guard import (
-    RateLimiter,
     RequestError,
     SessionSigner,
     neutralise_slash,
@@ -80,6 +80,13 @@ def install_server_speedups() -> None:
 def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
     """The channel's patient-facing texts, by error code."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def rate_limit_store(redis_url: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> Tuple[Optional[str], str]:
+    """Redis URL for the shared rate limits (argument, else ``RATE_LIMIT_REDIS_URL``; None: per process)
+    and the key prefix (``REDIS_KEY_PREFIX``, as the lock store's)."""
+    env = os.environ if env is None else env
+    return (redis_url or env.get("RATE_LIMIT_REDIS_URL") or None), (env.get("REDIS_KEY_PREFIX") or "spineclinic")
 
 
 def load_secret(env: Optional[Dict[str, str]] = None, secret_file: Path = DEFAULT_SECRET_FILE) -> bytes:
@@ -213,6 +220,7 @@ class PatientInput(InputChannel):
         health_timeout: float = 2.0,
         action_timeout: float = 10.0,
         secret: Optional[bytes] = None,
+        rate_limit_redis_url: Optional[str] = None,
     ) -> None:
         """Set the limits.
 
@@ -228,6 +236,9 @@ class PatientInput(InputChannel):
                 of the same conversation run at the same time). A timed-out action yields the
                 ``no_reply`` message within seconds.
             secret: key that signs conversation ids (default: :func:`load_secret`).
+            rate_limit_redis_url: Redis shared by all replicas for the rate limits (default:
+                ``RATE_LIMIT_REDIS_URL``; unset: limits per process). See
+                :mod:`clinic_store.rate_limits`.
         """
         self.max_message_chars = int(max_message_chars)
         self.max_body_bytes = int(max_body_bytes)
@@ -238,12 +249,14 @@ class PatientInput(InputChannel):
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
         set_action_timeout(self.action_timeout)
         install_server_speedups()
-        self.signer = SessionSigner(secret or load_secret())
+        secret = secret or load_secret()
+        self.signer = SessionSigner(secret)
         self.messages = load_messages()
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
-        self.session_limiter = RateLimiter(*parse_rate(session_rate))
-        self.client_limiter = RateLimiter(*parse_rate(client_rate))
-        self.start_limiter = RateLimiter(*parse_rate(session_start_rate))
+        redis_url, key_prefix = rate_limit_store(rate_limit_redis_url)
+        self.session_limiter = make_limiter("session", parse_rate(session_rate), redis_url, secret, key_prefix)
+        self.client_limiter = make_limiter("client", parse_rate(client_rate), redis_url, secret, key_prefix)
+        self.start_limiter = make_limiter("start", parse_rate(session_start_rate), redis_url, secret, key_prefix)
 
     def _error(self, status: int, code: str, retry_after: int = 0, **extra: Any) -> HTTPResponse:
         return error_response(self.messages, self.max_message_chars, status, code, retry_after, **extra)
@@ -266,10 +279,13 @@ class PatientInput(InputChannel):
         @bp.listener("after_server_stop")
         async def close_action_connections(_app: Any, _loop: Any) -> None:
             await close_kept_alive_sessions()
+            for limiter in (channel.session_limiter, channel.client_limiter, channel.start_limiter):
+                if hasattr(limiter, "close"):
+                    await limiter.close()
 
         @bp.route("/session", methods=["POST"])
         async def start_session(request: Request) -> HTTPResponse:
-            wait = channel.start_limiter.retry_after(channel._client(request))
+            wait = await channel.start_limiter.acquire(channel._client(request))
             if wait:
                 return channel._error(429, "rate_limited", wait)
             return response.json({"session_id": channel.signer.issue(), "max_message_chars": channel.max_message_chars})
@@ -282,7 +298,7 @@ class PatientInput(InputChannel):
             except RequestError as error:
                 return channel._error(error.status, error.code)
             for limiter, key in ((channel.session_limiter, message.session_id), (channel.client_limiter, channel._client(request))):
-                wait = limiter.retry_after(key)
+                wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)
             agent = request.app.ctx.agent
@@ -297,7 +313,7 @@ class PatientInput(InputChannel):
                 rating = parse_feedback_request(data, channel.signer)
             except RequestError as error:
                 return channel._error(error.status, error.code)
-            wait = channel.session_limiter.retry_after(rating["session_id"])
+            wait = await channel.session_limiter.acquire(rating["session_id"])
             if wait:
                 return channel._error(429, "rate_limited", wait)
             agent = request.app.ctx.agent

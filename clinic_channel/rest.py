@@ -22,14 +22,22 @@ from sanic.response import HTTPResponse
 
 from clinic_channel.guard import (
     SESSION_PREFIX,
-    RateLimiter,
     RequestError,
     neutralise_slash,
     parse_json_object,
     parse_rate,
     parse_text,
 )
-from clinic_channel.patient import _offered_payloads, _strict_tracker_store, _tag, error_response, load_messages
+from clinic_channel.patient import (
+    _offered_payloads,
+    _strict_tracker_store,
+    _tag,
+    error_response,
+    load_messages,
+    load_secret,
+    rate_limit_store,
+)
+from clinic_store.rate_limits import make_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +66,16 @@ class GuardedRestInput(RestInput):
         return cls(**(credentials or {}))
 
     def __init__(
-        self, max_message_chars: int = 2000, max_body_bytes: int = 16384, sender_rate: str = "600/60", client_rate: str = "6000/60"
+        self, max_message_chars: int = 2000, max_body_bytes: int = 16384, sender_rate: str = "600/60",
+        client_rate: str = "6000/60", rate_limit_redis_url: Optional[str] = None,
     ) -> None:
         self.max_message_chars = int(max_message_chars)
         self.max_body_bytes = int(max_body_bytes)
         self.messages = load_messages()
-        self.sender_limiter = RateLimiter(*parse_rate(sender_rate))
-        self.client_limiter = RateLimiter(*parse_rate(client_rate))
+        redis_url, key_prefix = rate_limit_store(rate_limit_redis_url)
+        secret = load_secret()
+        self.sender_limiter = make_limiter("rest-sender", parse_rate(sender_rate), redis_url, secret, key_prefix)
+        self.client_limiter = make_limiter("rest-client", parse_rate(client_rate), redis_url, secret, key_prefix)
 
     def _error(self, status: int, code: str, retry_after: int = 0) -> HTTPResponse:
         return error_response(self.messages, self.max_message_chars, status, code, retry_after)
@@ -86,7 +97,7 @@ class GuardedRestInput(RestInput):
                 return channel._error(error.status, error.code)
             sender, text = parsed["sender"], parsed["text"]
             for limiter, key in ((channel.sender_limiter, sender), (channel.client_limiter, request.remote_addr or request.ip)):
-                wait = limiter.retry_after(key)
+                wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)
             agent = request.app.ctx.agent

@@ -14,6 +14,8 @@
 # [127.0.0.1], REVIEW_PORT [8081; "off" to skip], CLUSTER_DATABASE_URL
 # [postgresql://postgres@127.0.0.1:5432/spine_clinic; created if missing], REDIS_HOST [127.0.0.1],
 # REDIS_PORT [6379], REDIS_DB [1], REDIS_KEY_PREFIX [spineclinic], TICKET_LOCK_LIFETIME [60],
+# RATE_LIMIT_REDIS_URL [redis://$REDIS_HOST:$REDIS_PORT/$REDIS_DB: the channels' rate limits are
+# shared by all replicas; set it empty for limits per replica],
 # CREDENTIALS [credentials.yml], ENDPOINTS [endpoints.cluster.yml],
 # PATIENT_SESSION_SECRET [kept in $CLUSTER_DIR/patient-session.key],
 # CLUSTER_DIR [var/cluster: nginx config, pid files, logs], NGINX [nginx], NGINX_WORKERS [1],
@@ -47,6 +49,7 @@ NGINX_WORKERS="${NGINX_WORKERS:-1}"
 export DATABASE_URL="${CLUSTER_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/spine_clinic}"
 export REDIS_HOST="${REDIS_HOST:-127.0.0.1}" REDIS_PORT="${REDIS_PORT:-6379}" REDIS_DB="${REDIS_DB:-1}"
 export REDIS_KEY_PREFIX="${REDIS_KEY_PREFIX:-spineclinic}"
+export RATE_LIMIT_REDIS_URL="${RATE_LIMIT_REDIS_URL-redis://$REDIS_HOST:$REDIS_PORT/$REDIS_DB}"
 export TICKET_LOCK_LIFETIME="${TICKET_LOCK_LIFETIME:-60}"
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTION_PORT/webhook"
 
@@ -242,7 +245,7 @@ echo "run-cluster: ${#ready[@]}/${#rasa_ports[@]} replicas ready"
 echo "run-cluster: patient channel http://$PUBLIC_HOST:$RASA_PORT/webhooks/patient/{session,message,health} (nginx)"
 echo "run-cluster: action servers behind http://127.0.0.1:$ACTION_PORT/webhook (nginx)"
 [ "$REVIEW_PORT" != "off" ] && echo "run-cluster: staff review app http://$REVIEW_HOST:$REVIEW_PORT (create an account: DATABASE_URL=$DATABASE_URL .venv/bin/python -m review.cli create-user NAME)"
-echo "run-cluster: tracker store $DATABASE_URL, lock store redis://$REDIS_HOST:$REDIS_PORT/$REDIS_DB prefix $REDIS_KEY_PREFIX; Ctrl-C stops all"
+echo "run-cluster: tracker store $DATABASE_URL, lock store redis://$REDIS_HOST:$REDIS_PORT/$REDIS_DB prefix $REDIS_KEY_PREFIX, rate limits ${RATE_LIMIT_REDIS_URL:-per replica}; Ctrl-C stops all"
 echo "run-cluster: ready"
 
 # Runs until nginx exits or a signal arrives. A replica that dies is reported (nginx routes around it).

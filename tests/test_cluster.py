@@ -438,3 +438,31 @@ def test_without_a_shared_lock_store_the_same_messages_do_overlap(tmp_path):
     overlaps = overlapping_turns(events)
     print(f"without a shared lock store: {overlaps} of {3 * len(PAIRS)} pairs overlapped")
     assert overlaps >= 1
+
+
+def test_rate_limits_are_shared_by_the_replicas(tmp_path):
+    """One conversation alternating between two replicas gets the configured budget once, not once
+    per replica (clinic_store.rate_limits through the cluster's Redis; tests/test_rate_limits.py shows
+    that per-process limiters let each replica's full budget through)."""
+    reason = services_unreachable()
+    if reason:
+        pytest.skip(reason)
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text(
+        "clinic_channel.patient.PatientInput:\n  session_rate: \"4/60\"\n  client_rate: \"1000/60\"\n"
+        "  session_start_rate: \"1000/3600\"\n  action_timeout: 10\n"
+    )
+    with running_cluster(tmp_path / "cluster", n_rasa=2, n_actions=1, review=False, credentials=credentials) as c:
+        a, b = c.rasa_urls
+        sid = new_session(c.public_url)
+        statuses = [post_message(url, sid, "how long is recovery?", uuid.uuid4().hex).status_code
+                    for url in (a, b, a, b)]
+        assert statuses == [200, 200, 200, 200]
+        for url in (a, b, c.public_url):
+            refused = post_message(url, sid, "and the cost?", uuid.uuid4().hex)
+            assert refused.status_code == 429, (url, refused.text)
+            assert 1 <= int(refused.headers["Retry-After"]) <= 60
+            assert refused.json()["error"] == "rate_limited"
+        other = new_session(c.public_url)
+        assert post_message(b, other, "hello", uuid.uuid4().hex).status_code == 200, "each conversation has its own budget"
+        assert "rate limits redis://" in c.output()
