@@ -121,7 +121,7 @@ def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: st
             raise SystemExit(f"compare_revisions: failed turns: {load['errors']} {single['errors']}")
         turns = load["turns_ok"]
         return {
-            "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"],
+            "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"], "p99_ms": load["p99_ms"],
             "single_p50_ms": single["p50_ms"], "rasa_cpu_ms_per_turn": (after[0] - before[0]) * 1000 / turns,
             "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / turns, "rasa_rss_mib": rss,
         }

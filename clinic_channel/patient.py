@@ -42,19 +42,20 @@ from clinic_channel.action_calls import (
     install_short_action_calls,
     set_action_timeout,
 )
-from clinic_nlu.graph_runner import install as install_sequential_graph_runner
-from clinic_store.rate_limits import make_limiter
-from clinic_nlu.parse_offload import install as install_parse_offload
-from clinic_nlu.tracker_speedups import install as install_tracker_speedups
 from clinic_channel.guard import (
     RequestError,
     SessionSigner,
     neutralise_slash,
-    parse_json_object,
     parse_feedback_request,
+    parse_json_object,
     parse_message_request,
     parse_rate,
 )
+from clinic_channel.heap import freeze_loaded_heap
+from clinic_nlu.graph_runner import install as install_sequential_graph_runner
+from clinic_nlu.parse_offload import install as install_parse_offload
+from clinic_nlu.tracker_speedups import install as install_tracker_speedups
+from clinic_store.rate_limits import make_limiter
 
 logger = logging.getLogger(__name__)
 
@@ -275,6 +276,12 @@ class PatientInput(InputChannel):
             # Sanic's default is 100 MB; the patient channel never needs more than a few KB.
             # (The Rasa HTTP API, which takes model uploads, is off on the patient-facing server.)
             app.config.REQUEST_MAX_SIZE = max(channel.max_body_bytes, 1024)
+
+        @bp.listener("after_server_start")
+        async def freeze_model_heap(app: Any, _loop: Any) -> None:
+            # Rasa loads the agent before the server starts; its objects leave the garbage collector's walks.
+            if getattr(app.ctx, "agent", None) is not None:
+                logger.info("heap frozen after loading the model: %d objects", freeze_loaded_heap())
 
         @bp.listener("after_server_stop")
         async def close_action_connections(_app: Any, _loop: Any) -> None:
