@@ -17,8 +17,10 @@ policy predictions, action calls, tracker saves and HTTP, on the other core. Wha
 - errors: an exception raised by the graph reaches the caller as before.
 
 Why one thread: parses run one at a time, as before, so the NLU components never run concurrently
-with themselves (none of them has to be thread-safe against itself); the policy nodes run on the
-loop's thread and share no component with the NLU nodes. A second parse thread would compete with
+with themselves (none of them has to be thread-safe against itself). The policy nodes run on the
+loop's thread; the only node the NLU and policy sub-graphs share is ``domain_provider``, which hands
+out the loaded domain (tests/test_parse_offload.py fails if a pipeline change makes them share
+more, e.g. end-to-end policies that run NLU components). A second parse thread would compete with
 the event loop for the same two cores. The HTTP interpreter path (``http_interpreter``, not used
 here) keeps Rasa's code.
 

@@ -102,3 +102,13 @@ def test_one_parse_thread_per_process():
     first = parse_offload.parse_executor()
     assert parse_offload.parse_executor() is first
     assert first._max_workers == 1
+
+
+def test_the_nlu_and_policy_graphs_share_only_the_domain_provider(processor):
+    """The parse thread and the event loop run these two sub-graphs at the same time: a component in
+    both would be called from two threads at once."""
+    runner, metadata = processor.graph_runner, processor.model_metadata
+    nlu = set(runner._graph_schema.minimal_graph_schema([metadata.nlu_target]).nodes)
+    core = set(runner._graph_schema.minimal_graph_schema([metadata.core_target]).nodes)
+    assert any("MiniLM" in n for n in nlu) and any("Policy" in n for n in core)
+    assert nlu & core == {"domain_provider"}
