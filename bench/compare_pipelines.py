@@ -20,8 +20,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,25 +46,35 @@ def write_nlu(path: Path, texts: List[str], labels: List[str]) -> None:
     path.write_text(RasaYAMLWriter().dumps(data), encoding="utf-8")
 
 
-def train_and_predict(config: Path, train: Path, texts: List[str], workdir: Path) -> List[str]:
-    """Train an NLU model with ``config`` on ``train`` and predict the intent of each text."""
+def train_and_predict(config: Path, train: Path, texts: List[str], workdir: Path) -> Tuple[List[str], float, float]:
+    """Train an NLU model with ``config`` on ``train`` and predict the intent of each text; also returns
+    the training wall time (s, empty cache) and the median in-process parse time per message (ms)."""
     import structlog
     from rasa.core.agent import Agent
 
     out = workdir / "model"
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(workdir / "cache")}
+    started = time.perf_counter()
     subprocess.run(
         [str(ROOT / ".venv/bin/rasa"), "train", "nlu", "-c", str(config), "--nlu", str(train), "--out", str(out),
          "--fixed-model-name", "m"],
         cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    train_seconds = time.perf_counter() - started
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     agent = Agent.load(str(out / "m.tar.gz"))
+    times: List[float] = []
 
     async def parse() -> List[str]:
-        return [(await agent.parse_message(t))["intent"]["name"] for t in texts]
+        intents = []
+        for text in texts:
+            t0 = time.perf_counter()
+            intents.append((await agent.parse_message(text))["intent"]["name"])
+            times.append((time.perf_counter() - t0) * 1000)
+        return intents
 
-    return asyncio.run(parse())
+    intents = asyncio.run(parse())
+    return intents, train_seconds, float(np.median(times))
 
 
 def main() -> None:
@@ -77,6 +88,7 @@ def main() -> None:
     test_x, test_y = load_examples(ROOT / "tests" / "nlu_test.yml")
     names = [str(c) for c in args.configs] + ["TF-IDF + LogReg", "MiniLM + LogReg"]
     scores: Dict[str, List[float]] = {n: [] for n in names}
+    costs: Dict[str, List[Tuple[float, float]]] = {str(c): [] for c in args.configs}
     minilm = MiniLMLogReg()
     x_arr, y_arr = np.array(xs, dtype=object), np.array(ys, dtype=object)
     folds = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=42)
@@ -88,7 +100,9 @@ def main() -> None:
             for config in args.configs:
                 work = Path(tmp) / f"{config.stem}-{k}"
                 work.mkdir()
-                scores[str(config)].append(macro_f1(te_y, train_and_predict(config, train_file, te_x, work)))
+                predicted, train_s, parse_ms = train_and_predict(config, train_file, te_x, work)
+                scores[str(config)].append(macro_f1(te_y, predicted))
+                costs[str(config)].append((train_s, parse_ms))
             scores["TF-IDF + LogReg"].append(macro_f1(te_y, tfidf_model().fit(tr_x, tr_y).predict(te_x)))
             scores["MiniLM + LogReg"].append(macro_f1(te_y, minilm.fit(tr_x, tr_y).predict(te_x)))
             print(f"fold {k}: " + ", ".join(f"{n} {s[-1]:.3f}" for n, s in scores.items()), file=sys.stderr, flush=True)
@@ -98,19 +112,22 @@ def main() -> None:
         for config in args.configs:
             work = Path(tmp) / f"{config.stem}-all"
             work.mkdir()
-            held_out[str(config)] = macro_f1(test_y, train_and_predict(config, all_file, test_x, work))
+            held_out[str(config)] = macro_f1(test_y, train_and_predict(config, all_file, test_x, work)[0])
         held_out["TF-IDF + LogReg"] = macro_f1(test_y, tfidf_model().fit(xs, ys).predict(test_x))
         held_out["MiniLM + LogReg"] = macro_f1(test_y, minilm.fit(xs, ys).predict(test_x))
 
     base = np.array(scores["MiniLM + LogReg"])
     print(f"# Paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42) and held-out tests/nlu_test.yml\n")
     print(f"Command: `{' '.join(sys.argv)}`\n")
-    print("| classifier | CV macro-F1 mean ± sd | minus MiniLM+LogReg, mean (worst fold) | held-out macro-F1 |\n|---|---|---|---|")
+    print("| classifier | CV macro-F1 mean ± sd | minus MiniLM+LogReg, mean (worst fold) | held-out macro-F1 "
+          "| `rasa train nlu` s, median of folds | parse ms/message, median |\n|---|---|---|---|---|---|")
     for name, s in scores.items():
         diff = np.array(s) - base
-        print(f"| {name} | {np.mean(s):.3f} ± {np.std(s):.3f} | {diff.mean():+.3f} ({diff.min():+.3f}) | {held_out[name]:.3f} |")
+        cost = costs.get(name)
+        timing = (f"{np.median([c[0] for c in cost]):.0f} | {np.median([c[1] for c in cost]):.1f}" if cost else "– | –")
+        print(f"| {name} | {np.mean(s):.3f} ± {np.std(s):.3f} | {diff.mean():+.3f} ({diff.min():+.3f}) | {held_out[name]:.3f} | {timing} |")
     if args.json:
-        args.json.write_text(json.dumps({"folds": scores, "held_out": held_out}, indent=2))
+        args.json.write_text(json.dumps({"folds": scores, "held_out": held_out, "costs": costs}, indent=2))
 
 
 if __name__ == "__main__":

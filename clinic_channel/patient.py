@@ -54,6 +54,7 @@ from clinic_channel.guard import (
 from clinic_channel.heap import freeze_loaded_heap
 from clinic_nlu.graph_runner import install as install_sequential_graph_runner
 from clinic_nlu.parse_offload import install as install_parse_offload
+from clinic_nlu.red_flags import detect as detect_red_flags
 from clinic_nlu.tracker_speedups import install as install_tracker_speedups
 from clinic_store.rate_limits import make_limiter
 
@@ -63,6 +64,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
 EMERGENCY_INTENT = "report_emergency"
+BUSY_RETRY_AFTER = 3  # seconds, in the Retry-After of a 503 busy
 EMERGENCY_RESPONSE = "utter_emergency"
 FEEDBACK_SLOT = "feedback"
 
@@ -220,6 +222,7 @@ class PatientInput(InputChannel):
         session_start_rate: str = "120/3600",
         health_timeout: float = 2.0,
         action_timeout: float = 10.0,
+        max_turns_in_flight: int = 64,
         secret: Optional[bytes] = None,
         rate_limit_redis_url: Optional[str] = None,
     ) -> None:
@@ -236,6 +239,10 @@ class PatientInput(InputChannel):
                 longer than the 60 s conversation lock: a slow action would let a second message
                 of the same conversation run at the same time). A timed-out action yields the
                 ``no_reply`` message within seconds.
+            max_turns_in_flight: messages this process handles at once; beyond that a message is
+                answered at once with 503 ``busy`` (Retry-After) instead of queueing behind the
+                others, unless it names a red-flag symptom (checked with the red-flag patterns,
+                which cost no model time): emergencies are always handled.
             secret: key that signs conversation ids (default: :func:`load_secret`).
             rate_limit_redis_url: Redis shared by all replicas for the rate limits (default:
                 ``RATE_LIMIT_REDIS_URL``; unset: limits per process). See
@@ -245,6 +252,10 @@ class PatientInput(InputChannel):
         self.max_body_bytes = int(max_body_bytes)
         self.health_timeout = float(health_timeout)
         self.action_timeout = float(action_timeout)
+        self.max_turns_in_flight = int(max_turns_in_flight)
+        if self.max_turns_in_flight < 1:
+            raise ValueError("max_turns_in_flight must be at least 1")
+        self.turns_in_flight = 0
         lock_lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME") or 60)
         if not 0 < self.action_timeout < lock_lifetime:
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
@@ -311,7 +322,16 @@ class PatientInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return channel._error(503, "not_ready")
-            return await channel._handle(agent, on_new_message, message)
+            if channel.turns_in_flight >= channel.max_turns_in_flight and not detect_red_flags(message.text):
+                # A burst beyond what this process can answer quickly: say so now (the widget keeps the
+                # message and offers Retry) rather than let every patient wait behind the queue.
+                logger.warning("patient.message.busy in_flight=%d", channel.turns_in_flight)
+                return channel._error(503, "busy", BUSY_RETRY_AFTER)
+            channel.turns_in_flight += 1
+            try:
+                return await channel._handle(agent, on_new_message, message)
+            finally:
+                channel.turns_in_flight -= 1
 
         @bp.route("/feedback", methods=["POST"])
         async def feedback(request: Request) -> HTTPResponse:

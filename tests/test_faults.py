@@ -178,3 +178,55 @@ def test_a_retry_sent_while_the_original_is_still_running_is_not_handled_twice(s
     assert answers["original"].status_code == answers["retry"].status_code == 200
     assert answers["retry"].json()["messages"] == answers["original"].json()["messages"]
     assert stored_users(servers, sid) == ["how big is the scar"]
+
+
+def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always_handled(tmp_path):
+    """max_turns_in_flight: 2. Two turns hang on the action server; a third patient is answered
+    "busy" at once (not after the queue), a red-flag message is still handled, and the refused
+    message goes through when sent again with the same message_id."""
+    credentials = tmp_path / "credentials.yml"
+    credentials.write_text(CREDENTIALS.replace(f"action_timeout: {ACTION_TIMEOUT}", "action_timeout: 6")
+                           + "  max_turns_in_flight: 2\n")
+    env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
+    busy_text = load_messages()["busy"]
+    with running_servers(tmp_path, extra_env=env, credentials=credentials) as servers:
+        sids = [session(servers) for _ in range(4)]
+        port = int(servers.action_url.rsplit(":", 1)[1])
+        servers.stop_actions()
+        hole = BlackHole(port)
+        answers: Dict[int, requests.Response] = {}
+
+        def post(i: int) -> None:
+            answers[i] = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
+                                       json={"session_id": sids[i], "message": "what does it cost"}, timeout=60)
+
+        hanging = [threading.Thread(target=post, args=(i,)) for i in (0, 1)]
+        try:
+            for thread in hanging:
+                thread.start()
+            time.sleep(1.5)  # both turns are now waiting for the action server
+            started = time.monotonic()
+            refused = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
+                                    json={"session_id": sids[2], "message": "how big is the scar",
+                                          "message_id": "burst-0000000001"}, timeout=60)
+            assert time.monotonic() - started < 1.0, "answered at once, not after the queue"
+            assert refused.status_code == 503 and refused.json()["error"] == "busy"
+            assert refused.json()["message"] == busy_text and "emergency" in busy_text
+            assert refused.headers["Retry-After"] == "3"
+            emergency = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
+                                      json={"session_id": sids[3], "message": "I can't control my bladder since yesterday"},
+                                      timeout=60)
+            assert emergency.status_code == 200, emergency.text
+            assert any(m.get("emergency") for m in emergency.json()["messages"])
+        finally:
+            for thread in hanging:
+                thread.join()
+            hole.close()
+        assert [answers[i].status_code for i in (0, 1)] == [200, 200]
+        assert stored_users(servers, sids[2]) == [], "the refused message was not taken"
+        servers.start_actions()
+        again = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
+                              json={"session_id": sids[2], "message": "how big is the scar",
+                                    "message_id": "burst-0000000001", "retry": True}, timeout=60)
+        assert again.status_code == 200 and "scar" in texts(again.json()).lower()
+        assert stored_users(servers, sids[2]) == ["how big is the scar"]
