@@ -69,3 +69,12 @@ def tracker_for():
 
 def response_names(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
     return [m.get("response") for m in dispatcher.messages]
+
+
+def parse_probe_texts() -> List[str]:
+    """Every held-out message plus edge cases (empty, a slash command, a red flag, Cyrillic, 2,000
+    characters): for checks that a server change parses exactly as Rasa does."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    texts = [m.get("text") for m in load_data(str(ROOT / "tests" / "nlu_test.yml")).training_examples]
+    return texts + ["", "/ask_cost", "I can't control my bladder since yesterday", "ок", "a" * 2000]

@@ -10,11 +10,10 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.training_data.loading import load_data
 
 from clinic_nlu import graph_runner
 from clinic_nlu.graph_runner import SequentialGraphRunner
-from tests.conftest import ROOT
+from tests.conftest import ROOT, parse_probe_texts
 
 MODEL = ROOT / "models" / "spine-clinic.tar.gz"
 
@@ -37,11 +36,6 @@ def agents() -> Dict[str, Agent]:
     return {"dask": dask_agent, "sequential": sequential_agent}
 
 
-def _texts() -> List[str]:
-    texts = [m.get("text") for m in load_data(str(ROOT / "tests" / "nlu_test.yml")).training_examples]
-    return texts + ["", "/ask_cost", "I can't control my bladder since yesterday", "ок", "a" * 2000]
-
-
 @pytest.mark.asyncio
 async def test_both_runners_parse_every_message_the_same(agents):
     async def outcome(agent: Agent, text: str) -> Any:
@@ -50,7 +44,7 @@ async def test_both_runners_parse_every_message_the_same(agents):
         except Exception as error:  # noqa: BLE001 - the same failure is the same outcome
             return type(error).__name__, str(error)
 
-    for text in _texts():
+    for text in parse_probe_texts():
         dask_parse = await outcome(agents["dask"], text)
         assert await outcome(agents["sequential"], text) == dask_parse, text
 

@@ -11,10 +11,9 @@ import pytest
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
-from rasa.shared.nlu.training_data.loading import load_data
 
 from clinic_nlu import parse_offload
-from tests.conftest import ROOT
+from tests.conftest import ROOT, parse_probe_texts
 
 MODEL = ROOT / "models" / "spine-clinic.tar.gz"
 
@@ -26,11 +25,6 @@ def processor() -> MessageProcessor:
     return Agent.load(str(MODEL)).processor
 
 
-def _texts() -> List[str]:
-    texts = [m.get("text") for m in load_data(str(ROOT / "tests" / "nlu_test.yml")).training_examples]
-    return texts + ["", "/ask_cost", "I can't control my bladder since yesterday", "ок", "a" * 2000]
-
-
 @pytest.mark.asyncio
 async def test_every_held_out_message_parses_as_with_rasas_parse_message(processor):
     async def outcome(parse: Any, text: str) -> Any:
@@ -39,7 +33,7 @@ async def test_every_held_out_message_parses_as_with_rasas_parse_message(process
         except Exception as error:  # noqa: BLE001 - the same failure is the same outcome ("" fails in Rasa)
             return type(error).__name__, str(error)
 
-    texts = _texts()
+    texts = parse_probe_texts()
     assert len(texts) > 100
     for text in texts:
         rasa_parse = await outcome(parse_offload._original_parse_message, text)
