@@ -191,10 +191,15 @@ def error_response(
     texts: Dict[str, str], max_chars: int, status: int, code: str, retry_after: int = 0, **extra: Any
 ) -> HTTPResponse:
     """A JSON error: the stable ``code`` and the patient-facing ``message`` for it (from ``texts``,
-    the channel's messages.yml), never an empty 200. ``extra`` fields join the body."""
+    the channel's messages.yml), never an empty 200. ``extra`` fields join the body. A wait goes in
+    the ``Retry-After`` header and, for browsers (which may not read that header across origins),
+    in the body as ``retry_after`` (seconds)."""
     text = texts.get(code, texts["invalid_request"]).format(max_chars=max_chars)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
-    return response.json({"error": code, "message": text, **extra}, status=status, headers=headers)
+    body = {"error": code, "message": text, **extra}
+    if retry_after:
+        body["retry_after"] = retry_after
+    return response.json(body, status=status, headers=headers)
 
 
 def _tag(session_id: str) -> str:

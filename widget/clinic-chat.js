@@ -136,6 +136,7 @@
   };
   var STORAGE_VERSION = "v1";
   var SAFE_MESSAGE_ID = /^[A-Za-z0-9_-]{8,64}$/;
+  var BUSY_AUTO_RETRIES = 3;  // a "busy" answer (503) is sent again by itself this many times, then waits for Retry
   // Same breakpoint as clinic-chat.css: at this width the open panel fills the screen and is modal.
   var PHONE_QUERY = "(max-width: 480px)";
 
@@ -1108,6 +1109,20 @@
         self.updateUserStatus(item);
         if (!self.input.value) self.input.value = item.text;
         return finish(true);
+      }
+      if (r.status === 503 && r.data && r.data.error === "busy" && (item.busyWaits || 0) < BUSY_AUTO_RETRIES) {
+        // The server is answering a burst and did not take the message: say so, then send it again
+        // by itself after the wait it asked for (Retry stays available; no focus change).
+        item.busyWaits = (item.busyWaits || 0) + 1;
+        var wait = Math.min(30, Math.max(1, Number(r.data.retry_after) || 3)) * 1000;
+        fail(serverMessage(r) || self.s.errorServer);
+        setTimeout(function () {
+          if (gen !== self.generation || item.status !== "failed") return;   // start over, or Retry was pressed
+          self.requeueFailed();
+          self.save();
+          self.pump();
+        }, wait);
+        return finish(false);
       }
       if (r.status === 0) fail(r.timeout ? self.s.errorTimeout : self.s.errorOffline);
       else fail(serverMessage(r) || self.s.errorServer);

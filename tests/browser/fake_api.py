@@ -53,8 +53,8 @@ class FakePatientAPI:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def fail_next(self, status: int, error: str, message: str, messages: Optional[List[dict]] = None) -> None:
-        body: dict = {"error": error, "message": message}
+    def fail_next(self, status: int, error: str, message: str, messages: Optional[List[dict]] = None, **extra) -> None:
+        body: dict = {"error": error, "message": message, **extra}
         if messages is not None:
             body["messages"] = messages
         self.fail_queue.append((status, body))

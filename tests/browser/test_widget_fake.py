@@ -242,6 +242,41 @@ def test_server_error_message_is_shown_then_retry(page, api):
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
 
 
+BUSY = "Many people are using the assistant right now. Please wait a few seconds, then press Retry."
+
+
+def _since(api, seen):
+    """(requests per message_id, texts handled) for the message ids not in ``seen``."""
+    calls = {mid: n for mid, n in api.calls.items() if mid not in seen}
+    return sorted(calls.values()), [m for mid, m in api.received if mid in calls]
+
+
+def test_a_busy_answer_is_sent_again_by_itself(page, api):
+    open_widget(page)
+    seen = set(api.calls)
+    api.fail_next(503, "busy", BUSY, retry_after=1)
+    send(page, "how long is recovery?")
+    expect(page.locator("#clinic-chat .cc-error")).to_contain_text("Many people")
+    expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")  # no click
+    expect(page.locator("#clinic-chat .cc-error")).to_be_hidden()
+    assert _since(api, seen) == ([2], ["how long is recovery?"]), "one message_id, sent twice, handled once"
+
+
+def test_after_three_busy_answers_it_waits_for_retry(page, api):
+    open_widget(page)
+    seen = set(api.calls)
+    for _ in range(4):
+        api.fail_next(503, "busy", BUSY, retry_after=1)
+    send(page, "how long is recovery?")
+    page.wait_for_timeout(6000)  # the first answer and three automatic retries, 1 s apart, then no more
+    assert _since(api, seen) == ([4], [])
+    alert = page.locator("#clinic-chat .cc-error")
+    expect(alert).to_contain_text("Many people")
+    alert.get_by_role("button", name="Retry").click()
+    expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
+    assert _since(api, seen) == ([5], ["how long is recovery?"])
+
+
 def test_emergency_advice_in_an_error_answer_is_shown(page, api):
     open_widget(page)
     api.fail_next(503, "not_saved", "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
