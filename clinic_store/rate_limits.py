@@ -26,7 +26,8 @@ import hmac
 import logging
 import secrets
 import time
-from typing import Any, Dict, Optional, Tuple
+import weakref
+from typing import Any, Optional, Tuple
 
 from clinic_channel.guard import RateLimiter
 
@@ -60,7 +61,8 @@ class SharedRateLimiter:
         self.redis_url, self.key_prefix = redis_url, key_prefix
         self._secret = hmac.new(secret, b"clinic rate-limit keys", hashlib.sha256).digest()  # not the signing key
         self.fallback = RateLimiter(count, seconds)
-        self._clients: Dict[int, Tuple[Any, Any]] = {}  # per event loop: (client, script)
+        # Per event loop (a redis.asyncio connection belongs to the loop that made it): (client, script).
+        self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any]]" = weakref.WeakKeyDictionary()
         self._last_warning = float("-inf")
 
     def redis_key(self, key: str) -> str:
@@ -70,13 +72,13 @@ class SharedRateLimiter:
     def _client(self) -> Tuple[Any, Any]:
         import redis.asyncio
 
-        loop_id = id(asyncio.get_running_loop())
-        found = self._clients.get(loop_id)
+        loop = asyncio.get_running_loop()
+        found = self._clients.get(loop)
         if found is None:
             client = redis.asyncio.Redis.from_url(
                 self.redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
             )
-            found = self._clients[loop_id] = (client, client.register_script(_SLIDING_WINDOW))
+            found = self._clients[loop] = (client, client.register_script(_SLIDING_WINDOW))
         return found
 
     async def acquire(self, key: str) -> int:
@@ -98,7 +100,7 @@ class SharedRateLimiter:
 
     async def close(self) -> None:
         """Close this event loop's connection pool (server stop)."""
-        found = self._clients.pop(id(asyncio.get_running_loop()), None)
+        found = self._clients.pop(asyncio.get_running_loop(), None)
         if found is not None:
             await found[0].close(close_connection_pool=True)
 

@@ -114,3 +114,14 @@ def test_configuration():
     assert rate_limit_store("redis://h:1/2", env={"RATE_LIMIT_REDIS_URL": REDIS_URL}) == ("redis://h:1/2", "spineclinic")
     assert isinstance(make_limiter("session", (5, 60.0), None, SECRET), RateLimiter)
     assert isinstance(make_limiter("session", (5, 60.0), REDIS_URL, SECRET), SharedRateLimiter)
+
+
+def test_each_event_loop_gets_its_own_connection(prefix):
+    """A connection belongs to the loop that made it: a limiter used from a second loop (a test's, or
+    a restarted server's) must still reach Redis, not fall back to counting in the process."""
+    (limiter,) = replicas(prefix, 3, 60, n=1)
+    limiter.fallback.retry_after = None  # any fallback use would raise TypeError and fail the test
+    assert asyncio.run(limiter.acquire("k")) == 0
+    assert asyncio.run(limiter.acquire("k")) == 0
+    assert asyncio.run(limiter.acquire("k")) == 0
+    assert asyncio.run(limiter.acquire("k")) > 0
