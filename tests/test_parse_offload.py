@@ -53,6 +53,7 @@ async def test_the_graph_runs_on_the_parse_thread_while_the_loop_serves_others(p
         return real(self, *args)
 
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", slow_graph)
+    monkeypatch.setattr(parse_offload._Load, "turns", 2)  # another conversation's turn is in progress
     ticks: List[float] = []
     parsing = True
 
@@ -73,13 +74,84 @@ async def test_the_graph_runs_on_the_parse_thread_while_the_loop_serves_others(p
 
 
 @pytest.mark.asyncio
-async def test_an_error_in_the_graph_reaches_the_caller(processor, monkeypatch):
+@pytest.mark.parametrize("turns", [1, 2])
+async def test_an_error_in_the_graph_reaches_the_caller(processor, monkeypatch, turns):
     def broken(self: MessageProcessor, *args: Any) -> Any:
         raise ValueError("component failed")
 
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", broken)
+    monkeypatch.setattr(parse_offload._Load, "turns", turns)
     with pytest.raises(ValueError, match="component failed"):
         await parse_offload.parse_message_off_loop(processor, UserMessage("hello", sender_id="c"))
+    assert parse_offload._Load.handed_off == 0
+
+
+@pytest.mark.asyncio
+async def test_a_lone_turn_parses_on_the_loop_and_concurrent_turns_hand_off(processor, monkeypatch):
+    """Through the processor's real handle_message: one conversation alone pays no thread hand-off;
+    when two conversations' turns overlap, parses go to the parse thread, and never inline while a
+    handed-off parse is still running."""
+    threads: List[str] = []
+    real = MessageProcessor._parse_message_with_graph
+
+    def recording_graph(self: MessageProcessor, *args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        time.sleep(0.05)
+        return real(self, *args)
+
+    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", recording_graph)
+    store = processor.tracker_store
+    real_retrieve = store.retrieve
+
+    async def retrieve_over_the_network(sender_id: str) -> Any:  # the in-memory store never yields; a real one does
+        await asyncio.sleep(0.02)
+        return await real_retrieve(sender_id)
+
+    monkeypatch.setattr(store, "retrieve", retrieve_over_the_network)
+    try:
+        parse_offload.install()
+        # Greetings: answered by a response, so no action server is needed here.
+        await processor.handle_message(UserMessage("hello", sender_id="solo"))
+        assert threads == ["MainThread"]
+        assert parse_offload._Load.turns == 0
+        threads.clear()
+        await asyncio.gather(*(processor.handle_message(UserMessage("hi there", sender_id=f"c{i}"))
+                               for i in range(4)))
+        assert len(threads) == 4
+        assert sum(t.startswith(parse_offload.THREAD_NAME) for t in threads) >= 3, threads
+        assert parse_offload._Load.turns == 0 and parse_offload._Load.handed_off == 0
+    finally:
+        parse_offload.uninstall()
+
+
+@pytest.mark.asyncio
+async def test_no_inline_parse_while_a_handed_off_parse_still_runs(processor, monkeypatch):
+    """A turn cancelled while its parse runs on the thread leaves that parse running: the next lone
+    turn must queue behind it rather than run the NLU components on the loop at the same time."""
+    running: List[str] = []
+    overlaps: List[bool] = []
+    real = MessageProcessor._parse_message_with_graph
+
+    def tracked_graph(self: MessageProcessor, *args: Any) -> Any:
+        overlaps.append(bool(running))
+        running.append(threading.current_thread().name)
+        try:
+            time.sleep(0.3)
+            return real(self, *args)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", tracked_graph)
+    monkeypatch.setattr(parse_offload._Load, "turns", 2)
+    first = asyncio.ensure_future(parse_offload.parse_message_off_loop(processor, UserMessage("hello", sender_id="d")))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    monkeypatch.setattr(parse_offload._Load, "turns", 1)  # the cancelled turn has ended: this one is alone
+    assert parse_offload._Load.handed_off == 1
+    await parse_offload.parse_message_off_loop(processor, UserMessage("how big is the scar", sender_id="e"))
+    assert overlaps == [False, False]
+    await asyncio.sleep(0.05)
+    assert parse_offload._Load.handed_off == 0
 
 
 def test_install_replaces_parse_message_and_uninstall_restores_it():
@@ -87,9 +159,11 @@ def test_install_replaces_parse_message_and_uninstall_restores_it():
         parse_offload.install()
         parse_offload.install()
         assert MessageProcessor.parse_message is parse_offload.parse_message_off_loop
+        assert MessageProcessor.handle_message is parse_offload.handle_message_counted
     finally:
         parse_offload.uninstall()
     assert MessageProcessor.parse_message is parse_offload._original_parse_message
+    assert MessageProcessor.handle_message is parse_offload._original_handle_message
 
 
 def test_one_parse_thread_per_process():
