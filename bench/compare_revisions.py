@@ -9,7 +9,7 @@ hour (bench/encoder_bench.py gave 6.2 then 7.9 ms for the same work); running A,
 exposes both to the same drift. Each round starts an action server and a Rasa server from the
 checkout (this repo's .venv, SQLite tracker store in a temporary directory, the load credentials
 bench/credentials.load.yml), warms up, then runs bench/load_test.py's client: 20 concurrent
-conversations x 60 turns, and one conversation x 100 turns. Reported per checkout: the median over
+conversations x 60 turns (``--conversations``), and one conversation x 100 turns. Reported per checkout: the median over
 rounds of turns/s, p50/p95 latency, single-conversation p50, CPU ms per turn of the Rasa and
 action servers, and the Rasa server's RSS after the run. Optional ``--sanic-workers`` and
 ``--endpoints-extra`` (YAML appended to the endpoints file, e.g. a lock store) apply to ``--b`` only.
@@ -80,7 +80,8 @@ def rss_mib(pids: List[int]) -> float:
     return total / 1024
 
 
-def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "") -> Dict[str, float]:
+def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
+            conversations: int = 20) -> Dict[str, float]:
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     for stale in workdir.glob("tracker.db*"):
@@ -113,7 +114,7 @@ def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: st
         asyncio.run(run_load(url, 4, 10, 60))  # warm up
         rasa_pids, action_pids = children(rasa.pid), children(actions.pid)
         before = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
-        load = asyncio.run(run_load(url, 20, 60, 60)).summary()
+        load = asyncio.run(run_load(url, conversations, 60, 60)).summary()
         after = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
         rss = rss_mib(rasa_pids)
         single = asyncio.run(run_load(url, 1, 100, 60)).summary()
@@ -121,6 +122,7 @@ def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: st
             raise SystemExit(f"compare_revisions: failed turns: {load['errors']} {single['errors']}")
         turns = load["turns_ok"]
         return {
+            "busy_per_100_turns": 100.0 * load["busy_answers"] / max(1, turns),
             "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"], "p99_ms": load["p99_ms"],
             "single_p50_ms": single["p50_ms"], "rasa_cpu_ms_per_turn": (after[0] - before[0]) * 1000 / turns,
             "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / turns, "rasa_rss_mib": rss,
@@ -143,6 +145,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sanic-workers", type=int, default=1, help="Sanic workers for B")
     parser.add_argument("--endpoints-extra", default="", help="YAML appended to B's endpoints (e.g. a lock store)")
+    parser.add_argument("--conversations", type=int, default=20,
+                        help="concurrent conversations of the load (503 busy answers are waited out and counted)")
     parser.add_argument("--json", help="also write all rounds to this file")
     args = parser.parse_args(argv)
     results: Dict[str, List[Dict[str, float]]] = {"A": [], "B": []}
@@ -154,7 +158,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 workdir = Path(tmp) / label
                 workdir.mkdir(exist_ok=True)
                 extra = args.endpoints_extra.replace("{workdir}", str(workdir)) if label == "B" else ""
-                row = measure(checkout, workdir, args.sanic_workers if label == "B" else 1, extra)
+                row = measure(checkout, workdir, args.sanic_workers if label == "B" else 1, extra, args.conversations)
                 results[label].append(row)
                 print(f"round {r + 1} {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in row.items()), flush=True)
     print(f"\nmedians over {args.rounds} rounds (A = {args.a}, B = {args.b}, B Sanic workers = {args.sanic_workers})")

@@ -5,7 +5,10 @@
 Each conversation asks ``POST /webhooks/patient/session`` for an id, then sends its turns one after the
 other (the next as soon as the reply arrives), cycling through realistic patient questions, each with
 its own ``message_id``. Reports completed turns per second, latency p50/p95/p99 of the successful
-turns, and the failed turns by HTTP status (or exception). Bounded: at most 200 conversations x 200
+turns, and the failed turns by HTTP status (or exception). A 503 ``busy`` answer (the channel's
+``max_turns_in_flight`` cap) is handled as the widget does: wait the ``retry_after`` it gives, send the
+same message again; those answers are counted (``busy_answers``) and the turn's latency runs from
+its first sending. Bounded: at most 200 conversations x 200
 turns and 300 s; stops sending at ``--duration`` even if turns remain. Loopback targets only (it is a
 benchmark of this machine, not a tool to load someone else's server).
 
@@ -33,6 +36,7 @@ import aiohttp
 MAX_CONVERSATIONS = 200
 MAX_TURNS = 200
 MAX_DURATION = 300.0
+BUSY_RETRIES = 10  # "busy" answers waited out per turn before it counts as failed
 TEXTS = [
     "hello",
     "how long is recovery?",
@@ -81,6 +85,7 @@ class LoadResult:
     errors: Dict[str, int] = field(default_factory=dict)  # status or exception name -> count
     latencies_ms: List[float] = field(default_factory=list, repr=False)
     stopped_by_duration: bool = False
+    busy_answers: int = 0  # 503 "busy" answers, each waited out (Retry-After) and sent again
 
     @property
     def turns_per_s(self) -> float:
@@ -96,6 +101,19 @@ class LoadResult:
             "mean_ms": _round(sum(self.latencies_ms) / len(self.latencies_ms)) if self.latencies_ms else None,
         })
         return out
+
+
+def _busy_wait(status: object, payload: bytes) -> Optional[float]:
+    """Seconds to wait if the answer is the channel's 503 ``busy``, else None."""
+    if status != 503:
+        return None
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or body.get("error") != "busy":
+        return None
+    return float(body.get("retry_after") or 3)
 
 
 def _round(value: Optional[float]) -> Optional[float]:
@@ -139,6 +157,14 @@ async def run_load(url: str, conversations: int, turns: int, duration: float = 6
             body = {"session_id": sid, "message": texts[(n + t) % len(texts)], "message_id": uuid.uuid4().hex}
             sent = time.perf_counter()
             status, payload = await post(http, "message", body)
+            for _ in range(BUSY_RETRIES):
+                # As the widget does: a "busy" answer is waited out and the same message sent again.
+                busy = _busy_wait(status, payload)
+                if busy is None:
+                    break
+                result.busy_answers += 1
+                await asyncio.sleep(busy)
+                status, payload = await post(http, "message", {**body, "retry": True})
             if status == 200:
                 result.turns_ok += 1
                 result.latencies_ms.append((time.perf_counter() - sent) * 1000)

@@ -228,6 +228,7 @@ class PatientInput(InputChannel):
         health_timeout: float = 2.0,
         action_timeout: float = 10.0,
         max_turns_in_flight: int = 64,
+        max_queue_seconds: float = 10.0,
         secret: Optional[bytes] = None,
         rate_limit_redis_url: Optional[str] = None,
     ) -> None:
@@ -244,10 +245,12 @@ class PatientInput(InputChannel):
                 longer than the 60 s conversation lock: a slow action would let a second message
                 of the same conversation run at the same time). A timed-out action yields the
                 ``no_reply`` message within seconds.
-            max_turns_in_flight: messages this process handles at once; beyond that a message is
-                answered at once with 503 ``busy`` (Retry-After) instead of queueing behind the
-                others, unless it names a red-flag symptom (checked with the red-flag patterns,
-                which cost no model time): emergencies are always handled.
+            max_turns_in_flight: messages this process works on at once; more wait for a free
+                slot, first come first served.
+            max_queue_seconds: how long a message may wait for a slot; after that (a burst beyond
+                what the server can answer in time) it is answered 503 ``busy`` with Retry-After,
+                which the widget waits out and sends again. A message naming a red-flag symptom
+                (the red-flag patterns: no model time) never waits and is never refused.
             secret: key that signs conversation ids (default: :func:`load_secret`).
             rate_limit_redis_url: Redis shared by all replicas for the rate limits (default:
                 ``RATE_LIMIT_REDIS_URL``; unset: limits per process). See
@@ -258,9 +261,10 @@ class PatientInput(InputChannel):
         self.health_timeout = float(health_timeout)
         self.action_timeout = float(action_timeout)
         self.max_turns_in_flight = int(max_turns_in_flight)
-        if self.max_turns_in_flight < 1:
-            raise ValueError("max_turns_in_flight must be at least 1")
-        self.turns_in_flight = 0
+        self.max_queue_seconds = float(max_queue_seconds)
+        if self.max_turns_in_flight < 1 or self.max_queue_seconds < 0:
+            raise ValueError("max_turns_in_flight must be at least 1 and max_queue_seconds not negative")
+        self._turn_slots = asyncio.Semaphore(self.max_turns_in_flight)
         lock_lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME") or 60)
         if not 0 < self.action_timeout < lock_lifetime:
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
@@ -327,16 +331,14 @@ class PatientInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return channel._error(503, "not_ready")
-            if channel.turns_in_flight >= channel.max_turns_in_flight and not detect_red_flags(message.text):
-                # A burst beyond what this process can answer quickly: say so now (the widget keeps the
-                # message and offers Retry) rather than let every patient wait behind the queue.
-                logger.warning("patient.message.busy in_flight=%d", channel.turns_in_flight)
+            admission = await channel._admit(message.text)
+            if admission == "busy":
                 return channel._error(503, "busy", BUSY_RETRY_AFTER)
-            channel.turns_in_flight += 1
             try:
                 return await channel._handle(agent, on_new_message, message)
             finally:
-                channel.turns_in_flight -= 1
+                if admission == "slot":
+                    channel._turn_slots.release()
 
         @bp.route("/feedback", methods=["POST"])
         async def feedback(request: Request) -> HTTPResponse:
@@ -360,6 +362,23 @@ class PatientInput(InputChannel):
             return response.json({"status": "ok" if ok else "degraded", **report}, status=200 if ok else 503)
 
         return bp
+
+    async def _admit(self, text: str) -> str:
+        """``"slot"`` (a turn slot was taken: release it), ``"urgent"`` (a red flag: no slot, no wait)
+        or ``"busy"`` (no slot freed within ``max_queue_seconds``)."""
+        if not self._turn_slots.locked():
+            await self._turn_slots.acquire()  # a free slot: no wait
+            return "slot"
+        if detect_red_flags(text):
+            return "urgent"
+        try:
+            await asyncio.wait_for(self._turn_slots.acquire(), self.max_queue_seconds)
+        except asyncio.TimeoutError:
+            # A burst beyond what this process answers in time: say so (the widget keeps the message
+            # and sends it again) rather than let the patient wait towards the widget's timeout.
+            logger.warning("patient.message.busy")
+            return "busy"
+        return "slot"
 
     async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: Any) -> HTTPResponse:
         store = _strict_tracker_store(agent)
