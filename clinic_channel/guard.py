@@ -210,6 +210,9 @@ class RateLimiter:
         """:meth:`retry_after` now; the channels await it (as the Redis-shared limiter's)."""
         return self.retry_after(key)
 
+    async def close(self) -> None:
+        """Nothing to release (the Redis-shared limiter closes its connections)."""
+
     def _evict(self, now: float) -> None:
         for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.seconds]:
             del self._hits[key]

@@ -64,8 +64,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
 EMERGENCY_INTENT = "report_emergency"
-BUSY_RETRY_AFTER = 3  # seconds, in the Retry-After of a 503 busy
 EMERGENCY_RESPONSE = "utter_emergency"
+BUSY_RETRY_AFTER = 3  # seconds, in the Retry-After of a 503 busy
 FEEDBACK_SLOT = "feedback"
 
 
@@ -307,8 +307,7 @@ class PatientInput(InputChannel):
         async def close_action_connections(_app: Any, _loop: Any) -> None:
             await close_kept_alive_sessions()
             for limiter in (channel.session_limiter, channel.client_limiter, channel.start_limiter):
-                if hasattr(limiter, "close"):
-                    await limiter.close()
+                await limiter.close()
 
         @bp.route("/session", methods=["POST"])
         async def start_session(request: Request) -> HTTPResponse:

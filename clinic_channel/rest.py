@@ -84,6 +84,11 @@ class GuardedRestInput(RestInput):
         bp = Blueprint("guarded_rest_webhook", __name__)
         channel = self
 
+        @bp.listener("after_server_stop")
+        async def close_limiters(_app: Any, _loop: Any) -> None:
+            for limiter in (channel.sender_limiter, channel.client_limiter):
+                await limiter.close()
+
         @bp.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
