@@ -5,7 +5,10 @@ re-reading and re-building the whole conversation on every turn: the SQL query, 
 every event, and ``Event.resolve_by_type``, which walks all event subclasses for every event.
 That made turn 200 ~19x slower than turn 1. This store:
 
-- keeps the tracker of recently active conversations (LRU, ``cache_size``) and, on the next turn,
+- keeps the tracker of recently active conversations (LRU, at most ``cache_size`` conversations
+  and ``cache_events`` events in all, whichever is reached first: memory grows with events, ~1.5 KB
+  each here, and 2,000 conversations of 20 turns had taken the server from 0.9 to ~1.3 GB) and, on
+  the next turn,
   reads from the database only the events stored after the ones it holds, so a turn that another
   replica handled is still seen (the lock store serialises turns of one conversation, so ids of
   one conversation grow in order);
@@ -33,7 +36,7 @@ That made turn 200 ~19x slower than turn 1. This store:
 
 The database stays the single source of truth; the cache only saves reading it again.
 Configured in endpoints.yml: ``tracker_store: type: clinic_store.tracker_store.CachingSQLTrackerStore``
-(same options as Rasa's ``SQL`` store, plus ``cache_size``).
+(same options as Rasa's ``SQL`` store, plus ``cache_size`` and ``cache_events``).
 """
 from __future__ import annotations
 
@@ -101,10 +104,13 @@ class _Cached:
 class CachingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that keeps active conversations in memory between turns (see module doc)."""
 
-    def __init__(self, domain: Optional[Domain] = None, cache_size: int = 2000, **kwargs: Any) -> None:
+    def __init__(self, domain: Optional[Domain] = None, cache_size: int = 2000, cache_events: int = 40_000,
+                 **kwargs: Any) -> None:
         super().__init__(domain=domain, **kwargs)
         self.cache_size = int(cache_size)
+        self.cache_events = int(cache_events)
         self._cache: "OrderedDict[str, _Cached]" = OrderedDict()
+        self._cached_events = 0  # sum of ``stored`` over the cache
         install_fast_event_lookup()
         if self.engine.dialect.name == "sqlite":
             self._keep_sqlite_connection()
@@ -158,16 +164,28 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         """Cache ``tracker``, whose stored events are the rows ``first`` .. ``last`` (with id and data)."""
         if tracker.events.maxlen is not None or self.cache_size <= 0:
             return  # a bounded history cannot be counted against the database
+        self.forget(tracker.sender_id)
         self._cache[tracker.sender_id] = _Cached(
             tracker, len(tracker.events), first.id, first.data, last.id, last.data
         )
-        self._cache.move_to_end(tracker.sender_id)
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        self._cached_events += len(tracker.events)
+        self._evict()
+
+    def _set_stored(self, cached: _Cached, stored: int) -> None:
+        self._cached_events += stored - cached.stored
+        cached.stored = stored
+
+    def _evict(self) -> None:
+        """Drop the least recently used conversations while over either limit (never the newest)."""
+        while len(self._cache) > self.cache_size or (self._cached_events > self.cache_events and len(self._cache) > 1):
+            _sender, dropped = self._cache.popitem(last=False)
+            self._cached_events -= dropped.stored
 
     def forget(self, sender_id: Text) -> None:
         """Drop a conversation from memory (the next turn reads it from the database)."""
-        self._cache.pop(sender_id, None)
+        dropped = self._cache.pop(sender_id, None)
+        if dropped is not None:
+            self._cached_events -= dropped.stored
 
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The tracker of the latest session: from memory plus newer rows, or read in full."""
@@ -188,9 +206,10 @@ class CachingSQLTrackerStore(SQLTrackerStore):
                     if event is not None:
                         cached.tracker.update(event)
                 if newer:
-                    cached.stored = len(cached.tracker.events)
+                    self._set_stored(cached, len(cached.tracker.events))
                     cached.last_id, cached.last_data = newer[-1].id, newer[-1].data
                 self._cache.move_to_end(sender_id)
+                self._evict()
                 return cached.tracker
             # deleted or replaced in the database (retention), or a new session: read what is there now
         self.forget(sender_id)
@@ -235,7 +254,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         except Exception:
             self.forget(tracker.sender_id)
             raise
-        cached.stored, cached.last_id, cached.last_data = len(tracker.events), last_id, last_data
+        self._set_stored(cached, len(tracker.events))
+        cached.last_id, cached.last_data = last_id, last_data
+        self._evict()
 
     @staticmethod
     def _row(sender_id: Text, event: Event) -> Dict[str, Any]:

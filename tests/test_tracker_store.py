@@ -350,3 +350,25 @@ async def test_a_kept_sqlite_connection_notices_its_file_was_moved_away(tmp_path
     users = [e.text for e in (await CachingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path)).retrieve("p1")).events
              if isinstance(e, UserUttered)]
     assert users == ["hello", "how long is recovery"]
+
+
+@pytest.mark.asyncio
+async def test_memory_is_bounded_by_events_too(tmp_path, domain):
+    """A few long conversations must not hold more events in memory than ``cache_events``; the least
+    recently used go first, the current one always stays, and evicted ones are read back in full."""
+    store = CachingSQLTrackerStore(domain, cache_events=40, dialect="sqlite", db=str(tmp_path / "e.db"))
+    for round_ in range(4):
+        for i in range(3):
+            await add_turn(store, f"long-{i}", f"question {round_}", "ask_cost")
+    held = {sender: len(c.tracker.events) for sender, c in store._cache.items()}
+    assert store._cached_events == sum(held.values()) <= 40
+    assert list(held)[-1] == "long-2", "the conversation of the latest turn stays"
+    assert "long-0" not in held, "the least recently used went first"
+    expected = await CachingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "e.db")).retrieve("long-0")
+    assert as_dicts(await store.retrieve("long-0")) == as_dicts(expected)
+    assert list(store._cache)[-1] == "long-0" and store._cached_events <= 40 + len(expected.events)
+    store.forget("long-0")
+    assert store._cached_events == sum(len(c.tracker.events) for c in store._cache.values())
+    single = CachingSQLTrackerStore(domain, cache_events=5, dialect="sqlite", db=str(tmp_path / "e.db"))
+    assert (await single.retrieve("long-1")) is not None and list(single._cache) == ["long-1"], \
+        "one conversation over the budget is still kept while it is the only one"
