@@ -37,7 +37,9 @@ REDIS_TIMEOUT = 0.5
 WARN_EVERY = 60.0
 
 # KEYS[1]: the sorted set; ARGV: window ms, count, member suffix. Returns 0 (counted) or ms to wait.
+# redis.replicate_commands(): Redis 3.2-4 refuse writes after TIME in a script without it (a no-op from 5).
 _SLIDING_WINDOW = """
+redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local window = tonumber(ARGV[1])
