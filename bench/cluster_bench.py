@@ -1,7 +1,7 @@
 """Scale-out benchmark: the same patient-channel load through nginx against 1 and 2 Rasa replicas.
 
     .venv/bin/python bench/cluster_bench.py                 # make bench-cluster
-    .venv/bin/python bench/cluster_bench.py --replicas 1 2 --conversations 16 --turns 40 --duration 60 --rasa-threads 1
+    .venv/bin/python bench/cluster_bench.py --replicas 1 2 --conversations 20 --turns 200 --duration 45 --rasa-threads 1
 
 For each replica count it starts a cluster with tests/cluster.py (scripts/run_cluster.sh: nginx, that
 many Rasa replicas and action servers, a fresh PostgreSQL database, a Redis lock store; channel limits
@@ -78,9 +78,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2], help="Rasa replica counts to compare")
     parser.add_argument("--actions", type=int, default=0, help="action servers per cluster (0: as many as Rasa replicas)")
-    parser.add_argument("--conversations", type=int, default=16)
-    parser.add_argument("--turns", type=int, default=40)
-    parser.add_argument("--duration", type=float, default=60.0, help="max seconds of load per cluster (<= 60 advised on a shared machine)")
+    parser.add_argument("--conversations", type=int, default=20)
+    parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=45.0, help="max seconds of load per cluster (<= 60 advised on a shared machine)")
     parser.add_argument("--rasa-threads", type=int, default=1,
                         help="math threads per Rasa replica (RASA_THREADS of run_cluster.sh; 0: library default)")
     parser.add_argument("--json", help="write all summaries to this file")
