@@ -66,6 +66,7 @@ DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
 EMERGENCY_INTENT = "report_emergency"
 EMERGENCY_RESPONSE = "utter_emergency"
 BUSY_RETRY_AFTER = 3  # seconds, in the Retry-After of a 503 busy
+NOT_READY_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503 not_ready (the model is still loading)
 FEEDBACK_SLOT = "feedback"
 
 
@@ -329,7 +330,7 @@ class PatientInput(InputChannel):
                     return channel._error(429, "rate_limited", wait)
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
-                return channel._error(503, "not_ready")
+                return channel._error(503, "not_ready", NOT_READY_RETRY_AFTER)
             admission = await channel._admit(message.text)
             if admission == "busy":
                 return channel._error(503, "busy", BUSY_RETRY_AFTER)

@@ -136,7 +136,7 @@
   };
   var STORAGE_VERSION = "v1";
   var SAFE_MESSAGE_ID = /^[A-Za-z0-9_-]{8,64}$/;
-  var BUSY_AUTO_RETRIES = 3;  // a "busy" answer (503) is sent again by itself this many times, then waits for Retry
+  var BUSY_AUTO_RETRIES = 3;  // after a 503 "busy" or "not_ready" the message is sent again by itself this many times, then waits for Retry
   // Same breakpoint as clinic-chat.css: at this width the open panel fills the screen and is modal.
   var PHONE_QUERY = "(max-width: 480px)";
 
@@ -1110,9 +1110,10 @@
         if (!self.input.value) self.input.value = item.text;
         return finish(true);
       }
-      if (r.status === 503 && r.data && r.data.error === "busy" && (item.busyWaits || 0) < BUSY_AUTO_RETRIES) {
-        // The server is answering a burst and did not take the message: say so, then send it again
-        // by itself after the wait it asked for (Retry stays available; no focus change).
+      if (r.status === 503 && r.data && (r.data.error === "busy" || r.data.error === "not_ready") &&
+          (item.busyWaits || 0) < BUSY_AUTO_RETRIES) {
+        // The server did not take the message (a burst, or it is still starting): say so, then send
+        // it again by itself after the wait it asked for (Retry stays available; no focus change).
         item.busyWaits = (item.busyWaits || 0) + 1;
         var wait = Math.min(30, Math.max(1, Number(r.data.retry_after) || 3)) * 1000;
         fail(serverMessage(r) || self.s.errorServer);

@@ -251,12 +251,16 @@ def _since(api, seen):
     return sorted(calls.values()), [m for mid, m in api.received if mid in calls]
 
 
-def test_a_busy_answer_is_sent_again_by_itself(page, api):
+NOT_READY = "The assistant is not ready yet. Please try again in a minute."
+
+
+@pytest.mark.parametrize("code, text", [("busy", BUSY), ("not_ready", NOT_READY)])
+def test_a_busy_or_not_ready_answer_is_sent_again_by_itself(page, api, code, text):
     open_widget(page)
     seen = set(api.calls)
-    api.fail_next(503, "busy", BUSY, retry_after=1)
+    api.fail_next(503, code, text, retry_after=1)
     send(page, "how long is recovery?")
-    expect(page.locator("#clinic-chat .cc-error")).to_contain_text("Many people")
+    expect(page.locator("#clinic-chat .cc-error")).to_contain_text(text.split(".")[0])
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")  # no click
     expect(page.locator("#clinic-chat .cc-error")).to_be_hidden()
     assert _since(api, seen) == ([2], ["how long is recovery?"]), "one message_id, sent twice, handled once"
