@@ -184,3 +184,22 @@ def test_the_race_test_does_catch_a_lock_store_that_is_not_atomic(tmp_path):
     overlaps, errors = _race(tmp_path, processes=4, kind="naive")
     print(f"non-atomic SQLite lock store: {overlaps} overlapping holders, {errors} lock errors")
     assert overlaps + errors > 0
+
+
+@pytest.mark.asyncio
+async def test_a_waiting_turn_gets_the_lock_soon_after_it_is_released(store):
+    """Rasa polls once a second by default; these stores every 50 ms (generous bound: 0.6 s)."""
+    released_at = []
+
+    async def first() -> None:
+        async with store.lock("c"):
+            await asyncio.sleep(0.2)
+        released_at.append(time.monotonic())
+
+    async def second() -> float:
+        await asyncio.sleep(0.02)  # after the first has the lock
+        async with store.lock("c"):
+            return time.monotonic()
+
+    _, acquired_at = await asyncio.gather(first(), second())
+    assert acquired_at - released_at[0] < 0.6
