@@ -26,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 import requests
 
@@ -80,8 +81,11 @@ def rss_mib(pids: List[int]) -> float:
     return total / 1024
 
 
-def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
-            conversations: int = 20) -> Dict[str, float]:
+@contextmanager
+def running_servers(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
+                    tool: str = "compare_revisions") -> Iterator[Tuple[str, subprocess.Popen, subprocess.Popen]]:
+    """An action server and a Rasa server of ``checkout`` (this repo's .venv, a fresh SQLite tracker
+    store in ``workdir``, bench/credentials.load.yml), once healthy: yields (url, rasa, actions)."""
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     for stale in workdir.glob("tracker.db*"):
@@ -109,24 +113,9 @@ def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: st
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline or rasa.poll() is not None:
-                raise SystemExit(f"compare_revisions: the server from {checkout} did not start (see {workdir}/servers.log)")
+                raise SystemExit(f"{tool}: the server from {checkout} did not start (see {workdir}/servers.log)")
             time.sleep(1)
-        asyncio.run(run_load(url, 4, 10, 60))  # warm up
-        rasa_pids, action_pids = children(rasa.pid), children(actions.pid)
-        before = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
-        load = asyncio.run(run_load(url, conversations, 60, 60)).summary()
-        after = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
-        rss = rss_mib(rasa_pids)
-        single = asyncio.run(run_load(url, 1, 100, 60)).summary()
-        if load["turns_failed"] or single["turns_failed"]:
-            raise SystemExit(f"compare_revisions: failed turns: {load['errors']} {single['errors']}")
-        turns = load["turns_ok"]
-        return {
-            "busy_per_100_turns": 100.0 * load["busy_answers"] / max(1, turns),
-            "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"], "p99_ms": load["p99_ms"],
-            "single_p50_ms": single["p50_ms"], "rasa_cpu_ms_per_turn": (after[0] - before[0]) * 1000 / turns,
-            "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / turns, "rasa_rss_mib": rss,
-        }
+        yield url, rasa, actions
     finally:
         for proc in (rasa, actions):
             proc.terminate()
@@ -136,6 +125,27 @@ def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: st
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
+            conversations: int = 20) -> Dict[str, float]:
+    with running_servers(checkout, workdir, workers, endpoints_extra) as (url, rasa, actions):
+        asyncio.run(run_load(url, 4, 10, 60))  # warm up
+        rasa_pids, action_pids = children(rasa.pid), children(actions.pid)
+        before = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
+        load = asyncio.run(run_load(url, conversations, 60, 60)).summary()
+        after = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
+        rss = rss_mib(rasa_pids)
+        single = asyncio.run(run_load(url, 1, 100, 60)).summary()
+    if load["turns_failed"] or single["turns_failed"]:
+        raise SystemExit(f"compare_revisions: failed turns: {load['errors']} {single['errors']}")
+    turns = load["turns_ok"]
+    return {
+        "busy_per_100_turns": 100.0 * load["busy_answers"] / max(1, turns),
+        "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"], "p99_ms": load["p99_ms"],
+        "single_p50_ms": single["p50_ms"], "rasa_cpu_ms_per_turn": (after[0] - before[0]) * 1000 / turns,
+        "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / turns, "rasa_rss_mib": rss,
+    }
 
 
 def main(argv: Optional[List[str]] = None) -> None:

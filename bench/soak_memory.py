@@ -12,22 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.compare_revisions import children, free_port, rss_mib  # noqa: E402
+from bench.compare_revisions import children, rss_mib, running_servers  # noqa: E402
 from bench.load_test import run_load  # noqa: E402
-
-VENV_BIN = ROOT / ".venv" / "bin"
 
 
 def main() -> None:
@@ -37,46 +30,13 @@ def main() -> None:
     parser.add_argument("--endpoints-extra", default="")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
-    action_port, rasa_port = free_port(), free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n  enable_selective_domain: true\n'
-        f'tracker_store:\n  type: clinic_store.tracker_store.CachingSQLTrackerStore\n  dialect: "sqlite"\n'
-        f'  db: "{work / "tracker.db"}"\n' + args.endpoints_extra
-    )
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": "127.0.0.1"}
-    log = open(work / "servers.log", "ab")
-    actions = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    rasa = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "--model", "models", "--endpoints", str(endpoints),
-                             "--credentials", str(ROOT / "bench" / "credentials.load.yml"), "--interface", "127.0.0.1",
-                             "--port", str(rasa_port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{rasa_port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if requests.get(f"{url}/webhooks/patient/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or rasa.poll() is not None:
-                sys.exit(f"soak_memory: the server did not start (see {work}/servers.log)")
-            time.sleep(1)
+    with running_servers(ROOT, work, endpoints_extra=args.endpoints_extra, tool="soak_memory") as (url, rasa, _):
         print(f"Command: `{' '.join(sys.argv)}`\n\n| conversations so far | Rasa RSS | turns/s in the round | failed turns |\n|---|---|---|---|")
         print(f"| 0 | {rss_mib(children(rasa.pid)):.0f} MiB | – | – |", flush=True)
         for r in range(args.rounds):
             summary = asyncio.run(run_load(url, 200, args.turns, 300)).summary()
             print(f"| {(r + 1) * 200} × {args.turns} turns | {rss_mib(children(rasa.pid)):.0f} MiB | "
                   f"{summary['turns_per_s']} | {summary['turns_failed']} |", flush=True)
-    finally:
-        for proc in (rasa, actions):
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        log.close()
 
 
 if __name__ == "__main__":
