@@ -7,8 +7,8 @@ That made turn 200 ~19x slower than turn 1. This store:
 
 - keeps the tracker of recently active conversations (LRU, at most ``cache_size`` conversations
   and ``cache_events`` events in all, whichever is reached first: memory grows with events, ~1.5 KB
-  each here, and 2,000 conversations of 20 turns had taken the server from 0.9 to ~1.3 GB) and, on
-  the next turn,
+  each here; 1,000 conversations of 20 turns took the server from 0.9 to 1.09 GB, on course for
+  ~1.3 GB at 2,000; bench/soak_memory.py) and, on the next turn,
   reads from the database only the events stored after the ones it holds, so a turn that another
   replica handled is still seen (the lock store serialises turns of one conversation, so ids of
   one conversation grow in order);
