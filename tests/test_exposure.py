@@ -96,3 +96,16 @@ def test_the_action_server_grants_no_cors(plain):
     answer = requests.get(f"{plain.action_url}/health", headers={"Origin": FOREIGN}, timeout=10)
     assert answer.status_code == 200
     assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_the_shipped_credentials_name_only_the_guarded_channels():
+    import yaml
+
+    channels = set(yaml.safe_load((ROOT / "credentials.yml").read_text()))
+    assert channels == {"clinic_channel.patient.PatientInput", "clinic_channel.rest.GuardedRestInput"}
+
+
+@pytest.mark.parametrize("path", ["/socket.io/?EIO=4&transport=polling", "/webhooks/socketio/webhook"])
+def test_no_socketio_channel_is_mounted(plain, path):
+    """Rasa's socket.io channel takes any sender id, typed /intent payloads and unlimited text."""
+    assert requests.get(f"{plain.rasa_url}{path}", timeout=10).status_code == 404
