@@ -24,6 +24,7 @@ class Settings:
     clinic_phone: Optional[str]
     clinic_email: Optional[str]
     clinic_hours: Optional[str]
+    crisis_line: Optional[str]
     personal_context_min_confidence: float
 
     @property
@@ -45,5 +46,6 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         clinic_phone=_clean(env.get("CLINIC_PHONE")),
         clinic_email=_clean(env.get("CLINIC_EMAIL")),
         clinic_hours=_clean(env.get("CLINIC_HOURS")),
+        crisis_line=_clean(env.get("CRISIS_LINE")),
         personal_context_min_confidence=float(env.get("PERSONAL_CONTEXT_MIN_CONFIDENCE", "0.05")),
     )

@@ -11,7 +11,8 @@ tracker store's fail-safe) keeps answering when nothing can be stored. This chan
 - rate-limits per conversation and per client address;
 - makes a tracker-store failure an explicit 503 (no silent in-memory fallback);
 - replays the stored replies when a client retries a message it already sent (``message_id``);
-- marks the emergency reply (``emergency: true``) so the widget can show it unmistakably.
+- marks the triage replies (``level``: emergency, crisis or urgent; ``emergency: true`` for the first
+  two) so the widget can show them unmistakably; red-flag messages never wait for a busy slot.
 
 Configured in credentials.yml under ``clinic_channel.patient.PatientInput``.
 """
@@ -54,17 +55,16 @@ from clinic_channel.guard import (
 from clinic_channel.heap import freeze_loaded_heap
 from clinic_nlu.graph_runner import install as install_sequential_graph_runner
 from clinic_nlu.parse_offload import install as install_parse_offload
-from clinic_nlu.red_flags import detect as detect_red_flags
 from clinic_nlu.tracker_speedups import install as install_tracker_speedups
 from clinic_store.rate_limits import make_limiter
+from clinic_triage import ESCALATED, assess as triage_assess
+from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
-EMERGENCY_INTENT = "report_emergency"
-EMERGENCY_RESPONSE = "utter_emergency"
 BUSY_RETRY_AFTER = 3  # seconds, in the Retry-After of a 503 busy
 NOT_READY_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503 not_ready (the model is still loading)
 FEEDBACK_SLOT = "feedback"
@@ -115,15 +115,18 @@ def load_secret(env: Optional[Dict[str, str]] = None, secret_file: Path = DEFAUL
 
 
 def patient_message(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """A bot message as the widget gets it: text, buttons, emergency flag (or None if it has neither)."""
+    """A bot message as the widget gets it: text, buttons, emergency flag and triage level (or None
+    if it has neither text nor buttons)."""
     text = message.get("text") or ""
     buttons = message.get("buttons") or message.get("quick_replies") or []
     if not text and not buttons:
         return None
-    custom = message.get("custom")
+    custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
+    level = custom.get("triage")
     out: Dict[str, Any] = {
         "text": str(text),
-        "emergency": bool(isinstance(custom, dict) and custom.get("emergency")),
+        "emergency": bool(custom.get("emergency")),
+        "level": level if level in ESCALATED else None,
     }
     if buttons:
         out["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
@@ -364,12 +367,12 @@ class PatientInput(InputChannel):
         return bp
 
     async def _admit(self, text: str) -> str:
-        """``"slot"`` (a turn slot was taken: release it), ``"urgent"`` (a red flag: no slot, no wait)
+        """``"slot"`` (a turn slot was taken: release it), ``"urgent"`` (triage escalates it: no slot, no wait)
         or ``"busy"`` (no slot freed within ``max_queue_seconds``)."""
         if not self._turn_slots.locked():
             await self._turn_slots.acquire()  # a free slot: no wait
             return "slot"
-        if detect_red_flags(text):
+        if triage_assess(text).escalated:
             return "urgent"
         try:
             await asyncio.wait_for(self._turn_slots.acquire(), self.max_queue_seconds)
@@ -444,20 +447,22 @@ class PatientInput(InputChannel):
 
     def _no_reply(self) -> Dict[str, Any]:
         """What the patient sees when the assistant produced no reply (e.g. the action server failed)."""
-        return {"text": self.messages["no_reply"], "emergency": False}
+        return {"text": self.messages["no_reply"], "emergency": False, "level": None}
 
     @staticmethod
     async def _emergency_reply(agent: Any, text: str) -> List[Dict[str, Any]]:
-        """The emergency response if ``text`` is an emergency, judged by the NLU alone (no tracker needed).
+        """The triage response (emergency, crisis, urgent) if ``text`` escalates, judged by the NLU alone
+        (no tracker needed).
 
         Used when the conversation could not be loaded or saved, so that a patient with red-flag
-        symptoms still gets the emergency advice.
+        symptoms still gets the advice.
         """
         try:
             parse = await agent.parse_message(text)
-            if (parse.get("intent") or {}).get("name") != EMERGENCY_INTENT:
+            level = next((lv for lv, name in TRIAGE_INTENTS.items() if name == (parse.get("intent") or {}).get("name")), None)
+            if level is None:
                 return []
-            variants = agent.domain.responses.get(EMERGENCY_RESPONSE) or []
+            variants = agent.domain.responses.get(TRIAGE_RESPONSES[level]) or []
             return [m for m in (patient_message(dict(v)) for v in variants[:1]) if m]
         except Exception as error:
             logger.error("patient.emergency_check.failed error=%s", type(error).__name__)

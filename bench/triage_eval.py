@@ -1,0 +1,126 @@
+"""Triage figures for BENCHMARKS.md (clinic_triage; docs/triage-levels.md).
+
+  # the classifier's threshold: author-grouped cross-validation on the tuning corpus only
+  .venv/bin/python bench/triage_eval.py --cv
+  # a corpus part in process, with the shipped settings or another `combine` mode
+  .venv/bin/python bench/triage_eval.py --part heldout [--combine off|either|rules_first]
+  # end to end over HTTP through a running server's patient channel (new conversation per message;
+  # start the server with bench/credentials.load.yml so the session-start limit does not refuse it)
+  .venv/bin/python bench/triage_eval.py --part heldout --url http://127.0.0.1:5005
+  # the first detector (regular expressions, before medspaCy), from a git revision, in process
+  .venv/bin/python bench/triage_eval.py --part heldout --regex-detector-from 6146f7c
+
+The held-out part is measured, never tuned on: nothing here changes a rule or a setting.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, List
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from clinic_triage import evaluation, semantic  # noqa: E402
+from clinic_triage.engine import NONE, Triage, load_rules, normalise  # noqa: E402
+
+PARTS = {
+    "heldout": [ROOT / "tests" / "data" / "triage" / "heldout.yml"],
+    "tuning": sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml")),
+}
+
+
+def cross_validate(folds: int = 6, min_calm: float = 0.95) -> None:
+    """Author-grouped CV of the second reader alone, over thresholds; prints the chosen one.
+
+    Each fold trains on the other authors' corpus messages plus the NLU calm examples (as at run
+    time) and is scored on its own authors' corpus messages only (the hard cases)."""
+    import numpy as np
+    from sklearn.model_selection import GroupKFold
+
+    settings = semantic.load_settings()
+    corpus = semantic.load_corpus(settings.corpus_files)
+    rules_only = Triage(load_rules())
+    texts = [rules_only._read(m["text"])[1] for m in corpus]  # as the classifier reads them at run time
+    calm_texts = [rules_only._read(t)[1] for t in semantic.calm_examples(settings)]
+    levels = np.array([m["level"] for m in corpus])
+    authors = [m["author"] for m in corpus]
+    p_none = np.zeros(len(texts))
+    for train, test in GroupKFold(n_splits=folds).split(texts, levels, authors):
+        model = semantic.SemanticTriage([texts[i] for i in train] + calm_texts,
+                                        list(levels[train]) + [NONE] * len(calm_texts), settings)
+        p_none[test] = [model.probabilities(texts[i])["none"] if len(texts[i].split()) >= settings.min_words else 1.0
+                        for i in test]
+    calm, escalated = levels == NONE, levels != NONE
+    chosen = None
+    print(f"author-grouped {folds}-fold CV, {len(texts)} tuning messages ({len(set(authors))} authors), "
+          f"+ {len(calm_texts)} NLU examples as calm in every training fold")
+    print("| threshold | escalated messages escalated | calm kept calm |\n|---|---|---|")
+    for threshold in [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]:
+        sens, spec = (p_none[escalated] < threshold).mean(), (p_none[calm] >= threshold).mean()
+        print(f"| {threshold:.2f} | {100 * sens:.1f} % | {100 * spec:.1f} % |")
+        if spec >= min_calm:
+            chosen = threshold
+    print(f"largest threshold with calm kept calm >= {100 * min_calm:.0f} %: {chosen} (rules/semantic.yml has {settings.threshold})")
+
+
+def regex_detector(revision: str) -> Callable[[str], str]:
+    """The first red-flag detector (clinic_nlu/red_flags.py + .yml) at ``revision``: emergency or none."""
+    folder = Path(tempfile.mkdtemp(prefix="regex-detector-"))
+    for name in ("red_flags.py", "red_flags.yml"):
+        blob = subprocess.run(["git", "show", f"{revision}:clinic_nlu/{name}"], cwd=ROOT, check=True,
+                              capture_output=True).stdout
+        (folder / name).write_bytes(blob)
+    sys.path.insert(0, str(folder))
+    import red_flags  # type: ignore[import-not-found]
+
+    return lambda text: "emergency" if red_flags.detect(text) else NONE
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cv", action="store_true", help="choose the classifier threshold by cross-validation")
+    parser.add_argument("--part", choices=sorted(PARTS), default="heldout")
+    parser.add_argument("--url", help="measure end to end through this server's patient channel")
+    parser.add_argument("--combine", choices=semantic.COMBINE_MODES, help="in process: another combine mode")
+    parser.add_argument("--regex-detector-from", metavar="REV", help="in process: the first detector at REV")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    if args.cv:
+        cross_validate()
+        return
+    corpus = semantic.load_corpus(PARTS[args.part])
+    texts, labels = [m["text"] for m in corpus], [m["level"] for m in corpus]
+    started = time.perf_counter()
+    if args.url:
+        name = f"{args.part}, end to end over HTTP ({args.url})"
+        predicted = evaluation.http_levels(args.url, texts)
+    elif args.regex_detector_from:
+        name = f"{args.part}, first detector (regular expressions) at {args.regex_detector_from}, in process"
+        detect = regex_detector(args.regex_detector_from)
+        predicted = [detect(t) for t in texts]
+    else:
+        settings = semantic.load_settings()
+        if args.combine:
+            settings = dataclasses.replace(settings, combine=args.combine)
+        name = f"{args.part}, in process, combine={settings.combine}"
+        triage = Triage(load_rules(), settings)
+        started = time.perf_counter()
+        predicted = [triage.assess(t).level for t in texts]
+    elapsed = time.perf_counter() - started
+    figures = evaluation.report(labels, predicted)
+    print(evaluation.format_report(name, figures))
+    print(f"\n{len(texts)} messages in {elapsed:.1f} s")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"name": name, **figures}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

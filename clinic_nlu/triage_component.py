@@ -1,0 +1,88 @@
+"""Rasa NLU component: the clinical triage level of every message decides escalation.
+
+Placed last in the pipeline. :func:`clinic_triage.assess` reads the message's words alone (not
+the classifier's output) and gives one level: emergency, crisis, urgent or none.
+
+- On emergency, crisis or urgent the intent becomes ``report_emergency``, ``report_crisis`` or
+  ``report_urgent`` with confidence 1.0, whatever the classifier predicted; rules answer each
+  with a domain response, so escalation never depends on the action server.
+- On none, a classifier guess of one of those intents is, by default (``classifier_escalation:
+  demote``), replaced by the classifier's best other intent: the triage rules, not word
+  statistics, decide when a patient is told to call an ambulance (BENCHMARKS.md compares both).
+- The classifier's own prediction stays under ``classifier_intent`` and the triage under
+  ``triage`` (level, counted flags, every finding with its context), so staff see why.
+  ``red_flags`` keeps the counted findings in the older ``{flag, matched}`` form.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_triage import NONE, Triage
+from clinic_vocabulary import TRIAGE_INTENTS
+
+DEMOTE, KEEP = "demote", "keep"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class TriageOverride(GraphComponent):
+    """Sets the triage level of each message and the escalation intent that goes with it."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"classifier_escalation": DEMOTE}
+
+    def __init__(self, config: Dict[Text, Any], triage: Triage) -> None:
+        if config["classifier_escalation"] not in (DEMOTE, KEEP):
+            raise ValueError(f"classifier_escalation must be {DEMOTE!r} or {KEEP!r}")
+        self._demote = config["classifier_escalation"] == DEMOTE
+        self._triage = triage
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TriageOverride":
+        from clinic_triage.engine import default_triage
+
+        return cls(config, default_triage())
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Triage each message and set its intent from the level."""
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            assessment = self._triage.assess(text)
+            message.set("triage", assessment.as_dict(), add_to_output=True)
+            message.set("red_flags", [{"flag": f.flag, "matched": f.matched} for f in assessment.findings if f.counted],
+                        add_to_output=True)
+            predicted = message.get(INTENT) or {}
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            if assessment.level != NONE:
+                message.set("classifier_intent", predicted, add_to_output=True)
+                intent = TRIAGE_INTENTS[assessment.level]
+                override = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) != intent]
+                message.set(INTENT, override, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [override, *rest], add_to_output=True)
+            elif self._demote and predicted.get(INTENT_NAME_KEY) in TRIAGE_INTENTS.values():
+                message.set("classifier_intent", predicted, add_to_output=True)
+                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in TRIAGE_INTENTS.values()]
+                if rest:
+                    message.set(INTENT, dict(rest[0]), add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

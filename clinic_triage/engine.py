@@ -1,0 +1,273 @@
+"""Graded clinical triage of one patient message: emergency, crisis, urgent or none.
+
+No Rasa imports: the Rasa component (:mod:`clinic_nlu.triage_component`), the patient channel
+(red-flag messages never wait in the busy queue) and the tests call :func:`assess` directly.
+
+How a message is read (the standard is docs/triage-levels.md; every rule is in ``rules/``):
+
+1. The text is normalised (lower case, one kind of apostrophe, no invisible characters).
+2. spaCy splits it into tokens and sentences; medspaCy's ``TargetMatcher`` finds every red-flag
+   mention with the patterns of ``rules/targets.yml`` (overlapping mentions of different flags
+   are all kept, so a long urgent match cannot hide a short emergency one).
+3. medspaCy's ``ConText`` links each mention to the modifiers of ``rules/context.yml`` in its
+   sentence: negated, hypothetical (a general question, a worry, a plan), historical (over),
+   another person, past, current.
+4. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
+   unless current; another person's past). The highest level among the mentions that count is
+   the rules' level.
+5. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
+   reads the whole message for wording no pattern describes; ``combine`` there says how its
+   verdict joins the rules' (by default either one escalates).
+
+Every mention is reported with its context, counted or not, and a classifier escalation as the
+finding ``classifier`` with its probability, so staff can see why a message was, or was not,
+escalated.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
+
+if TYPE_CHECKING:
+    from clinic_triage.semantic import SemanticSettings, SemanticTriage
+
+RULES_DIR = Path(__file__).with_name("rules")
+
+EMERGENCY, CRISIS, URGENT, NONE = "emergency", "crisis", "urgent", "none"
+# Highest first. A crisis message also tells the patient to call the emergency number.
+LEVELS: Tuple[str, ...] = (CRISIS, EMERGENCY, URGENT, NONE)
+ESCALATED: FrozenSet[str] = frozenset({CRISIS, EMERGENCY, URGENT})
+CLASSIFIER_FLAG = "classifier"
+# What the classifier reads in place of a mention the rules discounted (one token, no real word).
+DISCOUNTED_MARK = "xdiscountedx"
+
+# Modifiers of direction BOUNDARY only end other modifiers' scopes ("but", a new clause); medspaCy
+# runs them as PSEUDO rules that other rules name in ``terminated_by``.
+BOUNDARY = "BOUNDARY"
+_FRAGMENT = re.compile(r"\{([a-z_]+)\}")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x1f]")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, unify apostrophes, drop invisible characters, line breaks end a sentence."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_APOSTROPHES)
+    text = _INVISIBLE.sub("", text.replace("\r", "\n")).lower()
+    text = re.sub(r"\s*\n+\s*", ". ", text.strip())
+    return re.sub(r"[ \t]+", " ", text)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One red-flag mention, the context ConText found for it, and whether it counts."""
+
+    flag: str
+    level: str
+    matched: str
+    context: Tuple[str, ...]
+    counted: bool
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"flag": self.flag, "level": self.level, "matched": self.matched,
+                "context": list(self.context), "counted": self.counted}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The triage level of one message and the findings that decided it."""
+
+    level: str
+    findings: Tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def escalated(self) -> bool:
+        return self.level in ESCALATED
+
+    @property
+    def flags(self) -> List[str]:
+        """The flags that count, highest level first, each once."""
+        counted = sorted((f for f in self.findings if f.counted), key=lambda f: LEVELS.index(f.level))
+        return list(dict.fromkeys(f.flag for f in counted))
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"level": self.level, "flags": self.flags, "findings": [f.as_dict() for f in self.findings]}
+
+
+@dataclass(frozen=True)
+class _Discount:
+    when: FrozenSet[str]
+    unless: FrozenSet[str]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The parsed rule files: flags (level, description, patterns), modifiers, decision table."""
+
+    flags: Mapping[str, Mapping[str, Any]]
+    modifiers: Mapping[str, Sequence[Mapping[str, Any]]]
+    discounts: Tuple[_Discount, ...]
+
+    def level_of(self, flag: str) -> str:
+        return str(self.flags[flag]["level"])
+
+    def description_of(self, flag: str) -> str:
+        return str(self.flags[flag]["description"])
+
+
+def _expand(pattern: str, fragments: Mapping[str, str]) -> str:
+    """Insert ``{name}`` fragments, including fragments used inside fragments."""
+    for _ in range(5):
+        expanded = _FRAGMENT.sub(lambda m: fragments.get(m.group(1), m.group(0)), pattern)
+        if expanded == pattern:
+            return expanded
+        pattern = expanded
+    raise ValueError(f"fragments nested too deep (a cycle?): {pattern[:80]}")
+
+
+def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
+    """Read ``targets.yml`` and ``context.yml``, expand their fragments and check every regex."""
+    targets = yaml.safe_load((rules_dir / "targets.yml").read_text(encoding="utf-8"))
+    context = yaml.safe_load((rules_dir / "context.yml").read_text(encoding="utf-8"))
+    flags: Dict[str, Dict[str, Any]] = {}
+    for name, spec in targets["flags"].items():
+        if spec["level"] not in ESCALATED:
+            raise ValueError(f"flag {name}: unknown level {spec['level']!r}")
+        patterns = [_expand(p, targets.get("fragments", {})) for p in spec["patterns"]]
+        for p in patterns:
+            re.compile(p)
+        flags[name] = {**spec, "patterns": patterns, "ignores": frozenset(spec.get("ignores", [])),
+                       "requires": frozenset(spec.get("requires", []))}
+    modifiers: Dict[str, List[Dict[str, Any]]] = {}
+    for category, entries in context["modifiers"].items():
+        for entry in entries:
+            patterns = [_expand(p, context.get("fragments", {})) for p in entry["patterns"]]
+            for p in patterns:
+                re.compile(p)
+            modifiers.setdefault(category, []).append({**entry, "patterns": patterns})
+    discounts = tuple(
+        _Discount(frozenset(row["when"]), frozenset(row.get("unless", [])))
+        for row in context["decision"]["discount"]
+    )
+    return RuleSet(flags=flags, modifiers=modifiers, discounts=discounts)
+
+
+class Triage:
+    """A spaCy + medspaCy pipeline built from one rule set, with the optional learned second reader;
+    :meth:`assess` is thread-safe."""
+
+    def __init__(self, rules: Optional[RuleSet] = None, semantic_settings: "Optional[SemanticSettings]" = None) -> None:
+        from clinic_triage import medspacy_setup
+
+        medspacy_setup.install()
+        import spacy
+        from medspacy.context import ConTextRule
+        from medspacy.target_matcher import TargetRule
+
+        self.rules = rules or load_rules()
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "prune": False})
+        matcher.add([
+            TargetRule(literal=f"{flag}#{i}", category=flag, pattern=pattern)
+            for flag, spec in self.rules.flags.items()
+            for i, pattern in enumerate(spec["patterns"])
+        ])
+        context = nlp.add_pipe("medspacy_context", config={
+            "rules": None, "span_attrs": None, "input_span_type": "group",
+        })
+        boundaries = {c for c, entries in self.rules.modifiers.items() if any(e["direction"] == BOUNDARY for e in entries)}
+        context_rules = []
+        for category, entries in self.rules.modifiers.items():
+            for entry in entries:
+                boundary = entry["direction"] == BOUNDARY
+                terminated_by = set(entry.get("terminated_by", boundaries))
+                for i, pattern in enumerate(entry["patterns"]):
+                    context_rules.append(ConTextRule(
+                        literal=f"{category}#{i}:{pattern[:40]}",
+                        category=category,
+                        pattern=pattern,
+                        direction="PSEUDO" if boundary else entry["direction"],
+                        max_scope=entry.get("max_scope"),
+                        max_targets=entry.get("max_targets"),
+                        terminated_by=set() if boundary else terminated_by,
+                    ))
+        context.add(context_rules)
+        self._nlp = nlp
+        self.semantic: "Optional[SemanticTriage]" = None
+        self.combine = "off"
+        if semantic_settings is not None and semantic_settings.combine != "off":
+            from clinic_triage import semantic
+
+            # Trained on the text as the rules see it (discounted mentions masked), like it is used.
+            self.semantic = semantic.train(semantic_settings, lambda t: self._read(t)[1])
+            self.combine = semantic_settings.combine
+
+    def _counts(self, flag: str, context: FrozenSet[str]) -> bool:
+        spec = self.rules.flags[flag]
+        if spec["requires"] and not spec["requires"] & context:
+            return False  # e.g. a condition's name with nobody saying they have it
+        applicable = context - spec["ignores"]
+        return not any(d.when <= applicable and not (d.unless & context) for d in self.rules.discounts)
+
+    def _read(self, text: str) -> Tuple[List[Finding], str]:
+        """The rules' findings in ``text``, and the text the classifier reads: the normalised text
+        with each mention the rules discounted (and no counted one overlaps) replaced by
+        ``DISCOUNTED_MARK``, so that "no pus" does not read like "pus"."""
+        clean = normalise(text)
+        if not clean:
+            return [], ""
+        doc = self._nlp(clean)
+        findings: List[Finding] = []
+        counted_chars: List[Tuple[int, int]] = []
+        discounted_chars: List[Tuple[int, int]] = []
+        for span in doc.spans.get("medspacy_spans", []):
+            flag = span.label_
+            context = frozenset(m.category for m in span._.modifiers)
+            counted = self._counts(flag, context)
+            findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
+            (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))
+        masked, end = [], 0
+        for start, stop in sorted(discounted_chars):
+            if start < end or any(s < stop and start < e for s, e in counted_chars):
+                continue
+            masked += [clean[end:start], DISCOUNTED_MARK]
+            end = stop
+        return findings, "".join(masked) + clean[end:]
+
+    def assess(self, text: str) -> Assessment:
+        """The triage level of ``text`` with every red-flag mention found in it."""
+        found, classifier_text = self._read(text)
+        if not classifier_text:
+            return Assessment(NONE)
+        findings: Dict[Tuple[str, str], Finding] = {}
+        for finding in found:
+            key = (finding.flag, finding.matched)
+            # One entry per flag and wording; a counted reading wins over a discounted one.
+            if key not in findings or (finding.counted and not findings[key].counted):
+                findings[key] = finding
+        if self.semantic is not None and (self.combine == "either" or not findings):
+            level, probability = self.semantic.verdict(classifier_text)
+            if level is not None:
+                findings[(CLASSIFIER_FLAG, "")] = Finding(CLASSIFIER_FLAG, level, "", (f"P={probability:.2f}",), True)
+        ordered = sorted(findings.values(), key=lambda f: (LEVELS.index(f.level), not f.counted, f.flag))
+        level = next((f.level for f in ordered if f.counted), NONE)
+        return Assessment(level, tuple(ordered))
+
+
+@lru_cache(maxsize=1)
+def default_triage() -> Triage:
+    """The triage pipeline on the shipped rules and corpus (built once per process)."""
+    from clinic_triage import semantic
+
+    return Triage(load_rules(), semantic.load_settings())
+
+
+def assess(text: str) -> Assessment:
+    """Triage ``text`` with the shipped rules."""
+    return default_triage().assess(text)

@@ -1,0 +1,22 @@
+"""Names shared by the channels, NLU components, actions and the staff app: one place to change.
+
+No imports from the project or Rasa. The names must match ``domain.yml`` (a test checks them).
+"""
+from __future__ import annotations
+
+from typing import Dict
+
+# Triage level -> the intent the triage component sets and the response its rule sends.
+TRIAGE_INTENTS: Dict[str, str] = {
+    "emergency": "report_emergency",
+    "crisis": "report_crisis",
+    "urgent": "report_urgent",
+}
+TRIAGE_RESPONSES: Dict[str, str] = {
+    "emergency": "utter_emergency",
+    "crisis": "utter_crisis",
+    "urgent": "utter_urgent",
+}
+EMERGENCY_INTENT = TRIAGE_INTENTS["emergency"]
+EMERGENCY_RESPONSE = TRIAGE_RESPONSES["emergency"]
+PERSONAL_INTENT = "ask_personal_advice"

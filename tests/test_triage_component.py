@@ -1,0 +1,67 @@
+"""The Rasa triage component: the level decides the intent, whatever the classifier predicted."""
+from __future__ import annotations
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from clinic_nlu.triage_component import DEMOTE, KEEP, TriageOverride
+from clinic_triage.engine import default_triage
+
+
+def _message(text: str, intent: str, confidence: float = 0.9, ranking=None) -> Message:
+    ranking = ranking or [{"name": intent, "confidence": confidence}, {"name": "ask_safety", "confidence": 0.05}]
+    return Message(data={"text": text, "intent": {"name": intent, "confidence": confidence}, "intent_ranking": ranking})
+
+
+def _component(mode: str = DEMOTE) -> TriageOverride:
+    return TriageOverride({"classifier_escalation": mode}, default_triage())
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("my wound is oozing pus and i have chills", "report_emergency"),
+    ("everyone would be better off without me", "report_crisis"),
+    ("the scar is redder and more sore than yesterday but no fever", "report_urgent"),
+])
+def test_an_escalated_message_gets_its_triage_intent(text, intent):
+    message = _message(text, "ask_scarring", 0.93)
+    _component().process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+    assert message.get("intent_ranking")[0]["name"] == intent
+    assert message.get("classifier_intent")["name"] == "ask_scarring"
+    assert message.get("triage")["level"] != "none" and message.get("triage")["findings"]
+
+
+def test_a_calm_message_keeps_the_classifier_intent_and_records_the_discounted_finding():
+    message = _message("no fever after the op, when can i drive?", "ask_recovery_time")
+    _component().process([message])
+    assert message.get("intent")["name"] == "ask_recovery_time"
+    triage = message.get("triage")
+    assert triage["level"] == "none" and triage["findings"][0]["counted"] is False
+    assert message.get("red_flags") == []
+
+
+def test_a_classifier_guess_of_emergency_on_a_calm_message_is_demoted_by_default():
+    ranking = [{"name": "report_emergency", "confidence": 0.6}, {"name": "ask_safety", "confidence": 0.3},
+               {"name": "report_crisis", "confidence": 0.1}]
+    demoted = _message("what are the risks of the operation", "report_emergency", 0.6, ranking)
+    kept = _message("what are the risks of the operation", "report_emergency", 0.6, list(ranking))
+    _component(DEMOTE).process([demoted])
+    _component(KEEP).process([kept])
+    assert demoted.get("intent") == {"name": "ask_safety", "confidence": 0.3}
+    assert [r["name"] for r in demoted.get("intent_ranking")] == ["ask_safety"]
+    assert demoted.get("classifier_intent")["name"] == "report_emergency"
+    assert kept.get("intent")["name"] == "report_emergency"
+
+
+def test_a_bad_mode_is_refused():
+    with pytest.raises(ValueError):
+        TriageOverride({"classifier_escalation": "maybe"}, default_triage())
+
+
+def test_the_vocabulary_matches_the_domain(domain):
+    from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
+
+    assert set(TRIAGE_INTENTS.values()) <= set(domain["intents"])
+    assert set(TRIAGE_RESPONSES.values()) <= set(domain["responses"])
+    for level, response in TRIAGE_RESPONSES.items():
+        assert domain["responses"][response][0]["custom"]["triage"] == level

@@ -1,0 +1,192 @@
+"""Clinical triage (clinic_triage): the tuning corpus, the context rules, the rule files.
+
+The held-out part of the corpus is never used here: it is the end-to-end gate in
+tests/test_triage_heldout.py.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import yaml
+
+from clinic_triage import CRISIS, EMERGENCY, ESCALATED, LEVELS, NONE, URGENT, assess, normalise
+from clinic_triage.engine import RULES_DIR, Triage, default_triage, load_rules
+from tests.conftest import ROOT
+
+TRIAGE_DATA = ROOT / "tests" / "data" / "triage"
+TUNING_FILES = sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml"))
+LEVEL_NAMES = set(LEVELS)
+
+
+def load_corpus(path: Path) -> List[Dict[str, str]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
+
+
+TUNING = [m for path in TUNING_FILES for m in load_corpus(path)]
+KNOWN_MISSES = yaml.safe_load((TRIAGE_DATA / "tuning_known_misses.yml").read_text(encoding="utf-8"))["known_misses"]
+
+
+def _known_miss(text: str) -> bool:
+    return any(text == k.get("text") or (k.get("text_starts") and text.startswith(k["text_starts"])) for k in KNOWN_MISSES)
+
+
+def _tuning_case(m: Dict[str, str]):
+    marks = [pytest.mark.xfail(strict=True, reason="tests/data/triage/tuning_known_misses.yml")] if _known_miss(m["text"]) else []
+    return pytest.param(m, marks=marks, id=f"{m['author']}-{m['level']}-{m['category']}")
+
+
+def test_the_corpus_is_large_and_spread_as_the_standard_asks():
+    held_out = load_corpus(TRIAGE_DATA / "heldout.yml")
+    every = TUNING + held_out
+    escalated = [m for m in every if m["level"] in ESCALATED]
+    calm = [m for m in every if m["level"] == NONE]
+    assert len(escalated) >= 250 and len(calm) >= 250
+    categories = {m["category"] for m in escalated}
+    assert {"cauda_equina", "infection", "haematoma", "csf_leak", "clot", "anaphylaxis", "collapse",
+            "heavy_bleeding", "uncontrolled_pain", "self_harm"} <= categories
+    assert {"general_risk_question", "negated_list", "resolved_past", "other_person_past", "preop_history",
+            "normal_healing", "logistics"} <= {m["category"] for m in calm}
+    for m in every:
+        assert set(m) == {"text", "level", "category", "author"} and m["level"] in LEVEL_NAMES, m
+    # The held-out part is written by other authors than the parts the rules were tuned on.
+    assert not {m["author"] for m in held_out} & {m["author"] for m in TUNING}
+    assert not {m["text"] for m in held_out} & {m["text"] for m in TUNING}
+
+
+def test_every_known_miss_is_in_the_tuning_corpus_and_calm():
+    for known in KNOWN_MISSES:
+        matches = [m for m in TUNING if _known_miss(m["text"]) and (m["text"] == known.get("text") or m["text"].startswith(known.get("text_starts") or "\0"))]
+        assert len(matches) == 1, known
+        assert matches[0]["level"] == NONE, "a missed escalation is never an accepted known miss"
+
+
+@pytest.mark.parametrize("case", [_tuning_case(m) for m in TUNING])
+def test_tuning_corpus_message_gets_its_level(case):
+    result = assess(case["text"])
+    assert result.level == case["level"], result.as_dict()
+
+
+@pytest.mark.parametrize(
+    "text, level, flag",
+    [
+        # negation, including far from the symptom and after it
+        ("I have no fever", NONE, None),
+        ("no fever, no chills, no numbness. when can i drive?", NONE, None),
+        ("No idea why but I can't pee", EMERGENCY, "bladder"),
+        ("no fever but i cant pee since last night", EMERGENCY, "bladder"),
+        ("the wound doesn't smell and there is no pus", NONE, None),
+        ("the wound is since yesterday more red, fever I have not", URGENT, "wound_worsening"),
+        # a symptom inside a question about it, and a general question about a risk
+        ("Is it normal that I can not pee since the operation?", EMERGENCY, "bladder"),
+        ("can this surgery cause incontinence?", NONE, None),
+        ("will i bleed a lot during the operation", NONE, None),
+        ("I'm nervous, I think I have a fever", EMERGENCY, "fever"),
+        ("i'm scared of getting an infection", NONE, None),
+        # the past, and a past that is not over
+        ("i had a fever last year, it's gone", NONE, None),
+        ("had a temperature on monday but it's gone now", NONE, None),
+        ("the tingling between my legs hasn't gone away", EMERGENCY, "saddle_numbness"),
+        # other people: their past is calm, their emergency now is not
+        ("my dad had a blood clot after his hip op in 2015", NONE, None),
+        ("my husband just collapsed and won't wake up", EMERGENCY, "collapse"),
+        ("my husband had his op on monday and he has a fever", EMERGENCY, "fever"),
+        # crisis: direct, indirect, and conditional
+        ("i want to kill myself", CRISIS, "self_harm"),
+        ("everyone would be better off without me", CRISIS, "self_harm"),
+        ("if the op fails i'll end it all", CRISIS, "self_harm"),
+        ("im not suicidal, just fed up with the pain", NONE, None),
+        # urgent, and urgent against emergency in one message
+        ("the painkillers are not working at all", URGENT, "uncontrolled_pain"),
+        ("wound is redder and sore, and now i have a temperature of 38.6", EMERGENCY, "fever"),
+        # a long urgent match does not hide a short emergency one
+        ("the wound is red and swollen and yellow pus is coming out", EMERGENCY, "wound_infection"),
+    ],
+)
+def test_context(text, level, flag):
+    result = assess(text)
+    assert result.level == level, result.as_dict()
+    if flag:
+        assert flag in result.flags
+
+
+def test_every_finding_reports_its_context_for_staff():
+    result = assess("no fever but my calf is swollen and hot")
+    by_flag = {f.flag: f for f in result.findings}
+    assert by_flag["fever"].counted is False and "NEGATED" in by_flag["fever"].context
+    assert by_flag["clot"].counted is True
+    record = result.as_dict()
+    assert record["level"] == EMERGENCY and "clot" in record["flags"] and "fever" not in record["flags"]
+    assert {"flag", "level", "matched", "context", "counted"} <= set(record["findings"][0])
+
+
+def test_normalise_handles_case_apostrophes_invisible_characters_and_lines():
+    assert normalise("  I CAN\u2019T\u200b  pee\x00 ") == "i can't pee"
+    assert normalise("no fever\ncan't pee") == "no fever. can't pee"
+    assert assess("I CAN\u2019T\u200b pee").level == EMERGENCY
+
+
+def test_empty_and_huge_messages():
+    assert assess("").level == NONE and assess("   ").level == NONE
+    assert assess("a " * 5000 + " i cant pee").level == EMERGENCY
+
+
+def test_no_false_alarm_on_the_held_out_topic_questions():
+    """The held-out NLU questions (tests/nlu_test.yml) of every topic intent stay calm."""
+    held_out = yaml.safe_load((ROOT / "tests" / "nlu_test.yml").read_text(encoding="utf-8"))["nlu"]
+    alarms = []
+    for block in held_out:
+        if block["intent"].startswith("report_"):
+            continue
+        for line in block["examples"].splitlines():
+            text = line.strip()[2:].strip()
+            if text and assess(text).level != NONE:
+                alarms.append((block["intent"], text, assess(text).flags))
+    assert alarms == []
+
+
+def test_rules_load_every_flag_with_a_level_and_description():
+    rules = load_rules()
+    assert rules.flags, "no flags"
+    for name, spec in rules.flags.items():
+        assert spec["level"] in ESCALATED and spec["description"] and spec["patterns"], name
+        for pattern in spec["patterns"]:
+            assert "{" not in re.sub(r"\{\d+(,\d*)?\}", "", pattern), f"unexpanded fragment in {name}: {pattern[:60]}"
+    levels = {spec["level"] for spec in rules.flags.values()}
+    assert levels == {EMERGENCY, CRISIS, URGENT}
+
+
+def test_a_bad_rule_file_is_refused(tmp_path):
+    (tmp_path / "targets.yml").write_text((RULES_DIR / "targets.yml").read_text().replace("level: urgent", "level: soon", 1))
+    (tmp_path / "context.yml").write_text((RULES_DIR / "context.yml").read_text())
+    with pytest.raises(ValueError, match="unknown level"):
+        load_rules(tmp_path)
+
+
+def test_medspacy_overlap_fix_is_what_keeps_inner_negations_and_scopes_right():
+    """medspaCy 1.3.1's own overlap check misses a modifier strictly inside a target ("can NOT pee")
+    and limits no scope at a clause boundary: both cases go wrong without the fix."""
+    from clinic_triage import medspacy_setup
+
+    cases = {"is it normal that i can not pee since the operation?": EMERGENCY,
+             "my leg below the knee is swollen, hot and painful, the other one is normal.": EMERGENCY}
+    assert {t: default_triage().assess(t).level for t in cases} == cases
+    medspacy_setup.uninstall()
+    try:
+        unfixed = Triage(default_triage().rules)  # install() is called again by the constructor ...
+        medspacy_setup.uninstall()  # ... so take it out again for this pipeline's run
+        assert {t: unfixed.assess(t).level for t in cases} == {t: NONE for t in cases}
+    finally:
+        assert medspacy_setup.install()
+
+
+def test_the_overlap_fix_refuses_another_medspacy_version(monkeypatch, caplog):
+    import medspacy
+
+    from clinic_triage import medspacy_setup
+
+    monkeypatch.setattr(medspacy, "__version__", "9.9.9")
+    assert medspacy_setup.install() is False
+    assert "unexpected_version" in caplog.text
