@@ -17,7 +17,7 @@ async def _run(action, dispatcher, tracker):
 @pytest.mark.parametrize("intent", QUESTION_INTENTS)
 async def test_each_topic_is_answered_from_its_facts(book, dispatcher, tracker_for, intent):
     events = await _run(ActionAnswerTopic(), dispatcher, tracker_for(intent))
-    first = dispatcher.messages[0]
+    [first] = [m for m in dispatcher.messages if m.get("topic") == intent]
     assert first["text"].startswith(book.topics[intent].lead)
     expected_ids = [f.id for f in book.facts_for(intent, primary=True)]
     assert first["fact_ids"] == expected_ids
@@ -31,6 +31,19 @@ async def test_each_topic_is_answered_from_its_facts(book, dispatcher, tracker_f
 async def test_safety_answer_defers_risk_to_the_surgeon(dispatcher, tracker_for):
     await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_safety"))
     assert "utter_risk_defer" in response_names(dispatcher)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("action, slots", [(ActionAnswerTopic(), {}), (ActionTellMore(), {"last_topic": "ask_safety"})])
+async def test_the_risk_deferral_comes_before_any_of_the_sheets_points(book, dispatcher, tracker_for, action, slots):
+    """A risk question is handed to the surgeon FIRST: the deferral is the very first message, and
+    the sheet's points (if any) only follow it."""
+    if slots and not book.has_details("ask_safety"):
+        pytest.skip("ask_safety has no detail facts")
+    await _run(action, dispatcher, tracker_for("ask_safety", slots=slots))
+    assert response_names(dispatcher)[0] == "utter_risk_defer"
+    facts_at = [i for i, m in enumerate(dispatcher.messages) if m.get("topic") == "ask_safety"]
+    assert facts_at and min(facts_at) > 0
 
 
 @pytest.mark.asyncio
