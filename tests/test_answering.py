@@ -5,7 +5,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import ActionAnswerTopic, ActionTellMore
+from actions.answering import ActionAnswerTopic, ActionTellMore, send_topic_answer
 from tests.conftest import QUESTION_INTENTS, response_names
 
 
@@ -34,16 +34,23 @@ async def test_safety_answer_defers_risk_to_the_surgeon(dispatcher, tracker_for)
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize("action, slots", [(ActionAnswerTopic(), {}), (ActionTellMore(), {"last_topic": "ask_safety"})])
-async def test_the_risk_deferral_comes_before_any_of_the_sheets_points(book, dispatcher, tracker_for, action, slots):
+async def test_the_risk_deferral_comes_before_any_of_the_sheets_points(dispatcher, tracker_for):
     """A risk question is handed to the surgeon FIRST: the deferral is the very first message, and
-    the sheet's points (if any) only follow it."""
-    if slots and not book.has_details("ask_safety"):
-        pytest.skip("ask_safety has no detail facts")
-    await _run(action, dispatcher, tracker_for("ask_safety", slots=slots))
+    the sheet's points only follow it."""
+    await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_safety"))
     assert response_names(dispatcher)[0] == "utter_risk_defer"
     facts_at = [i for i, m in enumerate(dispatcher.messages) if m.get("topic") == "ask_safety"]
     assert facts_at and min(facts_at) > 0
+
+
+@pytest.mark.parametrize("details", [False, True])
+def test_every_risk_answer_starts_with_the_deferral(book, details):
+    """Also for "tell me more" (the detail facts) and after a personal question: send_topic_answer
+    is the one place that sends topic facts, and it puts the deferral first."""
+    dispatcher = CollectingDispatcher()
+    send_topic_answer(dispatcher, book, "ask_safety", details=details)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_risk_defer", None]
+    assert dispatcher.messages[1]["topic"] == "ask_safety"
 
 
 @pytest.mark.asyncio
