@@ -20,6 +20,8 @@
   // ---------------------------------------------------------------------------------------------
   // Every patient-facing string of the widget, per language. The one place to review the wording.
   // A clinic can override single strings with ClinicChatConfig.strings = {key: "text"}.
+  // tests/test_readability.py reads this table (plain language, and the emergency advice in every
+  // error text), so keep its form: `key: "text"` or `key: ["text", ...]`, one per line.
   // ---------------------------------------------------------------------------------------------
   var STRINGS = {
     en: {
@@ -33,7 +35,7 @@
       startOverNo: "Cancel",
       noticeTitle: "Before you start",
       notice: [
-        "This is an automated assistant, not a doctor. It gives general information from the clinic's information sheet, not medical advice.",
+        "This is an automated assistant, not a doctor. It gives general facts from the clinic's information sheet. It is not medical advice.",
         "In an emergency, call your local emergency number now. Do not wait for a reply here.",
         "Conversations are stored and reviewed by the clinic's staff. Please share only the personal details that are needed."
       ],
