@@ -30,6 +30,16 @@ ABSOLUTE_CLAIMS = [
 ]
 
 
+# Words that state how often something happens or how much of it there is. The sheet gives almost no
+# such figures, so an answer may use one only if its own source sentence has it (then attributed);
+# responses and channel messages never (tests/test_facts.py).
+FREQUENCY_WORDS = [
+    "rare", "rarely", "usual", "usually", "often", "frequently", "occasionally", "seldom", "hardly",
+    "little", "mostly", "most", "common", "commonly", "typical", "typically", "normally", "generally",
+    "almost", "basically", "always", "sometimes", "majority",
+]
+
+
 @pytest.fixture(scope="session")
 def book() -> FactBook:
     return FactBook.load(DEFAULT_FACTS_FILE)

@@ -43,6 +43,15 @@ async def test_the_risk_deferral_comes_before_any_of_the_sheets_points(dispatche
     assert facts_at and min(facts_at) > 0
 
 
+@pytest.mark.asyncio
+async def test_the_safety_answer_states_only_attributed_sheet_content(book, dispatcher, tracker_for):
+    await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_safety"))
+    [facts] = [m for m in dispatcher.messages if m.get("topic") == "ask_safety"]
+    bullets = [line[2:] for line in facts["text"].split("\n") if line.startswith("• ")]
+    assert bullets
+    for bullet in bullets:
+        assert bullet.startswith("The clinic's sheet "), bullet
+
 @pytest.mark.parametrize("details", [False, True])
 def test_every_risk_answer_starts_with_the_deferral(book, details):
     """Also for "tell me more" (the detail facts) and after a personal question: send_topic_answer

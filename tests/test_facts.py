@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from actions.facts import FactBook
-from tests.conftest import ABSOLUTE_CLAIMS, QUESTION_INTENTS, ROOT
+from tests.conftest import ABSOLUTE_CLAIMS, FREQUENCY_WORDS, QUESTION_INTENTS, ROOT
 
 
 def _norm(text: str) -> str:
@@ -70,6 +70,69 @@ def test_the_sheets_overclaims_are_recorded_as_withheld(book: FactBook):
 def test_no_answer_promises_absolute_safety(book: FactBook, claim: str):
     texts = [f.answer for f in book.facts] + [t.lead for t in book.topics.values()] + [t.gap or "" for t in book.topics.values()]
     assert not [t for t in texts if claim in t.lower()]
+
+
+def _has_word(word: str, text: str) -> bool:
+    return re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(word), text.lower()) is not None
+
+
+def test_every_answer_is_attributed_to_the_clinics_sheet(book: FactBook):
+    """Sheet content is stated as the clinic's information, never as the assistant's own fact."""
+    assert [f.id for f in book.facts if not f.answer.startswith("The clinic's sheet ")] == []
+
+
+def test_no_frequency_word_the_sheet_does_not_give(book: FactBook, domain):
+    """"Rare", "usually", "little" ... appear in an answer only when its own sheet sentence says so;
+    in leads, gaps, domain responses and channel messages never."""
+    from clinic_channel.patient import load_messages
+
+    found = [(f.id, w) for f in book.facts for w in FREQUENCY_WORDS if _has_word(w, f.answer) and not _has_word(w, f.source)]
+    others = [(f"{i}:lead", t.lead) for i, t in book.topics.items()] + [(f"{i}:gap", t.gap or "") for i, t in book.topics.items()]
+    others += [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
+    others += [(f"channel:{code}", text) for code, text in load_messages().items()]
+    found += [(name, w) for name, text in others for w in FREQUENCY_WORDS if _has_word(w, text)]
+    assert found == []
+
+
+def test_the_frequency_check_can_fail():
+    assert _has_word("rare", "Rare but serious problems can happen.")
+    assert _has_word("usually", "You can usually get up.")
+    assert not _has_word("most", "almost all types")
+    assert _has_word("often", "Pain often eases fast.") and not _has_word("normally", "normal work")
+
+
+def _composed_answers(book: FactBook):
+    for intent in book.topics:
+        yield intent, book.answer(intent).text
+        if book.has_details(intent):
+            yield f"{intent}:details", book.answer(intent, details=True).text
+
+
+def test_med_is_glossed_as_the_sheet_does(book: FactBook, domain):
+    """The sheet calls MED "posterior discoscopy"; every answer naming MED says so, and nothing
+    calls it microdiscectomy (a different reading the sheet does not give)."""
+    for name, text in _composed_answers(book):
+        if re.search(r"\bMED\b", text):
+            assert "posterior discoscopy" in text, name
+    texts = [f.answer for f in book.facts] + [v.get("text") or "" for vs in domain["responses"].values() for v in vs]
+    assert not [t for t in texts if "microdiscectomy" in t.lower()]
+
+
+# Wording the content review took out (stronger than the sheet): it must not come back.
+REVIEWED_OUT = [
+    "also called foraminoscopy",   # the sheet says it can NOT be equated to foraminoscopy
+    "no bone is removed",          # the sheet names bony lesions and fusion
+    "no screws or other implants",
+    "one stitch",                  # the sheet says "only one needle"
+    "works at once",               # pain relief: the clinic's claim, not a certainty
+    "this takes the pressure off",
+    "very little bleeding",
+]
+
+
+@pytest.mark.parametrize("phrase", REVIEWED_OUT)
+def test_reviewed_out_wording_does_not_come_back(book: FactBook, phrase: str):
+    assert not [f.id for f in book.facts if phrase in f.answer.lower()]
 
 
 def test_answers_contain_no_number_the_sheet_does_not_have(book: FactBook):
