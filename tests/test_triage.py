@@ -76,7 +76,16 @@ async def test_no_indications_or_outcome_fact_ever_follows_a_personal_question(b
         assert names[1] == "utter_personal_general_intro"
         assert book.topics[topic].general_after_personal
     if topic in NEVER_AFTER_PERSONAL:
-        assert names == ["utter_personal_defer", "utter_offer_contact"]
+        assert _stated_facts(dispatcher) == []
+        assert "utter_personal_general_intro" not in names
+
+
+@pytest.mark.asyncio
+async def test_a_personal_risk_question_gets_the_risk_deferral_and_no_safety_facts(dispatcher, tracker_for):
+    ranking = [{"name": "ask_personal_advice", "confidence": 0.55}, {"name": "ask_safety", "confidence": 0.4}]
+    await _run(dispatcher, tracker_for, ranking)
+    assert response_names(dispatcher) == ["utter_personal_defer", "utter_risk_defer", "utter_offer_contact"]
+    assert _stated_facts(dispatcher) == []
 
 
 def test_the_allow_list_is_data_and_excludes_indications_and_outcomes(book):
