@@ -150,10 +150,30 @@ def test_no_domain_response_channel_message_or_widget_string_promises_absolute_s
     assert [(n, absolute_claims_in(t)) for n, t in texts if absolute_claims_in(t)] == []
 
 
-def test_every_channel_error_that_can_hide_an_emergency_gives_the_emergency_advice():
-    texts = dict(_channel_texts())
-    for code in ("rate_limited", "not_saved", "not_ready", "no_reply"):
-        assert "emergency number" in texts[f"channel:{code}"], code
+EMERGENCY_ADVICE = "In an emergency, call your local emergency number now."
+EMERGENCY_ADVICE_DE = "Im Notfall rufen Sie den Notruf an."
+# The widget's error texts: named error*, *Failed or tooLong in STRINGS. ("notSent" is the status
+# label beside an unsent message; it is always shown with one of these texts or with the channel's
+# message, which carry the advice.)
+WIDGET_ERROR_KEY = re.compile(r"^error|Failed$|^tooLong$")
+
+
+def test_every_channel_message_gives_the_emergency_advice():
+    """Every text the patient channel can answer with is an error a patient sees, and any error can
+    hide an emergency: each one ends with the same advice."""
+    from clinic_channel.patient import load_messages
+
+    messages = load_messages()
+    assert messages
+    assert [code for code, text in messages.items() if EMERGENCY_ADVICE not in text] == []
+
+
+def test_every_widget_error_string_gives_the_emergency_advice():
+    en, de = widget_strings("en"), widget_strings("de")
+    errors = sorted(k for k in en if WIDGET_ERROR_KEY.search(k))
+    assert {"errorOffline", "errorTimeout", "errorServer", "tooLong", "rateFailed"} <= set(errors)
+    assert [k for k in errors if EMERGENCY_ADVICE not in en[k]] == []
+    assert [k for k in errors if k in de and EMERGENCY_ADVICE_DE not in de[k]] == []
 
 
 def _sentence_literals(source: str) -> List[Tuple[int, str]]:
