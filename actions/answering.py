@@ -28,11 +28,15 @@ def latest_intent(tracker: Tracker) -> Text:
 
 
 def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: Text, details: bool = False) -> List[Text]:
-    """Send the facts of ``intent`` (and the risk deferral for safety); return the fact ids."""
+    """Send the facts of ``intent``; return the fact ids.
+
+    For a risk question the deferral to the surgeon comes FIRST, before any of the sheet's points,
+    so the patient reads "ask your surgeon" before anything that could sound reassuring.
+    """
     answer = book.answer(intent, details=details)
-    dispatcher.utter_message(text=answer.text, topic=intent, fact_ids=answer.fact_ids)
     if intent == RISK_INTENT:
         dispatcher.utter_message(response="utter_risk_defer")
+    dispatcher.utter_message(text=answer.text, topic=intent, fact_ids=answer.fact_ids)
     return answer.fact_ids
 
 

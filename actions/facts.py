@@ -35,6 +35,7 @@ class Topic:
     title: str
     lead: str
     gap: Optional[str]
+    general_after_personal: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,10 @@ class FactBook:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         sheet = (path.parent / data["source_file"]).read_text(encoding="utf-8")
         topics = {
-            intent: Topic(intent, spec["title"], _one_line(spec["lead"]), _one_line(spec["gap"]) if spec.get("gap") else None)
+            intent: Topic(
+                intent, spec["title"], _one_line(spec["lead"]), _one_line(spec["gap"]) if spec.get("gap") else None,
+                spec.get("general_after_personal") is True,
+            )
             for intent, spec in data["topics"].items()
         }
         facts = [
@@ -107,6 +111,29 @@ class FactBook:
         facts = self.facts_for(intent, primary=not details)
         lines = [topic.lead, *(f"• {f.answer}" for f in facts)]
         if with_gap and topic.gap and not details:
+            lines.append(topic.gap)
+        return Answer(text="\n".join(lines), fact_ids=[f.id for f in facts])
+
+
+    def may_follow_personal_question(self, fact: Fact) -> bool:
+        """Whether ``fact`` may be sent after a personal question: only if every intent it answers is
+        a topic flagged ``general_after_personal`` in the facts file. A fact that also answers an
+        unflagged topic (what it can treat, pain relief, recovery, safety, ...) or that is tagged
+        for ``ask_personal_advice`` could read as an answer about the person's own case."""
+        return all(intent in self.topics and self.topics[intent].general_after_personal for intent in fact.intents)
+
+    def general_answer(self, intent: str) -> Optional[Answer]:
+        """The answer to send after a personal question on ``intent`` (framed by the domain response
+        utter_personal_general_intro), or None when ``intent`` is not flagged ``general_after_personal``
+        or none of its primary facts may follow a personal question."""
+        topic = self.topics.get(intent)
+        if topic is None or not topic.general_after_personal:
+            return None
+        facts = [f for f in self.facts_for(intent, primary=True) if self.may_follow_personal_question(f)]
+        if not facts:
+            return None
+        lines = [topic.lead, *(f"• {f.answer}" for f in facts)]
+        if topic.gap:
             lines.append(topic.gap)
         return Answer(text="\n".join(lines), fact_ids=[f.id for f in facts])
 

@@ -47,5 +47,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         clinic_email=_clean(env.get("CLINIC_EMAIL")),
         clinic_hours=_clean(env.get("CLINIC_HOURS")),
         crisis_line=_clean(env.get("CRISIS_LINE")),
-        personal_context_min_confidence=float(env.get("PERSONAL_CONTEXT_MIN_CONFIDENCE", "0.05")),
+        # After a personal question, general facts are added only when the classifier gives their
+        # (allow-listed) topic at least this confidence: high, so a guess never reads as an answer.
+        personal_context_min_confidence=float(env.get("PERSONAL_CONTEXT_MIN_CONFIDENCE", "0.3")),
     )

@@ -1,6 +1,7 @@
 """Shared fixtures: the real fact book and domain, a fresh dispatcher, tracker factories."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -22,11 +23,35 @@ QUESTION_INTENTS = [
     "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
     "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
 ]
-# Absolute promises the assistant must never make (the sheet does; see SAFETY.md H2).
+# Absolute promises the assistant must never make (the sheet does; see SAFETY.md H2). Promise
+# patterns only, matched as whole words (absolute_claims_in): "cannot" alone is not one, so "I cannot
+# give medical advice" is fine, but "cannot fail" is.
 ABSOLUTE_CLAIMS = [
     "absolutely no risk", "no risk of paralysis", "will not die", "won't die", "zero risk",
     "100% safe", "completely safe", "no risk at all", "risk-free", "risk free", "guarantee",
     "perfectly safe", "totally safe", "never fails", "cannot be paralysed", "no chance of",
+    # added by the content review
+    "no risk", "no risks", "never", "guaranteed", "guarantees", "will not", "won't", "cannot fail",
+    "can't fail", "100%", "always works", "always", "safest", "fully safe", "entirely safe",
+    "no danger", "no complications", "no side effects", "painless", "pain-free", "pain free",
+    "harmless", "definitely", "certainly", "for sure", "nothing can go wrong", "no problem",
+    "permanent cure", "cures", "cured", "proven",
+]
+
+
+def absolute_claims_in(text: str) -> List[str]:
+    """The ABSOLUTE_CLAIMS that ``text`` makes (case-insensitive, whole words/phrases only)."""
+    lowered = text.lower().replace("\u2019", "'")
+    return [c for c in ABSOLUTE_CLAIMS if re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(c), lowered)]
+
+
+# Words that state how often something happens or how much of it there is. The sheet gives almost no
+# such figures, so an answer may use one only if its own source sentence has it (then attributed);
+# responses and channel messages never (tests/test_facts.py).
+FREQUENCY_WORDS = [
+    "rare", "rarely", "usual", "usually", "often", "frequently", "occasionally", "seldom", "hardly",
+    "little", "mostly", "most", "common", "commonly", "typical", "typically", "normally", "generally",
+    "almost", "basically", "always", "sometimes", "majority",
 ]
 
 

@@ -5,7 +5,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import ActionAnswerTopic, ActionTellMore
+from actions.answering import ActionAnswerTopic, ActionTellMore, send_topic_answer
 from tests.conftest import QUESTION_INTENTS, response_names
 
 
@@ -17,7 +17,7 @@ async def _run(action, dispatcher, tracker):
 @pytest.mark.parametrize("intent", QUESTION_INTENTS)
 async def test_each_topic_is_answered_from_its_facts(book, dispatcher, tracker_for, intent):
     events = await _run(ActionAnswerTopic(), dispatcher, tracker_for(intent))
-    first = dispatcher.messages[0]
+    [first] = [m for m in dispatcher.messages if m.get("topic") == intent]
     assert first["text"].startswith(book.topics[intent].lead)
     expected_ids = [f.id for f in book.facts_for(intent, primary=True)]
     assert first["fact_ids"] == expected_ids
@@ -31,6 +31,35 @@ async def test_each_topic_is_answered_from_its_facts(book, dispatcher, tracker_f
 async def test_safety_answer_defers_risk_to_the_surgeon(dispatcher, tracker_for):
     await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_safety"))
     assert "utter_risk_defer" in response_names(dispatcher)
+
+
+@pytest.mark.asyncio
+async def test_the_risk_deferral_comes_before_any_of_the_sheets_points(dispatcher, tracker_for):
+    """A risk question is handed to the surgeon FIRST: the deferral is the very first message, and
+    the sheet's points only follow it."""
+    await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_safety"))
+    assert response_names(dispatcher)[0] == "utter_risk_defer"
+    facts_at = [i for i, m in enumerate(dispatcher.messages) if m.get("topic") == "ask_safety"]
+    assert facts_at and min(facts_at) > 0
+
+
+@pytest.mark.asyncio
+async def test_the_safety_answer_states_only_attributed_sheet_content(book, dispatcher, tracker_for):
+    await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_safety"))
+    [facts] = [m for m in dispatcher.messages if m.get("topic") == "ask_safety"]
+    bullets = [line[2:] for line in facts["text"].split("\n") if line.startswith("• ")]
+    assert bullets
+    for bullet in bullets:
+        assert bullet.startswith("The clinic's sheet "), bullet
+
+@pytest.mark.parametrize("details", [False, True])
+def test_every_risk_answer_starts_with_the_deferral(book, details):
+    """Also for "tell me more" (the detail facts) and after a personal question: send_topic_answer
+    is the one place that sends topic facts, and it puts the deferral first."""
+    dispatcher = CollectingDispatcher()
+    send_topic_answer(dispatcher, book, "ask_safety", details=details)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_risk_defer", None]
+    assert dispatcher.messages[1]["topic"] == "ask_safety"
 
 
 @pytest.mark.asyncio

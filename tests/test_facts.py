@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from actions.facts import FactBook
-from tests.conftest import ABSOLUTE_CLAIMS, QUESTION_INTENTS, ROOT
+from tests.conftest import FREQUENCY_WORDS, QUESTION_INTENTS, ROOT, absolute_claims_in
 
 
 def _norm(text: str) -> str:
@@ -66,10 +66,130 @@ def test_the_sheets_overclaims_are_recorded_as_withheld(book: FactBook):
     assert "will not die" in withheld
 
 
-@pytest.mark.parametrize("claim", ABSOLUTE_CLAIMS)
-def test_no_answer_promises_absolute_safety(book: FactBook, claim: str):
-    texts = [f.answer for f in book.facts] + [t.lead for t in book.topics.values()] + [t.gap or "" for t in book.topics.values()]
-    assert not [t for t in texts if claim in t.lower()]
+def _fact_texts(book: FactBook):
+    return [(f.id, f.answer) for f in book.facts] + [(f"{i}:lead", t.lead) for i, t in book.topics.items()] + [
+        (f"{i}:gap", t.gap or "") for i, t in book.topics.items()]
+
+
+def _response_texts(domain):
+    from clinic_channel.patient import load_messages
+
+    texts = [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
+    texts += [(f"{name}:button", b["title"]) for name, variants in domain["responses"].items() for v in variants for b in v.get("buttons", [])]
+    return texts + [(f"channel:{code}", text) for code, text in load_messages().items()]
+
+
+def test_no_answer_promises_absolute_safety(book: FactBook):
+    assert [(name, absolute_claims_in(t)) for name, t in _fact_texts(book) if absolute_claims_in(t)] == []
+
+
+def test_the_absolute_claims_check_finds_promises_but_not_honest_limits():
+    assert absolute_claims_in("There is absolutely no risk of paralysis.")
+    assert absolute_claims_in("You will not be paralysed.") == ["will not"]
+    assert absolute_claims_in("It never fails and is 100% safe.")
+    assert absolute_claims_in("Results are GUARANTEED.") == ["guaranteed"]
+    assert absolute_claims_in("It always works.")
+    assert absolute_claims_in("I am not a doctor and cannot give medical advice.") == []
+    assert absolute_claims_in("I can't say what is right for you.") == []
+    assert absolute_claims_in("The sheet gives no figures for complications.") == []
+
+
+def _words(text: str):
+    """Lower-cased words, punctuation stripped (apostrophes kept inside words: "clinic's")."""
+    return re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", text.lower())
+
+
+def _ngrams(text: str, n: int = 5):
+    words = _words(text)
+    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def withheld_fragments_in(text: str, book: FactBook):
+    """(withheld id, the shared 5 words) for every run of 5 words ``text`` shares with a withheld claim."""
+    grams = _ngrams(text)
+    return [(w.id, " ".join(g)) for w in book.withheld for g in sorted(_ngrams(w.source) & grams)]
+
+
+def test_no_text_repeats_any_part_of_a_withheld_claim(book: FactBook, domain):
+    """Not just the whole withheld sentence: no answer, lead, gap, response or channel message shares
+    any run of 5 consecutive words with one (e.g. "not hurt the nerves and")."""
+    found = [(name, withheld_fragments_in(t, book)) for name, t in _fact_texts(book) + _response_texts(domain)]
+    assert [(name, hits) for name, hits in found if hits] == []
+
+
+def test_the_fragment_check_catches_a_paraphrase_around_a_withheld_fragment(book: FactBook):
+    assert withheld_fragments_in("The surgeon will take care to not hurt the nerves and vessels.", book)
+    assert withheld_fragments_in("Experts agree: there is absolutely no risk of paralysis here!", book)
+    assert not withheld_fragments_in("The clinic's sheet says the surgeon has a clear view.", book)
+
+
+def test_withheld_claims_are_not_the_source_of_any_fact(book: FactBook):
+    """A fact whose source overlaps a withheld claim (e.g. the cost part of "safest and economical")
+    restates it: the source sentences never share 5 words with a withheld one."""
+    assert [(f.id, withheld_fragments_in(f.source, book)) for f in book.facts if withheld_fragments_in(f.source, book)] == []
+
+
+def _has_word(word: str, text: str) -> bool:
+    return re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(word), text.lower()) is not None
+
+
+def test_every_answer_is_attributed_to_the_clinics_sheet(book: FactBook):
+    """Sheet content is stated as the clinic's information, never as the assistant's own fact."""
+    assert [f.id for f in book.facts if not f.answer.startswith("The clinic's sheet ")] == []
+
+
+def test_no_frequency_word_the_sheet_does_not_give(book: FactBook, domain):
+    """"Rare", "usually", "little" ... appear in an answer only when its own sheet sentence says so;
+    in leads, gaps, domain responses and channel messages never."""
+    from clinic_channel.patient import load_messages
+
+    found = [(f.id, w) for f in book.facts for w in FREQUENCY_WORDS if _has_word(w, f.answer) and not _has_word(w, f.source)]
+    others = [(f"{i}:lead", t.lead) for i, t in book.topics.items()] + [(f"{i}:gap", t.gap or "") for i, t in book.topics.items()]
+    others += [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
+    others += [(f"channel:{code}", text) for code, text in load_messages().items()]
+    found += [(name, w) for name, text in others for w in FREQUENCY_WORDS if _has_word(w, text)]
+    assert found == []
+
+
+def test_the_frequency_check_can_fail():
+    assert _has_word("rare", "Rare but serious problems can happen.")
+    assert _has_word("usually", "You can usually get up.")
+    assert not _has_word("most", "almost all types")
+    assert _has_word("often", "Pain often eases fast.") and not _has_word("normally", "normal work")
+
+
+def _composed_answers(book: FactBook):
+    for intent in book.topics:
+        yield intent, book.answer(intent).text
+        if book.has_details(intent):
+            yield f"{intent}:details", book.answer(intent, details=True).text
+
+
+def test_med_is_glossed_as_the_sheet_does(book: FactBook, domain):
+    """The sheet calls MED "posterior discoscopy"; every answer naming MED says so, and nothing
+    calls it microdiscectomy (a different reading the sheet does not give)."""
+    for name, text in _composed_answers(book):
+        if re.search(r"\bMED\b", text):
+            assert "posterior discoscopy" in text, name
+    texts = [f.answer for f in book.facts] + [v.get("text") or "" for vs in domain["responses"].values() for v in vs]
+    assert not [t for t in texts if "microdiscectomy" in t.lower()]
+
+
+# Wording the content review took out (stronger than the sheet): it must not come back.
+REVIEWED_OUT = [
+    "also called foraminoscopy",   # the sheet says it can NOT be equated to foraminoscopy
+    "no bone is removed",          # the sheet names bony lesions and fusion
+    "no screws or other implants",
+    "one stitch",                  # the sheet says "only one needle"
+    "works at once",               # pain relief: the clinic's claim, not a certainty
+    "this takes the pressure off",
+    "very little bleeding",
+]
+
+
+@pytest.mark.parametrize("phrase", REVIEWED_OUT)
+def test_reviewed_out_wording_does_not_come_back(book: FactBook, phrase: str):
+    assert not [f.id for f in book.facts if phrase in f.answer.lower()]
 
 
 def test_answers_contain_no_number_the_sheet_does_not_have(book: FactBook):

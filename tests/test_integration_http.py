@@ -9,7 +9,7 @@ from typing import Dict, Iterator, List
 import pytest
 import requests
 
-from tests.conftest import ABSOLUTE_CLAIMS, ROOT
+from tests.conftest import ROOT, absolute_claims_in
 from tests.servers import running_servers
 
 pytestmark = pytest.mark.integration
@@ -49,8 +49,7 @@ def test_a_conversation_over_rest(servers):
 
     safety = texts(say(servers, sender, "could i end up paralysed after this?"))
     assert "Every operation carries some risk" in safety
-    for claim in ABSOLUTE_CLAIMS:
-        assert claim not in safety.lower()
+    assert absolute_claims_in(safety) == []
 
 
 def test_an_emergency_is_escalated_even_mid_conversation(servers):

@@ -20,6 +20,8 @@
   // ---------------------------------------------------------------------------------------------
   // Every patient-facing string of the widget, per language. The one place to review the wording.
   // A clinic can override single strings with ClinicChatConfig.strings = {key: "text"}.
+  // tests/test_readability.py reads this table (plain language, and the emergency advice in every
+  // error text), so keep its form: `key: "text"` or `key: ["text", ...]`, one per line.
   // ---------------------------------------------------------------------------------------------
   var STRINGS = {
     en: {
@@ -33,7 +35,7 @@
       startOverNo: "Cancel",
       noticeTitle: "Before you start",
       notice: [
-        "This is an automated assistant, not a doctor. It gives general information from the clinic's information sheet, not medical advice.",
+        "This is an automated assistant, not a doctor. It gives general facts from the clinic's information sheet. It is not medical advice.",
         "In an emergency, call your local emergency number now. Do not wait for a reply here.",
         "Conversations are stored and reviewed by the clinic's staff. Please share only the personal details that are needed."
       ],
@@ -55,10 +57,10 @@
       sending: "Sending\u2026",
       notSent: "Not sent.",
       retry: "Retry",
-      errorOffline: "We could not reach the assistant. Your message was kept: check your connection and press Retry. In an emergency, call your local emergency number.",
-      errorTimeout: "The assistant did not answer in time. Your message was kept: press Retry. In an emergency, call your local emergency number.",
-      errorServer: "Something went wrong on our side. Your message was kept: press Retry. In an emergency, call your local emergency number.",
-      tooLong: "Your message is too long. Please keep it under {max} characters.",
+      errorOffline: "We could not reach the assistant. Your message was kept: check your connection and press Retry. In an emergency, call your local emergency number now.",
+      errorTimeout: "The assistant did not answer in time. Your message was kept: press Retry. In an emergency, call your local emergency number now.",
+      errorServer: "Something went wrong on our side. Your message was kept: press Retry. In an emergency, call your local emergency number now.",
+      tooLong: "Your message is too long. Please keep it under {max} characters. In an emergency, call your local emergency number now.",
       emergencyLabel: "Emergency",
       newSession: "Your earlier conversation had expired, so a new one was started.",
       newTab: "(opens in a new tab)",
@@ -66,7 +68,7 @@
       rateUp: "Helpful",
       rateDown: "Not helpful",
       rateThanks: "Thanks for your feedback",
-      rateFailed: "Your feedback could not be sent. Please try again.",
+      rateFailed: "Your feedback could not be sent. Please try again. In an emergency, call your local emergency number now.",
       unreadOne: "{label}, 1 new message",
       unreadMany: "{label}, {n} new messages"
     },
@@ -107,7 +109,7 @@
       errorOffline: "Der Assistent ist nicht erreichbar. Ihre Nachricht wurde behalten: pr\u00fcfen Sie Ihre Verbindung und dr\u00fccken Sie \u201eErneut senden\u201c. Im Notfall rufen Sie den Notruf an.",
       errorTimeout: "Der Assistent hat nicht rechtzeitig geantwortet. Ihre Nachricht wurde behalten: dr\u00fccken Sie \u201eErneut senden\u201c. Im Notfall rufen Sie den Notruf an.",
       errorServer: "Bei uns ist ein Fehler aufgetreten. Ihre Nachricht wurde behalten: dr\u00fccken Sie \u201eErneut senden\u201c. Im Notfall rufen Sie den Notruf an.",
-      tooLong: "Ihre Nachricht ist zu lang. Bitte bleiben Sie unter {max} Zeichen.",
+      tooLong: "Ihre Nachricht ist zu lang. Bitte bleiben Sie unter {max} Zeichen. Im Notfall rufen Sie den Notruf an.",
       emergencyLabel: "Notfall",
       newSession: "Ihr fr\u00fcheres Gespr\u00e4ch war abgelaufen, daher wurde ein neues begonnen.",
       newTab: "(\u00f6ffnet in einem neuen Tab)",
@@ -115,7 +117,7 @@
       rateUp: "Hilfreich",
       rateDown: "Nicht hilfreich",
       rateThanks: "Danke f\u00fcr Ihre R\u00fcckmeldung",
-      rateFailed: "Ihre R\u00fcckmeldung konnte nicht gesendet werden. Bitte versuchen Sie es erneut.",
+      rateFailed: "Ihre R\u00fcckmeldung konnte nicht gesendet werden. Bitte versuchen Sie es erneut. Im Notfall rufen Sie den Notruf an.",
       unreadOne: "{label}, 1 neue Nachricht",
       unreadMany: "{label}, {n} neue Nachrichten"
     }
