@@ -41,13 +41,14 @@ from clinic_store.rate_limits import make_limiter
 
 logger = logging.getLogger(__name__)
 
-_SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+# fullmatch: with ``match`` and ``$`` a sender "default\n" would pass and be stored as its own conversation.
+_SENDER_RE = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 
 
 def parse_rest_request(data: Dict[str, Any], max_chars: int) -> Dict[str, str]:
     """``{"sender", "message"}`` validated (sender format, text type/size) or :class:`RequestError`."""
     sender = data.get("sender")
-    if not isinstance(sender, str) or not _SENDER_RE.match(sender) or sender == "default":
+    if not isinstance(sender, str) or not _SENDER_RE.fullmatch(sender) or sender == "default":
         raise RequestError(400, "invalid_sender")
     if sender.startswith(SESSION_PREFIX + "."):
         raise RequestError(403, "unknown_session")  # patients' conversations are the patient channel's
