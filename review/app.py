@@ -481,9 +481,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
     @app.get("/audit")
     async def audit_page(request: Request):
         try:
-            before = int(request.args.get("before") or 0) or None
+            before = store.parse_audit_cursor(request.args.get("before"))
         except ValueError:
-            before = None
+            return render(request, "error.html", status=400, code="bad_request")
         rows = store.audit_rows(engine, 200, before)
         return render(request, "audit.html", rows=rows, older=rows[-1]["id"] if len(rows) == 200 else None)
 

@@ -943,6 +943,25 @@ def write_audit(conn: Connection, username: Optional[str], action: str, target: 
                                        target=target, ip=ip, detail=detail))
 
 
+MAX_ROW_ID = 2 ** 63 - 1  # the largest id SQLite and PostgreSQL (BIGINT) can compare against
+
+
+def parse_audit_cursor(raw: Optional[str]) -> Optional[int]:
+    """The audit page's ``before`` id: None when absent, else an integer 1..``MAX_ROW_ID``.
+
+    Raises ValueError for anything else, so that the page answers 400: a larger number would reach
+    the database driver as an integer it cannot bind (SQLite: OverflowError, a 500).
+    """
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise ValueError("before must be a positive integer")
+    value = int(raw)
+    if not 1 <= value <= MAX_ROW_ID:
+        raise ValueError("before is out of range")
+    return value
+
+
 def audit_rows(engine: Engine, limit: int = 200, before_id: Optional[int] = None) -> List[Dict[str, Any]]:
     q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
     if before_id:
