@@ -43,6 +43,7 @@ from clinic_channel.action_calls import (
     set_action_timeout,
 )
 from clinic_channel.guard import (
+    SLASH_GUARD,
     RequestError,
     SessionSigner,
     neutralise_slash,
@@ -186,6 +187,20 @@ def _replies_to(events: List[Any], message_id: str) -> Optional[List[Dict[str, A
                         replies.append(formatted)
             return replies
     return None
+
+
+def _sent_with_other_text(events: List[Any], message_id: str, text: str) -> bool:
+    """True when the conversation has the user message ``message_id`` with a text other than ``text``.
+
+    A retry must repeat the original words; a reused id with new words would otherwise be answered
+    with the old replies and the new words silently dropped. (A stored text may carry the invisible
+    :data:`~clinic_channel.guard.SLASH_GUARD` the channel put before a "/..." text.)
+    """
+    for event in events:
+        if isinstance(event, UserUttered) and event.message_id == message_id:
+            stored = event.text or ""
+            return (stored[len(SLASH_GUARD):] if stored.startswith(SLASH_GUARD) else stored) != text
+    return False
 
 
 def error_response(
@@ -402,6 +417,10 @@ class PatientInput(InputChannel):
                     tracker = await store.retrieve(sender)
                 events = list(tracker.events) if tracker else []
                 if retry:
+                    if _sent_with_other_text(events, message.message_id, text):
+                        # The client reused an id for new words: say so (the new text was not handled).
+                        logger.warning("patient.message.id_conflict session=%s", _tag(sender))
+                        return self._error(409, "message_id_conflict", messages=await self._emergency_reply(agent, text))
                     stored = _replies_to(events, message.message_id)
                     if stored is not None:
                         logger.info("patient.message.replayed session=%s", _tag(sender))

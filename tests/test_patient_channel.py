@@ -171,6 +171,25 @@ def test_a_retried_message_is_answered_once_and_stored_once(servers):
     assert len([e for e in stored(servers, session) if e["type"] == "user"]) == 2
 
 
+def test_a_retry_with_other_words_is_refused_as_a_conflict(servers):
+    """The same message_id with new words must not be acknowledged with the old replies."""
+    session = new_session(servers)
+    first = send(servers, session, "how big is the scar", message_id="conflict-0001")
+    assert first.status_code == 200
+    changed = send(servers, session, "what does it cost", message_id="conflict-0001", retry=True)
+    assert changed.status_code == 409
+    body = changed.json()
+    assert body["error"] == "message_id_conflict"
+    assert "emergency number" in body["message"]
+    assert body["messages"] == [], "not an emergency: no emergency reply"
+    urgent = send(servers, session, "i cant control my bladder and my legs are numb", message_id="conflict-0001", retry=True)
+    assert urgent.status_code == 409
+    assert any(m["emergency"] for m in urgent.json()["messages"]), "red-flag words still get the emergency advice"
+    same = send(servers, session, "how big is the scar", message_id="conflict-0001", retry=True)
+    assert same.status_code == 200 and same.json()["messages"] == first.json()["messages"]
+    assert [e["text"] for e in stored(servers, session) if e["type"] == "user"] == ["how big is the scar"]
+
+
 def test_too_many_messages_are_rate_limited_with_retry_after(servers):
     session = new_session(servers)
     codes = [send(servers, session, f"question {i} about recovery").status_code for i in range(10)]
