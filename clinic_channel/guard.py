@@ -93,6 +93,19 @@ class MessageRequest:
     retry: bool
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
+def is_json_content_type(content_type: Optional[str]) -> bool:
+    """True for ``application/json`` (any parameters, e.g. ``; charset=utf-8``, any letter case).
+
+    A web page on another site can post a form (urlencoded, multipart or text/plain) to us without
+    asking the browser's CORS permission first; it cannot send ``application/json`` that way. So a
+    route that must only be called by the widget requires this type.
+    """
+    return (content_type or "").split(";", 1)[0].strip().lower() == JSON_MEDIA_TYPE
+
+
 def parse_json_object(body: bytes, max_bytes: int, max_depth: int = 8) -> Dict[str, Any]:
     """The request body as a JSON object, or :class:`RequestError` (size, encoding, shape)."""
     if len(body) > max_bytes:

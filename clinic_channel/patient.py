@@ -46,6 +46,7 @@ from clinic_channel.guard import (
     SLASH_GUARD,
     RequestError,
     SessionSigner,
+    is_json_content_type,
     neutralise_slash,
     parse_feedback_request,
     parse_json_object,
@@ -53,6 +54,7 @@ from clinic_channel.guard import (
     parse_rate,
 )
 from clinic_channel.heap import freeze_loaded_heap
+from clinic_channel.server_hardening import install as install_server_hardening
 from clinic_nlu.graph_runner import install as install_sequential_graph_runner
 from clinic_nlu.parse_offload import install as install_parse_offload
 from clinic_nlu.red_flags import detect as detect_red_flags
@@ -207,12 +209,13 @@ def error_response(
     texts: Dict[str, str], max_chars: int, status: int, code: str, retry_after: int = 0, **extra: Any
 ) -> HTTPResponse:
     """A JSON error: the stable ``code`` and the patient-facing ``message`` for it (from ``texts``,
-    the channel's messages.yml), never an empty 200. ``extra`` fields join the body. A wait goes in
+    the channel's messages.yml), never an empty 200. The code is in ``error`` (what the widget
+    reads) and, for other clients, also in ``code``. ``extra`` fields join the body. A wait goes in
     the ``Retry-After`` header and, for browsers (which may not read that header across origins),
     in the body as ``retry_after`` (seconds)."""
     text = texts.get(code, texts["invalid_request"]).format(max_chars=max_chars)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
-    body = {"error": code, "message": text, **extra}
+    body = {"error": code, "code": code, "message": text, **extra}
     if retry_after:
         body["retry_after"] = retry_after
     return response.json(body, status=status, headers=headers)
@@ -313,6 +316,11 @@ class PatientInput(InputChannel):
             # (The Rasa HTTP API, which takes model uploads, is off on the patient-facing server.)
             app.config.REQUEST_MAX_SIZE = max(channel.max_body_bytes, 1024)
 
+        @bp.listener("before_server_start")
+        async def harden_server(app: Any, _loop: Any) -> None:
+            # Sanic's own errors as JSON with the emergency line, no version on "/", no CORS credentials.
+            install_server_hardening(app, channel._error)
+
         @bp.listener("after_server_start")
         async def freeze_model_heap(app: Any, _loop: Any) -> None:
             # Rasa loads the agent before the server starts; its objects leave the garbage collector's walks.
@@ -327,6 +335,8 @@ class PatientInput(InputChannel):
 
         @bp.route("/session", methods=["POST"])
         async def start_session(request: Request) -> HTTPResponse:
+            if not is_json_content_type(request.headers.get("content-type")):
+                return channel._error(415, "unsupported_media_type")  # a cross-site form post
             wait = await channel.start_limiter.acquire(channel._client(request))
             if wait:
                 return channel._error(429, "rate_limited", wait)

@@ -37,6 +37,7 @@ from clinic_channel.patient import (
     load_secret,
     rate_limit_store,
 )
+from clinic_channel.server_hardening import install as install_server_hardening
 from clinic_store.rate_limits import make_limiter
 
 logger = logging.getLogger(__name__)
@@ -84,6 +85,11 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("guarded_rest_webhook", __name__)
         channel = self
+
+        @bp.listener("before_server_start")
+        async def harden_server(app: Any, _loop: Any) -> None:
+            # As the patient channel does (once per app, whichever channel comes first).
+            install_server_hardening(app, channel._error)
 
         @bp.listener("after_server_stop")
         async def close_limiters(_app: Any, _loop: Any) -> None:
