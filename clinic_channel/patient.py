@@ -380,6 +380,12 @@ class PatientInput(InputChannel):
                 return channel._error(503, "not_ready")
             return await channel._store_feedback(agent, rating)
 
+        @bp.route("/live", methods=["GET"])
+        async def live(request: Request) -> HTTPResponse:
+            # Liveness: the process answers. Touches no database, model or action server, so an
+            # outage of those never gets a healthy process restarted (that is what /health is for).
+            return response.json({"status": "alive"})
+
         @bp.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             report = await channel.health_report(request.app.ctx.agent)
@@ -497,12 +503,19 @@ class PatientInput(InputChannel):
         return response.json({"session_id": message.session_id, "message_id": message.message_id, "messages": replies})
 
     async def health_report(self, agent: Any) -> Dict[str, bool]:
-        """Is the model loaded, does the tracker store answer, does the action server answer?"""
+        """Is the model loaded, can the tracker store write (a write rolled back), does the action server answer?"""
         report = {"model": bool(agent and agent.is_ready()), "tracker_store": False, "action_server": False}
         if agent is None:
             return report
         try:
-            await _strict_tracker_store(agent).retrieve("health-check")
+            store = _strict_tracker_store(agent)
+            inner = store
+            while getattr(inner, "_tracker_store", None) is not None:  # Rasa's FailSafe and Awaitable wrappers
+                inner = inner._tracker_store
+            if hasattr(inner, "check_writable"):
+                inner.check_writable()  # a write rolled back: reading works on a read-only database too
+            else:
+                await store.retrieve("health-check")
             report["tracker_store"] = True
         except Exception as error:
             logger.error("patient.health.tracker_store error=%s", type(error).__name__)
