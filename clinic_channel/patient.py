@@ -42,6 +42,7 @@ from clinic_channel.action_calls import (
     install_short_action_calls,
     set_action_timeout,
 )
+from clinic_channel.action_failures import install as install_safe_reply_on_action_failure
 from clinic_channel.guard import (
     SLASH_GUARD,
     RequestError,
@@ -292,6 +293,7 @@ class PatientInput(InputChannel):
         secret = secret or load_secret()
         self.signer = SessionSigner(secret)
         self.messages = load_messages()
+        install_safe_reply_on_action_failure(self.messages["no_reply"])  # stored, flagged for staff
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
         redis_url, key_prefix = rate_limit_store(rate_limit_redis_url)
         self.session_limiter = make_limiter("session", parse_rate(session_rate), redis_url, secret, key_prefix)

@@ -35,7 +35,9 @@ from review.settings import Settings
 
 metadata = sa.MetaData()
 
-FLAGS = ("emergency", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback")
+# failed_action: an action failed mid-turn (e.g. the action server was down) and the patient got the
+# safe reply instead (clinic_channel/action_failures.py stores it with metadata.failed_action).
+FLAGS = ("emergency", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback", "failed_action")
 
 conversations = sa.Table(
     "review_conversations",
@@ -205,9 +207,39 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
+def _add_missing_flag_columns(engine: Engine) -> None:
+    """Add the ``flag_*`` columns (and their indexes) that a database made before a flag existed lacks.
+
+    ``create_all`` creates missing tables only. A new flag starts false everywhere: the events that
+    raise it did not exist before (``review.cli index --rebuild`` recomputes every summary anyway).
+    """
+    def missing_columns(conn: Connection) -> Set[str]:
+        present = {column["name"] for column in sa.inspect(conn).get_columns(conversations.name)}
+        return {f"flag_{flag}" for flag in FLAGS} - present
+
+    with engine.connect() as conn:
+        if not missing_columns(conn):
+            return  # the usual case: nothing to change, no lock taken
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))  # the app and the CLI may start together
+        missing = missing_columns(conn)
+        for column in sorted(missing):
+            try:
+                conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT false"))
+            except sa.exc.OperationalError:
+                if column in missing_columns(conn):  # not another process adding it at the same time (SQLite)
+                    raise
+        for index in conversations.indexes:
+            if any(column.name in missing for column in index.columns):
+                index.create(conn, checkfirst=True)
+
+
 def create_schema(engine: Engine) -> None:
-    """Create the review_ tables (if missing) and the audit log's append-only triggers."""
+    """Create the review_ tables (if missing, with any flag column added since) and the audit log's
+    append-only triggers."""
     metadata.create_all(engine)
+    _add_missing_flag_columns(engine)
     with engine.begin() as conn:
         statements = _SQLITE_AUDIT_TRIGGERS if engine.dialect.name == "sqlite" else _PG_AUDIT_TRIGGERS
         if engine.dialect.name == "postgresql":
@@ -304,6 +336,14 @@ def _negative_feedback(data: Dict[str, Any]) -> bool:
     return isinstance(meta, dict) and _negative_value(meta.get("feedback"))
 
 
+def failed_action_of(data: Dict[str, Any]) -> Optional[str]:
+    """The action named in a bot message's ``metadata.failed_action`` (the safe reply sent because
+    that action failed), else None."""
+    meta = data.get("metadata") or {}
+    name = meta.get("failed_action") if isinstance(meta, dict) else None
+    return str(name)[:255] if name else None
+
+
 def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
     """The flags one stored event raises (low confidence is judged separately, by threshold)."""
     flags: Set[str] = set()
@@ -334,6 +374,8 @@ def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
         custom = (data.get("data") or {}).get("custom") or {}
         if isinstance(custom, dict) and custom.get("emergency"):
             flags.add("emergency")
+        if failed_action_of(data):
+            flags.add("failed_action")
     elif type_name == "slot":
         name, value = data.get("name"), data.get("value")
         if name == "handoff_requested" and value is True:
@@ -869,8 +911,12 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
         elif row.type_name == "bot":
             meta = data.get("metadata") or {}
             payload = data.get("data") or {}
+            failed = failed_action_of(data)
+            if failed and "failed_action" not in turns[-1].flags:
+                turns[-1].flags.append("failed_action")
             step.update(
                 text=show(data.get("text") or ""),
+                failed_action=failed,
                 utter_action=meta.get("utter_action") or meta.get("template"),
                 topic=meta.get("topic"),
                 fact_ids=[str(x) for x in (meta.get("fact_ids") or [])] if isinstance(meta.get("fact_ids"), list) else [],

@@ -115,6 +115,32 @@ def test_action_server_killed_mid_conversation(servers):
     assert stored_users(servers, sid) == [
         "how long is recovery?", "how big is the scar?", "i cant control my bladder since this morning", "how big is the scar?"
     ]
+    # The safe reply is part of the stored conversation, marked with the action that failed ...
+    safe = [b for b in stored_bots(servers, sid) if b["text"] == NO_REPLY]
+    assert len(safe) == 1 and safe[0]["metadata"]["failed_action"].startswith("action_")
+    # ... and the staff review app flags the turn, filters by it and lists it among the open items.
+    from review import store as review
+    from review.settings import load_settings
+
+    settings = load_settings({"DATABASE_URL": f"sqlite:///{servers.db}"})
+    engine = review.make_engine(settings)
+    try:
+        review.create_schema(engine)
+        review.index_new_events(engine, settings)
+        assert "failed_action" in review.get_summary(engine, sid, 0.5)["flags"]
+        for flag in ("failed_action", "any"):
+            page = review.list_conversations(engine, review.ListFilter(flag=flag, reviewed=False), 0.5, 100)
+            assert sid in [r["sender_id"] for r in page.rows], flag
+        turns = review.build_transcript(review.conversation_events(engine, sid), 0.5, True, {})
+        assert [t.text for t in turns if "failed_action" in t.flags] == ["how big is the scar?"]
+    finally:
+        engine.dispose()
+
+
+def stored_bots(servers: Servers, sid: str) -> List[Dict[str, Any]]:
+    with sqlite3.connect(servers.db) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", (sid,))
+        return [{"text": d.get("text"), "metadata": d.get("metadata") or {}} for d in (json.loads(r[0]) for r in rows)]
 
 
 def test_a_hanging_action_server_times_out_quickly(servers):

@@ -286,3 +286,83 @@ def test_app_starts_before_the_rasa_server_created_its_table(tmp_path):
     engine = sa.create_engine(url)
     assert "events" in sa.inspect(engine).get_table_names()
     engine.dispose()
+
+
+# ------------------------------------------------------------------ a failed action (the safe reply)
+
+
+def _failed_action_conversation(t: float) -> list:
+    """A turn whose action failed: the patient got the channel's safe reply, stored as the bot message
+    marked metadata.failed_action (clinic_channel/action_failures.py)."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+    return [
+        ActionExecuted("action_session_start", timestamp=t), SessionStarted(timestamp=t),
+        ActionExecuted("action_listen", timestamp=t),
+        UserUttered("how big is the scar", intent={"name": "ask_scarring", "confidence": 0.95},
+                    parse_data={"text": "how big is the scar", "intent": {"name": "ask_scarring", "confidence": 0.95},
+                                "entities": [], "intent_ranking": [{"name": "ask_scarring", "confidence": 0.95}]},
+                    timestamp=t + 1),
+        ActionExecuted("action_answer_topic", timestamp=t + 2),
+        BotUttered("Sorry, I could not answer that just now.", metadata={"failed_action": "action_answer_topic"},
+                   timestamp=t + 2),
+        ActionExecuted("action_listen", timestamp=t + 3),
+    ]
+
+
+def test_a_failed_action_is_flagged_filtered_and_an_open_item(fresh_db):
+    from tests.review.conversations import write_conversations
+
+    write_conversations(fresh_db, {"conv-failed": _failed_action_conversation(time.time() - 60)})
+    settings = load_settings({"DATABASE_URL": fresh_db})
+    engine = store.make_engine(settings)
+    try:
+        store.create_schema(engine)
+        store.index_new_events(engine, settings)
+        assert store.get_summary(engine, "conv-failed", 0.5)["flags"] == ["failed_action"]
+        for flag in ("failed_action", "any"):  # the filter, and the open items (flagged, not reviewed)
+            page = store.list_conversations(engine, store.ListFilter(flag=flag, reviewed=False), 0.5, 100)
+            assert "conv-failed" in [r["sender_id"] for r in page.rows], flag
+        failed = store.list_conversations(engine, store.ListFilter(flag="failed_action"), 0.5, 100)
+        assert [r["sender_id"] for r in failed.rows] == ["conv-failed"], "no sample conversation has it"
+        turns = store.build_transcript(store.conversation_events(engine, "conv-failed"), 0.5, True, {})
+        assert [t.text for t in turns if "failed_action" in t.flags] == ["how big is the scar"]
+        assert [s["failed_action"] for t in turns for s in t.steps if s["type"] == "bot"] == ["action_answer_topic"]
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_the_failed_action_flag_gets_the_column(fresh_db):
+    """create_all adds tables, not columns: an existing review database is given the new flag column."""
+    settings = load_settings({"DATABASE_URL": fresh_db})
+    engine = store.make_engine(settings)
+    try:
+        store.create_schema(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX ix_review_conv_failed_action"))
+            conn.execute(sa.text("ALTER TABLE review_conversations DROP COLUMN flag_failed_action"))
+        store.create_schema(engine)
+        inspector = sa.inspect(engine)
+        assert "flag_failed_action" in {c["name"] for c in inspector.get_columns("review_conversations")}
+        assert "ix_review_conv_failed_action" in {i["name"] for i in inspector.get_indexes("review_conversations")}
+        store.index_new_events(engine, settings)
+        assert store.get_summary(engine, "conv-emergency", 0.5)["flag_failed_action"] is False
+    finally:
+        engine.dispose()
+
+
+def test_the_review_app_shows_a_failed_action(tmp_path):
+    from tests.review.conversations import write_conversations
+
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    write_samples(url)
+    write_conversations(url, {"conv-failed": _failed_action_conversation(time.time() - 60)})
+    assert cli(url, "create-user", "erin", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp_path / "log") as base:
+        staff = Staff(base).logged_in("erin")
+        assert "conv-failed" in staff.get("/open").text
+        listed = staff.get("/conversations", flag="failed_action")
+        assert listed.status_code == 200 and "conv-failed" in listed.text and "conv-emergency" not in listed.text
+        page = staff.get("/conversation", id="conv-failed").text
+        assert 'class="flag flag-failed_action"' in page
+        assert "<code>action_answer_topic</code> failed" in page
