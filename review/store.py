@@ -15,6 +15,7 @@ which deletes whole old conversations. Everything the app keeps lives in tables 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -148,6 +149,10 @@ audit = sa.Table(
     sa.Column("target", sa.Text),
     sa.Column("ip", sa.String(64)),
     sa.Column("detail", sa.Text),
+    # Hash chain (see write_audit / verify_audit_chain): the previous entry's row_hash, and the
+    # SHA-256 of that plus this entry's content. NULL only in entries written before the chain existed.
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("row_hash", sa.String(64)),
 )
 
 review_meta = sa.Table(
@@ -170,10 +175,18 @@ events = sa.Table(
     sa.Column("data", sa.Text),
 )
 
+# Append-only: UPDATE and DELETE are refused, and so is an INSERT whose id already exists. SQLite's
+# REPLACE INTO / INSERT OR REPLACE deletes the old row and inserts the new one without firing the
+# DELETE trigger; the BEFORE INSERT check stops it (and an upsert, ON CONFLICT ... DO UPDATE / DO
+# NOTHING, on both databases) before the conflict is resolved. An insert without a row_hash (not
+# written by write_audit) is refused too, so the chain cannot gain unhashed entries.
 _SQLITE_AUDIT_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS review_audit_no_update BEFORE UPDATE ON review_audit "
     "BEGIN SELECT RAISE(ABORT, 'review_audit is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS review_audit_no_delete BEFORE DELETE ON review_audit "
+    "BEGIN SELECT RAISE(ABORT, 'review_audit is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS review_audit_no_overwrite BEFORE INSERT ON review_audit "
+    "WHEN NEW.row_hash IS NULL OR EXISTS (SELECT 1 FROM review_audit WHERE id = NEW.id) "
     "BEGIN SELECT RAISE(ABORT, 'review_audit is append-only'); END",
 ]
 _PG_AUDIT_TRIGGERS = [
@@ -185,6 +198,12 @@ _PG_AUDIT_TRIGGERS = [
     "DROP TRIGGER IF EXISTS review_audit_no_truncate ON review_audit",
     "CREATE TRIGGER review_audit_no_truncate BEFORE TRUNCATE ON review_audit "
     "FOR EACH STATEMENT EXECUTE FUNCTION review_audit_reject()",
+    "CREATE OR REPLACE FUNCTION review_audit_no_overwrite() RETURNS trigger AS $$ "
+    "BEGIN IF NEW.row_hash IS NULL OR EXISTS (SELECT 1 FROM review_audit WHERE id = NEW.id) THEN "
+    "RAISE EXCEPTION 'review_audit is append-only'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS review_audit_no_overwrite ON review_audit",
+    "CREATE TRIGGER review_audit_no_overwrite BEFORE INSERT ON review_audit "
+    "FOR EACH ROW EXECUTE FUNCTION review_audit_no_overwrite()",
 ]
 
 
@@ -207,39 +226,48 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
-def _add_missing_flag_columns(engine: Engine) -> None:
-    """Add the ``flag_*`` columns (and their indexes) that a database made before a flag existed lacks.
+# Columns added to existing tables since they were first created: table -> {column: SQL type and default}.
+_ADDED_COLUMNS: Dict[str, Dict[str, str]] = {
+    conversations.name: {f"flag_{flag}": "BOOLEAN NOT NULL DEFAULT false" for flag in FLAGS},
+    audit.name: {"prev_hash": "VARCHAR(64)", "row_hash": "VARCHAR(64)"},
+}
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the columns (and their indexes) that a database made by an older version lacks.
 
     ``create_all`` creates missing tables only. A new flag starts false everywhere: the events that
     raise it did not exist before (``review.cli index --rebuild`` recomputes every summary anyway).
+    Audit entries from before the hash chain keep NULL hashes (``verify_audit_chain`` reports them).
     """
-    def missing_columns(conn: Connection) -> Set[str]:
-        present = {column["name"] for column in sa.inspect(conn).get_columns(conversations.name)}
-        return {f"flag_{flag}" for flag in FLAGS} - present
+    def missing_columns(conn: Connection, table: str) -> Set[str]:
+        present = {column["name"] for column in sa.inspect(conn).get_columns(table)}
+        return set(_ADDED_COLUMNS[table]) - present
 
     with engine.connect() as conn:
-        if not missing_columns(conn):
+        if not any(missing_columns(conn, table) for table in _ADDED_COLUMNS):
             return  # the usual case: nothing to change, no lock taken
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))  # the app and the CLI may start together
-        missing = missing_columns(conn)
-        for column in sorted(missing):
-            try:
-                conn.execute(sa.text(f"ALTER TABLE {conversations.name} ADD COLUMN {column} BOOLEAN NOT NULL DEFAULT false"))
-            except sa.exc.OperationalError:
-                if column in missing_columns(conn):  # not another process adding it at the same time (SQLite)
-                    raise
-        for index in conversations.indexes:
-            if any(column.name in missing for column in index.columns):
-                index.create(conn, checkfirst=True)
+        for table_name, columns in _ADDED_COLUMNS.items():
+            missing = missing_columns(conn, table_name)
+            for column in sorted(missing):
+                try:
+                    conn.execute(sa.text(f"ALTER TABLE {table_name} ADD COLUMN {column} {columns[column]}"))
+                except sa.exc.OperationalError:
+                    if column in missing_columns(conn, table_name):  # not another process adding it (SQLite)
+                        raise
+            for index in metadata.tables[table_name].indexes:
+                if any(column.name in missing for column in index.columns):
+                    index.create(conn, checkfirst=True)
 
 
 def create_schema(engine: Engine) -> None:
     """Create the review_ tables (if missing, with any flag column added since) and the audit log's
     append-only triggers."""
     metadata.create_all(engine)
-    _add_missing_flag_columns(engine)
+    _add_missing_columns(engine)
     with engine.begin() as conn:
         statements = _SQLITE_AUDIT_TRIGGERS if engine.dialect.name == "sqlite" else _PG_AUDIT_TRIGGERS
         if engine.dialect.name == "postgresql":
@@ -983,10 +1011,89 @@ def count_open_callbacks(engine: Engine) -> int:
 # Triage, corrections, audit
 
 
+AUDIT_CHAIN_START = "0" * 64  # the prev_hash of the first chained entry
+AUDIT_LOCK_KEY = "audit_chain"  # review_meta row whose (no-op) update serialises writers on SQLite
+_AUDIT_CONTENT = ("ts", "username", "action", "target", "ip", "detail")
+
+
+def audit_row_hash(prev_hash: str, row: Dict[str, Any]) -> str:
+    """SHA-256 (hex) of the previous entry's hash and this entry's content (canonical JSON).
+
+    Chaining makes an edited, removed or inserted entry visible: every later entry's ``prev_hash``
+    stops matching. ``ts`` is a float, stored and read back exactly (REAL / double precision).
+    """
+    content = json.dumps([row.get(key) for key in _AUDIT_CONTENT], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode("utf-8")).hexdigest()
+
+
+def _lock_audit_chain(conn: Connection) -> None:
+    """Hold the audit chain until this transaction ends, so two writers never chain onto the same entry.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write statement (an update that
+    changes nothing) takes the database's write lock now, before the chain head is read.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242002)"))
+    else:
+        conn.execute(review_meta.update().where(review_meta.c.key == AUDIT_LOCK_KEY).values(value=review_meta.c.value))
+
+
 def write_audit(conn: Connection, username: Optional[str], action: str, target: Optional[str] = None,
                 ip: Optional[str] = None, detail: Optional[str] = None) -> None:
-    conn.execute(audit.insert().values(ts=time.time(), username=username, action=action,
-                                       target=target, ip=ip, detail=detail))
+    """Append an entry to the audit log, chained to the entry before it (see :func:`audit_row_hash`)."""
+    _lock_audit_chain(conn)
+    head = conn.execute(sa.select(audit.c.row_hash).order_by(audit.c.id.desc()).limit(1)).scalar()
+    row = {"ts": time.time(), "username": username, "action": action, "target": target, "ip": ip, "detail": detail}
+    prev_hash = head or AUDIT_CHAIN_START
+    conn.execute(audit.insert().values(**row, prev_hash=prev_hash, row_hash=audit_row_hash(prev_hash, row)))
+
+
+@dataclass
+class AuditVerification:
+    """The result of :func:`verify_audit_chain` (ids and hashes only: never an entry's content)."""
+    entries: int  # entries read
+    unchained: int  # entries from before the chain existed (NULL hashes, all before the first chained one)
+    head: Optional[str]  # row_hash of the last entry: record it elsewhere to detect a cut-off tail later
+    error: Optional[str] = None  # what is wrong, naming the entry id
+    bad_id: Optional[int] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def verify_audit_chain(engine: Engine, chunk: int = 5000) -> AuditVerification:
+    """Recompute the hash chain of the audit log in id order; the first entry that does not fit is reported.
+
+    Detects an entry changed, removed from the middle or inserted (each breaks the link of the next
+    entry or its own hash). Entries removed from the end leave a shorter, valid chain: compare the
+    reported ``head`` with one recorded earlier.
+    """
+    entries = unchained = 0
+    prev: Optional[str] = None  # row_hash of the previous chained entry
+    last_id = None
+    while True:
+        q = sa.select(audit).order_by(audit.c.id).limit(chunk)
+        if last_id is not None:
+            q = q.where(audit.c.id > last_id)
+        with engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        if not rows:
+            return AuditVerification(entries, unchained, prev)
+        for row in rows:
+            entries += 1
+            last_id = row["id"]
+            if row["row_hash"] is None and row["prev_hash"] is None:
+                if prev is not None:
+                    return AuditVerification(entries, unchained, prev, f"entry {row['id']} has no hash but follows chained entries", row["id"])
+                unchained += 1
+                continue
+            expected_prev = prev if prev is not None else AUDIT_CHAIN_START
+            if row["prev_hash"] != expected_prev:
+                return AuditVerification(entries, unchained, prev, f"entry {row['id']} does not follow the entry before it (an entry was removed, inserted or changed)", row["id"])
+            if row["row_hash"] != audit_row_hash(row["prev_hash"], row):
+                return AuditVerification(entries, unchained, prev, f"entry {row['id']} was changed after it was written", row["id"])
+            prev = row["row_hash"]
 
 
 MAX_ROW_ID = 2 ** 63 - 1  # the largest id SQLite and PostgreSQL (BIGINT) can compare against

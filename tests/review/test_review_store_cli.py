@@ -366,3 +366,138 @@ def test_the_review_app_shows_a_failed_action(tmp_path):
         page = staff.get("/conversation", id="conv-failed").text
         assert 'class="flag flag-failed_action"' in page
         assert "<code>action_answer_topic</code> failed" in page
+
+
+# ------------------------------------------------------------------ the audit log: no overwrite, hash chain
+
+
+def _audit_engine(url: str):
+    engine = store.make_engine(load_settings({"DATABASE_URL": url}))
+    store.create_schema(engine)
+    return engine
+
+
+def _write_entries(engine, n: int) -> list:
+    for i in range(n):
+        with engine.begin() as conn:
+            store.write_audit(conn, "alice", "view_conversation", f"conv-{i}", "127.0.0.1", json.dumps({"i": i}))
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(sa.text("SELECT id FROM review_audit ORDER BY id"))]
+
+
+def _overwrites(dialect: str) -> list:
+    columns = "(id, ts, username, action, prev_hash, row_hash) VALUES (:id, 0, 'mallory', 'forged', 'x', 'y')"
+    statements = [f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO UPDATE SET action = 'forged'",
+                  f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO NOTHING",
+                  f"INSERT INTO review_audit {columns}"]
+    if dialect == "sqlite":
+        statements += [f"REPLACE INTO review_audit {columns}", f"INSERT OR REPLACE INTO review_audit {columns}"]
+    return statements
+
+
+def test_the_audit_log_refuses_an_insert_over_an_existing_entry(fresh_db):
+    """SQLite's REPLACE deletes and re-inserts without firing the DELETE trigger; an upsert would
+    rewrite the row (or silently skip). All are refused, on both databases."""
+    engine = _audit_engine(fresh_db)
+    try:
+        ids = _write_entries(engine, 3)
+        with engine.connect() as conn:
+            before = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM review_audit ORDER BY id"))]
+        for statement in _overwrites(engine.dialect.name):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                with engine.begin() as conn:
+                    conn.execute(sa.text(statement), {"id": ids[1]})
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # not written by write_audit: no hash
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO review_audit (ts, action) VALUES (0, 'unchained')"))
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(sa.text("SELECT * FROM review_audit ORDER BY id"))] == before
+        assert store.verify_audit_chain(engine).ok
+    finally:
+        engine.dispose()
+
+
+def _drop_change_triggers(conn, dialect: str) -> None:
+    if dialect == "sqlite":
+        for name in ("review_audit_no_update", "review_audit_no_delete", "review_audit_no_overwrite"):
+            conn.execute(sa.text(f"DROP TRIGGER {name}"))
+    else:
+        for name in ("review_audit_no_change", "review_audit_no_overwrite"):
+            conn.execute(sa.text(f"DROP TRIGGER {name} ON review_audit"))
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "replace_rehashed"])
+def test_audit_verify_proves_the_chain_and_names_a_tampered_entry(fresh_db, tamper):
+    """With the triggers dropped (someone with database access), a change is still found: the CLI
+    (make audit-verify) fails and names the first entry that no longer fits."""
+    engine = _audit_engine(fresh_db)
+    try:
+        ids = _write_entries(engine, 5)
+        ok = cli(fresh_db, "audit-verify")
+        assert ok.returncode == 0, ok.stderr
+        assert "audit-verify: ok, 5 entries" in ok.stdout
+        head = store.verify_audit_chain(engine).head
+        assert head and head in ok.stdout
+        victim = ids[2]
+        with engine.begin() as conn:
+            _drop_change_triggers(conn, engine.dialect.name)
+            if tamper == "edit":
+                conn.execute(sa.text("UPDATE review_audit SET target = 'conv-other' WHERE id = :id"), {"id": victim})
+            elif tamper == "delete":
+                conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
+            else:  # a forged entry in its place, hashed correctly onto the entry before it
+                prev = conn.execute(sa.text("SELECT row_hash FROM review_audit WHERE id = :id"), {"id": ids[1]}).scalar()
+                row = {"ts": 1.0, "username": "mallory", "action": "login", "target": None, "ip": None, "detail": None}
+                conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
+                conn.execute(sa.text("INSERT INTO review_audit (id, ts, username, action, prev_hash, row_hash) "
+                                     "VALUES (:id, 1.0, 'mallory', 'login', :prev, :hash)"),
+                             {"id": victim, "prev": prev, "hash": store.audit_row_hash(prev, row)})
+        broken = cli(fresh_db, "audit-verify")  # also puts the triggers back (create_schema)
+        assert broken.returncode == 1
+        first_bad = victim if tamper == "edit" else ids[3]
+        assert f"entry {first_bad} " in broken.stderr and "FAILED" in broken.stderr
+        assert store.verify_audit_chain(engine).bad_id == first_bad
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM review_audit"))
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_audit_writers_keep_one_chain(fresh_db):
+    """Writers serialise on the chain head: no two entries chain onto the same predecessor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = _audit_engine(fresh_db)
+    try:
+        def write(worker: int) -> None:
+            for i in range(10):
+                with engine.begin() as conn:
+                    store.write_audit(conn, f"user{worker}", "view_conversation", f"conv-{worker}-{i}")
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(write, range(4)))
+        result = store.verify_audit_chain(engine)
+        assert result.ok, result.error
+        assert result.entries == 40 and result.unchained == 0
+    finally:
+        engine.dispose()
+
+
+def test_an_audit_log_from_before_the_chain_is_upgraded_and_still_verifies(fresh_db):
+    """Existing entries have no hashes: they are reported as older than the chain, and new entries chain."""
+    engine = _audit_engine(fresh_db)
+    try:
+        with engine.begin() as conn:  # the audit table as an older version made it
+            _drop_change_triggers(conn, engine.dialect.name)
+            conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN row_hash"))
+            conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN prev_hash"))
+            conn.execute(sa.text("INSERT INTO review_audit (ts, username, action) VALUES (1.0, 'cli', 'create_user'), (2.0, 'alice', 'login')"))
+        store.create_schema(engine)
+        _write_entries(engine, 2)
+        result = store.verify_audit_chain(engine)
+        assert result.ok, result.error
+        assert (result.entries, result.unchained) == (4, 2)
+        assert "2 from before the chain" in cli(fresh_db, "audit-verify").stdout
+    finally:
+        engine.dispose()
