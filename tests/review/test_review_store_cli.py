@@ -501,3 +501,123 @@ def test_an_audit_log_from_before_the_chain_is_upgraded_and_still_verifies(fresh
         assert "2 from before the chain" in cli(fresh_db, "audit-verify").stdout
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------------ login throttling (injected clock)
+
+
+def _throttle_settings(url: str, **env: str):
+    return load_settings({"DATABASE_URL": url, "REVIEW_LOGIN_MAX_FAILURES": "3", "REVIEW_LOGIN_BACKOFF_SECONDS": "10",
+                          "REVIEW_LOGIN_WINDOW_MINUTES": "15", **env})
+
+
+def _fail(engine, settings, username, ip=None, times=1, now=1_000_000.0):
+    with engine.begin() as conn:
+        for _ in range(times):
+            auth.record_failure(conn, username, ip, now=now)
+
+
+def _wait(engine, settings, username, ip=None, now=1_000_000.0) -> float:
+    with engine.connect() as conn:
+        return auth.login_wait(conn, settings, username, ip, now=now)
+
+
+def test_an_account_backs_off_exponentially_after_failures(fresh_db):
+    settings = _throttle_settings(fresh_db)
+    engine = _audit_engine(fresh_db)
+    try:
+        t = 1_000_000.0
+        _fail(engine, settings, "bob", times=2, now=t)
+        assert _wait(engine, settings, "bob", now=t) == 0, "below login_max_failures: no wait"
+        _fail(engine, settings, "bob", now=t)
+        assert [_wait(engine, settings, "bob", now=t + dt) for dt in (0, 4, 10)] == [10, 6, 0]
+        _fail(engine, settings, "bob", now=t + 10)  # 4th failure: 20 s
+        assert _wait(engine, settings, "bob", now=t + 10) == 20
+        _fail(engine, settings, "bob", now=t + 30)  # 5th: 40 s, then 80, 160, ... capped at the window
+        assert _wait(engine, settings, "bob", now=t + 30) == 40
+        _fail(engine, settings, "bob", times=10, now=t + 70)
+        assert _wait(engine, settings, "bob", now=t + 70) == 15 * 60
+        assert _wait(engine, settings, "bob", now=t + 70 + 15 * 60) == 0, "failures older than the window are forgotten"
+        assert _wait(engine, settings, "BOB", now=t + 70) == 15 * 60, "user names are case-insensitive"
+        with engine.begin() as conn:
+            auth.clear_failures(conn, "bob")  # a successful login
+        assert _wait(engine, settings, "bob", now=t + 71) == 0
+    finally:
+        engine.dispose()
+
+
+def test_one_accounts_failures_never_lock_another_behind_one_address(fresh_db):
+    """Behind the reverse proxy every staff member has the proxy's address: 20 failures of one account
+    (or of several unknown names) must not lock anyone else out."""
+    settings = _throttle_settings(fresh_db)
+    engine = _audit_engine(fresh_db)
+    try:
+        for name in ("bob", "nobody1", "nobody2", "nobody3"):
+            _fail(engine, settings, name, times=20)
+        assert _wait(engine, settings, "alice") == 0, "no trusted client IP: no per-address limit"
+        assert _wait(engine, settings, "alice", ip="203.0.113.7") == 0, "the address counted nothing yet"
+        assert _wait(engine, settings, "bob") > 0
+    finally:
+        engine.dispose()
+
+
+def test_the_per_address_limit_is_high_and_needs_a_trusted_address(fresh_db):
+    settings = _throttle_settings(fresh_db, REVIEW_LOGIN_IP_MAX_FAILURES="30")
+    engine = _audit_engine(fresh_db)
+    try:
+        t = 1_000_000.0
+        _fail(engine, settings, "bob", ip="203.0.113.7", times=20, now=t)
+        assert _wait(engine, settings, "alice", ip="203.0.113.7", now=t) == 0, "20 failures of bob do not lock alice"
+        _fail(engine, settings, "carol", ip="203.0.113.7", times=10, now=t + 60)
+        assert _wait(engine, settings, "alice", ip="203.0.113.7", now=t + 60) == 15 * 60 - 60
+        assert _wait(engine, settings, "alice", ip="198.51.100.1", now=t + 60) == 0, "other addresses are not affected"
+        assert _wait(engine, settings, "alice", ip=None, now=t + 60) == 0
+        assert _wait(engine, settings, "alice", ip="203.0.113.7", now=t + 15 * 60) == 0, "bob's 20 left the window"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("peer, header, expected", [
+    ("10.0.0.5", "203.0.113.7", "203.0.113.7"),
+    ("10.0.0.5", "198.51.100.9, 203.0.113.7", "203.0.113.7"),  # the left part is the client's own claim
+    ("10.0.0.5", "203.0.113.7, 10.0.0.6", "203.0.113.7"),  # a second trusted proxy in the chain
+    ("10.0.0.5", None, None),
+    ("10.0.0.5", "not-an-ip", None),
+    ("10.0.0.5", "10.0.0.6", None),  # only proxies: no client address
+    ("192.0.2.1", "203.0.113.7", None),  # not from a trusted proxy: the header is not believed
+])
+def test_the_client_address_comes_only_from_a_trusted_proxys_header(peer, header, expected):
+    trusted = load_settings({"REVIEW_TRUSTED_PROXIES": "10.0.0.5, 10.0.0.6/32"}).trusted_proxies
+    assert auth.forwarded_client_ip(peer, header, trusted) == expected
+    assert auth.forwarded_client_ip(peer, header, ()) is None, "no trusted proxy configured"
+
+
+def test_trusted_proxies_must_be_addresses():
+    with pytest.raises(ValueError, match="REVIEW_TRUSTED_PROXIES"):
+        load_settings({"REVIEW_TRUSTED_PROXIES": "proxy.example"})
+
+
+def test_over_http_failures_of_other_accounts_do_not_lock_a_colleague_out(tmp_path):
+    """The clinic's proxy: every login comes from one address. 20 failed logins (of four names)
+    used to lock every account; now only the failing accounts wait, and a trusted proxy's
+    X-Forwarded-For is what the audit log records."""
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    write_samples(url)
+    for name in ("gina", "hank"):
+        assert cli(url, "create-user", name, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp_path / "log", REVIEW_TRUSTED_PROXIES="127.0.0.1") as base:
+        for name in ("gina", "nobody1", "nobody2", "nobody3"):
+            for _ in range(5):
+                assert Staff(base).login(name, "wrong password here").status_code == 401
+        assert Staff(base).login("hank").status_code == 303, "another account is not locked"
+        blocked = Staff(base).login("gina")
+        assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+        assert "wait 1 minute " in blocked.text
+        colleague = Staff(base)
+        colleague.http.headers["X-Forwarded-For"] = "203.0.113.7"
+        assert colleague.login("hank").status_code == 303
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        ips = [r[0] for r in conn.execute(sa.text("SELECT ip FROM review_audit WHERE action = 'login' ORDER BY id"))]
+    engine.dispose()
+    assert ips == ["127.0.0.1", "203.0.113.7"]
