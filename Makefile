@@ -5,7 +5,7 @@ VENV := .venv
 RASA := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 PYTEST := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m pytest
 
-.PHONY: help setup train run run-cluster bench-cluster test validate unit stories nlu-eval bench bench-review export-corrections audit audit-if-reachable lock clean
+.PHONY: help setup train run run-cluster bench-cluster test validate unit stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ bench-review: setup ## Staff review app: list views over 100,000 generated conve
 
 export-corrections: setup ## Staff intent corrections -> var/corrections_nlu.yml (Rasa NLU YAML to merge into data/nlu.yml)
 	$(VENV)/bin/python -m review.cli export-corrections --out var/corrections_nlu.yml
+
+audit-verify: setup ## Prove the staff audit log's hash chain (DATABASE_URL; fails naming the first changed, removed or inserted entry)
+	$(VENV)/bin/python -m review.cli audit-verify
 
 audit: setup ## pip-audit of requirements-lock.txt (needs PyPI's JSON API or OSV; exceptions in audit-exceptions.txt)
 	@scripts/audit.sh

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Deque, Dict, Iterable, Optional, Tuple, Union
 
 SESSION_PREFIX = "p1"
-_SESSION_RE = re.compile(r"^p1\.([0-9a-f]{32})\.([0-9a-f]{32})$")
-_MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Ids are checked with ``fullmatch``: ``match`` with ``$`` also accepts a trailing newline, which
+# would make "<id>\n" a different conversation (and a fresh rate-limit budget) that still verifies.
+_SESSION_RE = re.compile(r"p1\.([0-9a-f]{32})\.([0-9a-f]{32})")
+_MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 # Zero-width and bidi-control characters: invisible, and used to smuggle text past checks.
 _INVISIBLE = dict.fromkeys(
     [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
@@ -65,7 +67,7 @@ class SessionSigner:
         """True only for an id this signer (or one with the same secret) issued."""
         if not isinstance(session_id, str):
             return False
-        match = _SESSION_RE.match(session_id)
+        match = _SESSION_RE.fullmatch(session_id)
         return bool(match) and hmac.compare_digest(match.group(2), self._sign(match.group(1)))
 
 
@@ -89,6 +91,19 @@ class MessageRequest:
     text: str
     message_id: Optional[str]
     retry: bool
+
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+def is_json_content_type(content_type: Optional[str]) -> bool:
+    """True for ``application/json`` (any parameters, e.g. ``; charset=utf-8``, any letter case).
+
+    A web page on another site can post a form (urlencoded, multipart or text/plain) to us without
+    asking the browser's CORS permission first; it cannot send ``application/json`` that way. So a
+    route that must only be called by the widget requires this type.
+    """
+    return (content_type or "").split(";", 1)[0].strip().lower() == JSON_MEDIA_TYPE
 
 
 def parse_json_object(body: bytes, max_bytes: int, max_depth: int = 8) -> Dict[str, Any]:
@@ -128,7 +143,7 @@ def parse_message_request(data: Dict[str, Any], signer: SessionSigner, max_chars
     if not isinstance(message, str):
         raise RequestError(400, "invalid_request")  # checked before the optional fields
     message_id = data.get("message_id")
-    if message_id is not None and (not isinstance(message_id, str) or not _MESSAGE_ID_RE.match(message_id)):
+    if message_id is not None and (not isinstance(message_id, str) or not _MESSAGE_ID_RE.fullmatch(message_id)):
         raise RequestError(400, "invalid_request")
     retry = data.get("retry", False)
     if not isinstance(retry, bool):
@@ -156,7 +171,7 @@ def parse_feedback_request(data: Dict[str, Any], signer: SessionSigner) -> Dict[
     if not signer.verify(data.get("session_id")):
         raise RequestError(403, "unknown_session")
     message_id, rating = data.get("message_id"), data.get("rating")
-    if not isinstance(message_id, str) or not _MESSAGE_ID_RE.match(message_id) or rating not in RATINGS:
+    if not isinstance(message_id, str) or not _MESSAGE_ID_RE.fullmatch(message_id) or rating not in RATINGS:
         raise RequestError(400, "invalid_request")
     return {"session_id": data["session_id"], "message_id": message_id, "rating": rating}
 

@@ -43,9 +43,12 @@ from clinic_channel.action_calls import (
     install_short_action_calls,
     set_action_timeout,
 )
+from clinic_channel.action_failures import install as install_safe_reply_on_action_failure
 from clinic_channel.guard import (
+    SLASH_GUARD,
     RequestError,
     SessionSigner,
+    is_json_content_type,
     neutralise_slash,
     parse_feedback_request,
     parse_json_object,
@@ -53,6 +56,7 @@ from clinic_channel.guard import (
     parse_rate,
 )
 from clinic_channel.heap import freeze_loaded_heap
+from clinic_channel.server_hardening import install as install_server_hardening
 from clinic_nlu.graph_runner import install as install_sequential_graph_runner
 from clinic_nlu.parse_offload import install as install_parse_offload
 from clinic_nlu.tracker_speedups import install as install_tracker_speedups
@@ -191,16 +195,31 @@ def _replies_to(events: List[Any], message_id: str) -> Optional[List[Dict[str, A
     return None
 
 
+def _sent_with_other_text(events: List[Any], message_id: str, text: str) -> bool:
+    """True when the conversation has the user message ``message_id`` with a text other than ``text``.
+
+    A retry must repeat the original words; a reused id with new words would otherwise be answered
+    with the old replies and the new words silently dropped. (A stored text may carry the invisible
+    :data:`~clinic_channel.guard.SLASH_GUARD` the channel put before a "/..." text.)
+    """
+    for event in events:
+        if isinstance(event, UserUttered) and event.message_id == message_id:
+            stored = event.text or ""
+            return (stored[len(SLASH_GUARD):] if stored.startswith(SLASH_GUARD) else stored) != text
+    return False
+
+
 def error_response(
     texts: Dict[str, str], max_chars: int, status: int, code: str, retry_after: int = 0, **extra: Any
 ) -> HTTPResponse:
     """A JSON error: the stable ``code`` and the patient-facing ``message`` for it (from ``texts``,
-    the channel's messages.yml), never an empty 200. ``extra`` fields join the body. A wait goes in
+    the channel's messages.yml), never an empty 200. The code is in ``error`` (what the widget
+    reads) and, for other clients, also in ``code``. ``extra`` fields join the body. A wait goes in
     the ``Retry-After`` header and, for browsers (which may not read that header across origins),
     in the body as ``retry_after`` (seconds)."""
     text = texts.get(code, texts["invalid_request"]).format(max_chars=max_chars)
     headers = {"Retry-After": str(retry_after)} if retry_after else None
-    body = {"error": code, "message": text, **extra}
+    body = {"error": code, "code": code, "message": text, **extra}
     if retry_after:
         body["retry_after"] = retry_after
     return response.json(body, status=status, headers=headers)
@@ -277,6 +296,7 @@ class PatientInput(InputChannel):
         secret = secret or load_secret()
         self.signer = SessionSigner(secret)
         self.messages = load_messages()
+        install_safe_reply_on_action_failure(self.messages["no_reply"])  # stored, flagged for staff
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
         redis_url, key_prefix = rate_limit_store(rate_limit_redis_url)
         self.session_limiter = make_limiter("session", parse_rate(session_rate), redis_url, secret, key_prefix)
@@ -301,6 +321,11 @@ class PatientInput(InputChannel):
             # (The Rasa HTTP API, which takes model uploads, is off on the patient-facing server.)
             app.config.REQUEST_MAX_SIZE = max(channel.max_body_bytes, 1024)
 
+        @bp.listener("before_server_start")
+        async def harden_server(app: Any, _loop: Any) -> None:
+            # Sanic's own errors as JSON with the emergency line, no version on "/", no CORS credentials.
+            install_server_hardening(app, channel._error)
+
         @bp.listener("after_server_start")
         async def freeze_model_heap(app: Any, _loop: Any) -> None:
             # Rasa loads the agent before the server starts; its objects leave the garbage collector's walks.
@@ -315,6 +340,8 @@ class PatientInput(InputChannel):
 
         @bp.route("/session", methods=["POST"])
         async def start_session(request: Request) -> HTTPResponse:
+            if not is_json_content_type(request.headers.get("content-type")):
+                return channel._error(415, "unsupported_media_type")  # a cross-site form post
             wait = await channel.start_limiter.acquire(channel._client(request))
             if wait:
                 return channel._error(429, "rate_limited", wait)
@@ -357,6 +384,12 @@ class PatientInput(InputChannel):
             if agent is None or not agent.is_ready():
                 return channel._error(503, "not_ready")
             return await channel._store_feedback(agent, rating)
+
+        @bp.route("/live", methods=["GET"])
+        async def live(request: Request) -> HTTPResponse:
+            # Liveness: the process answers. Touches no database, model or action server, so an
+            # outage of those never gets a healthy process restarted (that is what /health is for).
+            return response.json({"status": "alive"})
 
         @bp.route("/health", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -405,6 +438,10 @@ class PatientInput(InputChannel):
                     tracker = await store.retrieve(sender)
                 events = list(tracker.events) if tracker else []
                 if retry:
+                    if _sent_with_other_text(events, message.message_id, text):
+                        # The client reused an id for new words: say so (the new text was not handled).
+                        logger.warning("patient.message.id_conflict session=%s", _tag(sender))
+                        return self._error(409, "message_id_conflict", messages=await self._emergency_reply(agent, text))
                     stored = _replies_to(events, message.message_id)
                     if stored is not None:
                         logger.info("patient.message.replayed session=%s", _tag(sender))
@@ -473,12 +510,19 @@ class PatientInput(InputChannel):
         return response.json({"session_id": message.session_id, "message_id": message.message_id, "messages": replies})
 
     async def health_report(self, agent: Any) -> Dict[str, bool]:
-        """Is the model loaded, does the tracker store answer, does the action server answer?"""
+        """Is the model loaded, can the tracker store write (a write rolled back), does the action server answer?"""
         report = {"model": bool(agent and agent.is_ready()), "tracker_store": False, "action_server": False}
         if agent is None:
             return report
         try:
-            await _strict_tracker_store(agent).retrieve("health-check")
+            store = _strict_tracker_store(agent)
+            inner = store
+            while getattr(inner, "_tracker_store", None) is not None:  # Rasa's FailSafe and Awaitable wrappers
+                inner = inner._tracker_store
+            if hasattr(inner, "check_writable"):
+                inner.check_writable()  # a write rolled back: reading works on a read-only database too
+            else:
+                await store.retrieve("health-check")
             report["tracker_store"] = True
         except Exception as error:
             logger.error("patient.health.tracker_store error=%s", type(error).__name__)

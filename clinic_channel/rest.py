@@ -37,17 +37,19 @@ from clinic_channel.patient import (
     load_secret,
     rate_limit_store,
 )
+from clinic_channel.server_hardening import install as install_server_hardening
 from clinic_store.rate_limits import make_limiter
 
 logger = logging.getLogger(__name__)
 
-_SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+# fullmatch: with ``match`` and ``$`` a sender "default\n" would pass and be stored as its own conversation.
+_SENDER_RE = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 
 
 def parse_rest_request(data: Dict[str, Any], max_chars: int) -> Dict[str, str]:
     """``{"sender", "message"}`` validated (sender format, text type/size) or :class:`RequestError`."""
     sender = data.get("sender")
-    if not isinstance(sender, str) or not _SENDER_RE.match(sender) or sender == "default":
+    if not isinstance(sender, str) or not _SENDER_RE.fullmatch(sender) or sender == "default":
         raise RequestError(400, "invalid_sender")
     if sender.startswith(SESSION_PREFIX + "."):
         raise RequestError(403, "unknown_session")  # patients' conversations are the patient channel's
@@ -83,6 +85,11 @@ class GuardedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("guarded_rest_webhook", __name__)
         channel = self
+
+        @bp.listener("before_server_start")
+        async def harden_server(app: Any, _loop: Any) -> None:
+            # As the patient channel does (once per app, whichever channel comes first).
+            install_server_hardening(app, channel._error)
 
         @bp.listener("after_server_stop")
         async def close_limiters(_app: Any, _loop: Any) -> None:

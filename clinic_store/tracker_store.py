@@ -57,6 +57,10 @@ from rasa.shared.utils.common import all_subclasses
 
 logger = logging.getLogger(__name__)
 
+# The row :meth:`CachingSQLTrackerStore.check_writable` inserts and rolls back (never committed).
+HEALTH_CHECK_ROW_ID = -1
+HEALTH_CHECK_SENDER = "health-check"
+
 
 def install_fast_event_lookup() -> None:
     """Make ``Event.resolve_by_type`` a table lookup (same result: the first subclass with the name)."""
@@ -257,6 +261,26 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self._set_stored(cached, len(tracker.events))
         cached.last_id, cached.last_data = last_id, last_data
         self._evict()
+
+    def check_writable(self) -> None:
+        """Write a row into ``events`` inside a transaction and roll it back; raises if that fails.
+
+        The health check's proof that a turn could be saved now: reading alone succeeds on a
+        database that has become read-only (file permissions, a read-only mount or PostgreSQL
+        ``default_transaction_read_only``), locked or lost its write privileges, while every save
+        fails. (SQLite's ``BEGIN IMMEDIATE`` is not enough: it succeeds on a read-only file.) The
+        row uses the reserved id ``HEALTH_CHECK_ROW_ID`` (no sequence value is used up) and is never
+        committed, so no reader sees it. Cost: one insert and one rollback, no fsync.
+        """
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.execute(self._insert, {
+                    "id": HEALTH_CHECK_ROW_ID, "sender_id": HEALTH_CHECK_SENDER, "type_name": HEALTH_CHECK_SENDER,
+                    "timestamp": 0.0, "intent_name": None, "action_name": None, "data": "{}",
+                })
+            finally:
+                transaction.rollback()
 
     @staticmethod
     def _row(sender_id: Text, event: Event) -> Dict[str, Any]:

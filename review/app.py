@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import logging
+import math
 import re
 import time
 from pathlib import Path
@@ -88,8 +89,13 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         html = jinja.get_template(template).render(**ctx)
         return response.html(html, status=status)
 
+    def forwarded_ip(request: Request) -> Optional[str]:
+        """The client's address from a trusted proxy's X-Forwarded-For (REVIEW_TRUSTED_PROXIES), else None."""
+        return auth.forwarded_client_ip(request.ip, request.headers.get("x-forwarded-for"), settings.trusted_proxies)
+
     def client_ip(request: Request) -> str:
-        return (request.ip or "unknown")[:64]
+        """For the audit log: the client's address if a trusted proxy gave it, else the connection's."""
+        return (forwarded_ip(request) or request.ip or "unknown")[:64]
 
     def set_session_cookie(resp: response.HTTPResponse, token: str, max_age: int) -> None:
         resp.cookies[cookie_name] = token
@@ -238,16 +244,21 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         username = form_value(request, "username", 64).lower()
         password = (request.form.get("password") or "")[:1024]
         ip = client_ip(request)
+        throttle_ip = forwarded_ip(request)  # None unless a trusted proxy named the client
         with engine.begin() as conn:
-            if auth.login_blocked(conn, settings, ip, username):
+            wait = auth.login_wait(conn, settings, username, throttle_ip)
+            if wait > 0:
                 store.write_audit(conn, None, "login_blocked", username, ip)
-                return render(request, "login.html", status=429, error="blocked", username=username)
+                blocked = render(request, "login.html", status=429, error="blocked", username=username,
+                                 wait_minutes=max(1, math.ceil(wait / 60)))
+                blocked.headers["Retry-After"] = str(math.ceil(wait))
+                return blocked
             user_id = auth.authenticate(conn, username, password) if username and password else None
             if user_id is None:
-                auth.record_failure(conn, ip, username)
+                auth.record_failure(conn, username, throttle_ip)
                 store.write_audit(conn, None, "login_failed", username, ip)
                 return render(request, "login.html", status=401, error="failed", username=username)
-            auth.clear_failures(conn, ip, username)
+            auth.clear_failures(conn, username)
             auth.end_session(conn, request.ctx.session.token_hash)
             token = auth.new_session(conn, settings, user_id)
             store.write_audit(conn, username, "login", username, ip)
@@ -481,9 +492,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
     @app.get("/audit")
     async def audit_page(request: Request):
         try:
-            before = int(request.args.get("before") or 0) or None
+            before = store.parse_audit_cursor(request.args.get("before"))
         except ValueError:
-            before = None
+            return render(request, "error.html", status=400, code="bad_request")
         rows = store.audit_rows(engine, 200, before)
         return render(request, "audit.html", rows=rows, older=rows[-1]["id"] if len(rows) == 200 else None)
 

@@ -7,24 +7,31 @@
   with an absolute expiry and an idle timeout. Each session carries its own CSRF token, which every
   POST must echo in the ``csrf_token`` form field. The login form itself gets an anonymous session,
   replaced by a fresh one on success (no session fixation).
-- Rate limit: ``login_max_failures`` failed logins per IP + user name within
-  ``login_window_minutes`` lock that pair out for the rest of the window (and 4x that per IP).
+- Login throttling, by account first: after ``login_max_failures`` failed logins of one account
+  (within ``login_window_minutes``, since its last successful login) that account must wait
+  ``login_backoff_seconds`` after its latest failure, doubling with each further failure up to the
+  window. A per-client-IP limit (``login_ip_max_failures``, high: a whole clinic may share one
+  address) applies only when the client IP comes from the ``X-Forwarded-For`` of a trusted proxy
+  (``trusted_proxies``); the connection's own address is the proxy's, shared by every staff
+  member, so keying on it would let anyone lock the whole clinic out. One account's failures never
+  lock another account.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from review import store
-from review.settings import Settings
+from review.settings import IPNetwork, Settings
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_LEN = 2 ** 15, 8, 1, 32
 MIN_PASSWORD_LENGTH = 12
@@ -183,28 +190,93 @@ def check_csrf(session: Optional[Session], submitted: Optional[str]) -> bool:
     return hmac.compare_digest(session.csrf_token.encode(), submitted.encode())
 
 
-def _limit_keys(ip: str, username: str):
-    return f"u:{ip}|{username.lower()[:64]}", f"ip:{ip}"
+def _account_key(username: str) -> str:
+    return f"acct:{username.lower()[:64]}"
 
 
-def login_blocked(conn: Connection, settings: Settings, ip: str, username: str) -> bool:
-    since = time.time() - settings.login_window_minutes * 60
-    pair_key, ip_key = _limit_keys(ip, username)
-    count = lambda key: conn.execute(  # noqa: E731
-        sa.select(sa.func.count()).select_from(store.login_failures)
-        .where(store.login_failures.c.key == key, store.login_failures.c.ts >= since)).scalar()
-    return count(pair_key) >= settings.login_max_failures or count(ip_key) >= 4 * settings.login_max_failures
+def _ip_key(client_ip: str) -> str:
+    return f"ip:{client_ip[:64]}"
 
 
-def record_failure(conn: Connection, ip: str, username: str) -> None:
-    now = time.time()
-    pair_key, ip_key = _limit_keys(ip, username)
-    conn.execute(store.login_failures.insert(), [{"key": pair_key, "ts": now}, {"key": ip_key, "ts": now}])
+def forwarded_client_ip(peer: Optional[str], forwarded_for: Optional[str],
+                        trusted: Sequence[IPNetwork]) -> Optional[str]:
+    """The client's address as a trusted proxy reported it, or None when there is none to believe.
+
+    Only a connection from a trusted proxy has its ``X-Forwarded-For`` read, from the right: each
+    trusted proxy appends the address it got the request from, so the right-most address that is not
+    itself a trusted proxy is the client. Anything left of it was written by the client and is
+    never believed. A malformed entry there means None.
+    """
+    if not trusted or not peer or not forwarded_for or not _is_trusted(peer, trusted):
+        return None
+    for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return None
+        if not any(address in network for network in trusted):
+            return str(address)
+    return None
 
 
-def clear_failures(conn: Connection, ip: str, username: str) -> None:
-    pair_key, _ = _limit_keys(ip, username)
-    conn.execute(store.login_failures.delete().where(store.login_failures.c.key == pair_key))
+def _is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def _failures(conn: Connection, key: str, since: float) -> Tuple[int, Optional[float]]:
+    """How many failures ``key`` has since ``since``, and the time of the latest."""
+    row = conn.execute(sa.select(sa.func.count(), sa.func.max(store.login_failures.c.ts))
+                       .where(store.login_failures.c.key == key, store.login_failures.c.ts >= since)).first()
+    return int(row[0] or 0), row[1]
+
+
+def account_backoff(settings: Settings, failures: int) -> float:
+    """Seconds an account waits after its latest failure: none below ``login_max_failures``, then
+    ``login_backoff_seconds`` doubling with each further failure, at most the window."""
+    if failures < settings.login_max_failures:
+        return 0.0
+    doublings = min(failures - settings.login_max_failures, 32)  # 2**32 * any base is past the cap
+    return min(settings.login_backoff_seconds * 2 ** doublings, settings.login_window_minutes * 60.0)
+
+
+def login_wait(conn: Connection, settings: Settings, username: str, client_ip: Optional[str] = None,
+               now: Optional[float] = None) -> float:
+    """Seconds before ``username`` may try to log in again (0: now). ``client_ip``: the client's
+    address from a trusted proxy (:func:`forwarded_client_ip`), or None (then no per-IP limit)."""
+    now = time.time() if now is None else now
+    since = now - settings.login_window_minutes * 60
+    count, latest = _failures(conn, _account_key(username), since)
+    wait = (latest + account_backoff(settings, count) - now) if latest is not None else 0.0
+    if client_ip:
+        ip_count, ip_latest = _failures(conn, _ip_key(client_ip), since)
+        if ip_count >= settings.login_ip_max_failures and ip_latest is not None:
+            # Until enough of this address's failures have left the window.
+            oldest_kept = conn.execute(
+                sa.select(store.login_failures.c.ts)
+                .where(store.login_failures.c.key == _ip_key(client_ip), store.login_failures.c.ts >= since)
+                .order_by(store.login_failures.c.ts.desc())
+                .offset(settings.login_ip_max_failures - 1).limit(1)).scalar()
+            wait = max(wait, oldest_kept + settings.login_window_minutes * 60 - now)
+    return max(0.0, wait)
+
+
+def record_failure(conn: Connection, username: str, client_ip: Optional[str] = None,
+                   now: Optional[float] = None) -> None:
+    """Count a failed login against the account (and the trusted client IP, if known)."""
+    now = time.time() if now is None else now
+    rows = [{"key": _account_key(username), "ts": now}]
+    if client_ip:
+        rows.append({"key": _ip_key(client_ip), "ts": now})
+    conn.execute(store.login_failures.insert(), rows)
+
+
+def clear_failures(conn: Connection, username: str) -> None:
+    """Forget an account's failures (after it logged in; the per-IP count stays)."""
+    conn.execute(store.login_failures.delete().where(store.login_failures.c.key == _account_key(username)))
 
 
 def authenticate(conn: Connection, username: str, password: str) -> Optional[int]:

@@ -7,6 +7,7 @@
     python -m review.cli retention [--days N] [--dry-run]   (default N: RETENTION_DAYS)
     python -m review.cli export-corrections --out FILE
     python -m review.cli index [--rebuild]
+    python -m review.cli audit-verify                       (exit 1 if the audit log's hash chain is broken)
 
 All read DATABASE_URL (see review/settings.py). Output never contains patient text.
 """
@@ -65,6 +66,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--out", required=True, help="output file ('-' for stdout)")
     p = sub.add_parser("index", help="fold new events into the conversation summaries")
     p.add_argument("--rebuild", action="store_true", help="recompute every summary (e.g. after changing redaction)")
+    sub.add_parser("audit-verify", help="prove the audit log's hash chain (exit 1 naming the first entry that breaks it)")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -111,6 +113,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f"(skipped: {result.skipped_duplicate} duplicates, {result.skipped_in_training} already in "
                   f"{settings.nlu_file.name}, {result.skipped_unsafe} payloads or texts with contact details)",
                   file=sys.stderr if args.out == "-" else sys.stdout)
+        elif args.command == "audit-verify":
+            result = store.verify_audit_chain(engine)
+            older = f", {result.unchained} from before the chain (not verifiable)" if result.unchained else ""
+            if not result.ok:
+                print(f"audit-verify: FAILED: {result.error} ({result.entries} entries read{older})", file=sys.stderr)
+                return 1
+            print(f"audit-verify: ok, {result.entries} entries{older}; chain head {result.head or '-'} "
+                  "(keep it: a later run whose chain does not contain it means entries were removed from the end)")
         elif args.command == "index":
             n = store.rebuild_index(engine, settings) if args.rebuild else store.index_new_events(engine, settings)
             print(f"index: {n} events folded in (up to event id {store.indexed_up_to(engine)})")

@@ -5,10 +5,13 @@
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple, Union
+
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{ROOT / 'var' / 'rasa.db'}"
@@ -54,8 +57,11 @@ class Settings:
     redact_contact_details: bool = True
     session_hours: int = 8  # absolute session lifetime
     session_idle_minutes: int = 30  # a session unused for this long ends
-    login_max_failures: int = 5  # per IP + user name ...
-    login_window_minutes: int = 15  # ... within this window
+    login_max_failures: int = 5  # failed logins of one account before it must wait (then back-off)
+    login_window_minutes: int = 15  # failures older than this are forgotten; also the longest wait
+    login_backoff_seconds: float = 30.0  # the first wait; it doubles with each further failure
+    login_ip_max_failures: int = 100  # per client IP (only one taken from a trusted proxy's X-Forwarded-For)
+    trusted_proxies: Tuple[IPNetwork, ...] = ()  # reverse proxies whose X-Forwarded-For is believed
     page_size: int = 50
     index_interval_seconds: float = 5.0  # background indexer period (0 = only on requests)
     nlu_file: Path = field(default=ROOT / "data" / "nlu.yml")
@@ -67,6 +73,15 @@ class Settings:
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+
+def _networks(env: Mapping[str, str], key: str) -> Tuple[IPNetwork, ...]:
+    """Comma-separated IP addresses or networks (``10.0.0.5, 10.1.0.0/16``)."""
+    raw = (env.get(key) or "").strip()
+    try:
+        return tuple(ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip())
+    except ValueError as error:
+        raise ValueError(f"{key} must list IP addresses or networks: {error}") from None
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -89,6 +104,9 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         session_idle_minutes=_int(env, "REVIEW_SESSION_IDLE_MINUTES", 30),
         login_max_failures=_int(env, "REVIEW_LOGIN_MAX_FAILURES", 5),
         login_window_minutes=_int(env, "REVIEW_LOGIN_WINDOW_MINUTES", 15),
+        login_backoff_seconds=_float(env, "REVIEW_LOGIN_BACKOFF_SECONDS", 30.0),
+        login_ip_max_failures=_int(env, "REVIEW_LOGIN_IP_MAX_FAILURES", 100),
+        trusted_proxies=_networks(env, "REVIEW_TRUSTED_PROXIES"),
         page_size=_int(env, "REVIEW_PAGE_SIZE", 50),
         index_interval_seconds=_float(env, "REVIEW_INDEX_INTERVAL", 5.0),
         nlu_file=Path(env.get("REVIEW_NLU_FILE") or ROOT / "data" / "nlu.yml"),

@@ -15,6 +15,7 @@ which deletes whole old conversations. Everything the app keeps lives in tables 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -35,7 +36,9 @@ from review.settings import Settings
 
 metadata = sa.MetaData()
 
-FLAGS = ("emergency", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback")
+# failed_action: an action failed mid-turn (e.g. the action server was down) and the patient got the
+# safe reply instead (clinic_channel/action_failures.py stores it with metadata.failed_action).
+FLAGS = ("emergency", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback", "failed_action")
 
 conversations = sa.Table(
     "review_conversations",
@@ -146,6 +149,10 @@ audit = sa.Table(
     sa.Column("target", sa.Text),
     sa.Column("ip", sa.String(64)),
     sa.Column("detail", sa.Text),
+    # Hash chain (see write_audit / verify_audit_chain): the previous entry's row_hash, and the
+    # SHA-256 of that plus this entry's content. NULL only in entries written before the chain existed.
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("row_hash", sa.String(64)),
 )
 
 review_meta = sa.Table(
@@ -168,10 +175,18 @@ events = sa.Table(
     sa.Column("data", sa.Text),
 )
 
+# Append-only: UPDATE and DELETE are refused, and so is an INSERT whose id already exists. SQLite's
+# REPLACE INTO / INSERT OR REPLACE deletes the old row and inserts the new one without firing the
+# DELETE trigger; the BEFORE INSERT check stops it (and an upsert, ON CONFLICT ... DO UPDATE / DO
+# NOTHING, on both databases) before the conflict is resolved. An insert without a row_hash (not
+# written by write_audit) is refused too, so the chain cannot gain unhashed entries.
 _SQLITE_AUDIT_TRIGGERS = [
     "CREATE TRIGGER IF NOT EXISTS review_audit_no_update BEFORE UPDATE ON review_audit "
     "BEGIN SELECT RAISE(ABORT, 'review_audit is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS review_audit_no_delete BEFORE DELETE ON review_audit "
+    "BEGIN SELECT RAISE(ABORT, 'review_audit is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS review_audit_no_overwrite BEFORE INSERT ON review_audit "
+    "WHEN NEW.row_hash IS NULL OR EXISTS (SELECT 1 FROM review_audit WHERE id = NEW.id) "
     "BEGIN SELECT RAISE(ABORT, 'review_audit is append-only'); END",
 ]
 _PG_AUDIT_TRIGGERS = [
@@ -183,6 +198,12 @@ _PG_AUDIT_TRIGGERS = [
     "DROP TRIGGER IF EXISTS review_audit_no_truncate ON review_audit",
     "CREATE TRIGGER review_audit_no_truncate BEFORE TRUNCATE ON review_audit "
     "FOR EACH STATEMENT EXECUTE FUNCTION review_audit_reject()",
+    "CREATE OR REPLACE FUNCTION review_audit_no_overwrite() RETURNS trigger AS $$ "
+    "BEGIN IF NEW.row_hash IS NULL OR EXISTS (SELECT 1 FROM review_audit WHERE id = NEW.id) THEN "
+    "RAISE EXCEPTION 'review_audit is append-only'; END IF; RETURN NEW; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS review_audit_no_overwrite ON review_audit",
+    "CREATE TRIGGER review_audit_no_overwrite BEFORE INSERT ON review_audit "
+    "FOR EACH ROW EXECUTE FUNCTION review_audit_no_overwrite()",
 ]
 
 
@@ -205,9 +226,48 @@ def make_engine(settings: Settings) -> Engine:
     return engine
 
 
+# Columns added to existing tables since they were first created: table -> {column: SQL type and default}.
+_ADDED_COLUMNS: Dict[str, Dict[str, str]] = {
+    conversations.name: {f"flag_{flag}": "BOOLEAN NOT NULL DEFAULT false" for flag in FLAGS},
+    audit.name: {"prev_hash": "VARCHAR(64)", "row_hash": "VARCHAR(64)"},
+}
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the columns (and their indexes) that a database made by an older version lacks.
+
+    ``create_all`` creates missing tables only. A new flag starts false everywhere: the events that
+    raise it did not exist before (``review.cli index --rebuild`` recomputes every summary anyway).
+    Audit entries from before the hash chain keep NULL hashes (``verify_audit_chain`` reports them).
+    """
+    def missing_columns(conn: Connection, table: str) -> Set[str]:
+        present = {column["name"] for column in sa.inspect(conn).get_columns(table)}
+        return set(_ADDED_COLUMNS[table]) - present
+
+    with engine.connect() as conn:
+        if not any(missing_columns(conn, table) for table in _ADDED_COLUMNS):
+            return  # the usual case: nothing to change, no lock taken
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))  # the app and the CLI may start together
+        for table_name, columns in _ADDED_COLUMNS.items():
+            missing = missing_columns(conn, table_name)
+            for column in sorted(missing):
+                try:
+                    conn.execute(sa.text(f"ALTER TABLE {table_name} ADD COLUMN {column} {columns[column]}"))
+                except sa.exc.OperationalError:
+                    if column in missing_columns(conn, table_name):  # not another process adding it (SQLite)
+                        raise
+            for index in metadata.tables[table_name].indexes:
+                if any(column.name in missing for column in index.columns):
+                    index.create(conn, checkfirst=True)
+
+
 def create_schema(engine: Engine) -> None:
-    """Create the review_ tables (if missing) and the audit log's append-only triggers."""
+    """Create the review_ tables (if missing, with any flag column added since) and the audit log's
+    append-only triggers."""
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     with engine.begin() as conn:
         statements = _SQLITE_AUDIT_TRIGGERS if engine.dialect.name == "sqlite" else _PG_AUDIT_TRIGGERS
         if engine.dialect.name == "postgresql":
@@ -304,6 +364,14 @@ def _negative_feedback(data: Dict[str, Any]) -> bool:
     return isinstance(meta, dict) and _negative_value(meta.get("feedback"))
 
 
+def failed_action_of(data: Dict[str, Any]) -> Optional[str]:
+    """The action named in a bot message's ``metadata.failed_action`` (the safe reply sent because
+    that action failed), else None."""
+    meta = data.get("metadata") or {}
+    name = meta.get("failed_action") if isinstance(meta, dict) else None
+    return str(name)[:255] if name else None
+
+
 def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
     """The flags one stored event raises (low confidence is judged separately, by threshold)."""
     flags: Set[str] = set()
@@ -334,6 +402,8 @@ def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
         custom = (data.get("data") or {}).get("custom") or {}
         if isinstance(custom, dict) and custom.get("emergency"):
             flags.add("emergency")
+        if failed_action_of(data):
+            flags.add("failed_action")
     elif type_name == "slot":
         name, value = data.get("name"), data.get("value")
         if name == "handoff_requested" and value is True:
@@ -869,8 +939,12 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
         elif row.type_name == "bot":
             meta = data.get("metadata") or {}
             payload = data.get("data") or {}
+            failed = failed_action_of(data)
+            if failed and "failed_action" not in turns[-1].flags:
+                turns[-1].flags.append("failed_action")
             step.update(
                 text=show(data.get("text") or ""),
+                failed_action=failed,
                 utter_action=meta.get("utter_action") or meta.get("template"),
                 topic=meta.get("topic"),
                 fact_ids=[str(x) for x in (meta.get("fact_ids") or [])] if isinstance(meta.get("fact_ids"), list) else [],
@@ -937,10 +1011,108 @@ def count_open_callbacks(engine: Engine) -> int:
 # Triage, corrections, audit
 
 
+AUDIT_CHAIN_START = "0" * 64  # the prev_hash of the first chained entry
+AUDIT_LOCK_KEY = "audit_chain"  # review_meta row whose (no-op) update serialises writers on SQLite
+_AUDIT_CONTENT = ("ts", "username", "action", "target", "ip", "detail")
+
+
+def audit_row_hash(prev_hash: str, row: Dict[str, Any]) -> str:
+    """SHA-256 (hex) of the previous entry's hash and this entry's content (canonical JSON).
+
+    Chaining makes an edited, removed or inserted entry visible: every later entry's ``prev_hash``
+    stops matching. ``ts`` is a float, stored and read back exactly (REAL / double precision).
+    """
+    content = json.dumps([row.get(key) for key in _AUDIT_CONTENT], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{content}".encode("utf-8")).hexdigest()
+
+
+def _lock_audit_chain(conn: Connection) -> None:
+    """Hold the audit chain until this transaction ends, so two writers never chain onto the same entry.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: a write statement (an update that
+    changes nothing) takes the database's write lock now, before the chain head is read.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242002)"))
+    else:
+        conn.execute(review_meta.update().where(review_meta.c.key == AUDIT_LOCK_KEY).values(value=review_meta.c.value))
+
+
 def write_audit(conn: Connection, username: Optional[str], action: str, target: Optional[str] = None,
                 ip: Optional[str] = None, detail: Optional[str] = None) -> None:
-    conn.execute(audit.insert().values(ts=time.time(), username=username, action=action,
-                                       target=target, ip=ip, detail=detail))
+    """Append an entry to the audit log, chained to the entry before it (see :func:`audit_row_hash`)."""
+    _lock_audit_chain(conn)
+    head = conn.execute(sa.select(audit.c.row_hash).order_by(audit.c.id.desc()).limit(1)).scalar()
+    row = {"ts": time.time(), "username": username, "action": action, "target": target, "ip": ip, "detail": detail}
+    prev_hash = head or AUDIT_CHAIN_START
+    conn.execute(audit.insert().values(**row, prev_hash=prev_hash, row_hash=audit_row_hash(prev_hash, row)))
+
+
+@dataclass
+class AuditVerification:
+    """The result of :func:`verify_audit_chain` (ids and hashes only: never an entry's content)."""
+    entries: int  # entries read
+    unchained: int  # entries from before the chain existed (NULL hashes, all before the first chained one)
+    head: Optional[str]  # row_hash of the last entry: record it elsewhere to detect a cut-off tail later
+    error: Optional[str] = None  # what is wrong, naming the entry id
+    bad_id: Optional[int] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def verify_audit_chain(engine: Engine, chunk: int = 5000) -> AuditVerification:
+    """Recompute the hash chain of the audit log in id order; the first entry that does not fit is reported.
+
+    Detects an entry changed, removed from the middle or inserted (each breaks the link of the next
+    entry or its own hash). Entries removed from the end leave a shorter, valid chain: compare the
+    reported ``head`` with one recorded earlier.
+    """
+    entries = unchained = 0
+    prev: Optional[str] = None  # row_hash of the previous chained entry
+    last_id = None
+    while True:
+        q = sa.select(audit).order_by(audit.c.id).limit(chunk)
+        if last_id is not None:
+            q = q.where(audit.c.id > last_id)
+        with engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        if not rows:
+            return AuditVerification(entries, unchained, prev)
+        for row in rows:
+            entries += 1
+            last_id = row["id"]
+            if row["row_hash"] is None and row["prev_hash"] is None:
+                if prev is not None:
+                    return AuditVerification(entries, unchained, prev, f"entry {row['id']} has no hash but follows chained entries", row["id"])
+                unchained += 1
+                continue
+            expected_prev = prev if prev is not None else AUDIT_CHAIN_START
+            if row["prev_hash"] != expected_prev:
+                return AuditVerification(entries, unchained, prev, f"entry {row['id']} does not follow the entry before it (an entry was removed, inserted or changed)", row["id"])
+            if row["row_hash"] != audit_row_hash(row["prev_hash"], row):
+                return AuditVerification(entries, unchained, prev, f"entry {row['id']} was changed after it was written", row["id"])
+            prev = row["row_hash"]
+
+
+MAX_ROW_ID = 2 ** 63 - 1  # the largest id SQLite and PostgreSQL (BIGINT) can compare against
+
+
+def parse_audit_cursor(raw: Optional[str]) -> Optional[int]:
+    """The audit page's ``before`` id: None when absent, else an integer 1..``MAX_ROW_ID``.
+
+    Raises ValueError for anything else, so that the page answers 400: a larger number would reach
+    the database driver as an integer it cannot bind (SQLite: OverflowError, a 500).
+    """
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        raise ValueError("before must be a positive integer")
+    value = int(raw)
+    if not 1 <= value <= MAX_ROW_ID:
+        raise ValueError("before is out of range")
+    return value
 
 
 def audit_rows(engine: Engine, limit: int = 200, before_id: Optional[int] = None) -> List[Dict[str, Any]]:

@@ -109,3 +109,57 @@ def test_the_shipped_credentials_name_only_the_guarded_channels():
 def test_no_socketio_channel_is_mounted(plain, path):
     """Rasa's socket.io channel takes any sender id, typed /intent payloads and unlimited text."""
     assert requests.get(f"{plain.rasa_url}{path}", timeout=10).status_code == 404
+
+
+def test_the_root_page_does_not_disclose_the_rasa_version(plain, with_api):
+    """"Hello from Rasa: 3.6.21" tells a scanner which advisories apply; probes only need the 200."""
+    import rasa
+
+    for servers in (plain, with_api):
+        answer = requests.get(f"{servers.rasa_url}/", timeout=10)
+        assert answer.status_code == 200
+        assert "Rasa" not in answer.text and rasa.__version__ not in answer.text
+
+
+def test_cors_grants_no_credentials(plain):
+    """Nothing here uses cookies or HTTP authentication across origins."""
+    url = f"{plain.rasa_url}/webhooks/patient/session"
+    answers = [preflight(url, ALLOWED), requests.post(url, json={}, headers={"Origin": ALLOWED}, timeout=10),
+               requests.get(f"{plain.rasa_url}/nowhere", headers={"Origin": ALLOWED}, timeout=10)]
+    for answer in answers:
+        assert answer.headers.get("Access-Control-Allow-Origin") == ALLOWED, answer.request.method
+        assert "Access-Control-Allow-Credentials" not in answer.headers, answer.request.method
+
+
+@pytest.mark.parametrize(
+    "method, path, body_bytes, status, code",
+    [
+        ("GET", "/nowhere", 0, 404, "not_found"),
+        ("GET", "/webhooks/socketio/webhook", 0, 404, "not_found"),
+        ("GET", "/webhooks/patient/message", 0, 405, "method_not_allowed"),
+        ("DELETE", "/webhooks/patient/session", 0, 405, "method_not_allowed"),
+        ("POST", "/webhooks/patient/message", 200_000, 413, "request_too_large"),
+        ("POST", "/webhooks/rest/webhook", 200_000, 413, "request_too_large"),
+    ],
+)
+def test_the_servers_own_errors_are_json_with_a_code_and_the_emergency_line(plain, method, path, body_bytes, status, code):
+    """Sanic answers these before any channel code runs; the widget must still be able to show them."""
+    answer = requests.request(method, f"{plain.rasa_url}{path}", data=b"x" * body_bytes or None, timeout=10,
+                              headers={"Origin": ALLOWED, "Content-Type": "application/json"})
+    assert answer.status_code == status
+    assert answer.headers["Content-Type"].startswith("application/json")
+    payload = answer.json()
+    assert payload["error"] == payload["code"] == code
+    assert "emergency number" in payload["message"]
+    assert answer.headers.get("Access-Control-Allow-Origin") == ALLOWED, "readable by the widget"
+    if status == 405:
+        assert "POST" in answer.headers["Allow"]
+
+
+def test_rasa_api_errors_keep_their_own_format(with_api):
+    """The server-wide JSON errors must not replace the Rasa HTTP API's error bodies."""
+    refused = requests.get(f"{with_api.rasa_url}/status", timeout=10)
+    assert refused.status_code == 401 and refused.json()["reason"] == "NotAuthenticated"
+    bad = requests.get(f"{with_api.rasa_url}/conversations/x/tracker", params={"token": TOKEN, "include_events": "NOPE"}, timeout=10)
+    assert bad.status_code == 400 and bad.json()["reason"] == "BadRequest"
+    assert requests.get(f"{with_api.rasa_url}/status", params={"token": TOKEN}, timeout=10).status_code == 200

@@ -8,12 +8,15 @@ test_patient_channel.py.)
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 import uuid
-from typing import Any, Dict, Iterator, List
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 import requests
@@ -112,6 +115,32 @@ def test_action_server_killed_mid_conversation(servers):
     assert stored_users(servers, sid) == [
         "how long is recovery?", "how big is the scar?", "i cant control my bladder since this morning", "how big is the scar?"
     ]
+    # The safe reply is part of the stored conversation, marked with the action that failed ...
+    safe = [b for b in stored_bots(servers, sid) if b["text"] == NO_REPLY]
+    assert len(safe) == 1 and safe[0]["metadata"]["failed_action"].startswith("action_")
+    # ... and the staff review app flags the turn, filters by it and lists it among the open items.
+    from review import store as review
+    from review.settings import load_settings
+
+    settings = load_settings({"DATABASE_URL": f"sqlite:///{servers.db}"})
+    engine = review.make_engine(settings)
+    try:
+        review.create_schema(engine)
+        review.index_new_events(engine, settings)
+        assert "failed_action" in review.get_summary(engine, sid, 0.5)["flags"]
+        for flag in ("failed_action", "any"):
+            page = review.list_conversations(engine, review.ListFilter(flag=flag, reviewed=False), 0.5, 100)
+            assert sid in [r["sender_id"] for r in page.rows], flag
+        turns = review.build_transcript(review.conversation_events(engine, sid), 0.5, True, {})
+        assert [t.text for t in turns if "failed_action" in t.flags] == ["how big is the scar?"]
+    finally:
+        engine.dispose()
+
+
+def stored_bots(servers: Servers, sid: str) -> List[Dict[str, Any]]:
+    with sqlite3.connect(servers.db) as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", (sid,))
+        return [{"text": d.get("text"), "metadata": d.get("metadata") or {}} for d in (json.loads(r[0]) for r in rows)]
 
 
 def test_a_hanging_action_server_times_out_quickly(servers):
@@ -233,3 +262,59 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
                                     "message_id": "burst-0000000001", "retry": True}, timeout=60)
         assert again.status_code == 200 and "scar" in texts(again.json()).lower()
         assert stored_users(servers, sids[2]) == ["how big is the scar"]
+
+
+def _replace_with_read_only_copy(db: Path) -> Callable[[], None]:
+    """Swap the SQLite file for a copy the server can only open read-only; returns the undo.
+
+    A new file (not a chmod in place): the server's kept connection notices the swap and reopens
+    the path. chmod 444 stops other users; root ignores it, so as root the copy is also made
+    immutable (chattr +i). Skips the test if the copy is still writable.
+    """
+    copy = db.with_name("read-only-copy.db")
+    with sqlite3.connect(db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        target.execute("PRAGMA journal_mode=DELETE")  # no WAL: reading needs no -shm write
+    original = db.with_name("original.db")
+    os.link(db, original)
+    os.replace(copy, db)
+    os.chmod(db, 0o444)
+    immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(db)], capture_output=True).returncode == 0
+
+    def undo() -> None:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(db)], check=True)
+        os.replace(original, db)
+
+    try:
+        os.close(os.open(db, os.O_RDWR))
+    except OSError:
+        return undo
+    undo()
+    pytest.skip("cannot make a file read-only for this user (root without chattr)")
+
+
+def test_health_is_503_when_the_database_takes_no_writes_and_liveness_stays_200(servers):
+    """Reading a read-only database still works, so a read-only health check said ok while every
+    message failed with not_saved. Health now tries a write (rolled back); liveness touches no database."""
+    health_url = f"{servers.rasa_url}/webhooks/patient/health"
+    live_url = f"{servers.rasa_url}/webhooks/patient/live"
+    sid = session(servers)
+    assert send(servers, sid, "how long is recovery?")["messages"]
+    assert requests.get(health_url, timeout=10).status_code == 200
+    undo = _replace_with_read_only_copy(servers.db)
+    try:
+        refused = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
+                                json={"session_id": sid, "message": "how big is the scar?"}, timeout=30)
+        assert refused.status_code == 503 and refused.json()["error"] == "not_saved"
+        health = requests.get(health_url, timeout=10)
+        assert health.status_code == 503, health.text
+        assert health.json()["tracker_store"] is False and health.json()["model"] is True
+        live = requests.get(live_url, timeout=10)
+        assert live.status_code == 200 and live.json() == {"status": "alive"}
+    finally:
+        undo()
+    assert requests.get(health_url, timeout=10).status_code == 200
+    assert stored_users(servers, sid) == ["how long is recovery?"], "the check itself stored nothing"
+    with sqlite3.connect(servers.db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events WHERE id < 0 OR sender_id = 'health-check'").fetchone() == (0,)

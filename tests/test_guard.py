@@ -193,3 +193,36 @@ def test_the_session_key_file_is_created_once_private_and_reused(tmp_path):
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
     assert load_secret({"PATIENT_SESSION_SECRET": "from-the-environment-1234"}, key_file) == b"from-the-environment-1234"
     assert [p.name for p in key_file.parent.iterdir()] == ["patient-session.key"], "no temporary files left"
+
+
+@pytest.mark.parametrize("suffix", ["\n", "\r\n", " ", "\x00"])
+def test_an_issued_id_with_anything_after_it_is_refused(signer, suffix):
+    """"<id>\\n" would be a second conversation with its own rate-limit budget."""
+    good = signer.issue()
+    assert not signer.verify(good + suffix)
+    with pytest.raises(RequestError) as raised:
+        parse_message_request({"session_id": good + suffix, "message": "hi"}, signer, 2000)
+    assert raised.value.code == "unknown_session"
+
+
+@pytest.mark.parametrize("message_id", ["abc-12345\n", "abc-12345\r\n", "\nabc-12345"])
+def test_a_message_id_with_a_line_break_is_refused(signer, message_id):
+    from clinic_channel.guard import parse_feedback_request
+
+    with pytest.raises(RequestError) as raised:
+        parse_message_request(request(signer, message_id=message_id), signer, 2000)
+    assert raised.value.code == "invalid_request"
+    with pytest.raises(RequestError) as raised:
+        parse_feedback_request({"session_id": signer.issue(), "message_id": message_id, "rating": "up"}, signer)
+    assert raised.value.code == "invalid_request"
+
+
+@pytest.mark.parametrize("sender", ["default\n", "abc\n", "web-user-1\n", "web-user-1\r\n"])
+def test_a_rest_sender_with_a_trailing_line_break_is_refused(sender):
+    from clinic_channel.rest import parse_rest_request
+
+    if sender.rstrip() != "default":
+        assert parse_rest_request({"sender": sender.rstrip(), "message": "hi"}, 2000)["sender"] == sender.rstrip()
+    with pytest.raises(RequestError) as raised:
+        parse_rest_request({"sender": sender, "message": "hi"}, 2000)
+    assert raised.value.code == "invalid_sender"

@@ -131,6 +131,30 @@ def test_malformed_bodies_are_refused_without_a_5xx(servers, body):
 def test_an_oversized_body_is_refused(servers):
     answer = requests.post(url(servers, "message"), data=b"x" * 200_000, headers={"Content-Type": "application/json"}, timeout=10)
     assert answer.status_code == 413
+    assert answer.json()["code"] == "request_too_large" and "emergency number" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "headers, data",
+    [
+        ({"Content-Type": "application/x-www-form-urlencoded"}, b"a=1"),
+        ({"Content-Type": "multipart/form-data; boundary=x"}, b"--x--"),
+        ({"Content-Type": "text/plain"}, b"{}"),
+        ({}, b"{}"),
+    ],
+)
+def test_a_session_is_only_issued_for_a_json_request(servers, headers, data):
+    """A page on another site can post a form here without a CORS preflight, not a JSON body."""
+    answer = requests.post(url(servers, "session"), data=data, headers=headers, timeout=10)
+    assert answer.status_code == 415
+    body = answer.json()
+    assert body["error"] == body["code"] == "unsupported_media_type"
+    assert "emergency number" in body["message"] and "session_id" not in body
+
+
+def test_a_json_session_request_may_name_its_charset(servers):
+    answer = requests.post(url(servers, "session"), data=b"{}", headers={"Content-Type": "Application/JSON; charset=utf-8"}, timeout=10)
+    assert answer.status_code == 200 and answer.json()["session_id"].startswith("p1.")
 
 
 def test_slash_commands_are_text_unless_an_offered_button(servers):
@@ -169,6 +193,25 @@ def test_a_retried_message_is_answered_once_and_stored_once(servers):
     new = send(servers, session, "what about the cost", message_id="retry-000002", retry=True)
     assert "cost" in said(new).lower()
     assert len([e for e in stored(servers, session) if e["type"] == "user"]) == 2
+
+
+def test_a_retry_with_other_words_is_refused_as_a_conflict(servers):
+    """The same message_id with new words must not be acknowledged with the old replies."""
+    session = new_session(servers)
+    first = send(servers, session, "how big is the scar", message_id="conflict-0001")
+    assert first.status_code == 200
+    changed = send(servers, session, "what does it cost", message_id="conflict-0001", retry=True)
+    assert changed.status_code == 409
+    body = changed.json()
+    assert body["error"] == body["code"] == "message_id_conflict"
+    assert "emergency number" in body["message"]
+    assert body["messages"] == [], "not an emergency: no emergency reply"
+    urgent = send(servers, session, "i cant control my bladder and my legs are numb", message_id="conflict-0001", retry=True)
+    assert urgent.status_code == 409
+    assert any(m["emergency"] for m in urgent.json()["messages"]), "red-flag words still get the emergency advice"
+    same = send(servers, session, "how big is the scar", message_id="conflict-0001", retry=True)
+    assert same.status_code == 200 and same.json()["messages"] == first.json()["messages"]
+    assert [e["text"] for e in stored(servers, session) if e["type"] == "user"] == ["how big is the scar"]
 
 
 def test_too_many_messages_are_rate_limited_with_retry_after(servers):

@@ -176,6 +176,14 @@ def test_every_widget_error_string_gives_the_emergency_advice():
     assert [k for k in errors if k in de and EMERGENCY_ADVICE_DE not in de[k]] == []
 
 
+def test_every_error_code_of_the_server_has_a_text():
+    from clinic_channel.server_hardening import SANIC_ERROR_CODES, error_code
+
+    texts = dict(_channel_texts())
+    codes = {*SANIC_ERROR_CODES.values(), error_code(400), error_code(500), error_code(418)}
+    assert [code for code in sorted(codes) if f"channel:{code}" not in texts] == []
+
+
 def _sentence_literals(source: str) -> List[Tuple[int, str]]:
     """String constants of 5+ words in ``source``, except docstrings, log lines and exception messages."""
     tree = ast.parse(source)

@@ -372,3 +372,31 @@ async def test_memory_is_bounded_by_events_too(tmp_path, domain):
     single = CachingSQLTrackerStore(domain, cache_events=5, dialect="sqlite", db=str(tmp_path / "e.db"))
     assert (await single.retrieve("long-1")) is not None and list(single._cache) == ["long-1"], \
         "one conversation over the budget is still kept while it is the only one"
+
+
+@pytest.mark.asyncio
+async def test_the_write_check_stores_nothing_and_fails_on_a_read_only_database(db, domain):
+    """The health check's write (rolled back) leaves no row; on a database that takes no writes it
+    raises, although reading still works there."""
+    store = CachingSQLTrackerStore(domain, **db)
+    await add_turn(store, "p1", "hello", "greet")
+    store.check_writable()
+    store.check_writable()  # twice: the reserved id was never committed
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM events WHERE id < 0 OR sender_id = 'health-check'")).scalar() == 0
+    if db["dialect"] != "postgresql":
+        return  # SQLite read-only: tests/test_faults.py (a read-only file under a running server)
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"ALTER DATABASE {db['db']} SET default_transaction_read_only = on"))
+        read_only = CachingSQLTrackerStore(domain, **db)  # new connections get the setting
+        assert [e.text for e in (await read_only.retrieve("p1")).events if isinstance(e, UserUttered)] == ["hello"]
+        with pytest.raises(sa.exc.DBAPIError, match="read-only transaction"):
+            read_only.check_writable()
+        read_only.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"ALTER DATABASE {db['db']} SET default_transaction_read_only = off"))
+        admin.dispose()
+        store.engine.dispose()

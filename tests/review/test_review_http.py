@@ -479,6 +479,20 @@ def test_audit_page_and_log_is_append_only(alice, db_url):
     assert alice.post("/audit", {}).status_code in (403, 404, 405)
 
 
+@pytest.mark.parametrize("before", [str(2 ** 63), "9" * 30, "-1", "0", "1e9", "12abc", "\u0661\u0662"])
+def test_audit_page_refuses_a_cursor_out_of_range_with_400(alice, before):
+    """An id beyond 64 bits reached SQLite as an integer it cannot bind: a 500."""
+    r = alice.get("/audit", before=before)
+    assert r.status_code == 400, r.status_code
+    assert "Request refused" in r.text
+
+
+def test_audit_page_accepts_the_largest_id_and_its_own_older_link(alice):
+    r = alice.get("/audit", before=str(2 ** 63 - 1))
+    assert r.status_code == 200 and "login" in r.text
+    assert alice.get("/audit", before="1").status_code == 200
+
+
 def test_server_log_has_no_patient_text(alice, server_log):
     alice.get("/conversations", q="bladder")
     text = server_log.read_text()

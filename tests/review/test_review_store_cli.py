@@ -286,3 +286,338 @@ def test_app_starts_before_the_rasa_server_created_its_table(tmp_path):
     engine = sa.create_engine(url)
     assert "events" in sa.inspect(engine).get_table_names()
     engine.dispose()
+
+
+# ------------------------------------------------------------------ a failed action (the safe reply)
+
+
+def _failed_action_conversation(t: float) -> list:
+    """A turn whose action failed: the patient got the channel's safe reply, stored as the bot message
+    marked metadata.failed_action (clinic_channel/action_failures.py)."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+    return [
+        ActionExecuted("action_session_start", timestamp=t), SessionStarted(timestamp=t),
+        ActionExecuted("action_listen", timestamp=t),
+        UserUttered("how big is the scar", intent={"name": "ask_scarring", "confidence": 0.95},
+                    parse_data={"text": "how big is the scar", "intent": {"name": "ask_scarring", "confidence": 0.95},
+                                "entities": [], "intent_ranking": [{"name": "ask_scarring", "confidence": 0.95}]},
+                    timestamp=t + 1),
+        ActionExecuted("action_answer_topic", timestamp=t + 2),
+        BotUttered("Sorry, I could not answer that just now.", metadata={"failed_action": "action_answer_topic"},
+                   timestamp=t + 2),
+        ActionExecuted("action_listen", timestamp=t + 3),
+    ]
+
+
+def test_a_failed_action_is_flagged_filtered_and_an_open_item(fresh_db):
+    from tests.review.conversations import write_conversations
+
+    write_conversations(fresh_db, {"conv-failed": _failed_action_conversation(time.time() - 60)})
+    settings = load_settings({"DATABASE_URL": fresh_db})
+    engine = store.make_engine(settings)
+    try:
+        store.create_schema(engine)
+        store.index_new_events(engine, settings)
+        assert store.get_summary(engine, "conv-failed", 0.5)["flags"] == ["failed_action"]
+        for flag in ("failed_action", "any"):  # the filter, and the open items (flagged, not reviewed)
+            page = store.list_conversations(engine, store.ListFilter(flag=flag, reviewed=False), 0.5, 100)
+            assert "conv-failed" in [r["sender_id"] for r in page.rows], flag
+        failed = store.list_conversations(engine, store.ListFilter(flag="failed_action"), 0.5, 100)
+        assert [r["sender_id"] for r in failed.rows] == ["conv-failed"], "no sample conversation has it"
+        turns = store.build_transcript(store.conversation_events(engine, "conv-failed"), 0.5, True, {})
+        assert [t.text for t in turns if "failed_action" in t.flags] == ["how big is the scar"]
+        assert [s["failed_action"] for t in turns for s in t.steps if s["type"] == "bot"] == ["action_answer_topic"]
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_the_failed_action_flag_gets_the_column(fresh_db):
+    """create_all adds tables, not columns: an existing review database is given the new flag column."""
+    settings = load_settings({"DATABASE_URL": fresh_db})
+    engine = store.make_engine(settings)
+    try:
+        store.create_schema(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX ix_review_conv_failed_action"))
+            conn.execute(sa.text("ALTER TABLE review_conversations DROP COLUMN flag_failed_action"))
+        store.create_schema(engine)
+        inspector = sa.inspect(engine)
+        assert "flag_failed_action" in {c["name"] for c in inspector.get_columns("review_conversations")}
+        assert "ix_review_conv_failed_action" in {i["name"] for i in inspector.get_indexes("review_conversations")}
+        store.index_new_events(engine, settings)
+        assert store.get_summary(engine, "conv-emergency", 0.5)["flag_failed_action"] is False
+    finally:
+        engine.dispose()
+
+
+def test_the_review_app_shows_a_failed_action(tmp_path):
+    from tests.review.conversations import write_conversations
+
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    write_samples(url)
+    write_conversations(url, {"conv-failed": _failed_action_conversation(time.time() - 60)})
+    assert cli(url, "create-user", "erin", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp_path / "log") as base:
+        staff = Staff(base).logged_in("erin")
+        assert "conv-failed" in staff.get("/open").text
+        listed = staff.get("/conversations", flag="failed_action")
+        assert listed.status_code == 200 and "conv-failed" in listed.text and "conv-emergency" not in listed.text
+        page = staff.get("/conversation", id="conv-failed").text
+        assert 'class="flag flag-failed_action"' in page
+        assert "<code>action_answer_topic</code> failed" in page
+
+
+# ------------------------------------------------------------------ the audit log: no overwrite, hash chain
+
+
+def _audit_engine(url: str):
+    engine = store.make_engine(load_settings({"DATABASE_URL": url}))
+    store.create_schema(engine)
+    return engine
+
+
+def _write_entries(engine, n: int) -> list:
+    for i in range(n):
+        with engine.begin() as conn:
+            store.write_audit(conn, "alice", "view_conversation", f"conv-{i}", "127.0.0.1", json.dumps({"i": i}))
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(sa.text("SELECT id FROM review_audit ORDER BY id"))]
+
+
+def _overwrites(dialect: str) -> list:
+    columns = "(id, ts, username, action, prev_hash, row_hash) VALUES (:id, 0, 'mallory', 'forged', 'x', 'y')"
+    statements = [f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO UPDATE SET action = 'forged'",
+                  f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO NOTHING",
+                  f"INSERT INTO review_audit {columns}"]
+    if dialect == "sqlite":
+        statements += [f"REPLACE INTO review_audit {columns}", f"INSERT OR REPLACE INTO review_audit {columns}"]
+    return statements
+
+
+def test_the_audit_log_refuses_an_insert_over_an_existing_entry(fresh_db):
+    """SQLite's REPLACE deletes and re-inserts without firing the DELETE trigger; an upsert would
+    rewrite the row (or silently skip). All are refused, on both databases."""
+    engine = _audit_engine(fresh_db)
+    try:
+        ids = _write_entries(engine, 3)
+        with engine.connect() as conn:
+            before = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM review_audit ORDER BY id"))]
+        for statement in _overwrites(engine.dialect.name):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                with engine.begin() as conn:
+                    conn.execute(sa.text(statement), {"id": ids[1]})
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):  # not written by write_audit: no hash
+            with engine.begin() as conn:
+                conn.execute(sa.text("INSERT INTO review_audit (ts, action) VALUES (0, 'unchained')"))
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(sa.text("SELECT * FROM review_audit ORDER BY id"))] == before
+        assert store.verify_audit_chain(engine).ok
+    finally:
+        engine.dispose()
+
+
+def _drop_change_triggers(conn, dialect: str) -> None:
+    if dialect == "sqlite":
+        for name in ("review_audit_no_update", "review_audit_no_delete", "review_audit_no_overwrite"):
+            conn.execute(sa.text(f"DROP TRIGGER {name}"))
+    else:
+        for name in ("review_audit_no_change", "review_audit_no_overwrite"):
+            conn.execute(sa.text(f"DROP TRIGGER {name} ON review_audit"))
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "replace_rehashed"])
+def test_audit_verify_proves_the_chain_and_names_a_tampered_entry(fresh_db, tamper):
+    """With the triggers dropped (someone with database access), a change is still found: the CLI
+    (make audit-verify) fails and names the first entry that no longer fits."""
+    engine = _audit_engine(fresh_db)
+    try:
+        ids = _write_entries(engine, 5)
+        ok = cli(fresh_db, "audit-verify")
+        assert ok.returncode == 0, ok.stderr
+        assert "audit-verify: ok, 5 entries" in ok.stdout
+        head = store.verify_audit_chain(engine).head
+        assert head and head in ok.stdout
+        victim = ids[2]
+        with engine.begin() as conn:
+            _drop_change_triggers(conn, engine.dialect.name)
+            if tamper == "edit":
+                conn.execute(sa.text("UPDATE review_audit SET target = 'conv-other' WHERE id = :id"), {"id": victim})
+            elif tamper == "delete":
+                conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
+            else:  # a forged entry in its place, hashed correctly onto the entry before it
+                prev = conn.execute(sa.text("SELECT row_hash FROM review_audit WHERE id = :id"), {"id": ids[1]}).scalar()
+                row = {"ts": 1.0, "username": "mallory", "action": "login", "target": None, "ip": None, "detail": None}
+                conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
+                conn.execute(sa.text("INSERT INTO review_audit (id, ts, username, action, prev_hash, row_hash) "
+                                     "VALUES (:id, 1.0, 'mallory', 'login', :prev, :hash)"),
+                             {"id": victim, "prev": prev, "hash": store.audit_row_hash(prev, row)})
+        broken = cli(fresh_db, "audit-verify")  # also puts the triggers back (create_schema)
+        assert broken.returncode == 1
+        first_bad = victim if tamper == "edit" else ids[3]
+        assert f"entry {first_bad} " in broken.stderr and "FAILED" in broken.stderr
+        assert store.verify_audit_chain(engine).bad_id == first_bad
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM review_audit"))
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_audit_writers_keep_one_chain(fresh_db):
+    """Writers serialise on the chain head: no two entries chain onto the same predecessor."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = _audit_engine(fresh_db)
+    try:
+        def write(worker: int) -> None:
+            for i in range(10):
+                with engine.begin() as conn:
+                    store.write_audit(conn, f"user{worker}", "view_conversation", f"conv-{worker}-{i}")
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(write, range(4)))
+        result = store.verify_audit_chain(engine)
+        assert result.ok, result.error
+        assert result.entries == 40 and result.unchained == 0
+    finally:
+        engine.dispose()
+
+
+def test_an_audit_log_from_before_the_chain_is_upgraded_and_still_verifies(fresh_db):
+    """Existing entries have no hashes: they are reported as older than the chain, and new entries chain."""
+    engine = _audit_engine(fresh_db)
+    try:
+        with engine.begin() as conn:  # the audit table as an older version made it
+            _drop_change_triggers(conn, engine.dialect.name)
+            conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN row_hash"))
+            conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN prev_hash"))
+            conn.execute(sa.text("INSERT INTO review_audit (ts, username, action) VALUES (1.0, 'cli', 'create_user'), (2.0, 'alice', 'login')"))
+        store.create_schema(engine)
+        _write_entries(engine, 2)
+        result = store.verify_audit_chain(engine)
+        assert result.ok, result.error
+        assert (result.entries, result.unchained) == (4, 2)
+        assert "2 from before the chain" in cli(fresh_db, "audit-verify").stdout
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------------ login throttling (injected clock)
+
+
+def _throttle_settings(url: str, **env: str):
+    return load_settings({"DATABASE_URL": url, "REVIEW_LOGIN_MAX_FAILURES": "3", "REVIEW_LOGIN_BACKOFF_SECONDS": "10",
+                          "REVIEW_LOGIN_WINDOW_MINUTES": "15", **env})
+
+
+def _fail(engine, settings, username, ip=None, times=1, now=1_000_000.0):
+    with engine.begin() as conn:
+        for _ in range(times):
+            auth.record_failure(conn, username, ip, now=now)
+
+
+def _wait(engine, settings, username, ip=None, now=1_000_000.0) -> float:
+    with engine.connect() as conn:
+        return auth.login_wait(conn, settings, username, ip, now=now)
+
+
+def test_an_account_backs_off_exponentially_after_failures(fresh_db):
+    settings = _throttle_settings(fresh_db)
+    engine = _audit_engine(fresh_db)
+    try:
+        t = 1_000_000.0
+        _fail(engine, settings, "bob", times=2, now=t)
+        assert _wait(engine, settings, "bob", now=t) == 0, "below login_max_failures: no wait"
+        _fail(engine, settings, "bob", now=t)
+        assert [_wait(engine, settings, "bob", now=t + dt) for dt in (0, 4, 10)] == [10, 6, 0]
+        _fail(engine, settings, "bob", now=t + 10)  # 4th failure: 20 s
+        assert _wait(engine, settings, "bob", now=t + 10) == 20
+        _fail(engine, settings, "bob", now=t + 30)  # 5th: 40 s, then 80, 160, ... capped at the window
+        assert _wait(engine, settings, "bob", now=t + 30) == 40
+        _fail(engine, settings, "bob", times=10, now=t + 70)
+        assert _wait(engine, settings, "bob", now=t + 70) == 15 * 60
+        assert _wait(engine, settings, "bob", now=t + 70 + 15 * 60) == 0, "failures older than the window are forgotten"
+        assert _wait(engine, settings, "BOB", now=t + 70) == 15 * 60, "user names are case-insensitive"
+        with engine.begin() as conn:
+            auth.clear_failures(conn, "bob")  # a successful login
+        assert _wait(engine, settings, "bob", now=t + 71) == 0
+    finally:
+        engine.dispose()
+
+
+def test_one_accounts_failures_never_lock_another_behind_one_address(fresh_db):
+    """Behind the reverse proxy every staff member has the proxy's address: 20 failures of one account
+    (or of several unknown names) must not lock anyone else out."""
+    settings = _throttle_settings(fresh_db)
+    engine = _audit_engine(fresh_db)
+    try:
+        for name in ("bob", "nobody1", "nobody2", "nobody3"):
+            _fail(engine, settings, name, times=20)
+        assert _wait(engine, settings, "alice") == 0, "no trusted client IP: no per-address limit"
+        assert _wait(engine, settings, "alice", ip="203.0.113.7") == 0, "the address counted nothing yet"
+        assert _wait(engine, settings, "bob") > 0
+    finally:
+        engine.dispose()
+
+
+def test_the_per_address_limit_is_high_and_needs_a_trusted_address(fresh_db):
+    settings = _throttle_settings(fresh_db, REVIEW_LOGIN_IP_MAX_FAILURES="30")
+    engine = _audit_engine(fresh_db)
+    try:
+        t = 1_000_000.0
+        _fail(engine, settings, "bob", ip="203.0.113.7", times=20, now=t)
+        assert _wait(engine, settings, "alice", ip="203.0.113.7", now=t) == 0, "20 failures of bob do not lock alice"
+        _fail(engine, settings, "carol", ip="203.0.113.7", times=10, now=t + 60)
+        assert _wait(engine, settings, "alice", ip="203.0.113.7", now=t + 60) == 15 * 60 - 60
+        assert _wait(engine, settings, "alice", ip="198.51.100.1", now=t + 60) == 0, "other addresses are not affected"
+        assert _wait(engine, settings, "alice", ip=None, now=t + 60) == 0
+        assert _wait(engine, settings, "alice", ip="203.0.113.7", now=t + 15 * 60) == 0, "bob's 20 left the window"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("peer, header, expected", [
+    ("10.0.0.5", "203.0.113.7", "203.0.113.7"),
+    ("10.0.0.5", "198.51.100.9, 203.0.113.7", "203.0.113.7"),  # the left part is the client's own claim
+    ("10.0.0.5", "203.0.113.7, 10.0.0.6", "203.0.113.7"),  # a second trusted proxy in the chain
+    ("10.0.0.5", None, None),
+    ("10.0.0.5", "not-an-ip", None),
+    ("10.0.0.5", "10.0.0.6", None),  # only proxies: no client address
+    ("192.0.2.1", "203.0.113.7", None),  # not from a trusted proxy: the header is not believed
+])
+def test_the_client_address_comes_only_from_a_trusted_proxys_header(peer, header, expected):
+    trusted = load_settings({"REVIEW_TRUSTED_PROXIES": "10.0.0.5, 10.0.0.6/32"}).trusted_proxies
+    assert auth.forwarded_client_ip(peer, header, trusted) == expected
+    assert auth.forwarded_client_ip(peer, header, ()) is None, "no trusted proxy configured"
+
+
+def test_trusted_proxies_must_be_addresses():
+    with pytest.raises(ValueError, match="REVIEW_TRUSTED_PROXIES"):
+        load_settings({"REVIEW_TRUSTED_PROXIES": "proxy.example"})
+
+
+def test_over_http_failures_of_other_accounts_do_not_lock_a_colleague_out(tmp_path):
+    """The clinic's proxy: every login comes from one address. 20 failed logins (of four names)
+    used to lock every account; now only the failing accounts wait, and a trusted proxy's
+    X-Forwarded-For is what the audit log records."""
+    url = f"sqlite:///{tmp_path / 'rasa.db'}"
+    write_samples(url)
+    for name in ("gina", "hank"):
+        assert cli(url, "create-user", name, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with review_server(url, tmp_path / "log", REVIEW_TRUSTED_PROXIES="127.0.0.1") as base:
+        for name in ("gina", "nobody1", "nobody2", "nobody3"):
+            for _ in range(5):
+                assert Staff(base).login(name, "wrong password here").status_code == 401
+        assert Staff(base).login("hank").status_code == 303, "another account is not locked"
+        blocked = Staff(base).login("gina")
+        assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+        assert "wait 1 minute " in blocked.text
+        colleague = Staff(base)
+        colleague.http.headers["X-Forwarded-For"] = "203.0.113.7"
+        assert colleague.login("hank").status_code == 303
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        ips = [r[0] for r in conn.execute(sa.text("SELECT ip FROM review_audit WHERE action = 'login' ORDER BY id"))]
+    engine.dispose()
+    assert ips == ["127.0.0.1", "203.0.113.7"]
