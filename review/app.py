@@ -296,7 +296,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         for cb in cbs:
             cb["last_user_text"] = store.redact(cb.get("last_user_text")) if settings.redact_contact_details \
                 else cb.get("last_user_text")
-        return render(request, "open.html", page=page, callbacks=cbs, filter=f, flag_choices=store.ListFilter.FLAG_CHOICES,
+        top = store.top_urgency_open(engine)  # its last_user_text is redacted when indexed, as the list's
+        return render(request, "open.html", page=page, callbacks=cbs, top_urgency=top, filter=f,
+                      flag_choices=store.ListFilter.FLAG_CHOICES,
                       base_args={"flag": f.flag} if f.flag != "any" else {})
 
     @app.get("/conversations")

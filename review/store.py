@@ -29,6 +29,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
 from review.settings import Settings
 
 # ---------------------------------------------------------------------------------------------
@@ -38,7 +39,10 @@ metadata = sa.MetaData()
 
 # failed_action: an action failed mid-turn (e.g. the action server was down) and the patient got the
 # safe reply instead (clinic_channel/action_failures.py stores it with metadata.failed_action).
-FLAGS = ("emergency", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback", "failed_action")
+# crisis / emergency / urgent: the triage level of a patient message (clinic_triage, docs/triage-levels.md).
+FLAGS = ("crisis", "emergency", "urgent", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback",
+         "failed_action")
+TOP_URGENCY_FLAGS = ("crisis", "emergency")
 
 conversations = sa.Table(
     "review_conversations",
@@ -315,8 +319,10 @@ def has_contact_details(text: str) -> bool:
 # ---------------------------------------------------------------------------------------------
 # What the events mean
 
-EMERGENCY_INTENTS = {"report_emergency"}
-EMERGENCY_ACTIONS = {"utter_emergency"}
+# Triage level -> flag, from the intent the triage sets, the response that answers it, or the level
+# recorded on the message (clinic_vocabulary has the names).
+TRIAGE_INTENT_FLAGS = {intent: level for level, intent in TRIAGE_INTENTS.items()}
+TRIAGE_ACTION_FLAGS = {response: level for level, response in TRIAGE_RESPONSES.items()}
 HANDOFF_INTENTS = {"request_human"}
 HANDOFF_ACTIONS = {"action_handoff"}
 PERSONAL_INTENTS = {"ask_personal_advice"}
@@ -378,8 +384,13 @@ def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
     if type_name == "user":
         intent, _ = _intent_of(data)
         parse = data.get("parse_data") or {}
-        if intent in EMERGENCY_INTENTS or parse.get("red_flags"):
-            flags.add("emergency")
+        level = (parse.get("triage") or {}).get("level") if isinstance(parse.get("triage"), dict) else None
+        if level in TRIAGE_INTENTS:
+            flags.add(level)
+        elif "triage" not in parse and parse.get("red_flags"):
+            flags.add("emergency")  # stored before graded triage: every red flag was an emergency
+        if intent in TRIAGE_INTENT_FLAGS:
+            flags.add(TRIAGE_INTENT_FLAGS[intent])
         if intent in HANDOFF_INTENTS:
             flags.add("handoff")
         if intent in PERSONAL_INTENTS:
@@ -392,15 +403,19 @@ def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
             flags.add("feedback")
     elif type_name == "action":
         name = data.get("name")
+        if name in TRIAGE_ACTION_FLAGS:
+            flags.add(TRIAGE_ACTION_FLAGS[name])
         for names, flag in (
-            (EMERGENCY_ACTIONS, "emergency"), (HANDOFF_ACTIONS, "handoff"), (PERSONAL_ACTIONS, "personal"),
+            (HANDOFF_ACTIONS, "handoff"), (PERSONAL_ACTIONS, "personal"),
             (FALLBACK_ACTIONS, "fallback"), (OUT_OF_SCOPE_ACTIONS, "out_of_scope"),
         ):
             if name in names:
                 flags.add(flag)
     elif type_name == "bot":
         custom = (data.get("data") or {}).get("custom") or {}
-        if isinstance(custom, dict) and custom.get("emergency"):
+        if isinstance(custom, dict) and custom.get("triage") in TRIAGE_INTENTS:
+            flags.add(custom["triage"])
+        elif isinstance(custom, dict) and custom.get("emergency"):
             flags.add("emergency")
         if failed_action_of(data):
             flags.add("failed_action")
@@ -833,6 +848,21 @@ def list_conversations(engine: Engine, f: ListFilter, threshold: float, page_siz
     for row in rows:
         row["flags"] = row_flags(row, threshold)
     return Page(rows=rows, total=total, older=older, newer=newer)
+
+
+def top_urgency_open(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
+    """Unreviewed conversations with a crisis or emergency message: crisis first, then the longest
+    waiting (for the top of Open items, whatever else is open)."""
+    c = conversations.c
+    crisis_first = sa.case((c.flag_crisis == True, 0), else_=1)  # noqa: E712
+    q = (sa.select(*[c[name] for name in LIST_COLUMNS])
+         .where(c.reviewed == False, sa.or_(*[c[f"flag_{f}"] == True for f in TOP_URGENCY_FLAGS]))  # noqa: E712
+         .order_by(crisis_first, c.last_ts.asc(), c.sender_id.asc()).limit(limit))
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for row in rows:
+        row["flags"] = [f for f in FLAGS if row.get(f"flag_{f}")]
+    return rows
 
 
 def row_flags(row: Dict[str, Any], threshold: float) -> List[str]:

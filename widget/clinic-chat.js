@@ -62,6 +62,8 @@
       errorServer: "Something went wrong on our side. Your message was kept: press Retry. In an emergency, call your local emergency number now.",
       tooLong: "Your message is too long. Please keep it under {max} characters. In an emergency, call your local emergency number now.",
       emergencyLabel: "Emergency",
+      crisisLabel: "Please reach out now",
+      urgentLabel: "See a doctor today",
       newSession: "Your earlier conversation had expired, so a new one was started.",
       newTab: "(opens in a new tab)",
       rateQuestion: "Was this answer helpful?",
@@ -111,6 +113,8 @@
       errorServer: "Bei uns ist ein Fehler aufgetreten. Ihre Nachricht wurde behalten: dr\u00fccken Sie \u201eErneut senden\u201c. Im Notfall rufen Sie den Notruf an.",
       tooLong: "Ihre Nachricht ist zu lang. Bitte bleiben Sie unter {max} Zeichen. Im Notfall rufen Sie den Notruf an.",
       emergencyLabel: "Notfall",
+      crisisLabel: "Bitte holen Sie sich jetzt Hilfe",
+      urgentLabel: "Heute zum Arzt",
       newSession: "Ihr fr\u00fcheres Gespr\u00e4ch war abgelaufen, daher wurde ein neues begonnen.",
       newTab: "(\u00f6ffnet in einem neuen Tab)",
       rateQuestion: "War diese Antwort hilfreich?",
@@ -718,12 +722,17 @@
       this.updateUserStatus(item, row);
     } else if (item.kind === "bot") {
       row = el("div", "cc-row cc-row-bot");
-      bubble = el("div", "cc-msg cc-bot" + (item.emergency ? " cc-emergency" : ""));
-      if (item.emergency) {
-        if (live) bubble.setAttribute("role", "alert");
-        var lab = el("strong", "cc-emergency-label");
+      // The triage level of the reply (docs/triage-levels.md): emergency and crisis in the emergency
+      // style and announced at once; urgent in its own style.
+      var level = item.level || (item.emergency ? "emergency" : null);
+      var alarm = level === "emergency" || level === "crisis";
+      bubble = el("div", "cc-msg cc-bot" + (alarm ? " cc-emergency" : level === "urgent" ? " cc-urgent" : ""));
+      if (level) {
+        if (live && alarm) bubble.setAttribute("role", "alert");
+        var lab = el("strong", alarm ? "cc-emergency-label" : "cc-urgent-label");
         lab.appendChild(svgIcon("alert"));
-        lab.appendChild(document.createTextNode(s.emergencyLabel));
+        lab.appendChild(document.createTextNode(
+          level === "crisis" ? s.crisisLabel : level === "urgent" ? s.urgentLabel : s.emergencyLabel));
         bubble.appendChild(lab);
       }
       bubble.appendChild(el("span", "cc-sr-only", s.bot + " "));
@@ -882,6 +891,7 @@
         text: typeof m.text === "string" ? m.text : "",
         buttons: Array.isArray(m.buttons) ? m.buttons.filter(function (b) { return b && typeof b.title === "string"; }) : [],
         emergency: m.emergency === true,
+        level: m.level === "emergency" || m.level === "crisis" || m.level === "urgent" ? m.level : null,
         replyTo: item.id
       });
       first = first || row;

@@ -74,6 +74,10 @@ class FakePatientAPI:
             out = [RECOVERY]
         elif "bladder" in t:
             out = [EMERGENCY]
+        elif "better off without me" in t:
+            out = [{"text": "I'm really sorry you are going through this. Please call a crisis line now.", "emergency": True, "level": "crisis"}]
+        elif "painkillers" in t:
+            out = [{"text": "This needs a doctor's advice today.", "emergency": False, "level": "urgent"}]
         elif "person" in t:
             out = [HANDOFF]
         elif "two answers" in t:

@@ -563,7 +563,7 @@ def test_ratings_only_under_answered_turns_and_a_failed_rating_is_undone(page, a
     rating = rows.nth(1).get_by_role("group", name=RATE_GROUP)
     up = rating.get_by_role("button", name="Helpful", exact=True)
     up.click()
-    expect(rating.get_by_role("status")).to_have_text("Your feedback could not be sent. Please try again.")
+    expect(rating.get_by_role("status")).to_have_text("Your feedback could not be sent. Please try again. In an emergency, call your local emergency number now.")
     expect(up).to_have_attribute("aria-pressed", "false")
     _check_contrast(page)   # the failure text
     up.click()
@@ -722,3 +722,23 @@ def test_an_emergency_reply_opens_the_closed_panel(page, api):
     expect(page.get_by_role("dialog")).to_be_visible()
     expect(page.locator("#clinic-chat .cc-emergency")).to_be_visible()
     expect(page.locator("#clinic-chat .cc-badge")).to_be_hidden()
+
+
+def test_crisis_reply_is_in_the_emergency_style_and_urgent_in_its_own(page):
+    open_widget(page)
+    send(page, "everyone would be better off without me")
+    crisis = page.locator("#clinic-chat .cc-emergency")
+    expect(crisis).to_contain_text("crisis line")
+    expect(crisis).to_have_attribute("role", "alert")
+    expect(crisis.locator(".cc-emergency-label")).to_have_text("Please reach out now")
+    send(page, "the painkillers are not working")
+    urgent = page.locator("#clinic-chat .cc-urgent")
+    expect(urgent).to_contain_text("doctor's advice today")
+    expect(urgent.locator(".cc-urgent-label")).to_have_text("See a doctor today")
+    assert urgent.get_attribute("role") is None  # not announced as an alarm
+    urgent_bg, crisis_bg = urgent.evaluate("e => getComputedStyle(e).backgroundColor"), crisis.evaluate(
+        "e => getComputedStyle(e).backgroundColor")
+    send(page, "hi")
+    expect(bot_messages(page)).to_have_count(3)
+    normal_bg = bot_messages(page).last.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert len({urgent_bg, crisis_bg, normal_bg}) == 3

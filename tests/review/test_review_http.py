@@ -514,3 +514,34 @@ def test_unusual_sender_ids_round_trip(alice, db_url):
     r = alice.post("/conversation/export", {"id": sender, "format": "jsonl"})
     assert json.loads(r.text.splitlines()[0])["conversation_id"] == sender
     assert 'filename="conversation-web_a_b_c_d_e_f_g' in r.headers["content-disposition"]
+
+
+def test_crisis_and_emergency_are_at_the_top_of_open_items(alice, db_url):
+    """Triage levels become flags; crisis first, then emergencies longest waiting, above everything."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+    def turn(level: str, intent: str, response: str, text: str, ts: float) -> list:
+        parse = {"intent": {"name": intent, "confidence": 1.0}, "text": text,
+                 "triage": {"level": level, "flags": ["x"], "findings": []}, "red_flags": [{"flag": "x", "matched": text}]}
+        return [UserUttered(text, intent=parse["intent"], parse_data=parse, timestamp=ts),
+                ActionExecuted(response, policy="RulePolicy", confidence=1.0, timestamp=ts + 0.1),
+                BotUttered("...", data={"custom": {"triage": level, "emergency": level != "urgent"}},
+                           metadata={"utter_action": response}, timestamp=ts + 0.2)]
+
+    now = time.time()
+    write_conversations(db_url, {
+        "conv-t-emergency-old": turn("emergency", "report_emergency", "utter_emergency", "cant pee since yesterday", now - 300),
+        "conv-t-crisis-new": turn("crisis", "report_crisis", "utter_crisis", "better off without me", now),
+        "conv-t-urgent": turn("urgent", "report_urgent", "utter_urgent", "painkillers not working", now - 200),
+    })
+    page = alice.get("/open").text
+    top = page[page.index("Crisis and emergency, not yet reviewed"):page.index("Flagged conversations")]
+    assert top.index("conv-t-crisis-new") < top.index("conv-t-emergency-old")
+    assert "conv-t-urgent" not in top
+    assert set(all_pages(alice, "/open", flag="urgent")[0]) & {"conv-t-urgent", "conv-t-crisis-new"} == {"conv-t-urgent"}
+    assert "conv-t-crisis-new" in all_pages(alice, "/open", flag="crisis")[0]
+    # An urgent message is not an emergency (its red flags are not read as one).
+    assert "conv-t-urgent" not in all_pages(alice, "/open", flag="emergency")[0]
+    alice.post("/conversation/review", {"id": "conv-t-crisis-new", "reviewed": "1"})
+    page = alice.get("/open").text
+    assert "conv-t-crisis-new" not in page[page.index("Crisis and emergency"):page.index("Flagged conversations")]
