@@ -112,6 +112,7 @@ class RuleSet:
     flags: Mapping[str, Mapping[str, Any]]
     modifiers: Mapping[str, Sequence[Mapping[str, Any]]]
     discounts: Tuple[_Discount, ...]
+    files: Tuple[Path, ...] = ()
 
     def level_of(self, flag: str) -> str:
         return str(self.flags[flag]["level"])
@@ -154,7 +155,8 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         _Discount(frozenset(row["when"]), frozenset(row.get("unless", [])))
         for row in context["decision"]["discount"]
     )
-    return RuleSet(flags=flags, modifiers=modifiers, discounts=discounts)
+    return RuleSet(flags=flags, modifiers=modifiers, discounts=discounts,
+                   files=(rules_dir / "targets.yml", rules_dir / "context.yml"))
 
 
 class Triage:
@@ -205,7 +207,8 @@ class Triage:
             from clinic_triage import semantic
 
             # Trained on the text as the rules see it (discounted mentions masked), like it is used.
-            self.semantic = semantic.train(semantic_settings, lambda t: self._read(t)[1])
+            key = semantic.fingerprint(semantic_settings, self.rules.files)
+            self.semantic = semantic.train(semantic_settings, lambda t: self._read(t)[1], cache_key=key)
             self.combine = semantic_settings.combine
 
     def _counts(self, flag: str, context: FrozenSet[str]) -> bool:

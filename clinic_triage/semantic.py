@@ -7,13 +7,22 @@ message to the corpus changes the model on the next start, with no separate trai
 from __future__ import annotations
 
 import glob
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+logger = logging.getLogger(__name__)
+
 SETTINGS_FILE = Path(__file__).with_name("rules") / "semantic.yml"
+# Fitted readers, one file per fingerprint of everything they depend on (see :func:`train`).
+CACHE_DIR = Path(__file__).resolve().parent.parent / "var" / "triage-cache"
 COMBINE_MODES = ("either", "rules_first", "off")
 
 
@@ -90,7 +99,8 @@ class SemanticTriage:
         self._intercept = regression.intercept_
 
     def probabilities(self, text: str) -> Dict[str, float]:
-        """P(level) for each level: sublinear TF-IDF, L2-normalised per vectoriser, multinomial softmax."""
+        """P(level) for each level: sublinear TF-IDF, L2-normalised per vectoriser, multinomial softmax
+        (the logistic function when only two levels were trained)."""
         import numpy as np
 
         logits = self._intercept.copy()
@@ -106,6 +116,9 @@ class SemanticTriage:
             values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[columns]
             values /= np.sqrt(values @ values)
             logits += self._coef[:, columns + offset] @ values
+        if len(logits) == 1:  # two classes: scikit-learn fits one row and uses the logistic function
+            positive = 1.0 / (1.0 + np.exp(-logits[0]))
+            return dict(zip(self.classes, (1.0 - float(positive), float(positive))))
         exp = np.exp(logits - logits.max())
         return dict(zip(self.classes, (float(p) for p in exp / exp.sum())))
 
@@ -138,9 +151,51 @@ def calm_examples(settings: SemanticSettings) -> List[str]:
     return out
 
 
-def train(settings: SemanticSettings, prepare: Callable[[str], str]) -> SemanticTriage:
+def fingerprint(settings: SemanticSettings, extra_files: Sequence[Path] = ()) -> str:
+    """A hash of every input of the fitted reader: its settings, corpus, calm examples, the files named
+    in ``extra_files`` (the rules that mask the text) and this package's code."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    files = [SETTINGS_FILE, *settings.corpus_files, *([settings.calm_examples_from] if settings.calm_examples_from else []),
+             *extra_files, *sorted(package.glob("*.py"))]
+    for path in files:
+        digest.update(str(Path(path).name).encode() + b"\0" + Path(path).read_bytes() + b"\0")
+    digest.update(repr(settings).encode())
+    return digest.hexdigest()[:32]
+
+
+def train(settings: SemanticSettings, prepare: Callable[[str], str], cache_key: Optional[str] = None,
+          cache_dir: Path = CACHE_DIR) -> SemanticTriage:
     """The second reader trained on the settings' corpus and calm examples, each text passed through
-    ``prepare`` (the engine's normalising and masking, the same as at run time)."""
+    ``prepare`` (the engine's normalising and masking, the same as at run time).
+
+    With a ``cache_key`` (:func:`fingerprint`), a reader fitted before on the same inputs is loaded
+    from ``cache_dir`` instead (a server start then skips ~10 s of fitting); a missing or unwritable
+    cache only means fitting again.
+    """
+    cached = cache_dir / f"{cache_key}.pkl" if cache_key else None
+    if cached is not None and cached.exists():
+        try:
+            with cached.open("rb") as handle:
+                reader = pickle.load(handle)
+            if isinstance(reader, SemanticTriage):
+                return reader
+        except Exception as error:  # a damaged file: fit again
+            logger.warning("triage.semantic.cache_unreadable error=%s", type(error).__name__)
+    reader = _fit(settings, prepare)
+    if cached is not None:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".reader-")
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(reader, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cached)  # atomic: a concurrent start reads the old file or the new one
+        except OSError as error:
+            logger.info("triage.semantic.cache_not_written error=%s", type(error).__name__)
+    return reader
+
+
+def _fit(settings: SemanticSettings, prepare: Callable[[str], str]) -> SemanticTriage:
     corpus = load_corpus(settings.corpus_files)
     texts = [m["text"] for m in corpus] + calm_examples(settings)
     levels = [m["level"] for m in corpus] + ["none"] * (len(texts) - len(corpus))
