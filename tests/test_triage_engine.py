@@ -190,3 +190,14 @@ def test_the_overlap_fix_refuses_another_medspacy_version(monkeypatch, caplog):
     monkeypatch.setattr(medspacy, "__version__", "9.9.9")
     assert medspacy_setup.install() is False
     assert "unexpected_version" in caplog.text
+
+
+def test_assess_gives_the_same_results_from_several_threads_at_once():
+    """The server triages on the parse worker thread and (busy check) on the event loop at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [m["text"] for m in TUNING[:400]]
+    sequential = [assess(t).as_dict() for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = list(pool.map(lambda t: assess(t).as_dict(), texts))
+    assert concurrent == sequential
