@@ -201,3 +201,14 @@ def test_assess_gives_the_same_results_from_several_threads_at_once():
     with ThreadPoolExecutor(max_workers=4) as pool:
         concurrent = list(pool.map(lambda t: assess(t).as_dict(), texts))
     assert concurrent == sequential
+
+
+def test_the_prefilter_changes_no_result():
+    """Messages no target pattern matches skip the spaCy pass: the same assessment either way."""
+    from clinic_triage import semantic
+
+    texts = [m["text"] for m in TUNING] + [m["text"] for m in load_corpus(TRIAGE_DATA / "heldout.yml")]
+    texts += semantic.calm_examples(semantic.load_settings())[:400] + ["", "   ", "ok", "a" * 3000]
+    full = Triage(load_rules(), semantic.load_settings(), prefilter=False)
+    fast = default_triage()
+    assert [fast.assess(t).as_dict() for t in texts] == [full.assess(t).as_dict() for t in texts]
