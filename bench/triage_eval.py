@@ -47,8 +47,8 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95) -> None:
     settings = semantic.load_settings()
     corpus = semantic.load_corpus(settings.corpus_files)
     rules_only = Triage(load_rules())
-    texts = [rules_only._read(m["text"])[1] for m in corpus]  # as the classifier reads them at run time
-    calm_texts = [rules_only._read(t)[1] for t in semantic.calm_examples(settings)]
+    texts = [rules_only.classifier_text(m["text"]) for m in corpus]  # as the classifier reads them at run time
+    calm_texts = [rules_only.classifier_text(t) for t in semantic.calm_examples(settings)]
     levels = np.array([m["level"] for m in corpus])
     authors = [m["author"] for m in corpus]
     p_none = np.zeros(len(texts))

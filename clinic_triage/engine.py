@@ -214,7 +214,7 @@ class Triage:
 
             # Trained on the text as the rules see it (discounted mentions masked), like it is used.
             key = semantic.fingerprint(semantic_settings, self.rules.files)
-            self.semantic = semantic.train(semantic_settings, lambda t: self._read(t)[1], cache_key=key)
+            self.semantic = semantic.train(semantic_settings, self.classifier_text, cache_key=key)
             self.combine = semantic_settings.combine
 
     def _counts(self, flag: str, context: FrozenSet[str]) -> bool:
@@ -250,6 +250,10 @@ class Triage:
             masked += [clean[end:start], DISCOUNTED_MARK]
             end = stop
         return findings, "".join(masked) + clean[end:]
+
+    def classifier_text(self, text: str) -> str:
+        """``text`` as the second reader reads it: normalised, discounted mentions masked."""
+        return self._read(text)[1]
 
     def assess(self, text: str) -> Assessment:
         """The triage level of ``text`` with every red-flag mention found in it."""
