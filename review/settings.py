@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
@@ -64,6 +65,7 @@ class Settings:
     trusted_proxies: Tuple[IPNetwork, ...] = ()  # reverse proxies whose X-Forwarded-For is believed
     page_size: int = 50
     index_interval_seconds: float = 5.0  # background indexer period (0 = only on requests)
+    timezone: str = "UTC"  # IANA zone name in which staff see times (stored times stay UTC)
     nlu_file: Path = field(default=ROOT / "data" / "nlu.yml")
     domain_file: Path = field(default=ROOT / "domain.yml")
 
@@ -92,6 +94,11 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     retention = _int(env, "RETENTION_DAYS", None)
     if retention is not None and retention < 1:
         raise ValueError("RETENTION_DAYS must be at least 1")
+    timezone = (env.get("REVIEW_TIMEZONE") or "UTC").strip()
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"REVIEW_TIMEZONE must be an IANA time zone name such as Europe/London, not {timezone!r}") from None
     return Settings(
         database_url=(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL).strip(),
         host=env.get("REVIEW_HOST") or "127.0.0.1",
@@ -109,6 +116,7 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         trusted_proxies=_networks(env, "REVIEW_TRUSTED_PROXIES"),
         page_size=_int(env, "REVIEW_PAGE_SIZE", 50),
         index_interval_seconds=_float(env, "REVIEW_INDEX_INTERVAL", 5.0),
+        timezone=timezone,
         nlu_file=Path(env.get("REVIEW_NLU_FILE") or ROOT / "data" / "nlu.yml"),
         domain_file=Path(env.get("REVIEW_DOMAIN_FILE") or ROOT / "domain.yml"),
     )
