@@ -106,6 +106,8 @@ PY
 # nginx: public port -> Rasa replicas, action port -> action servers. Connection failures (a replica
 # down or not started) go to the next server; a request already sent is never re-sent (POST).
 conf="$CLUSTER_DIR/nginx.conf"
+# The errors nginx answers itself (too large, not proxied, every replica down) as the channel's JSON.
+error_pages=$(.venv/bin/python scripts/proxy_error_pages.py --credentials "$CREDENTIALS")
 {
   echo "# Written by scripts/run_cluster.sh; rewritten on every start."
   echo "worker_processes $NGINX_WORKERS;"
@@ -146,6 +148,7 @@ conf="$CLUSTER_DIR/nginx.conf"
   echo "    client_max_body_size 16k;  # the patient channel's max_body_bytes"
   echo "    client_body_buffer_size 16k;"
   echo "    proxy_read_timeout $((TICKET_LOCK_LIFETIME + 15))s;  # a turn may wait for the conversation lock"
+  echo "$error_pages"
   echo "    location /webhooks/patient/ { proxy_pass http://rasa_replicas; }  # the widget's channel only"
   echo "    location = / { proxy_pass http://rasa_replicas; }"
   echo "    location / { return 404; }  # the Rasa HTTP API is never exposed through the proxy"

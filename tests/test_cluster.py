@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -222,10 +224,16 @@ def test_the_patient_channel_through_nginx(cluster):
     # Only the channels and the root health check are proxied; never the Rasa HTTP API.
     assert requests.get(f"{base}/", timeout=10).status_code == 200
     for path in ("/version", "/status", "/model/parse", "/conversations/x/tracker"):
-        assert requests.get(base + path, timeout=10).status_code == 404, path
+        refused = requests.get(base + path, timeout=10)
+        assert refused.status_code == 404, path
+        assert refused.json()["code"] == "not_found", path  # nginx's own answer, as the channel's JSON
+    # Over nginx's body cap: nginx answers itself, with the channel's JSON and the emergency advice.
     too_big = requests.post(f"{base}/webhooks/patient/message", data=b"x" * 20000,
                             headers={"Content-Type": "application/json"}, timeout=10)
     assert too_big.status_code == 413
+    assert too_big.headers["Content-Type"].startswith("application/json")
+    assert too_big.json()["code"] == "request_too_large"
+    assert "In an emergency, call your local emergency number now." in too_big.json()["message"]
     assert requests.get(f"{cluster.action_url}/health", timeout=10).status_code == 200
     # Only the patient channel is proxied: REST (for integrations on the host) and anything else is not.
     rest = requests.post(f"{base}/webhooks/rest/webhook", json={"sender": "x" * 20, "message": "hi"}, timeout=10)
@@ -234,6 +242,14 @@ def test_the_patient_channel_through_nginx(cluster):
     # Every replica behind the proxy is up (asked directly: which replica nginx picks is its choice).
     for url in cluster.rasa_urls:
         assert requests.get(f"{url}/webhooks/patient/health", timeout=10).json()["status"] == "ok", url
+
+
+def test_the_probe_passes_through_the_proxy(cluster):
+    """`make probe URL=<proxy> PROXY=1`, as a clinic's security officer would run it."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "probe.py"), cluster.public_url, "--proxy"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout
+    assert "probe: all checks passed" in result.stdout.splitlines()
 
 
 def test_the_review_app_sees_conversations_from_every_replica(cluster):

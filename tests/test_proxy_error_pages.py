@@ -1,0 +1,39 @@
+"""scripts/proxy_error_pages.py: the proxy's own errors carry the channel's JSON and wording."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import ROOT
+
+EMERGENCY = "In an emergency, call your local emergency number now."
+
+
+def _directives(credentials) -> str:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "proxy_error_pages.py"), "--credentials",
+                           str(credentials)], check=True, timeout=60, capture_output=True, text=True).stdout
+
+
+def test_every_status_the_proxy_answers_gets_the_channels_json(tmp_path):
+    credentials = tmp_path / "credentials.yml"
+    channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    channels["clinic_channel.patient.PatientInput"]["max_message_chars"] = 1234
+    credentials.write_text(yaml.safe_dump(channels))
+    text = _directives(credentials)
+    pages = dict(re.findall(r"^\s*error_page (\d+) @(\S+);$", text, re.M))
+    bodies = {m[0]: (m[1], json.loads(m[2])) for m in
+              re.findall(r"^\s*location @(\S+) \{ default_type application/json; return (\d+) '(.*)'; \}$", text, re.M)}
+    assert set(pages) == {"404", "405", "413", "502", "503", "504"}
+    texts = yaml.safe_load((ROOT / "clinic_channel" / "messages.yml").read_text())
+    for status, location in pages.items():
+        returned, body = bodies[location]
+        assert returned == status, location  # the status is kept, not turned into a 200
+        assert body["error"] == body["code"] and body["code"] in texts, status
+        assert body["message"].endswith(EMERGENCY), status
+    assert bodies[pages["413"]][1]["code"] == "request_too_large"
+    assert "1234 characters" in bodies[pages["413"]][1]["message"]
+    assert bodies[pages["502"]][1]["code"] == "not_ready"
