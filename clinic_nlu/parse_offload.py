@@ -86,12 +86,13 @@ async def parse_message_off_loop(
     if _Load.turns <= 1 and not _Load.handed_off:
         parse_data = self._parse_message_with_graph(message, tracker, only_output_properties)
     else:
-        future = asyncio.get_running_loop().run_in_executor(
-            parse_executor(), self._parse_message_with_graph, message, tracker, only_output_properties
-        )
+        loop = asyncio.get_running_loop()
+        work = parse_executor().submit(self._parse_message_with_graph, message, tracker, only_output_properties)
         _Load.handed_off += 1
-        future.add_done_callback(_parse_finished)  # also when the turn is cancelled: the thread runs on
-        parse_data = await future
+        # Counted down when the thread is really done, not when the awaiting turn is cancelled (the
+        # graph runs on regardless, so an inline parse must still wait for it).
+        work.add_done_callback(lambda _work: _parse_finished_threadsafe(loop))
+        parse_data = await asyncio.wrap_future(work)
     # The rest as in Rasa's parse_message; its debug line also logged the patient's text and entities.
     self._update_full_retrieval_intent(parse_data)
     structlogger.debug("processor.message.parse", parse_data_intent=parse_data["intent"])
@@ -99,8 +100,16 @@ async def parse_message_off_loop(
     return parse_data
 
 
-def _parse_finished(_future: "asyncio.Future[Any]") -> None:
+def _parse_finished() -> None:
     _Load.handed_off -= 1
+
+
+def _parse_finished_threadsafe(loop: asyncio.AbstractEventLoop) -> None:
+    """From the parse thread: count the parse down on the event loop's thread, which owns ``_Load``."""
+    try:
+        loop.call_soon_threadsafe(_parse_finished)
+    except RuntimeError:  # the loop has closed (server shut down): nothing is left to count
+        pass
 
 
 async def handle_message_counted(self: MessageProcessor, message: UserMessage) -> Optional[List[Dict[Text, Any]]]:

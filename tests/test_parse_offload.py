@@ -42,35 +42,36 @@ async def test_every_held_out_message_parses_as_with_rasas_parse_message(process
 
 @pytest.mark.asyncio
 async def test_the_graph_runs_on_the_parse_thread_while_the_loop_serves_others(processor, monkeypatch):
-    """A parse that takes 0.3 s of native (GIL-free) time must not stop other coroutines; with Rasa's
-    parse_message the ticker below would not run at all during it."""
+    """While the graph runs (native, GIL-free time), another coroutine must get the event loop. The
+    graph below waits until a coroutine on the loop has run after it started: with Rasa's
+    parse_message it would run on the loop itself, the coroutine could never run, and the wait
+    would give up."""
     seen_threads: List[str] = []
+    graph_started, loop_served = threading.Event(), threading.Event()
+    served_while_parsing: List[bool] = []
     real = MessageProcessor._parse_message_with_graph
 
-    def slow_graph(self: MessageProcessor, *args: Any) -> Any:
+    def waiting_graph(self: MessageProcessor, *args: Any) -> Any:
         seen_threads.append(threading.current_thread().name)
-        time.sleep(0.3)  # releases the GIL, like ONNX Runtime's forward pass
+        graph_started.set()
+        served_while_parsing.append(loop_served.wait(timeout=20))
         return real(self, *args)
 
-    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", slow_graph)
+    monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", waiting_graph)
     monkeypatch.setattr(parse_offload._Load, "turns", 2)  # another conversation's turn is in progress
-    ticks: List[float] = []
-    parsing = True
 
-    async def ticker() -> None:
-        while parsing:
-            ticks.append(time.monotonic())
-            await asyncio.sleep(0.01)
+    async def another_conversation() -> None:
+        while not graph_started.is_set():
+            await asyncio.sleep(0.001)
+        loop_served.set()
 
-    ticking = asyncio.ensure_future(ticker())
-    await asyncio.sleep(0)
-    started = time.monotonic()
+    other = asyncio.ensure_future(another_conversation())
     parse = await parse_offload.parse_message_off_loop(processor, UserMessage("how long is recovery", sender_id="b"))
-    parsing = False
-    await ticking
+    if not other.done():
+        other.cancel()
     assert parse["intent"]["name"] == "ask_recovery_time"
     assert seen_threads and seen_threads[0].startswith(parse_offload.THREAD_NAME)
-    assert len([t for t in ticks if t > started]) >= 10
+    assert served_while_parsing == [True], "the event loop was blocked while the graph ran"
 
 
 @pytest.mark.asyncio
@@ -127,16 +128,19 @@ async def test_a_lone_turn_parses_on_the_loop_and_concurrent_turns_hand_off(proc
 @pytest.mark.asyncio
 async def test_no_inline_parse_while_a_handed_off_parse_still_runs(processor, monkeypatch):
     """A turn cancelled while its parse runs on the thread leaves that parse running: the next lone
-    turn must queue behind it rather than run the NLU components on the loop at the same time."""
+    turn must queue behind it rather than run the NLU components on the loop at the same time.
+    The first parse is held on the thread until the second turn has decided where to parse."""
     running: List[str] = []
     overlaps: List[bool] = []
+    release_first = threading.Event()
     real = MessageProcessor._parse_message_with_graph
 
     def tracked_graph(self: MessageProcessor, *args: Any) -> Any:
         overlaps.append(bool(running))
         running.append(threading.current_thread().name)
         try:
-            time.sleep(0.3)
+            if len(overlaps) == 1:
+                release_first.wait(timeout=20)
             return real(self, *args)
         finally:
             running.pop()
@@ -144,14 +148,26 @@ async def test_no_inline_parse_while_a_handed_off_parse_still_runs(processor, mo
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", tracked_graph)
     monkeypatch.setattr(parse_offload._Load, "turns", 2)
     first = asyncio.ensure_future(parse_offload.parse_message_off_loop(processor, UserMessage("hello", sender_id="d")))
-    await asyncio.sleep(0.05)
+    await _until(lambda: bool(running))  # the first parse is running on the thread
     first.cancel()
     monkeypatch.setattr(parse_offload._Load, "turns", 1)  # the cancelled turn has ended: this one is alone
     assert parse_offload._Load.handed_off == 1
-    await parse_offload.parse_message_off_loop(processor, UserMessage("how big is the scar", sender_id="e"))
+    second = asyncio.ensure_future(
+        parse_offload.parse_message_off_loop(processor, UserMessage("how big is the scar", sender_id="e")))
+    await asyncio.sleep(0)  # the second turn's first step: it parses inline or queues, synchronously
+    release_first.set()
+    await second
     assert overlaps == [False, False]
-    await asyncio.sleep(0.05)
-    assert parse_offload._Load.handed_off == 0
+    await _until(lambda: parse_offload._Load.handed_off == 0)
+
+
+async def _until(condition: Any, deadline_seconds: float = 30.0) -> None:
+    """Wait on the event loop until ``condition()`` holds (a generous deadline, not a timing)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + deadline_seconds
+    while not condition():
+        assert loop.time() < give_up, "condition not reached"
+        await asyncio.sleep(0.001)
 
 
 def test_install_replaces_parse_message_and_uninstall_restores_it():
