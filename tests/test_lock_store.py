@@ -9,14 +9,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Tuple
+from typing import Any, List, Tuple
 
 import pytest
 from rasa.core.lock_store import LockError, LockStore
 from rasa.core.utils import number_of_sanic_workers
 from rasa.utils.endpoints import EndpointConfig
 
-from clinic_store.lock_store import SQLiteLockStore
+from clinic_store.lock_store import LOCK_POLL_SECONDS, SQLiteLockStore
 from tests.conftest import ROOT
 
 
@@ -187,19 +187,34 @@ def test_the_race_test_does_catch_a_lock_store_that_is_not_atomic(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_a_waiting_turn_gets_the_lock_soon_after_it_is_released(store):
-    """Rasa polls once a second by default; these stores every 50 ms (generous bound: 0.6 s)."""
-    released_at = []
+async def test_a_waiting_turn_polls_every_50_ms_not_every_second(store, monkeypatch):
+    """Rasa polls a held lock once a second by default; these stores every 50 ms. Checked by what
+    the waiting turn asks to sleep between polls (not by a stopwatch), while the first holds the lock."""
+    import rasa.core.lock_store as rasa_lock_store
+
+    polls: List[float] = []
+    real_sleep = asyncio.sleep
+    first_has_it, second_waited = asyncio.Event(), asyncio.Event()
+    order: List[str] = []
+
+    async def recording_sleep(seconds: float, *args: Any) -> Any:
+        polls.append(seconds)
+        second_waited.set()
+        return await real_sleep(0)
+
+    monkeypatch.setattr(rasa_lock_store.asyncio, "sleep", recording_sleep)
 
     async def first() -> None:
         async with store.lock("c"):
-            await asyncio.sleep(0.2)
-        released_at.append(time.monotonic())
+            first_has_it.set()
+            await second_waited.wait()  # hold it until the second turn has polled at least once
+            order.append("first out")
 
-    async def second() -> float:
-        await asyncio.sleep(0.02)  # after the first has the lock
+    async def second() -> None:
+        await first_has_it.wait()
         async with store.lock("c"):
-            return time.monotonic()
+            order.append("second in")
 
-    _, acquired_at = await asyncio.gather(first(), second())
-    assert acquired_at - released_at[0] < 0.6
+    await asyncio.gather(first(), second())
+    assert order == ["first out", "second in"]
+    assert polls and set(polls) == {LOCK_POLL_SECONDS}
