@@ -5,7 +5,7 @@ VENV := .venv
 RASA := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 PYTEST := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m pytest
 
-.PHONY: help setup train run run-cluster bench-cluster test validate unit stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
+.PHONY: help setup train run run-cluster bench-cluster test validate quick integration stress stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,14 +19,20 @@ train: setup ## Train the model into models/ (only when data, config or componen
 run: train ## Set up, train if needed, then start the bot, the demo site with the widget and the staff app (Ctrl-C stops all)
 	@scripts/run.sh
 
-test: train validate unit stories nlu-eval audit-if-reachable ## Set up, then run every check (what CI runs)
+test: train validate quick integration stories nlu-eval audit-if-reachable ## Set up, then run every check (what CI runs)
 	@echo "make test: all checks passed"
 
 validate: setup ## rasa data validate (domain, data, stories and rules agree)
 	$(RASA) data validate
 
-unit: train ## pytest: facts, actions, red flags, MiniLM, readability, HTTP integration
-	$(PYTEST) tests -q
+quick: setup ## The inner loop: the unit tier of pytest (no training, no servers; tiers in pytest.ini)
+	$(PYTEST) tests -q --tier unit
+
+integration: train ## pytest's other tiers: real servers over HTTP, databases, Chromium, the nginx cluster
+	$(PYTEST) tests -q --tier integration --tier browser --tier cluster
+
+stress: train ## Race demonstrations (evidence, not a gate): pytest's stress tier
+	$(PYTEST) tests -q --tier stress
 
 stories: train ## Rasa story tests, failing on any prediction error
 	$(RASA) test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core

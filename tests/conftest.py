@@ -19,6 +19,34 @@ from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 from actions.facts import FactBook  # noqa: E402
 from actions.settings import DEFAULT_FACTS_FILE  # noqa: E402
 
+TIERS = ("unit", "integration", "browser", "cluster", "stress")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--tier", action="append", choices=TIERS, default=None,
+                     help="run only the tests of this tier (repeatable); pytest.ini describes the tiers")
+
+
+def tier_of(item: pytest.Item) -> str:
+    """The test's tier: its own tier marker if it has one, else its module's (or class's)."""
+    own = [mark.name for mark in item.own_markers if mark.name in TIERS]
+    inherited = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
+    if len(own) > 1 or (not own and len(inherited) != 1):
+        raise pytest.UsageError(f"{item.nodeid}: mark it with exactly one tier of {TIERS} "
+                                f"(a module's pytestmark, or the test's own mark to override it)")
+    return own[0] if own else inherited[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
+    wanted = config.getoption("--tier")
+    keep, drop = [], []
+    for item in items:
+        (keep if not wanted or tier_of(item) in wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 QUESTION_INTENTS = [
     "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
     "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",

@@ -10,6 +10,8 @@ from rasa.core.actions.action import RemoteAction
 
 from clinic_channel.action_calls import _validate_action_result, install_cached_validation
 
+pytestmark = pytest.mark.unit
+
 GOOD = [
     {"events": [{"event": "slot", "name": "last_topic", "value": "ask_cost"}], "responses": [{"text": "hi"}]},
     {"events": [], "responses": []},

@@ -8,6 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answering import ActionAnswerTopic, ActionTellMore, send_topic_answer
 from tests.conftest import QUESTION_INTENTS, response_names
 
+pytestmark = pytest.mark.unit
+
 
 async def _run(action, dispatcher, tracker):
     return await action.run(dispatcher, tracker, {})

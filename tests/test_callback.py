@@ -7,6 +7,8 @@ from rasa_sdk.events import SlotSet
 from actions.callback import ActionCancelCallback, ActionSubmitCallback, ValidateCallbackForm
 from tests.conftest import response_names
 
+pytestmark = pytest.mark.unit
+
 DETAILS = {"callback_name": "Anna Meier", "callback_phone": "+41 44 123 45 67", "callback_time": "weekday mornings"}
 
 

@@ -33,7 +33,7 @@ import requests
 from tests.cluster import Cluster, running_cluster, services_unreachable
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.cluster
 
 LOCK_LIFETIME = 20  # TICKET_LOCK_LIFETIME in the test cluster: how long a dead replica's lock lasts
 
@@ -435,6 +435,7 @@ def test_the_lock_store_lets_one_replica_at_a_time_into_a_conversation():
     print("rasa.core.lock_store.RedisLockStore, same run: overlaps, errors =", _lock_race("rasa", max_seconds=10))
 
 
+@pytest.mark.stress  # asserts that a race happens: evidence, not a gate
 def test_without_a_shared_lock_store_the_same_messages_do_overlap(tmp_path):
     """The comparison: the same pairs against two replicas with Rasa's in-memory (per process) lock
     store. Each replica handles its message at once, from a conversation that lacks the other's

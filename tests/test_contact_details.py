@@ -5,6 +5,8 @@ import pytest
 
 from actions.contact_details import clean_name, clean_phone, clean_time
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     "text, expected",

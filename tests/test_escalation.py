@@ -6,6 +6,8 @@ import pytest
 from actions.escalation import ActionCrisisLine, ActionUrgentContact
 from tests.conftest import response_names
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.asyncio
 async def test_the_crisis_line_is_given_only_when_configured(monkeypatch, dispatcher, tracker_for):

@@ -9,6 +9,8 @@ import yaml
 from actions.facts import FactBook
 from tests.conftest import FREQUENCY_WORDS, QUESTION_INTENTS, ROOT, absolute_claims_in
 
+pytestmark = pytest.mark.unit
+
 
 def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()

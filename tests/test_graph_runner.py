@@ -15,6 +15,8 @@ from clinic_nlu import graph_runner
 from clinic_nlu.graph_runner import SequentialGraphRunner
 from tests.conftest import ROOT, parse_probe_texts
 
+pytestmark = pytest.mark.integration
+
 MODEL = ROOT / "models" / "spine-clinic.tar.gz"
 
 

@@ -17,6 +17,8 @@ from clinic_channel.guard import (
     parse_rate,
 )
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def signer() -> SessionSigner:

@@ -7,6 +7,8 @@ from rasa_sdk.events import SlotSet
 from actions.handoff import ActionHandoff
 from tests.conftest import response_names
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.asyncio
 async def test_without_configured_contact_no_number_is_given(monkeypatch, dispatcher, tracker_for):

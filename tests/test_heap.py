@@ -11,6 +11,8 @@ import pytest
 
 from clinic_channel.heap import freeze_loaded_heap
 
+pytestmark = pytest.mark.integration
+
 
 class Node:
     def __init__(self) -> None:

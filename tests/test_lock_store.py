@@ -19,6 +19,8 @@ from rasa.utils.endpoints import EndpointConfig
 from clinic_store.lock_store import LOCK_POLL_SECONDS, SQLiteLockStore
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def store(tmp_path) -> SQLiteLockStore:
@@ -173,12 +175,14 @@ def _race(tmp_path: Path, processes: int, kind: str = "atomic") -> Tuple[int, in
     return sum(int(o[0]) for o in outs), sum(int(o[1]) for o in outs)
 
 
+@pytest.mark.integration  # a trained model, several processes or every corpus text: not the inner loop
 def test_processes_contending_for_one_conversation_never_hold_it_together(tmp_path):
     """4 processes x 40 locks of one conversation: never two holders, never a lock error."""
     assert _race(tmp_path, processes=4) == (0, 0)
     assert SQLiteLockStore(db=str(tmp_path / "atomic.db")).get_lock("conversation") is None
 
 
+@pytest.mark.stress  # asserts that a race happens: evidence, not a gate
 def test_the_race_test_does_catch_a_lock_store_that_is_not_atomic(tmp_path):
     """The same race with a read-then-write store (as Rasa's RedisLockStore): overlaps or lost tickets."""
     overlaps, errors = _race(tmp_path, processes=4, kind="naive")

@@ -9,6 +9,8 @@ import pytest
 from clinic_nlu.minilm import MiniLMEncoder
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.unit
+
 REFERENCE = json.loads((ROOT / "tests" / "data" / "minilm_reference.json").read_text())
 
 
@@ -35,6 +37,7 @@ def test_embeddings_match_the_transformers_reference(backend, encoder, numpy_enc
     assert np.abs(ours - ref).max() < 1e-5
 
 
+@pytest.mark.integration  # a trained model, several processes or every corpus text: not the inner loop
 def test_onnx_and_numpy_backends_agree_on_every_training_text(encoder, numpy_encoder):
     """Same hidden states (not just pooled vectors) for real patient texts, batched with padding."""
     from rasa.shared.nlu.training_data.loading import load_data

@@ -20,6 +20,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic_nlu.linear_classifier import LinearIntentClassifier, softmax
 from clinic_nlu.tfidf_featurizer import TfidfFeaturizer
 
+pytestmark = pytest.mark.unit
+
 EXAMPLES: List[Tuple[str, str]] = [
     ("how much does it cost", "ask_cost"), ("what is the price", "ask_cost"),
     ("is it expensive", "ask_cost"), ("cost of the operation", "ask_cost"),

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 import yaml
 
 from tests.conftest import QUESTION_INTENTS, ROOT
+
+pytestmark = pytest.mark.unit
 
 
 def _examples(path):

@@ -15,6 +15,8 @@ from rasa.core.processor import MessageProcessor
 from clinic_nlu import parse_offload
 from tests.conftest import ROOT, parse_probe_texts
 
+pytestmark = pytest.mark.integration
+
 MODEL = ROOT / "models" / "spine-clinic.tar.gz"
 
 

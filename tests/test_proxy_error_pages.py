@@ -6,9 +6,12 @@ import re
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.unit
 
 EMERGENCY = "In an emergency, call your local emergency number now."
 

@@ -17,6 +17,8 @@ from clinic_channel.guard import RateLimiter
 from clinic_channel.patient import rate_limit_store
 from clinic_store.rate_limits import SharedRateLimiter, make_limiter
 
+pytestmark = pytest.mark.integration
+
 REDIS_URL = "redis://127.0.0.1:6379/1"
 SECRET = b"k" * 32
 

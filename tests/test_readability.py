@@ -18,6 +18,8 @@ import textstat
 
 from tests.conftest import ROOT, absolute_claims_in
 
+pytestmark = pytest.mark.unit
+
 MAX_SENTENCE_GRADE = 10.0
 MAX_AVERAGE_GRADE = 8.0
 MIN_WORDS = 6  # grade formulas are meaningless on button labels and very short sentences

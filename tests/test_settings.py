@@ -1,7 +1,11 @@
 """Configuration is read in one place, with safe defaults."""
 from pathlib import Path
 
+import pytest
+
 from actions.settings import DEFAULT_FACTS_FILE, load_settings
+
+pytestmark = pytest.mark.unit
 
 
 def test_defaults_need_no_environment():

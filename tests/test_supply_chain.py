@@ -8,6 +8,8 @@ from packaging.version import Version
 
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize("package, version", [("rasa", "3.6.21"), ("rasa-sdk", "3.6.2")])
 def test_exact_pins(package, version):

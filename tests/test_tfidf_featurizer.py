@@ -25,6 +25,8 @@ from rasa.shared.nlu.training_data.message import Message
 
 from clinic_nlu.tfidf_featurizer import TfidfFeaturizer, _from_dict
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = {**TfidfFeaturizer.get_default_config(), FEATURIZER_CLASS_ALIAS: "tfidf"}
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
@@ -181,6 +183,7 @@ def test_a_loaded_model_transforms_the_same(featurizer, storage, training_texts)
     assert_same(loaded.transform(texts), featurizer.transform(texts))
 
 
+@pytest.mark.integration  # a trained model, several processes or every corpus text: not the inner loop
 def test_the_shipped_models_stored_vectorizers_transform_the_same(training_texts):
     """Models trained before this transform existed load and give sklearn's rows."""
     stored = None

@@ -28,6 +28,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from clinic_nlu import tracker_speedups
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:

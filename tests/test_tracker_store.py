@@ -17,6 +17,8 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionSt
 from clinic_store.tracker_store import CachingSQLTrackerStore, install_fast_event_lookup
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.integration
+
 PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 

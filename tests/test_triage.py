@@ -9,6 +9,8 @@ from actions.settings import load_settings
 from actions.triage import ActionDeferPersonal, general_topic
 from tests.conftest import QUESTION_INTENTS, response_names
 
+pytestmark = pytest.mark.unit
+
 # Topics whose facts would read as an answer about the person's own case ("can you treat MY disc?"):
 # never added after a personal question, whatever the classifier says.
 NEVER_AFTER_PERSONAL = {"ask_indications", "ask_pain_relief", "ask_recovery_time", "ask_safety"}

@@ -7,6 +7,8 @@ from rasa.shared.nlu.training_data.message import Message
 from clinic_nlu.triage_component import DEMOTE, KEEP, TriageOverride
 from clinic_triage.engine import default_triage
 
+pytestmark = pytest.mark.unit
+
 
 def _message(text: str, intent: str, confidence: float = 0.9, ranking=None) -> Message:
     ranking = ranking or [{"name": intent, "confidence": confidence}, {"name": "ask_safety", "confidence": 0.05}]

@@ -16,6 +16,8 @@ from clinic_triage import CRISIS, EMERGENCY, ESCALATED, LEVELS, NONE, URGENT, as
 from clinic_triage.engine import RULES_DIR, Triage, default_triage, load_rules
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.unit
+
 TRIAGE_DATA = ROOT / "tests" / "data" / "triage"
 TUNING_FILES = sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml"))
 LEVEL_NAMES = set(LEVELS)
@@ -208,6 +210,7 @@ def test_assess_gives_the_same_results_from_several_threads_at_once():
     assert concurrent == sequential
 
 
+@pytest.mark.integration  # a trained model, several processes or every corpus text: not the inner loop
 def test_the_prefilter_changes_no_result():
     """Messages no target pattern matches skip the spaCy pass: the same assessment either way."""
     from clinic_triage import semantic

@@ -9,6 +9,8 @@ import pytest
 from clinic_triage import semantic
 from clinic_triage.engine import default_triage, normalise
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module")
 def reader() -> semantic.SemanticTriage:
@@ -16,6 +18,7 @@ def reader() -> semantic.SemanticTriage:
     return default_triage().semantic
 
 
+@pytest.mark.integration  # a trained model, several processes or every corpus text: not the inner loop
 def test_its_scores_equal_scikit_learns_on_the_whole_corpus(reader):
     texts = [normalise(m["text"]) for m in semantic.load_corpus(semantic.load_settings().corpus_files)]
     texts += ["", "xdiscountedx", "zzzz qqqq", "a" * 3000]

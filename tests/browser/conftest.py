@@ -246,6 +246,3 @@ def shift_tab_to(page, text: str, most: int = 12) -> None:
         if page.evaluate("() => document.querySelector('#clinic-chat').shadowRoot.activeElement?.textContent") == text:
             return
 
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives the chat widget in headless Chromium (Playwright)")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import bot_messages, focused, open_widget, send, shift_tab_to, shot, user_messages
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration]
+pytestmark = pytest.mark.browser
 
 INJECTION = '<img src=x onerror=alert(1)><script>alert(2)</script>'
 

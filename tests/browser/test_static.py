@@ -11,6 +11,8 @@ import requests
 from tests.browser.conftest import DemoServer
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.unit
+
 WIDGET_JS = ROOT / "widget" / "clinic-chat.js"
 WIDGET_CSS = ROOT / "widget" / "clinic-chat.css"
 DEMO_PAGES = sorted((ROOT / "widget" / "demo").glob("*.html"))

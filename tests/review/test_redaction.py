@@ -5,6 +5,8 @@ import pytest
 
 from review.store import redact
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     "text, expected",

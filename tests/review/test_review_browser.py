@@ -16,6 +16,8 @@ import pytest
 from tests.review.conversations import XSS_TEXT, write_samples
 from tests.review.helpers import PASSWORD, cli, review_server
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = os.environ.get("REVIEW_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -18,6 +18,8 @@ from tests.review.conversations import (CONTACT_TEXT, EXPECTED_FLAGS, PHONE, SAM
                                         sample_events, write_conversations)
 from tests.review.helpers import Staff, conversation_ids, location_query
 
+pytestmark = pytest.mark.integration
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
        "form-action 'self'; base-uri 'none'; object-src 'none'")
 GET_PAGES = ["/", "/open", "/conversations", "/conversation?id=conv-emergency", "/corrections", "/audit"]

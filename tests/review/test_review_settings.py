@@ -5,6 +5,8 @@ import pytest
 
 from review.settings import load_settings
 
+pytestmark = pytest.mark.unit
+
 
 def test_the_time_zone_defaults_to_utc_and_takes_an_iana_name() -> None:
     assert load_settings({}).timezone == "UTC"

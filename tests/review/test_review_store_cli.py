@@ -15,6 +15,8 @@ from tests.review.conftest import make_database
 from tests.review.conversations import NLU_FIXTURE, PHONE, write_samples
 from tests.review.helpers import PASSWORD, Staff, cli, review_server
 
+pytestmark = pytest.mark.integration
+
 
 # ------------------------------------------------------------------ pure functions
 
