@@ -117,6 +117,20 @@ def test_context(text, level, flag):
         assert flag in result.flags
 
 
+def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_them_is_not():
+    """The rules alone (no second reader): a quoted warning list is not a report; a new clause or a
+    "but" after the quote is read on its own."""
+    rules_only = Triage(default_triage().rules)
+    quoted = ["Paper say: fever, numb, toilet problem, phone 999. Me none. Only question: car drive when?",
+              "the leaflet's list of warning signs (fever, numbness, incontinence), none of which I have",
+              'in the paper they write "clear fluid from the wound, call". what is this clear fluid?']
+    reported = ["the sheet mentions pus, there is yellow pus coming out of my wound",
+                "the leaflet lists clear fluid from the wound and i have clear fluid from the wound since this morning",
+                "the discharge letter says watch for a fever but i have had shivers and a temperature all night"]
+    assert {t: rules_only.assess(t).level for t in quoted} == {t: NONE for t in quoted}
+    assert {t: rules_only.assess(t).level for t in reported} == {t: EMERGENCY for t in reported}
+
+
 def test_every_finding_reports_its_context_for_staff():
     result = assess("no fever but my calf is swollen and hot")
     by_flag = {f.flag: f for f in result.findings}
