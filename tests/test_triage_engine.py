@@ -61,11 +61,13 @@ def test_the_corpus_is_large_and_spread_as_the_standard_asks():
     assert not {m["text"] for m in held_out} & {m["text"] for m in TUNING}
 
 
-def test_every_known_miss_is_in_the_tuning_corpus_and_calm():
+def test_every_known_miss_is_in_the_tuning_corpus_and_over_triaged():
     for known in KNOWN_MISSES:
         matches = [m for m in TUNING if _is(known, m["text"])]
         assert len(matches) == 1, known
-        assert matches[0]["level"] == NONE, "a missed escalation is never an accepted known miss"
+        # A missed or lowered escalation is never an accepted known miss: only an answer above the label.
+        answered = assess(matches[0]["text"]).level
+        assert LEVELS.index(answered) < LEVELS.index(matches[0]["level"]), (known, answered)
 
 
 @pytest.mark.parametrize("case", [_tuning_case(m) for m in TUNING])
