@@ -9,6 +9,8 @@
   .venv/bin/python bench/triage_eval.py --part heldout --url http://127.0.0.1:5005
   # the first detector (regular expressions, before medspaCy), from a git revision, in process
   .venv/bin/python bench/triage_eval.py --part heldout --regex-detector-from 6146f7c
+  # one tuning part (a file of clinic_triage/corpus/) as new authors: the second reader trained without it
+  .venv/bin/python bench/triage_eval.py --part tune4 --train-without-part [--combine off]
 
 The held-out part is measured, never tuned on: nothing here changes a rule or a setting.
 """
@@ -33,6 +35,7 @@ from clinic_triage.engine import LEVELS, NONE, Triage, load_rules, normalise  # 
 PARTS = {
     "heldout": [ROOT / "tests" / "data" / "triage" / "heldout.yml"],
     "tuning": sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml")),
+    **{path.stem: [path] for path in (ROOT / "clinic_triage" / "corpus").glob("tune*.yml")},
 }
 
 
@@ -123,6 +126,8 @@ def main() -> None:
     parser.add_argument("--url", help="measure end to end through this server's patient channel")
     parser.add_argument("--combine", choices=semantic.COMBINE_MODES, help="in process: another combine mode")
     parser.add_argument("--regex-detector-from", metavar="REV", help="in process: the first detector at REV")
+    parser.add_argument("--train-without-part", action="store_true",
+                        help="in process: train the second reader without the measured part's files (new authors)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if args.cv:
@@ -143,6 +148,11 @@ def main() -> None:
         if args.combine:
             settings = dataclasses.replace(settings, combine=args.combine)
         name = f"{args.part}, in process, combine={settings.combine}"
+        if args.train_without_part:
+            left_out = {path.resolve() for path in PARTS[args.part]}
+            settings = dataclasses.replace(settings, corpus_files=tuple(
+                path for path in settings.corpus_files if path.resolve() not in left_out))
+            name += ", second reader trained without this part"
         triage = Triage(load_rules(), settings)
         started = time.perf_counter()
         predicted = [triage.assess(t).level for t in texts]
