@@ -63,11 +63,13 @@ def test_the_corpus_is_large_and_spread_as_the_standard_asks():
     assert not {m["text"] for m in held_out} & {m["text"] for m in TUNING}
 
 
-def test_every_known_miss_is_in_the_tuning_corpus_and_calm():
+def test_every_known_miss_is_in_the_tuning_corpus_and_over_triaged():
     for known in KNOWN_MISSES:
         matches = [m for m in TUNING if _is(known, m["text"])]
         assert len(matches) == 1, known
-        assert matches[0]["level"] == NONE, "a missed escalation is never an accepted known miss"
+        # A missed or lowered escalation is never an accepted known miss: only an answer above the label.
+        answered = assess(matches[0]["text"]).level
+        assert LEVELS.index(answered) < LEVELS.index(matches[0]["level"]), (known, answered)
 
 
 @pytest.mark.parametrize("case", [_tuning_case(m) for m in TUNING])
@@ -117,6 +119,20 @@ def test_context(text, level, flag):
     assert result.level == level, result.as_dict()
     if flag:
         assert flag in result.flags
+
+
+def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_them_is_not():
+    """The rules alone (no second reader): a quoted warning list is not a report; a new clause or a
+    "but" after the quote is read on its own."""
+    rules_only = Triage(default_triage().rules)
+    quoted = ["Paper say: fever, numb, toilet problem, phone 999. Me none. Only question: car drive when?",
+              "the leaflet's list of warning signs (fever, numbness, incontinence), none of which I have",
+              'in the paper they write "clear fluid from the wound, call". what is this clear fluid?']
+    reported = ["the sheet mentions pus, there is yellow pus coming out of my wound",
+                "the leaflet lists clear fluid from the wound and i have clear fluid from the wound since this morning",
+                "the discharge letter says watch for a fever but i have had shivers and a temperature all night"]
+    assert {t: rules_only.assess(t).level for t in quoted} == {t: NONE for t in quoted}
+    assert {t: rules_only.assess(t).level for t in reported} == {t: EMERGENCY for t in reported}
 
 
 def test_every_finding_reports_its_context_for_staff():
