@@ -34,9 +34,10 @@
       startOverYes: "Yes, start over",
       startOverNo: "Cancel",
       noticeTitle: "Before you start",
+      // The emergency line comes first, highlighted, with the call link when a number is configured.
+      noticeEmergency: "In an emergency, call your local emergency number now. Do not wait for a reply here.",
       notice: [
         "This is an automated assistant, not a doctor. It gives general facts from the clinic's information sheet. It is not medical advice.",
-        "In an emergency, call your local emergency number now. Do not wait for a reply here.",
         "Conversations are stored and reviewed by the clinic's staff. Please share only the personal details that are needed."
       ],
       noticeOk: "OK, I understand",
@@ -64,6 +65,12 @@
       emergencyLabel: "Emergency",
       crisisLabel: "Please reach out now",
       urgentLabel: "See a doctor today",
+      // Tap-to-call links, only for numbers the clinic configured (data-emergency-number, ...).
+      callEmergency: "Call the emergency number: {number}",
+      callEmergencyShort: "Call {number}",
+      callCrisis: "Call a crisis line: {number}",
+      callClinic: "Call the clinic: {number}",
+      contactPage: "Contact page",
       newSession: "Your earlier conversation had expired, so a new one was started.",
       newTab: "(opens in a new tab)",
       rateQuestion: "Was this answer helpful?",
@@ -85,9 +92,9 @@
       startOverYes: "Ja, neu beginnen",
       startOverNo: "Abbrechen",
       noticeTitle: "Bevor Sie beginnen",
+      noticeEmergency: "Rufen Sie im Notfall sofort den Notruf an. Warten Sie nicht auf eine Antwort hier.",
       notice: [
         "Dies ist ein automatischer Assistent, keine \u00c4rztin und kein Arzt. Er gibt allgemeine Informationen aus dem Informationsblatt der Klinik, keine medizinische Beratung.",
-        "Rufen Sie im Notfall sofort den Notruf an. Warten Sie nicht auf eine Antwort hier.",
         "Gespr\u00e4che werden gespeichert und vom Personal der Klinik gelesen. Bitte teilen Sie nur die pers\u00f6nlichen Angaben, die n\u00f6tig sind."
       ],
       noticeOk: "Verstanden",
@@ -115,6 +122,11 @@
       emergencyLabel: "Notfall",
       crisisLabel: "Bitte holen Sie sich jetzt Hilfe",
       urgentLabel: "Heute zum Arzt",
+      callEmergency: "Notruf anrufen: {number}",
+      callEmergencyShort: "{number} anrufen",
+      callCrisis: "Krisentelefon anrufen: {number}",
+      callClinic: "Klinik anrufen: {number}",
+      contactPage: "Kontaktseite",
       newSession: "Ihr fr\u00fcheres Gespr\u00e4ch war abgelaufen, daher wurde ein neues begonnen.",
       newTab: "(\u00f6ffnet in einem neuen Tab)",
       rateQuestion: "War diese Antwort hilfreich?",
@@ -135,6 +147,11 @@
     colors: {},               // {primary: "#0b5c86", primaryText: "#ffffff"} (hex only)
     strings: {},              // overrides of STRINGS[lang]
     stylesheet: "",           // URL of clinic-chat.css; empty = beside this script
+    // Phone numbers for tap-to-call links. Only what the clinic configures: empty = no link.
+    emergencyNumber: "",      // the local emergency number, e.g. "112"
+    clinicPhone: "",          // the clinic's phone (the same as the bot's CLINIC_PHONE)
+    crisisLine: "",           // a self-harm crisis line (the same as the bot's CRISIS_LINE)
+    contactUrl: "",           // the site's contact page: a "Contact page" link beside "Talk to a person"
     timeoutMs: 30000,         // give up on a request after this long (message kept, Retry shown)
     slowMs: 8000,             // then say "taking longer than usual"
     maxMessageChars: 2000,    // until the server says otherwise (POST /session)
@@ -163,6 +180,10 @@
     if (ds.colorPrimary) cfg.colors.primary = ds.colorPrimary;
     if (ds.colorPrimaryText) cfg.colors.primaryText = ds.colorPrimaryText;
     if (ds.stylesheet) cfg.stylesheet = ds.stylesheet;
+    if (ds.emergencyNumber) cfg.emergencyNumber = ds.emergencyNumber;
+    if (ds.clinicPhone) cfg.clinicPhone = ds.clinicPhone;
+    if (ds.crisisLine) cfg.crisisLine = ds.crisisLine;
+    if (ds.contactUrl) cfg.contactUrl = ds.contactUrl;
     var extra = window.ClinicChatConfig;
     if (extra && typeof extra === "object") {
       for (k in extra) {
@@ -182,7 +203,39 @@
     if (!cfg.stylesheet) {
       cfg.stylesheet = script && script.src ? new URL("clinic-chat.css", script.src).href : "clinic-chat.css";
     }
+    cfg.phones = {
+      emergency: phoneNumber(cfg.emergencyNumber, "emergencyNumber"),
+      clinic: phoneNumber(cfg.clinicPhone, "clinicPhone"),
+      crisis: phoneNumber(cfg.crisisLine, "crisisLine")
+    };
+    cfg.contactHref = pageUrl(cfg.contactUrl, "contactUrl");
     return cfg;
+  }
+
+  // A configured phone number -> {text, href} for a tel: link, or null (not set, or not a number:
+  // digits, spaces and ( ) . / - only, an optional leading +, at least 2 digits).
+  function phoneNumber(value, name) {
+    var text = String(value || "").trim();
+    if (!text) return null;
+    var digits = text.replace(/[^0-9]/g, "");
+    if (!/^\+?[0-9][0-9 ().\/-]*$/.test(text) || digits.length < 2 || digits.length > 20) {
+      console.warn("clinic-chat: " + name + " is not a phone number; no call link is shown");
+      return null;
+    }
+    return { text: text, href: "tel:" + (text.charAt(0) === "+" ? "+" : "") + digits };
+  }
+
+  // A configured page address (absolute or relative to the page), http(s) only; else null.
+  function pageUrl(value, name) {
+    var text = String(value || "").trim();
+    if (!text) return null;
+    var url = null;
+    try { url = new URL(text, location.href); } catch (e) { url = null; }
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      console.warn("clinic-chat: " + name + " must be an http(s) address; ignored");
+      return null;
+    }
+    return text;
   }
 
   function makeStrings(cfg) {
@@ -268,9 +321,40 @@
     return String(s).replace(/\{(\w+)\}/g, function (m, k) { return vars && k in vars ? vars[k] : m; });
   }
 
-  // Text -> DOM nodes: plain text, with http(s) URLs turned into safe links. Never parses HTML.
+  // A tel: link for a configured number (phoneNumber()), with its own text.
+  function callLink(phone, text, cls) {
+    var a = el("a", cls || "cc-call", text);
+    a.href = phone.href;
+    return a;
+  }
+
+  // Plain text, with the configured phone numbers in it turned into tel: links (no other number:
+  // the widget never guesses that digits are a phone number).
+  function appendPlainText(parent, text, phones) {
+    var list = (phones || []).filter(Boolean).sort(function (a, b) { return b.text.length - a.text.length; });
+    var find = function (p) {   // the first occurrence not inside a longer run of digits
+      for (var i = text.indexOf(p.text); i !== -1; i = text.indexOf(p.text, i + 1)) {
+        if (!/[0-9]/.test(text.charAt(i - 1) || "") && !/[0-9]/.test(text.charAt(i + p.text.length) || "")) return i;
+      }
+      return -1;
+    };
+    while (text) {
+      var at = -1, hit = null;
+      list.forEach(function (p) {
+        var i = find(p);
+        if (i !== -1 && (at === -1 || i < at)) { at = i; hit = p; }
+      });
+      if (!hit) { parent.appendChild(document.createTextNode(text)); return; }
+      if (at > 0) parent.appendChild(document.createTextNode(text.slice(0, at)));
+      parent.appendChild(callLink(hit, hit.text, "cc-link cc-tel"));
+      text = text.slice(at + hit.text.length);
+    }
+  }
+
+  // Text -> DOM nodes: plain text, with http(s) URLs turned into safe links and configured phone
+  // numbers into tel: links. Never parses HTML.
   var URL_RE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-  function appendRichText(parent, text, s) {
+  function appendRichText(parent, text, s, phones) {
     text = String(text == null ? "" : text);
     var last = 0;
     var m;
@@ -282,7 +366,7 @@
       var url = null;
       try { url = new URL(raw); } catch (e) { url = null; }
       if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) continue;
-      if (m.index > last) parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      if (m.index > last) appendPlainText(parent, text.slice(last, m.index), phones);
       var a = document.createElement("a");
       a.href = url.href;
       a.target = "_blank";
@@ -295,7 +379,17 @@
       last = m.index + raw.length;
       URL_RE.lastIndex = last;
     }
-    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+    if (last < text.length) appendPlainText(parent, text.slice(last), phones);
+  }
+
+  // A leading warning sign in a reply's text ("\u26a0\ufe0f This could be ..."), with its space.
+  var WARNING_SIGN = /^\s*\u26a0\ufe0f?\s*/;
+
+  // The triage level of a bot item: "emergency", "crisis", "urgent" or null (older servers send only
+  // emergency: true).
+  function levelOf(item) {
+    if (!item || item.kind !== "bot") return null;
+    return item.level || (item.emergency ? "emergency" : null);
   }
 
   // sessionStorage, falling back to memory when it is unavailable (privacy modes, quota).
@@ -355,7 +449,10 @@
     var link = document.createElement("link");
     link.rel = "stylesheet";
     link.href = cfg.stylesheet;
-    var reveal = function () { host.hidden = false; };
+    var reveal = function () {
+      host.hidden = false;
+      if (!self.panel.hidden) self.scrollToStart();   // sizes are known only now (after a reload)
+    };
     link.addEventListener("load", reveal);
     link.addEventListener("error", function () {
       console.error("clinic-chat: could not load " + cfg.stylesheet);
@@ -457,6 +554,15 @@
     var nt = el("h3", "cc-notice-title", s.noticeTitle);
     nt.id = "cc-notice-title";
     notice.appendChild(nt);
+    // The emergency line first (with a call link when the number is configured), so that it is on
+    // screen without scrolling even on a small phone.
+    var ne = el("p", "cc-notice-emergency");
+    ne.appendChild(el("span", "cc-notice-emergency-text", s.noticeEmergency));
+    if (cfg.phones.emergency) {
+      ne.appendChild(document.createTextNode(" "));
+      ne.appendChild(callLink(cfg.phones.emergency, fmt(s.callEmergency, { number: cfg.phones.emergency.text })));
+    }
+    notice.appendChild(ne);
     var ul = el("ul", "cc-notice-list");
     (Array.isArray(s.notice) ? s.notice : [s.notice]).forEach(function (line) { ul.appendChild(el("li", null, line)); });
     notice.appendChild(ul);
@@ -516,6 +622,11 @@
     human.type = "button";
     human.addEventListener("click", function () { self.send(s.humanMessage); });
     actions.appendChild(human);
+    if (cfg.contactHref) {
+      var contact = el("a", "cc-contact", s.contactPage);
+      contact.href = cfg.contactHref;
+      actions.appendChild(contact);
+    }
     panel.appendChild(actions);
     this.humanBtn = human;
 
@@ -551,7 +662,14 @@
     panel.appendChild(form);
     this.input = input;
 
-    panel.appendChild(el("p", "cc-footer", s.footer));
+    // The footer keeps "not medical advice" and the emergency advice pinned below the input.
+    var footer = el("p", "cc-footer", s.footer);
+    if (cfg.phones.emergency) {
+      footer.appendChild(document.createTextNode(" "));
+      footer.appendChild(callLink(cfg.phones.emergency, fmt(s.callEmergencyShort, { number: cfg.phones.emergency.text }),
+                                  "cc-call-footer"));
+    }
+    panel.appendChild(footer);
 
     // Restore the conversation of this tab (before attaching: nothing is re-announced).
     this.renderAll();
@@ -567,6 +685,17 @@
     // Should focus still land outside the modal panel (e.g. a script focuses the page), bring it back.
     document.addEventListener("focusin", function (e) {
       if (self.modal && e.target !== host) self.input.focus();
+    });
+    // The page's own controls: an element with data-clinic-chat="open" opens the chat, one with
+    // data-clinic-chat="person" opens it and asks for a person (the bot then offers a callback).
+    // (A listener, not inline handlers: the page keeps its strict CSP.)
+    document.addEventListener("click", function (e) {
+      var t = e.target && e.target.closest ? e.target.closest("[data-clinic-chat]") : null;
+      if (!t) return;
+      var what = t.getAttribute("data-clinic-chat");
+      if (what !== "open" && what !== "person") return;
+      e.preventDefault();
+      if (what === "person") self.send(s.humanMessage); else self.open(true);
     });
 
     var attach = function () {
@@ -591,7 +720,7 @@
     if (!this.state.open || this.state.unread) { this.state.open = true; this.state.unread = 0; this.save(); }
     this.renderUnread(false);
     this.updateModal();
-    this.scrollToEnd();
+    this.scrollToStart();
     if (moveFocus !== false) this.input.focus();
   };
   ClinicChat.prototype.close = function (returnFocus) {
@@ -722,23 +851,39 @@
       this.updateUserStatus(item, row);
     } else if (item.kind === "bot") {
       row = el("div", "cc-row cc-row-bot");
-      // The triage level of the reply (docs/triage-levels.md): emergency and crisis in the emergency
-      // style and announced at once; urgent in its own style.
-      var level = item.level || (item.emergency ? "emergency" : null);
-      var alarm = level === "emergency" || level === "crisis";
-      bubble = el("div", "cc-msg cc-bot" + (alarm ? " cc-emergency" : level === "urgent" ? " cc-urgent" : ""));
+      // The triage level of the reply (docs/triage-levels.md), each in its own style: emergency red
+      // with the warning icon, crisis calm (no alarm colours or icon), urgent amber. Emergency and
+      // crisis are announced at once.
+      var level = levelOf(item);
+      var phones = this.cfg.phones;
+      bubble = el("div", "cc-msg cc-bot" + (level ? " cc-" + level : ""));
+      var text = item.text;
       if (level) {
-        if (live && alarm) bubble.setAttribute("role", "alert");
-        var lab = el("strong", alarm ? "cc-emergency-label" : "cc-urgent-label");
-        lab.appendChild(svgIcon("alert"));
+        if (live && (level === "emergency" || level === "crisis")) bubble.setAttribute("role", "alert");
+        var lab = el("strong", "cc-" + level + "-label");
+        if (level !== "crisis") {
+          lab.appendChild(svgIcon("alert"));
+          text = String(text || "").replace(WARNING_SIGN, "");   // the label's icon is the one warning sign
+        }
         lab.appendChild(document.createTextNode(
           level === "crisis" ? s.crisisLabel : level === "urgent" ? s.urgentLabel : s.emergencyLabel));
         bubble.appendChild(lab);
       }
       bubble.appendChild(el("span", "cc-sr-only", s.bot + " "));
       var body = el("span", "cc-text");
-      appendRichText(body, item.text, s);
+      appendRichText(body, text, s, [phones.emergency, phones.clinic, phones.crisis]);
       bubble.appendChild(body);
+      // Tap-to-call for the level's configured numbers.
+      var calls = [];
+      if (level === "emergency") calls.push([phones.emergency, s.callEmergency]);
+      if (level === "crisis") calls.push([phones.crisis, s.callCrisis], [phones.emergency, s.callEmergency]);
+      if (level === "urgent") calls.push([phones.clinic, s.callClinic]);
+      calls = calls.filter(function (c) { return c[0]; });
+      if (calls.length) {
+        var callBox = el("span", "cc-calls");
+        calls.forEach(function (c) { callBox.appendChild(callLink(c[0], fmt(c[1], { number: c[0].text }))); });
+        bubble.appendChild(callBox);
+      }
       row.appendChild(bubble);
       row.cc_item = item;
     } else {
@@ -802,17 +947,26 @@
   };
 
   // Ratings: "Helpful" / "Not helpful" under the last reply to each patient message the server
-  // took (status "sent"). Not under notes, nor under replies that came with an error.
+  // took (status "sent"). Not under notes, nor under replies that came with an error, nor under a
+  // turn with an emergency or crisis reply (urgent replies keep theirs).
   ClinicChat.prototype.renderRatings = function () {
     var self = this;
     var lastReply = {};
+    var alarm = {};   // turns with an emergency or crisis reply: a rating there would be out of place
     var rows = this.log.querySelectorAll(".cc-row-bot");
     Array.prototype.forEach.call(rows, function (row) {
-      if (row.cc_item && row.cc_item.replyTo) lastReply[row.cc_item.replyTo] = row;
+      if (!row.cc_item || !row.cc_item.replyTo) return;
+      lastReply[row.cc_item.replyTo] = row;
+      var level = levelOf(row.cc_item);
+      if (level === "emergency" || level === "crisis") alarm[row.cc_item.replyTo] = true;
     });
     this.state.items.forEach(function (item) {
       var row = lastReply[item.id];
       if (item.kind !== "user" || item.status !== "sent" || !row || !SAFE_MESSAGE_ID.test(item.id)) return;
+      if (alarm[item.id]) {
+        if (self.rateEls[item.id] && self.rateEls[item.id].parentNode) self.rateEls[item.id].parentNode.removeChild(self.rateEls[item.id]);
+        return;
+      }
       var group = self.rateEls[item.id] || (self.rateEls[item.id] = self.buildRating(item));
       if (group.parentNode !== row) row.insertBefore(group, row.querySelector(".cc-buttons"));
     });
@@ -914,6 +1068,13 @@
 
   ClinicChat.prototype.scrollToEnd = function () {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+  };
+
+  // Where an opened (or reloaded) panel starts: the notice from its top while nothing has been said
+  // yet, else the latest message.
+  ClinicChat.prototype.scrollToStart = function () {
+    if (!this.notice.hidden && !this.state.items.length) this.scroller.scrollTop = 0;
+    else this.scrollToEnd();
   };
 
   // Show a new answer from its first line (a long or emergency answer must not scroll past its start).

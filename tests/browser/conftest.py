@@ -100,6 +100,21 @@ def fake_stack() -> Iterator[dict]:
         api.stop()
 
 
+@pytest.fixture
+def api(fake_stack):
+    """The fake patient channel, with no failure, gate or feedback error left over from another test."""
+    a = fake_stack["api"]
+    a.fail_queue.clear()
+    a.feedback_fail.clear()
+    a.gate = None
+    yield a
+    if a.gate:
+        a.gate.set()
+    a.gate = None
+    a.fail_queue.clear()
+    a.feedback_fail.clear()
+
+
 @pytest.fixture(scope="module")
 def real_stack(tmp_path_factory) -> Iterator[dict]:
     """The real action + Rasa servers (patient channel, CORS for the demo origin) + the demo site."""

@@ -21,7 +21,16 @@ GREETING = {
 RECOVERY = {"text": "According to the clinic's information sheet, most people are back to normal activities in 3 to 6 weeks.\n"
                     "Read more at https://example.org/recovery.", "emergency": False}
 EMERGENCY = {"text": "\u26a0\ufe0f This could be a medical emergency. Please call your local emergency number now.", "emergency": True}
-HANDOFF = {"text": "Of course. Please use the contact page of this website to reach the care team.", "emergency": False}
+HANDOFF = {"text": "Of course. Please use the contact page of this website to reach the care team.",
+           "buttons": [{"title": "Yes, call me back", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}],
+           "emergency": False}
+ASK_CALLBACK_NAME = {"text": "What name should the clinic ask for? (You can type \"stop\" at any time.)", "emergency": False}
+# Test numbers only (the real channel sends the clinic's configured CRISIS_LINE / CLINIC_PHONE).
+CRISIS = [{"text": "I'm really sorry you are going through this. Please call your local emergency number or a crisis line now.",
+           "emergency": True, "level": "crisis"},
+          {"text": "You can call a crisis line now: 0800 555 0100. They are there to listen, day and night.", "emergency": False}]
+URGENT = [{"text": "This needs a doctor's advice today.", "emergency": False, "level": "urgent"},
+          {"text": "You can reach Example Spine Clinic by phone: +1 555 0100", "emergency": False}]
 
 
 class FakePatientAPI:
@@ -75,9 +84,11 @@ class FakePatientAPI:
         elif "bladder" in t:
             out = [EMERGENCY]
         elif "better off without me" in t:
-            out = [{"text": "I'm really sorry you are going through this. Please call a crisis line now.", "emergency": True, "level": "crisis"}]
+            out = CRISIS
         elif "painkillers" in t:
-            out = [{"text": "This needs a doctor's advice today.", "emergency": False, "level": "urgent"}]
+            out = URGENT
+        elif t == "/affirm":
+            out = [ASK_CALLBACK_NAME]
         elif "person" in t:
             out = [HANDOFF]
         elif "two answers" in t:

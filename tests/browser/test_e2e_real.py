@@ -86,7 +86,9 @@ def test_quick_reply_then_history_survives_reload_navigation_and_start_over_rese
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
     shot(page, "e2e-04-after-reload")
 
-    page.get_by_role("link", name="Treatments").first.click()
+    # (By keyboard: on this screen the open panel covers the site's navigation.)
+    page.get_by_role("link", name="Treatments").first.focus()
+    page.keyboard.press("Enter")
     expect(page).to_have_url(real_stack["demo"] + "/treatments.html")
     expect(user_messages(page)).to_have_count(2)
     send(page, "and how much does it cost?")
@@ -112,6 +114,33 @@ def test_emergency_reply_has_the_emergency_style(page):
     assert em.evaluate("e => getComputedStyle(e).borderLeftWidth") == "8px"
     expect(em.locator(".cc-emergency-label")).to_be_in_viewport()   # shown from its first line
     shot(page, "e2e-05-emergency")
+
+
+def test_emergency_and_crisis_replies_from_the_server(page):
+    """One warning sign and no rating under the emergency; the crisis reply in its calm style."""
+    open_widget(page)
+    send(page, "I can't control my bladder since this morning")
+    em = page.locator("#clinic-chat .cc-emergency")
+    expect(em).to_contain_text("emergency number")
+    assert em.evaluate("e => e.textContent").count("\u26a0") + em.locator("svg").count() == 1
+    send(page, "everyone would be better off without me")
+    crisis = page.locator("#clinic-chat .cc-crisis")
+    expect(crisis).to_contain_text("crisis line")
+    expect(crisis.locator(".cc-crisis-label")).to_have_text("Please reach out now")
+    expect(page.locator("#clinic-chat .cc-emergency")).to_have_count(1)
+    expect(page.get_by_role("group", name="Was this answer helpful?")).to_have_count(0)
+    shot(page, "e2e-05b-crisis")
+
+
+def test_contact_page_starts_the_callback_request(page, real_stack):
+    dialog = open_widget(page)
+    dialog.get_by_role("button", name="OK, I understand").click()
+    dialog.get_by_role("link", name="Contact page").click()
+    expect(page).to_have_url(real_stack["demo"] + "/contact.html")
+    page.get_by_role("button", name="Ask for a callback in the chat").click()
+    expect(user_messages(page).last).to_have_text("You said: I want to talk to a person")
+    page.get_by_role("button", name="Yes, call me back").click()
+    expect(bot_messages(page).last).to_contain_text("What name should the clinic ask for?")
 
 
 def test_injection_attempt_is_rendered_as_text(page, real_stack):
