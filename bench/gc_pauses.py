@@ -1,13 +1,13 @@
-"""How long one full garbage collection stalls the Rasa server, with and without clinic_channel.heap.
+"""How long one full garbage collection stalls the Rasa server, with and without clinic_runtime.heap.
 
     .venv/bin/python bench/gc_pauses.py [--turns 400]
 
-Loads the trained model as the server does (install_server_speedups, Agent.load, the cached SQLite
+Loads the trained model as the server does (clinic_runtime.install(), Agent.load, the cached SQLite
 tracker store in a temporary directory), runs ``--turns`` turns of 20 conversations so the heap
 also holds the cached conversations, then times
 ``gc.collect()`` (a full, generation-2 collection: what CPython runs now and then under load, with
 the event loop stopped) five times; then freezes the heap as the server does after start-up
-(:func:`clinic_channel.heap.freeze_loaded_heap`), runs the same number of turns again, and times
+(:func:`clinic_runtime.heap.freeze_loaded_heap`), runs the same number of turns again, and times
 the collections again. Prints the medians and the tracked/frozen object counts.
 """
 from __future__ import annotations
@@ -47,12 +47,12 @@ def main() -> None:
     args = parser.parse_args()
     from rasa.core.agent import Agent
 
-    from clinic_channel.heap import freeze_loaded_heap
-    from clinic_channel.patient import install_server_speedups
+    from clinic_runtime.heap import freeze_loaded_heap
+    import clinic_runtime
 
     from clinic_store.tracker_store import CachingSQLTrackerStore
 
-    install_server_speedups()
+    clinic_runtime.install()
     workdir = tempfile.mkdtemp(prefix="gc-pauses-")
     agent = Agent.load(str(ROOT / "models" / "spine-clinic.tar.gz"))
     agent.tracker_store = agent.processor.tracker_store = CachingSQLTrackerStore(

@@ -46,13 +46,13 @@ def main() -> None:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import EndpointConfig
 
-    from clinic_channel.patient import install_server_speedups
+    import clinic_runtime
     from clinic_store.tracker_store import CachingSQLTrackerStore
     from tests.servers import running_servers
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     if not args.rasa_only:
-        install_server_speedups()  # as the patient channel does in the Rasa server
+        clinic_runtime.install()  # as the patient channel does in the Rasa server
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp, running_servers(Path(tmp)) as servers:
         store_class = CachingSQLTrackerStore if args.store == "caching" else SQLTrackerStore

@@ -36,14 +36,6 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from clinic_channel.action_calls import (
-    close_kept_alive_sessions,
-    install_cached_validation,
-    install_kept_alive_requests,
-    install_short_action_calls,
-    set_action_timeout,
-)
-from clinic_channel.action_failures import install as install_safe_reply_on_action_failure
 from clinic_channel.guard import (
     SLASH_GUARD,
     RequestError,
@@ -55,11 +47,10 @@ from clinic_channel.guard import (
     parse_message_request,
     parse_rate,
 )
-from clinic_channel.heap import freeze_loaded_heap
 from clinic_channel.server_hardening import install as install_server_hardening
-from clinic_nlu.graph_runner import install as install_sequential_graph_runner
-from clinic_nlu.parse_offload import install as install_parse_offload
-from clinic_nlu.tracker_speedups import install as install_tracker_speedups
+import clinic_runtime
+from clinic_runtime.action_calls import close_kept_alive_sessions
+from clinic_runtime.heap import freeze_loaded_heap
 from clinic_store.rate_limits import make_limiter
 from clinic_triage import ESCALATED, assess as triage_assess
 from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
@@ -72,17 +63,6 @@ DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "patient-session.key"
 BUSY_RETRY_AFTER = 3  # seconds, in the Retry-After of a 503 busy
 NOT_READY_RETRY_AFTER = 5  # seconds, in the Retry-After of a 503 not_ready (the model is still loading)
 FEEDBACK_SLOT = "feedback"
-
-
-def install_server_speedups() -> None:
-    """The Rasa server's performance changes (issue #5), each tested to give Rasa's results; installed
-    when the channel is created, i.e. before the server loads the model (idempotent)."""
-    install_cached_validation()
-    install_short_action_calls()
-    install_kept_alive_requests()
-    install_sequential_graph_runner()
-    install_tracker_speedups()
-    install_parse_offload()
 
 
 def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
@@ -291,12 +271,12 @@ class PatientInput(InputChannel):
         lock_lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME") or 60)
         if not 0 < self.action_timeout < lock_lifetime:
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
-        set_action_timeout(self.action_timeout)
-        install_server_speedups()
         secret = secret or load_secret()
         self.signer = SessionSigner(secret)
         self.messages = load_messages()
-        install_safe_reply_on_action_failure(self.messages["no_reply"])  # stored, flagged for staff
+        # The server's runtime layer (idempotent; python -m clinic_runtime installed it already):
+        # this channel's action timeout, and its safe reply for a failed action (stored, flagged).
+        clinic_runtime.install(action_timeout=self.action_timeout, safe_reply=self.messages["no_reply"])
         self._in_flight: Dict[Tuple[str, str], "asyncio.Future[None]"] = {}
         redis_url, key_prefix = rate_limit_store(rate_limit_redis_url)
         self.session_limiter = make_limiter("session", parse_rate(session_rate), redis_url, secret, key_prefix)

@@ -38,6 +38,7 @@ from clinic_channel.patient import (
     rate_limit_store,
 )
 from clinic_channel.server_hardening import install as install_server_hardening
+import clinic_runtime
 from clinic_store.rate_limits import make_limiter
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class GuardedRestInput(RestInput):
         self.max_message_chars = int(max_message_chars)
         self.max_body_bytes = int(max_body_bytes)
         self.messages = load_messages()
+        clinic_runtime.install(safe_reply=self.messages["no_reply"])  # idempotent; keeps the action timeout set
         redis_url, key_prefix = rate_limit_store(rate_limit_redis_url)
         secret = load_secret()
         self.sender_limiter = make_limiter("rest-sender", parse_rate(sender_rate), redis_url, secret, key_prefix)

@@ -1,4 +1,4 @@
-"""Lock stores whose ticket changes are atomic across processes (issue #5).
+"""Lock stores whose ticket changes are atomic across processes.
 
 Rasa serialises the turns of one conversation with a ``TicketLock`` kept in a lock store. Rasa 3.6's
 ``RedisLockStore`` changes a lock with a plain read-modify-write (``GET`` the JSON, change it in

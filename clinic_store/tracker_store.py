@@ -3,7 +3,8 @@
 Profiling a 200-turn conversation (bench/profile_turns.py) showed Rasa 3.6's ``SQLTrackerStore``
 re-reading and re-building the whole conversation on every turn: the SQL query, ``json.loads`` of
 every event, and ``Event.resolve_by_type``, which walks all event subclasses for every event.
-That made turn 200 ~19x slower than turn 1. This store:
+That made turn 200 ~19x slower than turn 1. (The event lookup by type name is the runtime layer's
+``clinic_runtime.event_lookup``.) This store:
 
 - keeps the tracker of recently active conversations (LRU, at most ``cache_size`` conversations
   and ``cache_events`` events in all, whichever is reached first: memory grows with events, ~1.5 KB
@@ -45,7 +46,7 @@ import logging
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, List, Optional, Text, Tuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
@@ -53,32 +54,12 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.utils.common import all_subclasses
 
 logger = logging.getLogger(__name__)
 
 # The row :meth:`CachingSQLTrackerStore.check_writable` inserts and rolls back (never committed).
 HEALTH_CHECK_ROW_ID = -1
 HEALTH_CHECK_SENDER = "health-check"
-
-
-def install_fast_event_lookup() -> None:
-    """Make ``Event.resolve_by_type`` a table lookup (same result: the first subclass with the name)."""
-    if getattr(Event.resolve_by_type, "clinic_fast", False):
-        return
-    original = Event.resolve_by_type
-    table: Dict[str, type] = {}
-
-    def resolve_by_type(type_name: Text, default: Optional[type] = None) -> Optional[type]:
-        found = table.get(type_name)
-        if found is None:
-            for cls in all_subclasses(Event):  # refresh: event classes defined since
-                table.setdefault(cls.type_name, cls)
-            found = table.get(type_name)
-        return found if found is not None else original(type_name, default)
-
-    resolve_by_type.clinic_fast = True  # type: ignore[attr-defined]
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
 
 
 def _file_identity(path: str) -> Optional[Tuple[int, int]]:
@@ -115,7 +96,6 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self.cache_events = int(cache_events)
         self._cache: "OrderedDict[str, _Cached]" = OrderedDict()
         self._cached_events = 0  # sum of ``stored`` over the cache
-        install_fast_event_lookup()
         if self.engine.dialect.name == "sqlite":
             self._keep_sqlite_connection()
             self._use_wal()

@@ -1,4 +1,4 @@
-"""Staff conversation review app (issue #4).
+"""Staff conversation review app.
 
 Reads the conversations the Rasa server writes to its SQL tracker store (table ``events``) and
 keeps its own tables (prefix ``review_``) in the same database. Modules:

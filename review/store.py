@@ -38,7 +38,7 @@ from review.settings import Settings
 metadata = sa.MetaData()
 
 # failed_action: an action failed mid-turn (e.g. the action server was down) and the patient got the
-# safe reply instead (clinic_channel/action_failures.py stores it with metadata.failed_action).
+# safe reply instead (clinic_runtime/action_failures.py stores it with metadata.failed_action).
 # crisis / emergency / urgent: the triage level of a patient message (clinic_triage, docs/triage-levels.md).
 FLAGS = ("crisis", "emergency", "urgent", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback",
          "failed_action")

@@ -40,7 +40,7 @@ trap cleanup INT TERM EXIT
 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
 pids+=($!)
 # shellcheck disable=SC2086
-.venv/bin/rasa run --model models --endpoints "${ENDPOINTS:-endpoints.yml}" --credentials credentials.yml \
+.venv/bin/python -m clinic_runtime run --model models --endpoints "${ENDPOINTS:-endpoints.yml}" --credentials credentials.yml \
   --interface "$RASA_HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS "${api_args[@]}" &
 pids+=($!)
 # The staff review app (review/), on its own port; it reads the same database.

@@ -215,7 +215,7 @@ i=0
 for p in "${rasa_ports[@]}"; do
   i=$((i + 1))
   # SANIC_PROXIES_COUNT=1: the client address (rate limits) is nginx's X-Forwarded-For.
-  start "rasa-$i" env SANIC_PROXIES_COUNT=1 "${thread_env[@]}" .venv/bin/rasa run --model "$MODEL" --endpoints "$ENDPOINTS" \
+  start "rasa-$i" env SANIC_PROXIES_COUNT=1 "${thread_env[@]}" .venv/bin/python -m clinic_runtime run --model "$MODEL" --endpoints "$ENDPOINTS" \
     --credentials "$CREDENTIALS" --interface 127.0.0.1 --port "$p" "${cors_args[@]}" "${api_args[@]}"
 done
 if [ "$REVIEW_PORT" != "off" ]; then

@@ -136,7 +136,7 @@ def running_servers(
         db=db,
         workdir=workdir,
         env=env,
-        rasa_cmd=[str(VENV_BIN / "rasa"), "run", "--model", "models", "--endpoints", str(endpoints),
+        rasa_cmd=[str(VENV_BIN / "python"), "-m", "clinic_runtime", "run", "--model", "models", "--endpoints", str(endpoints),
                   "--credentials", str(credentials or ROOT / "credentials.yml"), "--interface", "127.0.0.1",
                   "--port", str(rasa_port), *rasa_args],
         action_cmd=[str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],

@@ -1,4 +1,4 @@
-"""clinic_channel.action_calls: the cached validator accepts and rejects exactly what Rasa's does; only
+"""clinic_runtime.action_calls: the cached validator accepts and rejects exactly what Rasa's does; only
 recent events are sent; action calls reuse one kept-alive connection (over real HTTP)."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 
-from clinic_channel.action_calls import _validate_action_result, install_cached_validation
+from clinic_runtime.action_calls import _validate_action_result, install_cached_validation
 
 pytestmark = pytest.mark.unit
 
@@ -51,7 +51,7 @@ def test_only_the_events_since_the_latest_user_message_are_sent():
     from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from clinic_channel.action_calls import install_short_action_calls
+    from clinic_runtime.action_calls import install_short_action_calls
     from tests.conftest import ROOT
 
     install_short_action_calls()
@@ -74,7 +74,7 @@ def test_the_request_body_equals_rasas_with_the_events_trimmed_for_every_story_s
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from clinic_channel.action_calls import _action_call_format, _full_call_format
+    from clinic_runtime.action_calls import _action_call_format, _full_call_format
     from tests.conftest import ROOT
 
     def reference(action, tracker, domain):
@@ -104,7 +104,7 @@ import asyncio  # noqa: E402
 from aiohttp import web  # noqa: E402
 from rasa.utils.endpoints import EndpointConfig  # noqa: E402
 
-from clinic_channel import action_calls  # noqa: E402
+from clinic_runtime import action_calls  # noqa: E402
 
 
 class PeerCounter:

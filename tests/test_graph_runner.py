@@ -1,4 +1,4 @@
-"""SequentialGraphRunner (clinic_nlu/graph_runner.py) gives what Rasa's DaskGraphRunner gives, on the real model."""
+"""SequentialGraphRunner (clinic_runtime/graph_runner.py) gives what Rasa's DaskGraphRunner gives, on the real model."""
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -11,8 +11,8 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from clinic_nlu import graph_runner
-from clinic_nlu.graph_runner import SequentialGraphRunner
+from clinic_runtime import graph_runner
+from clinic_runtime.graph_runner import SequentialGraphRunner
 from tests.conftest import ROOT, parse_probe_texts
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""clinic_channel/heap.py: after start-up the server's loaded objects leave the collector's walks,
+"""clinic_runtime/heap.py: after start-up the server's loaded objects leave the collector's walks,
 and the collector still frees what is created later."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from clinic_channel.heap import freeze_loaded_heap
+from clinic_runtime.heap import freeze_loaded_heap
 
 pytestmark = pytest.mark.integration
 

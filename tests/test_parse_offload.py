@@ -1,4 +1,4 @@
-"""clinic_nlu/parse_offload.py: the NLU parse runs on its worker thread, gives Rasa's results, and the
+"""clinic_runtime/parse_offload.py: the NLU parse runs on its worker thread, gives Rasa's results, and the
 event loop keeps serving other conversations meanwhile."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 
-from clinic_nlu import parse_offload
+from clinic_runtime import parse_offload
 from tests.conftest import ROOT, parse_probe_texts
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,4 @@
-"""clinic_nlu/tracker_speedups.py: the fast copy and the incremental applied_events give Rasa's results."""
+"""clinic_runtime/tracker_speedups.py: the fast copy and the incremental applied_events give Rasa's results."""
 from __future__ import annotations
 
 import copy
@@ -25,7 +25,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from clinic_nlu import tracker_speedups
+from clinic_runtime import tracker_speedups
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.unit

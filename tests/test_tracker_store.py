@@ -14,7 +14,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 
-from clinic_store.tracker_store import CachingSQLTrackerStore, install_fast_event_lookup
+from clinic_runtime.event_lookup import install_fast_event_lookup
+from clinic_store.tracker_store import CachingSQLTrackerStore
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

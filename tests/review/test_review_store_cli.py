@@ -298,7 +298,7 @@ def test_app_starts_before_the_rasa_server_created_its_table(tmp_path):
 
 def _failed_action_conversation(t: float) -> list:
     """A turn whose action failed: the patient got the channel's safe reply, stored as the bot message
-    marked metadata.failed_action (clinic_channel/action_failures.py)."""
+    marked metadata.failed_action (clinic_runtime/action_failures.py)."""
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
     return [

@@ -3,7 +3,7 @@
 Rasa 3.6's ``MessageProcessor.parse_message`` is a coroutine that runs the NLU graph (tokenizer,
 TF-IDF, MiniLM, classifier, red-flag override) synchronously on the event loop: while one message
 is parsed, no other conversation moves. Under load (20 concurrent conversations, py-spy on the
-server, issue #5) a quarter of the server's CPU was ONNX Runtime's MiniLM forward pass, which runs
+server; BENCHMARKS.md) a quarter of the server's CPU was ONNX Runtime's MiniLM forward pass, which runs
 native code without holding Python's GIL.
 
 :func:`install` makes ``parse_message`` hand ``_parse_message_with_graph`` to one dedicated worker
@@ -31,8 +31,7 @@ more, e.g. end-to-end policies that run NLU components). A second parse thread w
 the event loop for the same two cores. The HTTP interpreter path (``http_interpreter``, not used
 here) keeps Rasa's code.
 
-The Rasa server installs it through ``clinic_channel.patient.install_server_speedups``; training and
-``rasa test`` keep Rasa's processor.
+The Rasa server installs it through :func:`clinic_runtime.install`; training keeps Rasa's processor.
 """
 from __future__ import annotations
 
