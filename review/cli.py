@@ -123,6 +123,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                   "(keep it: a later run whose chain does not contain it means entries were removed from the end)")
         elif args.command == "index":
             n = store.rebuild_index(engine, settings) if args.rebuild else store.index_new_events(engine, settings)
+            from review import message_index
+
+            (message_index.rebuild if args.rebuild else message_index.index_messages)(engine, settings)
             print(f"index: {n} events folded in (up to event id {store.indexed_up_to(engine)})")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
