@@ -19,11 +19,12 @@ _ids = count(1)
 
 
 def nice_max(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10^k at or above ``value`` (1 for nothing), for a readable axis."""
+    """The smallest 1, 2, 4 or 8 × 10^k at or above ``value`` (1 for nothing): an axis whose quarters
+    are round numbers."""
     if value <= 0:
         return 1.0
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 2, 4, 8, 10):
         if step * power >= value:
             return step * power
     return 10 * power
@@ -68,7 +69,7 @@ def bar_chart(title: str, desc: str, labels: Sequence[str], series: Sequence[Tup
     slot = plot_w / n
     bar_w = max(1.0, min(28.0, slot * 0.8 / max(1, len(series))))
     ticks = tick_labels or labels
-    every = max(1, math.ceil(n / 14))
+    every = max(1, math.ceil(n / max(1, plot_w // 52)))  # room for a label every ~52 px
     for i, label in enumerate(labels):
         x0 = left + slot * i + (slot - bar_w * len(series)) / 2
         for s, (name, vals) in enumerate(series):

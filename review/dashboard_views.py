@@ -112,6 +112,7 @@ def register(app: Sanic, deps: Deps) -> None:
             "topics": dashboard.topics(engine, rng, threshold),
             "latency": lat_rows, "latency_median": lat_median, "latency_replies": lat_n,
             "last_week": dashboard.totals(engine, week, threshold), "last_week_range": week,
+            "last_week_latency": dashboard.latency(engine, week)[1],
             "groups": groups_for(rng),
         }
 
