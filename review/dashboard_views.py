@@ -182,6 +182,11 @@ def register(app: Sanic, deps: Deps) -> None:
                 width=380, height=170, tick_labels=ticks, css=f"chart-rate chart-rate-{key}")})
         return out
 
+    @app.after_server_start
+    async def load_encoder(app_: Sanic, _loop) -> None:
+        """Load the sentence encoder in the background, so the first staff visit does not wait for it."""
+        app_.add_task(in_thread(unanswered.encoder))
+
     @app.get("/")
     async def dashboard_page(request: Request):
         await catch_up()
@@ -275,6 +280,9 @@ def register(app: Sanic, deps: Deps) -> None:
         text = (request.form.get("text") or "").strip()[:2000]
         ids = _event_ids(request)
         if not text or not ids:
+            return _back(request, "nothing")
+        ids = [i for i in ids if i in unanswered.user_messages(engine, ids)]  # patient messages only
+        if not ids:
             return _back(request, "nothing")
         user = request.ctx.session.username
         with engine.begin() as conn:

@@ -44,7 +44,7 @@ def encoder():
                 from clinic_nlu.minilm import MiniLMEncoder
 
                 _encoder = MiniLMEncoder()
-            except (ImportError, FileNotFoundError, OSError) as exc:
+            except Exception as exc:  # noqa: BLE001 - weights missing or a runtime that cannot start: group by wording
                 _encoder_error = type(exc).__name__
         return _encoder
 
