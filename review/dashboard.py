@@ -111,7 +111,7 @@ def _fill(rng: DateRange, rows: Dict[str, Dict[str, Any]], empty: Dict[str, Any]
     return [{"bucket": key, **rows.get(key, empty)} for key in rng.keys()]
 
 
-def _asked(threshold: float):
+def _asked():
     """A patient's own words (no button click, no callback-form detail)."""
     m = store.messages.c
     return sa.and_(m.payload == False, m.form_answer == False)  # noqa: E712
@@ -127,7 +127,7 @@ RATE_LABELS = {
 
 def _rate_conditions(threshold: float) -> Dict[str, Any]:
     m = store.messages.c
-    asked = _asked(threshold)
+    asked = _asked()
     return {
         "emergency": m.level == "emergency",
         "crisis": m.level == "crisis",
@@ -186,7 +186,7 @@ def topics(engine: Engine, rng: DateRange, threshold: float, limit: int = 10) ->
     """Intents of the patients' own messages, most frequent first; the rest summed as "(other)"."""
     m = store.messages.c
     q = (sa.select(sa.func.coalesce(m.intent, "(none)").label("intent"), sa.func.count().label("messages"))
-         .where(*_in_range(rng), _asked(threshold)).group_by(sa.func.coalesce(m.intent, "(none)"))
+         .where(*_in_range(rng), _asked()).group_by(sa.func.coalesce(m.intent, "(none)"))
          .order_by(sa.func.count().desc(), sa.func.coalesce(m.intent, "(none)")))
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
@@ -234,7 +234,7 @@ def unanswered_candidates(engine: Engine, rng: DateRange, threshold: float, limi
     conds = _rate_conditions(threshold)
     q = (sa.select(m.event_id, m.sender_id, m.local_day, m.local_week, m.fallback, m.not_covered,
                    m.thumbs_down, m.confidence)
-         .where(*_in_range(rng), _asked(threshold),
+         .where(*_in_range(rng), _asked(),
                 sa.or_(conds["fallback"], conds["not_covered"], conds["low_confidence"],
                        sa.and_(m.thumbs_down == True, m.level.is_(None))))  # noqa: E712
          .order_by(m.ts.desc()).limit(limit))

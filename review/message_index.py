@@ -137,19 +137,22 @@ def index_messages(engine: Engine, settings: Settings, batch: int = 5000, max_ev
         done = 0
         while max_events is None or done < max_events:
             limit = batch if max_events is None else min(batch, max_events - done)
-            with engine.begin() as conn:
-                e = store.events.c
-                rows = conn.execute(sa.select(e.id, e.sender_id, e.type_name, e.timestamp, e.data)
-                                    .where(e.id > start, e.type_name.in_(("user", "action", "bot", "slot")))
-                                    .order_by(e.id).limit(limit)).all()
-                if not rows:
-                    if max_id > hwm:
-                        store._set_meta(conn, HWM_KEY, str(max_id))
-                    break
-                _fold(conn, rows, zone)
-                top = rows[-1].id
-                if top > int(store._get_meta(conn, HWM_KEY) or 0):
-                    store._set_meta(conn, HWM_KEY, str(top))
+            try:
+                with engine.begin() as conn:
+                    e = store.events.c
+                    rows = conn.execute(sa.select(e.id, e.sender_id, e.type_name, e.timestamp, e.data)
+                                        .where(e.id > start, e.type_name.in_(("user", "action", "bot", "slot")))
+                                        .order_by(e.id).limit(limit)).all()
+                    if not rows:
+                        if max_id > hwm:
+                            store._set_meta(conn, HWM_KEY, str(max_id))
+                        break
+                    _fold(conn, rows, zone)
+                    top = rows[-1].id
+                    if top > int(store._get_meta(conn, HWM_KEY) or 0):
+                        store._set_meta(conn, HWM_KEY, str(top))
+            except sa.exc.IntegrityError:
+                return done  # another process (the CLI's index, a second app) folded these rows in first
             start = rows[-1].id
             done += len(rows)
             if len(rows) < limit:

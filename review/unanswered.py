@@ -13,7 +13,9 @@ never shapes a group; embeddings are cached in memory by event id, never stored.
 """
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
@@ -207,9 +209,6 @@ def sheet_notes(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
 
 
 def add_sheet_note(conn: sa.engine.Connection, author: str, text: str, event_ids: Sequence[int]) -> int:
-    import json
-    import time
-
     result = conn.execute(store.sheet_notes.insert().values(
         created=time.time(), author=author, text=text, questions=len(event_ids),
         event_ids=json.dumps([int(i) for i in event_ids][:200])))
