@@ -26,6 +26,7 @@ UNANSWERED_KINDS = ("fallback", "not_covered", "low_confidence", "thumbs_down")
 # held-out group -> which of its messages are sent (indices; repeats are the same question asked again)
 SEEDED_GROUPS = {"intimacy": [0, 1, 2, 3, 4, 5, 6, 0, 1], "scans": [0, 1, 2, 3, 4, 5, 6],
                  "desk_job": [0, 1, 2, 3, 5], "fasting": [0, 4], "blood_thinners": [0]}
+PHONE_TEXT = "please ring me on 0151 2345 6789 about my sciatica"
 ANSWERS = [("how long is recovery?", "ask_recovery_time"), ("is the scar big", "ask_scarring"),
            ("what is spinal endoscopy", "ask_what_is_endoscopy"), ("how much does it cost", "ask_cost"),
            ("does it hurt", "ask_pain")]
@@ -89,6 +90,9 @@ def make_specs(tz: str, today: date, days: int = 20, seed: int = 7) -> List[Spec
     late_day = today - timedelta(days=2)
     late = datetime.combine(late_day, dtime(23, 50), zone)
     specs.append(Spec("dash-late-evening", late.timestamp(), "answered", "is the scar big", "ask_scarring", 1.0))
+    # an unanswered question with a phone number in it: shown masked like everywhere in the app
+    when = datetime.combine(today - timedelta(days=3), dtime(10, 0), zone)
+    specs.append(Spec("dash-phone", when.timestamp(), "fallback", PHONE_TEXT, "nlu_fallback", 2.0))
     return specs
 
 

@@ -21,7 +21,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.review.conftest import make_database
-from tests.review.dashboard_seed import SEEDED_GROUPS, HELDOUT, make_specs, patient_messages, spec_events, write_specs
+from tests.review.dashboard_seed import (HELDOUT, PHONE_TEXT, SEEDED_GROUPS, make_specs, patient_messages, spec_events,
+                                        write_specs)
 from tests.review.helpers import PASSWORD, Staff, cli, review_server
 
 TZ = "America/New_York"
@@ -244,3 +245,9 @@ def test_unanswered_groups_to_corrections_and_sheet_notes(seeded, staff):
     # an intent that is not in the domain is refused
     r = staff.post("/unanswered/correct", {"event_id": ids[:1], "intent": "made_up"})
     assert "done=nothing" in r.headers["location"]
+
+
+def test_unanswered_examples_are_redacted(staff):
+    page = staff.get("/unanswered").text
+    assert "please ring me on [phone] about my sciatica" in page
+    assert "2345 6789" not in page and PHONE_TEXT not in page
