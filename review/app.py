@@ -24,7 +24,7 @@ from sanic import Sanic, response
 from sanic.exceptions import NotFound, SanicException
 from sanic.request import Request
 
-from review import auth, store
+from review import auth, dashboard_views, message_index, store
 from review.settings import Settings, load_settings
 
 log = logging.getLogger("review")
@@ -203,6 +203,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
                     None, lambda: store.index_new_events(engine, settings, rescan=True))
                 if n:
                     log.info("indexed %d events", n)
+                await loop.run_in_executor(
+                    None, lambda: message_index.index_messages(engine, settings, rescan=True))
                 await loop.run_in_executor(None, store.cleanup_auth_tables, engine,
                                            settings.login_window_minutes * 60)
             except Exception as exc:  # keep the task alive
@@ -262,7 +264,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
             auth.end_session(conn, request.ctx.session.token_hash)
             token = auth.new_session(conn, settings, user_id)
             store.write_audit(conn, username, "login", username, ip)
-        resp = response.redirect("/open", status=303)
+        resp = response.redirect("/", status=303)
         set_session_cookie(resp, token, settings.session_hours * 3600)
         return resp
 
@@ -279,9 +281,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
             resp.cookies[cookie_name]["secure"] = True
         return resp
 
-    @app.get("/")
-    async def home(request: Request):
-        return response.redirect("/open", status=303)
+    dashboard_views.register(app, dashboard_views.Deps(  # "/" (the landing page), /unanswered, /sheet-notes
+        engine, settings, render, audit, client_ip, catch_up_index, domain_intents))
 
     @app.get("/open")
     async def open_items(request: Request):

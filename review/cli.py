@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import List, Optional
 
-from review import auth, store
+from review import auth, message_index, store
 from review.settings import load_settings
 
 
@@ -64,7 +64,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="report what would be deleted, delete nothing")
     p = sub.add_parser("export-corrections", help="write staff intent corrections as Rasa NLU YAML")
     p.add_argument("--out", required=True, help="output file ('-' for stdout)")
-    p = sub.add_parser("index", help="fold new events into the conversation summaries")
+    p = sub.add_parser("index", help="fold new events into the conversation summaries and the dashboard's message index")
     p.add_argument("--rebuild", action="store_true", help="recompute every summary (e.g. after changing redaction)")
     sub.add_parser("audit-verify", help="prove the audit log's hash chain (exit 1 naming the first entry that breaks it)")
     args = parser.parse_args(argv)
@@ -123,6 +123,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                   "(keep it: a later run whose chain does not contain it means entries were removed from the end)")
         elif args.command == "index":
             n = store.rebuild_index(engine, settings) if args.rebuild else store.index_new_events(engine, settings)
+            (message_index.rebuild if args.rebuild else message_index.index_messages)(engine, settings)
             print(f"index: {n} events folded in (up to event id {store.indexed_up_to(engine)})")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -159,6 +159,47 @@ audit = sa.Table(
     sa.Column("row_hash", sa.String(64)),
 )
 
+# One row per patient message, for the dashboard's aggregates (review/message_index.py fills it,
+# with its own high-water mark): when (UTC and the local day/week in REVIEW_TIMEZONE), what the
+# understanding made of it, what the reply was and how long it took. No message text is copied here.
+messages = sa.Table(
+    "review_messages",
+    metadata,
+    sa.Column("event_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("message_id", sa.String(64)),  # the channel's id, to attach a later rating
+    sa.Column("ts", sa.Float, nullable=False, index=True),
+    sa.Column("local_day", sa.String(10), nullable=False),  # YYYY-MM-DD in the indexing time zone
+    sa.Column("local_week", sa.String(10), nullable=False),  # the Monday of that week
+    sa.Column("intent", sa.String(255)),
+    sa.Column("confidence", sa.Float),
+    sa.Column("level", sa.String(16)),  # crisis / emergency / urgent (the message or its reply), else NULL
+    sa.Column("fallback", sa.Boolean, nullable=False, default=False),
+    sa.Column("not_covered", sa.Boolean, nullable=False, default=False),
+    sa.Column("out_of_scope", sa.Boolean, nullable=False, default=False),
+    sa.Column("callback", sa.Boolean, nullable=False, default=False),  # a callback request followed it
+    sa.Column("thumbs_down", sa.Boolean, nullable=False, default=False),  # the patient's latest rating of its reply
+    sa.Column("form_answer", sa.Boolean, nullable=False, default=False),  # a callback-form detail (name, phone, time)
+    sa.Column("payload", sa.Boolean, nullable=False, default=False),  # a button click ("/affirm")
+    sa.Column("latency", sa.Float),  # seconds from the message to the first reply
+)
+sa.Index("ix_review_messages_sender", messages.c.sender_id, messages.c.event_id)
+sa.Index("ix_review_messages_day", messages.c.local_day, messages.c.sender_id)
+sa.Index("ix_review_messages_week", messages.c.local_week, messages.c.sender_id)
+
+# Notes for the authors of the clinic's information sheet, written from a group of unanswered
+# questions (review/unanswered.py). The examples are event ids, never copied patient text.
+sheet_notes = sa.Table(
+    "review_sheet_notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("created", sa.Float, nullable=False),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("questions", sa.Integer, nullable=False),  # how many patient messages the group had
+    sa.Column("event_ids", sa.Text, nullable=False),  # JSON list of the group's message event ids
+)
+
 review_meta = sa.Table(
     "review_meta",
     metadata,
@@ -1414,19 +1455,19 @@ def retention(engine: Engine, days: int, dry_run: bool = False, now: Optional[fl
             sa.select(conversations.c.sender_id).where(conversations.c.last_ts < cutoff))
             if r[0] not in old_set]
     targets = old + orphans
-    counts = {t.name: 0 for t in (conversations, conversation_intents, callbacks, notes, corrections)}
+    counts = {t.name: 0 for t in (conversations, conversation_intents, callbacks, notes, corrections, messages)}
     n_events = 0
     with engine.begin() as conn:
         for chunk in _chunks(targets, 500):
             if dry_run:
                 n_events += conn.execute(sa.select(sa.func.count()).select_from(events)
                                          .where(events.c.sender_id.in_(chunk))).scalar()
-                for table in (conversations, conversation_intents, callbacks, notes, corrections):
+                for table in (conversations, conversation_intents, callbacks, notes, corrections, messages):
                     counts[table.name] += conn.execute(sa.select(sa.func.count()).select_from(table)
                                                        .where(table.c.sender_id.in_(chunk))).scalar()
             else:
                 n_events += conn.execute(events.delete().where(events.c.sender_id.in_(chunk))).rowcount
-                for table in (conversations, conversation_intents, callbacks, notes, corrections):
+                for table in (conversations, conversation_intents, callbacks, notes, corrections, messages):
                     counts[table.name] += conn.execute(table.delete().where(table.c.sender_id.in_(chunk))).rowcount
         if not dry_run:
             # SQLite reuses the ids of deleted rows at the top of the table: keep the indexer's mark below them.

@@ -97,7 +97,7 @@ class Staff:
 
     def logged_in(self, username: str = "alice") -> "Staff":
         r = self.login(username)
-        assert r.status_code == 303 and r.headers["location"] == "/open", r.text[:500]
+        assert r.status_code == 303 and r.headers["location"] == "/", r.text[:500]  # the dashboard
         self.get("/open")
         return self
 

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.integration
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
        "form-action 'self'; base-uri 'none'; object-src 'none'")
-GET_PAGES = ["/", "/open", "/conversations", "/conversation?id=conv-emergency", "/corrections", "/audit"]
+GET_PAGES = ["/", "/open", "/conversations", "/conversation?id=conv-emergency", "/corrections", "/audit",
+             "/unanswered", "/sheet-notes"]
 POST_ROUTES = {
     "/logout": {},
     "/conversation/review": {"id": "conv-oos", "reviewed": "1"},
@@ -33,6 +34,9 @@ POST_ROUTES = {
     "/export": {"format": "csv"},
     "/callback/done": {"callback_id": "1"},
     "/corrections/export": {},
+    "/dashboard/csv": {"chart": "volume"},
+    "/unanswered/correct": {"event_id": "1", "intent": "greet"},
+    "/unanswered/note": {"event_id": "1", "text": "x"},
 }
 
 
@@ -151,8 +155,8 @@ def test_login_rotates_session_and_logout_ends_it(server, db_url):
 
 
 def test_security_headers_on_pages(server, alice):
-    pages = [(alice, p) for p in ["/open", "/conversations", "/conversation?id=conv-emergency", "/corrections",
-                                  "/audit"]] + [(Staff(server), "/login")]
+    pages = [(alice, p) for p in ["/", "/open", "/conversations", "/conversation?id=conv-emergency", "/corrections",
+                                  "/audit", "/unanswered", "/sheet-notes"]] + [(Staff(server), "/login")]
     for client, path in pages:
         r = client.get(path)
         assert r.status_code == 200, path
