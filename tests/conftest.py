@@ -41,7 +41,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
     wanted = config.getoption("--tier")
     keep, drop = [], []
     for item in items:
-        (keep if not wanted or tier_of(item) in wanted else drop).append(item)
+        tier = tier_of(item)  # always: an unmarked test fails every run, not only a tiered one
+        (keep if not wanted or tier in wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

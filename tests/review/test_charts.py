@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from review import charts
+
+pytestmark = pytest.mark.unit
 
 
 def test_axis_maximum_is_round():

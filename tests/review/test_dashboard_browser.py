@@ -18,6 +18,8 @@ from tests.review.dashboard_seed import make_specs, write_specs
 from tests.review.helpers import PASSWORD, cli, review_server
 from tests.review.test_review_browser import ARGS, CHROMIUM
 
+pytestmark = pytest.mark.browser
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
 TZ = "Europe/London"

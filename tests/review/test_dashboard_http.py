@@ -25,6 +25,8 @@ from tests.review.dashboard_seed import (HELDOUT, PHONE_TEXT, SEEDED_GROUPS, mak
                                         write_specs)
 from tests.review.helpers import PASSWORD, Staff, cli, review_server
 
+pytestmark = pytest.mark.integration
+
 TZ = "America/New_York"
 RATE_KINDS = {"emergency": "emergency", "crisis": "crisis", "urgent": "urgent", "fallback": "fallback",
               "not_covered": "not_covered", "thumbs_down": "thumbs_down", "callback": "callback"}

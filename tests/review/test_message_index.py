@@ -12,6 +12,8 @@ from review import message_index, store
 from review.settings import load_settings
 from tests.review.dashboard_seed import make_specs, write_specs
 
+pytestmark = pytest.mark.integration
+
 TZ = "Asia/Tokyo"
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from review import unanswered
 
+pytestmark = pytest.mark.integration
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
