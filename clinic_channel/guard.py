@@ -4,7 +4,7 @@
 - :func:`parse_message_request` validates a message request and says precisely what is wrong.
 - :func:`clean_text` normalises patient text (NFC, no control or zero-width characters).
 - :func:`neutralise_slash` stops ``/intent{...}`` injections unless the text is an offered button.
-- :class:`RateLimiter` is a sliding-window limit per key (session, client address).
+- :func:`parse_rate` reads a rate (``events/seconds``); the limiters are in ``clinic_store.rate_limits``.
 """
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ import hmac
 import json
 import re
 import secrets
-import time
 import unicodedata
-from collections import deque
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, Iterable, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
 SESSION_PREFIX = "p1"
 # Ids are checked with ``fullmatch``: ``match`` with ``$`` also accepts a trailing newline, which
@@ -197,39 +195,3 @@ def parse_rate(spec: Union[str, Tuple[int, float]]) -> Tuple[int, float]:
     if parsed[0] < 1 or parsed[1] <= 0:
         raise ValueError(f"a rate is 'events/seconds' with both positive, got {spec!r}")
     return parsed
-
-
-class RateLimiter:
-    """At most ``count`` events per ``seconds`` per key (sliding window), in this process's memory."""
-
-    def __init__(self, count: int, seconds: float, max_keys: int = 100_000) -> None:
-        self.count, self.seconds, self.max_keys = count, seconds, max_keys
-        self._hits: Dict[str, Deque[float]] = {}
-
-    def retry_after(self, key: str, now: Optional[float] = None) -> int:
-        """0 and the event is counted, or the whole seconds to wait (the event is not counted)."""
-        now = time.monotonic() if now is None else now
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self.max_keys:
-                self._evict(now)
-            hits = self._hits[key] = deque()
-        while hits and hits[0] <= now - self.seconds:
-            hits.popleft()
-        if len(hits) >= self.count:
-            return max(1, int(hits[0] + self.seconds - now + 0.999))
-        hits.append(now)
-        return 0
-
-    async def acquire(self, key: str) -> int:
-        """:meth:`retry_after` now; the channels await it (as the Redis-shared limiter's)."""
-        return self.retry_after(key)
-
-    async def close(self) -> None:
-        """Nothing to release (the Redis-shared limiter closes its connections)."""
-
-    def _evict(self, now: float) -> None:
-        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.seconds]:
-            del self._hits[key]
-        while len(self._hits) >= self.max_keys:  # still full: drop the oldest keys
-            del self._hits[next(iter(self._hits))]

@@ -140,7 +140,7 @@ def _raise(error: Exception) -> None:
     raise error
 
 
-def _strict_tracker_store(agent: Any) -> Any:
+def strict_tracker_store(agent: Any) -> Any:
     """The agent's tracker store, with Rasa's in-memory fallback turned into an error."""
     store = agent.tracker_store
     if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is not _raise:
@@ -148,7 +148,7 @@ def _strict_tracker_store(agent: Any) -> Any:
     return store
 
 
-def _offered_payloads(events: List[Any]) -> List[str]:
+def offered_payloads(events: List[Any]) -> List[str]:
     """Payloads of the buttons in the bot's messages since the patient's last message."""
     payloads: List[str] = []
     for event in reversed(events):
@@ -205,7 +205,7 @@ def error_response(
     return response.json(body, status=status, headers=headers)
 
 
-def _tag(session_id: str) -> str:
+def conversation_tag(session_id: str) -> str:
     """A short, non-reversible tag of a conversation id for log lines (never the id or any text)."""
     return hashlib.sha256(session_id.encode()).hexdigest()[:10]
 
@@ -397,7 +397,7 @@ class PatientInput(InputChannel):
         return "slot"
 
     async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: Any) -> HTTPResponse:
-        store = _strict_tracker_store(agent)
+        store = strict_tracker_store(agent)
         sender = message.session_id
         text = message.text
         collector = PatientOutputChannel()
@@ -420,20 +420,20 @@ class PatientInput(InputChannel):
                 if retry:
                     if _sent_with_other_text(events, message.message_id, text):
                         # The client reused an id for new words: say so (the new text was not handled).
-                        logger.warning("patient.message.id_conflict session=%s", _tag(sender))
+                        logger.warning("patient.message.id_conflict session=%s", conversation_tag(sender))
                         return self._error(409, "message_id_conflict", messages=await self._emergency_reply(agent, text))
                     stored = _replies_to(events, message.message_id)
                     if stored is not None:
-                        logger.info("patient.message.replayed session=%s", _tag(sender))
+                        logger.info("patient.message.replayed session=%s", conversation_tag(sender))
                         return self._ok(message, stored or [self._no_reply()])
-                text = neutralise_slash(text, _offered_payloads(events))
+                text = neutralise_slash(text, offered_payloads(events))
             await on_new_message(
                 UserMessage(text, collector, sender, input_channel=self.name(), message_id=message.message_id)
             )
         except asyncio.CancelledError:
             raise
         except Exception as error:  # the tracker store (or the model) failed: say so, never answer []
-            logger.error("patient.message.failed session=%s error=%s", _tag(sender), type(error).__name__)
+            logger.error("patient.message.failed session=%s error=%s", conversation_tag(sender), type(error).__name__)
             emergency = [m for m in collector.messages if m["emergency"]] or await self._emergency_reply(agent, text)
             return self._error(503, "not_saved", messages=emergency)
         finally:
@@ -445,7 +445,7 @@ class PatientInput(InputChannel):
 
     async def _store_feedback(self, agent: Any, rating: Dict[str, str]) -> HTTPResponse:
         """Record the patient's rating of the replies to one of their messages (slot ``feedback``)."""
-        store = _strict_tracker_store(agent)
+        store = strict_tracker_store(agent)
         sender = rating["session_id"]
         try:
             async with agent.lock_store.lock(sender):
@@ -458,7 +458,7 @@ class PatientInput(InputChannel):
                 tracker.update(SlotSet(FEEDBACK_SLOT, {"message_id": rating["message_id"], "rating": rating["rating"]}))
                 await store.save(tracker)
         except Exception as error:
-            logger.error("patient.feedback.failed session=%s error=%s", _tag(sender), type(error).__name__)
+            logger.error("patient.feedback.failed session=%s error=%s", conversation_tag(sender), type(error).__name__)
             return self._error(503, "not_saved")
         return response.json({"ok": True})
 
@@ -495,7 +495,7 @@ class PatientInput(InputChannel):
         if agent is None:
             return report
         try:
-            store = _strict_tracker_store(agent)
+            store = strict_tracker_store(agent)
             inner = store
             while getattr(inner, "_tracker_store", None) is not None:  # Rasa's FailSafe and Awaitable wrappers
                 inner = inner._tracker_store

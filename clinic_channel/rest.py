@@ -29,9 +29,9 @@ from clinic_channel.guard import (
     parse_text,
 )
 from clinic_channel.patient import (
-    _offered_payloads,
-    _strict_tracker_store,
-    _tag,
+    offered_payloads,
+    strict_tracker_store,
+    conversation_tag,
     error_response,
     load_messages,
     load_secret,
@@ -117,18 +117,18 @@ class GuardedRestInput(RestInput):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return channel._error(503, "not_ready")
-            store = _strict_tracker_store(agent)
+            store = strict_tracker_store(agent)
             collector = CollectingOutputChannel()
             try:
                 if text.startswith("/"):
                     async with agent.lock_store.lock(sender):
                         tracker = await store.retrieve(sender)
-                    text = neutralise_slash(text, _offered_payloads(list(tracker.events) if tracker else []))
+                    text = neutralise_slash(text, offered_payloads(list(tracker.events) if tracker else []))
                 await on_new_message(UserMessage(text, collector, sender, input_channel=channel.name()))
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                logger.error("rest.message.failed sender=%s error=%s", _tag(sender), type(error).__name__)
+                logger.error("rest.message.failed sender=%s error=%s", conversation_tag(sender), type(error).__name__)
                 return channel._error(503, "not_saved")
             return response.json(collector.messages or [{"recipient_id": sender, "text": channel.messages["no_reply"]}])
 

@@ -1,7 +1,7 @@
 """Rate limits shared by every Rasa replica (and Sanic worker) through Redis.
 
-The channels' limits (``clinic_channel.guard.RateLimiter``: messages per conversation, per client
-address, new conversations per address) live in one process's memory. Behind nginx with N replicas,
+The channels' limits (messages per conversation, per client address, new conversations per
+address) were kept in one process's memory (:class:`RateLimiter`, still the fallback). Behind nginx with N replicas,
 each replica counted on its own, so a client got N times the configured rate. When the channels are
 given a Redis URL (``RATE_LIMIT_REDIS_URL``, which ``make run-cluster`` sets to the lock store's
 Redis), :class:`SharedRateLimiter` keeps the same sliding window in Redis instead:
@@ -27,9 +27,9 @@ import logging
 import secrets
 import time
 import weakref
-from typing import Any, Optional, Tuple
+from collections import deque
+from typing import Any, Deque, Dict, Optional, Tuple
 
-from clinic_channel.guard import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,42 @@ redis.call('ZADD', KEYS[1], now, now .. '-' .. ARGV[3])
 redis.call('PEXPIRE', KEYS[1], window)
 return 0
 """
+
+
+class RateLimiter:
+    """At most ``count`` events per ``seconds`` per key (sliding window), in this process's memory."""
+
+    def __init__(self, count: int, seconds: float, max_keys: int = 100_000) -> None:
+        self.count, self.seconds, self.max_keys = count, seconds, max_keys
+        self._hits: Dict[str, Deque[float]] = {}
+
+    def retry_after(self, key: str, now: Optional[float] = None) -> int:
+        """0 and the event is counted, or the whole seconds to wait (the event is not counted)."""
+        now = time.monotonic() if now is None else now
+        hits = self._hits.get(key)
+        if hits is None:
+            if len(self._hits) >= self.max_keys:
+                self._evict(now)
+            hits = self._hits[key] = deque()
+        while hits and hits[0] <= now - self.seconds:
+            hits.popleft()
+        if len(hits) >= self.count:
+            return max(1, int(hits[0] + self.seconds - now + 0.999))
+        hits.append(now)
+        return 0
+
+    async def acquire(self, key: str) -> int:
+        """:meth:`retry_after` now; the channels await it (as the Redis-shared limiter's)."""
+        return self.retry_after(key)
+
+    async def close(self) -> None:
+        """Nothing to release (the Redis-shared limiter closes its connections)."""
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.seconds]:
+            del self._hits[key]
+        while len(self._hits) >= self.max_keys:  # still full: drop the oldest keys
+            del self._hits[next(iter(self._hits))]
 
 
 class SharedRateLimiter:

@@ -7,7 +7,6 @@ import pytest
 
 from clinic_channel.guard import (
     SLASH_GUARD,
-    RateLimiter,
     RequestError,
     SessionSigner,
     clean_text,
@@ -16,6 +15,7 @@ from clinic_channel.guard import (
     parse_message_request,
     parse_rate,
 )
+from clinic_store.rate_limits import RateLimiter
 
 pytestmark = pytest.mark.unit
 

@@ -13,9 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from clinic_channel.guard import RateLimiter
 from clinic_channel.patient import rate_limit_store
-from clinic_store.rate_limits import SharedRateLimiter, make_limiter
+from clinic_store.rate_limits import RateLimiter, SharedRateLimiter, make_limiter
 
 pytestmark = pytest.mark.integration
 
