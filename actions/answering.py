@@ -43,17 +43,17 @@ def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: 
 
 def send_topics_answer(dispatcher: CollectingDispatcher, book: FactBook, topics: List[Text]) -> List[EventType]:
     """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py)."""
-    reply = plan_reply(book, topics)
-    for response in reply.before:
+    answer = plan_reply(book, topics)
+    for response in answer.before:
         dispatcher.utter_message(response=response)
-    if reply.text:
-        dispatcher.utter_message(text=reply.text, topic=reply.topics[0], topics=reply.topics, fact_ids=reply.fact_ids)
-    for response in reply.after:
+    if answer.text:
+        dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics, fact_ids=answer.fact_ids)
+    for response in answer.after:
         dispatcher.utter_message(response=response)
-    events: List[EventType] = [SlotSet("fact_ids", reply.fact_ids)]
-    if reply.topics:
-        events.append(SlotSet("last_topic", reply.topics[-1]))
-    if reply.personal:
+    events: List[EventType] = [SlotSet("fact_ids", answer.fact_ids)]
+    if answer.topics:
+        events.append(SlotSet("last_topic", answer.topics[-1]))
+    if answer.personal:
         events.append(SlotSet("personal_question", True))
     return events
 
