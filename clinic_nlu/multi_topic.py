@@ -12,7 +12,7 @@ read by exactly the same model as a whole message (clinic_nlu/question_parts.py 
   more topics were asked it sets ``topics`` (in the order asked, with each part's confidence) on
   the message. The message's intent becomes the first fact topic asked, so the topic rule runs
   ``action_answer_topic``, which answers every topic in one reply (actions/multi_topic.py); the
-  whole message's own prediction stays under ``classifier_intent``.
+  whole message's own prediction stays under ``whole_message_intent``.
 
 A message is only read as several topics when the whole-message prediction was itself a fact topic
 or not understood (``nlu_fallback``): a greeting, a thank you, a request for a person or a question
@@ -38,6 +38,9 @@ from clinic_nlu.question_parts import ordered_topics, split_parts
 from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT
 
 TOPICS_KEY = "topics"
+# The whole message's own prediction when the topics replaced it (not "classifier_intent": staff
+# read that one as a red-flag override).
+WHOLE_MESSAGE_INTENT_KEY = "whole_message_intent"
 _PARTS = "question_parts"  # on the message: its part messages (never in the output)
 _IS_PART = "is_question_part"  # on a part message
 
@@ -138,7 +141,7 @@ class MultiTopicCollector(GraphComponent):
         if len(hits) < 2 or lead is None:
             return
         message.set(TOPICS_KEY, [h.as_dict() for h in hits], add_to_output=True)
-        message.set("classifier_intent", predicted, add_to_output=True)
+        message.set(WHOLE_MESSAGE_INTENT_KEY, predicted, add_to_output=True)
         intent = {INTENT_NAME_KEY: lead.name, PREDICTED_CONFIDENCE_KEY: lead.confidence}
         rest = [
             r for r in message.get(INTENT_RANKING_KEY) or []
