@@ -20,3 +20,12 @@ TRIAGE_RESPONSES: Dict[str, str] = {
 EMERGENCY_INTENT = TRIAGE_INTENTS["emergency"]
 EMERGENCY_RESPONSE = TRIAGE_RESPONSES["emergency"]
 PERSONAL_INTENT = "ask_personal_advice"
+
+# Question topics a message may ask several of at once (the fact book's topics, facts/facts.yml,
+# plus a question about the patient's own case, which is never answered with facts but deferred to a
+# clinician first): clinic_nlu/multi_topic.py and actions/multi_topic.py.
+FACT_TOPIC_INTENTS = (
+    "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
+    "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
+)
+MULTI_TOPIC_INTENTS = (*FACT_TOPIC_INTENTS, PERSONAL_INTENT)
