@@ -20,3 +20,9 @@ TRIAGE_RESPONSES: Dict[str, str] = {
 EMERGENCY_INTENT = TRIAGE_INTENTS["emergency"]
 EMERGENCY_RESPONSE = TRIAGE_RESPONSES["emergency"]
 PERSONAL_INTENT = "ask_personal_advice"
+# In-domain questions the clinic's sheet does not answer: the honest answer and the callback offer.
+NOT_COVERED_INTENT = "ask_not_covered"
+NOT_COVERED_ACTION = "action_answer_not_covered"
+NOT_COVERED_RESPONSE = "utter_not_covered"
+# The consented callback form: while it asks for a detail, the patient's message is that detail.
+CALLBACK_FORM = "callback_form"
