@@ -26,3 +26,8 @@ NOT_COVERED_ACTION = "action_answer_not_covered"
 NOT_COVERED_RESPONSE = "utter_not_covered"
 # The consented callback form: while it asks for a detail, the patient's message is that detail.
 CALLBACK_FORM = "callback_form"
+# The question topics answered from the sheet's facts (the `topics` of facts/facts.yml).
+QUESTION_TOPICS = (
+    "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
+    "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
+)
