@@ -30,7 +30,7 @@ _STOP_PHRASES = frozenset(
     {
         "stop", "cancel", "quit", "exit", "no", "nope", "no thanks", "no thank you", "never mind",
         "nevermind", "forget it", "forget about it", "i changed my mind", "changed my mind",
-        "i dont want a call", "dont call me", "no call", "no callback", "not now", "stop please",
+        "dont call me", "no call", "no callback", "not now", "stop please",
         "please stop", "cancel please", "please cancel", "cancel that", "stop this", "cancel it",
     }
 )

@@ -137,6 +137,10 @@ class FactBook:
                 return f
         raise KeyError(fact_id)
 
+    def fact_answer(self, fact: Fact) -> Answer:
+        """One fact as an answer: a single bullet (the fact's wording already names the sheet)."""
+        return Answer(text=f"• {fact.answer}", fact_ids=[fact.id])
+
     def related_fact(self, text: str) -> Optional[Fact]:
         """For a question the sheet does not answer: the one sheet fact truly related to ``text``
         (the first ``not_covered.related`` entry whose words it uses), or None, the usual case."""

@@ -28,12 +28,14 @@ class ActionAnswerNotCovered(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_not_covered")
-        related = fact_book().related_fact(tracker.latest_message.get("text") or "")
+        book = fact_book()
+        related = book.related_fact(tracker.latest_message.get("text") or "")
         fact_ids: List[Text] = []
         if related is not None:
+            answer = book.fact_answer(related)
             dispatcher.utter_message(response="utter_not_covered_related")
-            dispatcher.utter_message(text=f"• {related.answer}", topic=NOT_COVERED_INTENT, fact_ids=[related.id])
-            fact_ids = [related.id]
+            dispatcher.utter_message(text=answer.text, topic=NOT_COVERED_INTENT, fact_ids=answer.fact_ids)
+            fact_ids = answer.fact_ids
         dispatcher.utter_message(response="utter_offer_callback")
         # last_topic is cleared: "tell me more" after this must not continue an earlier topic.
         return [SlotSet("last_topic", None), SlotSet("fact_ids", fact_ids)]
