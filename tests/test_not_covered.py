@@ -28,9 +28,9 @@ pytestmark = pytest.mark.integration
 QUESTIONS = load_yaml(NOT_COVERED_FILE)["questions"]
 GLOSSARY = load_yaml(GLOSSARY_FILE)
 CALLBACK = load_yaml(CALLBACK_FILE)
-# The target is 0.95. Measured on this set: 0.774 on its first (sealed) run, 0.887 after one
-# round of training data written by category once its misses had been seen (BENCHMARKS.md). The gate
-# holds what is reached, so a regression fails; raise it as the data grows.
+# The target is 0.95, not reached yet. Measured on this set: 0.774 on its first (sealed) run;
+# 0.919 after training data written by category once its misses had been seen (BENCHMARKS.md). The
+# gate holds below what is reached, so a regression fails; raise it as the data grows.
 MIN_HONEST_RATE = 0.85
 MAX_WRONG_TOPIC_RATE = 0.10
 MIN_GLOSSARY_RATE = 0.85
