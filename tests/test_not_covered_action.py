@@ -35,3 +35,11 @@ def test_related_words_match_whole_words_only(book):
 def test_every_related_entry_names_a_real_fact(book):
     for entry in book.related:
         assert book.fact(entry.fact).id == entry.fact and entry.words
+
+
+def test_the_shared_names_are_the_domains(domain):
+    from clinic_vocabulary import CALLBACK_FORM, NOT_COVERED_ACTION, NOT_COVERED_INTENT, NOT_COVERED_RESPONSE
+
+    assert NOT_COVERED_INTENT in domain["intents"]
+    assert NOT_COVERED_ACTION in domain["actions"] and NOT_COVERED_RESPONSE in domain["responses"]
+    assert CALLBACK_FORM in domain["forms"]
