@@ -29,3 +29,11 @@ FACT_TOPIC_INTENTS = (
     "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
 )
 MULTI_TOPIC_INTENTS = (*FACT_TOPIC_INTENTS, PERSONAL_INTENT)
+# In-domain questions the clinic's sheet does not answer: the honest answer and the callback offer.
+NOT_COVERED_INTENT = "ask_not_covered"
+NOT_COVERED_ACTION = "action_answer_not_covered"
+NOT_COVERED_RESPONSE = "utter_not_covered"
+# The consented callback form: while it asks for a detail, the patient's message is that detail.
+CALLBACK_FORM = "callback_form"
+# The question topics answered from the sheet's facts (the `topics` of facts/facts.yml).
+QUESTION_TOPICS = FACT_TOPIC_INTENTS
