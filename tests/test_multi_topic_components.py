@@ -12,6 +12,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic_nlu.multi_topic import MultiTopicCollector, QuestionSplitter
 from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

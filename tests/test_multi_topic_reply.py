@@ -11,6 +11,8 @@ from actions.answering import ActionAnswerTopic
 from actions.multi_topic import FACTS_PER_TOPIC, plan_reply, topics_asked
 from tests.conftest import QUESTION_INTENTS, absolute_claims_in, response_names
 
+pytestmark = pytest.mark.unit
+
 
 def tracker_with_topics(topics: List[str], intent: str = "") -> Tracker:
     latest: Dict[str, Any] = {

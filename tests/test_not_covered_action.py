@@ -7,6 +7,8 @@ from rasa_sdk.events import SlotSet
 from actions.not_covered import ActionAnswerNotCovered
 from tests.conftest import make_tracker, response_names
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.asyncio
 async def test_no_fact_is_given_where_none_is_related(dispatcher):

@@ -5,6 +5,8 @@ import pytest
 
 from clinic_nlu.question_parts import TopicHit, is_multi_topic, ordered_topics, ranked_topics, sentences, split_parts
 
+pytestmark = pytest.mark.unit
+
 TOPICS = {"ask_cost", "ask_recovery_time", "ask_safety", "ask_personal_advice"}
 
 

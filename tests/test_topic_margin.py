@@ -1,8 +1,12 @@
 """clinic_nlu.topic_margin: a topic's facts only when the message is really about that topic."""
 from __future__ import annotations
 
+import pytest
+
 from clinic_nlu.topic_margin import not_covered_instead
 from clinic_vocabulary import NOT_COVERED_INTENT, QUESTION_TOPICS
+
+pytestmark = pytest.mark.unit
 
 
 def rank(*pairs):

@@ -2,11 +2,15 @@
 flags (out of scope, fallback, low confidence) in the index or the transcript; triage flags stay."""
 from __future__ import annotations
 
+import pytest
+
 import time
 
 from review import store
 from review.settings import load_settings
 from tests.review.conversations import write_conversations
+
+pytestmark = pytest.mark.integration
 
 
 def _events(form_text: str, form_intent: str, conf: float, triage_level: str = "none"):
