@@ -20,3 +20,20 @@ TRIAGE_RESPONSES: Dict[str, str] = {
 EMERGENCY_INTENT = TRIAGE_INTENTS["emergency"]
 EMERGENCY_RESPONSE = TRIAGE_RESPONSES["emergency"]
 PERSONAL_INTENT = "ask_personal_advice"
+
+# Question topics a message may ask several of at once (the fact book's topics, facts/facts.yml,
+# plus a question about the patient's own case, which is never answered with facts but deferred to a
+# clinician first): clinic_nlu/multi_topic.py and actions/multi_topic.py.
+FACT_TOPIC_INTENTS = (
+    "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
+    "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
+)
+MULTI_TOPIC_INTENTS = (*FACT_TOPIC_INTENTS, PERSONAL_INTENT)
+# In-domain questions the clinic's sheet does not answer: the honest answer and the callback offer.
+NOT_COVERED_INTENT = "ask_not_covered"
+NOT_COVERED_ACTION = "action_answer_not_covered"
+NOT_COVERED_RESPONSE = "utter_not_covered"
+# The consented callback form: while it asks for a detail, the patient's message is that detail.
+CALLBACK_FORM = "callback_form"
+# The question topics answered from the sheet's facts (the `topics` of facts/facts.yml).
+QUESTION_TOPICS = FACT_TOPIC_INTENTS

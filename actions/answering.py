@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.facts import FactBook, load_fact_book
+from actions.multi_topic import plan_reply, topics_asked
 from actions.settings import load_settings
 
 RISK_INTENT = "ask_safety"
@@ -40,8 +41,26 @@ def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: 
     return answer.fact_ids
 
 
+def send_topics_answer(dispatcher: CollectingDispatcher, book: FactBook, topics: List[Text]) -> List[EventType]:
+    """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py)."""
+    answer = plan_reply(book, topics)
+    for response in answer.before:
+        dispatcher.utter_message(response=response)
+    if answer.text:
+        dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics, fact_ids=answer.fact_ids)
+    for response in answer.after:
+        dispatcher.utter_message(response=response)
+    events: List[EventType] = [SlotSet("fact_ids", answer.fact_ids)]
+    if answer.topics:
+        events.append(SlotSet("last_topic", answer.topics[-1]))
+    if answer.personal:
+        events.append(SlotSet("personal_question", True))
+    return events
+
+
 class ActionAnswerTopic(Action):
-    """Answer the topic question the patient just asked, from the clinic's facts only."""
+    """Answer the topic question the patient just asked, from the clinic's facts only; a message
+    asking about several topics gets each of them, in the order asked, in one short reply."""
 
     def name(self) -> Text:
         return "action_answer_topic"
@@ -50,6 +69,9 @@ class ActionAnswerTopic(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         book = fact_book()
+        asked = topics_asked(tracker.latest_message, book)
+        if len(asked) >= 2:
+            return send_topics_answer(dispatcher, book, asked)
         intent = latest_intent(tracker)
         if not book.has_topic(intent):
             dispatcher.utter_message(response="utter_ask_which_topic")

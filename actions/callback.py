@@ -1,8 +1,12 @@
 """Callback requests: with the patient's consent, collect a name, phone number and a good time.
 
 The form (``callback_form`` in domain.yml) only starts after the patient said yes to
-``utter_offer_callback``. Details are checked by :mod:`actions.contact_details`; a patient can stop
-at any time (``deny``), and then nothing is kept in the slots. On completion the request is stored as
+``utter_offer_callback``. While it asks for a detail, the patient's message IS that detail: it is
+checked by :mod:`actions.contact_details` (a clear re-ask when it does not look like one), never
+read as a question. "stop", "cancel" or "no thanks" (decided from the words, not the classifier)
+ends the form, and then nothing is kept in the slots. Only the triage wins over the form: a red
+flag typed into it is escalated (domain.yml excludes the triage intents from the slot mappings, and
+rules in data/rules.yml escalate and stop the form). On completion the request is stored as
 one slot, ``callback_request``, which the staff review app lists at the top of its open items.
 """
 from __future__ import annotations
@@ -15,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact_details import clean_name, clean_phone, clean_time
+from actions.contact_details import clean_name, clean_phone, clean_time, is_stop
 
 DETAIL_SLOTS = ("callback_name", "callback_phone", "callback_time")
 
@@ -28,6 +32,10 @@ class ValidateCallbackForm(FormValidationAction):
 
     @staticmethod
     def _check(value: Any, cleaned: Optional[str], slot: str, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+        if is_stop(value):
+            # Ends the form with the details missing: action_submit_callback then confirms that
+            # nothing was sent and forgets what was given.
+            return {slot: None, "requested_slot": None}
         if cleaned is None:
             dispatcher.utter_message(response=f"utter_invalid_{slot}")
         return {slot: cleaned}

@@ -24,6 +24,16 @@ _NOT_NAME_WORDS = frozenset(
         "need", "help",
     }
 )
+# What a patient types to leave the form. Decided from the words, not the intent classifier, so that
+# a detail such as "no preference" or "not before 10" is never taken for "stop".
+_STOP_PHRASES = frozenset(
+    {
+        "stop", "cancel", "quit", "exit", "no", "nope", "no thanks", "no thank you", "never mind",
+        "nevermind", "forget it", "forget about it", "i changed my mind", "changed my mind",
+        "dont call me", "no call", "no callback", "not now", "stop please",
+        "please stop", "cancel please", "please cancel", "cancel that", "stop this", "cancel it",
+    }
+)
 _NOT_A_TIME = re.compile(r"https?://|www\.|[<>{}]", re.IGNORECASE)
 
 
@@ -60,3 +70,9 @@ def clean_time(text: Optional[str]) -> Optional[str]:
     if len(when) < 2 or len(when) > MAX_TIME_CHARS or "?" in when or _NOT_A_TIME.search(when):
         return None
     return when
+
+
+def is_stop(text: Optional[str]) -> bool:
+    """Whether ``text`` asks to leave the callback form ("stop", "cancel", "no thanks", ...)."""
+    words = re.sub(r"[^\w\s]", "", _squash(text).lower().replace("\u2019", "'").replace("'", ""))
+    return _squash(words) in _STOP_PHRASES

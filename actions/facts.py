@@ -48,6 +48,19 @@ class Withheld:
 
 
 @dataclass(frozen=True)
+class RelatedFact:
+    """For a question the sheet does not answer: words that tie it to the one sheet fact truly related."""
+
+    fact: str
+    words: Tuple[str, ...]
+
+    def matches(self, text: str) -> bool:
+        """Whether ``text`` has one of the words (whole words, case-insensitive)."""
+        lowered = text.lower()
+        return any(re.search(r"(?<!\w)%s(?!\w)" % re.escape(w.lower()), lowered) for w in self.words)
+
+
+@dataclass(frozen=True)
 class Answer:
     """A composed answer: the text to send and the ids of the facts it states."""
 
@@ -62,11 +75,13 @@ def _one_line(text: str) -> str:
 class FactBook:
     """All facts, indexed by intent."""
 
-    def __init__(self, topics: Dict[str, Topic], facts: List[Fact], withheld: List[Withheld], sheet: str) -> None:
+    def __init__(self, topics: Dict[str, Topic], facts: List[Fact], withheld: List[Withheld], sheet: str,
+                 related: Optional[List[RelatedFact]] = None) -> None:
         self.topics = topics
         self.facts = facts
         self.withheld = withheld
         self.sheet = sheet
+        self.related = related or []
 
     @classmethod
     def load(cls, path: Path) -> "FactBook":
@@ -90,7 +105,8 @@ class FactBook:
             for line in (path.parent / WITHHELD_FILE).read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith("#")
         ]
-        return cls(topics, facts, withheld, sheet)
+        related = [RelatedFact(r["fact"], tuple(r["words"])) for r in (data.get("not_covered") or {}).get("related", [])]
+        return cls(topics, facts, withheld, sheet, related)
 
     def facts_for(self, intent: str, primary: Optional[bool] = None) -> List[Fact]:
         """Facts answering ``intent``; only primary (or only detail) ones when asked."""
@@ -114,6 +130,24 @@ class FactBook:
             lines.append(topic.gap)
         return Answer(text="\n".join(lines), fact_ids=[f.id for f in facts])
 
+    def fact(self, fact_id: str) -> Fact:
+        """The fact with id ``fact_id`` (KeyError if there is none)."""
+        for f in self.facts:
+            if f.id == fact_id:
+                return f
+        raise KeyError(fact_id)
+
+    def fact_answer(self, fact: Fact) -> Answer:
+        """One fact as an answer: a single bullet (the fact's wording already names the sheet)."""
+        return Answer(text=f"• {fact.answer}", fact_ids=[fact.id])
+
+    def related_fact(self, text: str) -> Optional[Fact]:
+        """For a question the sheet does not answer: the one sheet fact truly related to ``text``
+        (the first ``not_covered.related`` entry whose words it uses), or None, the usual case."""
+        for entry in self.related:
+            if entry.matches(text):
+                return self.fact(entry.fact)
+        return None
 
     def may_follow_personal_question(self, fact: Fact) -> bool:
         """Whether ``fact`` may be sent after a personal question: only if every intent it answers is

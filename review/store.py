@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Set,
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
+from clinic_vocabulary import CALLBACK_FORM, TRIAGE_INTENTS, TRIAGE_RESPONSES
 from review.settings import Settings
 
 # ---------------------------------------------------------------------------------------------
@@ -373,6 +373,12 @@ FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
 OUT_OF_SCOPE_INTENTS = {"out_of_scope"}
 OUT_OF_SCOPE_ACTIONS = {"utter_out_of_scope"}
 NEGATIVE_FEEDBACK = {"down", "negative", "thumbs_down", "-1"}
+# A patient message that the callback form took as a detail (name, phone number, time) is form input,
+# not a question: the flags that come from the intent classifier's reading of it, and its confidence,
+# are not counted (a name is not "out of scope"). Its triage flags always are. A message is form
+# input when the first action after it is the form.
+FORM_ACTIONS = {CALLBACK_FORM}
+CLASSIFIER_FLAGS = {"handoff", "personal", "fallback", "out_of_scope"}
 SEARCH_TEXT_CAP = 4000
 LAST_TEXT_CAP = 300
 
@@ -522,6 +528,23 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
     Returns how many events were new to this summary."""
     search = summary.get("search_text") or ""
     applied = 0
+    # The classifier's flags, confidence and intent of the latest patient message, held until the
+    # next action shows whether it was form input (then dropped). Held at the end of ``rows``: counted.
+    pending: Optional[Tuple[Set[str], Optional[float], Optional[str]]] = None
+
+    def settle(form_input: bool) -> None:
+        nonlocal pending
+        if pending is not None and not form_input:
+            held_flags, conf, intent = pending
+            for flag in held_flags:
+                summary[f"flag_{flag}"] = True
+            if intent:
+                new_intents.add(intent)
+            if conf is not None:
+                current = summary.get("min_confidence")
+                summary["min_confidence"] = conf if current is None else min(current, conf)
+        pending = None
+
     for row in rows:
         if row.id <= summary["last_event_id"]:
             continue  # already folded in (another indexer got there first, or a rescan)
@@ -531,16 +554,18 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
         summary["last_ts"] = max(summary["last_ts"] or ts, ts)
         summary["last_event_id"] = row.id
         data = _loads(row.data)
-        for flag in event_flags(row.type_name, data):
+        flags = event_flags(row.type_name, data)
+        if row.type_name == "user":
+            settle(form_input=False)
+            intent, conf = _intent_of(data)
+            pending = (flags & CLASSIFIER_FLAGS, conf, intent)
+            flags -= CLASSIFIER_FLAGS
+        elif row.type_name == "action" and data.get("name") != "action_listen":
+            settle(form_input=data.get("name") in FORM_ACTIONS)
+        for flag in flags:
             summary[f"flag_{flag}"] = True
         if row.type_name == "user":
             text = data.get("text")
-            intent, conf = _intent_of(data)
-            if intent:
-                new_intents.add(intent)
-            if conf is not None:
-                current = summary.get("min_confidence")
-                summary["min_confidence"] = conf if current is None else min(current, conf)
             if text:
                 summary["turns"] += 1
                 shown = redact(text) if redact_text else text
@@ -566,6 +591,7 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
                     "preferred_time": str(value.get("preferred_time") or "")[:200],
                     "status": "open",
                 })
+    settle(form_input=False)
     summary["search_text"] = search
     return applied
 
@@ -951,6 +977,7 @@ class Turn:
     flags: List[str] = field(default_factory=list)
     correction: Optional[str] = None
     form_answer: bool = False  # an answer to the callback form (name, phone, time): never training data
+    form_input: bool = False  # taken by the callback form as a detail: no classifier flags, no low confidence
     steps: List[Dict[str, Any]] = field(default_factory=list)  # actions, bot messages, slots, sessions
 
 
@@ -972,6 +999,7 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
     show = (lambda t: redact(t)) if redact_text else (lambda t: t)
     parsed = [(row, _loads(row.data)) for row in rows]
     ratings: Dict[str, str] = {}  # message_id -> latest rating (slot feedback = {message_id, rating})
+    awaiting_first_action = False  # the latest patient message has not been followed by an action yet
     for row, data in parsed:
         if row.type_name == "slot" and data.get("name") == "feedback" and isinstance(data.get("value"), dict):
             value = data["value"]
@@ -999,12 +1027,19 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
             if turn.negative_feedback and "feedback" not in turn.flags:
                 turn.flags.append("feedback")
             turns.append(turn)
+            awaiting_first_action = True
             continue
         step: Dict[str, Any] = {"type": row.type_name, "ts": row.timestamp, "event_id": row.id}
         if row.type_name == "action":
             name = data.get("name")
             if name == "action_listen":
                 continue
+            if awaiting_first_action and name in FORM_ACTIONS and turns[-1].event_id:
+                form_turn = turns[-1]
+                form_turn.form_input = True
+                form_turn.low_confidence = False
+                form_turn.flags = [f for f in form_turn.flags if f not in CLASSIFIER_FLAGS]
+            awaiting_first_action = False
             step.update(name=name, policy=data.get("policy"), confidence=data.get("confidence"),
                         flags=sorted(event_flags("action", data)))
         elif row.type_name == "bot":

@@ -54,3 +54,16 @@ async def test_cancelling_forgets_what_was_given(dispatcher, tracker_for):
     events = await ActionCancelCallback().run(dispatcher, tracker_for("deny", slots=DETAILS), {})
     assert response_names(dispatcher) == ["utter_callback_cancelled"]
     assert {e["name"]: e["value"] for e in events} == {**{s: None for s in DETAILS}, "requested_slot": None}
+
+
+@pytest.mark.parametrize("slot", ["callback_name", "callback_phone", "callback_time"])
+def test_stop_ends_the_form_without_a_re_ask(slot, dispatcher, tracker_for):
+    """"stop" is judged from the words: the form ends (requested_slot None) and nothing is kept."""
+    validator = getattr(ValidateCallbackForm(), f"validate_{slot}")
+    assert validator("cancel", dispatcher, tracker_for("out_of_scope"), {}) == {slot: None, "requested_slot": None}
+    assert dispatcher.messages == []
+
+
+def test_a_time_the_classifier_may_read_as_no_is_still_a_time(dispatcher, tracker_for):
+    validator = ValidateCallbackForm().validate_callback_time
+    assert validator("no preference", dispatcher, tracker_for("deny"), {}) == {"callback_time": "no preference"}

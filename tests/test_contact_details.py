@@ -55,3 +55,19 @@ def test_preferred_times_in_the_patients_words(text):
 @pytest.mark.parametrize("text", ["", "a", "when is best?", "https://example.com", "x" * 121, None])
 def test_bad_preferred_times_are_refused(text):
     assert clean_time(text) is None
+
+
+@pytest.mark.parametrize("text", ["stop", "Stop.", "CANCEL", "no thanks", "No thank you!", "never mind", "forget it",
+                                  "i changed my mind", "don't call me"])
+def test_stop_words_leave_the_form(text):
+    from actions.contact_details import is_stop
+
+    assert is_stop(text)
+
+
+@pytest.mark.parametrize("text", ["no preference", "not before 10am", "Anna Stopford", "anytime but not mondays",
+                                  "+44 7700 900123", "", None])
+def test_details_that_merely_contain_no_or_stop_are_not_stop(text):
+    from actions.contact_details import is_stop
+
+    assert not is_stop(text)

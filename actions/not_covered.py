@@ -1,0 +1,41 @@
+"""The honest answer to an in-domain question that the clinic's sheet does not answer.
+
+Intent ``ask_not_covered`` (docs/intents.md): the patient is told that the sheet does not cover it
+and that the clinic's team can, then offered a callback (the consented callback form). Only when
+the facts file names the one sheet fact truly related to the question (``not_covered.related``) is
+that fact added, attributed; otherwise no fact is given, so no other topic's facts fill the gap.
+Every sentence is a domain response or a fact.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answering import fact_book
+from clinic_vocabulary import NOT_COVERED_INTENT
+
+
+class ActionAnswerNotCovered(Action):
+    """Say the sheet does not cover the question, add the one related fact if any, offer a callback."""
+
+    def name(self) -> Text:
+        return "action_answer_not_covered"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_not_covered")
+        book = fact_book()
+        related = book.related_fact(tracker.latest_message.get("text") or "")
+        fact_ids: List[Text] = []
+        if related is not None:
+            answer = book.fact_answer(related)
+            dispatcher.utter_message(response="utter_not_covered_related")
+            dispatcher.utter_message(text=answer.text, topic=NOT_COVERED_INTENT, fact_ids=answer.fact_ids)
+            fact_ids = answer.fact_ids
+        dispatcher.utter_message(response="utter_offer_callback")
+        # last_topic is cleared: "tell me more" after this must not continue an earlier topic.
+        return [SlotSet("last_topic", None), SlotSet("fact_ids", fact_ids)]

@@ -1,0 +1,154 @@
+"""Rasa NLU components: several questions in one message are classified part by part.
+
+Two components bracket the pipeline's own featurizers and classifier, so each part of a message is
+read by exactly the same model as a whole message (clinic_nlu/question_parts.py has the logic):
+
+- :class:`QuestionSplitter`, first in the pipeline: when a message's text splits into two or more
+  candidate questions (sentences, "and", "also", ...), it appends one extra message per part to the
+  list of messages the graph passes on. The tokenizer, TF-IDF, MiniLM (batched) and the classifier
+  then process the parts with the message. A message with nothing to split adds no work at all.
+- :class:`MultiTopicCollector`, after the FallbackClassifier and before the triage component (which
+  stays last): it reads each part's top intent, removes the parts from the list, and when two or
+  more topics were asked it sets ``topics`` (in the order asked, with each part's confidence) on
+  the message. The message's intent becomes the first fact topic asked, so the topic rule runs
+  ``action_answer_topic``, which answers every topic in one reply (actions/multi_topic.py); the
+  whole message's own prediction stays under ``whole_message_intent``.
+
+A message is only read as several topics when the whole-message prediction was itself a fact topic
+or not understood (``nlu_fallback``): a greeting, a thank you, a request for a person or a question
+about the patient's own case keeps its own handling (a personal question goes to
+``action_defer_personal`` as before). A part that asks about the patient's own case is put first
+among the topics, so the reply defers to a clinician before anything else. The triage component runs after this one and still overrides everything on
+a red flag anywhere in the message.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlu.question_parts import ordered_topics, split_parts
+from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT
+
+TOPICS_KEY = "topics"
+# The whole message's own prediction when the topics replaced it (not "classifier_intent": staff
+# read that one as a red-flag override).
+WHOLE_MESSAGE_INTENT_KEY = "whole_message_intent"
+_PARTS = "question_parts"  # on the message: its part messages (never in the output)
+_IS_PART = "is_question_part"  # on a part message
+
+
+def _top_intent(message: Message) -> Dict[Text, Any]:
+    """The classifier's best intent of a message, skipping the fallback's ``nlu_fallback``."""
+    for entry in message.get(INTENT_RANKING_KEY) or []:
+        if entry.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME:
+            return entry
+    return message.get(INTENT) or {}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class QuestionSplitter(GraphComponent):
+    """Adds one message per candidate question of a message, for the components that follow."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"max_parts": 4}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._max_parts = int(config["max_parts"])
+        if self._max_parts < 2:
+            raise ValueError("QuestionSplitter max_parts must be at least 2")
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "QuestionSplitter":
+        return cls({**cls.get_default_config(), **config})
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Return the messages followed by the parts of every message that has two or more."""
+        added: List[Message] = []
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or text.startswith("/") or message.get(_IS_PART):
+                continue
+            parts = split_parts(text, self._max_parts)
+            if len(parts) < 2:
+                continue
+            part_messages = [Message(data={TEXT: part, _IS_PART: True}) for part in parts]
+            message.set(_PARTS, part_messages)
+            added.extend(part_messages)
+        return messages + added if added else messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MultiTopicCollector(GraphComponent):
+    """Reads the parts' intents back into their message and removes the parts."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # A part counts when the classifier gives its topic at least this confidence: calibrated by
+        # cross-validation on data/nlu.yml (bench/multi_topic_eval.py), not below the fallback's 0.3.
+        return {"threshold": 0.3}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._threshold = float(config["threshold"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "MultiTopicCollector":
+        return cls({**cls.get_default_config(), **config})
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Set ``topics`` on messages asking about several; return the messages without their parts."""
+        for message in messages:
+            parts = message.data.pop(_PARTS, None)
+            if parts:
+                self._collect(message, parts)
+        return [m for m in messages if not m.get(_IS_PART)]
+
+    def _collect(self, message: Message, parts: List[Message]) -> None:
+        predicted = message.get(INTENT) or {}
+        if predicted.get(INTENT_NAME_KEY) not in (*FACT_TOPIC_INTENTS, DEFAULT_NLU_FALLBACK_INTENT_NAME):
+            return
+        tops = [_top_intent(p) for p in parts]
+        hits = ordered_topics(
+            [(str(t.get(INTENT_NAME_KEY)), float(t.get(PREDICTED_CONFIDENCE_KEY) or 0.0)) for t in tops],
+            MULTI_TOPIC_INTENTS,
+            self._threshold,
+        )
+        hits = sorted(hits, key=lambda h: h.name != PERSONAL_INTENT)  # stable: the personal question first
+        lead = next((h for h in hits if h.name in FACT_TOPIC_INTENTS), None)
+        if len(hits) < 2 or lead is None:
+            return
+        message.set(TOPICS_KEY, [h.as_dict() for h in hits], add_to_output=True)
+        message.set(WHOLE_MESSAGE_INTENT_KEY, predicted, add_to_output=True)
+        intent = {INTENT_NAME_KEY: lead.name, PREDICTED_CONFIDENCE_KEY: lead.confidence}
+        rest = [
+            r for r in message.get(INTENT_RANKING_KEY) or []
+            if r.get(INTENT_NAME_KEY) not in (lead.name, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+        ]
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent, *rest], add_to_output=True)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

@@ -1,0 +1,116 @@
+"""Several questions in one message: split the text into parts and pick the topics asked, in order.
+
+No Rasa imports. Patients often ask two or three things at once ("how long is recovery and what
+does it cost?"). :func:`split_parts` cuts a message at sentence ends (spaCy's rule-based
+sentencizer on a blank English pipeline, no model download) and, inside a sentence, before a word
+that joins two questions ("and", "also", "plus", "&", ...) or a comma followed by a question word.
+Each part is then classified like a whole message (by the caller), and :func:`ordered_topics` keeps
+the topics whose part the classifier is sure of, in the order the parts came.
+
+A false split costs little by design: "pain in my back and leg" splits into "pain in my back" and
+"leg", but "leg" is no confident topic of its own, so only one topic remains and the message is
+answered as one question. The confidence threshold is calibrated by cross-validation on the training
+data (bench/multi_topic_eval.py), never on the held-out sets.
+
+:func:`ranked_topics` is the other approach that was measured (multi-label scoring of the whole
+message's intent ranking); it is kept as the reference for that comparison (BENCHMARKS.md).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple
+
+# Words that start a second question inside a sentence. "or" is not one: "laser or injections?" is
+# one question; neither is "with" or a comma alone ("scar, stitches?").
+_JOINERS = r"and also|and|also|plus|as well as|furthermore|in addition|additionally|besides|another thing|n"
+# A comma starts a new question only before a question word or auxiliary ("cost, how long is it?").
+_QUESTION_WORDS = (
+    r"how|what|whats|what's|wat|when|where|which|who|why|is|are|do|does|did|can|could|will|would|"
+    r"should|shall|may|must|am"
+)
+_SPLIT = re.compile(
+    rf"\s*,?\s+\b(?:{_JOINERS})\b\s+|\s*[&+]\s*|\s*,\s+(?=(?:{_QUESTION_WORDS})\b)",
+    re.IGNORECASE,
+)
+_LEADING_JOINER = re.compile(rf"^(?:{_JOINERS})\b[\s,]*", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@lru_cache(maxsize=1)
+def _sentencizer() -> Any:
+    """A blank English spaCy pipeline with the rule-based sentencizer (built once)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    return nlp
+
+
+def sentences(text: str) -> List[str]:
+    """The sentences of ``text`` (spaCy's punctuation rules: ``.``, ``?``, ``!`` and friends)."""
+    return [s.text.strip() for s in _sentencizer()(text).sents if s.text.strip()]
+
+
+def split_parts(text: str, max_parts: int = 4) -> List[str]:
+    """The candidate questions of ``text``, in order; ``[text]`` when there is nothing to split.
+
+    A joining word that starts a sentence ("Also, what ...") is left out. Parts without a letter are
+    dropped. At most ``max_parts`` parts: the rest of the message is
+    kept together in the last one, so the cost of a long message stays bounded.
+    """
+    parts: List[str] = []
+    for sentence in sentences(text):
+        parts.extend(_LEADING_JOINER.sub("", p.strip(" ,;:-")) for p in _SPLIT.split(sentence))
+    parts = [p for p in parts if _LETTER.search(p)]
+    if len(parts) > max_parts:
+        parts = parts[: max_parts - 1] + [" ".join(parts[max_parts - 1 :])]
+    return parts or [text]
+
+
+@dataclass(frozen=True)
+class TopicHit:
+    """A topic asked in a message, with the classifier's confidence for the part that asks it."""
+
+    name: str
+    confidence: float
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "confidence": self.confidence}
+
+
+def ordered_topics(
+    part_intents: Sequence[Tuple[str, float]], topics: Collection[str], threshold: float
+) -> List[TopicHit]:
+    """The distinct topics of the parts, in the order asked.
+
+    ``part_intents`` holds each part's top intent and its confidence. A part counts when its intent
+    is one of ``topics`` and its confidence reaches ``threshold``; a topic asked twice is kept once,
+    at its first place (with its best confidence).
+    """
+    hits: Dict[str, float] = {}
+    for name, confidence in part_intents:
+        if name in topics and confidence >= threshold:
+            hits[name] = max(confidence, hits.get(name, 0.0))
+    return [TopicHit(name, hits[name]) for name in hits]
+
+
+def ranked_topics(
+    ranking: Sequence[Dict[str, Any]], topics: Collection[str], threshold: float, max_topics: int = 3
+) -> List[TopicHit]:
+    """Multi-label reading of one intent ranking: every topic whose probability reaches ``threshold``.
+
+    The order is the ranking's (most likely first), not the order asked: the ranking cannot tell.
+    """
+    hits = [
+        TopicHit(str(entry["name"]), float(entry.get("confidence") or 0.0))
+        for entry in ranking
+        if entry.get("name") in topics and float(entry.get("confidence") or 0.0) >= threshold
+    ]
+    return hits[:max_topics]
+
+
+def is_multi_topic(hits: Optional[Sequence[TopicHit]]) -> bool:
+    """Whether the message asks about two or more topics."""
+    return bool(hits) and len(hits) >= 2  # type: ignore[arg-type]

@@ -1,0 +1,124 @@
+"""clinic_nlu/multi_topic.py: the parts travel through the pipeline and come back as topics."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Tuple
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlu.multi_topic import MultiTopicCollector, QuestionSplitter
+from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def classified(message: Message, ranking: List[Tuple[str, float]]) -> Message:
+    """Set an intent and ranking on ``message`` as the classifier (and the fallback) would."""
+    entries = [{"name": n, "confidence": c} for n, c in ranking]
+    message.set("intent", entries[0], add_to_output=True)
+    message.set("intent_ranking", entries, add_to_output=True)
+    return message
+
+
+def split(text: str) -> Tuple[Message, List[Message]]:
+    message = Message(data={"text": text})
+    out = QuestionSplitter.create({}, None, None, None).process([message])  # type: ignore[arg-type]
+    assert out[0] is message
+    return message, out[1:]
+
+
+def test_a_message_with_several_questions_gets_its_parts_appended():
+    message, parts = split("How long is recovery and what does it cost?")
+    assert [p.get("text") for p in parts] == ["How long is recovery", "what does it cost?"]
+
+
+@pytest.mark.parametrize("text", ["how long is recovery", "/ask_cost", ""])
+def test_nothing_is_added_when_there_is_nothing_to_split(text):
+    message, parts = split(text)
+    assert parts == [] and "question_parts" not in message.data
+
+
+def collect(whole: List[Tuple[str, float]], parts: List[List[Tuple[str, float]]], threshold: float = 0.3) -> Tuple[Message, List[Message]]:
+    message, part_messages = split(" and ".join(f"question {i}" for i in range(len(parts))) or "x")
+    assert len(part_messages) == len(parts)
+    classified(message, whole)
+    for part, ranking in zip(part_messages, parts):
+        classified(part, ranking)
+    out = MultiTopicCollector.create({"threshold": threshold}, None, None, None).process([message, *part_messages])  # type: ignore[arg-type]
+    return message, out
+
+
+def test_the_topics_come_back_in_order_and_the_parts_go():
+    message, out = collect(
+        [("ask_cost", 0.52), ("ask_recovery_time", 0.5)],
+        [[("ask_recovery_time", 0.9)], [("ask_cost", 0.8)]],
+    )
+    assert out == [message]
+    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9}, {"name": "ask_cost", "confidence": 0.8}]
+    assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.9}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["ask_recovery_time", "ask_cost"]
+    assert message.get("whole_message_intent") == {"name": "ask_cost", "confidence": 0.52}
+    assert message.get("classifier_intent") is None  # staff read that key as a red-flag override
+    assert "question_parts" not in message.data
+    assert "topics" in message.as_dict(only_output_properties=True)
+
+
+def test_a_not_understood_message_with_two_clear_parts_is_answered():
+    message, _ = collect(
+        [("nlu_fallback", 0.3), ("ask_cost", 0.4), ("ask_scarring", 0.38)],
+        [[("nlu_fallback", 0.3), ("ask_scarring", 0.95)], [("ask_cost", 0.99)]],
+    )
+    assert [t["name"] for t in message.get("topics")] == ["ask_scarring", "ask_cost"]
+    assert message.get("intent")["name"] == "ask_scarring"
+    assert all(r["name"] != "nlu_fallback" for r in message.get("intent_ranking"))
+
+
+@pytest.mark.parametrize("whole", ["greet", "request_human", PERSONAL_INTENT, "out_of_scope"])
+def test_other_intents_keep_their_own_handling(whole):
+    message, out = collect([(whole, 0.9)], [[("ask_recovery_time", 0.9)], [("ask_cost", 0.9)]])
+    assert out == [message] and message.get("topics") is None and message.get("intent")["name"] == whole
+
+
+def test_one_confident_topic_is_not_several():
+    message, _ = collect([("ask_pain_relief", 0.9)], [[("ask_pain_relief", 0.8)], [("ask_cost", 0.29)]])
+    assert message.get("topics") is None and message.get("intent") == {"name": "ask_pain_relief", "confidence": 0.9}
+
+
+def test_a_personal_part_comes_first_and_a_fact_topic_leads_the_intent():
+    message, _ = collect(
+        [("ask_cost", 0.7)],
+        [[("ask_cost", 0.9)], [(PERSONAL_INTENT, 0.8)]],
+    )
+    assert [t["name"] for t in message.get("topics")] == [PERSONAL_INTENT, "ask_cost"]
+    assert message.get("intent")["name"] == "ask_cost"
+
+
+def test_two_personal_parts_and_no_fact_topic_change_nothing():
+    message, _ = collect([("ask_cost", 0.7)], [[(PERSONAL_INTENT, 0.9)], [("greet", 0.9)]])
+    assert message.get("topics") is None
+
+
+def test_training_data_passes_unchanged():
+    data = TrainingData([Message(data={"text": "a and b", "intent": "ask_cost"})])
+    assert QuestionSplitter.create({}, None, None, None).process_training_data(data) is data  # type: ignore[arg-type]
+    assert MultiTopicCollector.create({}, None, None, None).process_training_data(data) is data  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        QuestionSplitter({"max_parts": 1})
+
+
+def test_the_pipeline_splits_first_collects_after_the_fallback_and_triages_last():
+    names = [c["name"] for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]]
+    assert names[0] == "clinic_nlu.multi_topic.QuestionSplitter"
+    assert names.index("clinic_nlu.multi_topic.MultiTopicCollector") == names.index("FallbackClassifier") + 1
+    assert names[-1] == "clinic_nlu.triage_component.TriageOverride"
+
+
+def test_the_topics_are_the_fact_books_and_the_personal_question():
+    facts = yaml.safe_load((ROOT / "facts" / "facts.yml").read_text())
+    assert set(FACT_TOPIC_INTENTS) == set(facts["topics"])
+    assert set(MULTI_TOPIC_INTENTS) == set(FACT_TOPIC_INTENTS) | {PERSONAL_INTENT}

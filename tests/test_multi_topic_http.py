@@ -1,0 +1,118 @@
+"""Several questions in one message, over real HTTP: the real Rasa and action servers, the trained
+model in models/, the REST channel. The messages are the held-out tests/data/multi_topic.yml (never
+trained or tuned on) and the single questions of tests/nlu_test.yml."""
+from __future__ import annotations
+
+import uuid
+from typing import Dict, Iterator, List
+
+import pytest
+import requests
+import yaml
+from rasa.shared.nlu.training_data.loading import load_data
+
+from actions.facts import FactBook
+from tests.conftest import ROOT
+from tests.servers import running_servers
+
+pytestmark = pytest.mark.integration
+
+HELDOUT = yaml.safe_load((ROOT / "tests" / "data" / "multi_topic.yml").read_text(encoding="utf-8"))["messages"]
+DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def response_text(name: str) -> str:
+    return DOMAIN["responses"][name][0]["text"]
+
+
+@pytest.fixture(scope="module")
+def webhook(tmp_path_factory) -> Iterator[str]:
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` (make test does)")
+    with running_servers(tmp_path_factory.mktemp("servers"), extra_env={"CLINIC_PHONE": "", "CLINIC_EMAIL": ""}) as s:
+        yield s.webhook
+
+
+def say(webhook: str, sender: str, text: str) -> List[str]:
+    r = requests.post(webhook, json={"sender": sender, "message": text}, timeout=30)
+    assert r.status_code == 200
+    return [m.get("text", "") for m in r.json()]
+
+
+def first_turn(webhook: str, text: str) -> List[str]:
+    return say(webhook, f"mt-{uuid.uuid4()}", text)
+
+
+def leads_in(book: FactBook, reply: str) -> List[str]:
+    """The topics whose lead line the reply contains, in the order they appear."""
+    found = [(reply.index(t.lead), name) for name, t in book.topics.items() if t.lead in reply]
+    return [name for _, name in sorted(found)]
+
+
+def test_the_heldout_set_is_big_enough_and_names_real_topics(book):
+    two = [m for m in HELDOUT if len(m["topics"]) == 2]
+    assert len(two) >= 60
+    assert all(book.has_topic(t) for m in HELDOUT for t in m["topics"])
+
+
+def test_both_topics_are_answered_in_at_least_90_percent(webhook, book):
+    answered, in_order, misses = 0, 0, []
+    two = [m for m in HELDOUT if len(m["topics"]) == 2]
+    for m in two:
+        reply = "\n".join(first_turn(webhook, m["text"]))
+        found = leads_in(book, reply)
+        if set(m["topics"]) <= set(found):
+            answered += 1
+            in_order += [t for t in found if t in m["topics"]] == m["topics"]
+        else:
+            misses.append((m["text"], m["topics"], found))
+    rate = answered / len(two)
+    assert rate >= 0.90, f"both topics answered in {rate:.1%}; missed: {misses}"
+    assert in_order >= 0.9 * answered, "topics should come in the order asked"
+
+
+def test_three_topic_messages_get_at_least_two_topics(webhook, book):
+    three = [m for m in HELDOUT if len(m["topics"]) == 3]
+    assert three
+    for m in three:
+        found = leads_in(book, "\n".join(first_turn(webhook, m["text"])))
+        assert len(set(found) & set(m["topics"])) >= 2, (m["text"], found)
+
+
+def test_at_least_95_percent_of_single_questions_are_not_split(webhook):
+    singles = [e.get("text") for e in load_data(str(ROOT / "tests" / "nlu_test.yml")).training_examples]
+    intro = response_text("utter_multi_topic_intro")
+    split = [t for t in singles if intro in first_turn(webhook, t)]
+    rate = len(split) / len(singles)
+    assert rate <= 0.05, f"{rate:.1%} of {len(singles)} single questions got a several-topic answer: {split}"
+
+
+def test_a_red_flag_anywhere_gets_only_the_escalation(webhook, book):
+    reply = first_turn(
+        webhook,
+        "how long is the recovery and what does it cost? also since this morning i can't control my bladder and my groin is numb",
+    )
+    # The emergency response's custom payload (its level, for the widget) comes as a message without text.
+    assert [t for t in reply if t] == [response_text("utter_emergency")]
+
+
+def test_a_follow_up_after_two_topics_still_works(webhook, book):
+    sender = f"mt-{uuid.uuid4()}"
+    first = "\n".join(say(webhook, sender, "how big is the scar and will i be asleep?"))
+    assert leads_in(book, first) == ["ask_scarring", "ask_anesthesia"]
+    assert response_text("utter_multi_topic_intro") in first
+    follow_up = "\n".join(say(webhook, sender, "and the cost?"))
+    assert leads_in(book, follow_up) == ["ask_cost"]
+    assert response_text("utter_multi_topic_intro") not in follow_up
+
+
+def test_the_risk_deferral_comes_first(webhook, book):
+    reply = first_turn(webhook, "how much does it cost and is it safe?")
+    assert reply[0] == response_text("utter_risk_defer")
+    assert leads_in(book, "\n".join(reply)) == ["ask_cost", "ask_safety"]
+
+
+def test_a_question_about_the_patients_own_case_is_deferred_first(webhook, book):
+    reply = first_turn(webhook, "what does it cost? and i have diabetes and a bad heart, am i a good candidate for it?")
+    assert reply[0] == response_text("utter_personal_defer")
+    assert "ask_indications" not in leads_in(book, "\n".join(reply))
