@@ -8,7 +8,8 @@ Two SymSpell dictionaries (``symspellpy``):
   words), searched one edit away (a swap, drop, doubled letter or wrong key is one edit).
 
 Rules, in order, for each word of three or more letters:
-1. a word either dictionary knows is never changed (so a correctly spelt medical or drug word is
+1. a word either dictionary or ``chat_words.txt`` (contractions typed without the apostrophe,
+   chat abbreviations) knows is never changed (so a correctly spelt medical or drug word is
    never "corrected", whatever is close to it);
 2. otherwise the candidates at the smallest distance are taken; if two or more of them are
    protected words (medical or drug words: ``medical_terms.txt`` and domain words that are not
@@ -34,6 +35,7 @@ from symspellpy.editdistance import DistanceAlgorithm, EditDistance
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MEDICAL_TERMS = HERE / "medical_terms.txt"
+CHAT_WORDS = HERE / "chat_words.txt"
 VOCABULARY_SOURCES = (ROOT / "domain.yml", ROOT / "facts" / "facts.yml")
 
 MIN_LETTERS = 3
@@ -71,10 +73,20 @@ def domain_vocabulary(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY
     return counts
 
 
-def medical_terms(path: Path = MEDICAL_TERMS) -> FrozenSet[str]:
-    """The reviewed list of medical and drug words (one a line, ``#`` comments)."""
+def word_list(path: Path) -> FrozenSet[str]:
+    """A reviewed word list: one word a line, ``#`` comments."""
     lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
     return frozenset(line for line in lines if line)
+
+
+def medical_terms(path: Path = MEDICAL_TERMS) -> FrozenSet[str]:
+    """The medical and drug words the corrector protects."""
+    return word_list(path)
+
+
+def chat_words(path: Path = CHAT_WORDS) -> FrozenSet[str]:
+    """Chat words that are not slips (contractions without the apostrophe, abbreviations)."""
+    return word_list(path)
 
 
 def english_frequencies(limit: int) -> List[Tuple[str, int]]:
@@ -131,7 +143,7 @@ class DomainSpeller:
         # Protected: the reviewed medical list, and clinic words that are not everyday English
         # (discectomy, foraminoscopy, ...).
         self.protected = frozenset(self.medical | {w for w in self.domain if w not in english_set and len(w) >= LONG_WORD})
-        self._known = english_set | set(self.domain) | set(self.medical)
+        self._known = english_set | set(self.domain) | set(self.medical) | chat_words()
 
     def correct_word(self, word: str) -> str:
         """The corrected form of one lower-case word (the word itself when no rule applies)."""

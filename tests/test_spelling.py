@@ -93,3 +93,14 @@ def test_the_medical_list_is_lower_case_words_without_duplicates():
              if line.strip() and not line.startswith("#")]
     assert len(lines) == len(set(lines)) and all(w.isalpha() and w == w.lower() for w in lines)
     assert medical_terms() == frozenset(lines)
+
+
+@pytest.mark.parametrize("word", ["wasnt", "dont", "thx", "ppl", "cya", "danke", "chatgpt"])
+def test_contractions_without_apostrophes_and_chat_words_are_not_slips(speller, word):
+    assert speller.correct_word(word) == word
+
+
+def test_the_chat_word_list_is_lower_case_words():
+    from clinic_nlu.spelling import chat_words
+
+    assert chat_words() and all(w.isalpha() and w == w.lower() for w in chat_words())
