@@ -39,6 +39,8 @@ def main() -> None:
     parser.add_argument("configs", nargs="+", type=Path)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only-folds", type=int, nargs="+", help="run only these folds (to complete a run)")
+    parser.add_argument("--no-held-out", action="store_true", help="skip the held-out part (to complete a run)")
     args = parser.parse_args()
 
     xs, ys = load_examples(ROOT / "data" / "nlu.yml")
@@ -54,7 +56,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         all_file = Path(tmp) / "all.yml"
         write_nlu(all_file, xs, ys)
-        for config in args.configs:
+        for config in ([] if args.no_held_out else args.configs):
             work = Path(tmp) / f"{config.stem}-all"
             work.mkdir()
             predicted, _, ms = train_and_predict(config, all_file, test_x + typo_x, work)
@@ -64,6 +66,8 @@ def main() -> None:
             print(f"held-out {config}: {held[str(config)]}", file=sys.stderr, flush=True)
 
         for k, (tr, te) in enumerate(folds.split(x_arr, y_arr)):
+            if args.only_folds is not None and k not in args.only_folds:
+                continue
             train_file = Path(tmp) / f"fold{k}.yml"
             write_nlu(train_file, list(x_arr[tr]), list(y_arr[tr]))
             clean, gold = list(x_arr[te]), list(y_arr[te])
@@ -87,7 +91,8 @@ def main() -> None:
         clean, typo = np.array(cv[name]["clean"]), np.array(cv[name]["typo"])
         diff = typo - np.array(cv[base]["typo"])
         print(f"| {name} | {clean.mean():.3f} ± {clean.std():.3f} | {typo.mean():.3f} ± {typo.std():.3f} "
-              f"| {diff.mean():+.3f} ({diff.min():+.3f}) | {held[name]['clean']:.3f} | {held[name]['typo']:.3f} "
+              f"| {diff.mean():+.3f} ({diff.min():+.3f}) | {held.get(name, {}).get('clean', float('nan')):.3f} "
+              f"| {held.get(name, {}).get('typo', float('nan')):.3f} "
               f"| {np.median(parse_ms[name]):.1f} |")
     if args.json:
         args.json.write_text(json.dumps({"cv": cv, "held_out": held, "parse_ms": parse_ms}, indent=2))
