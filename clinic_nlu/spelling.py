@@ -12,8 +12,8 @@ Rules, in order, for each word of three or more letters:
    chat abbreviations) knows is never changed (so a correctly spelt medical or drug word is
    never "corrected", whatever is close to it);
 2. otherwise the candidates at the smallest distance are taken; if two or more of them are
-   protected words (medical or drug words: ``medical_terms.txt`` and domain words that are not
-   everyday English), the word is left as typed: it is not the corrector's place to guess which
+   protected words (medical or drug words: ``medical_terms.txt`` and domain words of seven or more
+   letters that are not in the English list), the word is left as typed: it is not the corrector's place to guess which
    medicine a patient meant;
 3. otherwise a domain candidate wins over an English one (the most frequent in the domain), then
    the most frequent English word.

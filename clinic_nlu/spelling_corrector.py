@@ -1,4 +1,4 @@
-"""Rasa NLU components: the featurizers read a spelling-corrected text, triage reads what was typed.
+"""Rasa NLU components: the featurizers read a spelling-corrected text, triage reads typed and corrected.
 
 ``SpellingCorrector`` goes first in the pipeline. It corrects the message with
 :class:`clinic_nlu.spelling.DomainSpeller` and, when anything changed, puts the corrected text in
@@ -7,9 +7,10 @@ under ``text_original``.
 
 ``RestoreOriginalText`` goes just before the triage component (which must stay last). It puts
 the typed text back in ``text`` and shows the corrected one under ``text_corrected``. So the
-triage, the tracker, the staff app and every log see exactly what the patient wrote: a correction
-can never remove or add a red flag. ``tests/test_config.py``-style checks in
-``tests/test_spelling_corrector.py`` keep this order in ``config.yml``.
+tracker and the staff app keep exactly what the patient wrote, and the triage component reads the
+typed text and the corrected one (the more severe level wins): a correction can never remove a red
+flag, and a typo cannot hide one that the corrected text shows. ``tests/test_spelling_corrector.py``
+keeps this order in ``config.yml``.
 
 The domain vocabulary (words of the training examples, ``domain.yml`` and ``facts/facts.yml``) is
 stored in the model as JSON (no pickle); the English word list and the medical list are read when
