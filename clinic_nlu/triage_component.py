@@ -9,13 +9,17 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
 - On none, a classifier guess of one of those intents is, by default (``classifier_escalation:
   demote``), replaced by the classifier's best other intent: the triage rules, not word
   statistics, decide when a patient is told to call an ambulance (BENCHMARKS.md compares both).
+- When a spelling corrector ran (``clinic_nlu.spelling_corrector``), the typed text is in ``text``
+  and the corrected one in ``text_corrected``: both are triaged and the more severe level wins,
+  so a typo cannot hide a red flag and a correction cannot remove one. ``triage.read`` says
+  which text gave the level.
 - The classifier's own prediction stays under ``classifier_intent`` and the triage under
   ``triage`` (level, counted flags, every finding with its context), so staff see why.
   ``red_flags`` keeps the counted findings in the older ``{flag, matched}`` form.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -26,9 +30,12 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_triage import NONE, Triage
+from clinic_triage.engine import LEVELS, Assessment
 from clinic_vocabulary import TRIAGE_INTENTS
 
 DEMOTE, KEEP = "demote", "keep"
+# Set by clinic_nlu.spelling_corrector.RestoreOriginalText (named here to keep this module free of it).
+CORRECTED_TEXT = "text_corrected"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -57,14 +64,23 @@ class TriageOverride(GraphComponent):
 
         return cls(config, default_triage())
 
+    def _assess(self, typed: str, corrected: Optional[str]) -> Tuple[Assessment, str]:
+        """The typed text's assessment, or the corrected text's when that one is more severe."""
+        assessment = self._triage.assess(typed)
+        if corrected and corrected != typed:
+            other = self._triage.assess(corrected)
+            if LEVELS.index(other.level) < LEVELS.index(assessment.level):  # LEVELS: most severe first
+                return other, "corrected"
+        return assessment, "typed"
+
     def process(self, messages: List[Message]) -> List[Message]:
         """Triage each message and set its intent from the level."""
         for message in messages:
             text = message.get(TEXT)
             if not text:
                 continue
-            assessment = self._triage.assess(text)
-            message.set("triage", assessment.as_dict(), add_to_output=True)
+            assessment, read = self._assess(text, message.get(CORRECTED_TEXT))
+            message.set("triage", {**assessment.as_dict(), "read": read}, add_to_output=True)
             message.set("red_flags", [{"flag": f.flag, "matched": f.matched} for f in assessment.findings if f.counted],
                         add_to_output=True)
             predicted = message.get(INTENT) or {}

@@ -9,6 +9,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("report", type=Path, help="intent_report.json written by `rasa test nlu`")
     parser.add_argument("--min-macro-f1", type=float, required=True)
+    parser.add_argument("--name", default="nlu-eval", help="what is evaluated, for the printed line")
     args = parser.parse_args()
     report = json.loads(args.report.read_text())
     macro = report["macro avg"]["f1-score"]
@@ -16,7 +17,7 @@ def main() -> int:
         ((name, v["f1-score"]) for name, v in report.items() if isinstance(v, dict) and "support" in v and name not in ("macro avg", "weighted avg", "micro avg")),
         key=lambda item: item[1],
     )[:5]
-    print(f"nlu-eval: intent macro-F1 {macro:.3f} (threshold {args.min_macro_f1:.2f}); weakest: "
+    print(f"{args.name}: intent macro-F1 {macro:.3f} (threshold {args.min_macro_f1:.2f}); weakest: "
           + ", ".join(f"{n} {f:.2f}" for n, f in worst))
     return 0 if macro >= args.min_macro_f1 else 1
 

@@ -1,0 +1,137 @@
+"""Rasa NLU components: the featurizers read a spelling-corrected text, triage reads typed and corrected.
+
+``SpellingCorrector`` goes first in the pipeline. It corrects the message with
+:class:`clinic_nlu.spelling.DomainSpeller` and, when anything changed, puts the corrected text in
+``text`` (what the tokenizer, featurizers and classifier read) and keeps what the patient typed
+under ``text_original``.
+
+``RestoreOriginalText`` goes just before the triage component (which must stay last). It puts
+the typed text back in ``text`` and shows the corrected one under ``text_corrected``. So the
+tracker and the staff app keep exactly what the patient wrote, and the triage component reads the
+typed text and the corrected one (the more severe level wins): a correction can never remove a red
+flag, and a typo cannot hide one that the corrected text shows. ``tests/test_spelling_corrector.py``
+keeps this order in ``config.yml``.
+
+The domain vocabulary (words of the training examples, ``domain.yml`` and ``facts/facts.yml``) is
+stored in the model as JSON (no pickle); the English word list and the medical list are read when
+the model is loaded.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlu.spelling import DomainSpeller, build_speller, load_speller
+from clinic_nlu.typo_augmenter import AUGMENTED
+
+logger = logging.getLogger(__name__)
+
+ORIGINAL_TEXT = "text_original"
+CORRECTED_TEXT = "text_corrected"
+_FILE = "domain_vocabulary.json"
+
+
+@lru_cache(maxsize=2)
+def _cached_speller(domain: Tuple[Tuple[str, int], ...], english_words: int) -> DomainSpeller:
+    """One speller per vocabulary and process (building the English dictionary takes seconds)."""
+    return load_speller(dict(domain), english_words)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
+class SpellingCorrector(GraphComponent):
+    """Replaces the text the featurizers read by its spelling-corrected form; keeps the typed one."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # english_words: how many of the most frequent English words the corrector knows.
+        return {"english_words": 50000}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 speller: Optional[DomainSpeller] = None) -> None:
+        self._config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._speller = speller
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SpellingCorrector":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Build the domain vocabulary from the (clean, not augmented) training examples."""
+        texts = [m.get(TEXT) for m in training_data.training_examples if m.get(TEXT) and not m.get(AUGMENTED)]
+        self._speller = build_speller(texts, self._config["english_words"])
+        with self._storage.write_to(self._resource) as directory:
+            (directory / _FILE).write_text(json.dumps(self._speller.domain, sort_keys=True), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "SpellingCorrector":
+        try:
+            with model_storage.read_from(resource) as directory:
+                domain = json.loads((directory / _FILE).read_text(encoding="utf-8"))
+        except ValueError:
+            logger.warning("SpellingCorrector: no trained vocabulary in the model; correcting nothing")
+            return cls(config, model_storage, resource)
+        speller = _cached_speller(tuple(sorted(domain.items())), config["english_words"])
+        return cls(config, model_storage, resource, speller)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Correct each message's text; the typed text stays under ``text_original``."""
+        if self._speller is None:
+            return messages
+        for message in messages:
+            text = message.get(TEXT)
+            if not text or message.get(ORIGINAL_TEXT) is not None:
+                continue
+            corrected, changes = self._speller.correct(text)
+            if changes:
+                message.set(ORIGINAL_TEXT, text)
+                message.set(TEXT, corrected)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Training texts are corrected too, so that training and serving see the same kind of text."""
+        self.process(training_data.training_examples)
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class RestoreOriginalText(GraphComponent):
+    """Puts the typed text back in ``text`` (for triage and storage); the corrected one is kept aside."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "RestoreOriginalText":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Undo :class:`SpellingCorrector`'s swap on every message it changed."""
+        for message in messages:
+            original = message.get(ORIGINAL_TEXT)
+            if original is None:
+                continue
+            message.set(CORRECTED_TEXT, message.get(TEXT), add_to_output=True)
+            message.set(TEXT, original)
+            message.data.pop(ORIGINAL_TEXT, None)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data

@@ -1,0 +1,106 @@
+"""The domain spelling corrector (clinic_nlu/spelling.py): fixes slips, never swaps medical words."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator, Set
+
+import pytest
+import yaml
+
+from clinic_nlu.spelling import DomainSpeller, build_speller, domain_vocabulary, medical_terms
+from clinic_nlu.typo_noise import NEIGHBOURS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _training_texts():
+    texts = []
+    for block in yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]:
+        if "intent" in block:
+            texts += [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def speller() -> DomainSpeller:
+    return build_speller(_training_texts())
+
+
+def one_slip_variants(word: str) -> Iterator[str]:
+    """Every swap, drop, doubled letter and neighbouring-key replacement of ``word``."""
+    for i in range(len(word)):
+        yield word[:i] + word[i + 1:]
+        yield word[:i + 1] + word[i] + word[i + 1:]
+        for key in NEIGHBOURS.get(word[i], ""):
+            yield word[:i] + key + word[i + 1:]
+        if i < len(word) - 1:
+            yield word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("enndoscopy", "endoscopy"), ("spinla", "spinal"), ("recovrey", "recovery"), ("ocst", "cost"),
+    ("anaesthesai", "anaesthesia"), ("discectmy", "discectomy"), ("bladdr", "bladder"),
+    ("numbnes", "numbness"), ("ibuprofn", "ibuprofen"), ("warfrin", "warfarin"), ("hwen", "when"),
+])
+def test_a_slip_in_a_clinic_or_everyday_word_is_corrected(speller, typed, meant):
+    assert speller.correct_word(typed) == meant
+
+
+def test_a_whole_message_keeps_its_punctuation_and_reports_each_change(speller):
+    corrected, changes = speller.correct("How mmuch does the enndoscopy ocst?  Thanks!")
+    assert corrected == "How much does the endoscopy cost?  Thanks!"
+    assert [(c.typed, c.corrected) for c in changes] == [("mmuch", "much"), ("enndoscopy", "endoscopy"), ("ocst", "cost")]
+
+
+@pytest.mark.parametrize("word", ["codeine", "cocaine", "iodine", "morphine", "tramadol", "gabapentin", "pregabalin",
+                                  "foraminoscopy", "transforaminal", "discectomy", "cauda", "equina", "disk", "disc"])
+def test_a_correctly_spelt_medical_or_drug_word_is_never_changed(speller, word):
+    assert speller.correct_word(word) == word
+
+
+def test_a_slip_equally_close_to_two_medical_words_is_left_as_typed(speller):
+    # "codine" is one edit from both codeine and iodine: the corrector does not guess the medicine.
+    assert speller.correct_word("codine") == "codine"
+    assert speller.correct_word("dis") == "dis"  # disc or disk
+
+
+def test_no_slip_of_a_medical_word_is_corrected_into_another_medical_word(speller):
+    """Every one-slip variant of every protected word: left as typed, back to itself, or to a
+    non-medical word; never to a different medical word."""
+    wrong: Set[str] = set()
+    for word in sorted(medical_terms()):
+        for typed in set(one_slip_variants(word)):
+            corrected = speller.correct_word(typed)
+            if corrected not in (typed, word) and corrected in speller.protected:
+                wrong.add(f"{word} -> {typed} -> {corrected}")
+    assert not wrong, sorted(wrong)[:20]
+
+
+def test_everyday_known_words_short_words_and_numbers_are_kept(speller):
+    for text in ("i am ok", "op on 12th", "L4-L5 disc", "pls", "its", "u"):
+        assert speller.correct(text)[0] == text
+
+
+def test_the_domain_vocabulary_has_the_clinic_words_from_data_domain_and_facts():
+    counts = domain_vocabulary(["my recovry after surgery"])
+    assert counts["recovry"] == 1  # a training example's own spelling is known
+    assert counts["foraminoscopy"] > 0 or counts["transforaminal"] > 0  # from facts/facts.yml and domain.yml
+    assert "discectomy" in counts
+
+
+def test_the_medical_list_is_lower_case_words_without_duplicates():
+    lines = [line.strip() for line in (ROOT / "clinic_nlu" / "medical_terms.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert len(lines) == len(set(lines)) and all(w.isalpha() and w == w.lower() for w in lines)
+    assert medical_terms() == frozenset(lines)
+
+
+@pytest.mark.parametrize("word", ["wasnt", "dont", "thx", "ppl", "cya", "danke", "chatgpt"])
+def test_contractions_without_apostrophes_and_chat_words_are_not_slips(speller, word):
+    assert speller.correct_word(word) == word
+
+
+def test_the_chat_word_list_is_lower_case_words():
+    from clinic_nlu.spelling import chat_words
+
+    assert chat_words() and all(w.isalpha() and w == w.lower() for w in chat_words())

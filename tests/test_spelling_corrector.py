@@ -1,0 +1,150 @@
+"""The spelling-corrector components: featurizers read the corrected text, triage reads both.
+
+Real components on the real training data and the shipped triage: no stubs.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List
+
+import pytest
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+
+from clinic_nlu.spelling_corrector import CORRECTED_TEXT, ORIGINAL_TEXT, RestoreOriginalText, SpellingCorrector
+from clinic_nlu.triage_component import TriageOverride
+from clinic_nlu.typo_noise import add_typos
+from clinic_triage.engine import default_triage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path_factory.mktemp("storage"))
+
+
+@pytest.fixture(scope="module")
+def corrector(storage) -> SpellingCorrector:
+    context = ExecutionContext(GraphSchema({}), "test")
+    component = SpellingCorrector.create(SpellingCorrector.get_default_config(), storage, Resource("speller"), context)
+    component.train(load_data(str(ROOT / "data" / "nlu.yml")))
+    return SpellingCorrector.load(SpellingCorrector.get_default_config(), storage, Resource("speller"), context)
+
+
+def run(corrector: SpellingCorrector, text: str, intent: str = "ask_recovery_time") -> Message:
+    """The message as the pipeline leaves it: corrected, classified (given), restored, triaged."""
+    message = Message(data={"text": text})
+    corrector.process([message])
+    message.set("intent", {"name": intent, "confidence": 0.9})
+    message.set("intent_ranking", [{"name": intent, "confidence": 0.9}])
+    RestoreOriginalText().process([message])
+    TriageOverride(TriageOverride.get_default_config(), default_triage()).process([message])
+    return message
+
+
+def test_the_featurizers_read_the_corrected_text_and_the_typed_text_comes_back(corrector):
+    message = Message(data={"text": "how long is the recovrey aftre the enndoscopy"})
+    corrector.process([message])
+    assert message.get("text") == "how long is the recovery after the endoscopy"
+    assert message.get(ORIGINAL_TEXT) == "how long is the recovrey aftre the enndoscopy"
+    RestoreOriginalText().process([message])
+    assert message.get("text") == "how long is the recovrey aftre the enndoscopy"
+    assert message.get(CORRECTED_TEXT) == "how long is the recovery after the endoscopy"
+    assert ORIGINAL_TEXT not in message.data
+    assert CORRECTED_TEXT in message.as_dict(only_output_properties=True)
+
+
+def test_a_message_without_slips_is_left_exactly_as_it_is(corrector):
+    message = run(corrector, "how long is the recovery after the endoscopy")
+    assert message.get("text") == "how long is the recovery after the endoscopy"
+    assert message.get(CORRECTED_TEXT) is None and message.get("triage")["read"] == "typed"
+
+
+def test_the_stored_vocabulary_is_json(corrector, storage):
+    with storage.read_from(Resource("speller")) as directory:
+        vocabulary = json.loads((directory / "domain_vocabulary.json").read_text())
+    assert vocabulary["recovery"] > 0 and all(isinstance(v, int) for v in vocabulary.values())
+
+
+@pytest.mark.parametrize("typed, level", [
+    ("i cant feel my lges and i wet mysslef", "emergency"),
+    ("my wuond is oozing pus and i hvae chills", "emergency"),
+    ("i wnat to kill mysefl", "crisis"),
+])
+def test_a_red_flag_written_with_typos_is_still_escalated(corrector, typed, level):
+    message = run(corrector, typed)
+    assert message.get("triage")["level"] == level
+    assert message.get("intent")["name"] == f"report_{level}"
+    assert message.get("text") == typed  # the staff app and the tracker keep what was typed
+
+
+@pytest.mark.parametrize("typed", [
+    "jumbness between my lsgs nad i xant lee",
+    "i cat controll my bladder sinxe tnis orning",
+])
+def test_a_red_flag_that_the_typos_hide_from_the_typed_text_is_caught_in_the_corrected_one(corrector, typed):
+    assert default_triage().assess(typed).level == "none"  # the typos alone hide it ...
+    message = run(corrector, typed)
+    assert message.get("triage")["level"] == "emergency"  # ... the corrected reading finds it
+    assert message.get("triage")["read"] == "corrected"
+    assert message.get("intent")["name"] == "report_emergency" and message.get("text") == typed
+
+
+RED_FLAGS: List[str] = [
+    "I cant feel my legs and I wet myself",
+    "numbness between my legs and I cant pee since this morning",
+    "i want to kill myself",
+    "my wound is oozing pus and i have chills",
+    "i cant control my bladder since this morning",
+]
+
+
+def test_a_typo_never_lowers_the_level_that_the_typed_text_has(corrector):
+    """Over many seeded typo versions of red-flag messages: the pipeline's level is never less
+    severe than the triage of exactly what was typed (the corrector cannot remove a red flag)."""
+    order = ["crisis", "emergency", "urgent", "none"]
+    triage = default_triage()
+    for text in RED_FLAGS:
+        for seed in range(25):
+            typed = add_typos(text, seed, probability=0.5)
+            message = run(corrector, typed)
+            assert order.index(message.get("triage")["level"]) <= order.index(triage.assess(typed).level), typed
+
+
+def test_config_corrects_first_restores_before_triage_and_triage_stays_last():
+    names = [c["name"] for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]]
+    if "clinic_nlu.spelling_corrector.SpellingCorrector" not in names:
+        pytest.fail("config.yml has no spelling corrector")
+    assert names[-1] == "clinic_nlu.triage_component.TriageOverride"
+    assert names[-2] == "clinic_nlu.spelling_corrector.RestoreOriginalText"
+    assert names.index("clinic_nlu.spelling_corrector.SpellingCorrector") < names.index("WhitespaceTokenizer")
+
+
+def test_the_trained_model_answers_typed_slips_and_escalates_a_red_flag_hidden_by_typos():
+    """The shipped pipeline (models/): the corrected text reaches the classifier, the typed text
+    stays the message's text, and a red flag visible only after correction is escalated."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+
+    model = ROOT / "models" / "spine-clinic.tar.gz"
+    if not model.exists():
+        pytest.fail("no trained model in models/: run `make train` (make test does)")
+    agent = Agent.load(str(model))
+
+    async def parse(text: str) -> dict:
+        return await agent.parse_message(text)
+
+    cost = asyncio.run(parse("how mmuch does teh operatoin ocst"))
+    assert cost["intent"]["name"] == "ask_cost"
+    assert cost["text"] == "how mmuch does teh operatoin ocst"
+    assert cost["text_corrected"] == "how much does the operation cost"
+    hidden = asyncio.run(parse("i cat controll my bladder sinxe tnis orning"))
+    assert hidden["intent"]["name"] == "report_emergency" and hidden["triage"]["read"] == "corrected"
+    assert hidden["text"] == "i cat controll my bladder sinxe tnis orning"
