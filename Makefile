@@ -5,7 +5,7 @@ VENV := .venv
 RASA := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 PYTEST := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m pytest
 
-.PHONY: help setup train run run-cluster bench-cluster test validate quick integration stress stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
+.PHONY: help setup train run run-cluster bench-cluster test lint validate quick integration stress stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,11 +19,17 @@ train: setup ## Train the model into models/ (only when data, config or componen
 run: train ## Set up, train if needed, then start the bot, the demo site with the widget and the staff app (Ctrl-C stops all)
 	@scripts/run.sh
 
-test: train validate quick integration stories nlu-eval audit-if-reachable ## Set up, then run every check (what CI runs)
+test: train lint validate quick integration stories nlu-eval audit-if-reachable ## Set up, then run every check (what CI runs)
 	@echo "make test: all checks passed"
 
 validate: setup ## rasa data validate (domain, data, stories and rules agree)
 	$(RASA) data validate
+
+MYPY_PACKAGES := clinic_vocabulary.py clinic_triage clinic_runtime clinic_store actions
+
+lint: setup ## ruff over all the Python (ruff.toml) and mypy over the typed packages (mypy.ini)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy $(MYPY_PACKAGES)
 
 quick: setup ## The inner loop: the unit tier of pytest (no training, no servers; tiers in pytest.ini)
 	$(PYTEST) tests -q --tier unit

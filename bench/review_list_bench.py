@@ -263,7 +263,7 @@ def main() -> None:
                 reports.append(run_backend("PostgreSQL", url, args.conversations, args.requests,
                                            lambda n: fill_pg(url, n)))
                 with admin.connect() as conn:
-                    reports[-1]["size"] = f"{conn.execute(sa.text(f'SELECT pg_database_size(:d)'), {'d': name}).scalar() / 1e6:.0f} MB"
+                    reports[-1]["size"] = f"{conn.execute(sa.text('SELECT pg_database_size(:d)'), {'d': name}).scalar() / 1e6:.0f} MB"
             finally:
                 with admin.connect() as conn:
                     conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from clinic_triage import evaluation, semantic  # noqa: E402
-from clinic_triage.engine import LEVELS, NONE, Triage, load_rules, normalise  # noqa: E402
+from clinic_triage.engine import LEVELS, NONE, Triage, load_rules  # noqa: E402
 
 PARTS = {
     "heldout": [ROOT / "tests" / "data" / "triage" / "heldout.yml"],

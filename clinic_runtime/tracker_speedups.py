@@ -106,16 +106,16 @@ def incremental_applied_events(self: DialogueStateTracker) -> List[Event]:
         if seen_events is events and 0 < seen <= count and events[seen - 1] is last:
             new = list(islice(events, seen, None))
             if _loop_names(new) <= loop_names:
-                applied = list(applied)
-                _fold(self, applied, new, loop_names)
-                self.__dict__[_CACHE] = (events, count, events[-1], applied, loop_names)
-                return list(applied)
+                extended = list(applied)
+                _fold(self, extended, new, loop_names)
+                self.__dict__[_CACHE] = (events, count, events[-1], extended, loop_names)
+                return list(extended)
     loop_names = _loop_names(events)
-    applied: List[Event] = []
-    _fold(self, applied, events, loop_names)
+    folded: List[Event] = []
+    _fold(self, folded, events, loop_names)
     if count:
-        self.__dict__[_CACHE] = (events, count, events[-1], applied, loop_names)
-    return list(applied)
+        self.__dict__[_CACHE] = (events, count, events[-1], folded, loop_names)
+    return list(folded)
 
 
 def install() -> None:

@@ -89,6 +89,8 @@ class _Cached:
 class CachingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` that keeps active conversations in memory between turns (see module doc)."""
 
+    engine: Any  # Rasa's SQLAlchemy engine (set by SQLTrackerStore.__init__, untyped there)
+
     def __init__(self, domain: Optional[Domain] = None, cache_size: int = 2000, cache_events: int = 40_000,
                  **kwargs: Any) -> None:
         super().__init__(domain=domain, **kwargs)

@@ -175,13 +175,13 @@ class Triage:
         self.rules = rules or load_rules()
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
-        matcher = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "prune": False})
+        matcher: Any = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "prune": False})
         matcher.add([
             TargetRule(literal=f"{flag}#{i}", category=flag, pattern=pattern)
             for flag, spec in self.rules.flags.items()
             for i, pattern in enumerate(spec["patterns"])
         ])
-        context = nlp.add_pipe("medspacy_context", config={
+        context: Any = nlp.add_pipe("medspacy_context", config={
             "rules": None, "span_attrs": None, "input_span_type": "group",
         })
         boundaries = {c for c, entries in self.rules.modifiers.items() if any(e["direction"] == BOUNDARY for e in entries)}

@@ -20,7 +20,7 @@ def reply_level(messages: Iterable[Mapping[str, Any]]) -> str:
     A server from before graded triage sends no ``level``: its ``emergency: true`` counts as emergency.
     """
     messages = list(messages)
-    levels = [m.get("level") for m in messages if m.get("level")]
+    levels = [str(m["level"]) for m in messages if m.get("level")]
     if not levels and not any("level" in m for m in messages):
         levels = [EMERGENCY for m in messages if m.get("emergency")]
     return min(levels, key=LEVELS.index) if levels else NONE
@@ -50,24 +50,24 @@ def report(labels: Sequence[str], predicted: Sequence[str]) -> Dict[str, Any]:
     confusion = collections.Counter(pairs)
 
     def share(keep, hit) -> Dict[str, Any]:
-        chosen = [(l, p) for l, p in pairs if keep(l)]
-        hits = sum(1 for l, p in chosen if hit(l, p))
+        chosen = [(label, p) for label, p in pairs if keep(label)]
+        hits = sum(1 for label, p in chosen if hit(label, p))
         return {"n": len(chosen), "hits": hits, "rate": hits / len(chosen) if chosen else None}
 
     per_level = {
         level: {
-            "same_level": share(lambda l, lv=level: l == lv, lambda l, p: p == l),
-            "escalated": share(lambda l, lv=level: l == lv, lambda l, p: p != NONE),
+            "same_level": share(lambda lab, lv=level: lab == lv, lambda lab, p: p == lab),
+            "escalated": share(lambda lab, lv=level: lab == lv, lambda lab, p: p != NONE),
         }
         for level in (EMERGENCY, CRISIS, URGENT)
     }
     return {
-        "emergency_crisis_sensitivity": share(lambda l: l in TOP, lambda l, p: p in TOP),
-        "calm_kept_calm": share(lambda l: l == NONE, lambda l, p: p == NONE),
+        "emergency_crisis_sensitivity": share(lambda lab: lab in TOP, lambda lab, p: p in TOP),
+        "calm_kept_calm": share(lambda lab: lab == NONE, lambda lab, p: p == NONE),
         "per_level": per_level,
         "urgent_as_emergency": confusion[(URGENT, EMERGENCY)] + confusion[(URGENT, CRISIS)],
         "emergency_as_urgent": confusion[(EMERGENCY, URGENT)] + confusion[(CRISIS, URGENT)],
-        "confusion": {f"{l}->{p}": n for (l, p), n in sorted(confusion.items())},
+        "confusion": {f"{label}->{p}": n for (label, p), n in sorted(confusion.items())},
     }
 
 

@@ -23,7 +23,7 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Tuple
 from urllib.parse import urlencode
 
 from sanic import Sanic, response

@@ -99,7 +99,6 @@ def test_the_request_body_equals_rasas_with_the_events_trimmed_for_every_story_s
 
 
 # ---------------------------------------------------------------- kept-alive connections (real HTTP)
-import asyncio  # noqa: E402
 
 from aiohttp import web  # noqa: E402
 from rasa.utils.endpoints import EndpointConfig  # noqa: E402

@@ -206,7 +206,7 @@ def test_answer_composition_uses_lead_bullets_and_gap(book: FactBook):
     lines = answer.text.split("\n")
     assert lines[0] == book.topics["ask_recovery_time"].lead
     assert "clinic's information" in lines[0]
-    assert len([l for l in lines if l.startswith("• ")]) == len(answer.fact_ids) >= 2
+    assert len([line for line in lines if line.startswith("• ")]) == len(answer.fact_ids) >= 2
     assert lines[-1] == book.topics["ask_recovery_time"].gap
     assert "hospital" in lines[-1]  # the sheet is silent on hospital stay: the answer says so
 

@@ -4,7 +4,7 @@ trained or tuned on) and the single questions of tests/nlu_test.yml."""
 from __future__ import annotations
 
 import uuid
-from typing import Dict, Iterator, List
+from typing import Iterator, List
 
 import pytest
 import requests

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 
 def _examples(path):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(b["intent"], l.strip()[2:].strip()) for b in data["nlu"] for l in b["examples"].splitlines() if l.strip()]
+    return [(b["intent"], line.strip()[2:].strip()) for b in data["nlu"] for line in b["examples"].splitlines() if line.strip()]
 
 
 TRAIN = _examples(ROOT / "data" / "nlu.yml")
@@ -40,4 +40,4 @@ def test_no_example_is_labelled_with_two_intents():
     labels = {}
     for intent, text in TRAIN:
         labels.setdefault(text.lower(), set()).add(intent)
-    assert {t: l for t, l in labels.items() if len(l) > 1} == {}
+    assert {t: found for t, found in labels.items() if len(found) > 1} == {}

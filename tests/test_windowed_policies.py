@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import numpy as np
@@ -26,7 +25,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from clinic_nlu.windowed_policies import WindowedMemoizationPolicy, WindowedRulePolicy, _needed_states, windowed
 from tests.conftest import ROOT
-from tests.servers import Servers, running_servers
+from tests.servers import running_servers
 
 pytestmark = pytest.mark.integration
 
