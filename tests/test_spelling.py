@@ -10,6 +10,8 @@ import yaml
 from clinic_nlu.spelling import DomainSpeller, build_speller, domain_vocabulary, medical_terms
 from clinic_nlu.typo_noise import NEIGHBOURS
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -21,6 +21,8 @@ from clinic_nlu.triage_component import TriageOverride
 from clinic_nlu.typo_noise import add_typos
 from clinic_triage.engine import default_triage
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -126,6 +128,7 @@ def test_config_corrects_first_restores_before_triage_and_triage_stays_last():
     assert names.index("clinic_nlu.spelling_corrector.SpellingCorrector") < names.index("WhitespaceTokenizer")
 
 
+@pytest.mark.integration  # a trained model
 def test_the_trained_model_answers_typed_slips_and_escalates_a_red_flag_hidden_by_typos():
     """The shipped pipeline (models/): the corrected text reaches the classifier, the typed text
     stays the message's text, and a red flag visible only after correction is escalated."""

@@ -8,6 +8,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic_nlu.typo_augmenter import AUGMENTED, TypoAugmenter
 from clinic_nlu.typo_noise import add_typos
 
+pytestmark = pytest.mark.unit
+
 
 def _data() -> TrainingData:
     return TrainingData([

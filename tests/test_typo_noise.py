@@ -12,6 +12,8 @@ import yaml
 
 from clinic_nlu.typo_noise import NEIGHBOURS, SLIPS, add_typos, misspell, noisy_nlu_yaml
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE, TYPOS = ROOT / "tests" / "nlu_test.yml", ROOT / "tests" / "nlu_test_typos.yml"
 
