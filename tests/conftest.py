@@ -48,6 +48,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
         items[:] = keep
 
 
+@pytest.fixture
+def rasa_restored() -> Any:
+    """Rasa's attributes that the runtime layer may replace, put back after the test: a test that
+    installs a patch (directly or through clinic_runtime.install) leaves plain Rasa behind it."""
+    from clinic_runtime import layer
+
+    saved = {target: layer._read(target) for patch in layer.PATCHES for target in patch.targets}
+    installed = list(layer._installed)
+    yield saved
+    for target, value in saved.items():
+        layer._write(target, value)
+    layer._saved.clear()
+    layer._installed[:] = installed
+
+
 QUESTION_INTENTS = [
     "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
     "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",

@@ -10,7 +10,7 @@ from rasa.core.actions.action import RemoteAction
 
 from clinic_runtime.action_calls import _validate_action_result, install_cached_validation
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("rasa_restored")]
 
 GOOD = [
     {"events": [{"event": "slot", "name": "last_topic", "value": "ask_cost"}], "responses": [{"text": "hi"}]},

@@ -15,7 +15,7 @@ from clinic_runtime import graph_runner
 from clinic_runtime.graph_runner import SequentialGraphRunner
 from tests.conftest import ROOT, parse_probe_texts
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("rasa_restored")]
 
 MODEL = ROOT / "models" / "spine-clinic.tar.gz"
 

@@ -111,9 +111,13 @@ def test_training_data_passes_unchanged():
         QuestionSplitter({"max_parts": 1})
 
 
-def test_the_pipeline_splits_first_collects_after_the_fallback_and_triages_last():
+def test_the_pipeline_splits_before_classifying_collects_after_the_fallback_and_triages_last():
+    """The splitter comes before the tokenizer (only the spelling corrector, which corrects the
+    whole message, may come before it: the parts then carry the corrected words)."""
     names = [c["name"] for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]]
-    assert names[0] == "clinic_nlu.multi_topic.QuestionSplitter"
+    splitter = names.index("clinic_nlu.multi_topic.QuestionSplitter")
+    assert set(names[:splitter]) <= {"clinic_nlu.spelling_corrector.SpellingCorrector"}
+    assert splitter < names.index("WhitespaceTokenizer")
     assert names.index("clinic_nlu.multi_topic.MultiTopicCollector") == names.index("FallbackClassifier") + 1
     assert names[-1] == "clinic_nlu.triage_component.TriageOverride"
 

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def plain_rasa():
-    """Rasa's own attributes before the test; the layer undone after it, and checked."""
+def plain_rasa(rasa_restored):
+    """Rasa's own attributes before the test (other tests restore what they patch); the layer
+    undone after it, and checked."""
     clinic_runtime.uninstall()
     before = {target: layer._read(target) for patch in layer.PATCHES for target in patch.targets}
     yield before

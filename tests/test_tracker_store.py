@@ -18,7 +18,7 @@ from clinic_runtime.event_lookup import install_fast_event_lookup
 from clinic_store.tracker_store import CachingSQLTrackerStore
 from tests.conftest import ROOT
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("rasa_restored")]
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
