@@ -12,6 +12,7 @@
   var baseTitle = document.title;
 
   function show(counts) {
+    badge.setAttribute("data-polled", "yes");
     badge.textContent = counts.urgent > 0 ? "(" + counts.urgent + " crisis/emergency)" : "";
     badge.className = counts.urgent > 0 ? "live-count live-urgent" : "live-count";
     if (counts.new_urgent > 0) {
