@@ -229,7 +229,7 @@ def run_backend(kind: str, url: str, n: int, requests_per_view: int, fill) -> Di
     events = fill(n)
     fill_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    r = cli(url, "index")
+    r = cli(url, "index", timeout=3600)  # a first index of 700,000 events on a busy machine
     index_s = time.perf_counter() - t0
     assert r.returncode == 0, r.stderr
     assert cli(url, "create-user", "bench", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0

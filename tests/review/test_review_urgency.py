@@ -8,12 +8,9 @@ import html
 import json
 import re
 import shlex
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Iterator, List, Tuple
+from typing import Iterator, List
 from urllib.parse import urlencode
 
 import pytest
@@ -22,54 +19,11 @@ import sqlalchemy as sa
 from review.display import local_time, short_name
 from tests.review.conftest import make_database
 from tests.review.conversations import write_conversations, write_samples
-from tests.review.helpers import PASSWORD, PYTHON, Staff, cli, conversation_ids, review_server
-from tests.review.urgency_data import (CRISIS_TEXT, EMERGENCY_TEXT, HARMLESS_TEXT, URGENCY_IDS, triage_conversation,
+from tests.review.helpers import PASSWORD, PYTHON, Receiver, Staff, cli, conversation_ids, review_server, wait_for
+from tests.review.urgency_data import (CRISIS_TEXT, HARMLESS_TEXT, URGENCY_IDS, triage_conversation,
                                        urgency_conversations)
 
 ZONE = "Europe/Berlin"
-DEADLINE = 60.0  # seconds: a generous bound on waiting for a condition, never a timing assertion
-
-
-def wait_for(condition: Callable[[], object], what: str, deadline: float = DEADLINE):
-    end = time.monotonic() + deadline
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.2)  # polling interval only: the test waits on the condition, not on the time
-
-
-class Receiver:
-    """A real HTTP server on 127.0.0.1 that records every POST (path, content type, body)."""
-
-    def __init__(self) -> None:
-        received: List[Tuple[str, str, bytes]] = []
-        self.received = received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                received.append((self.path, self.headers.get("Content-Type", ""), body))
-                self.send_response(500 if self.path == "/fail" else 204)
-                self.end_headers()
-
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.http.server_port}"
-        threading.Thread(target=self.http.serve_forever, daemon=True).start()
-
-    def alerts(self) -> List[dict]:
-        return [json.loads(body) for path, _, body in list(self.received) if path == "/hook"]
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
-
-
 @pytest.fixture(scope="module")
 def receiver(urgency_db) -> Iterator[Receiver]:
     """One receiver per database, so each server's alerts are counted apart."""
@@ -351,3 +305,26 @@ def test_callback_outcomes_are_recorded_audited_and_shown(app, urgency_db):
     assert history.index("Not reached (bob)") < history.index("Called, reached (bob)")
     entries = [json.loads(a["detail"]) for a in audit(urgency_db, "callback_outcome") if a["target"] == "urg-callback"]
     assert [e["outcome"] for e in entries] == ["not_reached", "called"]
+
+
+def test_polling_the_live_count_is_not_activity(app, urgency_db):
+    """An open tab polls forever: that must not keep an idle session alive (only the user's requests do)."""
+    staff = Staff(app).logged_in("bob")
+    engine = sa.create_engine(urgency_db)
+
+    def last_seen() -> float:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT max(last_seen) FROM review_sessions s JOIN review_users u "
+                                        "ON u.id = s.user_id WHERE u.username = 'bob'")).scalar()
+
+    try:
+        with engine.begin() as conn:  # as if bob's last click was two minutes ago
+            conn.execute(sa.text("UPDATE review_sessions SET last_seen = last_seen - 120 WHERE user_id = "
+                                 "(SELECT id FROM review_users WHERE username = 'bob')"))
+        idle_since = last_seen()
+        assert staff.get("/live.json").status_code == 200
+        assert last_seen() == idle_since
+        assert staff.get("/open").status_code == 200
+        assert last_seen() > idle_since
+    finally:
+        engine.dispose()
