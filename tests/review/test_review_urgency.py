@@ -48,8 +48,10 @@ def command_dir(urgency_db, tmp_path_factory) -> Path:
 
 
 def alert_command(out_dir: Path) -> str:
-    """A real program: writes the JSON it gets on stdin to a new file in ``out_dir``."""
-    code = "import sys, pathlib, uuid; pathlib.Path(sys.argv[1], uuid.uuid4().hex).write_bytes(sys.stdin.buffer.read())"
+    """A real program: writes the JSON it gets on stdin to a new file in ``out_dir`` (whole: written under
+    a temporary name, then renamed to ``*.json``, so a reader never sees it half-written)."""
+    code = ("import os, sys, pathlib, uuid; d = pathlib.Path(sys.argv[1]); n = uuid.uuid4().hex; "
+            "(d / ('tmp-' + n)).write_bytes(sys.stdin.buffer.read()); os.replace(d / ('tmp-' + n), d / (n + '.json'))")
     return shlex.join([PYTHON, "-c", code, str(out_dir)])
 
 
@@ -176,7 +178,7 @@ def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, rece
     assert alerts[0]["time"].endswith("+01:00")  # the configured zone
     assert all(ct == "application/json" for _, ct, _ in receiver.received)
     assert all(b"numbness" not in body for _, _, body in receiver.received)  # no patient text
-    wait_for(lambda: any(json.loads(p.read_text())["conversation"] == link for p in command_dir.iterdir()),
+    wait_for(lambda: any(json.loads(p.read_text())["conversation"] == link for p in command_dir.glob("*.json")),
              "the alert command's output")
 
     # more messages in the same conversation, then a new crisis: the first one is not announced again
@@ -187,9 +189,9 @@ def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, rece
     crisis = wait_for(lambda: [a for a in receiver.alerts() if a["conversation"] == link2], "the crisis alert")
     assert crisis[0]["level"] == "crisis"
     assert len([a for a in receiver.alerts() if a["conversation"] == link]) == 1
-    files = [json.loads(p.read_text()) for p in command_dir.iterdir()]
-    wait_for(lambda: len([1 for p in command_dir.iterdir() if json.loads(p.read_text())["conversation"] == link2]) == 1,
+    wait_for(lambda: len([1 for p in command_dir.glob("*.json") if json.loads(p.read_text())["conversation"] == link2]) == 1,
              "the crisis alert command")
+    files = [json.loads(p.read_text()) for p in command_dir.glob("*.json")]
     assert len([f for f in files if f["conversation"] == link]) == 1
 
 
