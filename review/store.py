@@ -526,10 +526,12 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
 
     Besides the flags, keeps the conversation's worst flag (URGENCY_ORDER) with the patient message
     it was raised on: the message itself, or for a flag raised by the assistant's action, reply or a
-    slot, the patient message it answered. Returns how many events were new to this summary."""
+    slot, the patient message it answered (passing over answers to the callback form, which hold
+    personal details, not a question). Returns how many events were new to this summary."""
     search = summary.get("search_text") or ""
     applied = 0
     current_text, current_ts = summary.get("last_user_text"), summary.get("last_ts")
+    before_text, before_ts = current_text, current_ts  # the patient message before the current one
     for row in rows:
         if row.id <= summary["last_event_id"]:
             continue  # already folded in (another indexer got there first, or a rescan)
@@ -541,7 +543,11 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
         data = _loads(row.data)
         if row.type_name == "user" and data.get("text"):
             shown = redact(data["text"]) if redact_text else data["text"]
+            before_text, before_ts = current_text, current_ts
             current_text, current_ts = shown[:LAST_TEXT_CAP], ts
+        elif row.type_name == "slot" and data.get("name") in FORM_DETAIL_SLOTS and data.get("value") is not None:
+            # that message answered the callback form (a name, a phone number): never shown as the worst
+            current_text, current_ts = before_text, before_ts
         for flag in event_flags(row.type_name, data):
             summary[f"flag_{flag}"] = True
             if urgency_rank(flag) < summary.get("urgency", NO_URGENCY):
