@@ -7,7 +7,8 @@ which deletes whole old conversations. Everything the app keeps lives in tables 
 
 - ``review_conversations``: one summary row per conversation (sender id), built incrementally from
   ``events.id`` > the high-water mark in ``review_meta``; flags, turns, last patient message,
-  search text, plus triage state (reviewed, assignee, tags). Indexed for the list filters.
+  search text, plus triage state (reviewed, assignee, tags) and the urgency of its worst flag with the
+  message it was raised on (Open items' order). Indexed for the list filters.
 - ``review_conversation_intents``: (conversation, intent) pairs for the intent filter.
 - ``review_callbacks``: callback requests (from the ``callback_request`` slot) and their done state.
 - ``review_notes``, ``review_corrections``, ``review_users``, ``review_sessions``,
