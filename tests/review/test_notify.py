@@ -8,7 +8,7 @@ import time
 from review.notify import MAX_AGE_SECONDS, deliver, payload, send_alerts
 from review.settings import load_settings
 from review.store import Alert
-from tests.review.helpers import Receiver, wait_for
+from tests.review.helpers import Receiver
 
 
 def test_an_alert_carries_level_link_and_local_time_only() -> None:
@@ -25,10 +25,11 @@ def test_recent_alerts_are_posted_and_old_ones_are_not() -> None:
         now = time.time()
         send_alerts(settings, [Alert("old-one", "emergency", now - MAX_AGE_SECONDS - 60),
                                Alert("new-one", "crisis", now)])
-        alerts = wait_for(lambda: receiver.alerts(), "the alert")
+        receiver.wait_until(lambda: receiver.alerts(), "the alert")
+        alerts = receiver.alerts()
         assert [a["conversation"].rsplit("=", 1)[1] for a in alerts] == ["new-one"]
         send_alerts(settings, [Alert("next-one", "emergency", time.time())])  # sent in order: the old one never came
-        wait_for(lambda: len(receiver.alerts()) == 2, "the second alert")
+        receiver.wait_until(lambda: len(receiver.alerts()) == 2, "the second alert")
         assert "old-one" not in json.dumps(receiver.alerts())
     finally:
         receiver.close()

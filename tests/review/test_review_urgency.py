@@ -9,7 +9,6 @@ import json
 import re
 import shlex
 import time
-from pathlib import Path
 from typing import Iterator, List
 from urllib.parse import urlencode
 
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 from review.display import local_time, short_name
 from tests.review.conftest import make_database
 from tests.review.conversations import write_conversations, write_samples
-from tests.review.helpers import PASSWORD, PYTHON, Receiver, Staff, cli, conversation_ids, review_server, wait_for
+from tests.review.helpers import PASSWORD, PYTHON, Receiver, Staff, cli, conversation_ids, review_server
 from tests.review.urgency_data import (CRISIS_TEXT, HARMLESS_TEXT, URGENCY_IDS, triage_conversation,
                                        urgency_conversations)
 
@@ -42,24 +41,18 @@ def urgency_db(request, tmp_path_factory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def command_dir(urgency_db, tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("alert-command")
-
-
-def alert_command(out_dir: Path) -> str:
-    """A real program: writes the JSON it gets on stdin to a new file in ``out_dir`` (whole: written under
-    a temporary name, then renamed to ``*.json``, so a reader never sees it half-written)."""
-    code = ("import os, sys, pathlib, uuid; d = pathlib.Path(sys.argv[1]); n = uuid.uuid4().hex; "
-            "(d / ('tmp-' + n)).write_bytes(sys.stdin.buffer.read()); os.replace(d / ('tmp-' + n), d / (n + '.json'))")
-    return shlex.join([PYTHON, "-c", code, str(out_dir)])
+def alert_command(url: str) -> str:
+    """A real program: POSTs the JSON it gets on stdin to ``url`` (the receiver, so tests wait on its arrival)."""
+    code = ("import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], "
+            "data=sys.stdin.buffer.read(), method='POST'), timeout=30)")
+    return shlex.join([PYTHON, "-c", code, url])
 
 
 @pytest.fixture(scope="module")
-def app(urgency_db, receiver, command_dir, tmp_path_factory) -> Iterator[str]:
+def app(urgency_db, receiver, tmp_path_factory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("urgency-log") / "server.log"
     with review_server(urgency_db, log, REVIEW_PAGE_SIZE="50", REVIEW_TIMEZONE=ZONE, REVIEW_LIVE_POLL_SECONDS="1",
-                       REVIEW_ALERT_WEBHOOK=receiver.url + "/hook", REVIEW_ALERT_COMMAND=alert_command(command_dir),
+                       REVIEW_ALERT_WEBHOOK=receiver.url + "/hook", REVIEW_ALERT_COMMAND=alert_command(receiver.url + "/command"),
                        REVIEW_PUBLIC_URL="https://review.clinic.example") as url:
         yield url
 
@@ -153,7 +146,7 @@ def test_open_items_paginate_in_urgency_order(urgency_db, tmp_path):
 # ------------------------------------------------------------------ live count and alerts
 
 
-def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, receiver, command_dir):
+def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, receiver):
     r = Staff(app).get("/live.json")
     assert r.status_code == 401 and r.json() == {"error": "login_required"}
     page = alice.get("/open").text
@@ -163,36 +156,37 @@ def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, rece
     # written before the server started: the recent ones were announced by its first index, once each;
     # the sample emergency of a day ago is no arrival and was not
     base = "https://review.clinic.example/conversation?id="
-    wait_for(lambda: {base + "urg-crisis-early", base + "urg-emergency-old", base + "urg-emergency-new"}
-             <= {a["conversation"] for a in receiver.alerts()}, "the alerts of the first index")
-    assert base + "conv-emergency" not in {a["conversation"] for a in receiver.alerts()}
-    assert base + "urg-urgent" not in {a["conversation"] for a in receiver.alerts()}  # urgent: no alert
+
+    def announced(path: str = "/hook") -> List[str]:
+        return [a["conversation"] for a in receiver.alerts(path)]
+
+    receiver.wait_until(lambda: {base + "urg-crisis-early", base + "urg-emergency-old", base + "urg-emergency-new"}
+                        <= set(announced()), "the alerts of the first index")
+    assert base + "conv-emergency" not in announced() and base + "urg-urgent" not in announced()  # old; urgent
 
     write_conversations(urgency_db, {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())})
-    counts = wait_for(lambda: (c := alice.get("/live.json", since=str(since)).json())["new_urgent"] == 1 and c,
-                      "the live count to see the new emergency")
-    assert counts["urgent"] == before["urgent"] + 1
-    link = "https://review.clinic.example/conversation?id=urg-live-1"
-    alerts = wait_for(lambda: [a for a in receiver.alerts() if a["conversation"] == link], "the webhook alert")
-    assert set(alerts[0]) == {"level", "conversation", "time"} and alerts[0]["level"] == "emergency"
-    assert alerts[0]["time"].endswith("+01:00")  # the configured zone
-    assert all(ct == "application/json" for _, ct, _ in receiver.received)
+    link = base + "urg-live-1"
+    # the webhook and the command (which posts what it got to the receiver) are both told
+    receiver.wait_until(lambda: link in announced() and link in announced("/command"), "the alerts")
+    alert = receiver.alerts()[announced().index(link)]
+    assert set(alert) == {"level", "conversation", "time"} and alert["level"] == "emergency"
+    assert alert["time"].endswith("+01:00")  # the configured zone
+    assert receiver.alerts("/command")[announced("/command").index(link)] == alert
+    assert all(ct == "application/json" for path, ct, _ in receiver.received if path == "/hook")
     assert all(b"numbness" not in body for _, _, body in receiver.received)  # no patient text
-    wait_for(lambda: any(json.loads(p.read_text())["conversation"] == link for p in command_dir.glob("*.json")),
-             "the alert command's output")
+    # the alert is sent once the summary is committed: the live count sees it now
+    counts = alice.get("/live.json", since=str(since)).json()
+    assert counts["new_urgent"] == 1 and counts["urgent"] == before["urgent"] + 1
 
     # more messages in the same conversation, then a new crisis: the first one is not announced again
     write_conversations(urgency_db, {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())
                                      + triage_conversation("crisis", "I want to end it", time.time() + 1)})
     write_conversations(urgency_db, {"urg-live-2": triage_conversation("crisis", "I want to end it all", time.time())})
-    link2 = "https://review.clinic.example/conversation?id=urg-live-2"
-    crisis = wait_for(lambda: [a for a in receiver.alerts() if a["conversation"] == link2], "the crisis alert")
-    assert crisis[0]["level"] == "crisis"
-    assert len([a for a in receiver.alerts() if a["conversation"] == link]) == 1
-    wait_for(lambda: len([1 for p in command_dir.glob("*.json") if json.loads(p.read_text())["conversation"] == link2]) == 1,
-             "the crisis alert command")
-    files = [json.loads(p.read_text()) for p in command_dir.glob("*.json")]
-    assert len([f for f in files if f["conversation"] == link]) == 1
+    link2 = base + "urg-live-2"
+    receiver.wait_until(lambda: link2 in announced() and link2 in announced("/command"), "the crisis alerts")
+    assert receiver.alerts()[announced().index(link2)]["level"] == "crisis"
+    assert announced().count(link) == 1 and announced("/command").count(link) == 1
+    assert announced().count(link2) == 1
 
 
 def test_a_failing_alert_is_logged_without_personal_data(tmp_path):
