@@ -24,19 +24,26 @@ from sanic import Sanic, response
 from sanic.exceptions import NotFound, SanicException
 from sanic.request import Request
 
-from review import auth, dashboard_views, message_index, store
+from review import auth, dashboard_views, display, message_index, store
 from review.settings import Settings, load_settings
 
 log = logging.getLogger("review")
 HERE = Path(__file__).resolve().parent
 PUBLIC_PATHS = {"/login", "/healthz", "/favicon.ico"}
+LIVE_PATH = "/live.json"  # polled by static/live.js: not a sign of activity, answers 401 instead of redirecting
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
        "form-action 'self'; base-uri 'none'; object-src 'none'")
-MESSAGES = {"reviewed", "unreviewed", "assigned", "noted", "corrected", "callback_done", "bad_input"}
+MESSAGES = {"reviewed", "unreviewed", "assigned", "noted", "corrected", "callback_done", "callback_outcome",
+            "bulk_reviewed", "bad_input"}
+_NEXT_RE = re.compile(r"/(?![/\\])[\x21-\x7e]*")  # a path on this site: not //host, not /\host, no spaces
 
 
-def _fmt_ts(ts: Optional[float]) -> str:
-    return store.iso(ts).replace("T", " ").replace("Z", " UTC") if ts else ""
+def safe_next(raw: Optional[str]) -> Optional[str]:
+    """The page to return to after log-in, if it is a relative path on this site (else None: no open
+    redirect to another host, e.g. ``//evil.example`` or ``https://evil.example``)."""
+    if not raw or len(raw) > 2000 or not _NEXT_RE.fullmatch(raw) or raw.startswith("/login"):
+        return None
+    return raw
 
 
 def _fmt_conf(value: Any) -> str:
@@ -64,8 +71,12 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
     jinja = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                         autoescape=select_autoescape(["html"], default_for_string=True, default=True),
                         trim_blocks=True, lstrip_blocks=True)
-    jinja.filters["ts"] = _fmt_ts
+    jinja.filters["ts"] = lambda ts: display.local_time(ts, settings.timezone)
+    jinja.filters["ago"] = lambda ts: display.duration(time.time() - ts) if ts else ""
+    jinja.filters["short"] = display.short_name
     jinja.filters["conf"] = _fmt_conf
+    jinja.globals["timezone"] = settings.timezone
+    jinja.globals["callback_outcomes"] = store.CALLBACK_OUTCOMES
     domain_intents = load_domain_intents(settings.domain_file)
     cookie_name = "__Host-review_session" if settings.secure_cookies else "review_session"
 
@@ -86,6 +97,9 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         ctx.setdefault("threshold", settings.low_confidence_threshold)
         msg = request.args.get("msg")
         ctx.setdefault("msg", msg if msg in MESSAGES else None)
+        if session and session.user_id:
+            ctx.setdefault("live_since", store.indexed_up_to(engine))
+            ctx.setdefault("live_poll", settings.live_poll_seconds)
         html = jinja.get_template(template).render(**ctx)
         return response.html(html, status=status)
 
@@ -159,7 +173,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         path = request.path
         if path.startswith("/static/") or path in ("/healthz", "/favicon.ico"):
             return None
-        request.ctx.session = auth.load_session(engine, settings, request.cookies.get(cookie_name))
+        request.ctx.session = auth.load_session(engine, settings, request.cookies.get(cookie_name),
+                                                touch=path != LIVE_PATH)
         session = request.ctx.session
         if request.method == "POST":
             if path != "/login" and (session is None or session.user_id is None):
@@ -171,7 +186,13 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         if path in PUBLIC_PATHS:
             return None
         if session is None or session.user_id is None:
-            return response.redirect("/login", status=303)
+            if path == LIVE_PATH:
+                return response.json({"error": "login_required"}, status=401)
+            from urllib.parse import urlencode
+
+            wanted = path + ("?" + request.query_string if request.query_string else "")
+            target = "/login?" + urlencode({"next": wanted}) if safe_next(wanted) and path != "/" else "/login"
+            return response.redirect(target, status=303)
         return None
 
     @app.middleware("response")
@@ -229,14 +250,15 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
     @app.get("/login")
     async def login_form(request: Request):
         session = request.ctx.session
+        wanted = safe_next(request.args.get("next"))
         if session and session.user_id:
-            return response.redirect("/open", status=303)
+            return response.redirect(wanted or "/open", status=303)
         token = None
         if session is None:
             with engine.begin() as conn:
                 token = auth.new_session(conn, settings, None)
             request.ctx.session = auth.load_session(engine, settings, token)
-        resp = render(request, "login.html")
+        resp = render(request, "login.html", next=wanted)
         if token:
             set_session_cookie(resp, token, 3600)
         return resp
@@ -246,25 +268,26 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         username = form_value(request, "username", 64).lower()
         password = (request.form.get("password") or "")[:1024]
         ip = client_ip(request)
+        wanted = safe_next(form_value(request, "next", 2000))
         throttle_ip = forwarded_ip(request)  # None unless a trusted proxy named the client
         with engine.begin() as conn:
             wait = auth.login_wait(conn, settings, username, throttle_ip)
             if wait > 0:
                 store.write_audit(conn, None, "login_blocked", username, ip)
                 blocked = render(request, "login.html", status=429, error="blocked", username=username,
-                                 wait_minutes=max(1, math.ceil(wait / 60)))
+                                 wait_minutes=max(1, math.ceil(wait / 60)), next=wanted)
                 blocked.headers["Retry-After"] = str(math.ceil(wait))
                 return blocked
             user_id = auth.authenticate(conn, username, password) if username and password else None
             if user_id is None:
                 auth.record_failure(conn, username, throttle_ip)
                 store.write_audit(conn, None, "login_failed", username, ip)
-                return render(request, "login.html", status=401, error="failed", username=username)
+                return render(request, "login.html", status=401, error="failed", username=username, next=wanted)
             auth.clear_failures(conn, username)
             auth.end_session(conn, request.ctx.session.token_hash)
             token = auth.new_session(conn, settings, user_id)
             store.write_audit(conn, username, "login", username, ip)
-        resp = response.redirect("/", status=303)
+        resp = response.redirect(wanted or "/", status=303)
         set_session_cookie(resp, token, settings.session_hours * 3600)
         return resp
 
@@ -287,25 +310,47 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
     @app.get("/open")
     async def open_items(request: Request):
         await catch_up_index()
-        f = store.ListFilter.from_args({k: request.args.get(k) for k in ("flag",)})
-        if not f.flag:
-            f.flag = "any"
-        f.reviewed = False
-        page = store.list_conversations(engine, f, settings.low_confidence_threshold, settings.page_size,
-                                        after=request.args.get("after"), before=request.args.get("before"))
+        flag = request.args.get("flag") or "any"
+        if flag not in store.ListFilter.FLAG_CHOICES:
+            return render(request, "error.html", status=400, code="bad_request")
+        page = store.list_open(engine, flag, settings.low_confidence_threshold, settings.page_size,
+                               after=request.args.get("after"), before=request.args.get("before"))
         cbs = store.open_callbacks(engine)
         for cb in cbs:
             cb["last_user_text"] = store.redact(cb.get("last_user_text")) if settings.redact_contact_details \
                 else cb.get("last_user_text")
-        top = store.top_urgency_open(engine)  # its last_user_text is redacted when indexed, as the list's
-        return render(request, "open.html", page=page, callbacks=cbs, top_urgency=top, filter=f,
+        return render(request, "open.html", page=page, callbacks=cbs, flag=flag,
                       flag_choices=store.ListFilter.FLAG_CHOICES,
-                      base_args={"flag": f.flag} if f.flag != "any" else {})
+                      base_args={"flag": flag} if flag != "any" else {})
+
+    @app.get(LIVE_PATH)
+    async def live(request: Request):
+        """Counts for the live badge and tab title (no patient data)."""
+        await catch_up_index()
+        try:
+            since = max(0, int(request.args.get("since") or 0))
+        except ValueError:
+            since = 0
+        return response.json(store.live_counts(engine, since))
+
+    @app.post("/open/review")
+    async def bulk_review(request: Request):
+        """Mark the ticked conversations reviewed; one audit entry per conversation."""
+        ids = [i[:255] for i in (request.form.getlist("id") or [])][:500]
+        username = request.ctx.session.username
+        done = 0
+        with engine.begin() as conn:
+            for sender_id in dict.fromkeys(ids):
+                if store.set_reviewed(conn, sender_id, True, username):
+                    store.write_audit(conn, username, "mark_reviewed", sender_id, client_ip(request),
+                                      json.dumps({"bulk": True}))
+                    done += 1
+        return response.redirect(f"/open?msg={'bulk_reviewed' if done else 'bad_input'}", status=303)
 
     @app.get("/conversations")
     async def conversation_list(request: Request):
         await catch_up_index()
-        keys = ("flag", "intent", "date_from", "date_to", "reviewed", "q", "assignee")
+        keys = ("flag", "intent", "date_from", "date_to", "reviewed", "q", "assignee", "tag")
         f = store.ListFilter.from_args({k: request.args.get(k) for k in keys})
         page = store.list_conversations(engine, f, settings.low_confidence_threshold, settings.page_size,
                                         after=request.args.get("after"), before=request.args.get("before"))
@@ -315,7 +360,8 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         intents = filter_intents()
         return render(request, "list.html", page=page, filter=f, intents=intents,
                       flag_choices=store.ListFilter.FLAG_CHOICES, base_args=f.as_args(),
-                      staff=auth.list_usernames(engine), status=400 if f.errors else 200)
+                      staff=auth.list_usernames(engine), tags=store.known_tags(engine),
+                      status=400 if f.errors else 200)
 
     @app.get("/conversation")
     async def conversation_view(request: Request):
@@ -332,6 +378,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         turns = store.build_transcript(rows, settings.low_confidence_threshold, settings.redact_contact_details, corr)
         return render(request, "conversation.html", sender_id=sender_id, summary=summary, turns=turns,
                       notes=store.notes_for(engine, sender_id), callbacks=store.callbacks_for(engine, sender_id),
+                      callback_history=store.callback_history(engine, sender_id),
                       intents=domain_intents, staff=auth.list_usernames(engine))
 
     def _sender_from_form(request: Request) -> str:
@@ -367,7 +414,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         sender_id = _sender_from_form(request)
         text = form_value(request, "text", 2000)
         tag = form_value(request, "tag", 40).lower()
-        if tag and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", tag):
+        if tag and not store.TAG_RE.fullmatch(tag):
             return redirect_conversation(sender_id, "bad_input")
         if not text and not tag:
             return redirect_conversation(sender_id, "bad_input")
@@ -394,21 +441,34 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
                               json.dumps({"event_id": event_id, "intent": intent}))
         return redirect_conversation(sender_id, "corrected")
 
-    @app.post("/callback/done")
-    async def callback_done(request: Request):
+    async def _callback_outcome(request: Request, outcome: str) -> response.HTTPResponse:
         try:
             callback_id = int(form_value(request, "callback_id", 20))
         except ValueError:
             raise NotFound("no such callback")
         with engine.begin() as conn:
-            sender_id = store.mark_callback_done(conn, callback_id, request.ctx.session.username)
+            sender_id = store.record_callback_outcome(conn, callback_id, outcome, request.ctx.session.username)
             if sender_id is None:
                 raise NotFound("no such callback")
-            store.write_audit(conn, request.ctx.session.username, "callback_done", sender_id, client_ip(request),
-                              json.dumps({"callback_id": callback_id}))
+            action = "callback_done" if outcome == "done" else "callback_outcome"
+            store.write_audit(conn, request.ctx.session.username, action, sender_id, client_ip(request),
+                              json.dumps({"callback_id": callback_id, "outcome": outcome}))
+        msg = "callback_done" if outcome == "done" else "callback_outcome"
         if form_value(request, "back") == "conversation":
-            return redirect_conversation(sender_id, "callback_done")
-        return response.redirect("/open?msg=callback_done", status=303)
+            return redirect_conversation(sender_id, msg)
+        return response.redirect(f"/open?msg={msg}", status=303)
+
+    @app.post("/callback/done")
+    async def callback_done(request: Request):
+        return await _callback_outcome(request, "done")
+
+    @app.post("/callback/outcome")
+    async def callback_outcome(request: Request):
+        """Called (reached), not reached (stays open) or done: who and when go to the audit log."""
+        outcome = form_value(request, "outcome", 20)
+        if outcome not in store.CALLBACK_OUTCOMES:
+            return render(request, "error.html", status=400, code="bad_request")
+        return await _callback_outcome(request, outcome)
 
     async def _stream_export(request: Request, fmt: str, filename: str, batches) -> None:
         content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
@@ -453,7 +513,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
     @app.post("/export")
     async def export_filtered(request: Request):
         fmt = _fmt(request)
-        keys = ("flag", "intent", "date_from", "date_to", "reviewed", "q", "assignee")
+        keys = ("flag", "intent", "date_from", "date_to", "reviewed", "q", "assignee", "tag")
         f = store.ListFilter.from_args({k: request.form.get(k) for k in keys})
         if f.errors:
             raise SanicException("bad filter", status_code=400)

@@ -158,7 +158,9 @@ def new_session(conn: Connection, settings: Settings, user_id: Optional[int]) ->
     return token
 
 
-def load_session(engine: Engine, settings: Settings, token: Optional[str]) -> Optional[Session]:
+def load_session(engine: Engine, settings: Settings, token: Optional[str], touch: bool = True) -> Optional[Session]:
+    """The live session of ``token``, else None. ``touch=False`` (automatic requests such as the live
+    count) does not count as activity, so an open tab does not keep an idle session alive."""
     if not token or len(token) > 200:
         return None
     th = _token_hash(token)
@@ -175,7 +177,7 @@ def load_session(engine: Engine, settings: Settings, token: Optional[str]) -> Op
                 (row.user_id and not row.active):
             conn.execute(store.sessions.delete().where(store.sessions.c.token_hash == th))
             return None
-        if now - row.last_seen > 30:
+        if touch and now - row.last_seen > 30:
             conn.execute(store.sessions.update().where(store.sessions.c.token_hash == th).values(last_seen=now))
     return Session(th, row.user_id, row.username if row.user_id else None, row.csrf_token)
 

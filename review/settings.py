@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping, Optional, Tuple, Union
@@ -66,8 +67,17 @@ class Settings:
     page_size: int = 50
     index_interval_seconds: float = 5.0  # background indexer period (0 = only on requests)
     timezone: str = "UTC"  # IANA zone name in which staff see times (stored times stay UTC)
+    live_poll_seconds: float = 15.0  # how often open pages ask for the live count (crisis/emergency)
+    public_url: str = ""  # the app's address as staff reach it, for links in alerts ("" = http://host:port)
+    alert_webhook: str = ""  # URL that gets a JSON POST per new crisis/emergency conversation ("" = none)
+    alert_command: Tuple[str, ...] = ()  # program (and arguments) run with that JSON on stdin (() = none)
     nlu_file: Path = field(default=ROOT / "data" / "nlu.yml")
     domain_file: Path = field(default=ROOT / "domain.yml")
+
+    @property
+    def base_url(self) -> str:
+        """The app's own address for links sent elsewhere (alerts)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:
@@ -99,6 +109,15 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"REVIEW_TIMEZONE must be an IANA time zone name such as Europe/London, not {timezone!r}") from None
+    poll = _float(env, "REVIEW_LIVE_POLL_SECONDS", 15.0)
+    if poll <= 0:
+        raise ValueError("REVIEW_LIVE_POLL_SECONDS must be positive")
+    webhook = (env.get("REVIEW_ALERT_WEBHOOK") or "").strip()
+    if webhook and not webhook.startswith(("http://", "https://")):
+        raise ValueError("REVIEW_ALERT_WEBHOOK must be an http:// or https:// URL")
+    public_url = (env.get("REVIEW_PUBLIC_URL") or "").strip()
+    if public_url and not public_url.startswith(("http://", "https://")):
+        raise ValueError("REVIEW_PUBLIC_URL must be an http:// or https:// URL")
     return Settings(
         database_url=(env.get("DATABASE_URL") or DEFAULT_DATABASE_URL).strip(),
         host=env.get("REVIEW_HOST") or "127.0.0.1",
@@ -117,6 +136,10 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         page_size=_int(env, "REVIEW_PAGE_SIZE", 50),
         index_interval_seconds=_float(env, "REVIEW_INDEX_INTERVAL", 5.0),
         timezone=timezone,
+        live_poll_seconds=poll,
+        public_url=public_url,
+        alert_webhook=webhook,
+        alert_command=tuple(shlex.split(env.get("REVIEW_ALERT_COMMAND") or "")),
         nlu_file=Path(env.get("REVIEW_NLU_FILE") or ROOT / "data" / "nlu.yml"),
         domain_file=Path(env.get("REVIEW_DOMAIN_FILE") or ROOT / "domain.yml"),
     )

@@ -7,7 +7,8 @@ which deletes whole old conversations. Everything the app keeps lives in tables 
 
 - ``review_conversations``: one summary row per conversation (sender id), built incrementally from
   ``events.id`` > the high-water mark in ``review_meta``; flags, turns, last patient message,
-  search text, plus triage state (reviewed, assignee, tags). Indexed for the list filters.
+  search text, plus triage state (reviewed, assignee, tags) and the urgency of its worst flag with the
+  message it was raised on (Open items' order). Indexed for the list filters.
 - ``review_conversation_intents``: (conversation, intent) pairs for the intent filter.
 - ``review_callbacks``: callback requests (from the ``callback_request`` slot) and their done state.
 - ``review_notes``, ``review_corrections``, ``review_users``, ``review_sessions``,
@@ -42,7 +43,14 @@ metadata = sa.MetaData()
 # crisis / emergency / urgent: the triage level of a patient message (clinic_triage, docs/triage-levels.md).
 FLAGS = ("crisis", "emergency", "urgent", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback",
          "failed_action")
-TOP_URGENCY_FLAGS = ("crisis", "emergency")
+# Open items come worst first: a conversation's urgency is the rank of its worst flag in this order,
+# OTHER_URGENCY for any other stored flag, NO_URGENCY when it has none (low confidence alone is judged
+# at query time, by threshold, and sorts with NO_URGENCY, after every stored flag).
+URGENCY_ORDER = ("crisis", "emergency", "urgent", "callback", "feedback")
+OTHER_URGENCY = len(URGENCY_ORDER)
+NO_URGENCY = 9
+URGENCY_FLAG_ORDER = (*URGENCY_ORDER, *[f for f in FLAGS if f not in URGENCY_ORDER])
+ALERT_URGENCY = URGENCY_ORDER.index("emergency")  # this rank or worse: an alert (review/notify.py)
 
 conversations = sa.Table(
     "review_conversations",
@@ -61,9 +69,17 @@ conversations = sa.Table(
     sa.Column("reviewed_at", sa.Float),
     sa.Column("assignee", sa.String(64)),
     sa.Column("tags", sa.Text),  # " tag1 tag2 " (space-delimited, for LIKE)
+    sa.Column("urgency", sa.Integer, nullable=False, default=NO_URGENCY),  # see URGENCY_ORDER
+    sa.Column("worst_flag", sa.String(20)),  # the flag that set the urgency
+    sa.Column("worst_text", sa.Text),  # the patient message it was raised on (redacted like last_user_text)
+    sa.Column("worst_ts", sa.Float),
+    sa.Column("worst_event_id", sa.BigInteger),  # the event that raised it (the live count's "new since")
+    sa.Column("waiting_since", sa.Float),  # the first patient message nobody has reviewed yet
 )
 sa.Index("ix_review_conv_last", conversations.c.last_ts, conversations.c.sender_id)
 sa.Index("ix_review_conv_reviewed", conversations.c.reviewed, conversations.c.last_ts)
+sa.Index("ix_review_conv_urgency", conversations.c.reviewed, conversations.c.urgency,
+         conversations.c.waiting_since, conversations.c.sender_id)
 for _flag in FLAGS:
     sa.Index(f"ix_review_conv_{_flag}", conversations.c[f"flag_{_flag}"], conversations.c.last_ts)
 
@@ -88,7 +104,12 @@ callbacks = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, default="open", index=True),
     sa.Column("done_by", sa.String(64)),
     sa.Column("done_at", sa.Float),
+    sa.Column("outcome", sa.String(16)),  # the latest of CALLBACK_OUTCOMES (every one is in the audit log)
+    sa.Column("outcome_by", sa.String(64)),
+    sa.Column("outcome_at", sa.Float),
 )
+# What happened when staff called back; "not_reached" leaves the request open.
+CALLBACK_OUTCOMES = ("called", "not_reached", "done")
 
 notes = sa.Table(
     "review_notes",
@@ -273,7 +294,11 @@ def make_engine(settings: Settings) -> Engine:
 
 # Columns added to existing tables since they were first created: table -> {column: SQL type and default}.
 _ADDED_COLUMNS: Dict[str, Dict[str, str]] = {
-    conversations.name: {f"flag_{flag}": "BOOLEAN NOT NULL DEFAULT false" for flag in FLAGS},
+    conversations.name: {**{f"flag_{flag}": "BOOLEAN NOT NULL DEFAULT false" for flag in FLAGS},
+                         "urgency": f"INTEGER NOT NULL DEFAULT {NO_URGENCY}", "worst_flag": "VARCHAR(20)",
+                         "worst_text": "TEXT", "worst_ts": "FLOAT", "worst_event_id": "BIGINT",
+                         "waiting_since": "FLOAT"},
+    callbacks.name: {"outcome": "VARCHAR(16)", "outcome_by": "VARCHAR(64)", "outcome_at": "FLOAT"},
     audit.name: {"prev_hash": "VARCHAR(64)", "row_hash": "VARCHAR(64)"},
 }
 
@@ -306,6 +331,22 @@ def _add_missing_columns(engine: Engine) -> None:
             for index in metadata.tables[table_name].indexes:
                 if any(column.name in missing for column in index.columns):
                     index.create(conn, checkfirst=True)
+            if table_name == conversations.name and "urgency" in missing:
+                _backfill_urgency(conn)
+
+
+def _backfill_urgency(conn: Connection) -> None:
+    """Give summaries indexed before the urgency columns existed their rank from their flags (the worst
+    message is not known without re-reading events: the last patient message stands in for it until
+    ``review.cli index --rebuild``)."""
+    c = conversations.c
+    rank = sa.case(*[(c[f"flag_{flag}"] == True, i) for i, flag in enumerate(URGENCY_ORDER)],  # noqa: E712
+                   (sa.or_(*[c[f"flag_{f}"] == True for f in FLAGS if f not in URGENCY_ORDER]), OTHER_URGENCY),  # noqa: E712
+                   else_=NO_URGENCY)
+    worst = sa.case(*[(c[f"flag_{flag}"] == True, flag) for flag in URGENCY_FLAG_ORDER], else_=None)  # noqa: E712
+    conn.execute(conversations.update().values(urgency=rank, worst_flag=worst, worst_text=c.last_user_text,
+                                               worst_ts=c.last_ts, worst_event_id=c.last_event_id,
+                                               waiting_since=c.started))
 
 
 def create_schema(engine: Engine) -> None:
@@ -518,26 +559,44 @@ def _parse_requested_at(value: Any, fallback: float) -> float:
 _SUMMARY_COLUMNS = [
     "sender_id", "started", "last_ts", "turns", "last_user_text", *[f"flag_{f}" for f in FLAGS],
     "min_confidence", "search_text", "last_event_id", "reviewed", "reviewed_at",
+    "urgency", "worst_flag", "worst_text", "worst_ts", "worst_event_id", "waiting_since",
 ]
+
+
+def urgency_rank(flag: str) -> int:
+    """Where a flag sorts in Open items: its place in URGENCY_ORDER, else OTHER_URGENCY."""
+    return URGENCY_ORDER.index(flag) if flag in URGENCY_ORDER else OTHER_URGENCY
 
 
 def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: bool,
                   new_intents: Set[str], new_callbacks: List[Dict[str, Any]]) -> int:
     """Fold stored events (ordered by id) into one conversation's summary, idempotently.
 
-    Returns how many events were new to this summary."""
+    Besides the flags, keeps the conversation's worst flag (URGENCY_ORDER) with the patient message
+    it was raised on: the message itself, or for a flag raised by the assistant's action, reply or a
+    slot, the patient message it answered (passing over answers to the callback form, which hold
+    personal details, not a question). Returns how many events were new to this summary."""
     search = summary.get("search_text") or ""
     applied = 0
     # The classifier's flags, confidence and intent of the latest patient message, held until the
     # next action shows whether it was form input (then dropped). Held at the end of ``rows``: counted.
-    pending: Optional[Tuple[Set[str], Optional[float], Optional[str]]] = None
+    # With them, the message they were raised on (for the worst message of Open items).
+    pending: Optional[Tuple[Set[str], Optional[float], Optional[str], Any, Any, int]] = None
+    current_text, current_ts = summary.get("last_user_text"), summary.get("last_ts")
+    before_text, before_ts = current_text, current_ts  # the patient message before the current one
+
+    def raise_flag(flag: str, text: Any, at: Any, event_id: int) -> None:
+        summary[f"flag_{flag}"] = True
+        if urgency_rank(flag) < summary.get("urgency", NO_URGENCY):
+            summary.update(urgency=urgency_rank(flag), worst_flag=flag, worst_text=text, worst_ts=at,
+                           worst_event_id=event_id)
 
     def settle(form_input: bool) -> None:
         nonlocal pending
         if pending is not None and not form_input:
-            held_flags, conf, intent = pending
+            held_flags, conf, intent, text, at, event_id = pending
             for flag in held_flags:
-                summary[f"flag_{flag}"] = True
+                raise_flag(flag, text, at, event_id)
             if intent:
                 new_intents.add(intent)
             if conf is not None:
@@ -554,27 +613,38 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
         summary["last_ts"] = max(summary["last_ts"] or ts, ts)
         summary["last_event_id"] = row.id
         data = _loads(row.data)
+        if row.type_name == "user" and data.get("text"):
+            shown = redact(data["text"]) if redact_text else data["text"]
+            before_text, before_ts = current_text, current_ts
+            current_text, current_ts = shown[:LAST_TEXT_CAP], ts
+        elif row.type_name == "slot" and data.get("name") in FORM_DETAIL_SLOTS and data.get("value") is not None:
+            # that message answered the callback form (a name, a phone number): never shown as the worst
+            current_text, current_ts = before_text, before_ts
         flags = event_flags(row.type_name, data)
         if row.type_name == "user":
             settle(form_input=False)
             intent, conf = _intent_of(data)
-            pending = (flags & CLASSIFIER_FLAGS, conf, intent)
+            pending = (flags & CLASSIFIER_FLAGS, conf, intent, current_text, current_ts if current_ts is not None else ts,
+                       row.id)
             flags -= CLASSIFIER_FLAGS
         elif row.type_name == "action" and data.get("name") != "action_listen":
             settle(form_input=data.get("name") in FORM_ACTIONS)
         for flag in flags:
-            summary[f"flag_{flag}"] = True
+            raise_flag(flag, current_text, current_ts if current_ts is not None else ts, row.id)
         if row.type_name == "user":
             text = data.get("text")
             if text:
                 summary["turns"] += 1
-                shown = redact(text) if redact_text else text
-                summary["last_user_text"] = shown[:LAST_TEXT_CAP]
+                shown = current_text
+                summary["last_user_text"] = shown
                 if len(search) < SEARCH_TEXT_CAP:
                     search = (search + " " + shown.lower())[:SEARCH_TEXT_CAP]
-                # New patient activity after a review re-opens the conversation.
+                # New patient activity after a review re-opens the conversation; it waits from then.
                 if summary.get("reviewed") and (summary.get("reviewed_at") or 0) < ts:
                     summary["reviewed"] = False
+                    summary["waiting_since"] = ts
+                elif summary.get("waiting_since") is None:
+                    summary["waiting_since"] = ts
         elif row.type_name == "bot":
             text = data.get("text")
             if text and len(search) < SEARCH_TEXT_CAP:
@@ -592,6 +662,8 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
                     "status": "open",
                 })
     settle(form_input=False)
+    if summary.get("waiting_since") is None and applied:
+        summary["waiting_since"] = summary["started"]  # no patient message yet (e.g. only a session start)
     summary["search_text"] = search
     return applied
 
@@ -603,15 +675,30 @@ PG_RESCAN_WINDOW = 1000
 
 
 def index_new_events(engine: Engine, settings: Settings, batch: int = 5000,
-                     max_events: Optional[int] = None, rescan: bool = False, wait: float = 0.0) -> int:
+                     max_events: Optional[int] = None, rescan: bool = False, wait: float = 0.0,
+                     alert: bool = True) -> int:
     """Fold events newer than the high-water mark into the summaries; returns how many new ones were read.
 
     Cheap when nothing is new (one ``max(id)`` on the primary key). ``max_events`` bounds the work
     done in one call (the web app catches up on a request, the background task does the rest).
     ``rescan`` (PostgreSQL only) also re-reads the last ``PG_RESCAN_WINDOW`` ids. ``wait``: seconds
     to wait for another thread's indexing pass to finish (a page request waits, so it shows every
-    event committed before it; the background pass does not).
+    event committed before it; the background pass does not). ``alert``: conversations that become a
+    crisis or emergency in this pass are handed to :func:`review.notify.send_alerts` once committed
+    (a rebuild does not alert again).
     """
+    alerts: List[Alert] = []
+    try:
+        return _index_new_events(engine, settings, batch, max_events, rescan, wait, alerts)
+    finally:
+        if alert and alerts:
+            from review import notify
+
+            notify.send_alerts(settings, alerts)
+
+
+def _index_new_events(engine: Engine, settings: Settings, batch: int, max_events: Optional[int],
+                      rescan: bool, wait: float, alerts: List[Alert]) -> int:
     if not (_INDEX_LOCK.acquire(timeout=wait) if wait > 0 else _INDEX_LOCK.acquire(blocking=False)):
         return 0  # another thread of this process is indexing
     try:
@@ -639,9 +726,11 @@ def index_new_events(engine: Engine, settings: Settings, batch: int = 5000,
                 ).all()
                 if not rows:
                     break
-                _index_rows(conn, rows, settings)
+                batch_alerts: List[Alert] = []
+                _index_rows(conn, rows, settings, batch_alerts)
                 if rows[-1].id > hwm:
                     _set_meta(conn, HWM_KEY, str(rows[-1].id))
+            alerts += batch_alerts  # committed: safe to announce
             start = rows[-1].id
             done += len(rows)
             new += sum(1 for r in rows if r.id > first_hwm)
@@ -656,7 +745,18 @@ def index_new_events(engine: Engine, settings: Settings, batch: int = 5000,
         _INDEX_LOCK.release()
 
 
-def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings) -> None:
+@dataclass(frozen=True)
+class Alert:
+    """A conversation that has just become a crisis or emergency (no patient text: level and time only)."""
+    sender_id: str
+    level: str
+    ts: float
+
+
+def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings,
+                alerts: Optional[List[Alert]] = None) -> None:
+    """Fold ``rows`` into the summaries; conversations that reach crisis or emergency are appended to
+    ``alerts`` (when given)."""
     by_sender: Dict[str, List[Any]] = {}
     for row in rows:
         by_sender.setdefault(row.sender_id, []).append(row)
@@ -676,10 +776,15 @@ def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings) -> No
         if is_new:
             summary = {"sender_id": sender, "started": 0.0, "last_ts": 0.0, "turns": 0, "last_user_text": None,
                        **{f"flag_{f}": False for f in FLAGS}, "min_confidence": None, "search_text": "",
-                       "last_event_id": 0, "reviewed": False, "reviewed_at": None}
+                       "last_event_id": 0, "reviewed": False, "reviewed_at": None, "urgency": NO_URGENCY,
+                       "worst_flag": None, "worst_text": None, "worst_ts": None, "worst_event_id": None,
+                       "waiting_since": None}
         seen: Set[str] = set()
+        was_alert = summary["urgency"] <= ALERT_URGENCY
         if not _apply_events(summary, sender_rows, settings.redact_contact_details, seen, callback_rows):
             continue  # nothing new for this conversation
+        if not was_alert and summary["urgency"] <= ALERT_URGENCY and alerts is not None:
+            alerts.append(Alert(sender, summary["worst_flag"], summary["worst_ts"] or summary["last_ts"]))
         intent_rows += [{"sender_id": sender, "intent": i} for i in sorted(seen) if (sender, i) not in known_intents]
         if is_new:
             inserts.append(summary)
@@ -703,10 +808,11 @@ def rebuild_index(engine: Engine, settings: Settings) -> int:
     with engine.begin() as conn:
         conn.execute(conversations.update().values(
             started=0.0, last_ts=0.0, turns=0, last_user_text=None, min_confidence=None, search_text="",
-            last_event_id=0, **{f"flag_{f}": False for f in FLAGS}))
+            last_event_id=0, **{f"flag_{f}": False for f in FLAGS}, urgency=NO_URGENCY, worst_flag=None,
+            worst_text=None, worst_ts=None, worst_event_id=None, waiting_since=None))
         conn.execute(conversation_intents.delete())
         _set_meta(conn, HWM_KEY, "0")
-    return index_new_events(engine, settings)
+    return index_new_events(engine, settings, alert=False)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -718,6 +824,9 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 # Listing and filtering
 
 
+TAG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # a label: lower-case letters, digits, - and _
+
+
 @dataclass
 class ListFilter:
     flag: Optional[str] = None  # one of FLAGS, "low_confidence", or "any"
@@ -727,6 +836,7 @@ class ListFilter:
     reviewed: Optional[bool] = None
     q: Optional[str] = None
     assignee: Optional[str] = None
+    tag: Optional[str] = None  # a label (added with a note)
     errors: List[str] = field(default_factory=list)
 
     FLAG_CHOICES = (*FLAGS, "low_confidence", "any")
@@ -764,6 +874,12 @@ class ListFilter:
         assignee = (args.get("assignee") or "").strip()
         if assignee:
             f.assignee = assignee[:64]
+        tag = (args.get("tag") or "").strip().lower()
+        if tag:
+            if TAG_RE.fullmatch(tag):
+                f.tag = tag
+            else:
+                f.errors.append("tag")
         return f
 
     def as_args(self) -> Dict[str, str]:
@@ -782,6 +898,8 @@ class ListFilter:
             out["q"] = self.q
         if self.assignee:
             out["assignee"] = self.assignee
+        if self.tag:
+            out["tag"] = self.tag
         return out
 
     def describe(self) -> str:
@@ -824,6 +942,8 @@ def filter_conditions(f: ListFilter, threshold: float) -> List[Any]:
         conds.append(c.reviewed == f.reviewed)
     if f.assignee:
         conds.append(c.assignee == f.assignee)
+    if f.tag:
+        conds.append(c.tags.like(f"% {_like_escape(f.tag)} %", escape="\\"))
     if f.q:
         pattern = f"%{_like_escape(f.q.lower())}%"
         conds.append(sa.or_(c.search_text.like(pattern, escape="\\"),
@@ -853,6 +973,9 @@ LIST_COLUMNS = [
     "sender_id", "started", "last_ts", "turns", "last_user_text", *[f"flag_{f}" for f in FLAGS],
     "min_confidence", "reviewed", "reviewed_by", "assignee", "tags",
 ]
+
+
+OPEN_COLUMNS = [*LIST_COLUMNS, "urgency", "worst_flag", "worst_text", "worst_ts", "waiting_since"]
 
 
 COUNT_CAP = 10_000  # list pages count matches up to this many (an exact count of 100k rows costs a scan)
@@ -917,19 +1040,70 @@ def list_conversations(engine: Engine, f: ListFilter, threshold: float, page_siz
     return Page(rows=rows, total=total, older=older, newer=newer)
 
 
-def top_urgency_open(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
-    """Unreviewed conversations with a crisis or emergency message: crisis first, then the longest
-    waiting (for the top of Open items, whatever else is open)."""
+def _encode_open_cursor(row: Dict[str, Any]) -> str:
+    return f"{row['urgency']}:{row['waiting_since']!r}:{row['sender_id']}"
+
+
+def _decode_open_cursor(raw: Optional[str]) -> Optional[Tuple[int, float, str]]:
+    parts = (raw or "").split(":", 2)
+    if len(parts) != 3:
+        return None
+    try:
+        return int(parts[0]), float(parts[1]), parts[2]
+    except ValueError:
+        return None
+
+
+def list_open(engine: Engine, flag: str, threshold: float, page_size: int = 50,
+              after: Optional[str] = None, before: Optional[str] = None) -> Page:
+    """Unreviewed conversations with ``flag`` (or any flag), worst first (URGENCY_ORDER), then the
+    longest waiting; keyset-paginated on (urgency, waiting_since, sender_id), which one index covers."""
     c = conversations.c
-    crisis_first = sa.case((c.flag_crisis == True, 0), else_=1)  # noqa: E712
-    q = (sa.select(*[c[name] for name in LIST_COLUMNS])
-         .where(c.reviewed == False, sa.or_(*[c[f"flag_{f}"] == True for f in TOP_URGENCY_FLAGS]))  # noqa: E712
-         .order_by(crisis_first, c.last_ts.asc(), c.sender_id.asc()).limit(limit))
+    conds = [c.reviewed == False, _flag_condition(flag, threshold)]  # noqa: E712
+    cols = [c[name] for name in OPEN_COLUMNS]
+    key = (c.urgency, c.waiting_since, c.sender_id)
+    after_c, before_c = _decode_open_cursor(after), _decode_open_cursor(before)
+    if before_c:
+        q = (sa.select(*cols).where(*conds, sa.tuple_(*key) < sa.tuple_(*before_c))
+             .order_by(*[k.desc() for k in key]).limit(page_size + 1))
+    else:
+        q = sa.select(*cols).where(*conds)
+        if after_c:
+            q = q.where(sa.tuple_(*key) > sa.tuple_(*after_c))
+        q = q.order_by(*[k.asc() for k in key]).limit(page_size + 1)
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
+        capped = sa.select(c.sender_id).where(*conds).limit(COUNT_CAP + 1).subquery()
+        total = conn.execute(sa.select(sa.func.count()).select_from(capped)).scalar()
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    if before_c:
+        rows.reverse()
+        older = _encode_open_cursor(rows[-1]) if rows else None
+        newer = _encode_open_cursor(rows[0]) if rows and more else None
+    else:
+        older = _encode_open_cursor(rows[-1]) if rows and more else None
+        newer = _encode_open_cursor(rows[0]) if rows and after_c else None
     for row in rows:
-        row["flags"] = [f for f in FLAGS if row.get(f"flag_{f}")]
-    return rows
+        row["flags"] = row_flags(row, threshold)
+        if not row.get("worst_flag"):  # low confidence alone: no stored flag
+            row["worst_flag"] = "low_confidence" if "low_confidence" in row["flags"] else None
+            row["worst_text"], row["worst_ts"] = row.get("last_user_text"), row.get("last_ts")
+    return Page(rows=rows, total=total, older=older, newer=newer)
+
+
+def live_counts(engine: Engine, since_event_id: int) -> Dict[str, int]:
+    """For the live count: unreviewed crisis/emergency conversations, how many of them became one after
+    event ``since_event_id``, and open callback requests."""
+    c = conversations.c
+    alarming = sa.and_(c.reviewed == False, c.urgency <= ALERT_URGENCY)  # noqa: E712
+    with engine.connect() as conn:
+        urgent = conn.execute(sa.select(sa.func.count()).select_from(conversations).where(alarming)).scalar()
+        new = conn.execute(sa.select(sa.func.count()).select_from(conversations)
+                           .where(alarming, c.worst_event_id > since_event_id)).scalar()
+        cbs = conn.execute(sa.select(sa.func.count()).select_from(callbacks)
+                           .where(callbacks.c.status == "open")).scalar()
+    return {"urgent": int(urgent or 0), "new_urgent": int(new or 0), "callbacks": int(cbs or 0)}
 
 
 def row_flags(row: Dict[str, Any], threshold: float) -> List[str]:
@@ -947,6 +1121,13 @@ def get_summary(engine: Engine, sender_id: str, threshold: float) -> Optional[Di
     out = dict(row._mapping)
     out["flags"] = row_flags(out, threshold)
     return out
+
+
+def known_tags(engine: Engine) -> List[str]:
+    """Every label in use (from the notes that added them), for the label filter."""
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(
+            sa.select(notes.c.tag).where(notes.c.tag.isnot(None)).distinct().order_by(notes.c.tag))]
 
 
 def known_intents(engine: Engine) -> List[str]:
@@ -978,6 +1159,7 @@ class Turn:
     correction: Optional[str] = None
     form_answer: bool = False  # an answer to the callback form (name, phone, time): never training data
     form_input: bool = False  # taken by the callback form as a detail: no classifier flags, no low confidence
+    button_payload: Optional[str] = None  # set when the patient clicked a button: ``text`` is then its title
     steps: List[Dict[str, Any]] = field(default_factory=list)  # actions, bot messages, slots, sessions
 
 
@@ -1005,15 +1187,18 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
             value = data["value"]
             if value.get("message_id") and value.get("rating"):
                 ratings[str(value["message_id"])] = str(value["rating"])[:20]
+    offered: Dict[str, str] = {}  # payload -> title of the buttons under the assistant's latest message
     for row, data in parsed:
         if row.type_name == "user":
             intent, conf = _intent_of(data)
+            raw_text = data.get("text") or ""
+            title = offered.get(raw_text.strip()) if raw_text.startswith("/") else None
             parse = data.get("parse_data") or {}
             ranking = [(r.get("name"), float(r.get("confidence") or 0.0))
                        for r in (parse.get("intent_ranking") or [])[:4] if isinstance(r, dict)]
             classifier = parse.get("classifier_intent") or {}
             turn = Turn(
-                event_id=row.id, ts=row.timestamp, text=show(data.get("text") or ""), intent=intent,
+                event_id=row.id, ts=row.timestamp, text=show(title if title is not None else raw_text), intent=intent,
                 confidence=conf, ranking=ranking,
                 classifier_intent=classifier.get("name") if isinstance(classifier, dict) else None,
                 classifier_confidence=classifier.get("confidence") if isinstance(classifier, dict) else None,
@@ -1022,6 +1207,7 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
                 rating=ratings.get(str(data.get("message_id"))) if data.get("message_id") else None,
                 flags=sorted(event_flags("user", data)),
                 correction=corrections_by_event.get(row.id),
+                button_payload=raw_text if title is not None else None,
             )
             turn.negative_feedback = _negative_feedback(data) or _negative_value(turn.rating)
             if turn.negative_feedback and "feedback" not in turn.flags:
@@ -1056,6 +1242,9 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
                 fact_ids=[str(x) for x in (meta.get("fact_ids") or [])] if isinstance(meta.get("fact_ids"), list) else [],
                 buttons=[str(b.get("title")) for b in (payload.get("buttons") or []) if isinstance(b, dict)],
             )
+            if payload.get("buttons"):
+                offered.update({str(b.get("payload")).strip(): str(b.get("title")) for b in payload["buttons"]
+                                if isinstance(b, dict) and b.get("payload") and b.get("title")})
         elif row.type_name == "slot":
             name = data.get("name")
             if name in FORM_DETAIL_SLOTS and data.get("value") is not None and turns[-1].event_id:
@@ -1289,12 +1478,39 @@ def save_correction(conn: Connection, sender_id: str, event_id: int, intent: str
 
 
 def mark_callback_done(conn: Connection, callback_id: int, username: str) -> Optional[str]:
+    return record_callback_outcome(conn, callback_id, "done", username)
+
+
+def record_callback_outcome(conn: Connection, callback_id: int, outcome: str, username: str) -> Optional[str]:
+    """Record what happened when staff called back (one of CALLBACK_OUTCOMES). "called" and "done"
+    close the request; "not_reached" leaves it open. Returns the conversation's id, None if no such
+    request."""
+    if outcome not in CALLBACK_OUTCOMES:
+        raise ValueError("unknown outcome")
     row = conn.execute(sa.select(callbacks.c.sender_id, callbacks.c.status).where(callbacks.c.id == callback_id)).first()
     if row is None:
         return None
-    conn.execute(callbacks.update().where(callbacks.c.id == callback_id)
-                 .values(status="done", done_by=username, done_at=time.time()))
+    now = time.time()
+    values: Dict[str, Any] = {"outcome": outcome, "outcome_by": username, "outcome_at": now}
+    if outcome != "not_reached":
+        values.update(status="done", done_by=username, done_at=now)
+    conn.execute(callbacks.update().where(callbacks.c.id == callback_id).values(**values))
     return row.sender_id
+
+
+def callback_history(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
+    """The callback outcomes recorded for one conversation, oldest first, from the audit log."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(audit.c.ts, audit.c.username, audit.c.detail)
+                            .where(audit.c.target == sender_id,
+                                   audit.c.action.in_(("callback_outcome", "callback_done")))
+                            .order_by(audit.c.id)).all()
+    out = []
+    for r in rows:
+        detail = _loads(r.detail)
+        out.append({"ts": r.ts, "username": r.username, "callback_id": detail.get("callback_id"),
+                    "outcome": detail.get("outcome") or "done"})
+    return out
 
 
 def list_corrections(engine: Engine, limit: int = 500) -> List[Dict[str, Any]]:

@@ -1,15 +1,18 @@
 """Start the review app as a real server (subprocess) and talk to it over HTTP like a browser."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -35,9 +38,9 @@ def base_env(db_url: str, **extra: str) -> Dict[str, str]:
     return env
 
 
-def cli(db_url: str, *args: str, stdin: Optional[str] = None, **env: str) -> subprocess.CompletedProcess:
+def cli(db_url: str, *args: str, stdin: Optional[str] = None, timeout: float = 120, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([PYTHON, "-m", "review.cli", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, env=base_env(db_url, **env), timeout=120)
+                          cwd=ROOT, env=base_env(db_url, **env), timeout=timeout)
 
 
 @contextmanager
@@ -114,3 +117,45 @@ def conversation_ids(html: str):
 
 def location_query(resp: requests.Response) -> Dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlparse(resp.headers["location"]).query).items()}
+
+
+DEADLINE = 60.0  # seconds: a generous bound on waiting for a condition, never a timing assertion
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records every POST (path, content type, body); ``/fail``
+    answers 500. Tests wait on what it received (a condition variable), never on the clock."""
+
+    def __init__(self) -> None:
+        received: List[Tuple[str, str, bytes]] = []
+        cond = threading.Condition()
+        self.received, self.cond = received, cond
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with cond:
+                    received.append((self.path, self.headers.get("Content-Type", ""), body))
+                    cond.notify_all()
+                self.send_response(500 if self.path == "/fail" else 204)
+                self.end_headers()
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_port}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def alerts(self, path: str = "/hook") -> List[dict]:
+        return [json.loads(body) for p, _, body in list(self.received) if p == path]
+
+    def wait_until(self, condition: Callable[[], object], what: str, deadline: float = DEADLINE) -> None:
+        """Block until ``condition()`` is true after some POST (checked now and on each arrival)."""
+        with self.cond:
+            if not self.cond.wait_for(condition, timeout=deadline):
+                raise AssertionError(f"gave up waiting for {what}")
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()

@@ -9,11 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.review.conversations import XSS_TEXT, write_samples
+from tests.review.conversations import XSS_TEXT, write_conversations, write_samples
 from tests.review.helpers import PASSWORD, cli, review_server
 
 pytestmark = pytest.mark.browser
@@ -38,16 +39,18 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app(tmp_path_factory):
+    """(base URL of a review server, its database URL)."""
     tmp = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{tmp / 'rasa.db'}"
     write_samples(url)
     assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    with review_server(url, tmp / "server.log", REVIEW_SECURE_COOKIES="true") as base:
-        yield base
+    with review_server(url, tmp / "server.log", REVIEW_SECURE_COOKIES="true", REVIEW_LIVE_POLL_SECONDS="1") as base:
+        yield base, url
 
 
-def test_staff_flow_in_chromium(browser, app_url, tmp_path):
+def test_staff_flow_in_chromium(browser, app, tmp_path):
+    app_url, _ = app
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
     problems = []
@@ -56,7 +59,7 @@ def test_staff_flow_in_chromium(browser, app_url, tmp_path):
 
     # log in
     page.goto(app_url + "/open")
-    assert page.url.endswith("/login")
+    assert page.url.endswith("/login?next=%2Fopen")
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Log in')")
@@ -124,6 +127,73 @@ def test_staff_flow_in_chromium(browser, app_url, tmp_path):
     page.click("button:has-text('Log out')")
     page.wait_for_url("**/login")
     page.goto(app_url + "/open")
-    assert page.url.endswith("/login")
+    assert "/login" in page.url
     assert problems == []  # no CSP violations, no script errors, no dialogs
+    context.close()
+
+
+def _logged_in_page(browser, base: str, path: str):
+    """A new page, logged in as alice through the form, on ``path`` (the log-in returns there)."""
+    context = browser.new_context()
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda msg: problems.append(f"{msg.text} {msg.location}") if msg.type == "error" else None)
+    page.goto(base + path)
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Log in')")
+    page.wait_for_url(base + path)
+    return context, page, problems
+
+
+def test_open_items_show_the_worst_first_in_chromium(browser, app):
+    """A conversation whose self-harm message came before a harmless one heads Open items, showing that message."""
+    import time
+
+    from tests.review.urgency_data import CRISIS_TEXT, HARMLESS_TEXT, urgency_conversations
+
+    base, db = app
+    convs = urgency_conversations(time.time())
+    write_conversations(db, {"urg-crisis-early": convs["urg-crisis-early"]})
+    context, page, problems = _logged_in_page(browser, base, "/open")
+    rows = page.locator("table.open-items tbody tr")
+    first = rows.first.inner_text()
+    assert CRISIS_TEXT in first and HARMLESS_TEXT not in first and "Crisis (self-harm)" in first
+    assert "min" in rows.first.locator("td.waiting").inner_text()
+    ranks = [int(r) for r in rows.evaluate_all("rows => rows.map(r => r.dataset.urgency)")]
+    assert ranks == sorted(ranks) and ranks[0] == 0
+    # bulk "mark reviewed": tick it, submit, it leaves the list
+    rows.first.locator("input[type=checkbox]").check()
+    page.click("button:has-text('Mark selected as reviewed')")
+    page.wait_for_url("**msg=bulk_reviewed**")
+    assert CRISIS_TEXT not in page.locator("table.open-items").inner_text()
+    assert problems == []
+    context.close()
+
+
+def test_the_tab_title_announces_a_new_emergency(browser, app):
+    """A nurse on another page of the app: the live count sees a new emergency and the title says so."""
+    import time
+
+    from tests.review.urgency_data import triage_conversation
+
+    base, db = app
+    context, page, problems = _logged_in_page(browser, base, "/conversations")
+    title = page.title()
+    assert not title.startswith("(")
+    from playwright.sync_api import expect
+
+    # condition-based waits (Playwright's expect polls; no string evaluation, which the CSP forbids)
+    expect(page.locator("#live-count")).to_have_attribute("data-polled", "yes", timeout=60_000)
+    write_conversations(db, {"browser-new-emergency": triage_conversation(
+        "emergency", "I suddenly cannot move my legs", time.time())})
+    expect(page).to_have_title(re.compile(r"^\(1\) New emergency"), timeout=60_000)
+    assert page.title() == "(1) New emergency \u2014 " + title
+    alert = page.locator("#live-alert")
+    assert alert.is_visible() and "1 new crisis or emergency conversation" in alert.inner_text()
+    assert "crisis/emergency" in page.locator("#live-count").inner_text()
+    alert.locator("a").click()
+    page.wait_for_url(base + "/open")
+    assert "I suddenly cannot move my legs" in page.locator("table.open-items").inner_text()
+    assert problems == []
     context.close()

@@ -356,6 +356,34 @@ def test_a_database_from_before_the_failed_action_flag_gets_the_column(fresh_db)
         engine.dispose()
 
 
+def test_a_database_from_before_the_urgency_columns_gets_them_ranked(fresh_db):
+    """An existing review database gets the urgency columns, ranked from its flags, so Open items are in
+    urgency order at once; a rebuild then finds each conversation's worst message."""
+    settings = load_settings({"DATABASE_URL": fresh_db})
+    engine = store.make_engine(settings)
+    try:
+        store.create_schema(engine)
+        store.index_new_events(engine, settings)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP INDEX ix_review_conv_urgency"))
+            for column in ("urgency", "worst_flag", "worst_text", "worst_ts", "worst_event_id", "waiting_since"):
+                conn.execute(sa.text(f"ALTER TABLE review_conversations DROP COLUMN {column}"))
+        store.create_schema(engine)
+        assert "ix_review_conv_urgency" in {i["name"] for i in sa.inspect(engine).get_indexes("review_conversations")}
+        ranked = store.list_open(engine, "any", 0.5, 100).rows
+        by_id = {r["sender_id"]: r for r in ranked}
+        assert ranked[0]["sender_id"] == "conv-emergency" and by_id["conv-emergency"]["worst_flag"] == "emergency"
+        assert by_id["conv-callback"]["urgency"] == store.URGENCY_ORDER.index("callback")
+        assert by_id["conv-feedback"]["worst_flag"] == "feedback"
+        assert [r["urgency"] for r in ranked] == sorted(r["urgency"] for r in ranked)
+        store.rebuild_index(engine, settings)
+        row = store.get_summary(engine, "conv-callback", 0.5)
+        # the patient's consent, not the form's answers (name, phone number, time) that followed it
+        assert row["worst_flag"] == "callback" and row["worst_text"] == "yes please"
+    finally:
+        engine.dispose()
+
+
 def test_the_review_app_shows_a_failed_action(tmp_path):
     from tests.review.conversations import write_conversations
 
