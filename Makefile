@@ -5,7 +5,7 @@ VENV := .venv
 RASA := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 PYTEST := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m pytest
 
-.PHONY: help setup train run run-cluster bench-cluster test validate unit stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
+.PHONY: help setup train run run-cluster bench-cluster test test-deploy validate unit stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ stories: train ## Rasa story tests, failing on any prediction error
 nlu-eval: train ## NLU on the held-out tests/nlu_test.yml; fails if intent macro-F1 < 0.90
 	$(RASA) test nlu --model models --nlu tests/nlu_test.yml --out var/results/nlu
 	$(VENV)/bin/python scripts/check_nlu_threshold.py var/results/nlu/intent_report.json --min-macro-f1 0.90
+
+test-deploy: train ## Containers: build the images (podman; base stand-ins if no registry), run deploy/compose.yml, patient + emergency through the proxy, review app sees it, API not public; torn down after
+	@scripts/test_deploy.sh
 
 bench: train ## Benchmarks: NLU F1 + 5-fold CV + baselines, latency, training time, memory (see BENCHMARKS.md)
 	$(VENV)/bin/python bench/run_bench.py
