@@ -5,7 +5,7 @@ VENV := .venv
 RASA := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/rasa
 PYTEST := RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m pytest
 
-.PHONY: help setup train run run-cluster bench-cluster test lint validate quick integration stress stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
+.PHONY: help setup train run run-cluster bench-cluster test test-deploy lint validate quick integration stress stories nlu-eval bench bench-review export-corrections audit-verify audit audit-if-reachable lock clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-20s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ train: setup ## Train the model into models/ (only when data, config or componen
 run: train ## Set up, train if needed, then start the bot, the demo site with the widget and the staff app (Ctrl-C stops all)
 	@scripts/run.sh
 
-test: train lint validate quick integration stories nlu-eval audit-if-reachable ## Set up, then run every check (what CI runs)
+test: train lint validate quick integration stories nlu-eval test-deploy audit-if-reachable ## Set up, then run every check (what CI runs)
 	@echo "make test: all checks passed"
 
 validate: setup ## rasa data validate (domain, data, stories and rules agree)
@@ -49,6 +49,9 @@ nlu-eval: train ## NLU on the held-out tests/nlu_test.yml (intent macro-F1 >= 0.
 	$(VENV)/bin/python scripts/make_typos.py tests/nlu_test.yml tests/nlu_test_typos.yml --check
 	$(RASA) test nlu --model models --nlu tests/nlu_test_typos.yml --out var/results/nlu_typos
 	$(VENV)/bin/python scripts/check_nlu_threshold.py var/results/nlu_typos/intent_report.json --min-macro-f1 0.92 --name nlu-eval-typos
+
+test-deploy: train ## Containers: build the images (podman; base stand-ins if no registry), run deploy/compose.yml, patient + emergency through the proxy, review app sees it, API not public; torn down after
+	@scripts/test_deploy.sh
 
 bench: train ## Benchmarks: NLU F1 + 5-fold CV + baselines, latency, training time, memory (see BENCHMARKS.md)
 	$(VENV)/bin/python bench/run_bench.py
