@@ -16,6 +16,8 @@ import yaml
 
 from tests.kustomize_lite import render
 
+pytestmark = pytest.mark.unit
+
 ROOT = Path(__file__).resolve().parent.parent
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ["prod", "dev"]

@@ -2,7 +2,8 @@
 images, PostgreSQL, Redis and nginx, over real HTTP through the one public port."""
 from __future__ import annotations
 
-import json
+import pytest
+
 import re
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from urllib.parse import parse_qs
 import requests
 
 from tests.deploy.compose_stack import ROOT, Stack, wait_for
+
+pytestmark = pytest.mark.integration
 
 EMERGENCY_TEXT = "i cant pee since last night and my groin is numb"
 STAFF_PASSWORD = "correct horse battery staple"

@@ -8,6 +8,8 @@ import pytest
 
 from review.display import duration, local_time, short_name
 
+pytestmark = pytest.mark.unit
+
 
 def test_local_time_is_in_the_zone_with_its_abbreviation() -> None:
     winter = datetime(2026, 12, 1, 14, 0, 5, tzinfo=timezone.utc).timestamp()

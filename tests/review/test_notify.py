@@ -1,6 +1,8 @@
 """Alerts for new crisis / emergency conversations, sent to a real local HTTP receiver."""
 from __future__ import annotations
 
+import pytest
+
 import json
 import logging
 import time
@@ -9,6 +11,8 @@ from review.notify import MAX_AGE_SECONDS, deliver, payload, send_alerts
 from review.settings import load_settings
 from review.store import Alert
 from tests.review.helpers import Receiver
+
+pytestmark = pytest.mark.integration
 
 
 def test_an_alert_carries_level_link_and_local_time_only() -> None:

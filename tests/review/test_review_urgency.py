@@ -22,6 +22,8 @@ from tests.review.helpers import PASSWORD, PYTHON, Receiver, Staff, cli, convers
 from tests.review.urgency_data import (CRISIS_TEXT, HARMLESS_TEXT, URGENCY_IDS, triage_conversation,
                                        urgency_conversations)
 
+pytestmark = pytest.mark.integration
+
 ZONE = "Europe/Berlin"
 @pytest.fixture(scope="module")
 def receiver(urgency_db) -> Iterator[Receiver]:
