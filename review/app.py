@@ -252,7 +252,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
         session = request.ctx.session
         wanted = safe_next(request.args.get("next"))
         if session and session.user_id:
-            return response.redirect(wanted or "/open", status=303)
+            return response.redirect(wanted or "/", status=303)
         token = None
         if session is None:
             with engine.begin() as conn:

@@ -78,7 +78,7 @@ def test_dashboard_in_chromium(browser, app_url, tmp_path):
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
 
-    page.goto(app_url + "/open")
+    page.goto(app_url + "/")  # the landing page: after logging in, the dashboard
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Log in')")

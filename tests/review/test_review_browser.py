@@ -63,7 +63,7 @@ def test_staff_flow_in_chromium(browser, app, tmp_path):
     page.fill("input[name=username]", "alice")
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Log in')")
-    page.wait_for_url(app_url + "/")  # the dashboard is the landing page
+    page.wait_for_url(app_url + "/open")  # back to the page asked for (the dashboard only without one)
     cookies = {c["name"]: c for c in context.cookies()}
     assert cookies["__Host-review_session"]["secure"] and cookies["__Host-review_session"]["httpOnly"]
     page.click("nav >> text=Open items")

@@ -246,9 +246,9 @@ def test_login_never_redirects_off_site(app, evil):
     s = Staff(app)
     s.get("/login", next=evil)
     r = s.post("/login", {"username": "alice", "password": PASSWORD, "next": evil})
-    assert r.status_code == 303 and r.headers["location"] == "/open"
+    assert r.status_code == 303 and r.headers["location"] == "/"  # the landing page, never the other site
     r = s.get("/login", next=evil)  # already logged in
-    assert r.status_code == 303 and r.headers["location"] == "/open"
+    assert r.status_code == 303 and r.headers["location"] == "/"
 
 
 def test_labels_can_be_added_and_filtered(alice, urgency_db):
