@@ -10,33 +10,20 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List
+from typing import Callable, Iterator
 
 import requests
+
+from tests.cluster import free_ports
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "compose.yml"
 HEALTH_DEADLINE_S = 600.0  # first start: PostgreSQL init, migration, model load on a shared 2-core machine
-
-
-def free_ports(n: int) -> List[int]:
-    """``n`` different free loopback ports (all bound at once, so none is handed out twice)."""
-    sockets = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 @dataclass

@@ -91,3 +91,23 @@ def server_log(tmp_path_factory, db_url) -> Path:
 def server(db_url, server_log, nlu_file) -> Iterator[str]:
     with review_server(db_url, server_log, REVIEW_PAGE_SIZE="4", REVIEW_NLU_FILE=str(nlu_file)) as url:
         yield url
+
+
+# Headless Chromium for the staff app's browser tests (Debian's package; Playwright drives it).
+CHROMIUM = os.environ.get("REVIEW_TEST_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (set REVIEW_TEST_CHROMIUM)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
