@@ -3,7 +3,7 @@
     .venv/bin/python bench/cluster_bench.py                 # make bench-cluster
     .venv/bin/python bench/cluster_bench.py --replicas 1 2 --conversations 20 --turns 200 --duration 45 --rasa-threads 1
 
-For each replica count it starts a cluster with tests/cluster.py (scripts/run_cluster.sh: nginx, that
+For each replica count it starts a cluster with tests/support/cluster.py (scripts/run_cluster.sh: nginx, that
 many Rasa replicas and action servers, a fresh PostgreSQL database, a Redis lock store; channel limits
 from bench/credentials.load.yml), warms it up (2 turns per replica), runs bench/load_test.py against
 nginx, stops everything and drops the database, then prints a markdown table (and the command line).
@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load_test import TABLE_HEADER, format_row, run_load  # noqa: E402
-from tests.cluster import running_cluster, services_unreachable  # noqa: E402
+from tests.support.cluster import running_cluster, services_unreachable  # noqa: E402
 
 
 def loadavg() -> str:

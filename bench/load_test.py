@@ -14,7 +14,7 @@ benchmark of this machine, not a tool to load someone else's server).
 
 The channel's rate limits (credentials.yml: 20 messages/min per conversation, 120/min per address)
 would refuse most of this load: run the server with bench/credentials.load.yml (bench/cluster_bench.py
-and tests/cluster.py do).
+and tests/support/cluster.py do).
 """
 from __future__ import annotations
 

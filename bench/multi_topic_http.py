@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/multi_topic_http.py
 
-Starts the action server and the Rasa server with models/ (tests/servers.py), sends every held-out
+Starts the action server and the Rasa server with models/ (tests/support/servers.py), sends every held-out
 message of tests/data/multi_topic.yml and every single question of tests/nlu_test.yml as the first
 turn of a new conversation (REST channel), and reports: the share of two-topic messages whose reply
 has the lead line of both topics, the share with them in the order asked, the same for the
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions.facts import FactBook  # noqa: E402
 from actions.settings import DEFAULT_FACTS_FILE  # noqa: E402
-from tests.servers import running_servers  # noqa: E402
+from tests.support.servers import running_servers  # noqa: E402
 
 
 def main() -> int:

@@ -48,7 +48,7 @@ def main() -> None:
 
     import clinic_runtime
     from clinic_store.tracker_store import CachingSQLTrackerStore
-    from tests.servers import running_servers
+    from tests.support.servers import running_servers
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     if not args.rasa_only:

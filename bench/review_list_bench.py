@@ -29,7 +29,7 @@ from typing import Dict, List, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.review.helpers import PASSWORD, Staff, cli, review_server  # noqa: E402
+from tests.support.review_app import PASSWORD, Staff, cli, review_server  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("REVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DAY = 86400.0

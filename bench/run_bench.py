@@ -168,7 +168,7 @@ def http_latency(turns: int) -> Dict[str, float]:
     """
     import requests
 
-    from tests.servers import rss_mb, running_servers
+    from tests.support.servers import rss_mb, running_servers
 
     with tempfile.TemporaryDirectory() as tmp:
         with running_servers(Path(tmp), credentials=BENCH_CREDENTIALS) as servers:

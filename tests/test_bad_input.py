@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
-from tests.servers import Servers, running_servers
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 

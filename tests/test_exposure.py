@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
-from tests.servers import Servers, running_servers
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 

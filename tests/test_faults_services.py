@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 import uuid
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -21,7 +20,8 @@ import requests
 import sqlalchemy as sa
 
 from tests.conftest import ROOT
-from tests.servers import Servers, free_port, running_servers
+from tests.support.process import free_port, wait_until
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -141,15 +141,20 @@ def send(servers: Servers, sid: str, text: str) -> requests.Response:
     return requests.post(f"{servers.rasa_url}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60)
 
 
-def send_until_ok(servers: Servers, sid: str, text: str, tries: int = 5) -> Dict[str, Any]:
-    """After an outage the first request may still meet a dead pooled connection: the patient retries."""
-    for _ in range(tries):
+def send_until_ok(servers: Servers, sid: str, text: str, deadline: float = 60.0) -> Dict[str, Any]:
+    """After an outage the first request may still meet a dead pooled connection: the patient retries
+    (each refusal a 503 with a message) until an answer comes, within ``deadline`` seconds."""
+    answers: List[requests.Response] = []
+
+    def answered() -> bool:
         answer = send(servers, sid, text)
-        if answer.status_code == 200:
-            return answer.json()
-        assert answer.status_code == 503 and answer.json()["message"]
-        time.sleep(0.5)
-    raise AssertionError(f"no answer after {tries} tries")
+        if answer.status_code != 200:
+            assert answer.status_code == 503 and answer.json()["message"]
+        answers.append(answer)
+        return answer.status_code == 200
+
+    wait_until(answered, f"an answer to {text!r}", deadline, interval=0.5)
+    return answers[-1].json()
 
 
 def user_texts(url: str, sid: str) -> List[str]:

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT, absolute_claims_in
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 

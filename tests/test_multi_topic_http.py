@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from actions.facts import FactBook
 from tests.conftest import ROOT
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 

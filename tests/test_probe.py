@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.conftest import ROOT
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 PROBE = ROOT / "scripts" / "probe.py"

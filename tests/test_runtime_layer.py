@@ -91,7 +91,7 @@ def _conversation(base: str, messages: List[str]) -> List[List[Dict[str, Any]]]:
 def test_plain_rasa_serves_the_same_answers_as_the_patched_server(tmp_path):
     """CLINIC_RASA_PATCHES=off: the same replies, turn by turn, over a conversation of held-out
     questions, follow-ups, a triage message and the callback form; and the log says which ran."""
-    from tests.servers import running_servers
+    from tests.support.servers import running_servers
 
     held_out = yaml.safe_load((ROOT / "tests" / "nlu_test.yml").read_text())["nlu"]
     questions = [line[2:].strip() for block in held_out if block.get("intent", "").startswith("ask_")

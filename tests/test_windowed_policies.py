@@ -25,7 +25,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from clinic_nlu.windowed_policies import WindowedMemoizationPolicy, WindowedRulePolicy, _needed_states, windowed
 from tests.conftest import ROOT
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.review.dashboard_seed import make_specs, write_specs
-from tests.review.helpers import PASSWORD, cli, review_server
+from tests.support.review_app import PASSWORD, cli, review_server
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from tests.review.conftest import make_database
 from tests.review.dashboard_seed import (HELDOUT, PHONE_TEXT, SEEDED_GROUPS, make_specs, patient_messages, spec_events,
                                         write_specs)
-from tests.review.helpers import PASSWORD, Staff, cli, review_server
+from tests.support.review_app import PASSWORD, Staff, cli, review_server
 
 pytestmark = pytest.mark.integration
 

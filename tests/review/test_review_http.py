@@ -17,7 +17,7 @@ import yaml
 
 from tests.review.conversations import (CONTACT_TEXT, EXPECTED_FLAGS, PHONE, SAMPLE_IDS, SAMPLE_ORDER, XSS_TEXT,
                                         sample_events, write_conversations)
-from tests.review.helpers import Staff, conversation_ids, location_query
+from tests.support.review_app import Staff, conversation_ids, location_query
 
 pytestmark = pytest.mark.integration
 

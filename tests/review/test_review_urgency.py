@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from review.display import local_time, short_name
 from tests.review.conftest import make_database
 from tests.review.conversations import write_conversations, write_samples
-from tests.review.helpers import PASSWORD, PYTHON, Receiver, Staff, cli, conversation_ids, review_server
+from tests.review.helpers import Receiver
+from tests.support.process import PYTHON
+from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, review_server
 from tests.review.urgency_data import (CRISIS_TEXT, HARMLESS_TEXT, URGENCY_IDS, triage_conversation,
                                        urgency_conversations)
 
