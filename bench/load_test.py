@@ -219,9 +219,11 @@ TABLE_HEADER = ("| setup | turns ok | seconds | turns/s | p50 ms | p95 ms | p99 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:5005", help="base URL of the server or of nginx (loopback)")
-    parser.add_argument("--conversations", type=int, default=8, help=f"concurrent conversations (1..{MAX_CONVERSATIONS})")
+    parser.add_argument("--conversations", type=int, default=8,
+                        help=f"concurrent conversations (1..{MAX_CONVERSATIONS})")
     parser.add_argument("--turns", type=int, default=20, help=f"turns per conversation (1..{MAX_TURNS})")
-    parser.add_argument("--duration", type=float, default=60.0, help=f"stop sending after this many seconds (max {MAX_DURATION:.0f})")
+    parser.add_argument("--duration", type=float, default=60.0,
+                        help=f"stop sending after this many seconds (max {MAX_DURATION:.0f})")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--json", help="also write the summary to this file")
     parser.add_argument("--cpu-of", nargs="*", default=[], metavar="PATTERN",

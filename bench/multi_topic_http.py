@@ -53,7 +53,8 @@ def main() -> int:
             print(f"{size}-topic messages: {len(msgs)}; all topics answered {answered} ({answered / len(msgs):.1%}); "
                   f"in the order asked {ordered} ({ordered / len(msgs):.1%})")
         split = [t for t in singles if intro in reply(t)]
-        print(f"single questions: {len(singles)}; answered as several topics {len(split)} ({len(split) / len(singles):.1%})")
+        print(f"single questions: {len(singles)}; answered as several topics {len(split)} "
+              f"({len(split) / len(singles):.1%})")
         for text in split:
             print("  split:", text)
     return 0

@@ -52,7 +52,8 @@ def main() -> int:
             honest = wrong = 0
             for q in questions:
                 sender = f"bench-{uuid.uuid4()}"
-                verdict = judge(say(servers.webhook, sender, q["text"]), stated_facts(servers.db, sender), q.get("related"))
+                verdict = judge(say(servers.webhook, sender, q["text"]),
+                                stated_facts(servers.db, sender), q.get("related"))
                 honest += verdict.ok
                 wrong += bool(verdict.wrong_facts)
                 if args.show and not verdict.ok:

@@ -66,7 +66,7 @@ class SessionSigner:
         if not isinstance(session_id, str):
             return False
         match = _SESSION_RE.fullmatch(session_id)
-        return bool(match) and hmac.compare_digest(match.group(2), self._sign(match.group(1)))
+        return match is not None and hmac.compare_digest(match.group(2), self._sign(match.group(1)))
 
 
 def clean_text(text: str) -> str:
@@ -77,7 +77,9 @@ def clean_text(text: str) -> str:
     """
     text = _SURROGATES.sub("\ufffd", text)  # lone surrogates (from JSON "\\ud83d") are not text
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in text if ch in "\t\r\n\v\f" or unicodedata.category(ch) != "Cc")
+    whitespace = "\t\r\n\v\f"
+    text = "".join(" " if ch in whitespace else ch for ch in text
+                   if ch in whitespace or unicodedata.category(ch) != "Cc")
     return text.strip()
 
 
@@ -135,7 +137,7 @@ def _depth(value: Any) -> int:
 def parse_message_request(data: Dict[str, Any], signer: SessionSigner, max_chars: int) -> MessageRequest:
     """Validate a message request (see docs/patient-api.md) or raise :class:`RequestError`."""
     session_id = data.get("session_id")
-    if not signer.verify(session_id):
+    if not isinstance(session_id, str) or not signer.verify(session_id):
         raise RequestError(403, "unknown_session")
     message = data.get("message")
     if not isinstance(message, str):

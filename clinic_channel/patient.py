@@ -25,7 +25,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text, Tuple
 
 import aiohttp
 import yaml
@@ -70,14 +70,15 @@ def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def rate_limit_store(redis_url: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> Tuple[Optional[str], str]:
+def rate_limit_store(redis_url: Optional[str] = None,
+                     env: Optional[Mapping[str, str]] = None) -> Tuple[Optional[str], str]:
     """Redis URL for the shared rate limits (argument, else ``RATE_LIMIT_REDIS_URL``; None: per process)
     and the key prefix (``REDIS_KEY_PREFIX``, as the lock store's)."""
     env = os.environ if env is None else env
     return (redis_url or env.get("RATE_LIMIT_REDIS_URL") or None), (env.get("REDIS_KEY_PREFIX") or "spineclinic")
 
 
-def load_secret(env: Optional[Dict[str, str]] = None, secret_file: Path = DEFAULT_SECRET_FILE) -> bytes:
+def load_secret(env: Optional[Mapping[str, str]] = None, secret_file: Path = DEFAULT_SECRET_FILE) -> bytes:
     """``PATIENT_SESSION_SECRET`` (shared by all replicas), else a key kept in ``var/`` (created once, mode 600)."""
     env = os.environ if env is None else env
     if env.get("PATIENT_SESSION_SECRET"):
@@ -105,7 +106,7 @@ def patient_message(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     buttons = message.get("buttons") or message.get("quick_replies") or []
     if not text and not buttons:
         return None
-    custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
+    custom: Dict[str, Any] = message["custom"] if isinstance(message.get("custom"), dict) else {}
     level = custom.get("triage")
     out: Dict[str, Any] = {
         "text": str(text),
@@ -334,7 +335,8 @@ class PatientInput(InputChannel):
                 message = parse_message_request(data, channel.signer, channel.max_message_chars)
             except RequestError as error:
                 return channel._error(error.status, error.code)
-            for limiter, key in ((channel.session_limiter, message.session_id), (channel.client_limiter, channel._client(request))):
+            for limiter, key in ((channel.session_limiter, message.session_id),
+                                 (channel.client_limiter, channel._client(request))):
                 wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)
@@ -396,7 +398,8 @@ class PatientInput(InputChannel):
             return "busy"
         return "slot"
 
-    async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: Any) -> HTTPResponse:
+    async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      message: Any) -> HTTPResponse:
         store = strict_tracker_store(agent)
         sender = message.session_id
         text = message.text
@@ -421,7 +424,8 @@ class PatientInput(InputChannel):
                     if _sent_with_other_text(events, message.message_id, text):
                         # The client reused an id for new words: say so (the new text was not handled).
                         logger.warning("patient.message.id_conflict session=%s", conversation_tag(sender))
-                        return self._error(409, "message_id_conflict", messages=await self._emergency_reply(agent, text))
+                        return self._error(409, "message_id_conflict",
+                                           messages=await self._emergency_reply(agent, text))
                     stored = _replies_to(events, message.message_id)
                     if stored is not None:
                         logger.info("patient.message.replayed session=%s", conversation_tag(sender))
@@ -476,7 +480,8 @@ class PatientInput(InputChannel):
         """
         try:
             parse = await agent.parse_message(text)
-            level = next((lv for lv, name in TRIAGE_INTENTS.items() if name == (parse.get("intent") or {}).get("name")), None)
+            intent = (parse.get("intent") or {}).get("name")
+            level = next((lv for lv, name in TRIAGE_INTENTS.items() if name == intent), None)
             if level is None:
                 return []
             variants = agent.domain.responses.get(TRIAGE_RESPONSES[level]) or []

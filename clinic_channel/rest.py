@@ -110,7 +110,8 @@ class GuardedRestInput(RestInput):
             except RequestError as error:
                 return channel._error(error.status, error.code)
             sender, text = parsed["sender"], parsed["text"]
-            for limiter, key in ((channel.sender_limiter, sender), (channel.client_limiter, request.remote_addr or request.ip)):
+            for limiter, key in ((channel.sender_limiter, sender),
+                                 (channel.client_limiter, request.remote_addr or request.ip)):
                 wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)

@@ -216,7 +216,9 @@ class MiniLMEncoder:
         """Sentence embeddings (n, 384) of raw texts, as sentence-transformers computes them."""
         tokenized = [self.tokenize_text(text) for text in texts]
         encoded = self._encode(tokenized, batch_size)
-        return np.stack([e.sentence_embedding() for e in encoded]) if encoded else np.zeros((0, self.hidden_size), np.float32)
+        if not encoded:
+            return np.zeros((0, self.hidden_size), np.float32)
+        return np.stack([e.sentence_embedding() for e in encoded])
 
     def _encode(self, tokenized: List[Tuple[List[int], List[Optional[int]]]], batch_size: int) -> List[Encoded]:
         # Sort by length so padding stays small, then restore the input order.

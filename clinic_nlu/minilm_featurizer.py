@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 @lru_cache(maxsize=2)
 def _encoder(model_dir: Optional[str], backend: str) -> MiniLMEncoder:
-    return MiniLMEncoder(model_dir=model_dir, backend=backend)
+    return MiniLMEncoder(model_dir=Path(model_dir) if model_dir else None, backend=backend)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

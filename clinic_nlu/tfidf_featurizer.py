@@ -80,8 +80,8 @@ class _FastTfidf:
 
     def row(self, text: str) -> Tuple[List[int], List[float]]:
         """Sorted column indices and L2-normalised TF-IDF values of one text."""
-        counts = Counter(map(self.vocabulary.get, self.analyze(text)))  # term -> column, counted
-        counts.pop(None, None)  # out-of-vocabulary terms
+        # term -> column, counted; out-of-vocabulary terms have no column
+        counts = Counter(j for j in map(self.vocabulary.get, self.analyze(text)) if j is not None)
         columns = sorted(counts)
         idf = self.idf
         # 1 + log(1) is exactly 1, so a term seen once weighs exactly its idf.

@@ -100,7 +100,8 @@ class SharedRateLimiter:
         self._secret = hmac.new(secret, b"clinic rate-limit keys", hashlib.sha256).digest()  # not the signing key
         self.fallback = RateLimiter(count, seconds)
         # Per event loop (a redis.asyncio connection belongs to the loop that made it): (client, script).
-        self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any]]" = weakref.WeakKeyDictionary()
+        self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any]]" = (
+            weakref.WeakKeyDictionary())
         self._last_warning = float("-inf")
 
     def redis_key(self, key: str) -> str:

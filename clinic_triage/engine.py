@@ -184,7 +184,8 @@ class Triage:
         context: Any = nlp.add_pipe("medspacy_context", config={
             "rules": None, "span_attrs": None, "input_span_type": "group",
         })
-        boundaries = {c for c, entries in self.rules.modifiers.items() if any(e["direction"] == BOUNDARY for e in entries)}
+        boundaries = {c for c, entries in self.rules.modifiers.items()
+                      if any(e["direction"] == BOUNDARY for e in entries)}
         context_rules = []
         for category, entries in self.rules.modifiers.items():
             for entry in entries:

@@ -50,7 +50,8 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         raise ValueError(f"semantic.yml: no corpus file matches {data['corpus']!r}")
     return SemanticSettings(
         corpus_files=files,
-        calm_examples_from=(Path(path).parent / data["calm_examples_from"]).resolve() if data.get("calm_examples_from") else None,
+        calm_examples_from=((Path(path).parent / data["calm_examples_from"]).resolve()
+                            if data.get("calm_examples_from") else None),
         calm_intents_exclude=tuple(data.get("calm_intents_exclude", [])),
         char_ngrams=tuple(data["char_ngrams"]),  # type: ignore[arg-type]
         word_ngrams=tuple(data["word_ngrams"]),  # type: ignore[arg-type]
@@ -156,7 +157,8 @@ def fingerprint(settings: SemanticSettings, extra_files: Sequence[Path] = ()) ->
     in ``extra_files`` (the rules that mask the text) and this package's code."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    files = [SETTINGS_FILE, *settings.corpus_files, *([settings.calm_examples_from] if settings.calm_examples_from else []),
+    files = [SETTINGS_FILE, *settings.corpus_files,
+             *([settings.calm_examples_from] if settings.calm_examples_from else []),
              *extra_files, *sorted(package.glob("*.py"))]
     for path in files:
         digest.update(str(Path(path).name).encode() + b"\0" + Path(path).read_bytes() + b"\0")

@@ -56,7 +56,8 @@ def nginx_directives(credentials: Path, indent: str = "    ") -> str:
             raise ValueError(f"the {body['code']} text must not contain '$'")
         quoted = text.replace("\\", "\\\\").replace("'", "\\'")
         lines.append(f"{indent}error_page {status} @error_{status};")
-        lines.append(f"{indent}location @error_{status} {{ default_type application/json; return {status} '{quoted}'; }}")
+        lines.append(f"{indent}location @error_{status} "
+                     f"{{ default_type application/json; return {status} '{quoted}'; }}")
     return "\n".join(lines) + "\n"
 
 

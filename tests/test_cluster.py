@@ -405,7 +405,8 @@ def _lock_race(kind: str, processes: int = 4, max_seconds: float = 30) -> Tuple[
     from tests.support.cluster import REDIS_ADDR, redis_client
 
     prefix = f"racetest{uuid.uuid4().hex[:8]}"
-    procs = [subprocess.Popen([sys.executable, "-c", RACE_WORKER, kind, prefix, REDIS_ADDR, str(ROOT), str(max_seconds)],
+    procs = [subprocess.Popen([sys.executable, "-c", RACE_WORKER, kind, prefix, REDIS_ADDR,
+                               str(ROOT), str(max_seconds)],
                               stdout=subprocess.PIPE, text=True) for _ in range(processes)]
     try:
         outs = [p.communicate(timeout=120)[0].split() for p in procs]
@@ -484,5 +485,6 @@ def test_rate_limits_are_shared_by_the_replicas(tmp_path):
             assert 1 <= int(refused.headers["Retry-After"]) <= 60
             assert refused.json()["error"] == "rate_limited"
         other = new_session(c.public_url)
-        assert post_message(b, other, "hello", uuid.uuid4().hex).status_code == 200, "each conversation has its own budget"
+        other_answer = post_message(b, other, "hello", uuid.uuid4().hex)
+        assert other_answer.status_code == 200, "each conversation has its own budget"
         assert "rate limits redis://" in c.output()

@@ -81,9 +81,11 @@ def _conversation(base: str, messages: List[str]) -> List[List[Dict[str, Any]]]:
     sid = requests.post(f"{base}/webhooks/patient/session", json={}, timeout=30).json()["session_id"]
     replies = []
     for text in messages:
-        answer = requests.post(f"{base}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60)
+        answer = requests.post(f"{base}/webhooks/patient/message",
+                               json={"session_id": sid, "message": text}, timeout=60)
         assert answer.status_code == 200, answer.text
-        replies.append([{k: m.get(k) for k in ("text", "buttons", "level", "emergency")} for m in answer.json()["messages"]])
+        replies.append([{k: m.get(k) for k in ("text", "buttons", "level",
+                                               "emergency")} for m in answer.json()["messages"]])
     return replies
 
 

@@ -84,7 +84,8 @@ def test_windowed_predictions_equal_whole_history_predictions(conversation):
                 parent = RulePolicy if isinstance(policy, WindowedRulePolicy) else MemoizationPolicy
                 ours = policy.predict_action_probabilities(growing, domain)
                 theirs = parent.predict_action_probabilities(policy, growing, domain)
-                assert np.allclose(ours.probabilities, theirs.probabilities), (type(policy).__name__, len(growing.events))
+                assert np.allclose(ours.probabilities, theirs.probabilities), (type(policy).__name__,
+                                                                               len(growing.events))
                 assert ours.is_no_user_prediction == theirs.is_no_user_prediction
                 compared += 1
             windowed_used += windowed(growing, 2, 0, *_needed_states(stressed[0])) is not growing

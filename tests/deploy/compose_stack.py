@@ -44,12 +44,14 @@ class Stack:
                               capture_output=True, text=True, timeout=300)
 
 
-def compose(project: str, env_file: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
+def compose(project: str, env_file: Path, *args: str, check: bool = True,
+            timeout: float = 900) -> subprocess.CompletedProcess:
     cmd = [os.environ.get("PODMAN_COMPOSE", "podman-compose"), "-p", project, "-f", str(COMPOSE_FILE),
            "--env-file", str(env_file), *args]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(args)} failed "
+                           f"({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
 
 

@@ -475,7 +475,8 @@ def test_audit_verify_proves_the_chain_and_names_a_tampered_entry(fresh_db, tamp
             elif tamper == "delete":
                 conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
             else:  # a forged entry in its place, hashed correctly onto the entry before it
-                prev = conn.execute(sa.text("SELECT row_hash FROM review_audit WHERE id = :id"), {"id": ids[1]}).scalar()
+                prev = conn.execute(sa.text("SELECT row_hash FROM review_audit WHERE id = :id"),
+                                    {"id": ids[1]}).scalar()
                 row = {"ts": 1.0, "username": "mallory", "action": "login", "target": None, "ip": None, "detail": None}
                 conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
                 conn.execute(sa.text("INSERT INTO review_audit (id, ts, username, action, prev_hash, row_hash) "
@@ -521,7 +522,8 @@ def test_an_audit_log_from_before_the_chain_is_upgraded_and_still_verifies(fresh
             _drop_change_triggers(conn, engine.dialect.name)
             conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN row_hash"))
             conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN prev_hash"))
-            conn.execute(sa.text("INSERT INTO review_audit (ts, username, action) VALUES (1.0, 'cli', 'create_user'), (2.0, 'alice', 'login')"))
+            conn.execute(sa.text("INSERT INTO review_audit (ts, username, action) VALUES (1.0, 'cli', 'create_user'), "
+                                 "(2.0, 'alice', 'login')"))
         store.create_schema(engine)
         _write_entries(engine, 2)
         result = store.verify_audit_chain(engine)
