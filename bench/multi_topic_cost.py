@@ -10,7 +10,7 @@ off, on, ...), so both modes meet the same drift of this shared machine; "off" i
 with nothing to split (QuestionSplitter adds no parts, the collector has nothing to do), i.e. the
 pipeline before this feature plus two list checks. Reported per set: median parse time per message in each
 mode, the difference, and how many messages were split at all. The whole turn over HTTP also has
-the policies, the action call and the tracker store (BENCHMARKS.md: ~10 ms single conversation).
+the policies, the action call and the tracker store (BENCHMARKS.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What adding Rasa's TEDPolicy would cost (issue #5, "policies: Rule/Memoization vs TED").
+"""What adding Rasa's TEDPolicy to the rule and memoization policies would cost.
 
     cd /work/main && RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/policy_cost.py
 

@@ -1,7 +1,8 @@
-"""Rasa dense featurizer: all-MiniLM-L6-v2 sentence and word embeddings for DIET.
+"""Rasa dense featurizer: all-MiniLM-L6-v2 sentence and word embeddings of the user text.
 
-Sequence features are the mean of each token's word pieces (one row per Rasa token, as DIET
-expects); the sentence feature is sentence-transformers' own mean-pooled, normalised embedding.
+The sentence feature is sentence-transformers' own mean-pooled, normalised embedding; it is what
+:mod:`clinic_nlu.linear_classifier` reads beside the TF-IDF features. Sequence features are the
+mean of each token's word pieces (one row per Rasa token, the shape Rasa's dense features have).
 The encoder (:class:`clinic_nlu.minilm.MiniLMEncoder`) is loaded once per process, when the
 component is created, never at import.
 """

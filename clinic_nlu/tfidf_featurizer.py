@@ -6,12 +6,12 @@ Only a sentence-level feature is produced. The fitted vocabularies and IDF weigh
 JSON in the model (no pickle), so loading a model never executes code from it.
 
 Training uses sklearn's ``TfidfVectorizer.fit``; inference does not use its ``transform``. Called
-with one message at a time, as the server does, sklearn's transform of the two vectorizers cost a
-median 1.3 ms per message (2.8 ms in the loaded server's profile), almost all of it per-call input
-validation and sparse-matrix plumbing: extracting the n-grams is ~0.05 ms of it. ``_FastTfidf`` does
-the same arithmetic with each vectorizer's own analyzer (built once, at load), a dict of counts and
-one sparse matrix built directly: median 0.17 ms per message. Its matrix equals sklearn's (bit for
-bit on the training texts; tests/test_tfidf_featurizer.py checks the pattern and values to 1e-12).
+with one message at a time, as the server does, sklearn's transform of the two vectorizers spends
+almost all its time on per-call input validation and sparse-matrix plumbing, not on extracting the
+n-grams. ``_FastTfidf`` does the same arithmetic with each vectorizer's own analyzer (built once, at
+load), a dict of counts and one sparse matrix built directly, in a fraction of the time
+(BENCHMARKS.md, "Figures behind the code"). Its matrix equals sklearn's (bit for bit on the training
+texts; tests/test_tfidf_featurizer.py checks the pattern and values to 1e-12).
 """
 from __future__ import annotations
 

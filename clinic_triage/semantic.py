@@ -72,8 +72,8 @@ class SemanticTriage:
 
     Trained with scikit-learn; one message is then scored from the fitted vocabularies, IDF weights
     and coefficients directly (the same arithmetic as sklearn's ``transform`` and ``predict_proba``,
-    checked against them in the tests), which skips sklearn's per-call input validation: ~10x less
-    time per message.
+    checked against them in the tests), which skips sklearn's per-call input validation: an order of
+    magnitude less time per message.
     """
 
     def __init__(self, texts: Sequence[str], levels: Sequence[str], settings: SemanticSettings) -> None:
@@ -172,7 +172,7 @@ def train(settings: SemanticSettings, prepare: Callable[[str], str], cache_key: 
     ``prepare`` (the engine's normalising and masking, the same as at run time).
 
     With a ``cache_key`` (:func:`fingerprint`), a reader fitted before on the same inputs is loaded
-    from ``cache_dir`` instead (a server start then skips ~10 s of fitting); a missing or unwritable
+    from ``cache_dir`` instead (a server start then skips the fitting); a missing or unwritable
     cache only means fitting again.
     """
     cached = cache_dir / f"{cache_key}.pkl" if cache_key else None

@@ -1,4 +1,4 @@
-"""Scale-out (issue #5): two Rasa replicas and two action servers behind nginx, one PostgreSQL tracker
+"""Scale-out: two Rasa replicas and two action servers behind nginx, one PostgreSQL tracker
 store, one Redis lock store (scripts/run_cluster.sh, started by tests/support/cluster.py).
 
 - a conversation whose turns alternate between the replicas keeps every event, once, in order, and

@@ -165,7 +165,7 @@ def test_the_fast_event_lookup_gives_the_same_classes():
     assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
 
 
-# --- Conversations deleted behind the store's back (the review app's retention, issue #5) ---------
+# --- Conversations deleted behind the store's back (the review app's retention) ------------------
 
 
 def database_url(db: dict) -> str:
