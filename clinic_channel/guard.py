@@ -5,6 +5,8 @@
 - :func:`clean_text` normalises patient text (NFC, no control or zero-width characters).
 - :func:`neutralise_slash` stops ``/intent{...}`` injections unless the text is an offered button.
 - :func:`parse_rate` reads a rate (``events/seconds``); the limiters are in ``clinic_store.rate_limits``.
+- :data:`MAX_MESSAGE_CHARS` and :data:`MAX_BODY_BYTES`: the size limits both channels (and the proxy's
+  own error pages) use unless credentials.yml sets others.
 """
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Optional, Tuple, Union
+
+# The defaults of the options both channels take (credentials.yml sets an option only to change it).
+MAX_MESSAGE_CHARS = 2000  # the longest accepted message, after trimming
+MAX_BODY_BYTES = 16384  # the largest accepted request body
 
 SESSION_PREFIX = "p1"
 # Ids are checked with ``fullmatch``: ``match`` with ``$`` also accepts a trailing newline, which

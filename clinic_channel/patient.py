@@ -30,6 +30,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 import aiohttp
 import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.lock_store import LOCK_LIFETIME
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic import Blueprint, response
@@ -37,6 +38,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from clinic_channel.guard import (
+    MAX_BODY_BYTES,
+    MAX_MESSAGE_CHARS,
     SLASH_GUARD,
     RequestError,
     SessionSigner,
@@ -51,7 +54,7 @@ from clinic_channel.server_hardening import install as install_server_hardening
 import clinic_runtime
 from clinic_runtime.action_calls import close_kept_alive_sessions
 from clinic_runtime.heap import freeze_loaded_heap
-from clinic_store.rate_limits import make_limiter
+from clinic_store.rate_limits import DEFAULT_KEY_PREFIX, make_limiter
 from clinic_triage import ESCALATED, assess as triage_assess
 from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
 
@@ -75,7 +78,7 @@ def rate_limit_store(redis_url: Optional[str] = None,
     """Redis URL for the shared rate limits (argument, else ``RATE_LIMIT_REDIS_URL``; None: per process)
     and the key prefix (``REDIS_KEY_PREFIX``, as the lock store's)."""
     env = os.environ if env is None else env
-    return (redis_url or env.get("RATE_LIMIT_REDIS_URL") or None), (env.get("REDIS_KEY_PREFIX") or "spineclinic")
+    return (redis_url or env.get("RATE_LIMIT_REDIS_URL") or None), (env.get("REDIS_KEY_PREFIX") or DEFAULT_KEY_PREFIX)
 
 
 def load_secret(env: Optional[Mapping[str, str]] = None, secret_file: Path = DEFAULT_SECRET_FILE) -> bytes:
@@ -224,8 +227,8 @@ class PatientInput(InputChannel):
 
     def __init__(
         self,
-        max_message_chars: int = 2000,
-        max_body_bytes: int = 16384,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+        max_body_bytes: int = MAX_BODY_BYTES,
         session_rate: str = "20/60",
         client_rate: str = "120/60",
         session_start_rate: str = "120/3600",
@@ -269,7 +272,7 @@ class PatientInput(InputChannel):
         if self.max_turns_in_flight < 1 or self.max_queue_seconds < 0:
             raise ValueError("max_turns_in_flight must be at least 1 and max_queue_seconds not negative")
         self._turn_slots = asyncio.Semaphore(self.max_turns_in_flight)
-        lock_lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME") or 60)
+        lock_lifetime = float(LOCK_LIFETIME)  # the lock stores' (TICKET_LOCK_LIFETIME)
         if not 0 < self.action_timeout < lock_lifetime:
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
         secret = secret or load_secret()
