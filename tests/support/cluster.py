@@ -116,7 +116,7 @@ def running_cluster(
     credentials: Path = LOAD_CREDENTIALS,
     review: bool = True,
     extra_env: Optional[Dict[str, str]] = None,
-    ready_timeout: float = 300.0,
+    ready_timeout: float = 600.0,  # a bound for model loads on a busy shared machine, not an expectation
 ) -> Iterator[Cluster]:
     """A cluster from scripts/run_cluster.sh on free ports with its own database and Redis prefix.
 
