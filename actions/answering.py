@@ -28,7 +28,8 @@ def latest_intent(tracker: Tracker) -> Text:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
 
 
-def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: Text, details: bool = False) -> List[Text]:
+def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: Text,
+                      details: bool = False) -> List[Text]:
     """Send the facts of ``intent``; return the fact ids.
 
     For a risk question the deferral to the surgeon comes FIRST, before any of the sheet's points,
@@ -47,7 +48,8 @@ def send_topics_answer(dispatcher: CollectingDispatcher, book: FactBook, topics:
     for response in answer.before:
         dispatcher.utter_message(response=response)
     if answer.text:
-        dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics, fact_ids=answer.fact_ids)
+        dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics,
+                                 fact_ids=answer.fact_ids)
     for response in answer.after:
         dispatcher.utter_message(response=response)
     events: List[EventType] = [SlotSet("fact_ids", answer.fact_ids)]

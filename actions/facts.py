@@ -105,7 +105,8 @@ class FactBook:
             for line in (path.parent / WITHHELD_FILE).read_text(encoding="utf-8").splitlines()
             if line.strip() and not line.startswith("#")
         ]
-        related = [RelatedFact(r["fact"], tuple(r["words"])) for r in (data.get("not_covered") or {}).get("related", [])]
+        related_entries = (data.get("not_covered") or {}).get("related", [])
+        related = [RelatedFact(r["fact"], tuple(r["words"])) for r in related_entries]
         return cls(topics, facts, withheld, sheet, related)
 
     def facts_for(self, intent: str, primary: Optional[bool] = None) -> List[Fact]:

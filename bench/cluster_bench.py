@@ -3,7 +3,7 @@
     .venv/bin/python bench/cluster_bench.py                 # make bench-cluster
     .venv/bin/python bench/cluster_bench.py --replicas 1 2 --conversations 20 --turns 200 --duration 45 --rasa-threads 1
 
-For each replica count it starts a cluster with tests/cluster.py (scripts/run_cluster.sh: nginx, that
+For each replica count it starts a cluster with tests/support/cluster.py (scripts/run_cluster.sh: nginx, that
 many Rasa replicas and action servers, a fresh PostgreSQL database, a Redis lock store; channel limits
 from bench/credentials.load.yml), warms it up (2 turns per replica), runs bench/load_test.py against
 nginx, stops everything and drops the database, then prints a markdown table (and the command line).
@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.load_test import TABLE_HEADER, format_row, run_load  # noqa: E402
-from tests.cluster import running_cluster, services_unreachable  # noqa: E402
+from tests.support.cluster import running_cluster, services_unreachable  # noqa: E402
 
 
 def loadavg() -> str:
@@ -77,10 +77,12 @@ def cpu_snapshot(workdir: Path) -> Dict[str, float]:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2], help="Rasa replica counts to compare")
-    parser.add_argument("--actions", type=int, default=0, help="action servers per cluster (0: as many as Rasa replicas)")
+    parser.add_argument("--actions", type=int, default=0,
+                        help="action servers per cluster (0: as many as Rasa replicas)")
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--turns", type=int, default=200)
-    parser.add_argument("--duration", type=float, default=45.0, help="max seconds of load per cluster (<= 60 advised on a shared machine)")
+    parser.add_argument("--duration", type=float, default=45.0,
+                        help="max seconds of load per cluster (<= 60 advised on a shared machine)")
     parser.add_argument("--rasa-threads", type=int, default=1,
                         help="math threads per Rasa replica (RASA_THREADS of run_cluster.sh; 0: library default)")
     parser.add_argument("--json", help="write all summaries to this file")
@@ -110,18 +112,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                 result = asyncio.run(run_load(cluster.public_url, args.conversations, args.turns, args.duration))
                 cpu_after = cpu_snapshot(cluster.workdir)
                 cpu = {k: round(cpu_after[k] - cpu_before[k], 2) for k in cpu_before}
-                cpu["other"] = round(cpu["machine_busy"] - sum(cpu[k] for k in ("rasa", "actions", "nginx", "load_client")), 2)
+                measured = sum(cpu[k] for k in ("rasa", "actions", "nginx", "load_client"))
+                cpu["other"] = round(cpu["machine_busy"] - measured, 2)
                 summary = result.summary()
                 summary.update({"rasa_replicas": n, "action_servers": n_actions, "loadavg_before": before,
                                 "loadavg_after": loadavg(), "cpu_seconds": cpu})
-                threads = f"{args.rasa_threads} math thread{'s' if args.rasa_threads > 1 else ''}" if args.rasa_threads \
-                    else "default math threads"
+                plural = "s" if args.rasa_threads > 1 else ""
+                threads = f"{args.rasa_threads} math thread{plural}" if args.rasa_threads else "default math threads"
                 label = (f"{n} Rasa replica{'s' if n > 1 else ''} ({threads}) + "
                          f"{n_actions} action server{'s' if n_actions > 1 else ''}")
                 rows.append(format_row(label, summary))
                 busy = 100 * cpu["machine_busy"] / cpu["machine_total"] if cpu["machine_total"] else 0
-                per_turn = {k: 1000 * cpu[k] / max(result.turns_ok, 1) for k in ("rasa", "actions", "nginx", "load_client", "other")}
-                cpu_rows.append(f"| {label} | {busy:.0f} % | " + " | ".join(f"{per_turn[k]:.1f}" for k in per_turn) + " |")
+                parts = ("rasa", "actions", "nginx", "load_client", "other")
+                per_turn = {k: 1000 * cpu[k] / max(result.turns_ok, 1) for k in parts}
+                cells = " | ".join(f"{per_turn[k]:.1f}" for k in per_turn)
+                cpu_rows.append(f"| {label} | {busy:.0f} % | {cells} |")
                 summaries[str(n)] = summary
                 print(f"cluster_bench: {label}: {summary['turns_per_s']} turns/s, p50 {summary['p50_ms']} ms",
                       file=sys.stderr)
@@ -131,7 +136,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("\n".join(rows))
     print("\nCPU during the load (machine: all cores together; per turn: CPU milliseconds per completed turn;"
           " other = PostgreSQL, Redis and everything else on the machine):\n")
-    print("| setup | machine busy | Rasa ms/turn | actions ms/turn | nginx ms/turn | load client ms/turn | other ms/turn |")
+    print("| setup | machine busy | Rasa ms/turn | actions ms/turn | nginx ms/turn | load client ms/turn "
+          "| other ms/turn |")
     print("|---|---|---|---|---|---|---|")
     print("\n".join(cpu_rows))
     if args.json:

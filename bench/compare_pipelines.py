@@ -117,7 +117,8 @@ def main() -> None:
         held_out["MiniLM + LogReg"] = macro_f1(test_y, minilm.fit(xs, ys).predict(test_x))
 
     base = np.array(scores["MiniLM + LogReg"])
-    print(f"# Paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42) and held-out tests/nlu_test.yml\n")
+    print(f"# Paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42) "
+          "and held-out tests/nlu_test.yml\n")
     print(f"Command: `{' '.join(sys.argv)}`\n")
     print("| classifier | CV macro-F1 mean ± sd | minus MiniLM+LogReg, mean (worst fold) | held-out macro-F1 "
           "| `rasa train nlu` s, median of folds | parse ms/message, median |\n|---|---|---|---|---|---|")
@@ -125,7 +126,8 @@ def main() -> None:
         diff = np.array(s) - base
         cost = costs.get(name)
         timing = (f"{np.median([c[0] for c in cost]):.0f} | {np.median([c[1] for c in cost]):.1f}" if cost else "– | –")
-        print(f"| {name} | {np.mean(s):.3f} ± {np.std(s):.3f} | {diff.mean():+.3f} ({diff.min():+.3f}) | {held_out[name]:.3f} | {timing} |")
+        print(f"| {name} | {np.mean(s):.3f} ± {np.std(s):.3f} | {diff.mean():+.3f} ({diff.min():+.3f}) | "
+              f"{held_out[name]:.3f} | {timing} |")
     if args.json:
         args.json.write_text(json.dumps({"folds": scores, "held_out": held_out, "costs": costs}, indent=2))
 

@@ -4,15 +4,16 @@
     (cd /tmp/rev-before && /path/to/repo/.venv/bin/rasa train --fixed-model-name spine-clinic --out models)
     .venv/bin/python bench/compare_revisions.py --a /tmp/rev-before --b . [--rounds 3]
 
-Why alternation: these machines are shared and their speed drifts by tens of percent within an
-hour (bench/encoder_bench.py gave 6.2 then 7.9 ms for the same work); running A, B, B, A, A, B ...
-exposes both to the same drift. Each round starts an action server and a Rasa server from the
-checkout (this repo's .venv, SQLite tracker store in a temporary directory, the load credentials
-bench/credentials.load.yml), warms up, then runs bench/load_test.py's client: 20 concurrent
-conversations x 60 turns (``--conversations``), and one conversation x 100 turns. Reported per checkout: the median over
-rounds of turns/s, p50/p95 latency, single-conversation p50, CPU ms per turn of the Rasa and
-action servers, and the Rasa server's RSS after the run. Optional ``--sanic-workers`` and
-``--endpoints-extra`` (YAML appended to the endpoints file, e.g. a lock store) apply to ``--b`` only.
+Why alternation: these machines are shared and their speed drifts within an hour (BENCHMARKS.md);
+running A, B, B, A, A, B ... exposes both to the same drift. Each round starts an action server and a
+Rasa server from the checkout with tests/support/servers.py (this repo's .venv, SQLite tracker store
+in a temporary directory, the load credentials bench/credentials.load.yml; through the checkout's
+runtime layer when it has one), warms up, then runs bench/load_test.py's client: 20 concurrent
+conversations x 60 turns (``--conversations``, ``--turns``), and one conversation x 100 turns
+(``--single-turns``). Reported per checkout: the median over rounds of turns/s, p50/p95 latency,
+single-conversation p50, CPU ms per turn of the Rasa and action servers, and the Rasa server's RSS
+after the run. Optional ``--sanic-workers`` and ``--endpoints-extra`` (YAML appended to the endpoints
+file, e.g. a lock store) apply to ``--b`` only.
 """
 from __future__ import annotations
 
@@ -20,31 +21,20 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
-
-import requests
+from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load_test import run_load  # noqa: E402
+from tests.support.servers import running_servers  # noqa: E402
 
-VENV_BIN = ROOT / ".venv" / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+LOAD_CREDENTIALS = ROOT / "bench" / "credentials.load.yml"
 
 def cpu_seconds(pids: List[int]) -> float:
     tick = os.sysconf("SC_CLK_TCK")
@@ -81,70 +71,31 @@ def rss_mib(pids: List[int]) -> float:
     return total / 1024
 
 
-@contextmanager
-def running_servers(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
-                    tool: str = "compare_revisions") -> Iterator[Tuple[str, subprocess.Popen, subprocess.Popen]]:
-    """An action server and a Rasa server of ``checkout`` (this repo's .venv, a fresh SQLite tracker
-    store in ``workdir``, bench/credentials.load.yml), once healthy: yields (url, rasa, actions)."""
-    action_port, rasa_port = free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
+def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
+            conversations: int = 20, turns: int = 60, single_turns: int = 100) -> Dict[str, float]:
+    """One round on ``checkout``: an action server and a Rasa server (this repo's .venv, a fresh SQLite
+    tracker store in ``workdir``, bench/credentials.load.yml), warm-up, the load, one conversation."""
     for stale in workdir.glob("tracker.db*"):
         stale.unlink()
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n  enable_selective_domain: true\n'
-        f"tracker_store:\n  type: clinic_store.tracker_store.CachingSQLTrackerStore\n"
-        f'  dialect: "sqlite"\n  db: "{workdir / "tracker.db"}"\n' + endpoints_extra
-    )
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "SANIC_HOST": "127.0.0.1",
-           "SANIC_WORKERS": str(workers)}
-    log = open(workdir / "servers.log", "ab")
-    actions = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-                               cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT)
-    rasa = subprocess.Popen([str(VENV_BIN / "rasa"), "run", "--model", "models", "--endpoints", str(endpoints),
-                             "--credentials", str(ROOT / "bench" / "credentials.load.yml"), "--interface", "127.0.0.1",
-                             "--port", str(rasa_port)], cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{rasa_port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if requests.get(f"{url}/webhooks/patient/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline or rasa.poll() is not None:
-                raise SystemExit(f"{tool}: the server from {checkout} did not start (see {workdir}/servers.log)")
-            time.sleep(1)
-        yield url, rasa, actions
-    finally:
-        for proc in (rasa, actions):
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
-
-
-def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
-            conversations: int = 20) -> Dict[str, float]:
-    with running_servers(checkout, workdir, workers, endpoints_extra) as (url, rasa, actions):
+    with running_servers(workdir, extra_env={"SANIC_WORKERS": str(workers)}, endpoints_extra=endpoints_extra,
+                         credentials=LOAD_CREDENTIALS, checkout=checkout) as servers:
+        url = servers.rasa_url
         asyncio.run(run_load(url, 4, 10, 60))  # warm up
-        rasa_pids, action_pids = children(rasa.pid), children(actions.pid)
+        rasa_pids, action_pids = children(servers.rasa.pid), children(servers.actions.pid)
         before = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
-        load = asyncio.run(run_load(url, conversations, 60, 60)).summary()
+        load = asyncio.run(run_load(url, conversations, turns, 60)).summary()
         after = cpu_seconds(rasa_pids), cpu_seconds(action_pids)
         rss = rss_mib(rasa_pids)
-        single = asyncio.run(run_load(url, 1, 100, 60)).summary()
+        single = asyncio.run(run_load(url, 1, single_turns, 60)).summary()
     if load["turns_failed"] or single["turns_failed"]:
         raise SystemExit(f"compare_revisions: failed turns: {load['errors']} {single['errors']}")
-    turns = load["turns_ok"]
+    ok_turns = load["turns_ok"]
     return {
-        "busy_per_100_turns": 100.0 * load["busy_answers"] / max(1, turns),
-        "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"], "p99_ms": load["p99_ms"],
-        "single_p50_ms": single["p50_ms"], "rasa_cpu_ms_per_turn": (after[0] - before[0]) * 1000 / turns,
-        "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / turns, "rasa_rss_mib": rss,
+        "busy_per_100_turns": 100.0 * load["busy_answers"] / max(1, ok_turns),
+        "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"],
+        "p99_ms": load["p99_ms"], "single_p50_ms": single["p50_ms"],
+        "rasa_cpu_ms_per_turn": (after[0] - before[0]) * 1000 / ok_turns,
+        "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / ok_turns, "rasa_rss_mib": rss,
     }
 
 
@@ -157,6 +108,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--endpoints-extra", default="", help="YAML appended to B's endpoints (e.g. a lock store)")
     parser.add_argument("--conversations", type=int, default=20,
                         help="concurrent conversations of the load (503 busy answers are waited out and counted)")
+    parser.add_argument("--turns", type=int, default=60, help="turns per conversation of the load")
+    parser.add_argument("--single-turns", type=int, default=100, help="turns of the single conversation")
     parser.add_argument("--json", help="also write all rounds to this file")
     args = parser.parse_args(argv)
     results: Dict[str, List[Dict[str, float]]] = {"A": [], "B": []}
@@ -168,7 +121,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                 workdir = Path(tmp) / label
                 workdir.mkdir(exist_ok=True)
                 extra = args.endpoints_extra.replace("{workdir}", str(workdir)) if label == "B" else ""
-                row = measure(checkout, workdir, args.sanic_workers if label == "B" else 1, extra, args.conversations)
+                row = measure(checkout, workdir, args.sanic_workers if label == "B" else 1, extra, args.conversations,
+                              args.turns, args.single_turns)
                 results[label].append(row)
                 print(f"round {r + 1} {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in row.items()), flush=True)
     print(f"\nmedians over {args.rounds} rounds (A = {args.a}, B = {args.b}, B Sanic workers = {args.sanic_workers})")
@@ -176,7 +130,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     print("| checkout | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
     for label in ("A", "B"):
-        print(f"| {label} | " + " | ".join(f"{statistics.median(r[k] for r in results[label]):.1f}" for k in keys) + " |")
+        medians = [statistics.median(r[k] for r in results[label]) for k in keys]
+        print(f"| {label} | " + " | ".join(f"{m:.1f}" for m in medians) + " |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

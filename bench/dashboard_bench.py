@@ -106,7 +106,8 @@ def bench_grouping(args) -> List[str]:
 
     base = load("dev")[0] + load("heldout")[0]
     endings = ["", "?", " please", " thanks", " after the op", " after surgery?", " i am worried", " asap"]
-    texts = [base[i % len(base)] + endings[(i // len(base)) % len(endings)] + ("" if i < len(base) * len(endings) else f" ({i})")
+    combinations = len(base) * len(endings)
+    texts = [base[i % len(base)] + endings[(i // len(base)) % len(endings)] + ("" if i < combinations else f" ({i})")
              for i in range(args.texts)]
     unanswered.encoder()  # loading the model is a one-off per process: not counted
     embed_ms = median_ms(lambda: unanswered.embed(texts), args.repeat)

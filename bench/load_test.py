@@ -14,7 +14,7 @@ benchmark of this machine, not a tool to load someone else's server).
 
 The channel's rate limits (credentials.yml: 20 messages/min per conversation, 120/min per address)
 would refuse most of this load: run the server with bench/credentials.load.yml (bench/cluster_bench.py
-and tests/cluster.py do).
+and tests/support/cluster.py do).
 """
 from __future__ import annotations
 
@@ -219,9 +219,11 @@ TABLE_HEADER = ("| setup | turns ok | seconds | turns/s | p50 ms | p95 ms | p99 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:5005", help="base URL of the server or of nginx (loopback)")
-    parser.add_argument("--conversations", type=int, default=8, help=f"concurrent conversations (1..{MAX_CONVERSATIONS})")
+    parser.add_argument("--conversations", type=int, default=8,
+                        help=f"concurrent conversations (1..{MAX_CONVERSATIONS})")
     parser.add_argument("--turns", type=int, default=20, help=f"turns per conversation (1..{MAX_TURNS})")
-    parser.add_argument("--duration", type=float, default=60.0, help=f"stop sending after this many seconds (max {MAX_DURATION:.0f})")
+    parser.add_argument("--duration", type=float, default=60.0,
+                        help=f"stop sending after this many seconds (max {MAX_DURATION:.0f})")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--json", help="also write the summary to this file")
     parser.add_argument("--cpu-of", nargs="*", default=[], metavar="PATTERN",

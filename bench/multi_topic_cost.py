@@ -10,7 +10,7 @@ off, on, ...), so both modes meet the same drift of this shared machine; "off" i
 with nothing to split (QuestionSplitter adds no parts, the collector has nothing to do), i.e. the
 pipeline before this feature plus two list checks. Reported per set: median parse time per message in each
 mode, the difference, and how many messages were split at all. The whole turn over HTTP also has
-the policies, the action call and the tracker store (BENCHMARKS.md: ~10 ms single conversation).
+the policies, the action call and the tracker store (BENCHMARKS.md).
 """
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ async def measure(texts: Sequence[str], repeats: int) -> Dict[str, float]:
     from clinic_nlu.question_parts import split_parts
 
     graph_runner.install()
-    agent = measure.agent = getattr(measure, "agent", None) or Agent.load(str(ROOT / "models"))  # type: ignore[attr-defined]
+    agent = getattr(measure, "agent", None) or Agent.load(str(ROOT / "models"))
+    measure.agent = agent  # type: ignore[attr-defined]
     processor = agent.processor
 
     def nothing_to_split(text: str, max_parts: int = 4) -> List[str]:  # the pipeline without the feature
@@ -91,7 +92,8 @@ def main(argv: Sequence[str] = ()) -> int:
     for name, texts in message_sets().items():
         r = asyncio.run(measure(texts, args.repeats))
         diff = r["on"] - r["off"]
-        print(f"{name} | {r['n']} | {r['split']} | {r['off']:.2f} | {r['on']:.2f} | {diff:+.2f} ms ({diff / r['off']:+.0%})")
+        print(f"{name} | {r['n']} | {r['split']} | {r['off']:.2f} | {r['on']:.2f} | {diff:+.2f} ms "
+              f"({diff / r['off']:+.0%})")
     return 0
 
 

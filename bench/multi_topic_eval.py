@@ -103,7 +103,8 @@ def whole_is_open(ranking: List[Dict[str, object]]) -> bool:
     """The runtime's gate (clinic_nlu/multi_topic.py): the whole message was read as a fact topic, or
     not understood (the FallbackClassifier's threshold and ambiguity rule from config.yml)."""
     top, second = ranking[0], ranking[1] if len(ranking) > 1 else {"confidence": 0.0}
-    fallback = top["confidence"] < FALLBACK["threshold"] or top["confidence"] - second["confidence"] < FALLBACK["ambiguity_threshold"]
+    fallback = (top["confidence"] < FALLBACK["threshold"]
+                or top["confidence"] - second["confidence"] < FALLBACK["ambiguity_threshold"])
     return fallback or top["name"] in FACT_TOPIC_INTENTS
 
 
@@ -130,7 +131,8 @@ def rates(detect: Detect, t: float, pairs, singles) -> Dict[str, float]:
     return {"answered": float(answered), "ordered": float(ordered), "false_split": float(false_split)}
 
 
-def synthetic_pairs(texts: Sequence[str], labels: Sequence[str], n: int, rng: random.Random) -> Tuple[List[str], List[List[str]]]:
+def synthetic_pairs(texts: Sequence[str], labels: Sequence[str], n: int,
+                    rng: random.Random) -> Tuple[List[str], List[List[str]]]:
     idx = [i for i, y in enumerate(labels) if y in TOPICS]
     out, expected = [], []
     while len(out) < n:
@@ -194,7 +196,8 @@ def main(argv: Sequence[str] = ()) -> int:
 
     cv = calibrate(args, factory)
     chosen = {name: choose(table, args.max_false_split) for name, table in cv.items()}
-    print(f"\nCross-validation on data/nlu.yml ({args.folds} folds, {args.pairs_per_fold} synthetic pairs per fold, seed 42)")
+    print(f"\nCross-validation on data/nlu.yml ({args.folds} folds, "
+          f"{args.pairs_per_fold} synthetic pairs per fold, seed 42)")
     print("approach | threshold | pairs: all topics found | in order, exact | singles split")
     for name, table in cv.items():
         for t, r in sorted(table.items()):
@@ -210,12 +213,14 @@ def main(argv: Sequence[str] = ()) -> int:
     pairs_two = {"scores": [pairs["scores"][i] for i in two], "expected": [expected[i] for i in two]}
     print(f"\nHeld-out, read once with the chosen thresholds: {len(multi)} multi-topic messages "
           f"({len(two)} with two topics), {len(singles)} single questions (tests/nlu_test.yml)")
-    print("approach | threshold | all topics found (two-topic) | all found (all) | in order, exact (all) | singles split")
+    print("approach | threshold | all topics found (two-topic) | all found (all) | in order, exact (all) "
+          "| singles split")
     for name, detect in (("split", detect_split), ("ranked", detect_ranked)):
         t = chosen[name]
         r_all = rates(detect, t, pairs, single_scores)
         r_two = rates(detect, t, pairs_two, single_scores)
-        print(f"{name:7} | {t:.3f} | {r_two['answered']:.3f} | {r_all['answered']:.3f} | {r_all['ordered']:.3f} | {r_all['false_split']:.3f}")
+        print(f"{name:7} | {t:.3f} | {r_two['answered']:.3f} | {r_all['answered']:.3f} | {r_all['ordered']:.3f} | "
+              f"{r_all['false_split']:.3f}")
     if args.show:
         for text, e, (p, r) in zip(multi, expected, pairs["scores"]):
             f = detect_split(p, r, chosen["split"])

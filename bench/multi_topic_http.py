@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/multi_topic_http.py
 
-Starts the action server and the Rasa server with models/ (tests/servers.py), sends every held-out
+Starts the action server and the Rasa server with models/ (tests/support/servers.py), sends every held-out
 message of tests/data/multi_topic.yml and every single question of tests/nlu_test.yml as the first
 turn of a new conversation (REST channel), and reports: the share of two-topic messages whose reply
 has the lead line of both topics, the share with them in the order asked, the same for the
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions.facts import FactBook  # noqa: E402
 from actions.settings import DEFAULT_FACTS_FILE  # noqa: E402
-from tests.servers import running_servers  # noqa: E402
+from tests.support.servers import running_servers  # noqa: E402
 
 
 def main() -> int:
@@ -53,7 +53,8 @@ def main() -> int:
             print(f"{size}-topic messages: {len(msgs)}; all topics answered {answered} ({answered / len(msgs):.1%}); "
                   f"in the order asked {ordered} ({ordered / len(msgs):.1%})")
         split = [t for t in singles if intro in reply(t)]
-        print(f"single questions: {len(singles)}; answered as several topics {len(split)} ({len(split) / len(singles):.1%})")
+        print(f"single questions: {len(singles)}; answered as several topics {len(split)} "
+              f"({len(split) / len(singles):.1%})")
         for text in split:
             print("  split:", text)
     return 0

@@ -1,8 +1,8 @@
 """Figures for BENCHMARKS.md: how out-of-sheet questions and lone medical words are answered.
 
-Starts the real action and Rasa servers (tests/servers.py) with a given model, sends each message
+Starts the real action and Rasa servers (tests/support/servers.py) with a given model, sends each message
 of a set in a new conversation over the REST channel, and judges each reply as the gate in
-tests/test_not_covered.py does (tests/not_covered_cases.py):
+tests/test_not_covered.py does (tests/support/not_covered.py):
 
 - honest: "the sheet does not cover that" AND the callback offer with its buttons, and no fact
   but the one related fact where the set names one;
@@ -27,8 +27,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.not_covered_cases import DATA, GLOSSARY_FILE, judge, load_yaml, stated_facts  # noqa: E402
-from tests.servers import running_servers  # noqa: E402
+from tests.support.not_covered import DATA, GLOSSARY_FILE, judge, load_yaml, stated_facts  # noqa: E402
+from tests.support.servers import running_servers  # noqa: E402
 
 SETS = {"heldout": DATA / "not_covered.yml", "dev": DATA / "not_covered_dev.yml"}
 
@@ -52,7 +52,8 @@ def main() -> int:
             honest = wrong = 0
             for q in questions:
                 sender = f"bench-{uuid.uuid4()}"
-                verdict = judge(say(servers.webhook, sender, q["text"]), stated_facts(servers.db, sender), q.get("related"))
+                verdict = judge(say(servers.webhook, sender, q["text"]),
+                                stated_facts(servers.db, sender), q.get("related"))
                 honest += verdict.ok
                 wrong += bool(verdict.wrong_facts)
                 if args.show and not verdict.ok:

@@ -1,4 +1,4 @@
-"""What adding Rasa's TEDPolicy would cost (issue #5, "policies: Rule/Memoization vs TED").
+"""What adding Rasa's TEDPolicy to the rule and memoization policies would cost.
 
     cd /work/main && RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python bench/policy_cost.py
 
@@ -306,8 +306,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--predictions", type=int, default=300, help="timed predictions per model, test stories")
     parser.add_argument("--long-turns", type=int, default=200, help="patient messages in the long conversation")
-    parser.add_argument("--long-predictions", type=int, default=100, help="timed predictions per model, long conversation")
-    parser.add_argument("--long-points", type=int, default=20, help="the last N prediction points of the long conversation are timed")
+    parser.add_argument("--long-predictions", type=int, default=100,
+                        help="timed predictions per model, long conversation")
+    parser.add_argument("--long-points", type=int, default=20,
+                        help="the last N prediction points of the long conversation are timed")
     parser.add_argument("--ted-model", type=Path, help="use this trained with_ted.yml model instead of training one")
     parser.add_argument("--no-baseline-train", action="store_true", help="do not train config.yml for comparison")
     parser.add_argument("--show", type=int, default=15, help="list at most this many differing predictions")
@@ -479,7 +481,8 @@ def report(r: Dict[str, Any], names: List[str], show: int) -> None:
     for name, m in zip(names, r["memory"]):
         print(f"  {name}: {m['rss_before_mib']:.0f} -> {m['rss_after_mib']:.0f} (+{m['delta_mib']:.0f}); "
               f"Agent.load {m['load_s']:.1f} s")
-    print(f"first prediction after load: A {r['first_prediction_ms'][0]:.0f} ms, B {r['first_prediction_ms'][1]:.0f} ms\n")
+    first = r["first_prediction_ms"]
+    print(f"first prediction after load: A {first[0]:.0f} ms, B {first[1]:.0f} ms\n")
 
     s, lg = r["story_points_ms"], r["long"]
     print("per prediction (MessageProcessor._predict_next_with_tracker, interleaved A/B), ms:")
@@ -488,15 +491,17 @@ def report(r: Dict[str, Any], names: List[str], show: int) -> None:
             (f"long conversation, first {r['long_points']} points (n={lg['early_ms'][0]['n']})", lg["early_ms"]),
             (f"long conversation, last {r['long_points']} points (n={lg['late_ms'][0]['n']})", lg["late_ms"])]
     for label, (a, b) in rows:
-        print(f"  {label:44} {a['p50']:7.2f} {a['p95']:7.2f} {b['p50']:7.2f} {b['p95']:7.2f} {b['p50'] / a['p50']:7.1f}x")
+        print(f"  {label:44} {a['p50']:7.2f} {a['p95']:7.2f} {b['p50']:7.2f} {b['p95']:7.2f} "
+              f"{b['p50'] / a['p50']:7.1f}x")
     print(f"  (long conversation: {lg['patient_messages']} patient messages, {lg['events']} events; "
           f"late points have >= {lg['late_events_min']} events)\n")
 
     g = r["agreement"]
-    print(f"agreement on tests/test_stories.yml ({g['stories']} conversations, {g['prediction_points']} prediction points, "
-          f"user texts parsed by A's NLU; {g['user_turns_nlu_differs_from_story_intent']} user turns where NLU "
-          f"differs from the story's intent):")
-    print(f"  A vs B differ at {g['A_vs_B_differ']}; A vs story {g['A_vs_story_differ']}; B vs story {g['B_vs_story_differ']}")
+    print(f"agreement on tests/test_stories.yml ({g['stories']} conversations, "
+          f"{g['prediction_points']} prediction points, user texts parsed by A's NLU; "
+          f"{g['user_turns_nlu_differs_from_story_intent']} user turns where NLU differs from the story's intent):")
+    print(f"  A vs B differ at {g['A_vs_B_differ']}; A vs story {g['A_vs_story_differ']}; B vs story "
+          f"{g['B_vs_story_differ']}")
     for name, counts in zip(names, g["winning_policy_counts"]):
         print(f"  {name}: winning policy " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for d in g["differences"][:show]:

@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key, e.g. tottime")
-    parser.add_argument("--rasa-only", action="store_true", help="without the server's speed-ups (Rasa's own code paths)")
+    parser.add_argument("--rasa-only", action="store_true",
+                        help="without the server's speed-ups (Rasa's own code paths)")
     parser.add_argument("--callers", help="also print the callers of functions matching this pattern")
     parser.add_argument("--store", choices=["caching", "rasa"], default="caching",
                         help="clinic_store's CachingSQLTrackerStore (default) or Rasa's SQLTrackerStore")
@@ -48,7 +49,7 @@ def main() -> None:
 
     import clinic_runtime
     from clinic_store.tracker_store import CachingSQLTrackerStore
-    from tests.servers import running_servers
+    from tests.support.servers import running_servers
 
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     if not args.rasa_only:
@@ -78,8 +79,8 @@ def main() -> None:
                 await turn(i)
             profiler.disable()
             first, last = sorted(times[:20])[10], sorted(times[-20:])[10]
-            print(f"turns 1-20 p50 {first:.1f} ms; turns {args.turns - 19}-{args.turns} p50 {last:.1f} ms; ratio {last / first:.2f}"
-                  f" (no profiler); profile below: turns {args.turns + 1}-{args.turns + 20}")
+            print(f"turns 1-20 p50 {first:.1f} ms; turns {args.turns - 19}-{args.turns} p50 {last:.1f} ms; "
+                  f"ratio {last / first:.2f} (no profiler); profile below: turns {args.turns + 1}-{args.turns + 20}")
             stats = pstats.Stats(profiler).sort_stats(args.sort)
             stats.print_stats(args.top)
             if args.callers:

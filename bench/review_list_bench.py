@@ -29,7 +29,7 @@ from typing import Dict, List, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.review.helpers import PASSWORD, Staff, cli, review_server  # noqa: E402
+from tests.support.review_app import PASSWORD, Staff, cli, review_server  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("REVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DAY = 86400.0
@@ -58,18 +58,22 @@ def templates() -> Dict[str, List[dict]]:
 
     start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
     kinds = {
-        "answer": start + [user("Q", "ask_recovery_time", 0.95), ActionExecuted("action_answer_topic", "RulePolicy", 1.0),
+        "answer": start + [user("Q", "ask_recovery_time", 0.95),
+                           ActionExecuted("action_answer_topic", "RulePolicy", 1.0),
                            bot("Most people go home the same day.", topic="ask_recovery_time", fact_ids=["recovery_1"]),
                            ActionExecuted("action_listen")],
         "emergency": start + [user("I can't feel my legs", "report_emergency", 1.0,
                                    classifier_intent={"name": "ask_recovery_time", "confidence": 0.4},
                                    red_flags=[{"flag": "cauda_equina", "matched": "can't feel my legs"}]),
                               ActionExecuted("utter_emergency", "RulePolicy", 1.0),
-                              bot("This could be a medical emergency.", "utter_emergency"), ActionExecuted("action_listen")],
-        "handoff": start + [user("can I talk to a person", "request_human", 0.9), ActionExecuted("action_handoff", "RulePolicy", 1.0),
+                              bot("This could be a medical emergency.", "utter_emergency"),
+                              ActionExecuted("action_listen")],
+        "handoff": start + [user("can I talk to a person", "request_human", 0.9),
+                            ActionExecuted("action_handoff", "RulePolicy", 1.0),
                             bot("Would you like the clinic to call you back?", "utter_offer_callback"),
                             SlotSet("handoff_requested", True), ActionExecuted("action_listen")],
-        "callback": start + [user("call me back please", "request_human", 0.9), ActionExecuted("action_handoff", "RulePolicy", 1.0),
+        "callback": start + [user("call me back please", "request_human", 0.9),
+                             ActionExecuted("action_handoff", "RulePolicy", 1.0),
                              SlotSet("handoff_requested", True), user("yes", "affirm", 0.97),
                              ActionExecuted("action_submit_callback", "RulePolicy", 1.0),
                              SlotSet("callback_request", {"name": "Pat Doe", "phone": "0151 2345 6789",
@@ -82,14 +86,18 @@ def templates() -> Dict[str, List[dict]]:
                              SlotSet("personal_question", True), ActionExecuted("action_listen")],
         "fallback": start + [user("the thingy with the nerve", "nlu_fallback", 0.3),
                              ActionExecuted("action_default_fallback", "RulePolicy", 1.0),
-                             bot("Sorry, I am not sure I understood.", "utter_ask_rephrase"), ActionExecuted("action_listen")],
-        "oos": start + [user("what's the weather", "out_of_scope", 0.93), ActionExecuted("utter_out_of_scope", "RulePolicy", 1.0),
-                        bot("Sorry, I can only answer general questions.", "utter_out_of_scope"), ActionExecuted("action_listen")],
+                             bot("Sorry, I am not sure I understood.", "utter_ask_rephrase"),
+                             ActionExecuted("action_listen")],
+        "oos": start + [user("what's the weather", "out_of_scope", 0.93),
+                        ActionExecuted("utter_out_of_scope", "RulePolicy", 1.0),
+                        bot("Sorry, I can only answer general questions.", "utter_out_of_scope"),
+                        ActionExecuted("action_listen")],
     }
     return {k: [e.as_dict() for e in v] for k, v in kinds.items()}
 
 
-KIND_WEIGHTS = [("answer", 72), ("emergency", 2), ("handoff", 5), ("callback", 1), ("personal", 5), ("fallback", 10), ("oos", 5)]
+KIND_WEIGHTS = [("answer", 72), ("emergency", 2), ("handoff", 5), ("callback", 1), ("personal", 5),
+                ("fallback", 10), ("oos", 5)]
 
 
 def generate_rows(n: int, seed: int = 42):
@@ -201,8 +209,9 @@ def time_views(base: str, requests_per_view: int) -> List[Tuple[str, float, floa
         ("filter: emergency", "/conversations", {"flag": "emergency"}),
         ("filter: fallback / low confidence", "/conversations", {"flag": "fallback"}),
         ("filter: intent ask_cost + not reviewed", "/conversations", {"intent": "ask_cost", "reviewed": "no"}),
-        ("filter: date range (30 days)", "/conversations", {"date_from": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 60 * DAY)),
-                                                            "date_to": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * DAY))}),
+        ("filter: date range (30 days)", "/conversations",
+         {"date_from": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 60 * DAY)),
+          "date_to": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * DAY))}),
         ("free-text search (rare word)", "/conversations", {"q": "sciatica"}),
         ("open items (callbacks + flagged unreviewed)", "/open", {}),
         ("open items, page 3 (urgency keyset cursor)", open_deep, {}),
@@ -269,7 +278,8 @@ def main() -> None:
                 reports.append(run_backend("PostgreSQL", url, args.conversations, args.requests,
                                            lambda n: fill_pg(url, n)))
                 with admin.connect() as conn:
-                    reports[-1]["size"] = f"{conn.execute(sa.text('SELECT pg_database_size(:d)'), {'d': name}).scalar() / 1e6:.0f} MB"
+                    size = conn.execute(sa.text("SELECT pg_database_size(:d)"), {"d": name}).scalar()
+                    reports[-1]["size"] = f"{size / 1e6:.0f} MB"
             finally:
                 with admin.connect() as conn:
                     conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

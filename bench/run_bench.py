@@ -168,7 +168,7 @@ def http_latency(turns: int) -> Dict[str, float]:
     """
     import requests
 
-    from tests.servers import rss_mb, running_servers
+    from tests.support.servers import rss_mb, running_servers
 
     with tempfile.TemporaryDirectory() as tmp:
         with running_servers(Path(tmp), credentials=BENCH_CREDENTIALS) as servers:
@@ -179,13 +179,15 @@ def http_latency(turns: int) -> Dict[str, float]:
             sender = f"bench-{uuid.uuid4()}"
             for i in range(turns):
                 start = time.perf_counter()
-                r = session.post(servers.webhook, json={"sender": sender, "message": MESSAGES[i % len(MESSAGES)]}, timeout=30)
+                r = session.post(servers.webhook,
+                                 json={"sender": sender, "message": MESSAGES[i % len(MESSAGES)]}, timeout=30)
                 times.append((time.perf_counter() - start) * 1000)
                 assert r.status_code == 200 and r.json(), r.text
             fresh = []
             for i in range(min(turns, 100)):
                 start = time.perf_counter()
-                session.post(servers.webhook, json={"sender": f"fresh-{uuid.uuid4()}", "message": MESSAGES[i % len(MESSAGES)]}, timeout=30)
+                fresh_turn = {"sender": f"fresh-{uuid.uuid4()}", "message": MESSAGES[i % len(MESSAGES)]}
+                session.post(servers.webhook, json=fresh_turn, timeout=30)
                 fresh.append((time.perf_counter() - start) * 1000)
             return {
                 "turn_p50_ms": pct(times, 50), "turn_p95_ms": pct(times, 95),
@@ -258,19 +260,26 @@ def main() -> None:
 
     r, h = results["rasa"], results["http"]
     print(f"# Benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores): `{' '.join(sys.argv)}`\n")
-    print(f"Data: {results['train_examples']} training examples, {results['test_examples']} held-out, {results['intents']} intents. Model {results['model']} ({results['model_mb']:.1f} MB).\n")
+    print(f"Data: {results['train_examples']} training examples, {results['test_examples']} held-out, "
+          f"{results['intents']} intents. Model {results['model']} ({results['model_mb']:.1f} MB).\n")
     print("| classifier | held-out macro-F1 | 5-fold CV macro-F1 |\n|---|---|---|")
-    print(f"| this pipeline (config.yml) | {r['held_out']:.3f} (top intent without fallback: {r['held_out_no_fallback']:.3f}) | {r.get('cv_macro_f1', float('nan')):.3f} |")
+    print(f"| this pipeline (config.yml) | {r['held_out']:.3f} (top intent without fallback: "
+          f"{r['held_out_no_fallback']:.3f}) | {r.get('cv_macro_f1', float('nan')):.3f} |")
     for name, row in results["baselines"].items():
         cv = f"{row['cv_mean']:.3f} ± {row['cv_std']:.3f}" if "cv_mean" in row else "n/a"
         print(f"| {name} | {row['held_out']:.3f} | {cv} |")
-    print(f"\nFallback (low confidence) on held-out: {r['fallback_rate']:.1%}. In-process parse: p50 {r['parse_p50_ms']:.1f} ms, p95 {r['parse_p95_ms']:.1f} ms.")
-    print(f"HTTP turn (REST + actions + SQLite, cached tracker store), one conversation of {args.turns} turns: p50 {h['turn_p50_ms']:.1f} ms, p95 {h['turn_p95_ms']:.1f} ms;"
-          f" first 10 p50 {h['first10_p50_ms']:.1f} ms, last 10 p50 {h['last10_p50_ms']:.1f} ms; fresh conversation per message p50 {h['fresh_p50_ms']:.1f} ms.")
+    print(f"\nFallback (low confidence) on held-out: {r['fallback_rate']:.1%}. In-process parse: p50 "
+          f"{r['parse_p50_ms']:.1f} ms, p95 {r['parse_p95_ms']:.1f} ms.")
+    print(f"HTTP turn (REST + actions + SQLite, cached tracker store), one conversation of {args.turns} turns: "
+          f"p50 {h['turn_p50_ms']:.1f} ms, p95 {h['turn_p95_ms']:.1f} ms;"
+          f" first 10 p50 {h['first10_p50_ms']:.1f} ms, last 10 p50 {h['last10_p50_ms']:.1f} ms;"
+          f" fresh conversation per message p50 {h['fresh_p50_ms']:.1f} ms.")
     f = results["floor"]
     floor = f["parse_p50_ms"] + 2 * f["predict_p50_ms"]
-    print(f"Floor (in-process, no I/O): parse p50 {f['parse_p50_ms']:.1f} ms + 2 policy predictions (the answer, then listen) of p50 {f['predict_p50_ms']:.1f} ms = {floor:.1f} ms;"
-          f" HTTP turn p50 / floor = {h['turn_p50_ms'] / floor:.1f}x; last 10 / first 10 turns = {h['last10_p50_ms'] / h['first10_p50_ms']:.2f}x.")
+    print(f"Floor (in-process, no I/O): parse p50 {f['parse_p50_ms']:.1f} ms"
+          f" + 2 policy predictions (the answer, then listen) of p50 {f['predict_p50_ms']:.1f} ms = {floor:.1f} ms;"
+          f" HTTP turn p50 / floor = {h['turn_p50_ms'] / floor:.1f}x;"
+          f" last 10 / first 10 turns = {h['last10_p50_ms'] / h['first10_p50_ms']:.2f}x.")
     print(f"Memory: Rasa server RSS {h['rasa_rss_mb']:.0f} MiB, action server RSS {h['actions_rss_mb']:.0f} MiB.")
     if "train_seconds" in results:
         print(f"Training from scratch (`rasa train`, empty cache): {results['train_seconds']:.0f} s.")

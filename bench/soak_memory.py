@@ -2,11 +2,11 @@
 
     .venv/bin/python bench/soak_memory.py [--rounds 5] [--turns 20] [--endpoints-extra YAML]
 
-Starts an action server and a Rasa server (this checkout, SQLite tracker store in a temporary
-directory, bench/credentials.load.yml), then runs ``--rounds`` rounds of bench/load_test.py's client,
-each 200 new concurrent conversations x ``--turns`` turns, and prints the Rasa server's RSS and the
-throughput after each round. ``--endpoints-extra`` is appended under ``tracker_store`` (e.g.
-``"  cache_events: 1000000000\\n"`` for the store without its event budget).
+Starts an action server and a Rasa server (tests/support/servers.py: this checkout, SQLite tracker
+store in a temporary directory, bench/credentials.load.yml), then runs ``--rounds`` rounds of
+bench/load_test.py's client, each 200 new concurrent conversations x ``--turns`` turns, and prints
+the Rasa server's RSS and the throughput after each round. ``--endpoints-extra`` is appended under
+``tracker_store`` (e.g. ``"  cache_events: 1000000000\\n"`` for the store without its event budget).
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.compare_revisions import children, rss_mib, running_servers  # noqa: E402
+from bench.compare_revisions import LOAD_CREDENTIALS, children, rss_mib  # noqa: E402
 from bench.load_test import run_load  # noqa: E402
+from tests.support.servers import running_servers  # noqa: E402
 
 
 def main() -> None:
@@ -30,8 +31,10 @@ def main() -> None:
     parser.add_argument("--endpoints-extra", default="")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="soak-"))
-    with running_servers(ROOT, work, endpoints_extra=args.endpoints_extra, tool="soak_memory") as (url, rasa, _):
-        print(f"Command: `{' '.join(sys.argv)}`\n\n| conversations so far | Rasa RSS | turns/s in the round | failed turns |\n|---|---|---|---|")
+    with running_servers(work, endpoints_extra=args.endpoints_extra, credentials=LOAD_CREDENTIALS) as servers:
+        url, rasa = servers.rasa_url, servers.rasa
+        print(f"Command: `{' '.join(sys.argv)}`\n")
+        print("| conversations so far | Rasa RSS | turns/s in the round | failed turns |\n|---|---|---|---|")
         print(f"| 0 | {rss_mib(children(rasa.pid)):.0f} MiB | – | – |", flush=True)
         for r in range(args.rounds):
             summary = asyncio.run(run_load(url, 200, args.turns, 300)).summary()

@@ -85,7 +85,8 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
         return out
 
     print(f"author-grouped {folds}-fold CV, {len(texts)} tuning messages ({len(set(authors))} authors, "
-          f"{int(calm.sum())} calm), + {len(calm_texts)} NLU examples as calm in every training fold; combine={combine}")
+          f"{int(calm.sum())} calm), + {len(calm_texts)} NLU examples as calm in every training fold; "
+          f"combine={combine}")
     print("| threshold on P(none) | reader alone: escalated messages escalated | reader alone: calm kept calm "
           "| with the rules: emergency + crisis escalated | with the rules: calm kept calm |\n|---|---|---|---|---|")
     chosen, fallback = None, None
@@ -93,15 +94,17 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
         sens, spec = (p_none[escalated] < threshold).mean(), (p_none[calm] >= threshold).mean()
         figures = evaluation.report(list(levels), joined(threshold))
         top, kept = figures["emergency_crisis_sensitivity"], figures["calm_kept_calm"]
-        print(f"| {threshold:.2f} | {100 * sens:.1f} % | {100 * spec:.1f} % | {100 * top['rate']:.1f} % ({top['hits']}/{top['n']}) "
+        print(f"| {threshold:.2f} | {100 * sens:.1f} % | {100 * spec:.1f} % "
+              f"| {100 * top['rate']:.1f} % ({top['hits']}/{top['n']}) "
               f"| {100 * kept['rate']:.1f} % ({kept['hits']}/{kept['n']}) |")
         if top["rate"] >= min_sensitivity:
             fallback = threshold if fallback is None else fallback
             if kept["rate"] >= min_calm:
                 chosen = threshold
     if chosen is None:
-        print(f"no threshold keeps >= {100 * min_calm:.0f} % calm with >= {100 * min_sensitivity:.0f} % emergency + crisis "
-              f"sensitivity; sensitivity wins: the smallest threshold with it keeps the most calm: {fallback}")
+        print(f"no threshold keeps >= {100 * min_calm:.0f} % calm "
+              f"with >= {100 * min_sensitivity:.0f} % emergency + crisis sensitivity; sensitivity wins: "
+              f"the smallest threshold with it keeps the most calm: {fallback}")
     print(f"largest threshold with calm kept calm >= {100 * min_calm:.0f} % and emergency + crisis >= "
           f"{100 * min_sensitivity:.0f} % (with the rules): {chosen} (rules/semantic.yml has {settings.threshold})")
 

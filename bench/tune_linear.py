@@ -55,7 +55,8 @@ def main() -> None:
     print(f"MiniLM + LogReg baseline: {np.mean(base):.3f} ± {np.std(base):.3f}")
     for (c, w), s in sorted(scores.items(), key=lambda kv: -np.mean(kv[1])):
         diff = np.array(s) - np.array(base)
-        print(f"C={c:<4} dense_weight={w:<4} {np.mean(s):.3f} ± {np.std(s):.3f}  vs baseline {diff.mean():+.3f} (worst fold {diff.min():+.3f})")
+        print(f"C={c:<4} dense_weight={w:<4} {np.mean(s):.3f} ± {np.std(s):.3f}  "
+              f"vs baseline {diff.mean():+.3f} (worst fold {diff.min():+.3f})")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ For each fold of data/nlu.yml (StratifiedKFold, shuffle, seed 42, the folds of
 bench/compare_pipelines.py) every config is trained with `rasa train nlu` on the training part and
 parses the test part twice: as written, and with seeded phone-typing noise
 (clinic_nlu/typo_noise.py, seed 14, the noise of tests/nlu_test_typos.yml). Each config is also
-trained on all of data/nlu.yml (first, so that these figures come early) and parses the held-out tests/nlu_test.yml and its typo split
-tests/nlu_test_typos.yml. A low-confidence fallback counts as an error. Prints a Markdown table:
-per config, CV clean / typo macro-F1 (mean ± sd), the paired difference to the first config
-(mean, worst fold), held-out clean / typo, and the median in-process parse time per message.
+trained on all of data/nlu.yml (first, so that these figures come early) and parses the held-out
+tests/nlu_test.yml and its typo split tests/nlu_test_typos.yml. A low-confidence fallback counts as
+an error. Prints a Markdown table: per config, CV clean / typo macro-F1 (mean ± sd), the paired
+difference to the first config (mean, worst fold), held-out clean / typo, and the median in-process
+parse time per message.
 """
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def main() -> None:
                 cv[str(config)]["clean"].append(macro_f1(gold, predicted[:len(clean)]))
                 cv[str(config)]["typo"].append(macro_f1(gold, predicted[len(clean):]))
                 parse_ms[str(config)].append(ms)
-                print(f"fold {k} {config}: clean {cv[str(config)]['clean'][-1]:.3f} typo {cv[str(config)]['typo'][-1]:.3f}",
+                print(f"fold {k} {config}: clean {cv[str(config)]['clean'][-1]:.3f} typo "
+                      f"{cv[str(config)]['typo'][-1]:.3f}",
                       file=sys.stderr, flush=True)
     base = names[0]
     print(f"# Typo robustness: paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42; "

@@ -5,6 +5,8 @@
 - :func:`clean_text` normalises patient text (NFC, no control or zero-width characters).
 - :func:`neutralise_slash` stops ``/intent{...}`` injections unless the text is an offered button.
 - :func:`parse_rate` reads a rate (``events/seconds``); the limiters are in ``clinic_store.rate_limits``.
+- :data:`MAX_MESSAGE_CHARS` and :data:`MAX_BODY_BYTES`: the size limits both channels (and the proxy's
+  own error pages) use unless credentials.yml sets others.
 """
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Optional, Tuple, Union
+
+# The defaults of the options both channels take (credentials.yml sets an option only to change it).
+MAX_MESSAGE_CHARS = 2000  # the longest accepted message, after trimming
+MAX_BODY_BYTES = 16384  # the largest accepted request body
 
 SESSION_PREFIX = "p1"
 # Ids are checked with ``fullmatch``: ``match`` with ``$`` also accepts a trailing newline, which
@@ -66,7 +72,7 @@ class SessionSigner:
         if not isinstance(session_id, str):
             return False
         match = _SESSION_RE.fullmatch(session_id)
-        return bool(match) and hmac.compare_digest(match.group(2), self._sign(match.group(1)))
+        return match is not None and hmac.compare_digest(match.group(2), self._sign(match.group(1)))
 
 
 def clean_text(text: str) -> str:
@@ -77,7 +83,9 @@ def clean_text(text: str) -> str:
     """
     text = _SURROGATES.sub("\ufffd", text)  # lone surrogates (from JSON "\\ud83d") are not text
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = "".join(" " if ch in "\t\r\n\v\f" else ch for ch in text if ch in "\t\r\n\v\f" or unicodedata.category(ch) != "Cc")
+    whitespace = "\t\r\n\v\f"
+    text = "".join(" " if ch in whitespace else ch for ch in text
+                   if ch in whitespace or unicodedata.category(ch) != "Cc")
     return text.strip()
 
 
@@ -135,7 +143,7 @@ def _depth(value: Any) -> int:
 def parse_message_request(data: Dict[str, Any], signer: SessionSigner, max_chars: int) -> MessageRequest:
     """Validate a message request (see docs/patient-api.md) or raise :class:`RequestError`."""
     session_id = data.get("session_id")
-    if not signer.verify(session_id):
+    if not isinstance(session_id, str) or not signer.verify(session_id):
         raise RequestError(403, "unknown_session")
     message = data.get("message")
     if not isinstance(message, str):

@@ -25,11 +25,12 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text, Tuple
 
 import aiohttp
 import yaml
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.lock_store import LOCK_LIFETIME
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic import Blueprint, response
@@ -37,6 +38,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from clinic_channel.guard import (
+    MAX_BODY_BYTES,
+    MAX_MESSAGE_CHARS,
     SLASH_GUARD,
     RequestError,
     SessionSigner,
@@ -51,7 +54,7 @@ from clinic_channel.server_hardening import install as install_server_hardening
 import clinic_runtime
 from clinic_runtime.action_calls import close_kept_alive_sessions
 from clinic_runtime.heap import freeze_loaded_heap
-from clinic_store.rate_limits import make_limiter
+from clinic_store.rate_limits import DEFAULT_KEY_PREFIX, make_limiter
 from clinic_triage import ESCALATED, assess as triage_assess
 from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
 
@@ -70,14 +73,15 @@ def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def rate_limit_store(redis_url: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> Tuple[Optional[str], str]:
+def rate_limit_store(redis_url: Optional[str] = None,
+                     env: Optional[Mapping[str, str]] = None) -> Tuple[Optional[str], str]:
     """Redis URL for the shared rate limits (argument, else ``RATE_LIMIT_REDIS_URL``; None: per process)
     and the key prefix (``REDIS_KEY_PREFIX``, as the lock store's)."""
     env = os.environ if env is None else env
-    return (redis_url or env.get("RATE_LIMIT_REDIS_URL") or None), (env.get("REDIS_KEY_PREFIX") or "spineclinic")
+    return (redis_url or env.get("RATE_LIMIT_REDIS_URL") or None), (env.get("REDIS_KEY_PREFIX") or DEFAULT_KEY_PREFIX)
 
 
-def load_secret(env: Optional[Dict[str, str]] = None, secret_file: Path = DEFAULT_SECRET_FILE) -> bytes:
+def load_secret(env: Optional[Mapping[str, str]] = None, secret_file: Path = DEFAULT_SECRET_FILE) -> bytes:
     """``PATIENT_SESSION_SECRET`` (shared by all replicas), else a key kept in ``var/`` (created once, mode 600)."""
     env = os.environ if env is None else env
     if env.get("PATIENT_SESSION_SECRET"):
@@ -105,7 +109,7 @@ def patient_message(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     buttons = message.get("buttons") or message.get("quick_replies") or []
     if not text and not buttons:
         return None
-    custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
+    custom: Dict[str, Any] = message["custom"] if isinstance(message.get("custom"), dict) else {}
     level = custom.get("triage")
     out: Dict[str, Any] = {
         "text": str(text),
@@ -223,8 +227,8 @@ class PatientInput(InputChannel):
 
     def __init__(
         self,
-        max_message_chars: int = 2000,
-        max_body_bytes: int = 16384,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+        max_body_bytes: int = MAX_BODY_BYTES,
         session_rate: str = "20/60",
         client_rate: str = "120/60",
         session_start_rate: str = "120/3600",
@@ -268,7 +272,7 @@ class PatientInput(InputChannel):
         if self.max_turns_in_flight < 1 or self.max_queue_seconds < 0:
             raise ValueError("max_turns_in_flight must be at least 1 and max_queue_seconds not negative")
         self._turn_slots = asyncio.Semaphore(self.max_turns_in_flight)
-        lock_lifetime = float(os.environ.get("TICKET_LOCK_LIFETIME") or 60)
+        lock_lifetime = float(LOCK_LIFETIME)  # the lock stores' (TICKET_LOCK_LIFETIME)
         if not 0 < self.action_timeout < lock_lifetime:
             raise ValueError(f"action_timeout must be between 0 and the lock lifetime ({lock_lifetime} s)")
         secret = secret or load_secret()
@@ -334,7 +338,8 @@ class PatientInput(InputChannel):
                 message = parse_message_request(data, channel.signer, channel.max_message_chars)
             except RequestError as error:
                 return channel._error(error.status, error.code)
-            for limiter, key in ((channel.session_limiter, message.session_id), (channel.client_limiter, channel._client(request))):
+            for limiter, key in ((channel.session_limiter, message.session_id),
+                                 (channel.client_limiter, channel._client(request))):
                 wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)
@@ -396,7 +401,8 @@ class PatientInput(InputChannel):
             return "busy"
         return "slot"
 
-    async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: Any) -> HTTPResponse:
+    async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                      message: Any) -> HTTPResponse:
         store = strict_tracker_store(agent)
         sender = message.session_id
         text = message.text
@@ -421,7 +427,8 @@ class PatientInput(InputChannel):
                     if _sent_with_other_text(events, message.message_id, text):
                         # The client reused an id for new words: say so (the new text was not handled).
                         logger.warning("patient.message.id_conflict session=%s", conversation_tag(sender))
-                        return self._error(409, "message_id_conflict", messages=await self._emergency_reply(agent, text))
+                        return self._error(409, "message_id_conflict",
+                                           messages=await self._emergency_reply(agent, text))
                     stored = _replies_to(events, message.message_id)
                     if stored is not None:
                         logger.info("patient.message.replayed session=%s", conversation_tag(sender))
@@ -476,7 +483,8 @@ class PatientInput(InputChannel):
         """
         try:
             parse = await agent.parse_message(text)
-            level = next((lv for lv, name in TRIAGE_INTENTS.items() if name == (parse.get("intent") or {}).get("name")), None)
+            intent = (parse.get("intent") or {}).get("name")
+            level = next((lv for lv, name in TRIAGE_INTENTS.items() if name == intent), None)
             if level is None:
                 return []
             variants = agent.domain.responses.get(TRIAGE_RESPONSES[level]) or []

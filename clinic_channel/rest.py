@@ -21,6 +21,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from clinic_channel.guard import (
+    MAX_BODY_BYTES,
+    MAX_MESSAGE_CHARS,
     SESSION_PREFIX,
     RequestError,
     neutralise_slash,
@@ -69,8 +71,8 @@ class GuardedRestInput(RestInput):
         return cls(**(credentials or {}))
 
     def __init__(
-        self, max_message_chars: int = 2000, max_body_bytes: int = 16384, sender_rate: str = "600/60",
-        client_rate: str = "6000/60", rate_limit_redis_url: Optional[str] = None,
+        self, max_message_chars: int = MAX_MESSAGE_CHARS, max_body_bytes: int = MAX_BODY_BYTES,
+        sender_rate: str = "600/60", client_rate: str = "6000/60", rate_limit_redis_url: Optional[str] = None,
     ) -> None:
         self.max_message_chars = int(max_message_chars)
         self.max_body_bytes = int(max_body_bytes)
@@ -110,7 +112,8 @@ class GuardedRestInput(RestInput):
             except RequestError as error:
                 return channel._error(error.status, error.code)
             sender, text = parsed["sender"], parsed["text"]
-            for limiter, key in ((channel.sender_limiter, sender), (channel.client_limiter, request.remote_addr or request.ip)):
+            for limiter, key in ((channel.sender_limiter, sender),
+                                 (channel.client_limiter, request.remote_addr or request.ip)):
                 wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)

@@ -130,7 +130,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     def _scores(self, message: Message) -> np.ndarray:
         """The same scores as ``predict_proba``'s matrix product for one message, without building
         sparse matrices: the weight rows of the message's non-zero TF-IDF columns, plus the dense
-        block (1.7 ms -> ~0.1 ms per message under load; ``predict_proba`` stays as the reference)."""
+        block (an order of magnitude less time per message, BENCHMARKS.md; ``predict_proba`` stays as the
+        reference)."""
         coef_t, intercept = self._coef_t(), self._weights[1]  # type: ignore[index]
         _, sparse = message.get_sparse_features(TEXT)
         _, dense = message.get_dense_features(TEXT)

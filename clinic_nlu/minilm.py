@@ -9,10 +9,11 @@ Rasa component.  It is lazily loaded, thread-safe for reading, and reproduces
 sentence-transformers' mean-pooled, L2-normalised sentence embedding (see ``tests/test_minilm.py``).
 
 Two backends compute the same forward pass: ``onnx`` (default; :mod:`clinic_nlu.minilm_onnx`, ONNX
-Runtime on one thread, ~3x faster per message) and ``numpy`` (the readable reference the ONNX graph
-is tested against). Creating an encoder also limits the process's BLAS to one thread: the encoder
-multiplies tiny matrices (a dozen tokens), where extra BLAS threads only spin and wait (measured on
-the Rasa server under 20 concurrent conversations: 37 ms of CPU per turn with two threads, 18 ms with one).
+Runtime on one thread, several times faster per message) and ``numpy`` (the readable reference the
+ONNX graph is tested against). Creating an encoder also limits the process's BLAS to one thread: the
+encoder multiplies tiny matrices (a dozen tokens), where extra BLAS threads only spin and wait (the
+Rasa server's CPU per turn under load roughly halved with one thread; BENCHMARKS.md, "Figures behind
+the code").
 """
 from __future__ import annotations
 
@@ -216,7 +217,9 @@ class MiniLMEncoder:
         """Sentence embeddings (n, 384) of raw texts, as sentence-transformers computes them."""
         tokenized = [self.tokenize_text(text) for text in texts]
         encoded = self._encode(tokenized, batch_size)
-        return np.stack([e.sentence_embedding() for e in encoded]) if encoded else np.zeros((0, self.hidden_size), np.float32)
+        if not encoded:
+            return np.zeros((0, self.hidden_size), np.float32)
+        return np.stack([e.sentence_embedding() for e in encoded])
 
     def _encode(self, tokenized: List[Tuple[List[int], List[Optional[int]]]], batch_size: int) -> List[Encoded]:
         # Sort by length so padding stays small, then restore the input order.

@@ -1,7 +1,8 @@
-"""Rasa dense featurizer: all-MiniLM-L6-v2 sentence and word embeddings for DIET.
+"""Rasa dense featurizer: all-MiniLM-L6-v2 sentence and word embeddings of the user text.
 
-Sequence features are the mean of each token's word pieces (one row per Rasa token, as DIET
-expects); the sentence feature is sentence-transformers' own mean-pooled, normalised embedding.
+The sentence feature is sentence-transformers' own mean-pooled, normalised embedding; it is what
+:mod:`clinic_nlu.linear_classifier` reads beside the TF-IDF features. Sequence features are the
+mean of each token's word pieces (one row per Rasa token, the shape Rasa's dense features have).
 The encoder (:class:`clinic_nlu.minilm.MiniLMEncoder`) is loaded once per process, when the
 component is created, never at import.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
@@ -31,7 +33,7 @@ logger = logging.getLogger(__name__)
 
 @lru_cache(maxsize=2)
 def _encoder(model_dir: Optional[str], backend: str) -> MiniLMEncoder:
-    return MiniLMEncoder(model_dir=model_dir, backend=backend)
+    return MiniLMEncoder(model_dir=Path(model_dir) if model_dir else None, backend=backend)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

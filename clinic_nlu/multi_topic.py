@@ -18,8 +18,8 @@ A message is only read as several topics when the whole-message prediction was i
 or not understood (``nlu_fallback``): a greeting, a thank you, a request for a person or a question
 about the patient's own case keeps its own handling (a personal question goes to
 ``action_defer_personal`` as before). A part that asks about the patient's own case is put first
-among the topics, so the reply defers to a clinician before anything else. The triage component runs after this one and still overrides everything on
-a red flag anywhere in the message.
+among the topics, so the reply defers to a clinician before anything else. The triage component runs
+after this one and still overrides everything on a red flag anywhere in the message.
 """
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ def english_frequencies(limit: int) -> List[Tuple[str, int]]:
     import importlib.resources
 
     path = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
-    result = []
+    result: List[Tuple[str, int]] = []
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if len(result) >= limit:
@@ -142,7 +142,8 @@ class DomainSpeller:
             self._domain.create_dictionary_entry(word, max(1, self.domain.get(word, 0)))
         # Protected: the reviewed medical list, and clinic words that are not everyday English
         # (discectomy, foraminoscopy, ...).
-        self.protected = frozenset(self.medical | {w for w in self.domain if w not in english_set and len(w) >= LONG_WORD})
+        long_domain_words = {w for w in self.domain if w not in english_set and len(w) >= LONG_WORD}
+        self.protected = frozenset(self.medical | long_domain_words)
         self._known = english_set | set(self.domain) | set(self.medical) | chat_words()
 
     def correct_word(self, word: str) -> str:
@@ -182,6 +183,7 @@ def build_speller(training_texts: Iterable[str], english_words: int = 50000,
     return DomainSpeller(dict(domain_vocabulary(training_texts, sources)), medical_terms(), english_words)
 
 
-def load_speller(domain: Dict[str, int], english_words: int = 50000, medical: Optional[FrozenSet[str]] = None) -> DomainSpeller:
+def load_speller(domain: Dict[str, int], english_words: int = 50000,
+                 medical: Optional[FrozenSet[str]] = None) -> DomainSpeller:
     """A speller from a stored domain vocabulary (the medical list is read from its file)."""
     return DomainSpeller(dict(domain), medical if medical is not None else medical_terms(), english_words)

@@ -6,12 +6,12 @@ Only a sentence-level feature is produced. The fitted vocabularies and IDF weigh
 JSON in the model (no pickle), so loading a model never executes code from it.
 
 Training uses sklearn's ``TfidfVectorizer.fit``; inference does not use its ``transform``. Called
-with one message at a time, as the server does, sklearn's transform of the two vectorizers cost a
-median 1.3 ms per message (2.8 ms in the loaded server's profile), almost all of it per-call input
-validation and sparse-matrix plumbing: extracting the n-grams is ~0.05 ms of it. ``_FastTfidf`` does
-the same arithmetic with each vectorizer's own analyzer (built once, at load), a dict of counts and
-one sparse matrix built directly: median 0.17 ms per message. Its matrix equals sklearn's (bit for
-bit on the training texts; tests/test_tfidf_featurizer.py checks the pattern and values to 1e-12).
+with one message at a time, as the server does, sklearn's transform of the two vectorizers spends
+almost all its time on per-call input validation and sparse-matrix plumbing, not on extracting the
+n-grams. ``_FastTfidf`` does the same arithmetic with each vectorizer's own analyzer (built once, at
+load), a dict of counts and one sparse matrix built directly, in a fraction of the time
+(BENCHMARKS.md, "Figures behind the code"). Its matrix equals sklearn's (bit for bit on the training
+texts; tests/test_tfidf_featurizer.py checks the pattern and values to 1e-12).
 """
 from __future__ import annotations
 
@@ -80,8 +80,8 @@ class _FastTfidf:
 
     def row(self, text: str) -> Tuple[List[int], List[float]]:
         """Sorted column indices and L2-normalised TF-IDF values of one text."""
-        counts = Counter(map(self.vocabulary.get, self.analyze(text)))  # term -> column, counted
-        counts.pop(None, None)  # out-of-vocabulary terms
+        # term -> column, counted; out-of-vocabulary terms have no column
+        counts = Counter(j for j in map(self.vocabulary.get, self.analyze(text)) if j is not None)
         columns = sorted(counts)
         idf = self.idf
         # 1 + log(1) is exactly 1, so a term seen once weighs exactly its idf.

@@ -52,7 +52,8 @@ class TopicMargin(GraphComponent):
                 continue  # several confident topics (MultiTopicCollector): each is answered
             predicted = message.get(INTENT) or {}
             ranking = message.get(INTENT_RANKING_KEY) or []
-            if not not_covered_instead(predicted.get(INTENT_NAME_KEY), float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
+            if not not_covered_instead(predicted.get(INTENT_NAME_KEY),
+                                       float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
                                        ranking, QUESTION_TOPICS, NOT_COVERED_INTENT, self._min):
                 continue
             confidence = next((float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in ranking

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import base64
 import zlib
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 from rasa.core.policies.memoization import MemoizationPolicy
-from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
@@ -135,7 +135,7 @@ def windowed(
     return window or tracker
 
 
-def _predict(policy: Any, parent: type, tracker: DialogueStateTracker, domain: Domain,
+def _predict(policy: Any, parent: Type[Policy], tracker: DialogueStateTracker, domain: Domain,
              rule_only_data: Optional[Dict[Text, Any]], **kwargs: Any) -> PolicyPrediction:
     min_states, min_visible = _needed_states(policy)
     view = windowed(tracker, int(policy.config["window_turns"]), int(policy.config["window_min_events"]),
@@ -152,7 +152,8 @@ class WindowedRulePolicy(RulePolicy):
         return {**RulePolicy.get_default_config(), **WINDOW_DEFAULTS}
 
     def predict_action_probabilities(
-        self, tracker: DialogueStateTracker, domain: Domain, rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any
+        self, tracker: DialogueStateTracker, domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any
     ) -> PolicyPrediction:
         return _predict(self, RulePolicy, tracker, domain, rule_only_data, **kwargs)
 
@@ -166,6 +167,7 @@ class WindowedMemoizationPolicy(MemoizationPolicy):
         return {**MemoizationPolicy.get_default_config(), **WINDOW_DEFAULTS}
 
     def predict_action_probabilities(
-        self, tracker: DialogueStateTracker, domain: Domain, rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any
+        self, tracker: DialogueStateTracker, domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any
     ) -> PolicyPrediction:
         return _predict(self, MemoizationPolicy, tracker, domain, rule_only_data, **kwargs)

@@ -12,10 +12,10 @@ either) and are installed by the patient channel when the server starts.
   the latest message and the events since it (forms: the slot candidates appended after it), so
   the events before the patient's latest message are left out (the slots still carry their values).
 - ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``, which re-checks the whole
-  event schema against the meta-schema on every action call: ~60 % of an action call's time in
+  event schema against the meta-schema on every action call: most of an action call's time in
   bench/profile_turns.py. A validator built once gives the same result and the same error.
 - ``EndpointConfig.request`` opens a new ``aiohttp.ClientSession`` - a new TCP connection to the
-  action server - for every action call (~6 % of the Rasa server's CPU under load, py-spy).
+  action server - for every action call (a visible share of the Rasa server's CPU under load, py-spy).
   :func:`install_kept_alive_requests` keeps one session per endpoint and event loop (each Sanic
   worker has its own), with keep-alive connections closed after 3 s idle (before the action
   server's 5 s), and retries a request once when a kept-alive connection turns out to have been

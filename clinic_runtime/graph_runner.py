@@ -4,7 +4,7 @@ Rasa 3.6 runs its prediction graph - the NLU pipeline for every message, the pol
 action prediction (two or more per turn) - with ``DaskGraphRunner``: each run recomputes the minimal
 sub-graph for the targets (new ``GraphSchema`` objects), builds a dask task dict and hands it to
 ``dask.get``, which orders and executes it with its generic local scheduler. For a graph of a dozen
-nodes that bookkeeping was ~8-10 % of the Rasa server's CPU under load (py-spy; BENCHMARKS.md).
+nodes that bookkeeping was a noticeable share of the Rasa server's CPU under load (py-spy; BENCHMARKS.md).
 
 :class:`SequentialGraphRunner` computes, once per target list, the nodes needed in dependency order
 and then calls the same ``GraphNode`` objects with the same arguments as dask would: each node gets

@@ -3,9 +3,9 @@
 After the model is loaded the server process holds about half a million objects that live as long
 as the process: Rasa's domain and graph, TensorFlow's and ONNX Runtime's Python objects, the
 components' vocabularies. CPython's full (generation 2) collection walks every tracked object; with
-the model loaded one took ~250 ms on these machines (``gc.collect()`` right after ``Agent.load``),
-during which the event loop answers nobody. Under load such pauses came every few seconds and were
-the tail of the latency distribution (p99 ~500 ms at 16 concurrent conversations).
+the model loaded one takes hundreds of milliseconds (timed with ``gc.collect()`` right after
+``Agent.load``; BENCHMARKS.md, "Figures behind the code"), during which the event loop answers nobody.
+Under load such pauses came every few seconds and were the tail of the latency distribution.
 
 :func:`freeze_loaded_heap` runs once when the server has started (the agent is loaded by then): one
 collection to drop what loading left behind, then ``gc.freeze()``, which moves every surviving object

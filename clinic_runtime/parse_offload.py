@@ -3,8 +3,8 @@
 Rasa 3.6's ``MessageProcessor.parse_message`` is a coroutine that runs the NLU graph (tokenizer,
 TF-IDF, MiniLM, classifier, red-flag override) synchronously on the event loop: while one message
 is parsed, no other conversation moves. Under load (20 concurrent conversations, py-spy on the
-server; BENCHMARKS.md) a quarter of the server's CPU was ONNX Runtime's MiniLM forward pass, which runs
-native code without holding Python's GIL.
+server; BENCHMARKS.md) a large share of the server's CPU was ONNX Runtime's MiniLM forward pass, which
+runs native code without holding Python's GIL.
 
 :func:`install` makes ``parse_message`` hand ``_parse_message_with_graph`` to one dedicated worker
 thread and await it. While MiniLM runs there, the event loop goes on with the other conversations'
@@ -18,8 +18,8 @@ policy predictions, action calls, tracker saves and HTTP, on the other core. Wha
 
 Only when there is something to overlap: a parse goes to the thread when another turn is in
 progress in this process (or an earlier handed-off parse has not finished); a lone turn parses on the
-loop as Rasa does. Handing off costs two thread wake-ups, ~1 ms per turn on these virtual machines
-(single conversation p50 10.7 -> 11.7 ms over HTTP), which buys nothing when nobody else is waiting.
+loop as Rasa does. Handing off costs two thread wake-ups per turn (measurable on a single conversation
+over HTTP; BENCHMARKS.md, "Figures behind the code"), which buys nothing when nobody else is waiting.
 Turns are counted around ``MessageProcessor.handle_message``. Because a parse runs inline only when no
 handed-off parse is still running, the NLU components never run on both threads at once.
 

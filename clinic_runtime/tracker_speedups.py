@@ -1,12 +1,13 @@
 """Two DialogueStateTracker methods that Rasa 3.6 makes cost O(conversation length) on every turn.
 
 Profiling turns 181-200 of one conversation (``bench/profile_turns.py --turns 200 --callers ...``)
-after the constant per-turn costs had been cut: turn 200 took 2.8x as long as turn 1, and the growth
-came from Rasa core, not from this project's components:
+after the constant per-turn costs had been cut: turn 200 still took much longer than turn 1
+(BENCHMARKS.md, "Figures behind the code"), and the growth came from Rasa core, not from this
+project's components:
 
 - ``DialogueStateTracker.copy()`` replays every event of the conversation into a new tracker
   (``travel_back_in_time(inf)``); ``MessageProcessor._run_action`` calls it for every action, two
-  or more per turn (~8 ms each at turn 200 on these machines);
+  or more per turn, each call longer as the conversation grows;
 - ``DialogueStateTracker.applied_events()`` folds over every event; the processor, the action-call
   serialisation and the policies call it about seven times per turn.
 

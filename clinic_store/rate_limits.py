@@ -90,17 +90,21 @@ class RateLimiter:
             del self._hits[next(iter(self._hits))]
 
 
+DEFAULT_KEY_PREFIX = "spineclinic"  # Redis keys' prefix when REDIS_KEY_PREFIX is unset (as scripts/run_cluster.sh)
+
+
 class SharedRateLimiter:
     """At most ``count`` events per ``seconds`` per key across every process using ``redis_url``."""
 
     def __init__(self, name: str, count: int, seconds: float, redis_url: str, secret: bytes,
-                 key_prefix: str = "spineclinic") -> None:
+                 key_prefix: str = DEFAULT_KEY_PREFIX) -> None:
         self.name, self.count, self.seconds = name, count, seconds
         self.redis_url, self.key_prefix = redis_url, key_prefix
         self._secret = hmac.new(secret, b"clinic rate-limit keys", hashlib.sha256).digest()  # not the signing key
         self.fallback = RateLimiter(count, seconds)
         # Per event loop (a redis.asyncio connection belongs to the loop that made it): (client, script).
-        self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any]]" = weakref.WeakKeyDictionary()
+        self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any]]" = (
+            weakref.WeakKeyDictionary())
         self._last_warning = float("-inf")
 
     def redis_key(self, key: str) -> str:
@@ -144,7 +148,7 @@ class SharedRateLimiter:
 
 
 def make_limiter(name: str, rate: Tuple[int, float], redis_url: Optional[str], secret: bytes,
-                 key_prefix: str = "spineclinic") -> Any:
+                 key_prefix: str = DEFAULT_KEY_PREFIX) -> Any:
     """A :class:`SharedRateLimiter` when ``redis_url`` is set, else the in-process ``RateLimiter``."""
     if redis_url:
         return SharedRateLimiter(name, rate[0], rate[1], redis_url, secret, key_prefix)

@@ -3,16 +3,16 @@
 Profiling a 200-turn conversation (bench/profile_turns.py) showed Rasa 3.6's ``SQLTrackerStore``
 re-reading and re-building the whole conversation on every turn: the SQL query, ``json.loads`` of
 every event, and ``Event.resolve_by_type``, which walks all event subclasses for every event.
-That made turn 200 ~19x slower than turn 1. (The event lookup by type name is the runtime layer's
+That made late turns of a long conversation many times slower than its first (BENCHMARKS.md,
+"Figures behind the code"). (The event lookup by type name is the runtime layer's
 ``clinic_runtime.event_lookup``.) This store:
 
 - keeps the tracker of recently active conversations (LRU, at most ``cache_size`` conversations
-  and ``cache_events`` events in all, whichever is reached first: memory grows with events, ~1.5 KB
-  each here; 1,000 conversations of 20 turns took the server from 0.9 to 1.09 GB, on course for
-  ~1.3 GB at 2,000; bench/soak_memory.py) and, on the next turn,
-  reads from the database only the events stored after the ones it holds, so a turn that another
-  replica handled is still seen (the lock store serialises turns of one conversation, so ids of
-  one conversation grow in order);
+  and ``cache_events`` events in all, whichever is reached first: memory grows with the events held;
+  bench/soak_memory.py measures it, figures in BENCHMARKS.md) and, on the next turn, reads from the
+  database only the events stored after the ones it holds, so a turn that another replica handled
+  is still seen (the lock store serialises turns of one conversation, so ids of one conversation
+  grow in order);
 - checks in that same query that the database still holds what the cache was built from: it
   also reads back two anchor rows, the first and the last stored event the cached tracker holds
   (``id = first id`` UNION ALL ``id >= last id``, each an index seek), and compares their ids *and*
@@ -102,7 +102,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             self._keep_sqlite_connection()
             self._use_wal()
         # The per-turn statements, built once (SQLAlchemy Core: the ORM's per-call query building
-        # and unit of work were ~20 % of the Rasa server's CPU under load).
+        # and unit of work were a large share of the Rasa server's CPU under load).
         table = self.SQLEvent.__table__
         self._insert = table.insert()
         self._select = "SELECT id, type_name, data FROM events WHERE sender_id = :sender"
@@ -138,7 +138,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
 
     def _use_wal(self) -> None:
         """SQLite in write-ahead-log mode (kept in the file): a commit is one fsync of the log instead of
-        the rollback journal's several (0.39 vs 1.03 ms per two-row commit on these machines), and the
+        the rollback journal's several (a commit takes about a third of the time; BENCHMARKS.md), and the
         staff review app, reading the same file, no longer blocks the bot's writes. ``synchronous``
         stays FULL: an acknowledged turn survives a power cut."""
         with self.engine.connect() as connection:

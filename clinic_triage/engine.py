@@ -184,7 +184,8 @@ class Triage:
         context: Any = nlp.add_pipe("medspacy_context", config={
             "rules": None, "span_attrs": None, "input_span_type": "group",
         })
-        boundaries = {c for c, entries in self.rules.modifiers.items() if any(e["direction"] == BOUNDARY for e in entries)}
+        boundaries = {c for c, entries in self.rules.modifiers.items()
+                      if any(e["direction"] == BOUNDARY for e in entries)}
         context_rules = []
         for category, entries in self.rules.modifiers.items():
             for entry in entries:
@@ -204,7 +205,7 @@ class Triage:
         self._nlp = nlp
         # Every target pattern in one regex: a message none of them matches has no red-flag mention,
         # so the spaCy pass (which runs the same patterns over the same text) would find nothing.
-        # Most messages are such ordinary questions: this skips ~2/3 of their triage time.
+        # Most messages are such ordinary questions: this skips most of their triage time.
         self._any_target = re.compile("|".join(
             f"(?:{p})" for spec in self.rules.flags.values() for p in spec["patterns"])) if prefilter else None
         self.semantic: "Optional[SemanticTriage]" = None

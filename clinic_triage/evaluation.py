@@ -80,8 +80,10 @@ def format_report(name: str, figures: Mapping[str, Any]) -> str:
             f"| emergency + crisis escalated to emergency or crisis | {pct(figures['emergency_crisis_sensitivity'])} |",
             f"| calm messages kept calm | {pct(figures['calm_kept_calm'])} |"]
     for level, entry in figures["per_level"].items():
-        rows.append(f"| {level}: same level / escalated at all | {pct(entry['same_level'])} / {pct(entry['escalated'])} |")
+        rows.append(f"| {level}: same level / escalated at all | {pct(entry['same_level'])} / "
+                    f"{pct(entry['escalated'])} |")
+    confusions = [f"{k}: {v}" for k, v in figures["confusion"].items() if k.split("->")[0] != k.split("->")[1]]
     rows += [f"| urgent answered as emergency or crisis | {figures['urgent_as_emergency']} |",
              f"| emergency or crisis answered only as urgent | {figures['emergency_as_urgent']} |",
-             f"| confusions (label->answer) | {', '.join(f'{k}: {v}' for k, v in figures['confusion'].items() if k.split('->')[0] != k.split('->')[1])} |"]
+             f"| confusions (label->answer) | {', '.join(confusions)} |"]
     return "\n".join(rows)

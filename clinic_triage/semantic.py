@@ -50,7 +50,8 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         raise ValueError(f"semantic.yml: no corpus file matches {data['corpus']!r}")
     return SemanticSettings(
         corpus_files=files,
-        calm_examples_from=(Path(path).parent / data["calm_examples_from"]).resolve() if data.get("calm_examples_from") else None,
+        calm_examples_from=((Path(path).parent / data["calm_examples_from"]).resolve()
+                            if data.get("calm_examples_from") else None),
         calm_intents_exclude=tuple(data.get("calm_intents_exclude", [])),
         char_ngrams=tuple(data["char_ngrams"]),  # type: ignore[arg-type]
         word_ngrams=tuple(data["word_ngrams"]),  # type: ignore[arg-type]
@@ -71,8 +72,8 @@ class SemanticTriage:
 
     Trained with scikit-learn; one message is then scored from the fitted vocabularies, IDF weights
     and coefficients directly (the same arithmetic as sklearn's ``transform`` and ``predict_proba``,
-    checked against them in the tests), which skips sklearn's per-call input validation: ~10x less
-    time per message.
+    checked against them in the tests), which skips sklearn's per-call input validation: an order of
+    magnitude less time per message.
     """
 
     def __init__(self, texts: Sequence[str], levels: Sequence[str], settings: SemanticSettings) -> None:
@@ -156,7 +157,8 @@ def fingerprint(settings: SemanticSettings, extra_files: Sequence[Path] = ()) ->
     in ``extra_files`` (the rules that mask the text) and this package's code."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    files = [SETTINGS_FILE, *settings.corpus_files, *([settings.calm_examples_from] if settings.calm_examples_from else []),
+    files = [SETTINGS_FILE, *settings.corpus_files,
+             *([settings.calm_examples_from] if settings.calm_examples_from else []),
              *extra_files, *sorted(package.glob("*.py"))]
     for path in files:
         digest.update(str(Path(path).name).encode() + b"\0" + Path(path).read_bytes() + b"\0")
@@ -170,7 +172,7 @@ def train(settings: SemanticSettings, prepare: Callable[[str], str], cache_key: 
     ``prepare`` (the engine's normalising and masking, the same as at run time).
 
     With a ``cache_key`` (:func:`fingerprint`), a reader fitted before on the same inputs is loaded
-    from ``cache_dir`` instead (a server start then skips ~10 s of fitting); a missing or unwritable
+    from ``cache_dir`` instead (a server start then skips the fitting); a missing or unwritable
     cache only means fitting again.
     """
     cached = cache_dir / f"{cache_key}.pkl" if cache_key else None

@@ -14,7 +14,8 @@ def main() -> int:
     report = json.loads(args.report.read_text())
     macro = report["macro avg"]["f1-score"]
     worst = sorted(
-        ((name, v["f1-score"]) for name, v in report.items() if isinstance(v, dict) and "support" in v and name not in ("macro avg", "weighted avg", "micro avg")),
+        ((name, v["f1-score"]) for name, v in report.items()
+         if isinstance(v, dict) and "support" in v and name not in ("macro avg", "weighted avg", "micro avg")),
         key=lambda item: item[1],
     )[:5]
     print(f"{args.name}: intent macro-F1 {macro:.3f} (threshold {args.min_macro_f1:.2f}); weakest: "

@@ -88,8 +88,8 @@ def checks(base: str, proxy: bool) -> List[Tuple[str, Callable[[], Optional[str]
         return json_error(answer, 409)
 
     def emergency() -> Optional[str]:
-        answer = post_json(base, "/webhooks/patient/message", {"session_id": new_session(),
-                                                              "message": "i cant pee since last night and my groin is numb"})
+        text = "i cant pee since last night and my groin is numb"
+        answer = post_json(base, "/webhooks/patient/message", {"session_id": new_session(), "message": text})
         messages = json_of(answer).get("messages", [])
         if answer[0] != 200 or not any(m.get("level") == "emergency" and m.get("emergency") for m in messages):
             return "no reply marked level emergency"
@@ -108,31 +108,40 @@ def checks(base: str, proxy: bool) -> List[Tuple[str, Callable[[], Optional[str]
         ("a conversation through the patient channel", conversation),
         ("a retry with other words is refused (409, JSON)", retry_with_other_words),
         ("an emergency gets the emergency reply with its level", emergency),
-        ("socket.io is not mounted", lambda: None if request(base, "GET", "/socket.io/?EIO=4&transport=polling")[0] == 404
+        ("socket.io is not mounted",
+         lambda: None if request(base, "GET", "/socket.io/?EIO=4&transport=polling")[0] == 404
          else "socket.io answers"),
         ("Rasa's HTTP API is not reachable without a token", lambda: None if all(
-            request(base, m, p, b"{}" if m == "POST" else None, {"Content-Type": "application/json"})[0] in (401, 403, 404)
-            for m, p in (("POST", "/model/parse"), ("GET", "/status"), ("GET", "/conversations/x/tracker"), ("GET", "/version")))
+            request(base, m, p, b"{}" if m == "POST" else None,
+                    {"Content-Type": "application/json"})[0] in (401, 403, 404)
+            for m, p in (("POST", "/model/parse"), ("GET", "/status"), ("GET", "/conversations/x/tracker"),
+                         ("GET", "/version")))
          else "an API route answered"),
         ("the root page does not name the Rasa version", no_version),
         ("CORS grants no credentials", no_credentials),
-        ("unknown path: JSON error with the emergency advice", lambda: json_error(request(base, "GET", "/webhooks/patient/nothing"), 404)),
-        ("wrong method: JSON error with the emergency advice", lambda: json_error(request(base, "PUT", "/webhooks/patient/session", b"{}"), 405)),
+        ("unknown path: JSON error with the emergency advice",
+         lambda: json_error(request(base, "GET", "/webhooks/patient/nothing"), 404)),
+        ("wrong method: JSON error with the emergency advice",
+         lambda: json_error(request(base, "PUT", "/webhooks/patient/session", b"{}"), 405)),
         ("body too large: JSON error with the emergency advice", lambda: json_error(request(
             base, "POST", "/webhooks/patient/message", b"x" * 40000, {"Content-Type": "application/json"}), 413)),
         ("session without JSON: refused (415)", lambda: json_error(request(
-            base, "POST", "/webhooks/patient/session", b"a=b", {"Content-Type": "application/x-www-form-urlencoded"}), 415)),
+            base, "POST", "/webhooks/patient/session", b"a=b",
+            {"Content-Type": "application/x-www-form-urlencoded"}), 415)),
         ("a forged conversation id is refused", lambda: None if post_json(base, "/webhooks/patient/message", {
-            "session_id": "p1." + uuid.uuid4().hex, "message": "hi"})[0] in (400, 403, 404) else "a forged id was accepted"),
+            "session_id": "p1." + uuid.uuid4().hex, "message": "hi"})[0] in (400, 403, 404)
+         else "a forged id was accepted"),
         ("an id with a trailing newline is refused", lambda: None if post_json(base, "/webhooks/patient/message", {
             "session_id": (state.get("sid") or new_session()) + "\n", "message": "hi"})[0] in (400, 403, 404)
          else "the id was accepted"),
-        ("health proves a write, liveness answers", lambda: None if request(base, "GET", "/webhooks/patient/health")[0] == 200
+        ("health proves a write, liveness answers",
+         lambda: None if request(base, "GET", "/webhooks/patient/health")[0] == 200
          and request(base, "GET", "/webhooks/patient/live")[0] == 200 else "health or live is not 200"),
     ]
     if proxy:
         out.append(("the guarded REST channel is not reachable from outside", lambda: None if post_json(
-            base, "/webhooks/rest/webhook", {"sender": uuid.uuid4().hex, "message": "hi"})[0] == 404 else "REST answers"))
+            base, "/webhooks/rest/webhook",
+            {"sender": uuid.uuid4().hex, "message": "hi"})[0] == 404 else "REST answers"))
     return out
 
 

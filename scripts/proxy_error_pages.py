@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Dict
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from clinic_channel.guard import MAX_MESSAGE_CHARS  # noqa: E402  (no Rasa imports)
+
 MESSAGES = ROOT / "clinic_channel" / "messages.yml"
 PATIENT_CHANNEL = "clinic_channel.patient.PatientInput"
 
@@ -40,7 +45,7 @@ def bodies(credentials: Path) -> Dict[int, dict]:
     """The JSON body per status, texts filled in as the channel fills them."""
     texts = yaml.safe_load(MESSAGES.read_text(encoding="utf-8"))
     channels = yaml.safe_load(credentials.read_text(encoding="utf-8")) or {}
-    max_chars = int((channels.get(PATIENT_CHANNEL) or {}).get("max_message_chars", 2000))
+    max_chars = int((channels.get(PATIENT_CHANNEL) or {}).get("max_message_chars", MAX_MESSAGE_CHARS))
     return {
         status: {"error": code, "code": code, "message": texts[code].format(max_chars=max_chars)}
         for status, code in CODES.items()
@@ -56,7 +61,8 @@ def nginx_directives(credentials: Path, indent: str = "    ") -> str:
             raise ValueError(f"the {body['code']} text must not contain '$'")
         quoted = text.replace("\\", "\\\\").replace("'", "\\'")
         lines.append(f"{indent}error_page {status} @error_{status};")
-        lines.append(f"{indent}location @error_{status} {{ default_type application/json; return {status} '{quoted}'; }}")
+        lines.append(f"{indent}location @error_{status} "
+                     f"{{ default_type application/json; return {status} '{quoted}'; }}")
     return "\n".join(lines) + "\n"
 
 

@@ -23,7 +23,7 @@ else
 fi
 
 # The HTTP API (/model/parse, trackers, ...) stays off unless a token is configured; with a token it
-# requires ?token=... on every call (rasa --auth-token). Never expose it publicly (issue #6).
+# requires ?token=... on every call (rasa --auth-token). Never expose it publicly.
 api_args=()
 if [ -n "${RASA_API_TOKEN:-}" ]; then
   api_args=(--enable-api --auth-token "$RASA_API_TOKEN")

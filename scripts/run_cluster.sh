@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale-out (issue #5): N Rasa server replicas and N action servers behind nginx, sharing one
+# Scale-out: N Rasa server replicas and N action servers behind nginx, sharing one
 # PostgreSQL tracker store and a Redis lock store (endpoints.cluster.yml), plus the staff review app.
 # `make run-cluster`; Ctrl-C (or SIGTERM) stops everything this script started, nginx included.
 #

@@ -64,7 +64,8 @@ def resolve(path: str) -> Optional[Path]:
     parts = path.strip("/").split("/")
     if len(parts) == 1 and _NAME.match(parts[0]):
         candidate = DEMO / parts[0]
-    elif len(parts) == 2 and parts[0] == "widget" and _NAME.match(parts[1]) and Path(parts[1]).suffix in (".js", ".css"):
+    elif (len(parts) == 2 and parts[0] == "widget" and _NAME.match(parts[1])
+          and Path(parts[1]).suffix in (".js", ".css")):
         candidate = WIDGET / parts[1]
     else:
         return None

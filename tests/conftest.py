@@ -125,7 +125,8 @@ def make_tracker(
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence} if intent else {},
-        "intent_ranking": ranking if ranking is not None else ([{"name": intent, "confidence": confidence}] if intent else []),
+        "intent_ranking": (ranking if ranking is not None
+                           else [{"name": intent, "confidence": confidence}] if intent else []),
         "entities": [],
     }
     return Tracker("test-sender", slots or {}, latest, [], False, None, {}, "action_listen")

@@ -78,7 +78,8 @@ def render(directory: Path) -> List[Manifest]:
             targets = [n for n, o in enumerate(objects)
                        if o["kind"] == patch["kind"] and o["metadata"]["name"] == patch["metadata"]["name"]]
             if len(targets) != 1:
-                raise ValueError(f"{directory}: patch {patch['kind']}/{patch['metadata']['name']} matches {len(targets)} objects")
+                raise ValueError(f"{directory}: patch {patch['kind']}/{patch['metadata']['name']} matches "
+                                 f"{len(targets)} objects")
             objects[targets[0]] = _merge(objects[targets[0]], patch)
     for rule in kustomization.get("images", []):
         for obj in objects:

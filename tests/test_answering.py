@@ -96,7 +96,8 @@ async def test_tell_more_gives_the_detail_facts_of_the_last_topic(book, dispatch
 
 @pytest.mark.asyncio
 async def test_tell_more_without_details_says_that_is_all(dispatcher, tracker_for):
-    events = await _run(ActionTellMore(), dispatcher, tracker_for("ask_more", slots={"last_topic": "ask_recovery_time"}))
+    events = await _run(ActionTellMore(), dispatcher,
+                        tracker_for("ask_more", slots={"last_topic": "ask_recovery_time"}))
     assert response_names(dispatcher) == ["utter_no_more_details"]
     assert SlotSet("fact_ids", []) in events
 

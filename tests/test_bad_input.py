@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
-from tests.servers import Servers, running_servers
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,9 @@ TRICKY_TEXT = st.sampled_from(
     ]
 )
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=50))
-JSON_ANY = st.recursive(JSON_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+JSON_ANY = st.recursive(JSON_SCALARS,
+                        lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
 
 
 def raw_bodies() -> st.SearchStrategy[bytes]:
@@ -74,7 +76,8 @@ def tally() -> Iterator[Dict[str, Counter]]:
 
 
 def post(servers: Servers, path: str, body: bytes) -> requests.Response:
-    return requests.post(f"{servers.rasa_url}{path}", data=body, headers={"Content-Type": "application/json"}, timeout=30)
+    return requests.post(f"{servers.rasa_url}{path}", data=body,
+                         headers={"Content-Type": "application/json"}, timeout=30)
 
 
 def record(tally: Counter, answer: requests.Response) -> None:
@@ -94,10 +97,12 @@ def test_patient_channel_bad_requests(servers, tally, data):
     if kind == "raw":
         body = data.draw(raw_bodies())
     elif kind == "fields":
-        fields = data.draw(st.dictionaries(st.sampled_from(["session_id", "message", "message_id", "retry", "extra"]), field_values(), max_size=5))
+        fields = data.draw(st.dictionaries(st.sampled_from(["session_id", "message", "message_id", "retry", "extra"]),
+                                           field_values(), max_size=5))
         body = json.dumps(fields).encode()
     else:
-        session = requests.post(f"{servers.rasa_url}/webhooks/patient/session", json={}, timeout=10).json()["session_id"]
+        session = requests.post(f"{servers.rasa_url}/webhooks/patient/session", json={},
+                                timeout=10).json()["session_id"]
         fields = {"session_id": session, "message": data.draw(st.one_of(TRICKY_TEXT, st.text(max_size=300)))}
         if data.draw(st.booleans()):
             fields["message_id"] = data.draw(field_values())
@@ -111,7 +116,8 @@ def test_rest_channel_bad_requests(servers, tally, data):
     if data.draw(st.booleans()):
         body = data.draw(raw_bodies())
     else:
-        fields = data.draw(st.dictionaries(st.sampled_from(["sender", "message", "metadata", "input_channel"]), field_values(), max_size=4))
+        fields = data.draw(st.dictionaries(st.sampled_from(["sender", "message", "metadata", "input_channel"]),
+                                           field_values(), max_size=4))
         if data.draw(st.booleans()):
             fields["sender"] = f"fuzz-{uuid.uuid4().hex[:8]}"
         body = json.dumps(fields).encode()

@@ -44,7 +44,8 @@ async def test_a_complete_request_is_stored_with_consent_and_the_details_cleared
 
 @pytest.mark.asyncio
 async def test_an_incomplete_form_stores_nothing(dispatcher, tracker_for):
-    events = await ActionSubmitCallback().run(dispatcher, tracker_for("greet", slots={**DETAILS, "callback_phone": None}), {})
+    events = await ActionSubmitCallback().run(dispatcher,
+                                              tracker_for("greet", slots={**DETAILS, "callback_phone": None}), {})
     assert response_names(dispatcher) == ["utter_callback_cancelled"]
     assert not any(e["name"] == "callback_request" for e in events)
 

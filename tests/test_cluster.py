@@ -1,5 +1,5 @@
-"""Scale-out (issue #5): two Rasa replicas and two action servers behind nginx, one PostgreSQL tracker
-store, one Redis lock store (scripts/run_cluster.sh, started by tests/cluster.py).
+"""Scale-out: two Rasa replicas and two action servers behind nginx, one PostgreSQL tracker
+store, one Redis lock store (scripts/run_cluster.sh, started by tests/support/cluster.py).
 
 - a conversation whose turns alternate between the replicas keeps every event, once, in order, and
   each replica answers from what the other stored (slots);
@@ -30,8 +30,9 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 import requests
 
-from tests.cluster import Cluster, running_cluster, services_unreachable
 from tests.conftest import ROOT
+from tests.support.cluster import Cluster, running_cluster, services_unreachable
+from tests.support.process import wait_until
 
 pytestmark = pytest.mark.cluster
 
@@ -253,7 +254,7 @@ def test_the_probe_passes_through_the_proxy(cluster):
 
 
 def test_the_review_app_sees_conversations_from_every_replica(cluster):
-    from tests.review.helpers import PASSWORD, Staff, cli, conversation_ids
+    from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids
 
     created = cli(cluster.db_url, "create-user", "clusterstaff", "--password-stdin", stdin=PASSWORD + "\n")
     assert created.returncode == 0, created.stderr
@@ -263,13 +264,14 @@ def test_the_review_app_sees_conversations_from_every_replica(cluster):
         send(base, sid, f"how big is the scar? (replica {i + 1})")
         sids.append(sid)
     staff = Staff(cluster.review_url).logged_in("clusterstaff")
-    deadline = time.monotonic() + 120  # generous: a deadline, not a timing
-    while True:  # the app indexes new events on each list request and every second
-        listed = conversation_ids(staff.get("/conversations").text)
-        if all(sid in listed for sid in sids) or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    assert all(sid in listed for sid in sids), (sids, listed)
+    listed: List[str] = []
+
+    def all_listed() -> bool:  # the app indexes new events on each list request and every second
+        listed[:] = conversation_ids(staff.get("/conversations").text)
+        return all(sid in listed for sid in sids)
+
+    wait_until(all_listed, f"every replica's conversation listed {sids}", deadline=120, interval=1,
+               details=lambda: f"listed: {listed}")
     for i, sid in enumerate(sids):
         page = staff.get("/conversation", id=sid)
         assert page.status_code == 200
@@ -312,13 +314,13 @@ def test_killing_a_replica_under_load_loses_no_acknowledged_turn(cluster):
                 with lock:
                     failures.append((mid, status))
                 retry = True
-                time.sleep(1)
+                time.sleep(1)  # the client pauses before a retry, as the widget does (pacing, not waiting)
 
     threads = [threading.Thread(target=conversation, args=(n,)) for n in range(n_conversations)]
     for t in threads:
         t.start()
-    while len(acked) < 12 and time.monotonic() < stop:
-        time.sleep(0.05)
+    wait_until(lambda: len(acked) >= 12, "12 acknowledged turns before the kill", deadline=stop - time.monotonic(),
+               interval=0.05)
     cluster.kill_rasa(0)
     killed_at.append(time.monotonic())
     for t in threads:
@@ -400,10 +402,11 @@ def _lock_race(kind: str, processes: int = 4, max_seconds: float = 30) -> Tuple[
     import subprocess
     import sys
 
-    from tests.cluster import REDIS_ADDR, _redis
+    from tests.support.cluster import REDIS_ADDR, redis_client
 
     prefix = f"racetest{uuid.uuid4().hex[:8]}"
-    procs = [subprocess.Popen([sys.executable, "-c", RACE_WORKER, kind, prefix, REDIS_ADDR, str(ROOT), str(max_seconds)],
+    procs = [subprocess.Popen([sys.executable, "-c", RACE_WORKER, kind, prefix, REDIS_ADDR,
+                               str(ROOT), str(max_seconds)],
                               stdout=subprocess.PIPE, text=True) for _ in range(processes)]
     try:
         outs = [p.communicate(timeout=120)[0].split() for p in procs]
@@ -412,7 +415,7 @@ def _lock_race(kind: str, processes: int = 4, max_seconds: float = 30) -> Tuple[
             if p.poll() is None:
                 p.kill()
                 p.wait()
-        client = _redis()
+        client = redis_client()
         keys = list(client.scan_iter(match=f"{prefix}:*"))
         if keys:
             client.delete(*keys)
@@ -425,10 +428,10 @@ def test_the_lock_store_lets_one_replica_at_a_time_into_a_conversation():
 
     Rasa 3.6's RedisLockStore (GET + SET per ticket change) typically shows a few overlaps and
     LockErrors in the same run; printed for comparison, not asserted (it is a race)."""
-    from tests.cluster import _redis
+    from tests.support.cluster import redis_client
 
     try:
-        _redis().ping()
+        redis_client().ping()
     except Exception as error:  # noqa: BLE001
         pytest.skip(f"Redis not reachable ({type(error).__name__}): lock-store race test skipped")
     assert _lock_race("atomic") == (0, 0)
@@ -482,5 +485,6 @@ def test_rate_limits_are_shared_by_the_replicas(tmp_path):
             assert 1 <= int(refused.headers["Retry-After"]) <= 60
             assert refused.json()["error"] == "rate_limited"
         other = new_session(c.public_url)
-        assert post_message(b, other, "hello", uuid.uuid4().hex).status_code == 200, "each conversation has its own budget"
+        other_answer = post_message(b, other, "hello", uuid.uuid4().hex)
+        assert other_answer.status_code == 200, "each conversation has its own budget"
         assert "rate limits redis://" in c.output()

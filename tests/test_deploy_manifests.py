@@ -54,7 +54,8 @@ def test_every_manifest_passes_the_kubernetes_schema(overlay):
 def test_the_secret_example_passes_the_schema_and_holds_placeholders_only():
     (secret,) = [d for d in yaml.safe_load_all(SECRET_EXAMPLE.read_text()) if d]
     kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
-    assert all("REPLACE" in v or v.endswith("example.org") or "example.org:" in v for v in secret["stringData"].values())
+    assert all("REPLACE" in v or v.endswith("example.org") or "example.org:" in v
+               for v in secret["stringData"].values())
 
 
 def test_a_broken_manifest_is_refused_by_the_schema_check():
@@ -101,7 +102,8 @@ def test_network_policies_keep_rasa_actions_and_review_private(overlay):
     assert sources("spine-clinic-rasa") == [{
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}}}]
-    assert sources("spine-clinic-actions") == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "spine-clinic-rasa"}}}]
+    rasa_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "spine-clinic-rasa"}}}
+    assert sources("spine-clinic-actions") == [rasa_pods]
     assert sources("spine-clinic-review") == [{"podSelector": {"matchLabels": {"spine-clinic/staff-access": "true"}}}]
     # No rule lets everything in (an empty "from" or an empty selector).
     for p in policies.values():
@@ -141,7 +143,8 @@ def test_the_production_overlay_runs_no_database_and_carries_no_secret():
     objects = rendered("prod")
     assert not by_kind(objects, "Secret")
     assert not by_kind(objects, "StatefulSet")
-    images = {c["image"] for o in workloads(objects) for c in pod_spec(o)["containers"] + pod_spec(o).get("initContainers", [])}
+    images = {c["image"] for o in workloads(objects)
+              for c in pod_spec(o)["containers"] + pod_spec(o).get("initContainers", [])}
     assert images and all(i.startswith("registry.clinic.example.org/spine-clinic-") for i in images), images
 
 
@@ -151,7 +154,8 @@ def test_the_dev_overlay_runs_postgres_and_redis_reachable_only_by_the_app():
     assert "spine-clinic-redis" in by_kind(objects, "Deployment")
     policies = by_kind(objects, "NetworkPolicy")
     assert {"spine-clinic-postgres-from-app", "spine-clinic-redis-from-rasa"} <= set(policies)
-    assert all("dev-only" in v or "spine-clinic-" in v for v in by_kind(objects, "Secret")["spine-clinic-secrets"]["stringData"].values())
+    dev_secrets = by_kind(objects, "Secret")["spine-clinic-secrets"]["stringData"]
+    assert all("dev-only" in v or "spine-clinic-" in v for v in dev_secrets.values())
 
 
 def test_the_configmap_carries_the_repository_endpoints_and_credentials():
@@ -164,7 +168,8 @@ def test_the_configmap_carries_the_repository_endpoints_and_credentials():
 def test_every_variable_the_endpoints_need_is_provided(overlay):
     objects = rendered(overlay)
     env = set(by_kind(objects, "ConfigMap")["spine-clinic-env"]["data"])
-    secrets = by_kind(objects, "Secret") or {"example": next(d for d in yaml.safe_load_all(SECRET_EXAMPLE.read_text()) if d)}
+    secrets = (by_kind(objects, "Secret")
+               or {"example": next(d for d in yaml.safe_load_all(SECRET_EXAMPLE.read_text()) if d)})
     env |= set(secrets["spine-clinic-secrets" if overlay == "dev" else "example"]["stringData"])
     text = "\n".join(line.split("#")[0] for line in (ROOT / "endpoints.cluster.yml").read_text().splitlines())
     wanted = set(re.findall(r"\$\{(\w+)\}", text))

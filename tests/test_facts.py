@@ -77,7 +77,8 @@ def _response_texts(domain):
     from clinic_channel.patient import load_messages
 
     texts = [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
-    texts += [(f"{name}:button", b["title"]) for name, variants in domain["responses"].items() for v in variants for b in v.get("buttons", [])]
+    texts += [(f"{name}:button", b["title"])
+              for name, variants in domain["responses"].items() for v in variants for b in v.get("buttons", [])]
     return texts + [(f"channel:{code}", text) for code, text in load_messages().items()]
 
 
@@ -128,7 +129,8 @@ def test_the_fragment_check_catches_a_paraphrase_around_a_withheld_fragment(book
 def test_withheld_claims_are_not_the_source_of_any_fact(book: FactBook):
     """A fact whose source overlaps a withheld claim (e.g. the cost part of "safest and economical")
     restates it: the source sentences never share 5 words with a withheld one."""
-    assert [(f.id, withheld_fragments_in(f.source, book)) for f in book.facts if withheld_fragments_in(f.source, book)] == []
+    assert [(f.id, withheld_fragments_in(f.source, book))
+            for f in book.facts if withheld_fragments_in(f.source, book)] == []
 
 
 def _has_word(word: str, text: str) -> bool:
@@ -145,8 +147,10 @@ def test_no_frequency_word_the_sheet_does_not_give(book: FactBook, domain):
     in leads, gaps, domain responses and channel messages never."""
     from clinic_channel.patient import load_messages
 
-    found = [(f.id, w) for f in book.facts for w in FREQUENCY_WORDS if _has_word(w, f.answer) and not _has_word(w, f.source)]
-    others = [(f"{i}:lead", t.lead) for i, t in book.topics.items()] + [(f"{i}:gap", t.gap or "") for i, t in book.topics.items()]
+    found = [(f.id, w) for f in book.facts for w in FREQUENCY_WORDS
+             if _has_word(w, f.answer) and not _has_word(w, f.source)]
+    others = ([(f"{i}:lead", t.lead) for i, t in book.topics.items()]
+              + [(f"{i}:gap", t.gap or "") for i, t in book.topics.items()])
     others += [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
     others += [(f"channel:{code}", text) for code, text in load_messages().items()]
     found += [(name, w) for name, text in others for w in FREQUENCY_WORDS if _has_word(w, text)]
@@ -217,7 +221,9 @@ def test_details_answer_has_only_non_primary_facts(book: FactBook):
     assert details.fact_ids and not (set(details.fact_ids) & primary_ids)
 
 
-@pytest.mark.parametrize("subject, intent", [("price", "ask_cost"), ("insurance", "ask_cost"), ("success rate", "ask_pain_relief"), ("hospital", "ask_recovery_time")])
+@pytest.mark.parametrize("subject, intent",
+                         [("price", "ask_cost"), ("insurance", "ask_cost"), ("success rate", "ask_pain_relief"),
+                          ("hospital", "ask_recovery_time")])
 def test_where_the_sheet_is_silent_the_answer_says_so(book: FactBook, subject: str, intent: str):
     gap = book.topics[intent].gap or ""
     assert subject in gap.lower() and ("does not" in gap or "no " in gap)

@@ -23,7 +23,8 @@ import requests
 
 from clinic_channel.patient import load_messages
 from tests.conftest import ROOT
-from tests.servers import Servers, running_servers
+from tests.support.process import wait_until
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -71,14 +72,6 @@ def stored_users(servers: Servers, sid: str) -> List[str]:
         return [json.loads(r[0])["text"] for r in rows]
 
 
-def until(condition: Callable[[], bool], deadline_seconds: float = 60.0) -> None:
-    """Wait until ``condition()`` holds (polled; a generous deadline, not a timing)."""
-    give_up = time.monotonic() + deadline_seconds
-    while not condition():
-        assert time.monotonic() < give_up, "condition not reached"
-        time.sleep(0.01)
-
-
 class BlackHole:
     """Accepts connections on a port and never answers: an action server that hangs."""
 
@@ -109,7 +102,6 @@ def test_action_server_killed_mid_conversation(servers):
     sid = session(servers)
     assert "3 to 6 weeks" in texts(send(servers, sid, "how long is recovery?"))
     servers.actions.kill()
-    servers.actions.wait()
     started = time.monotonic()
     answer = send(servers, sid, "how big is the scar?")
     assert time.monotonic() - started < 5
@@ -121,7 +113,8 @@ def test_action_server_killed_mid_conversation(servers):
     servers.start_actions()
     assert "scar" in texts(send(servers, sid, "how big is the scar?")).lower()
     assert stored_users(servers, sid) == [
-        "how long is recovery?", "how big is the scar?", "i cant control my bladder since this morning", "how big is the scar?"
+        "how long is recovery?", "how big is the scar?", "i cant control my bladder since this morning",
+        "how big is the scar?"
     ]
     # The safe reply is part of the stored conversation, marked with the action that failed ...
     safe = [b for b in stored_bots(servers, sid) if b["text"] == NO_REPLY]
@@ -207,7 +200,8 @@ def test_a_retry_sent_while_the_original_is_still_running_is_not_handled_twice(s
     try:
         original = threading.Thread(target=post, args=("original", False))
         original.start()
-        until(lambda: len(hole.conns) >= 1)  # the original turn is waiting for the action server
+        # the original turn is waiting for the action server
+        wait_until(lambda: len(hole.conns) >= 1, "the turn's call to the action server")
         post("retry", True)
         original.join()
     finally:
@@ -242,7 +236,8 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
         try:
             for thread in hanging:
                 thread.start()
-            until(lambda: len(hole.conns) >= 2)  # both turns are now waiting for the action server
+            # both turns are now waiting for the action server
+            wait_until(lambda: len(hole.conns) >= 2, "both turns' calls to the action server")
             started = time.monotonic()
             refused = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
                                     json={"session_id": sids[2], "message": "how big is the scar",
@@ -253,7 +248,8 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
             assert refused.json()["message"] == busy_text and "emergency" in busy_text
             assert refused.headers["Retry-After"] == "3"
             emergency = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
-                                      json={"session_id": sids[3], "message": "I can't control my bladder since yesterday"},
+                                      json={"session_id": sids[3],
+                                            "message": "I can't control my bladder since yesterday"},
                                       timeout=60)
             assert emergency.status_code == 200, emergency.text  # a queued message would have been told busy
             assert all(thread.is_alive() for thread in hanging), "answered while every slot was still taken"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 import uuid
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -21,7 +20,8 @@ import requests
 import sqlalchemy as sa
 
 from tests.conftest import ROOT
-from tests.servers import Servers, free_port, running_servers
+from tests.support.process import free_port, wait_until
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -130,7 +130,8 @@ def start(tmp_path, **kwargs: Any):
         pytest.fail("no trained model in models/: run `make train` (make test does)")
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(CREDENTIALS)
-    return running_servers(tmp_path, extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex}, credentials=credentials, **kwargs)
+    return running_servers(tmp_path, extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex},
+                           credentials=credentials, **kwargs)
 
 
 def new_session(servers: Servers) -> str:
@@ -138,25 +139,32 @@ def new_session(servers: Servers) -> str:
 
 
 def send(servers: Servers, sid: str, text: str) -> requests.Response:
-    return requests.post(f"{servers.rasa_url}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60)
+    return requests.post(f"{servers.rasa_url}/webhooks/patient/message",
+                         json={"session_id": sid, "message": text}, timeout=60)
 
 
-def send_until_ok(servers: Servers, sid: str, text: str, tries: int = 5) -> Dict[str, Any]:
-    """After an outage the first request may still meet a dead pooled connection: the patient retries."""
-    for _ in range(tries):
+def send_until_ok(servers: Servers, sid: str, text: str, deadline: float = 60.0) -> Dict[str, Any]:
+    """After an outage the first request may still meet a dead pooled connection: the patient retries
+    (each refusal a 503 with a message) until an answer comes, within ``deadline`` seconds."""
+    answers: List[requests.Response] = []
+
+    def answered() -> bool:
         answer = send(servers, sid, text)
-        if answer.status_code == 200:
-            return answer.json()
-        assert answer.status_code == 503 and answer.json()["message"]
-        time.sleep(0.5)
-    raise AssertionError(f"no answer after {tries} tries")
+        if answer.status_code != 200:
+            assert answer.status_code == 503 and answer.json()["message"]
+        answers.append(answer)
+        return answer.status_code == 200
+
+    wait_until(answered, f"an answer to {text!r}", deadline, interval=0.5)
+    return answers[-1].json()
 
 
 def user_texts(url: str, sid: str) -> List[str]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": sid})
+            query = sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id")
+            rows = conn.execute(query, {"s": sid})
             return [json.loads(r[0])["text"] for r in rows]
     finally:
         engine.dispose()
@@ -169,7 +177,8 @@ def test_postgresql_outage_is_an_explicit_error_and_nothing_is_half_stored(tmp_p
     try:
         with start(tmp_path, database_url=url) as servers:
             sid = new_session(servers)
-            assert "3 to 6 weeks" in "\n".join(m["text"] for m in send_until_ok(servers, sid, "how long is recovery?")["messages"])
+            answer = send_until_ok(servers, sid, "how long is recovery?")
+            assert "3 to 6 weeks" in "\n".join(m["text"] for m in answer["messages"])
             relay.cut()
             answer = send(servers, sid, "and the cost?")
             assert answer.status_code == 503 and answer.json()["error"] == "not_saved"
@@ -191,7 +200,8 @@ def test_redis_lock_store_outage_is_an_explicit_error(tmp_path):
     if not reachable(6379):
         pytest.skip("Redis not reachable at 127.0.0.1:6379: the lock-store outage test is skipped")
     relay = Relay(6379)
-    lock_store = f'lock_store:\n  type: redis\n  url: "127.0.0.1"\n  port: {relay.port}\n  key_prefix: "faults{uuid.uuid4().hex[:6]}"\n'
+    lock_store = (f'lock_store:\n  type: redis\n  url: "127.0.0.1"\n  port: {relay.port}\n'
+                  f'  key_prefix: "faults{uuid.uuid4().hex[:6]}"\n')
     try:
         with start(tmp_path, endpoints_extra=lock_store) as servers:
             sid = new_session(servers)
@@ -203,11 +213,13 @@ def test_redis_lock_store_outage_is_an_explicit_error(tmp_path):
             assert urgent.status_code == 503
             assert any(m["emergency"] for m in urgent.json()["messages"]), "the emergency advice is still shown"
             relay.restore()
-            assert "scar" in "\n".join(m["text"] for m in send_until_ok(servers, sid, "how big is the scar")["messages"]).lower()
+            answer = send_until_ok(servers, sid, "how big is the scar")
+            assert "scar" in "\n".join(m["text"] for m in answer["messages"]).lower()
             import sqlite3
 
             with sqlite3.connect(servers.db) as conn:
-                rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sid,))
+                rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
+                                    (sid,))
                 assert [json.loads(r[0])["text"] for r in rows] == ["hello", "how big is the scar"]
     finally:
         relay.cut()

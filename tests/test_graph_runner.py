@@ -85,7 +85,8 @@ async def test_handle_message_gives_the_same_replies(agents):
     """Whole turns without an action server: both fail the custom action the same way."""
     replies = {}
     for name, agent in agents.items():
-        replies[name] = [await agent.handle_message(UserMessage(text, sender_id="same-patient")) for text in ["hi", "thanks"]]
+        replies[name] = [await agent.handle_message(UserMessage(text, sender_id="same-patient"))
+                         for text in ["hi", "thanks"]]
     assert replies["sequential"] == replies["dask"]
 
 

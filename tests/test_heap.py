@@ -43,7 +43,7 @@ def test_objects_alive_at_start_up_are_frozen_and_later_garbage_is_still_collect
 
 
 def test_the_server_freezes_its_heap_once_the_model_is_loaded(tmp_path):
-    from tests.servers import running_servers
+    from tests.support.servers import running_servers
 
     with running_servers(tmp_path) as servers:
         log = (servers.workdir / "rasa.log").read_text(errors="replace")

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT, absolute_claims_in
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +80,8 @@ def test_bot_replies_record_which_facts_they_stated(servers):
     sender = f"it-{uuid.uuid4()}"
     say(servers, sender, "how long until i can go back to work")
     with sqlite3.connect(servers["db"]) as conn:
-        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", (sender,)).fetchall()
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id",
+                            (sender,)).fetchall()
     metadata = [json.loads(r[0]).get("metadata", {}) for r in rows]
     stated = [m for m in metadata if m.get("fact_ids")]
     assert stated and stated[0]["topic"] == "ask_recovery_time"
@@ -122,7 +123,8 @@ def test_the_rest_channel_reads_slash_commands_as_text(servers):
     assert say(servers, sender, '/ask_cost{"x": {"$gt": ""}}')
     assert say(servers, sender, "/restart")
     with sqlite3.connect(servers["db"]) as conn:
-        rows = conn.execute("SELECT type_name, action_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)).fetchall()
+        rows = conn.execute("SELECT type_name, action_name, data FROM events WHERE sender_id = ? ORDER BY id",
+                            (sender,)).fetchall()
     import json
 
     users = [json.loads(d) for t, _, d in rows if t == "user"]

@@ -43,13 +43,15 @@ def test_nothing_is_added_when_there_is_nothing_to_split(text):
     assert parts == [] and "question_parts" not in message.data
 
 
-def collect(whole: List[Tuple[str, float]], parts: List[List[Tuple[str, float]]], threshold: float = 0.3) -> Tuple[Message, List[Message]]:
+def collect(whole: List[Tuple[str, float]], parts: List[List[Tuple[str, float]]],
+            threshold: float = 0.3) -> Tuple[Message, List[Message]]:
     message, part_messages = split(" and ".join(f"question {i}" for i in range(len(parts))) or "x")
     assert len(part_messages) == len(parts)
     classified(message, whole)
     for part, ranking in zip(part_messages, parts):
         classified(part, ranking)
-    out = MultiTopicCollector.create({"threshold": threshold}, None, None, None).process([message, *part_messages])  # type: ignore[arg-type]
+    collector = MultiTopicCollector.create({"threshold": threshold}, None, None, None)  # type: ignore[arg-type]
+    out = collector.process([message, *part_messages])
     return message, out
 
 
@@ -59,7 +61,8 @@ def test_the_topics_come_back_in_order_and_the_parts_go():
         [[("ask_recovery_time", 0.9)], [("ask_cost", 0.8)]],
     )
     assert out == [message]
-    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9}, {"name": "ask_cost", "confidence": 0.8}]
+    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9},
+                                     {"name": "ask_cost", "confidence": 0.8}]
     assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.9}
     assert [r["name"] for r in message.get("intent_ranking")] == ["ask_recovery_time", "ask_cost"]
     assert message.get("whole_message_intent") == {"name": "ask_cost", "confidence": 0.52}
@@ -106,7 +109,8 @@ def test_two_personal_parts_and_no_fact_topic_change_nothing():
 def test_training_data_passes_unchanged():
     data = TrainingData([Message(data={"text": "a and b", "intent": "ask_cost"})])
     assert QuestionSplitter.create({}, None, None, None).process_training_data(data) is data  # type: ignore[arg-type]
-    assert MultiTopicCollector.create({}, None, None, None).process_training_data(data) is data  # type: ignore[arg-type]
+    collector = MultiTopicCollector.create({}, None, None, None)  # type: ignore[arg-type]
+    assert collector.process_training_data(data) is data
     with pytest.raises(ValueError):
         QuestionSplitter({"max_parts": 1})
 

@@ -13,7 +13,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from actions.facts import FactBook
 from tests.conftest import ROOT
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +90,8 @@ def test_at_least_95_percent_of_single_questions_are_not_split(webhook):
 def test_a_red_flag_anywhere_gets_only_the_escalation(webhook, book):
     reply = first_turn(
         webhook,
-        "how long is the recovery and what does it cost? also since this morning i can't control my bladder and my groin is numb",
+        "how long is the recovery and what does it cost? also since this morning i can't control my bladder and my "
+        "groin is numb",
     )
     # The emergency response's custom payload (its level, for the widget) comes as a message without text.
     assert [t for t in reply if t] == [response_text("utter_emergency")]

@@ -37,7 +37,8 @@ def test_every_pair_is_answered_in_order_from_the_facts_and_short(book, first, s
     reply = plan_reply(book, [first, second])
     assert reply.topics == [first, second]
     lead_a, lead_b = book.topics[first].lead, book.topics[second].lead
-    assert reply.text.startswith(lead_a) and lead_b in reply.text and reply.text.index(lead_a) < reply.text.index(lead_b)
+    assert reply.text.startswith(lead_a) and lead_b in reply.text
+    assert reply.text.index(lead_a) < reply.text.index(lead_b)
     answers = {f.id: f.answer for f in book.facts}
     assert all(answers[i] in reply.text for i in reply.fact_ids)
     assert len(reply.fact_ids) <= 2 * FACTS_PER_TOPIC
@@ -102,7 +103,8 @@ async def test_one_topic_is_answered_as_before(book, dispatcher):
 
 @pytest.mark.asyncio
 async def test_the_action_records_a_personal_question(book, dispatcher):
-    events = await ActionAnswerTopic().run(dispatcher, tracker_with_topics(["ask_personal_advice", "ask_cost"], "ask_cost"), {})
+    events = await ActionAnswerTopic().run(dispatcher,
+                                           tracker_with_topics(["ask_personal_advice", "ask_cost"], "ask_cost"), {})
     assert response_names(dispatcher)[0] == "utter_personal_defer"
     assert SlotSet("personal_question", True) in events
 

@@ -68,7 +68,8 @@ def predict(featurizer, classifier, text: str) -> Message:
 
 @pytest.mark.parametrize(
     "text, intent",
-    [("how much is it", "ask_cost"), ("when can i return to work", "ask_recovery_time"), ("scar size?", "ask_scarring")],
+    [("how much is it", "ask_cost"), ("when can i return to work", "ask_recovery_time"),
+     ("scar size?", "ask_scarring")],
 )
 def test_trained_components_classify_unseen_questions(storage, context, text, intent):
     featurizer, classifier = trained(storage, context)

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.unit
 
 def _examples(path):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(b["intent"], line.strip()[2:].strip()) for b in data["nlu"] for line in b["examples"].splitlines() if line.strip()]
+    return [(b["intent"], line.strip()[2:].strip())
+            for b in data["nlu"] for line in b["examples"].splitlines() if line.strip()]
 
 
 TRAIN = _examples(ROOT / "data" / "nlu.yml")

@@ -17,11 +17,11 @@ import requests
 from review import store
 from review.settings import load_settings
 from tests.conftest import ROOT, absolute_claims_in
-from tests.not_covered_cases import (
+from tests.support.not_covered import (
     CALLBACK_FILE, GLOSSARY_FILE, NOT_COVERED_FILE, judge, load_yaml, normalise, response_text, stated_facts,
     training_texts,
 )
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 

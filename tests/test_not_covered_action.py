@@ -12,7 +12,8 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.asyncio
 async def test_no_fact_is_given_where_none_is_related(dispatcher):
-    events = await ActionAnswerNotCovered().run(dispatcher, make_tracker("ask_not_covered", text="what is the success rate?"), {})
+    events = await ActionAnswerNotCovered().run(dispatcher,
+                                                make_tracker("ask_not_covered", text="what is the success rate?"), {})
     assert response_names(dispatcher) == ["utter_not_covered", "utter_offer_callback"]
     assert not any(m.get("fact_ids") for m in dispatcher.messages)
     assert SlotSet("fact_ids", []) in events and SlotSet("last_topic", None) in events

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from typing import Any, List
+from typing import Any, List, Set
 
 import pytest
 from rasa.core.agent import Agent
@@ -92,25 +91,48 @@ async def test_an_error_in_the_graph_reaches_the_caller(processor, monkeypatch, 
 @pytest.mark.asyncio
 async def test_a_lone_turn_parses_on_the_loop_and_concurrent_turns_hand_off(processor, monkeypatch):
     """Through the processor's real handle_message: one conversation alone pays no thread hand-off;
-    when two conversations' turns overlap, parses go to the parse thread, and never inline while a
-    handed-off parse is still running."""
+    when conversations' turns overlap, parses go to the parse thread, and never inline while a
+    handed-off parse is still running. The overlap is made certain, not left to timing: the four
+    turns meet in the tracker store before any of them parses, and the first handed-off parse is
+    held on the thread until all four have chosen where to parse."""
     threads: List[str] = []
+    concurrent = 4
     real = MessageProcessor._parse_message_with_graph
+    all_decided = threading.Event()
+    handed: List[int] = []
+    real_executor = parse_offload.parse_executor
+
+    class CountingExecutor:
+        def submit(self, *args: Any) -> Any:
+            handed.append(1)
+            if len(handed) == concurrent:
+                all_decided.set()
+            return real_executor().submit(*args)
 
     def recording_graph(self: MessageProcessor, *args: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        time.sleep(0.05)
+        name = threading.current_thread().name
+        threads.append(name)
+        if name.startswith(parse_offload.THREAD_NAME) and len(threads) == 1:
+            all_decided.wait(timeout=30)
         return real(self, *args)
 
     monkeypatch.setattr(MessageProcessor, "_parse_message_with_graph", recording_graph)
+    monkeypatch.setattr(parse_offload, "parse_executor", CountingExecutor)
     store = processor.tracker_store
     real_retrieve = store.retrieve
+    entered: Set[str] = set()
+    all_in = asyncio.Event()
 
-    async def retrieve_over_the_network(sender_id: str) -> Any:  # the in-memory store never yields; a real one does
-        await asyncio.sleep(0.02)
+    async def retrieve_together(sender_id: str) -> Any:
+        """The concurrent turns wait here for each other (a real store yields to the loop here too)."""
+        if sender_id.startswith("c"):
+            entered.add(sender_id)
+            if len(entered) == concurrent:
+                all_in.set()
+            await asyncio.wait_for(all_in.wait(), timeout=30)
         return await real_retrieve(sender_id)
 
-    monkeypatch.setattr(store, "retrieve", retrieve_over_the_network)
+    monkeypatch.setattr(store, "retrieve", retrieve_together)
     try:
         parse_offload.install()
         # Greetings: answered by a response, so no action server is needed here.
@@ -119,9 +141,9 @@ async def test_a_lone_turn_parses_on_the_loop_and_concurrent_turns_hand_off(proc
         assert parse_offload._Load.turns == 0
         threads.clear()
         await asyncio.gather(*(processor.handle_message(UserMessage("hi there", sender_id=f"c{i}"))
-                               for i in range(4)))
-        assert len(threads) == 4
-        assert sum(t.startswith(parse_offload.THREAD_NAME) for t in threads) >= 3, threads
+                               for i in range(concurrent)))
+        assert len(threads) == concurrent
+        assert all(t.startswith(parse_offload.THREAD_NAME) for t in threads), threads
         assert parse_offload._Load.turns == 0 and parse_offload._Load.handed_off == 0
     finally:
         parse_offload.uninstall()

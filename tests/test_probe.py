@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.conftest import ROOT
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 PROBE = ROOT / "scripts" / "probe.py"
@@ -31,7 +31,8 @@ def test_the_probe_fails_on_an_unguarded_channel(tmp_path):
     credentials = tmp_path / "credentials.yml"
     credentials.write_text((ROOT / "credentials.yml").read_text() + "\nsocketio:\n  user_message_evt: user_uttered\n"
                            "  bot_message_evt: bot_uttered\n  session_persistence: true\n")
-    with running_servers(tmp_path, extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex}, credentials=credentials) as servers:
+    with running_servers(tmp_path, extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex},
+                         credentials=credentials) as servers:
         result = _probe(servers.rasa_url)
     assert result.returncode == 1
     assert "FAIL socket.io is not mounted" in result.stdout

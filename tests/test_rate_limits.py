@@ -142,7 +142,8 @@ async def test_without_redis_it_limits_per_process_and_answers_quickly(caplog):
 def test_configuration():
     assert rate_limit_store(env={}) == (None, "spineclinic")
     assert rate_limit_store(env={"RATE_LIMIT_REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": "p1"}) == (REDIS_URL, "p1")
-    assert rate_limit_store("redis://h:1/2", env={"RATE_LIMIT_REDIS_URL": REDIS_URL}) == ("redis://h:1/2", "spineclinic")
+    assert rate_limit_store("redis://h:1/2",
+                            env={"RATE_LIMIT_REDIS_URL": REDIS_URL}) == ("redis://h:1/2", "spineclinic")
     assert isinstance(make_limiter("session", (5, 60.0), None, SECRET), RateLimiter)
     assert isinstance(make_limiter("session", (5, 60.0), REDIS_URL, SECRET), SharedRateLimiter)
 

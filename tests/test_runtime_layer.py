@@ -81,9 +81,11 @@ def _conversation(base: str, messages: List[str]) -> List[List[Dict[str, Any]]]:
     sid = requests.post(f"{base}/webhooks/patient/session", json={}, timeout=30).json()["session_id"]
     replies = []
     for text in messages:
-        answer = requests.post(f"{base}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60)
+        answer = requests.post(f"{base}/webhooks/patient/message",
+                               json={"session_id": sid, "message": text}, timeout=60)
         assert answer.status_code == 200, answer.text
-        replies.append([{k: m.get(k) for k in ("text", "buttons", "level", "emergency")} for m in answer.json()["messages"]])
+        replies.append([{k: m.get(k) for k in ("text", "buttons", "level",
+                                               "emergency")} for m in answer.json()["messages"]])
     return replies
 
 
@@ -91,7 +93,7 @@ def _conversation(base: str, messages: List[str]) -> List[List[Dict[str, Any]]]:
 def test_plain_rasa_serves_the_same_answers_as_the_patched_server(tmp_path):
     """CLINIC_RASA_PATCHES=off: the same replies, turn by turn, over a conversation of held-out
     questions, follow-ups, a triage message and the callback form; and the log says which ran."""
-    from tests.servers import running_servers
+    from tests.support.servers import running_servers
 
     held_out = yaml.safe_load((ROOT / "tests" / "nlu_test.yml").read_text())["nlu"]
     questions = [line[2:].strip() for block in held_out if block.get("intent", "").startswith("ask_")

@@ -51,7 +51,8 @@ def test_a_slip_in_a_clinic_or_everyday_word_is_corrected(speller, typed, meant)
 def test_a_whole_message_keeps_its_punctuation_and_reports_each_change(speller):
     corrected, changes = speller.correct("How mmuch does the enndoscopy ocst?  Thanks!")
     assert corrected == "How much does the endoscopy cost?  Thanks!"
-    assert [(c.typed, c.corrected) for c in changes] == [("mmuch", "much"), ("enndoscopy", "endoscopy"), ("ocst", "cost")]
+    assert [(c.typed, c.corrected) for c in changes] == [("mmuch", "much"),
+                                                         ("enndoscopy", "endoscopy"), ("ocst", "cost")]
 
 
 @pytest.mark.parametrize("word", ["codeine", "cocaine", "iodine", "morphine", "tramadol", "gabapentin", "pregabalin",

@@ -1,4 +1,4 @@
-"""The pins that matter for security are what is installed (issue #6): checked on every run."""
+"""The pins that matter for security are what is installed: checked on every run."""
 from __future__ import annotations
 
 import importlib.metadata as md

@@ -86,7 +86,8 @@ def test_applied_events_match_rasa_after_every_appended_event(domain, rasa_metho
             assert tracker_speedups.incremental_applied_events(tracker) == expected
         # a changed deque (not an append) starts over
         tracker.events.popleft() if tracker.events else None
-        assert tracker_speedups.incremental_applied_events(tracker) == tracker_speedups._original_applied_events(tracker)
+        expected = tracker_speedups._original_applied_events(tracker)
+        assert tracker_speedups.incremental_applied_events(tracker) == expected
 
 
 def test_the_returned_list_can_be_changed_by_the_caller(domain, rasa_methods):
@@ -112,7 +113,8 @@ def test_the_fast_copy_is_the_tracker_rasas_copy_builds(domain, rasa_methods):
         assert fast.current_state() == expected.current_state()
         assert fast.past_states(domain) == expected.past_states(domain)
         # independent of the original: a change to the copy does not reach it
-        before = copy.deepcopy((state(tracker)["slots"], tracker.active_loop, tracker.latest_action, len(tracker.events)))
+        before = copy.deepcopy((state(tracker)["slots"], tracker.active_loop, tracker.latest_action,
+                                len(tracker.events)))
         fast.update(ActionExecutionRejected("callback_form"))  # changes the active loop in place
         fast.update(LoopInterrupted(True))
         fast.update(SlotSet(domain.slots[0].name, "changed"))
@@ -131,7 +133,8 @@ def test_the_story_conversations_give_the_same_states_and_copies(domain, rasa_me
         tracker = DialogueStateTracker(story.sender_id, domain.slots)
         for event in story.events:
             tracker.update(event)
-            assert tracker_speedups.incremental_applied_events(tracker) == tracker_speedups._original_applied_events(tracker)
+            expected = tracker_speedups._original_applied_events(tracker)
+        assert tracker_speedups.incremental_applied_events(tracker) == expected
         assert state(tracker_speedups.fast_copy(tracker)) == state(tracker_speedups._original_copy(tracker))
         tracker_speedups.install()
         fast_states = tracker.past_states(domain)

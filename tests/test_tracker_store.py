@@ -165,7 +165,7 @@ def test_the_fast_event_lookup_gives_the_same_classes():
     assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
 
 
-# --- Conversations deleted behind the store's back (the review app's retention, issue #5) ---------
+# --- Conversations deleted behind the store's back (the review app's retention) ------------------
 
 
 def database_url(db: dict) -> str:
@@ -350,7 +350,8 @@ async def test_a_kept_sqlite_connection_notices_its_file_was_moved_away(tmp_path
     shutil.move(moved, path)
     store.forget("p1")
     await add_turn(store, "p1", "how long is recovery", "ask_recovery_time")
-    users = [e.text for e in (await CachingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path)).retrieve("p1")).events
+    users = [e.text for e in (await CachingSQLTrackerStore(domain=domain, dialect="sqlite",
+                                                           db=str(path)).retrieve("p1")).events
              if isinstance(e, UserUttered)]
     assert users == ["hello", "how long is recovery"]
 
@@ -386,7 +387,8 @@ async def test_the_write_check_stores_nothing_and_fails_on_a_read_only_database(
     store.check_writable()
     store.check_writable()  # twice: the reserved id was never committed
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM events WHERE id < 0 OR sender_id = 'health-check'")).scalar() == 0
+        probes = sa.text("SELECT COUNT(*) FROM events WHERE id < 0 OR sender_id = 'health-check'")
+        assert conn.execute(probes).scalar() == 0
     if db["dialect"] != "postgresql":
         return  # SQLite read-only: tests/test_faults.py (a read-only file under a running server)
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")

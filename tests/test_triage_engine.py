@@ -41,7 +41,8 @@ def _known_miss(text: str) -> bool:
 
 
 def _tuning_case(m: Dict[str, str]):
-    marks = [pytest.mark.xfail(strict=True, reason="tests/data/triage/tuning_known_misses.yml")] if _known_miss(m["text"]) else []
+    marks = [pytest.mark.xfail(strict=True,
+                               reason="tests/data/triage/tuning_known_misses.yml")] if _known_miss(m["text"]) else []
     return pytest.param(m, marks=marks, id=f"{m['author']}-{m['level']}-{m['category']}")
 
 
@@ -182,7 +183,8 @@ def test_rules_load_every_flag_with_a_level_and_description():
 
 
 def test_a_bad_rule_file_is_refused(tmp_path):
-    (tmp_path / "targets.yml").write_text((RULES_DIR / "targets.yml").read_text().replace("level: urgent", "level: soon", 1))
+    targets = (RULES_DIR / "targets.yml").read_text()
+    (tmp_path / "targets.yml").write_text(targets.replace("level: urgent", "level: soon", 1))
     (tmp_path / "context.yml").write_text((RULES_DIR / "context.yml").read_text())
     with pytest.raises(ValueError, match="unknown level"):
         load_rules(tmp_path)

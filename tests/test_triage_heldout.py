@@ -19,7 +19,7 @@ import pytest
 
 from clinic_triage import evaluation, semantic
 from tests.conftest import ROOT
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 

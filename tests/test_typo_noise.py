@@ -24,7 +24,8 @@ def _intents(path: Path):
 
 
 def test_the_committed_typo_split_is_exactly_what_the_script_writes():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE), str(TYPOS), "--check"],
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE),
+                             str(TYPOS), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -32,7 +33,8 @@ def test_the_committed_typo_split_is_exactly_what_the_script_writes():
 def test_the_check_fails_on_a_hand_edited_split(tmp_path):
     edited = tmp_path / "typos.yml"
     edited.write_text(TYPOS.read_text(encoding="utf-8").replace("- ", "- x", 1), encoding="utf-8")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE), str(edited), "--check"],
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE),
+                             str(edited), "--check"],
                             capture_output=True, text=True)
     assert result.returncode == 1 and "OUT OF DATE" in result.stdout
 
@@ -71,7 +73,8 @@ def test_every_kind_of_slip_is_one_edit_of_the_word():
     for slip in SLIPS:
         for word in ("recovery", "anaesthesia", "cost"):
             typed = slip(word, rng)
-            assert abs(len(typed) - len(word)) <= 1 and typed != "" and set(typed) - set(word) <= set("".join(NEIGHBOURS.values()))
+            neighbours = set("".join(NEIGHBOURS.values()))
+            assert abs(len(typed) - len(word)) <= 1 and typed != "" and set(typed) - set(word) <= neighbours
     assert misspell("recovery", rng) != "recovery"
 
 

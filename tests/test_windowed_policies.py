@@ -25,7 +25,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from clinic_nlu.windowed_policies import WindowedMemoizationPolicy, WindowedRulePolicy, _needed_states, windowed
 from tests.conftest import ROOT
-from tests.servers import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +84,8 @@ def test_windowed_predictions_equal_whole_history_predictions(conversation):
                 parent = RulePolicy if isinstance(policy, WindowedRulePolicy) else MemoizationPolicy
                 ours = policy.predict_action_probabilities(growing, domain)
                 theirs = parent.predict_action_probabilities(policy, growing, domain)
-                assert np.allclose(ours.probabilities, theirs.probabilities), (type(policy).__name__, len(growing.events))
+                assert np.allclose(ours.probabilities, theirs.probabilities), (type(policy).__name__,
+                                                                               len(growing.events))
                 assert ours.is_no_user_prediction == theirs.is_no_user_prediction
                 compared += 1
             windowed_used += windowed(growing, 2, 0, *_needed_states(stressed[0])) is not growing

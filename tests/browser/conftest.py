@@ -6,10 +6,8 @@ Screenshots of the key states go to var/screenshots/ (git-ignored).
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional
@@ -17,7 +15,8 @@ from typing import Callable, Iterator, List, Optional
 import pytest
 
 from tests.conftest import ROOT
-from tests.servers import free_port, running_servers, wait_for
+from tests.support.process import ServerProcess, free_port
+from tests.support.servers import Servers, running_servers
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking switches Chromium hangs on a closed network.
@@ -62,37 +61,32 @@ def browser():
 
 
 class DemoServer:
-    """scripts/serve_demo.py as a subprocess on a loopback port."""
+    """scripts/serve_demo.py as a subprocess on a loopback port, ready once its page answers."""
 
-    def __init__(self, rasa_url: str, port: int = 0) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "scripts" / "serve_demo.py"), "--port", str(port), "--rasa-url", rasa_url, "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-        )
-        line = self.proc.stdout.readline()
-        m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        if not m:
-            self.stop()
-            raise RuntimeError(f"serve_demo.py did not start: {line!r}")
-        self.url = f"http://127.0.0.1:{m.group(1)}"
+    def __init__(self, rasa_url: str, log_path: Path, port: int = 0) -> None:
+        port = port or free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = ServerProcess(
+            "demo site", [sys.executable, str(ROOT / "scripts" / "serve_demo.py"), "--port", str(port),
+                          "--rasa-url", rasa_url, "--quiet"], dict(os.environ), log_path)
+        self.server.start()
+        try:
+            self.server.wait_http(self.url + "/", deadline=60)
+        except BaseException:
+            self.server.stop()
+            raise
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        self.server.stop()
 
 
 @pytest.fixture(scope="module")
-def fake_stack() -> Iterator[dict]:
+def fake_stack(tmp_path_factory) -> Iterator[dict]:
     """The fake patient channel + the demo site pointing at it."""
     from tests.browser.fake_api import FakePatientAPI
 
     api = FakePatientAPI().start()
-    demo = DemoServer(api.url)
+    demo = DemoServer(api.url, tmp_path_factory.mktemp("demo") / "demo.log")
     try:
         yield {"api": api, "demo": demo.url, "rasa": api.url}
     finally:
@@ -126,54 +120,26 @@ def real_stack(tmp_path_factory) -> Iterator[dict]:
     # A fixed signing key: conversation ids stay valid when a test restarts the Rasa server.
     env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "PATIENT_SESSION_SECRET": secrets.token_hex(32)}
     with running_servers(workdir, extra_env=env, rasa_args=["--cors", origin]) as servers:
-        demo = DemoServer(servers.rasa_url, port=demo_port)
-        rasa = RasaControl(servers, env, workdir)
+        demo = DemoServer(servers.rasa_url, workdir / "demo.log", port=demo_port)
         try:
-            yield {"demo": demo.url, "rasa": servers.rasa_url, "servers": servers, "workdir": workdir, "control": rasa}
+            yield {"demo": demo.url, "rasa": servers.rasa_url, "servers": servers, "workdir": workdir,
+                   "control": RasaControl(servers)}
         finally:
-            rasa.cleanup()
             demo.stop()
 
 
 class RasaControl:
     """Stop and restart the real Rasa server (same command, port and environment) for the
-    "server down" test. running_servers() stops the original process; this stops any restarted one."""
+    "server down" test; running_servers() stops whichever process runs at the end."""
 
-    def __init__(self, servers, extra_env: dict, workdir: Path) -> None:
+    def __init__(self, servers: Servers) -> None:
         self.servers = servers
-        self.args = list(servers.rasa.args)
-        self.env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1",
-                    "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **extra_env}
-        self.workdir = workdir
-        self.proc = servers.rasa
-        self.restarted: List[subprocess.Popen] = []
-        self.logs: List = []
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+        self.servers.stop_rasa()
 
     def start(self) -> None:
-        log = open(self.workdir / f"rasa-restart-{len(self.restarted) + 1}.log", "w")
-        self.logs.append(log)
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.restarted.append(self.proc)
-        wait_for(f"{self.servers.rasa_url}/", self.proc)
-
-    def cleanup(self) -> None:
-        for p in self.restarted:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        for log in self.logs:
-            log.close()
+        self.servers.start_rasa()
 
 
 @pytest.fixture

@@ -219,7 +219,8 @@ def test_error_answers_are_readable_by_the_widget(real_stack):
                       json={"session_id": "p1.nope", "message": "hi", "message_id": "abcdefgh1"})
     assert r.status_code == 403 and r.json()["error"] == "unknown_session"
     assert r.headers.get("Access-Control-Allow-Origin") == real_stack["demo"]
-    sid = requests.post(real_stack["rasa"] + "/webhooks/patient/session", json={}, headers=origin, timeout=10).json()["session_id"]
+    sid = requests.post(real_stack["rasa"] + "/webhooks/patient/session", json={}, headers=origin,
+                        timeout=10).json()["session_id"]
     r = requests.post(real_stack["rasa"] + "/webhooks/patient/message", headers=origin, timeout=10,
                       json={"session_id": sid, "message": "   ", "message_id": "abcdefgh2"})
     assert r.status_code == 422 and r.json()["message"]

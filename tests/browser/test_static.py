@@ -102,8 +102,8 @@ def test_demo_pages_have_no_inline_script_style_or_handlers_and_embed_with_one_t
 
 
 @pytest.fixture(scope="module")
-def demo():
-    server = DemoServer("http://127.0.0.1:5999")
+def demo(tmp_path_factory):
+    server = DemoServer("http://127.0.0.1:5999", tmp_path_factory.mktemp("demo") / "demo.log")
     yield server.url
     server.stop()
 

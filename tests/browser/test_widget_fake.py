@@ -222,7 +222,9 @@ def test_start_over_while_waiting_drops_the_late_answer(page, api):
 
 def test_server_error_message_is_shown_then_retry(page, api):
     open_widget(page)
-    api.fail_next(503, "not_saved", "Your message could not be saved. Please try again. In an emergency, call your local emergency number.")
+    api.fail_next(503, "not_saved",
+                  "Your message could not be saved. Please try again. In an emergency, call your local emergency "
+                  "number.")
     send(page, "how long is recovery?")
     alert = page.locator("#clinic-chat .cc-error")
     expect(alert).to_contain_text("could not be saved")
@@ -271,8 +273,10 @@ def test_after_three_busy_answers_it_waits_for_retry(page, api):
 
 def test_emergency_advice_in_an_error_answer_is_shown(page, api):
     open_widget(page)
-    api.fail_next(503, "not_saved", "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
-                  messages=[{"text": "This could be a medical emergency. Please call your local emergency number now.", "emergency": True}])
+    api.fail_next(503, "not_saved",
+                  "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
+                  messages=[{"text": "This could be a medical emergency. Please call your local emergency number now.",
+                             "emergency": True}])
     send(page, "I can't control my bladder")
     expect(page.locator("#clinic-chat .cc-emergency")).to_contain_text("medical emergency")
     expect(page.locator("#clinic-chat .cc-error")).to_contain_text("could not save")
@@ -367,7 +371,8 @@ def test_focus_ring_is_visible(page):
         page.keyboard.press("Tab")
         if focused(page) == "cc-launcher":
             break
-    style = page.locator("#clinic-chat .cc-launcher").evaluate("e => getComputedStyle(e).outlineStyle + ' ' + getComputedStyle(e).outlineWidth")
+    style = page.locator("#clinic-chat .cc-launcher").evaluate("e => getComputedStyle(e).outlineStyle + ' ' + "
+                                                               "getComputedStyle(e).outlineWidth")
     assert style == "solid 3px"
 
 
@@ -441,7 +446,8 @@ def test_default_colours_meet_wcag_aa(page, api, fake_stack):
     send(page, "another")
     expect(page.locator("#clinic-chat .cc-error")).to_be_visible()
     seen = _check_contrast(page)
-    assert {".cc-launcher", ".cc-bot .cc-text", ".cc-user .cc-text", ".cc-link", ".cc-emergency .cc-text", ".cc-error-text",
+    assert {".cc-launcher", ".cc-bot .cc-text", ".cc-user .cc-text", ".cc-link",
+            ".cc-emergency .cc-text", ".cc-error-text",
             ".cc-msg-status", ".cc-rate-btn", ".cc-rate-status"} <= seen
     page.unroute(fake_stack["rasa"] + "/**")
 
@@ -458,7 +464,8 @@ def test_triage_replies_and_call_links_meet_wcag_aa(new_page, fake_stack, api):
     send(page, "the painkillers are not working")
     expect(page.locator("#clinic-chat .cc-urgent .cc-call")).to_be_visible()
     seen = _check_contrast(page)
-    assert {".cc-crisis .cc-text", ".cc-crisis-label", ".cc-urgent .cc-text", ".cc-urgent-label", ".cc-emergency .cc-text",
+    assert {".cc-crisis .cc-text", ".cc-crisis-label", ".cc-urgent .cc-text", ".cc-urgent-label",
+            ".cc-emergency .cc-text",
             ".cc-notice-emergency", ".cc-call", ".cc-call-footer", ".cc-contact"} <= seen
 
 
@@ -475,7 +482,8 @@ def test_clinic_colour_and_language_are_configurable(new_page, fake_stack, prima
     page.get_by_role("textbox", name="Ihre Nachricht").fill("hi")
     page.get_by_role("textbox", name="Ihre Nachricht").press("Enter")
     expect(bot_messages(page)).to_have_count(1)
-    rate_last_turn(page, "Hilfreich", group="War diese Antwort hilfreich?", thanks="Danke f\u00fcr Ihre R\u00fcckmeldung")
+    rate_last_turn(page, "Hilfreich", group="War diese Antwort hilfreich?",
+                   thanks="Danke f\u00fcr Ihre R\u00fcckmeldung")
     _check_contrast(page)   # the pressed rating button is in the clinic colour
 
 
@@ -552,7 +560,8 @@ def test_ratings_only_under_answered_turns_and_a_failed_rating_is_undone(page, a
     expect(rows.nth(1).get_by_role("group", name=RATE_GROUP)).to_have_count(1)
 
     # A reply that came with an error (message not stored) gets no rating; after Retry the turn does.
-    api.fail_next(503, "not_saved", "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
+    api.fail_next(503, "not_saved",
+                  "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
                   messages=[{"text": "Here is a first answer that could not be saved.", "emergency": False}])
     send(page, "how long is recovery?")
     expect(page.locator("#clinic-chat .cc-error")).to_be_visible()
@@ -568,7 +577,8 @@ def test_ratings_only_under_answered_turns_and_a_failed_rating_is_undone(page, a
     rating = rows.nth(1).get_by_role("group", name=RATE_GROUP)
     up = rating.get_by_role("button", name="Helpful", exact=True)
     up.click()
-    expect(rating.get_by_role("status")).to_have_text("Your feedback could not be sent. Please try again. In an emergency, call your local emergency number now.")
+    expect(rating.get_by_role("status")).to_have_text("Your feedback could not be sent. Please try again. In an "
+                                                      "emergency, call your local emergency number now.")
     expect(up).to_have_attribute("aria-pressed", "false")
     _check_contrast(page)   # the failure text
     up.click()
@@ -673,7 +683,8 @@ def test_phone_panel_is_modal_and_keeps_the_focus_inside(new_page, fake_stack):
     expect(dialog.get_by_role("button", name="Recovery time")).to_be_visible()
 
     forward = _tab_through(page, "Tab")
-    assert {"Start over", "Close chat", "Helpful", "Not helpful", "Recovery time", "Talk to a person", "cc-input", "Send"} <= set(forward)
+    assert {"Start over", "Close chat", "Helpful", "Not helpful", "Recovery time", "Talk to a person", "cc-input",
+            "Send"} <= set(forward)
     wrap = forward.index("Send")
     assert forward[wrap + 1] == "Start over"          # from the last control back to the first
     backward = _tab_through(page, "Shift+Tab")

@@ -79,7 +79,8 @@ def test_crisis_reply_is_calm_and_distinct_without_rating_and_urgent_keeps_its_r
     expect(page.locator("#clinic-chat .cc-emergency")).to_have_count(1)   # not in the emergency style
     expect(crisis.locator("svg")).to_have_count(0)              # no alarm triangle
     assert WARNING_SIGN not in crisis.evaluate("e => e.textContent")
-    style = "e => { const c = getComputedStyle(e); return [c.backgroundColor, c.borderLeftColor, c.color, c.fontWeight]; }"
+    style = ("e => { const c = getComputedStyle(e); "
+             "return [c.backgroundColor, c.borderLeftColor, c.color, c.fontWeight]; }")
     em_bg, em_border, _, _ = emergency.evaluate(style)
     cr_bg, cr_border, _, cr_weight = crisis.evaluate(style)
     r, g, b = _rgb(cr_border)
@@ -132,9 +133,11 @@ def test_configured_numbers_become_tap_to_call_links(new_page, fake_stack, api):
 
     send(page, "everyone would be better off without me")
     crisis = dialog.locator(".cc-crisis")
-    expect(crisis.get_by_role("link", name="Call a crisis line: 0800 555 0100")).to_have_attribute("href", "tel:08005550100")
+    crisis_link = crisis.get_by_role("link", name="Call a crisis line: 0800 555 0100")
+    expect(crisis_link).to_have_attribute("href", "tel:08005550100")
     # The number in the server's follow-up text is a link too.
-    expect(bot_messages(page).last.get_by_role("link", name="0800 555 0100")).to_have_attribute("href", "tel:08005550100")
+    number_link = bot_messages(page).last.get_by_role("link", name="0800 555 0100")
+    expect(number_link).to_have_attribute("href", "tel:08005550100")
 
     send(page, "the painkillers are not working")
     urgent = dialog.locator(".cc-urgent")

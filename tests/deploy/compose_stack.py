@@ -15,11 +15,9 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
-import requests
-
-from tests.cluster import free_ports
+from tests.support.process import free_ports, http_ok, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "compose.yml"
@@ -46,38 +44,15 @@ class Stack:
                               capture_output=True, text=True, timeout=300)
 
 
-def compose(project: str, env_file: Path, *args: str, check: bool = True, timeout: float = 900) -> subprocess.CompletedProcess:
+def compose(project: str, env_file: Path, *args: str, check: bool = True,
+            timeout: float = 900) -> subprocess.CompletedProcess:
     cmd = [os.environ.get("PODMAN_COMPOSE", "podman-compose"), "-p", project, "-f", str(COMPOSE_FILE),
            "--env-file", str(env_file), *args]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(f"{' '.join(args)} failed "
+                           f"({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
-
-
-def wait_for(condition: Callable[[], bool], deadline_s: float, what: str) -> None:
-    """Poll ``condition`` until it holds; AssertionError naming ``what`` after ``deadline_s``."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > deadline_s:
-            raise AssertionError(f"not seen within {deadline_s:.0f} s: {what}")
-        time.sleep(1)
-
-
-def wait_healthy(url: str, deadline_s: float) -> None:
-    """Return once ``url`` answers 200; raises TimeoutError after ``deadline_s``."""
-    start = time.monotonic()
-    last = "no answer"
-    while time.monotonic() - start < deadline_s:
-        try:
-            r = requests.get(url, timeout=5)
-            if r.status_code == 200:
-                return
-            last = f"{r.status_code} {r.text[:200]}"
-        except requests.RequestException as error:
-            last = type(error).__name__
-        time.sleep(2)
-    raise TimeoutError(f"{url} not healthy after {deadline_s:.0f} s (last: {last})")
 
 
 @contextmanager
@@ -100,7 +75,8 @@ def compose_stack(tmp_dir: Path) -> Iterator[Stack]:
     try:
         started = time.monotonic()
         compose(project, env_file, "up", "-d", "--no-build")
-        wait_healthy(public_url + "/webhooks/patient/health", HEALTH_DEADLINE_S)
+        health = public_url + "/webhooks/patient/health"
+        wait_until(lambda: http_ok(health, timeout=5), f"{health} answering 200", HEALTH_DEADLINE_S, interval=2)
         seconds = time.monotonic() - started
         yield Stack(project, public_url, f"http://127.0.0.1:{review_port}", env_file, seconds)
     except BaseException:

@@ -12,7 +12,8 @@ from urllib.parse import parse_qs
 
 import requests
 
-from tests.deploy.compose_stack import ROOT, Stack, wait_for
+from tests.deploy.compose_stack import ROOT, Stack
+from tests.support.process import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +63,7 @@ def test_patient_conversation_with_an_emergency_and_staff_see_it(stack: Stack):
         return [parse_qs("id=" + raw)["id"][0] for raw in CONV_LINK_RE.findall(page)]
 
     # The review app folds new events into its summaries in the background: wait for it.
-    wait_for(lambda: session_id in linked_conversations(), 120, "the emergency conversation among the open items")
+    wait_until(lambda: session_id in linked_conversations(), "the emergency conversation among the open items", 120)
     conversation = staff.get(stack.review_url + "/conversation", params={"id": session_id}, timeout=30)
     assert conversation.status_code == 200
     assert "turn-emergency" in conversation.text

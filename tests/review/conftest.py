@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.review.conversations import NLU_FIXTURE, write_samples  # noqa: E402
-from tests.review.helpers import PASSWORD, cli, review_server  # noqa: E402
+from tests.support.review_app import PASSWORD, cli, review_server  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("REVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -58,7 +58,8 @@ def make_specs(tz: str, today: date, days: int = 20, seed: int = 7) -> List[Spec
         texts = HELDOUT[group]
         unanswered += [(group, texts[i]) for i in picks]
     rng.shuffle(unanswered)
-    kinds = ["answered"] * 30 + ["emergency"] * 4 + ["crisis"] * 2 + ["urgent"] * 3 + ["callback"] * 3 + ["answered_button"] * 3
+    kinds = (["answered"] * 30 + ["emergency"] * 4 + ["crisis"] * 2 + ["urgent"] * 3 + ["callback"] * 3
+             + ["answered_button"] * 3)
     for i, _ in enumerate(unanswered):
         kinds.append(UNANSWERED_KINDS[i % len(UNANSWERED_KINDS)])
     rng.shuffle(kinds)
@@ -116,7 +117,8 @@ def spec_events(spec: Spec) -> List[Any]:
     kind = spec.kind
     if kind in ("emergency", "crisis", "urgent"):
         ev += [user(t, spec.text, spec.intent, 1.0, triage={"level": kind}),
-               ActionExecuted(f"utter_{kind}", timestamp=r), bot(r, "Please get help now.", utter_action=f"utter_{kind}")]
+               ActionExecuted(f"utter_{kind}", timestamp=r),
+               bot(r, "Please get help now.", utter_action=f"utter_{kind}")]
     elif kind == "fallback":
         ev += [user(t, spec.text, "nlu_fallback", 0.31), ActionExecuted("action_default_fallback", timestamp=r),
                bot(r, "Sorry, I am not sure I understood.", utter_action="utter_ask_rephrase")]
@@ -128,7 +130,8 @@ def spec_events(spec: Spec) -> List[Any]:
                bot(r, "Most people go home the same day.", topic=spec.intent)]
     elif kind == "thumbs_down":
         mid = f"m-{spec.sender_id}"
-        ev += [user(t, spec.text, spec.intent, 0.81, message_id=mid), ActionExecuted("action_answer_topic", timestamp=r),
+        ev += [user(t, spec.text, spec.intent, 0.81, message_id=mid),
+               ActionExecuted("action_answer_topic", timestamp=r),
                bot(r, "Most people go home the same day.", topic=spec.intent),
                SlotSet("feedback", {"message_id": mid, "rating": "down"}, timestamp=r + 30)]
     elif kind == "callback":
@@ -136,7 +139,8 @@ def spec_events(spec: Spec) -> List[Any]:
                bot(r, "Would you like the clinic to call you back?"), SlotSet("handoff_requested", True, timestamp=r),
                user(r + 10, "Sam Smith", "greet", 0.30), SlotSet("callback_name", "Sam Smith", timestamp=r + 11),
                bot(r + 11, "Which phone number should they call?"),
-               user(r + 20, "0151 2345 6789", "greet", 0.25), SlotSet("callback_phone", "0151 2345 6789", timestamp=r + 21),
+               user(r + 20, "0151 2345 6789", "greet", 0.25),
+               SlotSet("callback_phone", "0151 2345 6789", timestamp=r + 21),
                ActionExecuted("action_submit_callback", timestamp=r + 22), bot(r + 22, "Thank you."),
                SlotSet("callback_request", {"name": "Sam Smith", "phone": "0151 2345 6789", "consent": True},
                        timestamp=r + 22)]

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from tests.review.conftest import make_database
 from tests.review.dashboard_seed import (HELDOUT, PHONE_TEXT, SEEDED_GROUPS, make_specs, patient_messages, spec_events,
                                         write_specs)
-from tests.review.helpers import PASSWORD, Staff, cli, review_server
+from tests.support.review_app import PASSWORD, Staff, cli, review_server
 
 pytestmark = pytest.mark.integration
 
@@ -214,7 +214,8 @@ def test_csv_download_is_the_table_and_audited(seeded, staff):
     assert all(g["conversations"] == rows[g["period_start"]]["Conversations"] for g in got)
     engine = sa.create_engine(seeded["db"])
     with engine.connect() as conn:
-        details = [d for (d,) in conn.execute(sa.text("SELECT detail FROM review_audit WHERE action = 'export_dashboard'"))]
+        query = sa.text("SELECT detail FROM review_audit WHERE action = 'export_dashboard'")
+        details = [d for (d,) in conn.execute(query)]
     engine.dispose()
     assert any('"chart": "volume"' in d for d in details)
     assert staff.post("/dashboard/csv", {"chart": "nope", **args}).status_code == 400

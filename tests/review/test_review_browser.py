@@ -13,7 +13,7 @@ import re
 import pytest
 
 from tests.review.conversations import XSS_TEXT, write_conversations, write_samples
-from tests.review.helpers import PASSWORD, cli, review_server
+from tests.support.review_app import PASSWORD, cli, review_server
 
 pytestmark = pytest.mark.browser
 

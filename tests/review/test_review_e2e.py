@@ -7,8 +7,8 @@ import re
 import pytest
 import requests
 
-from tests.review.helpers import PASSWORD, Staff, cli, review_server
-from tests.servers import ROOT, running_servers
+from tests.support.review_app import PASSWORD, Staff, cli, review_server
+from tests.support.servers import ROOT, running_servers
 
 pytestmark = pytest.mark.integration
 

@@ -36,7 +36,8 @@ def test_alert_targets_and_live_poll_are_read_here() -> None:
     assert defaults.alert_webhook == "" and defaults.alert_command == () and defaults.base_url == "http://127.0.0.1:8081"
 
 
-@pytest.mark.parametrize("key,value", [("REVIEW_ALERT_WEBHOOK", "file:///etc/passwd"), ("REVIEW_LIVE_POLL_SECONDS", "0"),
+@pytest.mark.parametrize("key,value",
+                         [("REVIEW_ALERT_WEBHOOK", "file:///etc/passwd"), ("REVIEW_LIVE_POLL_SECONDS", "0"),
                                        ("REVIEW_PUBLIC_URL", "review.example")])
 def test_bad_alert_and_poll_settings_are_refused(key: str, value: str) -> None:
     with pytest.raises(ValueError, match=key):

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from review.display import local_time, short_name
 from tests.review.conftest import make_database
 from tests.review.conversations import write_conversations, write_samples
-from tests.review.helpers import PASSWORD, PYTHON, Receiver, Staff, cli, conversation_ids, review_server
+from tests.review.helpers import Receiver
+from tests.support.process import PYTHON
+from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, review_server
 from tests.review.urgency_data import (CRISIS_TEXT, HARMLESS_TEXT, URGENCY_IDS, triage_conversation,
                                        urgency_conversations)
 
@@ -54,7 +56,8 @@ def alert_command(url: str) -> str:
 def app(urgency_db, receiver, tmp_path_factory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("urgency-log") / "server.log"
     with review_server(urgency_db, log, REVIEW_PAGE_SIZE="50", REVIEW_TIMEZONE=ZONE, REVIEW_LIVE_POLL_SECONDS="1",
-                       REVIEW_ALERT_WEBHOOK=receiver.url + "/hook", REVIEW_ALERT_COMMAND=alert_command(receiver.url + "/command"),
+                       REVIEW_ALERT_WEBHOOK=receiver.url + "/hook",
+                       REVIEW_ALERT_COMMAND=alert_command(receiver.url + "/command"),
                        REVIEW_PUBLIC_URL="https://review.clinic.example") as url:
         yield url
 
@@ -91,8 +94,8 @@ def audit(db_url: str, action: str) -> List[dict]:
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                sa.text("SELECT username, target, detail FROM review_audit WHERE action = :a ORDER BY id"), {"a": action})]
+            query = sa.text("SELECT username, target, detail FROM review_audit WHERE action = :a ORDER BY id")
+            return [dict(r._mapping) for r in conn.execute(query, {"a": action})]
     finally:
         engine.dispose()
 
@@ -166,7 +169,8 @@ def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, rece
                         <= set(announced()), "the alerts of the first index")
     assert base + "conv-emergency" not in announced() and base + "urg-urgent" not in announced()  # old; urgent
 
-    write_conversations(urgency_db, {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())})
+    write_conversations(urgency_db,
+                        {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())})
     link = base + "urg-live-1"
     # the webhook and the command (which posts what it got to the receiver) are both told
     receiver.wait_until(lambda: link in announced() and link in announced("/command"), "the alerts")
@@ -181,7 +185,8 @@ def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, rece
     assert counts["new_urgent"] == 1 and counts["urgent"] == before["urgent"] + 1
 
     # more messages in the same conversation, then a new crisis: the first one is not announced again
-    write_conversations(urgency_db, {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())
+    write_conversations(urgency_db,
+                        {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())
                                      + triage_conversation("crisis", "I want to end it", time.time() + 1)})
     write_conversations(urgency_db, {"urg-live-2": triage_conversation("crisis", "I want to end it all", time.time())})
     link2 = base + "urg-live-2"
@@ -241,7 +246,8 @@ def test_login_returns_to_the_page_asked_for(app, wanted):
 
 
 @pytest.mark.parametrize("evil", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "http:/evil.example",
-                                  "/\t/evil.example", "javascript:alert(1)", "evil.example", "/login?next=//evil.example"])
+                                  "/\t/evil.example", "javascript:alert(1)", "evil.example",
+                                  "/login?next=//evil.example"])
 def test_login_never_redirects_off_site(app, evil):
     s = Staff(app)
     s.get("/login", next=evil)

@@ -37,7 +37,8 @@ def test_cluster_edge_cases():
 
 def test_encoder_loads_without_rasa():
     code = ("import sys; from review import app, unanswered; unanswered.embed(['x']); "
-            "assert unanswered.encoder() is not None; print(sorted(m for m in sys.modules if m.split('.')[0] == 'rasa'))")
+            "assert unanswered.encoder() is not None; print(sorted(m for m in sys.modules if m.split('.')[0] == "
+            "'rasa'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"

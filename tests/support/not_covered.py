@@ -11,25 +11,26 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 import yaml
 
-DATA = Path(__file__).resolve().parent / "data"
-ROOT = DATA.parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 NOT_COVERED_FILE = DATA / "not_covered.yml"
 GLOSSARY_FILE = DATA / "glossary.yml"
 CALLBACK_FILE = DATA / "callback_answers.yml"
 
 
 def load_yaml(path: Path) -> Dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: Dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
 
 
 def response_text(name: str) -> str:
     """The (first) text of domain response ``name``: the judge looks for the real wording."""
     domain = load_yaml(ROOT / "domain.yml")
-    return domain["responses"][name][0]["text"]
+    return str(domain["responses"][name][0]["text"])
 
 
 def normalise(text: str) -> str:
@@ -37,9 +38,9 @@ def normalise(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def training_texts() -> set:
+def training_texts() -> Set[str]:
     """Every example of data/nlu.yml, normalised."""
-    texts = set()
+    texts: Set[str] = set()
     for block in load_yaml(ROOT / "data" / "nlu.yml")["nlu"]:
         for line in (block.get("examples") or "").splitlines():
             line = line.strip()

@@ -1,6 +1,7 @@
 """Start the scale-out stack (scripts/run_cluster.sh: nginx, Rasa replicas, action servers, review app)
-for tests and bench/, on free loopback ports, with a fresh PostgreSQL database and a unique Redis key
-prefix; stop every process and drop the database afterwards, also on failure.
+for tests and bench/ on free loopback ports, with a fresh PostgreSQL database and a unique Redis key
+prefix; stop every process (the script's process group) and drop the database afterwards, also on
+failure.
 
 PostgreSQL: ``CLUSTER_TEST_PG_URL`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``) is the
 admin connection; each cluster gets ``cluster_test_<random>``. Redis: ``CLUSTER_TEST_REDIS``
@@ -12,18 +13,13 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
-import subprocess
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
-import requests
+from tests.support.process import ROOT, ServerProcess, free_ports, http_ok
 
-
-ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "run_cluster.sh"
 PG_ADMIN_URL = os.environ.get("CLUSTER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_ADDR = os.environ.get("CLUSTER_TEST_REDIS", "127.0.0.1:6379")
@@ -31,28 +27,15 @@ REDIS_DB = 1
 LOAD_CREDENTIALS = ROOT / "bench" / "credentials.load.yml"
 
 
-def free_ports(n: int) -> List[int]:
-    """``n`` different free loopback ports (all bound at once, so none is handed out twice)."""
-    sockets = []
-    try:
-        for _ in range(n):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
-
-
-def _redis():
+def redis_client() -> Any:
+    """A client of the test Redis database (``REDIS_ADDR``, db ``REDIS_DB``)."""
     import redis
 
     host, port = REDIS_ADDR.rsplit(":", 1)
     return redis.Redis(host=host, port=int(port), db=REDIS_DB, socket_timeout=3, socket_connect_timeout=3)
 
 
-def _pg_admin():
+def _pg_admin() -> Any:
     import sqlalchemy as sa
 
     return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
@@ -72,7 +55,7 @@ def services_unreachable() -> Optional[str]:
     finally:
         engine.dispose()
     try:
-        _redis().ping()
+        redis_client().ping()
     except Exception as error:  # noqa: BLE001
         problems.append(f"Redis not reachable at {REDIS_ADDR} ({type(error).__name__})")
     if not problems:
@@ -92,7 +75,7 @@ class Cluster:
     redis_prefix: str
     workdir: Path
     env: Dict[str, str]
-    proc: subprocess.Popen = field(repr=False)
+    process: ServerProcess = field(repr=False)
 
     def pid(self, name: str) -> int:
         """Pid of ``rasa-1``, ``actions-2``, ``nginx``, ``review`` (numbering from 1)."""
@@ -107,56 +90,22 @@ class Cluster:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def output(self) -> str:
-        path = self.workdir / "run_cluster.out"
+        path = self.process.log_path
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM the script's process group (its trap stops the children too), then SIGKILL what is left."""
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        pgid = proc.pid
-    for sig, wait in ((signal.SIGTERM, 40), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(pgid, sig)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            proc.poll()  # reap the script itself (a zombie still counts as a group member)
-            try:
-                os.killpg(pgid, 0)  # anything left in the group?
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-        else:
-            continue
-        break
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-def _wait_ready(cluster: Cluster, timeout: float) -> None:
-    urls = [f"{u}/webhooks/patient/health" for u in cluster.rasa_urls] + [f"{cluster.public_url}/webhooks/patient/health"]
+def _wait_ready(cluster: Cluster, deadline: float) -> None:
+    """Every replica, the proxy and the review app answer their health URL (each checked until it does)."""
+    pending = [f"{u}/webhooks/patient/health" for u in cluster.rasa_urls]
+    pending.append(f"{cluster.public_url}/webhooks/patient/health")
     if cluster.review_url:
-        urls.append(f"{cluster.review_url}/healthz")
-    deadline = time.monotonic() + timeout
-    pending = list(urls)
-    while pending:
-        if cluster.proc.poll() is not None:
-            raise RuntimeError(f"run_cluster.sh exited with {cluster.proc.returncode}:\n{cluster.output()[-3000:]}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"cluster not ready after {timeout:.0f} s: {pending}\n{cluster.output()[-3000:]}")
-        for url in list(pending):
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    pending.remove(url)
-            except requests.RequestException:
-                pass
-        time.sleep(0.5)
+        pending.append(f"{cluster.review_url}/healthz")
+
+    def all_healthy() -> bool:
+        pending[:] = [url for url in pending if not http_ok(url)]
+        return not pending
+
+    cluster.process.wait_ready(all_healthy, deadline, "healthy (replicas, proxy, review app)")
 
 
 @contextmanager
@@ -167,7 +116,7 @@ def running_cluster(
     credentials: Path = LOAD_CREDENTIALS,
     review: bool = True,
     extra_env: Optional[Dict[str, str]] = None,
-    ready_timeout: float = 300.0,
+    ready_timeout: float = 600.0,  # a bound for model loads on a busy shared machine, not an expectation
 ) -> Iterator[Cluster]:
     """A cluster from scripts/run_cluster.sh on free ports with its own database and Redis prefix.
 
@@ -215,11 +164,10 @@ def running_cluster(
     }
     env.pop("DATABASE_URL", None)
     env.update(extra_env or {})
-    proc: Optional[subprocess.Popen] = None
+    # The script's trap stops its children on SIGTERM; anything left in the group is killed after.
+    process = ServerProcess("run_cluster.sh", ["bash", str(SCRIPT)], env, workdir / "run_cluster.out")
     try:
-        with open(workdir / "run_cluster.out", "ab") as out:
-            proc = subprocess.Popen(["bash", str(SCRIPT)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+        process.start()
         cluster = Cluster(
             public_url=f"http://127.0.0.1:{public_port}",
             action_url=f"http://127.0.0.1:{action_port}",
@@ -229,20 +177,19 @@ def running_cluster(
             redis_prefix=prefix,
             workdir=workdir,
             env={**env, "DATABASE_URL": db_url},
-            proc=proc,
+            process=process,
         )
         _wait_ready(cluster, ready_timeout)
         yield cluster
     finally:
-        if proc is not None:
-            _stop(proc)
+        process.stop(grace=40.0)
         try:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
         finally:
             admin.dispose()
         try:
-            client = _redis()
+            client = redis_client()
             keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
             if keys:
                 client.delete(*keys)
