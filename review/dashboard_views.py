@@ -88,7 +88,7 @@ def register(app: Sanic, deps: Deps) -> None:
 
     def groups_for(rng: dashboard.DateRange) -> List[unanswered.Group]:
         with engine.connect() as conn:
-            mark = store._get_meta(conn, message_index.HWM_KEY)
+            mark = store.get_meta(conn, message_index.HWM_KEY)
         key = (rng.start, rng.end, rng.bucket, threshold, mark)
 
         def compute() -> List[unanswered.Group]:

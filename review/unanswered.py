@@ -103,10 +103,10 @@ class Group:
 def _texts(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
     out: Dict[int, str] = {}
     with engine.connect() as conn:
-        for chunk in store._chunks(list(event_ids), 500):
+        for chunk in store.chunks(list(event_ids), 500):
             for row in conn.execute(sa.select(store.events.c.id, store.events.c.data)
                                     .where(store.events.c.id.in_(list(chunk)))):
-                text = store._loads(row.data).get("text")
+                text = store.load_data(row.data).get("text")
                 if text:
                     out[row.id] = store.redact(" ".join(str(text).split()))[:500]
     return out
@@ -167,10 +167,10 @@ def group_unanswered(engine: Engine, candidates: List[Dict[str, Any]], bucket_ke
     raw: Dict[int, str] = {}
     if not show_redacted:
         with engine.connect() as conn:
-            for chunk in store._chunks(ids, 500):
+            for chunk in store.chunks(ids, 500):
                 for row in conn.execute(sa.select(store.events.c.id, store.events.c.data)
                                         .where(store.events.c.id.in_(list(chunk)))):
-                    raw[row.id] = " ".join(str(store._loads(row.data).get("text") or "").split())[:500]
+                    raw[row.id] = " ".join(str(store.load_data(row.data).get("text") or "").split())[:500]
     shown = (lambda i: raw.get(i, texts[i])) if not show_redacted else (lambda i: texts[i])
     out: List[Group] = []
     key = "local_week" if bucket == "week" else "local_day"
@@ -219,7 +219,7 @@ def user_messages(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
     """event id -> sender id of the patient messages among ``event_ids`` that are still stored."""
     out: Dict[int, str] = {}
     with engine.connect() as conn:
-        for chunk in store._chunks(list(event_ids), 500):
+        for chunk in store.chunks(list(event_ids), 500):
             for row in conn.execute(sa.select(store.events.c.id, store.events.c.sender_id)
                                     .where(store.events.c.id.in_(list(chunk)), store.events.c.type_name == "user")):
                 out[row.id] = row.sender_id
