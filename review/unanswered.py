@@ -100,7 +100,8 @@ class Group:
     reasons: Dict[str, int] = field(default_factory=dict)  # fallback / not_covered / low_confidence / thumbs_down
 
 
-def _texts(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
+def redacted_texts(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
+    """The patient messages' texts by event id, always redacted, whitespace folded, at most 500 characters."""
     out: Dict[int, str] = {}
     with engine.connect() as conn:
         for chunk in store.chunks(list(event_ids), 500):
@@ -151,7 +152,7 @@ def group_unanswered(engine: Engine, candidates: List[Dict[str, Any]], bucket_ke
 
     Without the encoder (weights not installed) messages are grouped by identical wording instead.
     """
-    texts = _texts(engine, [c["event_id"] for c in candidates])
+    texts = redacted_texts(engine, [c["event_id"] for c in candidates])
     rows = [c for c in candidates if c["event_id"] in texts]
     if not rows:
         return []
