@@ -29,7 +29,7 @@ from review.settings import Settings
 
 HWM_KEY = "messages_indexed_event_id"
 TZ_KEY = "messages_timezone"
-LEVEL_RANK = {"crisis": 3, "emergency": 2, "urgent": 1}
+LEVEL_RANK: Dict[Optional[str], int] = {"crisis": 3, "emergency": 2, "urgent": 1}
 # "Not covered": an in-domain question the information sheet does not answer.
 NOT_COVERED_INTENTS = {"ask_not_covered"}
 NOT_COVERED_ACTIONS = {"utter_not_covered", "action_not_covered"}
@@ -74,9 +74,9 @@ def _apply_reply(msg: Dict[str, Any], row: Any, data: Dict[str, Any], by_message
     """Fold a non-patient event into the patient message it follows (or, for a rating, the one it names)."""
     kind = row.type_name
     flags = store.event_flags(kind, data)
-    for name in ("urgent", "emergency", "crisis"):
-        if name in flags:
-            msg["level"] = _worse(msg["level"], name)
+    for level in ("urgent", "emergency", "crisis"):
+        if level in flags:
+            msg["level"] = _worse(msg["level"], level)
     if kind == "action":
         name = data.get("name")
         if "fallback" in flags:
@@ -220,10 +220,10 @@ def _fold(conn: Connection, rows: Sequence[Any], zone: ZoneInfo) -> None:
             if msg["message_id"]:
                 by_message_id[s][msg["message_id"]] = msg
             continue
-        msg = current.get(s)
-        if msg is None:
+        patient_msg = current.get(s)
+        if patient_msg is None:
             continue  # events before the first patient message
-        _apply_reply(msg, row, data, by_message_id[s])
+        _apply_reply(patient_msg, row, data, by_message_id[s])
     if fresh:
         conn.execute(store.messages.insert(), [{k: msg[k] for k in _COLUMNS} for msg in fresh])
     changed = [msg for msgs in known.values() for msg in msgs

@@ -127,9 +127,10 @@ def _vectors(event_ids: Sequence[int], texts: Dict[int, str]) -> Optional[np.nda
                 _cache.popitem(last=False)
     with _cache_lock:
         found = [_cache.get(i) for i in event_ids]
-    if any(v is None for v in found):  # evicted meanwhile by another request: compute again
+    vectors = [v for v in found if v is not None]
+    if len(vectors) < len(found):  # evicted meanwhile by another request: compute again
         return embed([texts[i] for i in event_ids])
-    return np.stack(found)
+    return np.stack(vectors)
 
 
 def _reasons(row: Dict[str, Any], threshold: float) -> List[str]:

@@ -42,7 +42,8 @@ def export_records(rows: Sequence[Any], sender_id: str, redact_text: bool,
         elif row.type_name == "bot":
             meta = data.get("metadata") or {}
             text = data.get("text") or ""
-            fact_ids = meta.get("fact_ids") if isinstance(meta.get("fact_ids"), list) else []
+            raw_ids = meta.get("fact_ids")
+            fact_ids: List[Any] = raw_ids if isinstance(raw_ids, list) else []
             yield {"conversation_id": sender_id, "event_id": row.id, "time_utc": iso(row.timestamp),
                    "speaker": "bot", "text": redact(text) if redact_text else text, "intent": None,
                    "confidence": None, "bot_action": meta.get("utter_action") or last_action,
@@ -65,19 +66,19 @@ def iter_filtered_senders(engine: Engine, f: ListFilter, threshold: float, chunk
         cursor = (rows[-1].last_ts, rows[-1].sender_id)
 
 
-def events_for_senders(engine: Engine, senders: Sequence[str]) -> Dict[str, List[Any]]:
+def events_for_senders(engine: Engine, senders: Sequence[str]) -> Tuple[Dict[str, List[Any]], Dict[int, str]]:
+    """The events of each of ``senders`` (in id order) and their intent corrections by event id."""
     out: Dict[str, List[Any]] = {s: [] for s in senders}
+    corr: Dict[int, str] = {}
     with engine.connect() as conn:
         for row in conn.execute(
                 sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
                 .where(events.c.sender_id.in_(list(senders))).order_by(events.c.id)):
             out[row.sender_id].append(row)
-        corr = {}
         for r in conn.execute(sa.select(corrections.c.event_id, corrections.c.corrected_intent)
                               .where(corrections.c.sender_id.in_(list(senders)))):
             corr[r.event_id] = r.corrected_intent
-    out["__corrections__"] = corr  # type: ignore[assignment]
-    return out
+    return out, corr
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -257,11 +257,15 @@ def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings,
             existing[r.sender_id] = dict(r._mapping)
         for r in conn.execute(sa.select(conversation_intents).where(conversation_intents.c.sender_id.in_(chunk))):
             known_intents.add((r.sender_id, r.intent))
-    inserts, intent_rows, callback_rows = [], [], []
+    inserts: List[Dict[str, Any]] = []
+    intent_rows: List[Dict[str, str]] = []
+    callback_rows: List[Dict[str, Any]] = []
     for sender, sender_rows in by_sender.items():
-        summary = existing.get(sender)
-        is_new = summary is None
-        if is_new:
+        found = existing.get(sender)
+        is_new = found is None
+        if found is not None:
+            summary = found
+        else:
             summary = {"sender_id": sender, "started": 0.0, "last_ts": 0.0, "turns": 0, "last_user_text": None,
                        **{f"flag_{f}": False for f in FLAGS}, "min_confidence": None, "search_text": "",
                        "last_event_id": 0, "reviewed": False, "reviewed_at": None, "urgency": NO_URGENCY,

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, overload
 
 
 EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
@@ -20,6 +20,18 @@ DATE_RE = re.compile(
 def _phone_sub(match: "re.Match[str]") -> str:
     digits = sum(ch.isdigit() for ch in match.group(0))
     return "[phone]" if digits >= 7 else match.group(0)
+
+
+@overload
+def redact(text: str) -> str: ...
+
+
+@overload
+def redact(text: None) -> None: ...
+
+
+@overload
+def redact(text: Optional[str]) -> Optional[str]: ...
 
 
 def redact(text: Optional[str]) -> Optional[str]:

@@ -22,7 +22,7 @@ class Turn:
     text: Optional[str] = None
     intent: Optional[str] = None
     confidence: Optional[float] = None
-    ranking: List[Tuple[str, float]] = field(default_factory=list)
+    ranking: List[Tuple[Optional[str], float]] = field(default_factory=list)  # (intent, confidence), best first
     classifier_intent: Optional[str] = None
     classifier_confidence: Optional[float] = None
     red_flags: List[str] = field(default_factory=list)

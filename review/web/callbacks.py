@@ -3,9 +3,12 @@ open) or done. Who and when go to the audit log; the browser returns to Open ite
 conversation, whichever the form came from."""
 from __future__ import annotations
 
+from typing import List
+
 from sanic import Blueprint, response
 from sanic.exceptions import NotFound
 from sanic.request import Request
+from sqlalchemy.engine import Connection
 
 from review import store
 from review.web.respond import AuditEntry, change_audit_redirect, conversation_url, form_value, render
@@ -21,15 +24,15 @@ def record_outcome(request: Request, outcome: str) -> response.HTTPResponse:
     username = request.ctx.session.username
     action = "callback_done" if outcome == "done" else "callback_outcome"  # also the notice shown after it
 
-    def change(conn) -> AuditEntry:
+    def change(conn: Connection) -> AuditEntry:
         sender_id = store.record_callback_outcome(conn, callback_id, outcome, username)
         if sender_id is None:
             raise NotFound("no such callback")
         return AuditEntry(action, sender_id, {"callback_id": callback_id, "outcome": outcome})
 
-    def back(entries):
+    def back(entries: List[AuditEntry]) -> str:
         sender_id = entries[0].target
-        if form_value(request, "back") == "conversation":
+        if sender_id is not None and form_value(request, "back") == "conversation":
             return conversation_url(sender_id, action)
         return f"/open?msg={action}"
 

@@ -150,7 +150,7 @@ def chart_svgs(state: ReviewState, rng: dashboard.DateRange, fig: Dict[str, Any]
     keys = [b["bucket"] for b in fig["buckets"]]
     ticks = [_label(k, rng.bucket) for k in keys]
     per = "week" if rng.bucket == "week" else "day"
-    out = {
+    out: Dict[str, Any] = {
         "volume": charts.bar_chart(
             f"Conversations and patient messages per {per}",
             f"Bar chart, {rng.start} to {rng.end} ({state.settings.timezone}): conversations and patient messages "

@@ -81,8 +81,7 @@ async def export_filtered(request: Request) -> None:
 
     def batches() -> Iterator[List[Dict[str, Any]]]:
         for senders in store.iter_filtered_senders(state.engine, f, state.threshold):
-            by_sender = store.events_for_senders(state.engine, senders)
-            corr = by_sender.pop("__corrections__")
+            by_sender, corr = store.events_for_senders(state.engine, senders)
             records: List[Dict[str, Any]] = []
             for sender in senders:
                 records += store.export_records(by_sender[sender], sender, state.settings.redact_contact_details,

@@ -10,6 +10,7 @@ import math
 
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy.engine import Connection
 
 from review import auth, store
 from review.web.respond import (AuditEntry, change_audit_redirect, client_ip, form_value, forwarded_ip, redirect,
@@ -71,7 +72,7 @@ async def login(request: Request) -> response.HTTPResponse:
 async def logout(request: Request) -> response.HTTPResponse:
     state = state_of(request)
 
-    def end_session(conn):
+    def end_session(conn: Connection) -> AuditEntry:
         auth.end_session(conn, request.ctx.session.token_hash)
         return AuditEntry("logout")
 

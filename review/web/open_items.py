@@ -6,6 +6,7 @@ from typing import List
 
 from sanic import Blueprint, response
 from sanic.request import Request
+from sqlalchemy.engine import Connection
 
 from review import store
 from review.web.middleware import LIVE_PATH
@@ -52,7 +53,7 @@ async def bulk_review(request: Request) -> response.HTTPResponse:
     ids = [i[:255] for i in (request.form.getlist("id") or [])][:BULK_LIMIT]
     username = request.ctx.session.username
 
-    def mark_all(conn) -> List[AuditEntry]:
+    def mark_all(conn: Connection) -> List[AuditEntry]:
         return [AuditEntry("mark_reviewed", sender_id, {"bulk": True}) for sender_id in dict.fromkeys(ids)
                 if store.set_reviewed(conn, sender_id, True, username)]
 

@@ -4,9 +4,12 @@ redirect back to the conversation with a notice (:func:`~review.web.respond.chan
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from sanic import Blueprint, response
 from sanic.exceptions import NotFound
 from sanic.request import Request
+from sqlalchemy.engine import Connection
 
 from review import auth, store
 from review.web.respond import AuditEntry, change_audit_redirect, conversation_url, form_value, redirect
@@ -29,7 +32,7 @@ async def mark_reviewed(request: Request) -> response.HTTPResponse:
     reviewed = form_value(request, "reviewed") == "1"
     username = request.ctx.session.username
 
-    def change(conn) -> AuditEntry:
+    def change(conn: Connection) -> AuditEntry:
         store.set_reviewed(conn, sender_id, reviewed, username)
         return AuditEntry("mark_reviewed" if reviewed else "mark_unreviewed", sender_id)
 
@@ -43,7 +46,7 @@ async def assign(request: Request) -> response.HTTPResponse:
     if assignee and assignee not in auth.list_usernames(state_of(request).engine):
         return redirect(conversation_url(sender_id, "bad_input"))
 
-    def change(conn) -> AuditEntry:
+    def change(conn: Connection) -> AuditEntry:
         store.set_assignee(conn, sender_id, assignee)
         return AuditEntry("assign", sender_id, {"assignee": assignee or None})
 
@@ -59,7 +62,7 @@ async def note(request: Request) -> response.HTTPResponse:
         return redirect(conversation_url(sender_id, "bad_input"))
     username = request.ctx.session.username
 
-    def change(conn) -> AuditEntry:
+    def change(conn: Connection) -> AuditEntry:
         store.add_note(conn, sender_id, username, text, tag)
         return AuditEntry("add_note", sender_id, {"tag": tag or None})
 
@@ -78,7 +81,7 @@ async def correct(request: Request) -> response.HTTPResponse:
         return redirect(conversation_url(sender_id, "bad_input"))
     username = request.ctx.session.username
 
-    def change(conn):
+    def change(conn: Connection) -> Optional[AuditEntry]:
         if not store.save_correction(conn, sender_id, event_id, intent, username):
             return None  # not a patient message, or an answer to the callback form
         return AuditEntry("correct_intent", sender_id, {"event_id": event_id, "intent": intent})
