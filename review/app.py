@@ -43,6 +43,7 @@ def create_app(settings: Optional[Settings] = None, name: str = "review") -> San
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    """Serve the app (``python -m review.cli serve``): settings from the environment, host and port overridable."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Serve the staff review app.")

@@ -127,6 +127,7 @@ def parse_audit_cursor(raw: Optional[str]) -> Optional[int]:
 
 
 def audit_rows(engine: Engine, limit: int = 200, before_id: Optional[int] = None) -> List[Dict[str, Any]]:
+    """The newest ``limit`` audit entries (older than entry ``before_id`` when given), newest first."""
     q = sa.select(audit).order_by(audit.c.id.desc()).limit(limit)
     if before_id:
         q = q.where(audit.c.id < before_id)

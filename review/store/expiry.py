@@ -18,6 +18,7 @@ from review.store.schema import (callbacks, chunks, conversation_intents, conver
 
 @dataclass
 class RetentionReport:
+    """What :func:`retention` deleted (or, in a dry run, would delete)."""
     cutoff: float
     conversations: int
     events: int
@@ -67,6 +68,7 @@ def retention(engine: Engine, days: int, dry_run: bool = False, now: Optional[fl
 
 
 def cleanup_auth_tables(engine: Engine, window_seconds: float) -> None:
+    """Delete expired sessions and login failures older than the throttling window."""
     now = time.time()
     with engine.begin() as conn:
         conn.execute(sessions.delete().where(sessions.c.expires < now))

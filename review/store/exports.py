@@ -19,6 +19,7 @@ EXPORT_FIELDS = ["conversation_id", "event_id", "time_utc", "speaker", "text", "
 
 
 def iso(ts: Optional[float]) -> str:
+    """A timestamp as ISO 8601 UTC with a Z ("" for None)."""
     if ts is None:
         return ""
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -51,6 +52,7 @@ def export_records(rows: Sequence[Any], sender_id: str, redact_text: bool,
 
 
 def iter_filtered_senders(engine: Engine, f: ListFilter, threshold: float, chunk: int = 200) -> Iterator[List[str]]:
+    """The conversation ids matching ``f``, newest first, ``chunk`` at a time (keyset pages)."""
     c = conversations.c
     conds = filter_conditions(f, threshold)
     cursor: Optional[Tuple[float, str]] = None

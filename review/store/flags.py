@@ -37,6 +37,7 @@ FORM_DETAIL_SLOTS = {"callback_name", "callback_phone", "callback_time"}
 
 
 def load_data(data: Optional[str]) -> Dict[str, Any]:
+    """The JSON ``data`` of a stored event as a dict ({} when empty, invalid or not an object)."""
     if not data:
         return {}
     try:
@@ -47,6 +48,7 @@ def load_data(data: Optional[str]) -> Dict[str, Any]:
 
 
 def intent_of(data: Dict[str, Any]) -> Tuple[Optional[str], Optional[float]]:
+    """The intent name and confidence a patient message was read as (None where missing)."""
     parse = data.get("parse_data") or {}
     intent = parse.get("intent") or {}
     conf = intent.get("confidence")

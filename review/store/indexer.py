@@ -33,6 +33,7 @@ LAST_TEXT_CAP = 300
 
 
 def indexed_up_to(engine: Engine) -> int:
+    """The id of the last event folded into the summaries (0 before the first pass)."""
     with engine.connect() as conn:
         return int(get_meta(conn, HWM_KEY) or 0)
 

@@ -19,6 +19,7 @@ TAG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # a label: lower-case letters,
 
 @dataclass
 class ListFilter:
+    """The list page's filters, read from query (or form) arguments; ``errors`` names the invalid ones."""
     flag: Optional[str] = None  # one of FLAGS, "low_confidence", or "any"
     intent: Optional[str] = None
     date_from: Optional[date] = None
@@ -117,6 +118,7 @@ def _like_escape(text: str) -> str:
 
 
 def filter_conditions(f: ListFilter, threshold: float) -> List[Any]:
+    """SQL conditions on ``review_conversations`` for the filters in ``f``."""
     c = conversations.c
     conds: List[Any] = []
     if f.flag:
@@ -146,10 +148,12 @@ def _day_start(d: date) -> float:
 
 
 def encode_cursor(last_ts: float, sender_id: str) -> str:
+    """The list's keyset cursor: last activity and conversation id."""
     return f"{last_ts!r}:{sender_id}"
 
 
 def decode_cursor(raw: Optional[str]) -> Optional[Tuple[float, str]]:
+    """The (last activity, conversation id) of a cursor, None when absent or malformed."""
     if not raw or ":" not in raw:
         return None
     ts, sender = raw.split(":", 1)
@@ -173,6 +177,7 @@ COUNT_CAP = 10_000  # list pages count matches up to this many (an exact count o
 
 @dataclass
 class Page:
+    """One page of conversations with its cursors."""
     rows: List[Dict[str, Any]]
     total: int  # matching conversations, at most COUNT_CAP + 1
     older: Optional[str]  # cursor for the next (older) page
@@ -297,6 +302,7 @@ def live_counts(engine: Engine, since_event_id: int) -> Dict[str, int]:
 
 
 def row_flags(row: Dict[str, Any], threshold: float) -> List[str]:
+    """The flags of a summary row, with "low_confidence" when its lowest confidence is below ``threshold``."""
     flags = [f for f in FLAGS if row.get(f"flag_{f}")]
     if row.get("min_confidence") is not None and row["min_confidence"] < threshold:
         flags.append("low_confidence")
@@ -304,6 +310,7 @@ def row_flags(row: Dict[str, Any], threshold: float) -> List[str]:
 
 
 def get_summary(engine: Engine, sender_id: str, threshold: float) -> Optional[Dict[str, Any]]:
+    """One conversation's summary row with its flags, None when it is not indexed."""
     with engine.connect() as conn:
         row = conn.execute(sa.select(conversations).where(conversations.c.sender_id == sender_id)).first()
     if row is None:
@@ -321,6 +328,7 @@ def known_tags(engine: Engine) -> List[str]:
 
 
 def known_intents(engine: Engine) -> List[str]:
+    """Every intent seen in an indexed conversation, for the intent filter."""
     with engine.connect() as conn:
         return [r[0] for r in conn.execute(
             sa.select(conversation_intents.c.intent).distinct().order_by(conversation_intents.c.intent))]

@@ -46,6 +46,7 @@ def existing_training_texts(nlu_file: Path) -> Set[str]:
 
 @dataclass
 class CorrectionsExport:
+    """The NLU YAML of the corrections and how many were left out, and why."""
     yaml_text: str
     exported: int
     skipped_duplicate: int

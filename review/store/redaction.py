@@ -42,4 +42,5 @@ def redact(text: Optional[str]) -> Optional[str]:
 
 
 def has_contact_details(text: str) -> bool:
+    """Whether :func:`redact` would change ``text``."""
     return redact(text) != text

@@ -345,19 +345,23 @@ def create_schema(engine: Engine) -> None:
 
 
 def events_table_exists(engine: Engine) -> bool:
+    """Whether the Rasa server has created its ``events`` table yet."""
     return sa.inspect(engine).has_table("events")
 
 
 def get_meta(conn: Connection, key: str) -> Optional[str]:
+    """A ``review_meta`` value (e.g. a high-water mark), None when unset."""
     return conn.execute(sa.select(review_meta.c.value).where(review_meta.c.key == key)).scalar()
 
 
 def set_meta(conn: Connection, key: str, value: str) -> None:
+    """Set a ``review_meta`` value, inserting the row the first time."""
     updated = conn.execute(review_meta.update().where(review_meta.c.key == key).values(value=value)).rowcount
     if not updated:
         conn.execute(review_meta.insert().values(key=key, value=value))
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Consecutive slices of at most ``size`` items (for bounded ``IN`` lists)."""
     for i in range(0, len(items), size):
         yield items[i:i + size]

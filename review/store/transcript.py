@@ -38,6 +38,7 @@ class Turn:
 
 
 def conversation_events(engine: Engine, sender_id: str) -> List[Any]:
+    """A conversation's stored events in id order (id, type, time, data)."""
     with engine.connect() as conn:
         return conn.execute(
             sa.select(events.c.id, events.c.type_name, events.c.timestamp, events.c.data)
@@ -49,6 +50,8 @@ SHOWN_SLOTS = {"handoff_requested", "personal_question", "callback_request", "la
 
 def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
                      corrections_by_event: Dict[int, str]) -> List[Turn]:
+    """The events as turns: each patient message with what followed it, flags, ratings and
+    corrections; events before the first message form a turn of their own. Text is redacted when asked."""
     turns: List[Turn] = [Turn()]
     show = (lambda t: redact(t)) if redact_text else (lambda t: t)
     parsed = [(row, load_data(row.data)) for row in rows]
@@ -140,6 +143,7 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
 
 
 def corrections_for(engine: Engine, sender_id: str) -> Dict[int, str]:
+    """A conversation's intent corrections by event id."""
     with engine.connect() as conn:
         return {r.event_id: r.corrected_intent for r in conn.execute(
             sa.select(corrections.c.event_id, corrections.c.corrected_intent)
@@ -147,18 +151,21 @@ def corrections_for(engine: Engine, sender_id: str) -> Dict[int, str]:
 
 
 def notes_for(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
+    """A conversation's notes, oldest first."""
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(notes).where(notes.c.sender_id == sender_id).order_by(notes.c.id))]
 
 
 def callbacks_for(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
+    """A conversation's callback requests, oldest first."""
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(callbacks).where(callbacks.c.sender_id == sender_id).order_by(callbacks.c.id))]
 
 
 def open_callbacks(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
+    """Open callback requests, longest waiting first, with their conversation's last message."""
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(callbacks, conversations.c.last_user_text, conversations.c.last_ts,
@@ -169,6 +176,7 @@ def open_callbacks(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
 
 
 def count_open_callbacks(engine: Engine) -> int:
+    """How many callback requests are open."""
     with engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).select_from(callbacks)
                             .where(callbacks.c.status == "open")).scalar()

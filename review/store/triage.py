@@ -14,6 +14,7 @@ from review.store.schema import CALLBACK_OUTCOMES, audit, callbacks, conversatio
 
 
 def set_reviewed(conn: Connection, sender_id: str, reviewed: bool, username: str) -> bool:
+    """Mark a conversation reviewed (by whom, when) or not; False when there is no such conversation."""
     values = {"reviewed": reviewed, "reviewed_by": username if reviewed else None,
               "reviewed_at": time.time() if reviewed else None}
     return conn.execute(conversations.update().where(conversations.c.sender_id == sender_id)
@@ -21,11 +22,13 @@ def set_reviewed(conn: Connection, sender_id: str, reviewed: bool, username: str
 
 
 def set_assignee(conn: Connection, sender_id: str, assignee: Optional[str]) -> bool:
+    """Assign a conversation to a staff member (None or "": nobody); False when there is none."""
     return conn.execute(conversations.update().where(conversations.c.sender_id == sender_id)
                         .values(assignee=assignee or None)).rowcount > 0
 
 
 def add_note(conn: Connection, sender_id: str, author: str, text: str, tag: Optional[str]) -> None:
+    """Add a note and/or a label to a conversation (the label joins its tags)."""
     conn.execute(notes.insert().values(sender_id=sender_id, author=author, created=time.time(),
                                        tag=tag or None, text=text or None))
     if tag:
@@ -37,6 +40,7 @@ def add_note(conn: Connection, sender_id: str, author: str, text: str, tag: Opti
 
 
 def user_event(conn: Connection, sender_id: str, event_id: int) -> Optional[Dict[str, Any]]:
+    """The data of patient message ``event_id`` of that conversation, None if it is not one."""
     row = conn.execute(sa.select(events.c.id, events.c.type_name, events.c.data)
                        .where(events.c.id == event_id, events.c.sender_id == sender_id)).first()
     if row is None or row.type_name != "user":
@@ -60,6 +64,8 @@ def is_form_answer(conn: Connection, sender_id: str, event_id: int) -> bool:
 
 
 def save_correction(conn: Connection, sender_id: str, event_id: int, intent: str, author: str) -> bool:
+    """Record the intent a patient message should have had (replacing an earlier correction);
+    False for anything but a patient message with text that did not answer the callback form."""
     data = user_event(conn, sender_id, event_id)
     if data is None or not data.get("text") or is_form_answer(conn, sender_id, event_id):
         return False
@@ -73,6 +79,7 @@ def save_correction(conn: Connection, sender_id: str, event_id: int, intent: str
 
 
 def mark_callback_done(conn: Connection, callback_id: int, username: str) -> Optional[str]:
+    """Record the outcome "done" (see :func:`record_callback_outcome`)."""
     return record_callback_outcome(conn, callback_id, "done", username)
 
 
@@ -110,6 +117,7 @@ def callback_history(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
 
 
 def list_corrections(engine: Engine, limit: int = 500) -> List[Dict[str, Any]]:
+    """The newest intent corrections."""
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
             sa.select(corrections).order_by(corrections.c.id.desc()).limit(limit))]

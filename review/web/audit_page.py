@@ -14,6 +14,7 @@ PAGE = 200
 
 @bp.get("/audit")
 async def audit_page(request: Request) -> response.HTTPResponse:
+    """The audit log, newest first."""
     try:
         before = store.parse_audit_cursor(request.args.get("before"))
     except ValueError:

@@ -17,6 +17,7 @@ bp = Blueprint("callbacks")
 
 
 def record_outcome(request: Request, outcome: str) -> response.HTTPResponse:
+    """Record ``outcome`` for the form's callback request; 404 when there is no such request."""
     try:
         callback_id = int(form_value(request, "callback_id", 20))
     except ValueError:
@@ -41,6 +42,7 @@ def record_outcome(request: Request, outcome: str) -> response.HTTPResponse:
 
 @bp.post("/callback/done")
 async def callback_done(request: Request) -> response.HTTPResponse:
+    """The request is done (the older form's button)."""
     return record_outcome(request, "done")
 
 

@@ -19,6 +19,7 @@ FILTER_KEYS = ("flag", "intent", "date_from", "date_to", "reviewed", "q", "assig
 
 @bp.get("/conversations")
 async def conversation_list(request: Request) -> response.HTTPResponse:
+    """All conversations, filtered, newest first."""
     state = state_of(request)
     await state.catch_up_index()
     f = store.ListFilter.from_args({k: request.args.get(k) for k in FILTER_KEYS})
@@ -35,6 +36,7 @@ async def conversation_list(request: Request) -> response.HTTPResponse:
 
 @bp.get("/conversation")
 async def conversation_view(request: Request) -> response.HTTPResponse:
+    """One conversation: its transcript, notes, callbacks and actions (audited)."""
     state = state_of(request)
     sender_id = (request.args.get("id") or "")[:255]
     if not sender_id:

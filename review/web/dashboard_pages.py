@@ -88,6 +88,7 @@ def groups_cache(request: Request) -> _GroupCache:
 
 
 def groups_for(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange) -> List[unanswered.Group]:
+    """The unanswered questions of ``rng`` grouped by meaning (cached)."""
     engine, settings, threshold = state.engine, state.settings, state.threshold
     with engine.connect() as conn:
         mark = store.get_meta(conn, message_index.HWM_KEY)
@@ -101,11 +102,13 @@ def groups_for(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange)
 
 
 def the_range(state: ReviewState, args: Any) -> dashboard.DateRange:
+    """The date range and bucket asked for (defaults and errors from :func:`dashboard.parse_range`)."""
     return dashboard.parse_range({k: args.get(k) for k in ("from", "to", "bucket")},
                                  dashboard.today_in(state.settings.timezone))
 
 
 def figures(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange) -> Dict[str, Any]:
+    """Every number the dashboard shows for ``rng``."""
     engine, threshold = state.engine, state.threshold
     buckets = dashboard.per_bucket(engine, rng, threshold)
     lat_rows, lat_median, lat_n = dashboard.latency(engine, rng)
@@ -123,6 +126,7 @@ def figures(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange) ->
 
 
 def csv_rows(chart: str, rng: dashboard.DateRange, fig: Dict[str, Any]) -> Tuple[List[str], List[List[Any]]]:
+    """One chart's table: header and rows."""
     if chart == "volume":
         return (["period_start", "conversations", "patient_messages"],
                 [[b["bucket"], b["conversations"], b["messages"]] for b in fig["buckets"]])
@@ -147,6 +151,7 @@ def csv_rows(chart: str, rng: dashboard.DateRange, fig: Dict[str, Any]) -> Tuple
             [[i + 1, g.count, g.conversations, g.label] for i, g in enumerate(fig["groups"])])
 
 def chart_svgs(state: ReviewState, rng: dashboard.DateRange, fig: Dict[str, Any]) -> Dict[str, Any]:
+    """The dashboard's charts as SVG."""
     keys = [b["bucket"] for b in fig["buckets"]]
     ticks = [_label(k, rng.bucket) for k in keys]
     per = "week" if rng.bucket == "week" else "day"
@@ -197,6 +202,7 @@ async def load_encoder(app_: Sanic, _loop: Any) -> None:
 
 @bp.get("/")
 async def dashboard_page(request: Request) -> response.HTTPResponse:
+    """The landing page (audited)."""
     state, cache = state_of(request), groups_cache(request)
     await catch_up(state)
     rng = the_range(state, request.args)
@@ -221,6 +227,7 @@ async def dashboard_page(request: Request) -> response.HTTPResponse:
 
 @bp.post("/dashboard/csv")
 async def dashboard_csv(request: Request) -> response.HTTPResponse:
+    """One chart's table as CSV (audited)."""
     state, cache = state_of(request), groups_cache(request)
     chart = (request.form.get("chart") or "").strip()
     if chart not in CSV_CHARTS:
@@ -244,6 +251,7 @@ async def dashboard_csv(request: Request) -> response.HTTPResponse:
 
 @bp.get("/unanswered")
 async def unanswered_page(request: Request) -> response.HTTPResponse:
+    """What the bot couldn't answer, grouped by meaning (audited)."""
     state, cache = state_of(request), groups_cache(request)
     await catch_up(state)
     rng = the_range(state, request.args)
@@ -320,6 +328,7 @@ async def unanswered_note(request: Request) -> response.HTTPResponse:
 
 @bp.get("/sheet-notes")
 async def sheet_notes_page(request: Request) -> response.HTTPResponse:
+    """The notes for the sheet's authors, each with a few redacted examples (audited)."""
     engine = state_of(request).engine
     notes = unanswered.sheet_notes(engine)
     for n in notes:

@@ -54,6 +54,7 @@ def export_format(request: Request) -> str:
 
 @bp.post("/conversation/export")
 async def export_conversation(request: Request) -> None:
+    """One conversation as CSV or JSONL (audited)."""
     state = state_of(request)
     sender_id = form_value(request, "id", 255)
     fmt = export_format(request)
@@ -69,6 +70,7 @@ async def export_conversation(request: Request) -> None:
 
 @bp.post("/export")
 async def export_filtered(request: Request) -> None:
+    """Every conversation matching the list's filters as CSV or JSONL (audited, streamed)."""
     state = state_of(request)
     fmt = export_format(request)
     f = store.ListFilter.from_args({k: request.form.get(k) for k in FILTER_KEYS})
@@ -93,6 +95,7 @@ async def export_filtered(request: Request) -> None:
 
 @bp.get("/corrections")
 async def corrections_page(request: Request) -> response.HTTPResponse:
+    """The intent corrections and a preview of their NLU export (audited)."""
     state = state_of(request)
     rows = store.list_corrections(state.engine)
     if state.settings.redact_contact_details:
@@ -105,6 +108,7 @@ async def corrections_page(request: Request) -> response.HTTPResponse:
 
 @bp.post("/corrections/export")
 async def corrections_export(request: Request) -> response.HTTPResponse:
+    """The corrections as Rasa NLU YAML (audited)."""
     state = state_of(request)
     result = store.export_corrections(state.engine, state.settings)
     audit(request, "export_corrections", None, json.dumps({

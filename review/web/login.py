@@ -22,6 +22,7 @@ bp = Blueprint("login")
 
 @bp.get("/login")
 async def login_form(request: Request) -> response.HTTPResponse:
+    """The login form (a logged-in user goes on to the page asked for)."""
     state = state_of(request)
     session = request.ctx.session
     wanted = safe_next(request.args.get("next"))
@@ -40,6 +41,7 @@ async def login_form(request: Request) -> response.HTTPResponse:
 
 @bp.post("/login")
 async def login(request: Request) -> response.HTTPResponse:
+    """Check the password (throttled per account); on success a fresh session."""
     state = state_of(request)
     username = form_value(request, "username", 64).lower()
     password = (request.form.get("password") or "")[:1024]
@@ -70,6 +72,7 @@ async def login(request: Request) -> response.HTTPResponse:
 
 @bp.post("/logout")
 async def logout(request: Request) -> response.HTTPResponse:
+    """End the session and clear the cookie."""
     state = state_of(request)
 
     def end_session(conn: Connection) -> AuditEntry:

@@ -57,6 +57,7 @@ async def authenticate(request: Request) -> Optional[response.HTTPResponse]:
 
 
 async def headers_and_log(request: Request, resp: response.BaseHTTPResponse) -> None:
+    """Security headers on every answer, then one log line (no query string)."""
     security_headers(request, resp, static=request.path.startswith("/static/"))
     started = getattr(request.ctx, "started", None)
     ms = (time.perf_counter() - started) * 1000 if started else 0.0
@@ -64,10 +65,12 @@ async def headers_and_log(request: Request, resp: response.BaseHTTPResponse) -> 
 
 
 async def not_found(request: Request, exc: Exception) -> response.HTTPResponse:
+    """The 404 page."""
     return render(request, "error.html", status=404, code="not_found")
 
 
 async def server_error(request: Request, exc: Exception) -> response.HTTPResponse:
+    """The error page for any other exception (logged by type only)."""
     status = exc.status_code if isinstance(exc, SanicException) else 500
     if status >= 500:
         # the type only: messages of database errors may quote patient text

@@ -19,6 +19,7 @@ BULK_LIMIT = 500  # conversations one "Mark selected as reviewed" may change
 
 @bp.get("/open")
 async def open_items(request: Request) -> response.HTTPResponse:
+    """Unreviewed flagged conversations, worst first, and the open callback requests."""
     state = state_of(request)
     await state.catch_up_index()
     flag = request.args.get("flag") or "any"

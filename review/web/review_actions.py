@@ -28,6 +28,7 @@ def sender_from_form(request: Request) -> str:
 
 @bp.post("/conversation/review")
 async def mark_reviewed(request: Request) -> response.HTTPResponse:
+    """Mark the conversation reviewed or not reviewed."""
     sender_id = sender_from_form(request)
     reviewed = form_value(request, "reviewed") == "1"
     username = request.ctx.session.username
@@ -41,6 +42,7 @@ async def mark_reviewed(request: Request) -> response.HTTPResponse:
 
 @bp.post("/conversation/assign")
 async def assign(request: Request) -> response.HTTPResponse:
+    """Assign the conversation to a staff member (or nobody)."""
     sender_id = sender_from_form(request)
     assignee = form_value(request, "assignee", 64)
     if assignee and assignee not in auth.list_usernames(state_of(request).engine):
@@ -55,6 +57,7 @@ async def assign(request: Request) -> response.HTTPResponse:
 
 @bp.post("/conversation/note")
 async def note(request: Request) -> response.HTTPResponse:
+    """Add a note, a label or both."""
     sender_id = sender_from_form(request)
     text = form_value(request, "text", 2000)
     tag = form_value(request, "tag", 40).lower()
@@ -71,6 +74,7 @@ async def note(request: Request) -> response.HTTPResponse:
 
 @bp.post("/conversation/correct")
 async def correct(request: Request) -> response.HTTPResponse:
+    """Correct the intent of one patient message."""
     sender_id = sender_from_form(request)
     intent = form_value(request, "intent", 255)
     try:
