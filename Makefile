@@ -25,7 +25,7 @@ test: train lint validate quick integration stories nlu-eval test-deploy audit-i
 validate: setup ## rasa data validate (domain, data, stories and rules agree)
 	$(RASA) data validate
 
-MYPY_PACKAGES := clinic_vocabulary.py clinic_triage clinic_nlu clinic_runtime clinic_channel clinic_store actions tests/support
+MYPY_PACKAGES := clinic_vocabulary.py clinic_triage clinic_nlu clinic_runtime clinic_channel clinic_store actions review tests/support
 
 lint: setup ## ruff over all the Python (ruff.toml) and mypy over the typed packages (mypy.ini)
 	$(VENV)/bin/ruff check .

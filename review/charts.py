@@ -64,7 +64,8 @@ def bar_chart(title: str, desc: str, labels: Sequence[str], series: Sequence[Tup
         v = ymax * i / 4
         y = top + plot_h - plot_h * i / 4
         body.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                    f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(_num(v))}{escape(unit)}</text>')
+                    f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                    f'{escape(_num(v))}{escape(unit)}</text>')
     n = max(1, len(labels))
     slot = plot_w / n
     bar_w = max(1.0, min(28.0, slot * 0.8 / max(1, len(series))))
@@ -73,14 +74,15 @@ def bar_chart(title: str, desc: str, labels: Sequence[str], series: Sequence[Tup
     for i, label in enumerate(labels):
         x0 = left + slot * i + (slot - bar_w * len(series)) / 2
         for s, (name, vals) in enumerate(series):
-            v = vals[i]
-            if v is None:
+            value = vals[i]
+            if value is None:
                 continue
-            h = plot_h * v / ymax
+            h = plot_h * value / ymax
             x = x0 + s * bar_w
             body.append(f'<rect class="bar series-{s}" x="{x:.1f}" y="{top + plot_h - h:.2f}" width="{bar_w:.1f}" '
-                        f'height="{h:.2f}" data-label="{escape(label)}" data-series="{escape(name)}" data-value="{v:g}">'
-                        f'<title>{escape(label)}: {escape(name)} {escape(_fmt(v, unit))}</title></rect>')
+                        f'height="{h:.2f}" data-label="{escape(label)}" data-series="{escape(name)}" '
+                        f'data-value="{value:g}">'
+                        f'<title>{escape(label)}: {escape(name)} {escape(_fmt(value, unit))}</title></rect>')
         if i % every == 0:
             body.append(f'<text class="axis" x="{left + slot * i + slot / 2:.1f}" y="{height - bottom + 16}" '
                         f'text-anchor="middle">{escape(ticks[i])}</text>')
@@ -111,7 +113,8 @@ def hbar_chart(title: str, desc: str, labels: Sequence[str], values: Sequence[fl
                     f'data-label="{escape(label)}" data-series="{escape(series)}" data-value="{v:g}">'
                     f'<title>{escape(label)}: {escape(_fmt(v, unit))}</title></rect>'
                     f'<text class="value" x="{label_width + w + 6:.1f}" y="{y + 16}">{escape(_fmt(v, unit))}</text>')
-    body.append(f'<line class="baseline" x1="{label_width}" x2="{label_width}" y1="{top}" y2="{top + row_h * max(1, len(labels))}"/>')
+    body.append(f'<line class="baseline" x1="{label_width}" x2="{label_width}" y1="{top}" '
+                f'y2="{top + row_h * max(1, len(labels))}"/>')
     return _frame(title, desc, width, height, body, css)
 
 
@@ -123,7 +126,8 @@ def sparkline(title: str, labels: Sequence[str], values: Sequence[float], width:
     for i, (label, v) in enumerate(zip(labels, values)):
         h = (height - 2) * v / vmax
         body.append(f'<rect class="bar series-0" x="{i * slot + slot * 0.1:.1f}" y="{height - h:.2f}" '
-                    f'width="{max(1.0, slot * 0.8):.1f}" height="{h:.2f}" data-label="{escape(label)}" data-value="{v:g}"/>')
+                    f'width="{max(1.0, slot * 0.8):.1f}" height="{h:.2f}" data-label="{escape(label)}" '
+                    f'data-value="{v:g}"/>')
     n = next(_ids)
     return Markup(f'<svg class="sparkline" role="img" aria-labelledby="chart-t{n}" viewBox="0 0 {width} {height}" '
                   f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg"><title id="chart-t{n}">'

@@ -64,9 +64,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="report what would be deleted, delete nothing")
     p = sub.add_parser("export-corrections", help="write staff intent corrections as Rasa NLU YAML")
     p.add_argument("--out", required=True, help="output file ('-' for stdout)")
-    p = sub.add_parser("index", help="fold new events into the conversation summaries and the dashboard's message index")
-    p.add_argument("--rebuild", action="store_true", help="recompute every summary (e.g. after changing redaction)")
-    sub.add_parser("audit-verify", help="prove the audit log's hash chain (exit 1 naming the first entry that breaks it)")
+    p = sub.add_parser("index",
+                       help="fold new events into the conversation summaries and the dashboard's message index")
+    p.add_argument("--rebuild", action="store_true",
+                   help="recompute every summary (e.g. after changing redaction)")
+    sub.add_parser("audit-verify",
+                   help="prove the audit log's hash chain (exit 1 naming the first entry that breaks it)")
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -114,16 +117,20 @@ def main(argv: Optional[List[str]] = None) -> int:
                   f"{settings.nlu_file.name}, {result.skipped_unsafe} payloads or texts with contact details)",
                   file=sys.stderr if args.out == "-" else sys.stdout)
         elif args.command == "audit-verify":
-            result = store.verify_audit_chain(engine)
-            older = f", {result.unchained} from before the chain (not verifiable)" if result.unchained else ""
-            if not result.ok:
-                print(f"audit-verify: FAILED: {result.error} ({result.entries} entries read{older})", file=sys.stderr)
+            chain = store.verify_audit_chain(engine)
+            older = f", {chain.unchained} from before the chain (not verifiable)" if chain.unchained else ""
+            if not chain.ok:
+                print(f"audit-verify: FAILED: {chain.error} ({chain.entries} entries read{older})", file=sys.stderr)
                 return 1
-            print(f"audit-verify: ok, {result.entries} entries{older}; chain head {result.head or '-'} "
+            print(f"audit-verify: ok, {chain.entries} entries{older}; chain head {chain.head or '-'} "
                   "(keep it: a later run whose chain does not contain it means entries were removed from the end)")
         elif args.command == "index":
-            n = store.rebuild_index(engine, settings) if args.rebuild else store.index_new_events(engine, settings)
-            (message_index.rebuild if args.rebuild else message_index.index_messages)(engine, settings)
+            if args.rebuild:
+                n = store.rebuild_index(engine, settings)
+                message_index.rebuild(engine, settings)
+            else:
+                n = store.index_new_events(engine, settings)
+                message_index.index_messages(engine, settings)
             print(f"index: {n} events folded in (up to event id {store.indexed_up_to(engine)})")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

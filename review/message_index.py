@@ -29,7 +29,7 @@ from review.settings import Settings
 
 HWM_KEY = "messages_indexed_event_id"
 TZ_KEY = "messages_timezone"
-LEVEL_RANK = {"crisis": 3, "emergency": 2, "urgent": 1}
+LEVEL_RANK: Dict[Optional[str], int] = {"crisis": 3, "emergency": 2, "urgent": 1}
 # "Not covered": an in-domain question the information sheet does not answer.
 NOT_COVERED_INTENTS = {"ask_not_covered"}
 NOT_COVERED_ACTIONS = {"utter_not_covered", "action_not_covered"}
@@ -50,7 +50,7 @@ def _worse(current: Optional[str], new: Optional[str]) -> Optional[str]:
 
 
 def _new_row(row: Any, data: Dict[str, Any], zone: ZoneInfo) -> Dict[str, Any]:
-    intent, conf = store._intent_of(data)
+    intent, conf = store.intent_of(data)
     text = data.get("text") or ""
     ts = row.timestamp or 0.0
     day, week = local_day_week(ts, zone)
@@ -74,9 +74,9 @@ def _apply_reply(msg: Dict[str, Any], row: Any, data: Dict[str, Any], by_message
     """Fold a non-patient event into the patient message it follows (or, for a rating, the one it names)."""
     kind = row.type_name
     flags = store.event_flags(kind, data)
-    for name in ("urgent", "emergency", "crisis"):
-        if name in flags:
-            msg["level"] = _worse(msg["level"], name)
+    for level in ("urgent", "emergency", "crisis"):
+        if level in flags:
+            msg["level"] = _worse(msg["level"], level)
     if kind == "action":
         name = data.get("name")
         if "fallback" in flags:
@@ -98,22 +98,22 @@ def _apply_reply(msg: Dict[str, Any], row: Any, data: Dict[str, Any], by_message
             target = msg
             if isinstance(value, dict) and value.get("message_id"):
                 target = by_message_id.get(str(value["message_id"])[:64], msg)
-            target["thumbs_down"] = store._negative_value(value)
+            target["thumbs_down"] = store.negative_value(value)
 
 
 def _reset_if_needed(engine: Engine, settings: Settings) -> None:
     """Start over when the time zone changed, or when retention removed the newest events (SQLite then
     reuses their ids)."""
     with engine.begin() as conn:
-        tz = store._get_meta(conn, TZ_KEY)
-        hwm = int(store._get_meta(conn, HWM_KEY) or 0)
+        tz = store.get_meta(conn, TZ_KEY)
+        hwm = int(store.get_meta(conn, HWM_KEY) or 0)
         max_id = conn.execute(sa.select(sa.func.max(store.events.c.id))).scalar() or 0
         if tz != settings.timezone:
             conn.execute(store.messages.delete())
-            store._set_meta(conn, HWM_KEY, "0")
-            store._set_meta(conn, TZ_KEY, settings.timezone)
+            store.set_meta(conn, HWM_KEY, "0")
+            store.set_meta(conn, TZ_KEY, settings.timezone)
         elif max_id < hwm:
-            store._set_meta(conn, HWM_KEY, str(max_id))
+            store.set_meta(conn, HWM_KEY, str(max_id))
 
 
 def index_messages(engine: Engine, settings: Settings, batch: int = 5000, max_events: Optional[int] = None,
@@ -129,7 +129,7 @@ def index_messages(engine: Engine, settings: Settings, batch: int = 5000, max_ev
         zone = ZoneInfo(settings.timezone)
         rescan = rescan and engine.dialect.name == "postgresql"
         with engine.connect() as conn:
-            hwm = int(store._get_meta(conn, HWM_KEY) or 0)
+            hwm = int(store.get_meta(conn, HWM_KEY) or 0)
             max_id = conn.execute(sa.select(sa.func.max(store.events.c.id))).scalar()
         if max_id is None or (max_id <= hwm and not rescan):
             return 0
@@ -145,12 +145,12 @@ def index_messages(engine: Engine, settings: Settings, batch: int = 5000, max_ev
                                         .order_by(e.id).limit(limit)).all()
                     if not rows:
                         if max_id > hwm:
-                            store._set_meta(conn, HWM_KEY, str(max_id))
+                            store.set_meta(conn, HWM_KEY, str(max_id))
                         break
                     _fold(conn, rows, zone)
                     top = rows[-1].id
-                    if top > int(store._get_meta(conn, HWM_KEY) or 0):
-                        store._set_meta(conn, HWM_KEY, str(top))
+                    if top > int(store.get_meta(conn, HWM_KEY) or 0):
+                        store.set_meta(conn, HWM_KEY, str(top))
             except sa.exc.IntegrityError:
                 return done  # another process (the CLI's index, a second app) folded these rows in first
             start = rows[-1].id
@@ -170,10 +170,10 @@ def _fold(conn: Connection, rows: Sequence[Any], zone: ZoneInfo) -> None:
     rated = set()
     for r in rows:
         if r.type_name == "slot" and '"feedback"' in (r.data or ""):
-            value = store._loads(r.data).get("value")
+            value = store.load_data(r.data).get("value")
             if isinstance(value, dict) and value.get("message_id"):
                 rated.add(str(value["message_id"])[:64])
-    for chunk in store._chunks(senders, 500):
+    for chunk in store.chunks(senders, 500):
         latest_before = (sa.select(m.sender_id, sa.func.max(m.event_id).label("mx"))
                          .where(m.sender_id.in_(chunk), m.event_id < first).group_by(m.sender_id).subquery())
         carried = conn.execute(sa.select(store.messages).join(latest_before, m.event_id == latest_before.c.mx)).all()
@@ -204,7 +204,7 @@ def _fold(conn: Connection, rows: Sequence[Any], zone: ZoneInfo) -> None:
         while pointer[s] < len(msgs) and msgs[pointer[s]]["event_id"] < row.id:
             current[s] = msgs[pointer[s]]
             pointer[s] += 1
-        data = store._loads(row.data)
+        data = store.load_data(row.data)
         if row.type_name == "user":
             if pointer[s] < len(msgs) and msgs[pointer[s]]["event_id"] == row.id:
                 current[s] = msgs[pointer[s]]  # already indexed (a re-read)
@@ -220,10 +220,10 @@ def _fold(conn: Connection, rows: Sequence[Any], zone: ZoneInfo) -> None:
             if msg["message_id"]:
                 by_message_id[s][msg["message_id"]] = msg
             continue
-        msg = current.get(s)
-        if msg is None:
+        patient_msg = current.get(s)
+        if patient_msg is None:
             continue  # events before the first patient message
-        _apply_reply(msg, row, data, by_message_id[s])
+        _apply_reply(patient_msg, row, data, by_message_id[s])
     if fresh:
         conn.execute(store.messages.insert(), [{k: msg[k] for k in _COLUMNS} for msg in fresh])
     changed = [msg for msgs in known.values() for msg in msgs
@@ -238,6 +238,6 @@ def rebuild(engine: Engine, settings: Settings) -> int:
     """Recompute every row from ``events``."""
     with engine.begin() as conn:
         conn.execute(store.messages.delete())
-        store._set_meta(conn, HWM_KEY, "0")
-        store._set_meta(conn, TZ_KEY, settings.timezone)
+        store.set_meta(conn, HWM_KEY, "0")
+        store.set_meta(conn, TZ_KEY, settings.timezone)
     return index_messages(engine, settings)

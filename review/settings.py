@@ -34,11 +34,16 @@ def _bool(env: Mapping[str, str], key: str, default: bool) -> bool:
     raise ValueError(f"{key} must be true or false, not {raw!r}")
 
 
-def _int(env: Mapping[str, str], key: str, default: Optional[int]) -> Optional[int]:
+def _optional_int(env: Mapping[str, str], key: str) -> Optional[int]:
     raw = env.get(key)
     if raw is None or raw.strip() == "":
-        return default
+        return None
     return int(raw)
+
+
+def _int(env: Mapping[str, str], key: str, default: int) -> int:
+    value = _optional_int(env, key)
+    return default if value is None else value
 
 
 def _float(env: Mapping[str, str], key: str, default: float) -> float:
@@ -101,14 +106,15 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     threshold = _float(env, "LOW_CONFIDENCE_THRESHOLD", 0.5)
     if not 0.0 <= threshold <= 1.0:
         raise ValueError("LOW_CONFIDENCE_THRESHOLD must be between 0 and 1")
-    retention = _int(env, "RETENTION_DAYS", None)
+    retention = _optional_int(env, "RETENTION_DAYS")
     if retention is not None and retention < 1:
         raise ValueError("RETENTION_DAYS must be at least 1")
     timezone = (env.get("REVIEW_TIMEZONE") or "UTC").strip()
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"REVIEW_TIMEZONE must be an IANA time zone name such as Europe/London, not {timezone!r}") from None
+        raise ValueError("REVIEW_TIMEZONE must be an IANA time zone name such as Europe/London, "
+                         f"not {timezone!r}") from None
     poll = _float(env, "REVIEW_LIVE_POLL_SECONDS", 15.0)
     if poll <= 0:
         raise ValueError("REVIEW_LIVE_POLL_SECONDS must be positive")

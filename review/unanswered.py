@@ -100,13 +100,14 @@ class Group:
     reasons: Dict[str, int] = field(default_factory=dict)  # fallback / not_covered / low_confidence / thumbs_down
 
 
-def _texts(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
+def redacted_texts(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
+    """The patient messages' texts by event id, always redacted, whitespace folded, at most 500 characters."""
     out: Dict[int, str] = {}
     with engine.connect() as conn:
-        for chunk in store._chunks(list(event_ids), 500):
+        for chunk in store.chunks(list(event_ids), 500):
             for row in conn.execute(sa.select(store.events.c.id, store.events.c.data)
                                     .where(store.events.c.id.in_(list(chunk)))):
-                text = store._loads(row.data).get("text")
+                text = store.load_data(row.data).get("text")
                 if text:
                     out[row.id] = store.redact(" ".join(str(text).split()))[:500]
     return out
@@ -126,9 +127,10 @@ def _vectors(event_ids: Sequence[int], texts: Dict[int, str]) -> Optional[np.nda
                 _cache.popitem(last=False)
     with _cache_lock:
         found = [_cache.get(i) for i in event_ids]
-    if any(v is None for v in found):  # evicted meanwhile by another request: compute again
+    vectors = [v for v in found if v is not None]
+    if len(vectors) < len(found):  # evicted meanwhile by another request: compute again
         return embed([texts[i] for i in event_ids])
-    return np.stack(found)
+    return np.stack(vectors)
 
 
 def _reasons(row: Dict[str, Any], threshold: float) -> List[str]:
@@ -151,7 +153,7 @@ def group_unanswered(engine: Engine, candidates: List[Dict[str, Any]], bucket_ke
 
     Without the encoder (weights not installed) messages are grouped by identical wording instead.
     """
-    texts = _texts(engine, [c["event_id"] for c in candidates])
+    texts = redacted_texts(engine, [c["event_id"] for c in candidates])
     rows = [c for c in candidates if c["event_id"] in texts]
     if not rows:
         return []
@@ -167,10 +169,10 @@ def group_unanswered(engine: Engine, candidates: List[Dict[str, Any]], bucket_ke
     raw: Dict[int, str] = {}
     if not show_redacted:
         with engine.connect() as conn:
-            for chunk in store._chunks(ids, 500):
+            for chunk in store.chunks(ids, 500):
                 for row in conn.execute(sa.select(store.events.c.id, store.events.c.data)
                                         .where(store.events.c.id.in_(list(chunk)))):
-                    raw[row.id] = " ".join(str(store._loads(row.data).get("text") or "").split())[:500]
+                    raw[row.id] = " ".join(str(store.load_data(row.data).get("text") or "").split())[:500]
     shown = (lambda i: raw.get(i, texts[i])) if not show_redacted else (lambda i: texts[i])
     out: List[Group] = []
     key = "local_week" if bucket == "week" else "local_day"
@@ -219,7 +221,7 @@ def user_messages(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
     """event id -> sender id of the patient messages among ``event_ids`` that are still stored."""
     out: Dict[int, str] = {}
     with engine.connect() as conn:
-        for chunk in store._chunks(list(event_ids), 500):
+        for chunk in store.chunks(list(event_ids), 500):
             for row in conn.execute(sa.select(store.events.c.id, store.events.c.sender_id)
                                     .where(store.events.c.id.in_(list(chunk)), store.events.c.type_name == "user")):
                 out[row.id] = row.sender_id

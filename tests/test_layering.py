@@ -31,6 +31,11 @@ ALLOWED: Dict[str, Set[str]] = {
 # allowed: none of them imports Rasa.
 RASA_FREE_ONLY = {"review": {"clinic_nlu.minilm", "clinic_nlu.minilm_onnx"}}
 PROJECT = set(ALLOWED)
+# Sub-packages whose imports of their own package are limited too: sub-package -> the modules of the
+# package outside it that it may import. The staff app's database layer never imports its web layer.
+INNER_ALLOWED: Dict[str, Set[str]] = {
+    "review.store": {"review.settings", "review.notify"},
+}
 
 
 def _modules() -> Iterator[Tuple[str, Path]]:
@@ -75,6 +80,21 @@ def test_no_module_imports_another_modules_private_names():
     assert wrong == []
 
 
+def test_sub_packages_import_only_what_their_row_allows():
+    wrong = []
+    for sub, allowed in INNER_ALLOWED.items():
+        package = sub.split(".")[0]
+        for path in sorted((ROOT / sub.replace(".", "/")).rglob("*.py")):
+            for line, module, names in _imports(path):
+                # ``from review import notify`` imports the module review.notify
+                for target in [f"{module}.{n}" for n in names] if module == package else [module]:
+                    if target.split(".")[0] != package or target == sub or target.startswith(sub + "."):
+                        continue
+                    if target not in allowed:
+                        wrong.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert wrong == []
+
+
 def test_the_rasa_free_packages_do_not_import_rasa():
     wrong = []
     for package, path in _modules():
@@ -95,3 +115,13 @@ def test_the_table_catches_an_upward_import(tmp_path, monkeypatch):
     monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
     with pytest.raises(AssertionError, match="clinic_store/bad.py:1 imports clinic_channel.patient"):
         test_every_import_between_packages_points_down_the_table()
+
+
+def test_the_inner_table_catches_the_store_importing_the_web_layer(tmp_path, monkeypatch):
+    """The check can fail: the staff app's store importing its web layer is reported."""
+    fake = tmp_path / "review" / "store"
+    fake.mkdir(parents=True)
+    (fake / "bad.py").write_text("from review.web.respond import render\n")
+    monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
+    with pytest.raises(AssertionError, match="review/store/bad.py:1 imports review.web.respond"):
+        test_sub_packages_import_only_what_their_row_allows()

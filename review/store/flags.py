@@ -1,0 +1,140 @@
+"""What the stored events mean: the flags a patient message, action, reply or slot raises.
+
+Reads the JSON ``data`` of Rasa's events (:func:`load_data`), the intent and its confidence, the
+patient's ratings and the safe replies sent after a failed action. Intent, response and form names
+come from :mod:`clinic_vocabulary`.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional, Set, Tuple
+
+from clinic_vocabulary import CALLBACK_FORM, TRIAGE_INTENTS, TRIAGE_RESPONSES
+from review.store.schema import OTHER_URGENCY, URGENCY_ORDER
+
+
+# Triage level -> flag, from the intent the triage sets, the response that answers it, or the level
+# recorded on the message (clinic_vocabulary has the names).
+TRIAGE_INTENT_FLAGS = {intent: level for level, intent in TRIAGE_INTENTS.items()}
+TRIAGE_ACTION_FLAGS = {response: level for level, response in TRIAGE_RESPONSES.items()}
+HANDOFF_INTENTS = {"request_human"}
+HANDOFF_ACTIONS = {"action_handoff"}
+PERSONAL_INTENTS = {"ask_personal_advice"}
+PERSONAL_ACTIONS = {"action_defer_personal"}
+FALLBACK_INTENTS = {"nlu_fallback"}
+FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
+OUT_OF_SCOPE_INTENTS = {"out_of_scope"}
+OUT_OF_SCOPE_ACTIONS = {"utter_out_of_scope"}
+NEGATIVE_FEEDBACK = {"down", "negative", "thumbs_down", "-1"}
+# A patient message that the callback form took as a detail (name, phone number, time) is form input,
+# not a question: the flags that come from the intent classifier's reading of it, and its confidence,
+# are not counted (a name is not "out of scope"). Its triage flags always are. A message is form
+# input when the first action after it is the form.
+FORM_ACTIONS = {CALLBACK_FORM}
+CLASSIFIER_FLAGS = {"handoff", "personal", "fallback", "out_of_scope"}
+# Slots the callback form fills from the patient's own words (name, phone number, time).
+FORM_DETAIL_SLOTS = {"callback_name", "callback_phone", "callback_time"}
+
+
+def load_data(data: Optional[str]) -> Dict[str, Any]:
+    """The JSON ``data`` of a stored event as a dict ({} when empty, invalid or not an object)."""
+    if not data:
+        return {}
+    try:
+        value = json.loads(data)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def intent_of(data: Dict[str, Any]) -> Tuple[Optional[str], Optional[float]]:
+    """The intent name and confidence a patient message was read as (None where missing)."""
+    parse = data.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    conf = intent.get("confidence")
+    try:
+        conf = float(conf) if conf is not None else None
+    except (TypeError, ValueError):
+        conf = None
+    return intent.get("name"), conf
+
+
+def negative_value(value: Any) -> bool:
+    """A negative rating: "down" (or negative / thumbs_down / -1), bare or as {rating|value: ...}."""
+    if isinstance(value, dict):
+        value = value.get("rating") or value.get("value")
+    return value is not None and str(value).strip().lower() in NEGATIVE_FEEDBACK
+
+
+def negative_feedback(data: Dict[str, Any]) -> bool:
+    """Negative feedback carried on a patient message's own metadata."""
+    meta = data.get("metadata") or {}
+    return isinstance(meta, dict) and negative_value(meta.get("feedback"))
+
+
+def failed_action_of(data: Dict[str, Any]) -> Optional[str]:
+    """The action named in a bot message's ``metadata.failed_action`` (the safe reply sent because
+    that action failed), else None."""
+    meta = data.get("metadata") or {}
+    name = meta.get("failed_action") if isinstance(meta, dict) else None
+    return str(name)[:255] if name else None
+
+
+def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
+    """The flags one stored event raises (low confidence is judged separately, by threshold)."""
+    flags: Set[str] = set()
+    if type_name == "user":
+        intent, _ = intent_of(data)
+        parse = data.get("parse_data") or {}
+        level = (parse.get("triage") or {}).get("level") if isinstance(parse.get("triage"), dict) else None
+        if level in TRIAGE_INTENTS:
+            flags.add(level)
+        elif "triage" not in parse and parse.get("red_flags"):
+            flags.add("emergency")  # stored before graded triage: every red flag was an emergency
+        if intent in TRIAGE_INTENT_FLAGS:
+            flags.add(TRIAGE_INTENT_FLAGS[intent])
+        if intent in HANDOFF_INTENTS:
+            flags.add("handoff")
+        if intent in PERSONAL_INTENTS:
+            flags.add("personal")
+        if intent in FALLBACK_INTENTS:
+            flags.add("fallback")
+        if intent in OUT_OF_SCOPE_INTENTS:
+            flags.add("out_of_scope")
+        if negative_feedback(data):
+            flags.add("feedback")
+    elif type_name == "action":
+        name = data.get("name")
+        if name in TRIAGE_ACTION_FLAGS:
+            flags.add(TRIAGE_ACTION_FLAGS[name])
+        for names, flag in (
+            (HANDOFF_ACTIONS, "handoff"), (PERSONAL_ACTIONS, "personal"),
+            (FALLBACK_ACTIONS, "fallback"), (OUT_OF_SCOPE_ACTIONS, "out_of_scope"),
+        ):
+            if name in names:
+                flags.add(flag)
+    elif type_name == "bot":
+        custom = (data.get("data") or {}).get("custom") or {}
+        if isinstance(custom, dict) and custom.get("triage") in TRIAGE_INTENTS:
+            flags.add(custom["triage"])
+        elif isinstance(custom, dict) and custom.get("emergency"):
+            flags.add("emergency")
+        if failed_action_of(data):
+            flags.add("failed_action")
+    elif type_name == "slot":
+        name, value = data.get("name"), data.get("value")
+        if name == "handoff_requested" and value is True:
+            flags.add("handoff")
+        elif name == "personal_question" and value is True:
+            flags.add("personal")
+        elif name == "callback_request" and isinstance(value, dict) and value:
+            flags.add("callback")
+        elif name == "feedback" and negative_value(value):
+            # the patient channel stores a widget rating as slot feedback = {message_id, rating}
+            flags.add("feedback")
+    return flags
+
+
+def urgency_rank(flag: str) -> int:
+    """Where a flag sorts in Open items: its place in URGENCY_ORDER, else OTHER_URGENCY."""
+    return URGENCY_ORDER.index(flag) if flag in URGENCY_ORDER else OTHER_URGENCY
