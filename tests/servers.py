@@ -111,6 +111,7 @@ def running_servers(
     rasa_args: Sequence[str] = (),
     tracker_store: str = "clinic_store.tracker_store.CachingSQLTrackerStore",
     database_url: Optional[str] = None,
+    action_endpoint: Optional[str] = None,
 ) -> Iterator[Servers]:
     """Action server + Rasa server on free loopback ports, SQLite tracker store in ``workdir``.
 
@@ -118,12 +119,15 @@ def running_servers(
     ``rasa_args`` are added to ``rasa run`` (e.g. ``["--cors", "http://127.0.0.1:8080"]``).
     ``tracker_store`` is the store's ``type`` (``SQL`` for Rasa's own, for comparisons);
     ``database_url`` replaces the SQLite file in ``workdir`` (e.g. a PostgreSQL URL).
+    ``action_endpoint`` is the URL Rasa calls for actions instead of the action server's own (e.g. a
+    recording proxy in front of it).
     """
     db = workdir / "tracker.db"
     action_port, rasa_port = free_port(), free_port()
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n  enable_selective_domain: true\n'
+        f'action_endpoint:\n  url: "{action_endpoint or f"http://127.0.0.1:{action_port}/webhook"}"\n'
+        '  enable_selective_domain: true\n'
         f'tracker_store:\n  type: {tracker_store}\n'
         + (f'  url: "{database_url}"\n' if database_url else f'  dialect: "sqlite"\n  db: "{db}"\n')
         + endpoints_extra
