@@ -292,7 +292,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--compare", nargs=2, type=Path, metavar="JSON", help="compare two replays")
     args = parser.parse_args(argv)
     if args.compare:
+        # A replay as written by --out, or the test's dump (conversations and action calls).
         first, second = (json.loads(p.read_text(encoding="utf-8")) for p in args.compare)
+        first, second = (d.get("conversations", d) if "action_calls" in d else d for d in (first, second))
         found = compare_replays(first, second)
         print("\n".join(found) if found else f"same: {count_predictions(first)}")
         sys.exit(1 if found else 0)

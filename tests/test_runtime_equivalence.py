@@ -41,23 +41,25 @@ class Run:
     dump: Path
 
 
+def _replay(mode: str, workdir: Path, plan: Dict[str, List[str]]) -> Run:
+    """The plan through servers started with ``CLINIC_RASA_PATCHES=<mode>``, action calls recorded."""
+    env = {"CLINIC_RASA_PATCHES": mode, "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
+    with RecordingProxy() as proxy:
+        with running_servers(workdir, extra_env=env, rasa_args=["--enable-api"], action_endpoint=proxy.url) as servers:
+            proxy.target = f"{servers.action_url}/webhook"
+            recorded = replay.replay(servers.rasa_url, plan)
+        calls = proxy.calls_by_sender()
+    dump = workdir / "replay.json"
+    dump.write_text(json.dumps({"conversations": recorded, "action_calls": calls}, indent=1), encoding="utf-8")
+    return Run(recorded, calls, (workdir / "rasa.log").read_text(errors="replace"), dump)
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Run]:
+    """One server after the other: two Rasa servers starting at once on a busy machine can outlast
+    the start-up wait (tests/servers.py)."""
     plan = replay.conversations()
-    found = {}
-    for mode in ("on", "off"):
-        workdir = tmp_path_factory.mktemp(f"patches-{mode}")
-        env = {"CLINIC_RASA_PATCHES": mode, "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
-        with RecordingProxy() as proxy:
-            with running_servers(workdir, extra_env=env, rasa_args=["--enable-api"],
-                                 action_endpoint=proxy.url) as servers:
-                proxy.target = f"{servers.action_url}/webhook"
-                recorded = replay.replay(servers.rasa_url, plan)
-            calls = proxy.calls_by_sender()
-        dump = workdir / "replay.json"
-        dump.write_text(json.dumps({"conversations": recorded, "action_calls": calls}, indent=1), encoding="utf-8")
-        found[mode] = Run(recorded, calls, (workdir / "rasa.log").read_text(errors="replace"), dump)
-    return found
+    return {mode: _replay(mode, tmp_path_factory.mktemp(f"patches-{mode}"), plan) for mode in ("on", "off")}
 
 
 def _report(found: List[str], runs: Dict[str, Run]) -> str:
