@@ -97,6 +97,7 @@ def running_servers(
     tracker_store: str = "clinic_store.tracker_store.CachingSQLTrackerStore",
     database_url: Optional[str] = None,
     checkout: Path = ROOT,
+    action_endpoint: Optional[str] = None,
 ) -> Iterator[Servers]:
     """Action server + Rasa server of ``checkout`` on free loopback ports, SQLite tracker store in
     ``workdir``; both stopped afterwards (their whole process groups), also on failure.
@@ -106,13 +107,16 @@ def running_servers(
     ``tracker_store`` is the store's ``type`` (``SQL`` for Rasa's own, for comparisons);
     ``database_url`` replaces the SQLite file in ``workdir`` (e.g. a PostgreSQL URL).
     ``checkout`` is the working copy whose code and ``models/`` run (this one by default).
+    ``action_endpoint`` is the URL Rasa calls for actions instead of the action server's own (e.g. a
+    recording proxy in front of it).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     db = workdir / "tracker.db"
     action_port, rasa_port = free_ports(2)
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n  enable_selective_domain: true\n'
+        f'action_endpoint:\n  url: "{action_endpoint or f"http://127.0.0.1:{action_port}/webhook"}"\n'
+        '  enable_selective_domain: true\n'
         f'tracker_store:\n  type: {tracker_store}\n'
         + (f'  url: "{database_url}"\n' if database_url else f'  dialect: "sqlite"\n  db: "{db}"\n')
         + endpoints_extra

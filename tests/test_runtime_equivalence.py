@@ -1,0 +1,135 @@
+"""The patched server equals plain Rasa on the project's own conversations.
+
+Every story of tests/test_stories.yml and every held-out message of tests/nlu_test.yml is replayed
+over HTTP through two servers started the same way (``python -m clinic_runtime``, the real action
+server, the project's tracker store): one with the runtime layer, one with
+``CLINIC_RASA_PATCHES=off``. Everything is compared: the replies turn by turn and the stored
+conversation - each parse (intent, ranking within a float tolerance, entities, the pipeline's own
+keys), each predicted action with its policy and confidence, each bot message with its buttons and
+data, each slot value, the active form. A recording proxy in front of the action server keeps every
+action call of both runs, so the custom actions can also be run on Rasa's full tracker and on the
+trimmed one the layer sends (clinic_runtime.action_calls), and their events and messages compared.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+
+from tests import replay
+from tests.replay import RecordingProxy, differences, paired_calls, trimmed_body
+from tests.support.servers import running_servers
+
+pytestmark = pytest.mark.integration
+
+SHOWN = 25  # differences printed when the test fails (all of them are in the JSON files)
+
+
+@dataclass
+class Run:
+    """One server's replay: the conversations, the action calls per conversation, the server's log."""
+
+    recorded: Dict[str, Any]
+    calls: Dict[str, List[Dict[str, Any]]]
+    log: str
+    dump: Path
+
+
+def _replay(mode: str, workdir: Path, plan: Dict[str, List[str]]) -> Run:
+    """The plan through servers started with ``CLINIC_RASA_PATCHES=<mode>``, action calls recorded."""
+    env = {"CLINIC_RASA_PATCHES": mode, "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
+    with RecordingProxy() as proxy:
+        with running_servers(workdir, extra_env=env, rasa_args=["--enable-api"], action_endpoint=proxy.url) as servers:
+            proxy.target = f"{servers.action_url}/webhook"
+            recorded = replay.replay(servers.rasa_url, plan)
+        calls = proxy.calls_by_sender()
+    dump = workdir / "replay.json"
+    dump.write_text(json.dumps({"conversations": recorded, "action_calls": calls}, indent=1), encoding="utf-8")
+    return Run(recorded, calls, (workdir / "rasa.log").read_text(errors="replace"), dump)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Run]:
+    """One server after the other: two Rasa servers starting at once on a busy machine can outlast
+    the start-up wait (tests/support/servers.py)."""
+    plan = replay.conversations()
+    return {mode: _replay(mode, tmp_path_factory.mktemp(f"patches-{mode}"), plan) for mode in ("on", "off")}
+
+
+def _report(found: List[str], runs: Dict[str, Run]) -> str:
+    return (f"{len(found)} differences (patched: {runs['on'].dump}, plain: {runs['off'].dump}):\n"
+            + "\n".join(found[:SHOWN]))
+
+
+def test_the_replay_covers_every_story_and_held_out_message(runs):
+    """What the comparisons below rest on: both servers ran what they were meant to, and every
+    story turn and held-out message was answered."""
+    assert "clinic_runtime: installed parse_offload" in runs["on"].log
+    assert "clinic_runtime: CLINIC_RASA_PATCHES=off: plain Rasa" in runs["off"].log
+    assert "clinic_runtime: installed" not in runs["off"].log
+    stories, messages = replay.story_conversations(), replay.held_out_messages()
+    counts = replay.count_predictions(runs["on"].recorded)
+    assert counts["conversations"] == len(stories) + replay.NLU_CONVERSATIONS
+    assert counts["turns"] == counts["parsed_messages"] == sum(map(len, stories.values())) + len(messages)
+    assert counts["predicted_actions"] > 2 * counts["turns"], counts  # each turn: its actions, then listen
+    for key, conversation in runs["on"].recorded.items():
+        assert all(conversation["replies"]), f"{key}: a turn without a reply"
+
+
+def test_patched_and_plain_servers_predict_answer_and_store_the_same(runs):
+    found = replay.compare_replays(runs["on"].recorded, runs["off"].recorded)
+    assert found == [], _report(found, runs)
+
+
+def test_the_patched_server_sends_rasas_action_call_with_only_the_recent_events(runs):
+    """Each action call of the patched run is the plain run's call (Rasa's body) with the events
+    before the patient's latest message left out, and nothing else changed."""
+    pairs, unpaired = paired_calls(runs["off"].calls, runs["on"].calls)
+    assert unpaired == []
+    found = []
+    for full, sent in pairs:
+        found += differences(trimmed_body(full["body"]), sent["body"], f"{sent['body']['sender_id']}")
+    assert found == [], _report(found, runs)
+    trimmed = sum(len(full["body"]["tracker"]["events"]) > len(sent["body"]["tracker"]["events"])
+                  for full, sent in pairs)
+    assert trimmed > len(pairs) // 2, "most calls should come after earlier turns, with events left out"
+
+
+def _execute(bodies: List[Dict[str, Any]]) -> List[Any]:
+    """The project's custom actions (rasa_sdk's executor, in this process) on each request body."""
+    from rasa_sdk.executor import ActionExecutor
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+
+    async def run_all() -> List[Any]:
+        return [await executor.run(body) for body in bodies]
+
+    return asyncio.run(run_all())
+
+
+def test_the_actions_answer_the_same_on_the_full_and_on_the_trimmed_tracker(runs):
+    """Every action call of the replay, run on Rasa's full tracker and on the trimmed one: the same
+    events and messages (and the same as the real action server answered in both runs)."""
+    pairs, unpaired = paired_calls(runs["off"].calls, runs["on"].calls)
+    assert unpaired == []
+    on_full = _execute([full["body"] for full, _sent in pairs])
+    on_trimmed = _execute([sent["body"] for _full, sent in pairs])
+    found = []
+    for (full, sent), a, b in zip(pairs, on_full, on_trimmed):
+        where = f"{sent['body']['sender_id']} {sent['body']['next_action']}"
+        found += differences(a, b, f"{where} full vs trimmed")
+        found += differences(a, full["answer"], f"{where} in-process vs action server (plain run)")
+        found += differences(b, sent["answer"], f"{where} in-process vs action server (patched run)")
+    assert found == [], _report(found, runs)
+    called = Counter(sent["body"]["next_action"] for _full, sent in pairs)
+    # The calls cover the actions the stories are about, the callback form's validation included.
+    assert {"action_answer_topic", "action_tell_more", "action_handoff", "validate_callback_form",
+            "action_submit_callback"} <= set(called), called
+    assert all(call["status"] == 200 for _full, sent in pairs for call in (_full, sent))
