@@ -93,7 +93,8 @@ def _replay_one(url: str, key: str, turns: Turns, timeout: float) -> Dict[str, A
     replies = []
     with requests.Session() as http:
         for text in turns:
-            answer = http.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout)
+            answer = http.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                               timeout=timeout)
             if answer.status_code != 200:
                 raise RuntimeError(f"{key}: {text!r} answered {answer.status_code}: {answer.text[:300]}")
             replies.append(answer.json())
