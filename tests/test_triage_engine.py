@@ -113,6 +113,17 @@ def test_tuning_corpus_message_gets_its_level(case):
         ("wound is redder and sore, and now i have a temperature of 38.6", EMERGENCY, "fever"),
         # a long urgent match does not hide a short emergency one
         ("the wound is red and swollen and yellow pus is coming out", EMERGENCY, "wound_infection"),
+        # a negation whose verb starts the red flag's words, and a question about the threshold
+        ("i dont have a temperature", NONE, None),
+        ("i have not had any fainting, chest pain or breathlessness since the operation", NONE, None),
+        ("what temperature counts as a fever after the op?", NONE, None),
+        ("what temperature counts as a fever? mine is 38.9 now", EMERGENCY, "fever"),
+        # a list of what to watch for is not a report; a report after it in its own clause is
+        ("the nurse told me to look out for swelling in the neck or trouble swallowing", NONE, None),
+        ("they told me to look out for pus and there is pus coming out of my wound", EMERGENCY, "wound_infection"),
+        # long-standing or long past, and "just" before what happened to someone else now
+        ("my legs have been weak for months, that is why i am having the operation", NONE, None),
+        ("ma pal's just collapsed in the pub, he had the same op as me last week", EMERGENCY, "collapse"),
     ],
 )
 def test_context(text, level, flag):

@@ -6,7 +6,7 @@ patient channel of the real Rasa server; the level of the reply is compared with
 figures are written to var/results/triage_heldout.json (BENCHMARKS.md quotes them).
 
 The targets are emergency + crisis escalated >= 99 % and calm messages kept calm >= 95 %. The gate
-holds the first at the target; the second is not met yet (92.5 % when last measured, in process: the
+holds the first at the target; the second is not met yet (91.8 % when last measured, in process and over HTTP: the
 learned second reader trades calm messages for missed emergencies), so the gate holds it at 90 %
 against regressions until it is. SAFETY.md (H1, H1b) records both.
 """
