@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import requests
 
-from tests.deploy.compose_stack import ROOT, Stack, wait_for
+from tests.deploy.compose_stack import ROOT, Stack, wait_for, wait_healthy
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +86,32 @@ def test_only_the_patient_channel_and_the_widget_are_public(stack: Stack):
     assert all(p.startswith("127.0.0.1:") for p in published["review"] if ":" in p), published
 
 
+EMERGENCY_ADVICE = "In an emergency, call your local emergency number now."
+
+
+def assert_channel_error(r: requests.Response, status: int, code: str) -> None:
+    """The patient channel's JSON error (docs/patient-api.md) with the emergency advice, not an HTML page."""
+    assert r.status_code == status, (r.status_code, r.text[:300])
+    assert r.headers["Content-Type"].startswith("application/json"), r.headers["Content-Type"]
+    body = r.json()
+    assert body["code"] == code and body["error"] == code, body
+    assert body["message"].endswith(EMERGENCY_ADVICE), body
+
+
+def test_too_large_bodies_get_the_channels_json_with_the_emergency_advice(stack: Stack):
+    url = stack.public_url + "/webhooks/patient/message"
+    # 30 kB: over the channel's max_body_bytes, under the proxy's limit (the channel answers); 100 kB:
+    # over the proxy's client_max_body_size (nginx answers, from deploy/nginx-errors.conf).
+    for size in (30_000, 100_000):
+        body = '{"session_id": "x", "message": "' + "a" * size + '"}'
+        r = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
+        assert_channel_error(r, 413, "request_too_large")
+
+
+def test_what_is_not_public_gets_the_channels_json_not_an_html_page(stack: Stack):
+    assert_channel_error(requests.get(stack.public_url + "/status", timeout=30), 404, "not_found")
+
+
 def test_the_servers_run_unprivileged(stack: Stack):
     for service in ("rasa", "actions", "review"):
         uid = stack.exec(service, "id", "-u")
@@ -99,3 +125,20 @@ def test_each_image_healthcheck_reports_healthy(stack: Stack):
         result = subprocess.run(["podman", "healthcheck", "run", stack.container(service)],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, (service, result.stdout, result.stderr)
+
+
+def test_with_the_rasa_server_down_the_proxy_answers_the_channels_json(stack: Stack):
+    """nginx's own 502/504 while the Rasa container is stopped; the stack is restored afterwards."""
+    subprocess.run(["podman", "stop", "-t", "10", stack.container("rasa")], check=True, capture_output=True, timeout=120)
+    try:
+        r = requests.post(stack.public_url + "/webhooks/patient/message", timeout=60,
+                          json={"session_id": "x", "message": "hello", "message_id": uuid.uuid4().hex})
+        assert r.status_code in (502, 503, 504), (r.status_code, r.text[:300])
+        assert_channel_error(r, r.status_code, "not_ready")
+    finally:
+        subprocess.run(["podman", "start", stack.container("rasa")], check=True, capture_output=True, timeout=120)
+        # nginx resolved the container's address at its start: restart it with the Rasa server's
+        wait_for(lambda: subprocess.run(["podman", "healthcheck", "run", stack.container("rasa")],
+                                        capture_output=True, timeout=120).returncode == 0, 600, "the Rasa server healthy again")
+        subprocess.run(["podman", "restart", stack.container("proxy")], check=True, capture_output=True, timeout=120)
+        wait_healthy(stack.public_url + "/webhooks/patient/health", 120)
