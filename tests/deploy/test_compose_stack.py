@@ -112,6 +112,16 @@ def test_what_is_not_public_gets_the_channels_json_not_an_html_page(stack: Stack
     assert_channel_error(requests.get(stack.public_url + "/status", timeout=30), 404, "not_found")
 
 
+def test_the_review_image_groups_questions_with_the_minilm_encoder(stack: Stack):
+    # The staff app falls back to grouping by wording when its encoder cannot load: the image's own
+    # requirements (requirements-review.txt) must be enough for the real one.
+    script = ("from review import unanswered as u; v = u.embed(['how long is recovery', 'how long does recovery "
+              "take', 'what does it cost']); print(u._encoder_error, v.shape, u.cluster(v))")
+    result = stack.exec("review", "python", "-c", script)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[0] == "None (3, 384) [[0, 1], [2]]", result.stdout
+
+
 def test_the_servers_run_unprivileged(stack: Stack):
     for service in ("rasa", "actions", "review"):
         uid = stack.exec(service, "id", "-u")
