@@ -17,7 +17,7 @@ args=(-f deploy/Dockerfile)
 [[ "${builder[0]}" == *podman ]] && args+=(--format docker)
 [ -n "${PIP_CA_FILE:-}" ] && args+=(--secret "id=pip_ca,src=$PIP_CA_FILE")
 [ -n "${PYTHON_IMAGE:-}" ] && args+=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE")
-for target in actions review rasa; do  # the shared layers are built once, by the first
+for target in actions review rasa; do  # each has its own virtualenv stage; the base layers are shared
   echo "build_images: $prefix-$target:$tag"
   "${builder[@]}" build "${args[@]}" --target "$target" -t "$prefix-$target:$tag" .
 done

@@ -10,7 +10,12 @@ with the wording from ``clinic_channel/messages.yml`` and the message limit from
     python scripts/proxy_error_pages.py [--credentials credentials.yml] >> server-block.conf
 
 It prints, for a ``server`` block, one ``error_page`` per status pointing at a named location that
-returns the body itself (no files for the worker user to read).
+returns the body itself (no files for the worker user to read). ``scripts/run_cluster.sh`` writes
+them on every start; the Compose proxy includes the committed ``deploy/nginx-errors.conf``, written
+with ``--out`` and checked to be up to date with ``--check`` (tests/test_proxy_error_pages.py)::
+
+    python scripts/proxy_error_pages.py --out deploy/nginx-errors.conf     # after a wording change
+    python scripts/proxy_error_pages.py --check deploy/nginx-errors.conf   # exit 1 when out of date
 """
 from __future__ import annotations
 
@@ -66,13 +71,35 @@ def nginx_directives(credentials: Path, indent: str = "    ") -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def include_file(credentials: Path, indent: str = "") -> str:
+    """The directives as a file for nginx's ``include`` inside a ``server`` block, with a header."""
+    try:
+        source = credentials.resolve().relative_to(ROOT)
+    except ValueError:
+        source = credentials
+    header = (f"# Written by scripts/proxy_error_pages.py from clinic_channel/messages.yml and {source}: do not\n"
+              "# edit; after a wording change run: python scripts/proxy_error_pages.py --out <this file>\n")
+    return header + nginx_directives(credentials, indent)
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--credentials", type=Path, default=ROOT / "credentials.yml")
     parser.add_argument("--indent", default="    ")
+    written = parser.add_mutually_exclusive_group()
+    written.add_argument("--out", type=Path, help="write an include file (with a header, no indent)")
+    written.add_argument("--check", type=Path, help="exit 1 when this include file is not what --out writes")
     args = parser.parse_args()
-    print(nginx_directives(args.credentials, args.indent), end="")
+    if args.out:
+        args.out.write_text(include_file(args.credentials), encoding="utf-8")
+    elif args.check:
+        if not args.check.is_file() or args.check.read_text(encoding="utf-8") != include_file(args.credentials):
+            print(f"{args.check} is out of date: python scripts/proxy_error_pages.py --out {args.check}")
+            return 1
+    else:
+        print(nginx_directives(args.credentials, args.indent), end="")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -14,6 +14,8 @@ RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}"
 CORS_ORIGINS="${CORS_ORIGINS:-http://127.0.0.1:$DEMO_PORT http://localhost:$DEMO_PORT}"
 REVIEW_HOST="${REVIEW_HOST:-127.0.0.1}"
 REVIEW_PORT="${REVIEW_PORT:-8081}"
+# The channels' limits: credentials.yml; a benchmark gives bench/credentials.load.yml (BENCHMARKS.md).
+CREDENTIALS="${CREDENTIALS:-credentials.yml}"
 # The one database setting, shared by the Rasa server and the staff review app: unset, both use
 # var/rasa.db (endpoints.yml); set, the Rasa server reads it through endpoints.database.yml.
 if [ -n "${DATABASE_URL:-}" ]; then
@@ -40,7 +42,7 @@ trap cleanup INT TERM EXIT
 .venv/bin/rasa run actions --actions actions --port "$ACTION_PORT" &
 pids+=($!)
 # shellcheck disable=SC2086
-.venv/bin/python -m clinic_runtime run --model models --endpoints "${ENDPOINTS:-endpoints.yml}" --credentials credentials.yml \
+.venv/bin/python -m clinic_runtime run --model models --endpoints "${ENDPOINTS:-endpoints.yml}" --credentials "$CREDENTIALS" \
   --interface "$RASA_HOST" --port "$RASA_PORT" --cors $CORS_ORIGINS "${api_args[@]}" &
 pids+=($!)
 # The staff review app (review/), on its own port; it reads the same database.

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import requests
 
 from tests.deploy.compose_stack import ROOT, Stack
-from tests.support.process import wait_until
+from tests.support.process import http_ok, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -87,6 +87,42 @@ def test_only_the_patient_channel_and_the_widget_are_public(stack: Stack):
     assert all(p.startswith("127.0.0.1:") for p in published["review"] if ":" in p), published
 
 
+EMERGENCY_ADVICE = "In an emergency, call your local emergency number now."
+
+
+def assert_channel_error(r: requests.Response, status: int, code: str) -> None:
+    """The patient channel's JSON error (docs/patient-api.md) with the emergency advice, not an HTML page."""
+    assert r.status_code == status, (r.status_code, r.text[:300])
+    assert r.headers["Content-Type"].startswith("application/json"), r.headers["Content-Type"]
+    body = r.json()
+    assert body["code"] == code and body["error"] == code, body
+    assert body["message"].endswith(EMERGENCY_ADVICE), body
+
+
+def test_too_large_bodies_get_the_channels_json_with_the_emergency_advice(stack: Stack):
+    url = stack.public_url + "/webhooks/patient/message"
+    # 30 kB: over the channel's max_body_bytes, under the proxy's limit (the channel answers); 100 kB:
+    # over the proxy's client_max_body_size (nginx answers, from deploy/nginx-errors.conf).
+    for size in (30_000, 100_000):
+        body = '{"session_id": "x", "message": "' + "a" * size + '"}'
+        r = requests.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=60)
+        assert_channel_error(r, 413, "request_too_large")
+
+
+def test_what_is_not_public_gets_the_channels_json_not_an_html_page(stack: Stack):
+    assert_channel_error(requests.get(stack.public_url + "/status", timeout=30), 404, "not_found")
+
+
+def test_the_review_image_groups_questions_with_the_minilm_encoder(stack: Stack):
+    # The staff app falls back to grouping by wording when its encoder cannot load: the image's own
+    # requirements (requirements-review.txt) must be enough for the real one.
+    script = ("from review import unanswered as u; v = u.embed(['how long is recovery', 'how long does recovery "
+              "take', 'what does it cost']); print(u._encoder_error, v.shape, u.cluster(v))")
+    result = stack.exec("review", "python", "-c", script)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[0] == "None (3, 384) [[0, 1], [2]]", result.stdout
+
+
 def test_the_servers_run_unprivileged(stack: Stack):
     for service in ("rasa", "actions", "review"):
         uid = stack.exec(service, "id", "-u")
@@ -100,3 +136,23 @@ def test_each_image_healthcheck_reports_healthy(stack: Stack):
         result = subprocess.run(["podman", "healthcheck", "run", stack.container(service)],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, (service, result.stdout, result.stderr)
+
+
+def test_with_the_rasa_server_down_the_proxy_answers_the_channels_json(stack: Stack):
+    """nginx's own 502/504 while the Rasa container is stopped; the stack is restored afterwards."""
+    subprocess.run(["podman", "stop", "-t", "10", stack.container("rasa")], check=True, capture_output=True,
+                   timeout=120)
+    try:
+        r = requests.post(stack.public_url + "/webhooks/patient/message", timeout=60,
+                          json={"session_id": "x", "message": "hello", "message_id": uuid.uuid4().hex})
+        assert r.status_code in (502, 503, 504), (r.status_code, r.text[:300])
+        assert_channel_error(r, r.status_code, "not_ready")
+    finally:
+        subprocess.run(["podman", "start", stack.container("rasa")], check=True, capture_output=True, timeout=120)
+        # nginx resolved the container's address at its start: restart it with the Rasa server's
+        wait_until(lambda: subprocess.run(["podman", "healthcheck", "run", stack.container("rasa")],
+                                          capture_output=True, timeout=120).returncode == 0,
+                   "the Rasa server healthy again", 600, interval=2)
+        subprocess.run(["podman", "restart", stack.container("proxy")], check=True, capture_output=True, timeout=120)
+        wait_until(lambda: http_ok(stack.public_url + "/webhooks/patient/health", timeout=5),
+                   "the proxy answering the health check again", 120, interval=1)
