@@ -33,6 +33,8 @@ from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 WINDOW_DEFAULTS = {"window_turns": 8, "window_min_events": 120}
+# The "_clinic_" prefix puts the cache under the runtime layer's tracker-cache contract (a tracker's
+# copy starts without it; clinic_runtime/__init__.py).
 _CACHE = "_clinic_window_cache"
 
 

@@ -27,10 +27,10 @@ are configured) and again, idempotently, by the project's input channels. It
   the patches out when something goes wrong);
 - logs each patch it installs, and can be undone (:func:`uninstall`, for tests).
 
-Contract for caches kept on Rasa objects: a module that caches on a tracker (``tracker.__dict__``)
-names its key with the prefix ``_clinic_`` and must stay correct when :mod:`tracker_speedups`'s
-``fast_copy`` copies the ``__dict__`` shallowly: the cache is keyed or checked by the events it
-was built from, never assumed to belong to the copy.
+Contract for caches kept on Rasa objects, owned by :mod:`tracker_speedups`: a module that caches on
+a tracker (``tracker.__dict__``) names its key with the prefix ``tracker_speedups.CACHE_PREFIX``
+(``_clinic_``) and checks the cache against the events it was built from before using it; the fast
+copy gives a copy none of these caches, so a cache object never belongs to two trackers.
 """
 from __future__ import annotations
 

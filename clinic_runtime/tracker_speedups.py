@@ -24,6 +24,13 @@ project's components:
   saw, shrank or changed, or a new event names a form (loop) not seen before (Rasa's fold depends
   on the set of all loop names).
 
+This module owns the caches that project code keeps on a tracker (``tracker.__dict__``, keys
+starting with :data:`CACHE_PREFIX`, e.g. the windowed policies'): the fast copy gives the copy none
+of them, except its own applied-events cache re-keyed to the copy's event deque, so a cache object
+is never shared by a tracker and its copy (a shallow ``__dict__`` copy would share it, and a cache
+that is updated in place would then be changed through either tracker). A cache that is missing
+is rebuilt by its module on the next call.
+
 tests/test_tracker_speedups.py checks both against Rasa's originals on the test stories, on random
 event sequences with restarts, reverts, sessions and forms, and field by field.
 """
@@ -47,7 +54,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-_CACHE = "_clinic_applied_events"
+CACHE_PREFIX = "_clinic_"
+_CACHE = CACHE_PREFIX + "applied_events"
 _original_copy = DialogueStateTracker.copy
 _original_applied_events = DialogueStateTracker.applied_events
 
@@ -59,7 +67,8 @@ def fast_copy(self: DialogueStateTracker) -> DialogueStateTracker:
     new = copy_module.copy(self)  # every attribute by reference, then the mutable ones copied
     new.events = deque(self.events, self._max_event_history)
     cached = self.__dict__.get(_CACHE)
-    new.__dict__.pop(_CACHE, None)
+    for key in [key for key in new.__dict__ if key.startswith(CACHE_PREFIX)]:
+        del new.__dict__[key]  # no cache object shared with the original (module doc)
     if cached is not None and cached[0] is self.events and cached[1] == len(self.events):
         new.__dict__[_CACHE] = (new.events, *cached[1:])  # same events, same applied events
     new.slots = {name: copy_module.copy(slot) for name, slot in self.slots.items()}

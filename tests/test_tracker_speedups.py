@@ -124,6 +124,21 @@ def test_the_fast_copy_is_the_tracker_rasas_copy_builds(domain, rasa_methods):
         assert tracker_speedups.incremental_applied_events(fast) == tracker_speedups._original_applied_events(fast)
 
 
+def test_a_copy_shares_no_project_cache_with_its_original(domain, rasa_methods):
+    tracker = DialogueStateTracker("p", domain.slots)
+    for event in random_events(random.Random(3), domain, 40):
+        tracker.update(event)
+    tracker_speedups.incremental_applied_events(tracker)
+    window_cache = object()
+    tracker.__dict__[tracker_speedups.CACHE_PREFIX + "window_cache"] = window_cache
+    fast = tracker_speedups.fast_copy(tracker)
+    assert tracker_speedups.CACHE_PREFIX + "window_cache" not in fast.__dict__
+    assert tracker.__dict__[tracker_speedups.CACHE_PREFIX + "window_cache"] is window_cache
+    own = fast.__dict__.get(tracker_speedups._CACHE)
+    assert own is None or own[0] is fast.events  # its own cache, re-keyed to the copy's deque
+    assert tracker_speedups.incremental_applied_events(fast) == tracker_speedups._original_applied_events(fast)
+
+
 def test_the_story_conversations_give_the_same_states_and_copies(domain, rasa_methods):
     from rasa.core.training import load_data
 
