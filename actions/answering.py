@@ -6,14 +6,14 @@ tool can show exactly which facts a reply stated.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.facts import FactBook, load_fact_book
-from actions.multi_topic import plan_reply, topics_asked
+from actions.multi_topic import plan_reply, questions_asked, topics_asked
 from actions.settings import load_settings
 
 RISK_INTENT = "ask_safety"
@@ -41,18 +41,27 @@ def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: 
     return answer.fact_ids
 
 
-def send_topics_answer(dispatcher: CollectingDispatcher, book: FactBook, topics: List[Text]) -> List[EventType]:
-    """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py)."""
-    answer = plan_reply(book, topics)
+def send_topics_answer(
+    dispatcher: CollectingDispatcher, book: FactBook, topics: List[Text], questions: Optional[Mapping[Text, List[Text]]] = None
+) -> List[EventType]:
+    """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py);
+    ``questions`` gives the patient's words per topic, quoted where the sheet does not answer one."""
+    answer = plan_reply(book, topics, questions=questions)
     for response in answer.before:
         dispatcher.utter_message(response=response)
-    if answer.text:
-        dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics, fact_ids=answer.fact_ids)
+    for message in answer.messages:
+        if message.response:
+            dispatcher.utter_message(response=message.response, **message.values)
+        else:
+            dispatcher.utter_message(text=message.text, topic=message.topics[0], topics=message.topics,
+                                     fact_ids=message.fact_ids)
     for response in answer.after:
         dispatcher.utter_message(response=response)
     events: List[EventType] = [SlotSet("fact_ids", answer.fact_ids)]
     if answer.topics:
-        events.append(SlotSet("last_topic", answer.topics[-1]))
+        events.append(SlotSet("last_topic", answer.topics[-1]))  # "tell me more" continues it
+    elif answer.not_covered:
+        events.append(SlotSet("last_topic", None))  # as after a single not-covered question
     if answer.personal:
         events.append(SlotSet("personal_question", True))
     return events
@@ -71,7 +80,7 @@ class ActionAnswerTopic(Action):
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
         if len(asked) >= 2:
-            return send_topics_answer(dispatcher, book, asked)
+            return send_topics_answer(dispatcher, book, asked, questions_asked(tracker.latest_message))
         intent = latest_intent(tracker)
         if not book.has_topic(intent):
             dispatcher.utter_message(response="utter_ask_which_topic")

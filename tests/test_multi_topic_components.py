@@ -10,7 +10,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.multi_topic import MultiTopicCollector, QuestionSplitter
-from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT
+from clinic_nlu.topic_margin_component import TopicMargin
+from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT
 
 pytestmark = pytest.mark.unit
 
@@ -43,13 +44,16 @@ def test_nothing_is_added_when_there_is_nothing_to_split(text):
     assert parts == [] and "question_parts" not in message.data
 
 
-def collect(whole: List[Tuple[str, float]], parts: List[List[Tuple[str, float]]], threshold: float = 0.3) -> Tuple[Message, List[Message]]:
+def collect(
+    whole: List[Tuple[str, float]], parts: List[List[Tuple[str, float]]], threshold: float = 0.3, not_covered: float = 0.3
+) -> Tuple[Message, List[Message]]:
     message, part_messages = split(" and ".join(f"question {i}" for i in range(len(parts))) or "x")
     assert len(part_messages) == len(parts)
     classified(message, whole)
     for part, ranking in zip(part_messages, parts):
         classified(part, ranking)
-    out = MultiTopicCollector.create({"threshold": threshold}, None, None, None).process([message, *part_messages])  # type: ignore[arg-type]
+    config = {"threshold": threshold, "not_covered_threshold": not_covered}
+    out = MultiTopicCollector.create(config, None, None, None).process([message, *part_messages])  # type: ignore[arg-type]
     return message, out
 
 
@@ -59,7 +63,8 @@ def test_the_topics_come_back_in_order_and_the_parts_go():
         [[("ask_recovery_time", 0.9)], [("ask_cost", 0.8)]],
     )
     assert out == [message]
-    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9}, {"name": "ask_cost", "confidence": 0.8}]
+    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9, "questions": ["question 0"]},
+                                     {"name": "ask_cost", "confidence": 0.8, "questions": ["question 1"]}]
     assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.9}
     assert [r["name"] for r in message.get("intent_ranking")] == ["ask_recovery_time", "ask_cost"]
     assert message.get("whole_message_intent") == {"name": "ask_cost", "confidence": 0.52}
@@ -103,6 +108,54 @@ def test_two_personal_parts_and_no_fact_topic_change_nothing():
     assert message.get("topics") is None
 
 
+@pytest.mark.parametrize("whole", ["ask_recovery_time", NOT_COVERED_INTENT, "nlu_fallback"])
+def test_a_part_the_sheet_does_not_answer_is_kept_in_order_and_leads_the_intent(whole):
+    message, out = collect(
+        [(whole, 0.6), ("ask_recovery_time", 0.3)],
+        [[("ask_recovery_time", 0.9)], [(NOT_COVERED_INTENT, 0.7), ("ask_safety", 0.2)]],
+        not_covered=0.5,
+    )
+    assert out == [message]
+    assert message.get("topics") == [
+        {"name": "ask_recovery_time", "confidence": 0.9, "questions": ["question 0"]},
+        {"name": NOT_COVERED_INTENT, "confidence": 0.7, "questions": ["question 1"]},
+    ]
+    # Its rule (action_answer_not_covered) answers every topic and ends with the callback offer.
+    assert message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.7}
+    assert message.get("whole_message_intent")["name"] == whole
+
+
+def test_a_part_the_topic_margin_called_not_covered_counts_as_not_covered():
+    """TopicMargin runs before the collector and reads each part: a loose topic whose runner-up is
+    "not covered" becomes not covered, and the collector takes the part's intent as it was set."""
+    message, parts = split("how long is recovery and who is the surgeon")
+    classified(message, [("ask_recovery_time", 0.7), (NOT_COVERED_INTENT, 0.2)])
+    classified(parts[0], [("ask_recovery_time", 0.9)])
+    classified(parts[1], [("ask_safety", 0.5), (NOT_COVERED_INTENT, 0.4)])
+    out = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None).process([message, *parts])  # type: ignore[arg-type]
+    assert parts[1].get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.4}
+    out = MultiTopicCollector.create({}, None, None, None).process(out)  # type: ignore[arg-type]
+    assert out == [message]
+    assert [(t["name"], t["questions"]) for t in message.get("topics")] == [
+        ("ask_recovery_time", ["how long is recovery"]), (NOT_COVERED_INTENT, ["who is the surgeon"])]
+    assert message.get("intent")["name"] == NOT_COVERED_INTENT
+
+
+def test_a_not_covered_part_below_its_own_threshold_does_not_count():
+    message, _ = collect(
+        [("ask_recovery_time", 0.8)],
+        [[("ask_recovery_time", 0.9)], [(NOT_COVERED_INTENT, 0.45)]],
+        not_covered=0.5,
+    )
+    assert message.get("topics") is None and message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.8}
+
+
+def test_only_not_covered_parts_stay_one_not_covered_question():
+    """Without a part the sheet answers, the whole message gets the single not-covered answer."""
+    message, _ = collect([(NOT_COVERED_INTENT, 0.8)], [[(NOT_COVERED_INTENT, 0.9)], [(NOT_COVERED_INTENT, 0.7)]])
+    assert message.get("topics") is None and message.get("intent")["name"] == NOT_COVERED_INTENT
+
+
 def test_training_data_passes_unchanged():
     data = TrainingData([Message(data={"text": "a and b", "intent": "ask_cost"})])
     assert QuestionSplitter.create({}, None, None, None).process_training_data(data) is data  # type: ignore[arg-type]
@@ -118,7 +171,10 @@ def test_the_pipeline_splits_before_classifying_collects_after_the_fallback_and_
     splitter = names.index("clinic_nlu.multi_topic.QuestionSplitter")
     assert set(names[:splitter]) <= {"clinic_nlu.spelling_corrector.SpellingCorrector"}
     assert splitter < names.index("WhitespaceTokenizer")
-    assert names.index("clinic_nlu.multi_topic.MultiTopicCollector") == names.index("FallbackClassifier") + 1
+    # The topic margin reads each part as a message before the parts are collected.
+    margin = names.index("clinic_nlu.topic_margin_component.TopicMargin")
+    assert margin == names.index("FallbackClassifier") + 1
+    assert names.index("clinic_nlu.multi_topic.MultiTopicCollector") == margin + 1
     assert names[-1] == "clinic_nlu.triage_component.TriageOverride"
 
 
