@@ -26,7 +26,7 @@ messages join a fact-topic question and a not-covered question of the held-out f
 the not-covered part's own threshold and the variants of the runtime's rules (whether a whole
 message read as not covered may be split; whether a part gets the topic margin of
 clinic_nlu/topic_margin.py) are chosen by the most mixed messages found, in order, with at most
-``--max-false-split`` of the single questions, and of the single not-covered questions, split.
+``--max-false-split`` of the single questions and none of the single not-covered questions split.
 """
 from __future__ import annotations
 
@@ -65,7 +65,10 @@ TOPIC_THRESHOLD, MIN_TOPIC = float(_COLLECTOR["threshold"]), float(_MARGIN["min_
 NC_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
 # The runtime rules measured for a not-covered part: (whole message read as not covered may be split,
 # parts and whole get the topic margin first).
-NC_VARIANTS = {"parts": (False, False), "parts+open": (True, False), "parts+open+margin": (True, True)}
+# parts: the gate reads the classifier's whole-message intent (not covered closes it); +margin: each
+# part gets the topic margin; +open: a whole message read as not covered (after the margin) may be split.
+NC_VARIANTS = {"parts": (False, False), "parts+margin": (False, True), "parts+open": (True, False),
+               "parts+open+margin": (True, True)}
 JOINERS = ["{a} and {b}", "{a}? {b}?", "{a}. Also {b}", "{a}, and {b}", "{a}? and {b}", "{a} plus {b}",
            "{a}. {b}", "{a} & {b}", "{a}, also {b}"]
 SPLIT_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
@@ -148,7 +151,7 @@ def runtime_intent(ranking: List[Dict[str, object]], margin: bool) -> Tuple[str,
 
 def detect_mixed(part_rankings, ranking, t_nc: float, open_nc: bool, margin: bool) -> List[str]:
     """The runtime's topics when a not-covered part counts from ``t_nc`` (clinic_nlu/multi_topic.py)."""
-    whole, _ = runtime_intent(ranking, margin)
+    whole, _ = runtime_intent(ranking, margin and open_nc)
     if whole not in (*FACT_TOPIC_INTENTS, "nlu_fallback", *((NOT_COVERED_INTENT,) if open_nc else ())):
         return []
     tops = []
@@ -212,8 +215,12 @@ def calibrate_not_covered(args, model_factory: Callable[[], Model]) -> Dict[Tupl
     return {k: {m: float(np.mean([r[m] for r in rs])) for m in rs[0]} for k, rs in per.items()}
 
 
-def choose_not_covered(table: Dict[Tuple[str, float], Dict[str, float]], max_false_split: float) -> Tuple[str, float]:
-    ok = [k for k, r in table.items() if r["false_split"] <= max_false_split and r["nc_split"] <= max_false_split]
+def choose_not_covered(table: Dict[Tuple[str, float], Dict[str, float]], max_false_split: float,
+                       max_nc_split: float = 0.0) -> Tuple[str, float]:
+    """Most mixed messages found, with at most ``max_false_split`` of the single questions split and
+    at most ``max_nc_split`` of the single not-covered ones (none by default: a false split there
+    states a topic's facts to a question the sheet does not answer)."""
+    ok = [k for k, r in table.items() if r["false_split"] <= max_false_split and r["nc_split"] <= max_nc_split]
     pool = ok or list(table)
     return max(pool, key=lambda k: (table[k]["found"], table[k]["ordered"], -table[k]["false_split"], k[1]))
 

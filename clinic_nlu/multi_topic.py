@@ -15,8 +15,9 @@ read by exactly the same model as a whole message (clinic_nlu/question_parts.py 
   ``action_answer_topic``, which answers every topic in one reply (actions/multi_topic.py); the
   whole message's own prediction stays under ``whole_message_intent``.
 
-A message is only read as several topics when the whole-message prediction was itself a fact topic,
-a question the sheet does not answer (``ask_not_covered``) or not understood (``nlu_fallback``): a
+A message is only read as several topics when the classifier's whole-message prediction (before
+the topic margin) was itself a fact topic or not understood (``nlu_fallback``): a message it reads
+as a question the sheet does not answer stays one (measured: bench/multi_topic_eval.py), and a
 greeting, a thank you, a request for a person or a question about the patient's own case keeps its
 own handling (a personal question goes to ``action_defer_personal`` as before). A part that asks
 about the patient's own case is put first among the topics, so the reply defers to a clinician
@@ -53,7 +54,11 @@ WHOLE_MESSAGE_INTENT_KEY = "whole_message_intent"
 _PARTS = "question_parts"  # on the message: its part messages (never in the output)
 _IS_PART = "is_question_part"  # on a part message
 # Whole-message predictions that may hide several questions.
-_OPEN_INTENTS = (*FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+# The classifier's own reading counts (before the topic margin): a message it reads as not covered
+# stays one question, since a false split of it ("should i stop smoking before the op and how long
+# before") would state a topic's facts to a question the sheet does not answer.
+_OPEN_INTENTS = (*FACT_TOPIC_INTENTS, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+_MARGIN_KEY = "topic_margin"  # set by TopicMargin when it replaced the prediction
 _PART_TOPICS = (*MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT)
 
 
@@ -146,7 +151,8 @@ class MultiTopicCollector(GraphComponent):
 
     def _collect(self, message: Message, parts: List[Message]) -> None:
         predicted = message.get(INTENT) or {}
-        if predicted.get(INTENT_NAME_KEY) not in _OPEN_INTENTS:
+        classifier = (message.get(_MARGIN_KEY) or {}).get("replaced") or predicted
+        if classifier.get(INTENT_NAME_KEY) not in _OPEN_INTENTS:
             return
         tops = [_top_intent(p) for p in parts]
         hits = ordered_topics(

@@ -108,7 +108,7 @@ def test_two_personal_parts_and_no_fact_topic_change_nothing():
     assert message.get("topics") is None
 
 
-@pytest.mark.parametrize("whole", ["ask_recovery_time", NOT_COVERED_INTENT, "nlu_fallback"])
+@pytest.mark.parametrize("whole", ["ask_recovery_time", "nlu_fallback"])
 def test_a_part_the_sheet_does_not_answer_is_kept_in_order_and_leads_the_intent(whole):
     message, out = collect(
         [(whole, 0.6), ("ask_recovery_time", 0.3)],
@@ -139,6 +139,24 @@ def test_a_part_the_topic_margin_called_not_covered_counts_as_not_covered():
     assert [(t["name"], t["questions"]) for t in message.get("topics")] == [
         ("ask_recovery_time", ["how long is recovery"]), (NOT_COVERED_INTENT, ["who is the surgeon"])]
     assert message.get("intent")["name"] == NOT_COVERED_INTENT
+
+
+def test_a_message_the_classifier_reads_as_not_covered_stays_one_question():
+    """A false split of it would give a topic's facts to a question the sheet does not answer."""
+    message, _ = collect([(NOT_COVERED_INTENT, 0.85)], [[(NOT_COVERED_INTENT, 0.9)], [("ask_recovery_time", 0.6)]])
+    assert message.get("topics") is None and message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.85}
+
+
+def test_a_topic_the_margin_turned_into_not_covered_is_still_split():
+    """The gate reads the classifier's own prediction, which TopicMargin keeps when it replaces it."""
+    message, parts = split("how long is recovery and who is the surgeon")
+    classified(message, [("ask_recovery_time", 0.5), (NOT_COVERED_INTENT, 0.45)])
+    classified(parts[0], [("ask_recovery_time", 0.9)])
+    classified(parts[1], [(NOT_COVERED_INTENT, 0.8)])
+    out = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None).process([message, *parts])  # type: ignore[arg-type]
+    assert message.get("intent")["name"] == NOT_COVERED_INTENT  # the whole message, by the margin
+    MultiTopicCollector.create({}, None, None, None).process(out)  # type: ignore[arg-type]
+    assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", NOT_COVERED_INTENT]
 
 
 def test_a_not_covered_part_below_its_own_threshold_does_not_count():
