@@ -46,23 +46,23 @@ def send_topics_answer(
 ) -> List[EventType]:
     """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py);
     ``questions`` gives the patient's words per topic, quoted where the sheet does not answer one."""
-    answer = plan_reply(book, topics, questions=questions)
-    for response in answer.before:
+    reply = plan_reply(book, topics, questions=questions)
+    for response in reply.before:
         dispatcher.utter_message(response=response)
-    for message in answer.messages:
-        if message.response:
-            dispatcher.utter_message(response=message.response, **message.values)
+    for answer in reply.messages:  # in the order asked: the topics' facts, or a domain response
+        if answer.response:
+            dispatcher.utter_message(response=answer.response, **answer.values)
         else:
-            dispatcher.utter_message(text=message.text, topic=message.topics[0], topics=message.topics,
-                                     fact_ids=message.fact_ids)
-    for response in answer.after:
+            dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics,
+                                     fact_ids=answer.fact_ids)
+    for response in reply.after:
         dispatcher.utter_message(response=response)
-    events: List[EventType] = [SlotSet("fact_ids", answer.fact_ids)]
-    if answer.topics:
-        events.append(SlotSet("last_topic", answer.topics[-1]))  # "tell me more" continues it
-    elif answer.not_covered:
+    events: List[EventType] = [SlotSet("fact_ids", reply.fact_ids)]
+    if reply.topics:
+        events.append(SlotSet("last_topic", reply.topics[-1]))  # "tell me more" continues it
+    elif reply.not_covered:
         events.append(SlotSet("last_topic", None))  # as after a single not-covered question
-    if answer.personal:
+    if reply.personal:
         events.append(SlotSet("personal_question", True))
     return events
 
