@@ -42,7 +42,10 @@ def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: 
 
 
 def send_topics_answer(
-    dispatcher: CollectingDispatcher, book: FactBook, topics: List[Text], questions: Optional[Mapping[Text, List[Text]]] = None
+    dispatcher: CollectingDispatcher,
+    book: FactBook,
+    topics: List[Text],
+    questions: Optional[Mapping[Text, List[Text]]] = None,
 ) -> List[EventType]:
     """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py);
     ``questions`` gives the patient's words per topic, quoted where the sheet does not answer one."""

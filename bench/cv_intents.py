@@ -46,7 +46,8 @@ from clinic_nlu.typo_noise import add_typos  # noqa: E402
 from clinic_vocabulary import FACT_TOPIC_INTENTS, NOT_COVERED_INTENT  # noqa: E402
 
 TYPO_SEED = 14  # the seed of tests/nlu_test_typos.yml (scripts/make_typos.py)
-ENGLISH_WORDS = int(next(c for c in CONFIG["pipeline"] if c["name"].endswith("SpellingCorrector")).get("english_words", 50000))
+_SPELLER = next(c for c in CONFIG["pipeline"] if c["name"].endswith("SpellingCorrector"))
+ENGLISH_WORDS = int(_SPELLER.get("english_words", 50000))
 
 
 MARGIN_GRID = (0.4, 0.5, 0.6, 0.7, 0.8)
@@ -57,7 +58,8 @@ def decide(ranking: List[Dict], min_topic: float = MIN_TOPIC, fallback: float = 
     """The intent the pipeline sets from a ranking: the FallbackClassifier's threshold and ambiguity
     rule, then TopicMargin's rule (clinic_nlu/topic_margin.py)."""
     top, second = ranking[0], ranking[1] if len(ranking) > 1 else {"confidence": 0.0}
-    unsure = top["confidence"] < fallback or top["confidence"] - second["confidence"] < FALLBACK["ambiguity_threshold"]
+    margin = top["confidence"] - second["confidence"]
+    unsure = top["confidence"] < fallback or margin < FALLBACK["ambiguity_threshold"]
     name = "nlu_fallback" if unsure else str(top["name"])
     if not_covered_instead(name, float(top["confidence"]), ranking, FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, min_topic):
         return NOT_COVERED_INTENT
@@ -78,12 +80,17 @@ def sweep(name: str) -> None:
             pred = [decide(r, m, fb) for _, _, r in rows]
             gold = [g for _, g, _ in rows]
             folds = sorted({k for k, _, _ in rows})
-            f1 = np.mean([f1_score([g for (k, g, _) in rows if k == f], [p for (k, _, _), p in zip(rows, pred) if k == f],
-                                   labels=sorted(set(gold)), average="macro", zero_division=0) for f in folds])
+            f1 = np.mean([
+                f1_score([g for (k, g, _) in rows if k == f], [p for (k, _, _), p in zip(rows, pred) if k == f],
+                         labels=sorted(set(gold)), average="macro", zero_division=0)
+                for f in folds
+            ])
             nc = [p for g, p in zip(gold, pred) if g == NOT_COVERED_INTENT]
             topic = [p for g, p in zip(gold, pred) if g in FACT_TOPIC_INTENTS]
-            print(f"{m:.2f} | {fb:.2f} | {f1:.4f} | {np.mean([p == NOT_COVERED_INTENT for p in nc]):.3f} | "
-                  f"{np.mean([p in FACT_TOPIC_INTENTS for p in nc]):.3f} | {np.mean([p == NOT_COVERED_INTENT for p in topic]):.3f}")
+            honest = np.mean([p == NOT_COVERED_INTENT for p in nc])
+            given_topic = np.mean([p in FACT_TOPIC_INTENTS for p in nc])
+            lost = np.mean([p == NOT_COVERED_INTENT for p in topic])
+            print(f"{m:.2f} | {fb:.2f} | {f1:.4f} | {honest:.3f} | {given_topic:.3f} | {lost:.3f}")
 
 
 def run(data: Path, folds: int, typos: bool) -> Dict[str, Tuple[List[str], List[str], List[str], List[float]]]:
@@ -132,7 +139,8 @@ def report(name: str, gold: List[str], pred: List[str], raw: List[str], fold_f1:
     print("confusions (gold -> predicted: count, an example)")
     for (g, q), c in pairs.most_common(confusions):
         print(f"  {g} -> {q}: {c}  {example[(g, q)]!r}")
-    return {"macro_f1": float(np.mean(fold_f1)), "macro_f1_sd": float(np.std(fold_f1)), "not_covered_honest": float(honest),
+    return {"macro_f1": float(np.mean(fold_f1)), "macro_f1_sd": float(np.std(fold_f1)),
+            "not_covered_honest": float(honest),
             "not_covered_fact_topic": float(wrong_topic), "topic_to_not_covered": float(topic_lost),
             "per_intent_f1": {i: float(x) for i, x in zip(intents, f)}}
 
@@ -146,7 +154,8 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--sweep", action="store_true", help="also other margins and fallback thresholds")
     args = parser.parse_args(list(argv) or None)
-    results = {name: report(name, *res, args.confusions) for name, res in run(args.data, args.folds, args.typos).items()}
+    runs = run(args.data, args.folds, args.typos)
+    results = {name: report(name, *res, args.confusions) for name, res in runs.items()}
     if args.sweep:
         for name in RANKINGS:
             sweep(name)
