@@ -45,7 +45,10 @@ def test_nothing_is_added_when_there_is_nothing_to_split(text):
 
 
 def collect(
-    whole: List[Tuple[str, float]], parts: List[List[Tuple[str, float]]], threshold: float = 0.3, not_covered: float = 0.3
+    whole: List[Tuple[str, float]],
+    parts: List[List[Tuple[str, float]]],
+    threshold: float = 0.3,
+    not_covered: float = 0.3,
 ) -> Tuple[Message, List[Message]]:
     message, part_messages = split(" and ".join(f"question {i}" for i in range(len(parts))) or "x")
     assert len(part_messages) == len(parts)
@@ -53,7 +56,8 @@ def collect(
     for part, ranking in zip(part_messages, parts):
         classified(part, ranking)
     config = {"threshold": threshold, "not_covered_threshold": not_covered}
-    out = MultiTopicCollector.create(config, None, None, None).process([message, *part_messages])  # type: ignore[arg-type]
+    collector = MultiTopicCollector.create(config, None, None, None)  # type: ignore[arg-type]
+    out = collector.process([message, *part_messages])
     return message, out
 
 
@@ -132,7 +136,8 @@ def test_a_part_the_topic_margin_called_not_covered_counts_as_not_covered():
     classified(message, [("ask_recovery_time", 0.7), (NOT_COVERED_INTENT, 0.2)])
     classified(parts[0], [("ask_recovery_time", 0.9)])
     classified(parts[1], [("ask_safety", 0.5), (NOT_COVERED_INTENT, 0.4)])
-    out = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None).process([message, *parts])  # type: ignore[arg-type]
+    margin = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None)  # type: ignore[arg-type]
+    out = margin.process([message, *parts])
     assert parts[1].get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.4}
     out = MultiTopicCollector.create({}, None, None, None).process(out)  # type: ignore[arg-type]
     assert out == [message]
@@ -153,7 +158,8 @@ def test_a_topic_the_margin_turned_into_not_covered_is_still_split():
     classified(message, [("ask_recovery_time", 0.5), (NOT_COVERED_INTENT, 0.45)])
     classified(parts[0], [("ask_recovery_time", 0.9)])
     classified(parts[1], [(NOT_COVERED_INTENT, 0.8)])
-    out = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None).process([message, *parts])  # type: ignore[arg-type]
+    margin = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None)  # type: ignore[arg-type]
+    out = margin.process([message, *parts])
     assert message.get("intent")["name"] == NOT_COVERED_INTENT  # the whole message, by the margin
     MultiTopicCollector.create({}, None, None, None).process(out)  # type: ignore[arg-type]
     assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", NOT_COVERED_INTENT]

@@ -31,11 +31,13 @@ def test_topics_asked_keeps_known_topics_in_order_once(book):
                         {"name": "ask_cost"}, "junk", {"name": "ask_scarring"}]}
     assert topics_asked(parse, book) == ["ask_cost", "ask_personal_advice", "ask_scarring"]
     assert topics_asked({}, book) == []
-    assert topics_asked({"topics": [{"name": "ask_not_covered"}, {"name": "ask_cost"}]}, book) == ["ask_not_covered", "ask_cost"]
+    mixed = {"topics": [{"name": "ask_not_covered"}, {"name": "ask_cost"}]}
+    assert topics_asked(mixed, book) == ["ask_not_covered", "ask_cost"]
 
 
 def test_questions_asked_gives_the_patients_words_per_topic():
-    parse = {"topics": [{"name": "ask_cost", "questions": ["price ", 3]}, {"name": "ask_not_covered", "questions": ["who is the surgeon"]},
+    parse = {"topics": [{"name": "ask_cost", "questions": ["price ", 3]},
+                        {"name": "ask_not_covered", "questions": ["who is the surgeon"]},
                         {"name": "ask_not_covered", "questions": [" "]}, {"questions": ["x"]}]}
     assert questions_asked(parse) == {"ask_cost": ["price"], "ask_not_covered": ["who is the surgeon"]}
 
@@ -136,22 +138,26 @@ def test_a_part_the_sheet_does_not_answer_is_said_at_its_place_and_the_callback_
 
 
 def test_topics_on_both_sides_of_a_not_covered_part_keep_the_order(book):
-    reply = plan_reply(book, ["ask_cost", "ask_not_covered", "ask_scarring"], questions={"ask_not_covered": ["what do i wear"]})
+    reply = plan_reply(book, ["ask_cost", "ask_not_covered", "ask_scarring"],
+                       questions={"ask_not_covered": ["what do i wear"]})
     assert [m.response for m in reply.messages] == [None, "utter_multi_topic_not_covered", None]
     assert reply.messages[0].topics == ["ask_cost"] and reply.messages[2].topics == ["ask_scarring"]
     assert reply.topics == ["ask_cost", "ask_scarring"]
 
 
 def test_a_not_covered_part_gets_the_one_related_fact_attributed(book):
-    reply = plan_reply(book, ["ask_cost", "ask_not_covered"], questions={"ask_not_covered": ["which camera do you use"]})
-    assert [m.response for m in reply.messages] == [None, "utter_multi_topic_not_covered", "utter_not_covered_related", None]
+    reply = plan_reply(book, ["ask_cost", "ask_not_covered"],
+                       questions={"ask_not_covered": ["which camera do you use"]})
+    assert [m.response for m in reply.messages] == [
+        None, "utter_multi_topic_not_covered", "utter_not_covered_related", None]
     assert reply.messages[-1].fact_ids == ["what.endoscope"] and reply.messages[-1].topics == ["ask_not_covered"]
     assert "what.endoscope" in reply.fact_ids
     assert book.fact("what.endoscope").answer not in reply.text  # .text: the topics' facts only
 
 
 def test_each_not_covered_question_of_a_message_is_said(book):
-    reply = plan_reply(book, ["ask_not_covered", "ask_cost"], questions={"ask_not_covered": ["who is the surgeon", "what do i wear"]})
+    reply = plan_reply(book, ["ask_not_covered", "ask_cost"],
+                       questions={"ask_not_covered": ["who is the surgeon", "what do i wear"]})
     assert [m.values.get("question") for m in reply.messages if m.response] == ["who is the surgeon", "what do i wear"]
 
 
@@ -169,16 +175,19 @@ async def test_the_not_covered_action_answers_every_topic_in_order_and_offers_th
                                   {"ask_not_covered": ["who is the surgeon?"]})
     events = await ActionAnswerNotCovered().run(dispatcher, tracker, {})
     assert response_names(dispatcher) == [
-        "utter_multi_topic_intro", None, "utter_multi_topic_not_covered", "utter_multi_topic_more", "utter_offer_callback"]
+        "utter_multi_topic_intro", None, "utter_multi_topic_not_covered", "utter_multi_topic_more",
+        "utter_offer_callback"]
     assert dispatcher.messages[2]["question"] == "who is the surgeon?"  # fills the response's {question}
     answer = dispatcher.messages[1]
-    assert answer["topics"] == ["ask_recovery_time"] and answer["text"].startswith(book.topics["ask_recovery_time"].lead)
+    assert answer["topics"] == ["ask_recovery_time"]
+    assert answer["text"].startswith(book.topics["ask_recovery_time"].lead)
     assert SlotSet("last_topic", "ask_recovery_time") in events and SlotSet("fact_ids", answer["fact_ids"]) in events
 
 
 @pytest.mark.asyncio
 async def test_a_single_not_covered_question_is_answered_as_before(dispatcher):
-    await ActionAnswerNotCovered().run(dispatcher, tracker_with_topics(["ask_not_covered"], questions={"ask_not_covered": ["x"]}), {})
+    tracker = tracker_with_topics(["ask_not_covered"], questions={"ask_not_covered": ["x"]})
+    await ActionAnswerNotCovered().run(dispatcher, tracker, {})
     assert response_names(dispatcher) == ["utter_not_covered", "utter_offer_callback"]
 
 
