@@ -142,7 +142,8 @@ def runtime_intent(ranking: List[Dict[str, object]], margin: bool) -> Tuple[str,
     """A message's intent as the runtime sets it: the classifier's top, ``nlu_fallback`` when the
     FallbackClassifier would say so, then (``margin``) clinic_nlu/topic_margin.py's rule."""
     top, second = ranking[0], ranking[1] if len(ranking) > 1 else {"confidence": 0.0}
-    fallback = top["confidence"] < FALLBACK["threshold"] or top["confidence"] - second["confidence"] < FALLBACK["ambiguity_threshold"]
+    gap = top["confidence"] - second["confidence"]
+    fallback = top["confidence"] < FALLBACK["threshold"] or gap < FALLBACK["ambiguity_threshold"]
     name, confidence = ("nlu_fallback" if fallback else str(top["name"])), float(top["confidence"])
     if margin and not_covered_instead(name, confidence, ranking, FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, MIN_TOPIC):
         return NOT_COVERED_INTENT, next(float(r["confidence"]) for r in ranking if r["name"] == NOT_COVERED_INTENT)
@@ -166,7 +167,9 @@ def detect_mixed(part_rankings, ranking, t_nc: float, open_nc: bool, margin: boo
     return [h.name for h in sorted(hits, key=lambda h: h.name != PERSONAL_INTENT)]
 
 
-def mixed_pairs(texts: Sequence[str], labels: Sequence[str], n: int, rng: random.Random) -> Tuple[List[str], List[List[str]]]:
+def mixed_pairs(
+    texts: Sequence[str], labels: Sequence[str], n: int, rng: random.Random
+) -> Tuple[List[str], List[List[str]]]:
     """Seeded messages joining a fact-topic question and a not-covered question (either first)."""
     topic = [i for i, y in enumerate(labels) if y in FACT_TOPIC_INTENTS]
     nc = [i for i, y in enumerate(labels) if y == NOT_COVERED_INTENT]
@@ -307,10 +310,12 @@ def main(argv: Sequence[str] = ()) -> int:
     print(f"\nNot-covered parts: cross-validation on data/nlu.yml ({args.folds} folds, {args.pairs_per_fold} "
           "synthetic topic + not-covered messages per fold, seed 43; topic threshold "
           f"{TOPIC_THRESHOLD}, margin {MIN_TOPIC})")
-    print("variant | not-covered threshold | mixed: both found | in order, exact | singles split | not-covered singles split")
+    print("variant | not-covered threshold | mixed: both found | in order, exact | singles split | "
+          "not-covered singles split")
     for (variant, t_nc), r in sorted(nc.items()):
         mark = " <- chosen" if (variant, t_nc) == nc_chosen else ""
-        print(f"{variant:17} | {t_nc:.2f} | {r['found']:.3f} | {r['ordered']:.3f} | {r['false_split']:.3f} | {r['nc_split']:.3f}{mark}")
+        print(f"{variant:17} | {t_nc:.2f} | {r['found']:.3f} | {r['ordered']:.3f} | {r['false_split']:.3f} | "
+              f"{r['nc_split']:.3f}{mark}")
     if args.only_not_covered:
         return 0
 
