@@ -66,9 +66,10 @@ NC_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
 # The runtime rules measured for a not-covered part: (whole message read as not covered may be split,
 # parts and whole get the topic margin first).
 # parts: the gate reads the classifier's whole-message intent (not covered closes it); +margin: each
-# part gets the topic margin; +open: a whole message read as not covered (after the margin) may be split.
+# part gets the topic margin; +open: a whole message read as not covered (after the margin) may be split;
+# +open<t: only when the classifier reads it as not covered below the not-covered threshold (the runtime).
 NC_VARIANTS = {"parts": (False, False), "parts+margin": (False, True), "parts+open": (True, False),
-               "parts+open+margin": (True, True)}
+               "parts+open+margin": (True, True), "parts+open<t": ("unsure", False)}
 JOINERS = ["{a} and {b}", "{a}? {b}?", "{a}. Also {b}", "{a}, and {b}", "{a}? and {b}", "{a} plus {b}",
            "{a}. {b}", "{a} & {b}", "{a}, also {b}"]
 SPLIT_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
@@ -150,10 +151,12 @@ def runtime_intent(ranking: List[Dict[str, object]], margin: bool) -> Tuple[str,
     return name, confidence
 
 
-def detect_mixed(part_rankings, ranking, t_nc: float, open_nc: bool, margin: bool) -> List[str]:
-    """The runtime's topics when a not-covered part counts from ``t_nc`` (clinic_nlu/multi_topic.py)."""
-    whole, _ = runtime_intent(ranking, margin and open_nc)
-    if whole not in (*FACT_TOPIC_INTENTS, "nlu_fallback", *((NOT_COVERED_INTENT,) if open_nc else ())):
+def detect_mixed(part_rankings, ranking, t_nc: float, open_nc: object, margin: bool) -> List[str]:
+    """The runtime's topics when a not-covered part counts from ``t_nc`` (clinic_nlu/multi_topic.py).
+    ``open_nc``: True, False, or "unsure" (open only below ``t_nc``)."""
+    whole, whole_confidence = runtime_intent(ranking, margin and open_nc is True)
+    opened = open_nc is True or (open_nc == "unsure" and whole_confidence < t_nc)
+    if whole not in (*FACT_TOPIC_INTENTS, "nlu_fallback", *((NOT_COVERED_INTENT,) if opened else ())):
         return []
     tops = []
     for r in part_rankings:

@@ -7,21 +7,23 @@ read by exactly the same model as a whole message (clinic_nlu/question_parts.py 
   candidate questions (sentences, "and", "also", ...), it appends one extra message per part to the
   list of messages the graph passes on. The tokenizer, TF-IDF, MiniLM (batched) and the classifier
   then process the parts with the message. A message with nothing to split adds no work at all.
-- :class:`MultiTopicCollector`, after the FallbackClassifier and the topic margin (which reads each
-  part as it reads a message: clinic_nlu/topic_margin_component.py) and before the triage component
-  (which stays last): it reads each part's intent, removes the parts from the list, and when two or
-  more topics were asked it sets ``topics`` (in the order asked, with each part's confidence) on
-  the message. The message's intent becomes the first fact topic asked, so the topic rule runs
-  ``action_answer_topic``, which answers every topic in one reply (actions/multi_topic.py); the
-  whole message's own prediction stays under ``whole_message_intent``.
+- :class:`MultiTopicCollector`, after the FallbackClassifier and before the topic margin (which
+  leaves a message with several topics as this step set it: clinic_nlu/topic_margin_component.py)
+  and the triage component (which stays last): it reads each part's classifier intent, removes the
+  parts from the list, and when two or more topics were asked it sets ``topics`` (in the order
+  asked, with each part's confidence) on the message. The message's intent becomes the first fact
+  topic asked, so the topic rule runs ``action_answer_topic``, which answers every topic in one
+  reply (actions/multi_topic.py); the whole message's own prediction stays under
+  ``whole_message_intent``.
 
-A message is only read as several topics when the classifier's whole-message prediction (before
-the topic margin) was itself a fact topic or not understood (``nlu_fallback``): a message it reads
-as a question the sheet does not answer stays one (measured: bench/multi_topic_eval.py), and a
-greeting, a thank you, a request for a person or a question about the patient's own case keeps its
-own handling (a personal question goes to ``action_defer_personal`` as before). A part that asks
-about the patient's own case is put first among the topics, so the reply defers to a clinician
-before anything else.
+A message is only read as several topics when the classifier's whole-message prediction was itself
+a fact topic or not understood (``nlu_fallback``): a message it reads as a question the sheet does
+not answer stays one (measured: bench/multi_topic_eval.py) when it reads so as surely as a part must
+to count as not covered (``not_covered_threshold``; below it the reading is as unsure as
+``nlu_fallback``), and a greeting, a thank you, a request for a person or a question about the
+patient's own case keeps its own handling (a personal question goes to ``action_defer_personal``
+as before). A part that asks about the patient's own case is put first among the topics, so the
+reply defers to a clinician before anything else.
 
 A part the sheet does not answer ("how long is recovery and who is the surgeon?") is a topic too,
 with its own threshold ``not_covered_threshold`` and its words kept (``questions``), so the reply
@@ -54,17 +56,15 @@ WHOLE_MESSAGE_INTENT_KEY = "whole_message_intent"
 _PARTS = "question_parts"  # on the message: its part messages (never in the output)
 _IS_PART = "is_question_part"  # on a part message
 # Whole-message predictions that may hide several questions.
-# The classifier's own reading counts (before the topic margin): a message it reads as not covered
-# stays one question, since a false split of it ("should i stop smoking before the op and how long
-# before") would state a topic's facts to a question the sheet does not answer.
+# A message the classifier reads as not covered stays one question, since a false split of it
+# ("should i stop smoking before the op and how long before") would state a topic's facts to a
+# question the sheet does not answer.
 _OPEN_INTENTS = (*FACT_TOPIC_INTENTS, DEFAULT_NLU_FALLBACK_INTENT_NAME)
-_MARGIN_KEY = "topic_margin"  # set by TopicMargin when it replaced the prediction
 _PART_TOPICS = (*MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT)
 
 
 def _top_intent(message: Message) -> Dict[Text, Any]:
-    """A part's intent as the steps before set it (the topic margin may have made it "not covered");
-    for ``nlu_fallback``, the classifier's best intent instead."""
+    """A part's intent as the classifier set it; for ``nlu_fallback``, the classifier's best intent."""
     intent = message.get(INTENT) or {}
     if intent.get(INTENT_NAME_KEY) not in (None, DEFAULT_NLU_FALLBACK_INTENT_NAME):
         return intent
@@ -151,8 +151,10 @@ class MultiTopicCollector(GraphComponent):
 
     def _collect(self, message: Message, parts: List[Message]) -> None:
         predicted = message.get(INTENT) or {}
-        classifier = (message.get(_MARGIN_KEY) or {}).get("replaced") or predicted
-        if classifier.get(INTENT_NAME_KEY) not in _OPEN_INTENTS:
+        name = predicted.get(INTENT_NAME_KEY)
+        unsure_not_covered = (name == NOT_COVERED_INTENT and
+                              float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self._not_covered_threshold)
+        if name not in _OPEN_INTENTS and not unsure_not_covered:
             return
         tops = [_top_intent(p) for p in parts]
         hits = ordered_topics(

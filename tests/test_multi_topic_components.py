@@ -129,21 +129,19 @@ def test_a_part_the_sheet_does_not_answer_is_kept_in_order_and_leads_the_intent(
     assert message.get("whole_message_intent")["name"] == whole
 
 
-def test_a_part_the_topic_margin_called_not_covered_counts_as_not_covered():
-    """TopicMargin runs before the collector and reads each part: a loose topic whose runner-up is
-    "not covered" becomes not covered, and the collector takes the part's intent as it was set."""
-    message, parts = split("how long is recovery and who is the surgeon")
-    classified(message, [("ask_recovery_time", 0.7), (NOT_COVERED_INTENT, 0.2)])
+def test_the_topic_margin_after_the_collector_leaves_several_topics_as_they_were_set():
+    """TopicMargin runs after the collector: a loose topic part (runner-up "not covered") still counts
+    as its topic, and the margin does not turn a message with several topics into one answer."""
+    message, parts = split("how long is recovery and is it safe")
+    classified(message, [("ask_recovery_time", 0.55), (NOT_COVERED_INTENT, 0.4)])
     classified(parts[0], [("ask_recovery_time", 0.9)])
     classified(parts[1], [("ask_safety", 0.5), (NOT_COVERED_INTENT, 0.4)])
+    out = MultiTopicCollector.create({}, None, None, None).process([message, *parts])  # type: ignore[arg-type]
     margin = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None)  # type: ignore[arg-type]
-    out = margin.process([message, *parts])
-    assert parts[1].get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.4}
-    out = MultiTopicCollector.create({}, None, None, None).process(out)  # type: ignore[arg-type]
-    assert out == [message]
-    assert [(t["name"], t["questions"]) for t in message.get("topics")] == [
-        ("ask_recovery_time", ["how long is recovery"]), (NOT_COVERED_INTENT, ["who is the surgeon"])]
-    assert message.get("intent")["name"] == NOT_COVERED_INTENT
+    assert margin.process(out) == [message]
+    assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", "ask_safety"]
+    assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.9}
+    assert message.get("topic_margin") is None
 
 
 def test_a_message_the_classifier_reads_as_not_covered_stays_one_question():
@@ -152,17 +150,21 @@ def test_a_message_the_classifier_reads_as_not_covered_stays_one_question():
     assert message.get("topics") is None and message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.85}
 
 
-def test_a_topic_the_margin_turned_into_not_covered_is_still_split():
-    """The gate reads the classifier's own prediction, which TopicMargin keeps when it replaces it."""
-    message, parts = split("how long is recovery and who is the surgeon")
-    classified(message, [("ask_recovery_time", 0.5), (NOT_COVERED_INTENT, 0.45)])
-    classified(parts[0], [("ask_recovery_time", 0.9)])
-    classified(parts[1], [(NOT_COVERED_INTENT, 0.8)])
-    margin = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None)  # type: ignore[arg-type]
-    out = margin.process([message, *parts])
-    assert message.get("intent")["name"] == NOT_COVERED_INTENT  # the whole message, by the margin
-    MultiTopicCollector.create({}, None, None, None).process(out)  # type: ignore[arg-type]
-    assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", NOT_COVERED_INTENT]
+def test_a_message_read_as_not_covered_less_surely_than_a_part_must_be_is_split():
+    """Below ``not_covered_threshold`` the whole message's "not covered" is as unsure as a fallback."""
+    message, _ = collect(
+        [(NOT_COVERED_INTENT, 0.55), ("ask_safety", 0.3)],
+        [[(NOT_COVERED_INTENT, 0.8)], [("ask_safety", 0.9)], [("ask_anesthesia", 0.9)]],
+        not_covered=0.7,
+    )
+    assert [t["name"] for t in message.get("topics")] == [NOT_COVERED_INTENT, "ask_safety", "ask_anesthesia"]
+    assert message.get("whole_message_intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.55}
+
+
+def test_a_message_read_as_not_covered_as_surely_as_a_part_must_be_stays_one_question():
+    message, _ = collect([(NOT_COVERED_INTENT, 0.7)], [[(NOT_COVERED_INTENT, 0.9)], [("ask_safety", 0.9)]],
+                         not_covered=0.7)
+    assert message.get("topics") is None and message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.7}
 
 
 def test_a_not_covered_part_below_its_own_threshold_does_not_count():
@@ -195,10 +197,11 @@ def test_the_pipeline_splits_before_classifying_collects_after_the_fallback_and_
     splitter = names.index("clinic_nlu.multi_topic.QuestionSplitter")
     assert set(names[:splitter]) <= {"clinic_nlu.spelling_corrector.SpellingCorrector"}
     assert splitter < names.index("WhitespaceTokenizer")
-    # The topic margin reads each part as a message before the parts are collected.
-    margin = names.index("clinic_nlu.topic_margin_component.TopicMargin")
-    assert margin == names.index("FallbackClassifier") + 1
-    assert names.index("clinic_nlu.multi_topic.MultiTopicCollector") == margin + 1
+    # The parts are collected from the classifier's own reading; the topic margin comes after and
+    # leaves a message with several topics as the collector set it.
+    collector = names.index("clinic_nlu.multi_topic.MultiTopicCollector")
+    assert collector == names.index("FallbackClassifier") + 1
+    assert names.index("clinic_nlu.topic_margin_component.TopicMargin") == collector + 1
     assert names[-1] == "clinic_nlu.triage_component.TriageOverride"
 
 
