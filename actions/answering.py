@@ -6,14 +6,14 @@ tool can show exactly which facts a reply stated.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.facts import FactBook, load_fact_book
-from actions.multi_topic import plan_reply, topics_asked
+from actions.multi_topic import plan_reply, questions_asked, topics_asked
 from actions.settings import load_settings
 
 RISK_INTENT = "ask_safety"
@@ -42,20 +42,31 @@ def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: 
     return answer.fact_ids
 
 
-def send_topics_answer(dispatcher: CollectingDispatcher, book: FactBook, topics: List[Text]) -> List[EventType]:
-    """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py)."""
-    answer = plan_reply(book, topics)
-    for response in answer.before:
+def send_topics_answer(
+    dispatcher: CollectingDispatcher,
+    book: FactBook,
+    topics: List[Text],
+    questions: Optional[Mapping[Text, List[Text]]] = None,
+) -> List[EventType]:
+    """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py);
+    ``questions`` gives the patient's words per topic, quoted where the sheet does not answer one."""
+    reply = plan_reply(book, topics, questions=questions)
+    for response in reply.before:
         dispatcher.utter_message(response=response)
-    if answer.text:
-        dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics,
-                                 fact_ids=answer.fact_ids)
-    for response in answer.after:
+    for answer in reply.messages:  # in the order asked: the topics' facts, or a domain response
+        if answer.response:
+            dispatcher.utter_message(response=answer.response, **answer.values)
+        else:
+            dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics,
+                                     fact_ids=answer.fact_ids)
+    for response in reply.after:
         dispatcher.utter_message(response=response)
-    events: List[EventType] = [SlotSet("fact_ids", answer.fact_ids)]
-    if answer.topics:
-        events.append(SlotSet("last_topic", answer.topics[-1]))
-    if answer.personal:
+    events: List[EventType] = [SlotSet("fact_ids", reply.fact_ids)]
+    if reply.topics:
+        events.append(SlotSet("last_topic", reply.topics[-1]))  # "tell me more" continues it
+    elif reply.not_covered:
+        events.append(SlotSet("last_topic", None))  # as after a single not-covered question
+    if reply.personal:
         events.append(SlotSet("personal_question", True))
     return events
 
@@ -73,7 +84,7 @@ class ActionAnswerTopic(Action):
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
         if len(asked) >= 2:
-            return send_topics_answer(dispatcher, book, asked)
+            return send_topics_answer(dispatcher, book, asked, questions_asked(tracker.latest_message))
         intent = latest_intent(tracker)
         if not book.has_topic(intent):
             dispatcher.utter_message(response="utter_ask_which_topic")

@@ -10,42 +10,94 @@ in the order asked, under ``topics`` in the parse data; :func:`plan_reply` decid
   unless the topic has no other),
   all in one message, so the reply stays short; "tell me more" and a question on one topic give
   the rest;
+- a part the sheet does not answer (``ask_not_covered``) is not dropped: at its place in the order
+  asked, ``utter_multi_topic_not_covered`` quotes the patient's question and says the sheet does not
+  cover it (with the one related sheet fact where the facts file names one, as for a single
+  not-covered question), and the reply ends with the callback offer ``utter_offer_callback``;
 - after a personal question, only the topics the facts file allows after one
   (``general_after_personal``), framed by ``utter_personal_general_intro``, as
   actions/triage.py does for a single personal question.
 
-Every sentence is a domain response or comes from ``facts/facts.yml``.
+Every sentence is a domain response or comes from ``facts/facts.yml``; the only other words are the
+patient's own, quoted.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, List, Mapping
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from actions.facts import Fact, FactBook
-from clinic_vocabulary import PERSONAL_INTENT
+from clinic_vocabulary import NOT_COVERED_INTENT, PERSONAL_INTENT
 
 RISK_INTENT = "ask_safety"
 # How many of a topic's primary facts a several-topic reply gives: enough to answer, short enough
 # to read the whole reply on a phone. The rest comes on "tell me more" or a question on that topic.
 FACTS_PER_TOPIC = 2
+# A quoted question longer than this is cut at a word (a rambling part stays readable in the reply).
+MAX_QUOTE_CHARS = 100
+NOT_COVERED_RESPONSE = "utter_multi_topic_not_covered"
+RELATED_RESPONSE = "utter_not_covered_related"
+CALLBACK_OFFER = "utter_offer_callback"
+
+
+@dataclass(frozen=True)
+class ReplyMessage:
+    """One message of the reply: a domain ``response`` (with its ``values``), or ``text`` stating the
+    facts ``fact_ids`` on ``topics``."""
+
+    text: str = ""
+    topics: List[str] = field(default_factory=list)
+    fact_ids: List[str] = field(default_factory=list)
+    response: Optional[str] = None
+    values: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class TopicsReply:
-    """What to send: responses before the answers, the answers' text, responses after."""
+    """What to send: responses before the answers, the answers in the order asked, responses after.
+
+    ``topics`` are the fact topics answered; ``fact_ids`` every fact stated (a related fact of a
+    not-covered question included); ``not_covered`` whether a question the sheet does not answer
+    was among them (then ``after`` ends with the callback offer)."""
 
     before: List[str]
-    text: str
+    messages: List[ReplyMessage] = field(default_factory=list)
     fact_ids: List[str] = field(default_factory=list)
     topics: List[str] = field(default_factory=list)
     after: List[str] = field(default_factory=list)
     personal: bool = False
+    not_covered: bool = False
+
+    @property
+    def text(self) -> str:
+        """The text of the messages that state the topics' facts (the domain responses left out)."""
+        return "\n\n".join(m.text for m in self.messages if m.text and NOT_COVERED_INTENT not in m.topics)
 
 
 def topics_asked(parse_data: Mapping[str, Any], book: FactBook) -> List[str]:
     """The topics of the parse data that the reply can handle, in order, each once."""
     names = [t.get("name") for t in parse_data.get("topics") or [] if isinstance(t, Mapping)]
-    return [n for n in dict.fromkeys(names) if isinstance(n, str) and (n == PERSONAL_INTENT or book.has_topic(n))]
+    handled = (PERSONAL_INTENT, NOT_COVERED_INTENT)
+    return [n for n in dict.fromkeys(names) if isinstance(n, str) and (n in handled or book.has_topic(n))]
+
+
+def questions_asked(parse_data: Mapping[str, Any]) -> Dict[str, List[str]]:
+    """Per topic of the parse data, the patient's words of the parts that asked it."""
+    out: Dict[str, List[str]] = {}
+    for t in parse_data.get("topics") or []:
+        if isinstance(t, Mapping) and isinstance(t.get("name"), str):
+            words = [q.strip() for q in t.get("questions") or [] if isinstance(q, str) and q.strip()]
+            out.setdefault(t["name"], []).extend(words)
+    return out
+
+
+def quoted(question: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    """``question`` on one line, cut at a word before ``limit`` characters (an ellipsis marks the cut)."""
+    text = " ".join(question.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
 
 
 def _facts(book: FactBook, topic: str, personal: bool, given: Iterable[str], limit: int) -> List[Fact]:
@@ -57,18 +109,59 @@ def _facts(book: FactBook, topic: str, personal: bool, given: Iterable[str], lim
     return ([f for f in facts if f.id not in seen] or facts)[:limit]
 
 
-def plan_reply(book: FactBook, topics: List[str], facts_per_topic: int = FACTS_PER_TOPIC) -> TopicsReply:
-    """The reply to a message asking about ``topics`` (in the order asked)."""
+def _not_covered_messages(book: FactBook, questions: Sequence[str], given: Iterable[str]) -> List[ReplyMessage]:
+    """A question the sheet does not answer: quoted, said not covered; then the one related fact
+    (attributed, as actions/not_covered.py gives it) where the facts file names one not given yet."""
+    messages: List[ReplyMessage] = []
+    seen = set(given)
+    for question in questions or [""]:
+        messages.append(ReplyMessage(response=NOT_COVERED_RESPONSE, values={"question": quoted(question)}))
+        related = book.related_fact(question) if question else None
+        if related is not None and related.id not in seen:
+            answer = book.fact_answer(related)
+            messages.append(ReplyMessage(response=RELATED_RESPONSE))
+            messages.append(ReplyMessage(answer.text, [NOT_COVERED_INTENT], answer.fact_ids))
+            seen.add(related.id)
+    return messages
+
+
+def plan_reply(
+    book: FactBook,
+    topics: List[str],
+    facts_per_topic: int = FACTS_PER_TOPIC,
+    questions: Optional[Mapping[str, Sequence[str]]] = None,
+) -> TopicsReply:
+    """The reply to a message asking about ``topics`` (in the order asked); ``questions`` gives the
+    patient's words per topic (quoted for a question the sheet does not answer)."""
     personal = PERSONAL_INTENT in topics
     before: List[str] = []
     if personal:
         before.append("utter_personal_defer")
     if RISK_INTENT in topics:
         before.append("utter_risk_defer")
-    blocks: List[str] = []
+    messages: List[ReplyMessage] = []
+    blocks: List[str] = []  # the facts of consecutive topics, sent as one message
+    block_topics: List[str] = []
+    block_ids: List[str] = []
     fact_ids: List[str] = []
     answered: List[str] = []
+
+    def flush() -> None:
+        if blocks:
+            messages.append(ReplyMessage("\n\n".join(blocks), list(block_topics), list(block_ids)))
+            blocks.clear()
+            block_topics.clear()
+            block_ids.clear()
+
+    not_covered = False
     for topic in topics:
+        if topic == NOT_COVERED_INTENT:
+            flush()
+            extra = _not_covered_messages(book, (questions or {}).get(topic) or [], fact_ids)
+            messages.extend(extra)
+            fact_ids += [i for m in extra for i in m.fact_ids]
+            not_covered = True
+            continue
         if topic == PERSONAL_INTENT or not book.has_topic(topic):
             continue
         if personal and not book.topics[topic].general_after_personal:
@@ -77,9 +170,14 @@ def plan_reply(book: FactBook, topics: List[str], facts_per_topic: int = FACTS_P
         if not facts:
             continue
         blocks.append("\n".join([book.topics[topic].lead, *(f"• {f.answer}" for f in facts)]))
+        block_topics.append(topic)
+        block_ids.extend(f.id for f in facts)
         fact_ids += [f.id for f in facts]
         answered.append(topic)
-    if blocks:
+    flush()
+    if answered:
         before.append("utter_personal_general_intro" if personal else "utter_multi_topic_intro")
     after = ["utter_multi_topic_personal_contact" if personal else "utter_multi_topic_more"]
-    return TopicsReply(before, "\n\n".join(blocks), fact_ids, answered, after, personal)
+    if not_covered:
+        after.append(CALLBACK_OFFER)
+    return TopicsReply(before, messages, fact_ids, answered, after, personal, not_covered)

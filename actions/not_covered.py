@@ -4,7 +4,10 @@ Intent ``ask_not_covered`` (docs/intents.md): the patient is told that the sheet
 and that the clinic's team can, then offered a callback (the consented callback form). Only when
 the facts file names the one sheet fact truly related to the question (``not_covered.related``) is
 that fact added, attributed; otherwise no fact is given, so no other topic's facts fill the gap.
-Every sentence is a domain response or a fact.
+A message that also asks about topics the sheet does answer ("how long is recovery and who is the
+surgeon?": the NLU pipeline lists its ``topics``, the not-covered one among them) gets every topic
+in the order asked, the not-covered one said as such, and the callback offer at the end
+(actions/multi_topic.py). Every sentence is a domain response or a fact.
 """
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answering import fact_book
+from actions.answering import fact_book, send_topics_answer
+from actions.multi_topic import questions_asked, topics_asked
 from clinic_vocabulary import NOT_COVERED_INTENT
 
 
@@ -27,8 +31,11 @@ class ActionAnswerNotCovered(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        dispatcher.utter_message(response="utter_not_covered")
         book = fact_book()
+        asked = topics_asked(tracker.latest_message, book)
+        if len(asked) >= 2 and NOT_COVERED_INTENT in asked:
+            return send_topics_answer(dispatcher, book, asked, questions_asked(tracker.latest_message))
+        dispatcher.utter_message(response="utter_not_covered")
         related = book.related_fact(tracker.latest_message.get("text") or "")
         fact_ids: List[Text] = []
         if related is not None:

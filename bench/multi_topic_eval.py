@@ -19,6 +19,14 @@ one detecting most synthetic pairs while splitting at most ``--max-false-split``
 questions. Only then are the held-out sets read, once, with the classifier trained on all of
 data/nlu.yml: tests/data/multi_topic.yml (two- and three-topic messages) and tests/nlu_test.yml
 (single questions, which must not be split).
+
+A second table calibrates the same way how a part that the sheet does not answer is read
+(``ask_not_covered``, e.g. "how long is recovery and who is the surgeon?"): seeded synthetic
+messages join a fact-topic question and a not-covered question of the held-out fold (both orders);
+the not-covered part's own threshold and the variants of the runtime's rules (whether a whole
+message read as not covered may be split; whether a part gets the topic margin of
+clinic_nlu/topic_margin.py) are chosen by the most mixed messages found, in order, with at most
+``--max-false-split`` of the single questions and none of the single not-covered questions split.
 """
 from __future__ import annotations
 
@@ -43,13 +51,25 @@ from run_bench import load_examples  # noqa: E402
 from clinic_nlu.minilm import MiniLMEncoder  # noqa: E402
 from clinic_nlu.question_parts import ordered_topics, ranked_topics, split_parts  # noqa: E402
 from clinic_nlu.tfidf_featurizer import _vectorizer  # noqa: E402
-from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT  # noqa: E402
+from clinic_nlu.topic_margin import not_covered_instead  # noqa: E402
+from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
 _LINEAR = next(c for c in CONFIG["pipeline"] if c["name"].endswith("LinearIntentClassifier"))
 C, DENSE_WEIGHT = float(_LINEAR["C"]), float(_LINEAR["dense_weight"])
 FALLBACK = next(c for c in CONFIG["pipeline"] if c["name"] == "FallbackClassifier")
 TOPICS = set(MULTI_TOPIC_INTENTS)
+_COLLECTOR = next(c for c in CONFIG["pipeline"] if c["name"].endswith("MultiTopicCollector"))
+_MARGIN = next(c for c in CONFIG["pipeline"] if c["name"].endswith("TopicMargin"))
+TOPIC_THRESHOLD, MIN_TOPIC = float(_COLLECTOR["threshold"]), float(_MARGIN["min_topic_confidence"])
+NC_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
+# The runtime rules measured for a not-covered part: (whole message read as not covered may be split,
+# parts and whole get the topic margin first).
+# parts: the gate reads the classifier's whole-message intent (not covered closes it); +margin: each
+# part gets the topic margin; +open: a whole message read as not covered (after the margin) may be split;
+# +open<t: only when the classifier reads it as not covered below the not-covered threshold (the runtime).
+NC_VARIANTS = {"parts": (False, False), "parts+margin": (False, True), "parts+open": (True, False),
+               "parts+open+margin": (True, True), "parts+open<t": ("unsure", False)}
 JOINERS = ["{a} and {b}", "{a}? {b}?", "{a}. Also {b}", "{a}, and {b}", "{a}? and {b}", "{a} plus {b}",
            "{a}. {b}", "{a} & {b}", "{a}, also {b}"]
 SPLIT_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
@@ -88,12 +108,15 @@ class Model:
 
 def scored(model: Model, texts: Sequence[str]) -> Tuple[List[List[Tuple[str, float]]], List[List[Dict[str, object]]]]:
     """Per message: each part's (top intent, confidence), and the whole message's ranking."""
+    part_rankings, whole = scored_rankings(model, texts)
+    return [[(r[0]["name"], r[0]["confidence"]) for r in rs] for rs in part_rankings], whole
+
+
+def scored_rankings(model: Model, texts: Sequence[str]):
+    """Per message: each part's ranking, and the whole message's ranking."""
     parts = [split_parts(t) for t in texts]
-    flat = [p for ps in parts for p in ps]
-    flat_rank = model.rankings(flat)
-    it = iter(flat_rank)
-    part_tops = [[(r[0]["name"], r[0]["confidence"]) for r in (next(it) for _ in ps)] for ps in parts]
-    return part_tops, model.rankings(texts)
+    it = iter(model.rankings([p for ps in parts for p in ps]))
+    return [[next(it) for _ in ps] for ps in parts], model.rankings(texts)
 
 
 Detect = Callable[[List[Tuple[str, float]], List[Dict[str, object]], float], List[str]]
@@ -115,6 +138,98 @@ def detect_split(part_tops, ranking, t) -> List[str]:
     if not any(h.name in FACT_TOPIC_INTENTS for h in hits):
         return []
     return [h.name for h in sorted(hits, key=lambda h: h.name != PERSONAL_INTENT)]
+
+
+def runtime_intent(ranking: List[Dict[str, object]], margin: bool) -> Tuple[str, float]:
+    """A message's intent as the runtime sets it: the classifier's top, ``nlu_fallback`` when the
+    FallbackClassifier would say so, then (``margin``) clinic_nlu/topic_margin.py's rule."""
+    top, second = ranking[0], ranking[1] if len(ranking) > 1 else {"confidence": 0.0}
+    gap = top["confidence"] - second["confidence"]
+    fallback = top["confidence"] < FALLBACK["threshold"] or gap < FALLBACK["ambiguity_threshold"]
+    name, confidence = ("nlu_fallback" if fallback else str(top["name"])), float(top["confidence"])
+    if margin and not_covered_instead(name, confidence, ranking, FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, MIN_TOPIC):
+        return NOT_COVERED_INTENT, next(float(r["confidence"]) for r in ranking if r["name"] == NOT_COVERED_INTENT)
+    return name, confidence
+
+
+def detect_mixed(part_rankings, ranking, t_nc: float, open_nc: object, margin: bool) -> List[str]:
+    """The runtime's topics when a not-covered part counts from ``t_nc`` (clinic_nlu/multi_topic.py).
+    ``open_nc``: True, False, or "unsure" (open only below ``t_nc``)."""
+    whole, whole_confidence = runtime_intent(ranking, margin and open_nc is True)
+    opened = open_nc is True or (open_nc == "unsure" and whole_confidence < t_nc)
+    if whole not in (*FACT_TOPIC_INTENTS, "nlu_fallback", *((NOT_COVERED_INTENT,) if opened else ())):
+        return []
+    tops = []
+    for r in part_rankings:
+        name, confidence = runtime_intent(r, margin)
+        if name == "nlu_fallback":  # the collector skips the fallback: the part's best intent
+            name, confidence = str(r[0]["name"]), float(r[0]["confidence"])
+        tops.append((name, confidence))
+    hits = ordered_topics(tops, TOPICS | {NOT_COVERED_INTENT}, TOPIC_THRESHOLD, {NOT_COVERED_INTENT: t_nc})
+    if len(hits) < 2 or not any(h.name in FACT_TOPIC_INTENTS for h in hits):
+        return []
+    return [h.name for h in sorted(hits, key=lambda h: h.name != PERSONAL_INTENT)]
+
+
+def mixed_pairs(
+    texts: Sequence[str], labels: Sequence[str], n: int, rng: random.Random
+) -> Tuple[List[str], List[List[str]]]:
+    """Seeded messages joining a fact-topic question and a not-covered question (either first)."""
+    topic = [i for i, y in enumerate(labels) if y in FACT_TOPIC_INTENTS]
+    nc = [i for i, y in enumerate(labels) if y == NOT_COVERED_INTENT]
+    out, expected = [], []
+    for _ in range(n):
+        i, j = rng.choice(topic), rng.choice(nc)
+        if rng.random() < 0.5:
+            i, j = j, i
+        a, b = texts[i].rstrip(" ?.!"), texts[j].rstrip(" ?.!")
+        if rng.random() < 0.5:
+            b = b[0].lower() + b[1:] if b else b
+        out.append(rng.choice(JOINERS).format(a=a, b=b))
+        expected.append([labels[i], labels[j]])
+    return out, expected
+
+
+def mixed_rates(variant: str, t_nc: float, mixed, singles, nc_singles) -> Dict[str, float]:
+    """found: both topics found; ordered: exactly them in order; false_split: single questions given
+    two or more topics; nc_split: the same among single not-covered questions."""
+    open_nc, margin = NC_VARIANTS[variant]
+    found = [detect_mixed(p, r, t_nc, open_nc, margin) for p, r in mixed["scores"]]
+    split = [len(detect_mixed(p, r, t_nc, open_nc, margin)) >= 2 for p, r in singles["scores"]]
+    nc_split = [len(detect_mixed(p, r, t_nc, open_nc, margin)) >= 2 for p, r in nc_singles["scores"]]
+    return {"found": float(np.mean([set(e) <= set(f) for e, f in zip(mixed["expected"], found)])),
+            "ordered": float(np.mean([list(e) == f for e, f in zip(mixed["expected"], found)])),
+            "false_split": float(np.mean(split)), "nc_split": float(np.mean(nc_split) if nc_split else 0.0)}
+
+
+def calibrate_not_covered(args, model_factory: Callable[[], Model]) -> Dict[Tuple[str, float], Dict[str, float]]:
+    """The not-covered part's threshold and rule variant, by the same folds as :func:`calibrate`."""
+    texts, labels = load_examples(ROOT / "data" / "nlu.yml")
+    y = np.array(labels)
+    rng = random.Random(43)
+    per: Dict[Tuple[str, float], List[Dict[str, float]]] = {}
+    for tr, te in StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=42).split(texts, y):
+        model = model_factory().fit([texts[i] for i in tr], y[tr])
+        te_texts, te_labels = [texts[i] for i in te], [labels[i] for i in te]
+        mixed_texts, expected = mixed_pairs(te_texts, te_labels, args.pairs_per_fold, rng)
+        mixed = {"scores": list(zip(*scored_rankings(model, mixed_texts))), "expected": expected}
+        singles = {"scores": list(zip(*scored_rankings(model, te_texts)))}
+        nc_singles = {"scores": [s for s, y_ in zip(singles["scores"], te_labels) if y_ == NOT_COVERED_INTENT]}
+        for variant in NC_VARIANTS:
+            for t_nc in NC_GRID:
+                per.setdefault((variant, t_nc), []).append(mixed_rates(variant, t_nc, mixed, singles, nc_singles))
+        print("not-covered fold done", file=sys.stderr)
+    return {k: {m: float(np.mean([r[m] for r in rs])) for m in rs[0]} for k, rs in per.items()}
+
+
+def choose_not_covered(table: Dict[Tuple[str, float], Dict[str, float]], max_false_split: float,
+                       max_nc_split: float = 0.0) -> Tuple[str, float]:
+    """Most mixed messages found, with at most ``max_false_split`` of the single questions split and
+    at most ``max_nc_split`` of the single not-covered ones (none by default: a false split there
+    states a topic's facts to a question the sheet does not answer)."""
+    ok = [k for k, r in table.items() if r["false_split"] <= max_false_split and r["nc_split"] <= max_nc_split]
+    pool = ok or list(table)
+    return max(pool, key=lambda k: (table[k]["found"], table[k]["ordered"], -table[k]["false_split"], k[1]))
 
 
 def detect_ranked(part_tops, ranking, t) -> List[str]:
@@ -190,9 +305,24 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--pairs-per-fold", type=int, default=300)
     parser.add_argument("--max-false-split", type=float, default=0.02)
     parser.add_argument("--show", action="store_true", help="print the held-out messages the split approach misses")
+    parser.add_argument("--only-not-covered", action="store_true", help="only the not-covered part's calibration")
     args = parser.parse_args(list(argv) or None)
     encoder, cache = MiniLMEncoder(), {}
     factory = lambda: Model(encoder, cache)  # noqa: E731
+
+    nc = calibrate_not_covered(args, factory)
+    nc_chosen = choose_not_covered(nc, args.max_false_split)
+    print(f"\nNot-covered parts: cross-validation on data/nlu.yml ({args.folds} folds, {args.pairs_per_fold} "
+          "synthetic topic + not-covered messages per fold, seed 43; topic threshold "
+          f"{TOPIC_THRESHOLD}, margin {MIN_TOPIC})")
+    print("variant | not-covered threshold | mixed: both found | in order, exact | singles split | "
+          "not-covered singles split")
+    for (variant, t_nc), r in sorted(nc.items()):
+        mark = " <- chosen" if (variant, t_nc) == nc_chosen else ""
+        print(f"{variant:17} | {t_nc:.2f} | {r['found']:.3f} | {r['ordered']:.3f} | {r['false_split']:.3f} | "
+              f"{r['nc_split']:.3f}{mark}")
+    if args.only_not_covered:
+        return 0
 
     cv = calibrate(args, factory)
     chosen = {name: choose(table, args.max_false_split) for name, table in cv.items()}

@@ -7,19 +7,31 @@ read by exactly the same model as a whole message (clinic_nlu/question_parts.py 
   candidate questions (sentences, "and", "also", ...), it appends one extra message per part to the
   list of messages the graph passes on. The tokenizer, TF-IDF, MiniLM (batched) and the classifier
   then process the parts with the message. A message with nothing to split adds no work at all.
-- :class:`MultiTopicCollector`, after the FallbackClassifier and before the triage component (which
-  stays last): it reads each part's top intent, removes the parts from the list, and when two or
-  more topics were asked it sets ``topics`` (in the order asked, with each part's confidence) on
-  the message. The message's intent becomes the first fact topic asked, so the topic rule runs
-  ``action_answer_topic``, which answers every topic in one reply (actions/multi_topic.py); the
-  whole message's own prediction stays under ``whole_message_intent``.
+- :class:`MultiTopicCollector`, after the FallbackClassifier and before the topic margin (which
+  leaves a message with several topics as this step set it: clinic_nlu/topic_margin_component.py)
+  and the triage component (which stays last): it reads each part's classifier intent, removes the
+  parts from the list, and when two or more topics were asked it sets ``topics`` (in the order
+  asked, with each part's confidence) on the message. The message's intent becomes the first fact
+  topic asked, so the topic rule runs ``action_answer_topic``, which answers every topic in one
+  reply (actions/multi_topic.py); the whole message's own prediction stays under
+  ``whole_message_intent``.
 
-A message is only read as several topics when the whole-message prediction was itself a fact topic
-or not understood (``nlu_fallback``): a greeting, a thank you, a request for a person or a question
-about the patient's own case keeps its own handling (a personal question goes to
-``action_defer_personal`` as before). A part that asks about the patient's own case is put first
-among the topics, so the reply defers to a clinician before anything else. The triage component runs
-after this one and still overrides everything on a red flag anywhere in the message.
+A message is only read as several topics when the classifier's whole-message prediction was itself
+a fact topic or not understood (``nlu_fallback``): a message it reads as a question the sheet does
+not answer stays one (measured: bench/multi_topic_eval.py) when it reads so as surely as a part must
+to count as not covered (``not_covered_threshold``; below it the reading is as unsure as
+``nlu_fallback``), and a greeting, a thank you, a request for a person or a question about the
+patient's own case keeps its own handling (a personal question goes to ``action_defer_personal``
+as before). A part that asks about the patient's own case is put first among the topics, so the
+reply defers to a clinician before anything else.
+
+A part the sheet does not answer ("how long is recovery and who is the surgeon?") is a topic too,
+with its own threshold ``not_covered_threshold`` and its words kept (``questions``), so the reply
+says, at its place, that the sheet does not cover it. At least one part must be a fact topic. When
+one of the topics is not covered, the message's intent is ``ask_not_covered``: its rule runs
+``action_answer_not_covered``, which answers every topic in order and ends with the callback offer
+(and a "yes" then starts the callback form). The triage component runs after this one and still
+overrides everything on a red flag anywhere in the message.
 """
 from __future__ import annotations
 
@@ -35,7 +47,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.question_parts import ordered_topics, split_parts
-from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT
+from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT
 
 TOPICS_KEY = "topics"
 # The whole message's own prediction when the topics replaced it (not "classifier_intent": staff
@@ -43,10 +55,19 @@ TOPICS_KEY = "topics"
 WHOLE_MESSAGE_INTENT_KEY = "whole_message_intent"
 _PARTS = "question_parts"  # on the message: its part messages (never in the output)
 _IS_PART = "is_question_part"  # on a part message
+# Whole-message predictions that may hide several questions.
+# A message the classifier reads as not covered stays one question, since a false split of it
+# ("should i stop smoking before the op and how long before") would state a topic's facts to a
+# question the sheet does not answer.
+_OPEN_INTENTS = (*FACT_TOPIC_INTENTS, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+_PART_TOPICS = (*MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT)
 
 
 def _top_intent(message: Message) -> Dict[Text, Any]:
-    """The classifier's best intent of a message, skipping the fallback's ``nlu_fallback``."""
+    """A part's intent as the classifier set it; for ``nlu_fallback``, the classifier's best intent."""
+    intent = message.get(INTENT) or {}
+    if intent.get(INTENT_NAME_KEY) not in (None, DEFAULT_NLU_FALLBACK_INTENT_NAME):
+        return intent
     for entry in message.get(INTENT_RANKING_KEY) or []:
         if entry.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME:
             return entry
@@ -101,12 +122,14 @@ class MultiTopicCollector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # A part counts when the classifier gives its topic at least this confidence: calibrated by
-        # cross-validation on data/nlu.yml (bench/multi_topic_eval.py), not below the fallback's 0.3.
-        return {"threshold": 0.3}
+        # A part counts when the classifier gives its topic at least this confidence (a part the sheet
+        # does not answer: not_covered_threshold): calibrated by cross-validation on data/nlu.yml
+        # (bench/multi_topic_eval.py), not below the fallback's 0.3.
+        return {"threshold": 0.3, "not_covered_threshold": 0.3}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self._threshold = float(config["threshold"])
+        self._not_covered_threshold = float(config["not_covered_threshold"])
 
     @classmethod
     def create(
@@ -128,18 +151,25 @@ class MultiTopicCollector(GraphComponent):
 
     def _collect(self, message: Message, parts: List[Message]) -> None:
         predicted = message.get(INTENT) or {}
-        if predicted.get(INTENT_NAME_KEY) not in (*FACT_TOPIC_INTENTS, DEFAULT_NLU_FALLBACK_INTENT_NAME):
+        name = predicted.get(INTENT_NAME_KEY)
+        unsure_not_covered = (name == NOT_COVERED_INTENT and
+                              float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self._not_covered_threshold)
+        if name not in _OPEN_INTENTS and not unsure_not_covered:
             return
         tops = [_top_intent(p) for p in parts]
         hits = ordered_topics(
             [(str(t.get(INTENT_NAME_KEY)), float(t.get(PREDICTED_CONFIDENCE_KEY) or 0.0)) for t in tops],
-            MULTI_TOPIC_INTENTS,
+            _PART_TOPICS,
             self._threshold,
+            {NOT_COVERED_INTENT: self._not_covered_threshold},
+            texts=[str(p.get(TEXT) or "") for p in parts],
         )
         hits = sorted(hits, key=lambda h: h.name != PERSONAL_INTENT)  # stable: the personal question first
         lead = next((h for h in hits if h.name in FACT_TOPIC_INTENTS), None)
         if len(hits) < 2 or lead is None:
             return
+        # A not-covered part leads: its rule answers every topic and offers the callback.
+        lead = next((h for h in hits if h.name == NOT_COVERED_INTENT), lead)
         message.set(TOPICS_KEY, [h.as_dict() for h in hits], add_to_output=True)
         message.set(WHOLE_MESSAGE_INTENT_KEY, predicted, add_to_output=True)
         intent = {INTENT_NAME_KEY: lead.name, PREDICTED_CONFIDENCE_KEY: lead.confidence}

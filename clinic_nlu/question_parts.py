@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 # Words that start a second question inside a sentence. "or" is not one: "laser or injections?" is
 # one question; neither is "with" or a comma alone ("scar, stitches?").
@@ -71,29 +71,43 @@ def split_parts(text: str, max_parts: int = 4) -> List[str]:
 
 @dataclass(frozen=True)
 class TopicHit:
-    """A topic asked in a message, with the classifier's confidence for the part that asks it."""
+    """A topic asked in a message, with the classifier's confidence for the part that asks it and
+    the parts' own words (the reply quotes them where the sheet does not answer the question)."""
 
     name: str
     confidence: float
+    questions: Tuple[str, ...] = ()
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"name": self.name, "confidence": self.confidence}
+        out: Dict[str, Any] = {"name": self.name, "confidence": self.confidence}
+        if self.questions:
+            out["questions"] = list(self.questions)
+        return out
 
 
 def ordered_topics(
-    part_intents: Sequence[Tuple[str, float]], topics: Collection[str], threshold: float
+    part_intents: Sequence[Tuple[str, float]],
+    topics: Collection[str],
+    threshold: float,
+    thresholds: Optional[Mapping[str, float]] = None,
+    texts: Optional[Sequence[str]] = None,
 ) -> List[TopicHit]:
     """The distinct topics of the parts, in the order asked.
 
     ``part_intents`` holds each part's top intent and its confidence. A part counts when its intent
-    is one of ``topics`` and its confidence reaches ``threshold``; a topic asked twice is kept once,
-    at its first place (with its best confidence).
+    is one of ``topics`` and its confidence reaches ``threshold`` (or the intent's own entry in
+    ``thresholds``); a topic asked twice is kept once, at its first place (with its best confidence
+    and, when ``texts`` gives the parts' words, every part that asked it).
     """
+    own = thresholds or {}
     hits: Dict[str, float] = {}
-    for name, confidence in part_intents:
-        if name in topics and confidence >= threshold:
+    words: Dict[str, List[str]] = {}
+    for i, (name, confidence) in enumerate(part_intents):
+        if name in topics and confidence >= own.get(name, threshold):
             hits[name] = max(confidence, hits.get(name, 0.0))
-    return [TopicHit(name, hits[name]) for name in hits]
+            if texts is not None:
+                words.setdefault(name, []).append(texts[i])
+    return [TopicHit(name, hits[name], tuple(words.get(name, ()))) for name in hits]
 
 
 def ranked_topics(

@@ -1,6 +1,9 @@
 """Rasa NLU component: a topic's facts only when the message is really about that topic.
 
-Placed after the FallbackClassifier and before the triage. Applies
+Placed after the FallbackClassifier and the MultiTopicCollector (clinic_nlu/multi_topic.py) and
+before the triage: a message with several topics is left as the collector set it (each topic is
+answered; measured: with the margin first, the parts of two-topic messages were read as not covered
+and a topic went unanswered, BENCHMARKS.md). Applies
 :func:`clinic_nlu.topic_margin.not_covered_instead`; when it holds, the intent becomes
 ``ask_not_covered`` (with the classifier's own confidence for it) and the replaced prediction is kept
 under ``topic_margin`` so staff see why. ``min_topic_confidence`` was chosen on the development set
@@ -49,11 +52,11 @@ class TopicMargin(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if len(message.get(TOPICS_KEY) or []) > 1:
-                continue  # several confident topics (MultiTopicCollector): each is answered
+                continue  # several topics (MultiTopicCollector): each is answered
             predicted = message.get(INTENT) or {}
             ranking = message.get(INTENT_RANKING_KEY) or []
-            if not not_covered_instead(predicted.get(INTENT_NAME_KEY),
-                                       float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0),
+            topic_confidence = float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+            if not not_covered_instead(predicted.get(INTENT_NAME_KEY), topic_confidence,
                                        ranking, QUESTION_TOPICS, NOT_COVERED_INTENT, self._min):
                 continue
             confidence = next((float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in ranking

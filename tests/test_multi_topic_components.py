@@ -10,7 +10,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.multi_topic import MultiTopicCollector, QuestionSplitter
-from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, PERSONAL_INTENT
+from clinic_nlu.topic_margin_component import TopicMargin
+from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT
 
 pytestmark = pytest.mark.unit
 
@@ -43,14 +44,19 @@ def test_nothing_is_added_when_there_is_nothing_to_split(text):
     assert parts == [] and "question_parts" not in message.data
 
 
-def collect(whole: List[Tuple[str, float]], parts: List[List[Tuple[str, float]]],
-            threshold: float = 0.3) -> Tuple[Message, List[Message]]:
+def collect(
+    whole: List[Tuple[str, float]],
+    parts: List[List[Tuple[str, float]]],
+    threshold: float = 0.3,
+    not_covered: float = 0.3,
+) -> Tuple[Message, List[Message]]:
     message, part_messages = split(" and ".join(f"question {i}" for i in range(len(parts))) or "x")
     assert len(part_messages) == len(parts)
     classified(message, whole)
     for part, ranking in zip(part_messages, parts):
         classified(part, ranking)
-    collector = MultiTopicCollector.create({"threshold": threshold}, None, None, None)  # type: ignore[arg-type]
+    config = {"threshold": threshold, "not_covered_threshold": not_covered}
+    collector = MultiTopicCollector.create(config, None, None, None)  # type: ignore[arg-type]
     out = collector.process([message, *part_messages])
     return message, out
 
@@ -61,8 +67,8 @@ def test_the_topics_come_back_in_order_and_the_parts_go():
         [[("ask_recovery_time", 0.9)], [("ask_cost", 0.8)]],
     )
     assert out == [message]
-    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9},
-                                     {"name": "ask_cost", "confidence": 0.8}]
+    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9, "questions": ["question 0"]},
+                                     {"name": "ask_cost", "confidence": 0.8, "questions": ["question 1"]}]
     assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.9}
     assert [r["name"] for r in message.get("intent_ranking")] == ["ask_recovery_time", "ask_cost"]
     assert message.get("whole_message_intent") == {"name": "ask_cost", "confidence": 0.52}
@@ -106,6 +112,76 @@ def test_two_personal_parts_and_no_fact_topic_change_nothing():
     assert message.get("topics") is None
 
 
+@pytest.mark.parametrize("whole", ["ask_recovery_time", "nlu_fallback"])
+def test_a_part_the_sheet_does_not_answer_is_kept_in_order_and_leads_the_intent(whole):
+    message, out = collect(
+        [(whole, 0.6), ("ask_recovery_time", 0.3)],
+        [[("ask_recovery_time", 0.9)], [(NOT_COVERED_INTENT, 0.7), ("ask_safety", 0.2)]],
+        not_covered=0.5,
+    )
+    assert out == [message]
+    assert message.get("topics") == [
+        {"name": "ask_recovery_time", "confidence": 0.9, "questions": ["question 0"]},
+        {"name": NOT_COVERED_INTENT, "confidence": 0.7, "questions": ["question 1"]},
+    ]
+    # Its rule (action_answer_not_covered) answers every topic and ends with the callback offer.
+    assert message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.7}
+    assert message.get("whole_message_intent")["name"] == whole
+
+
+def test_the_topic_margin_after_the_collector_leaves_several_topics_as_they_were_set():
+    """TopicMargin runs after the collector: a loose topic part (runner-up "not covered") still counts
+    as its topic, and the margin does not turn a message with several topics into one answer."""
+    message, parts = split("how long is recovery and is it safe")
+    classified(message, [("ask_recovery_time", 0.55), (NOT_COVERED_INTENT, 0.4)])
+    classified(parts[0], [("ask_recovery_time", 0.9)])
+    classified(parts[1], [("ask_safety", 0.5), (NOT_COVERED_INTENT, 0.4)])
+    out = MultiTopicCollector.create({}, None, None, None).process([message, *parts])  # type: ignore[arg-type]
+    margin = TopicMargin.create({"min_topic_confidence": 0.6}, None, None, None)  # type: ignore[arg-type]
+    assert margin.process(out) == [message]
+    assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", "ask_safety"]
+    assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.9}
+    assert message.get("topic_margin") is None
+
+
+def test_a_message_the_classifier_reads_as_not_covered_stays_one_question():
+    """A false split of it would give a topic's facts to a question the sheet does not answer."""
+    message, _ = collect([(NOT_COVERED_INTENT, 0.85)], [[(NOT_COVERED_INTENT, 0.9)], [("ask_recovery_time", 0.6)]])
+    assert message.get("topics") is None and message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.85}
+
+
+def test_a_message_read_as_not_covered_less_surely_than_a_part_must_be_is_split():
+    """Below ``not_covered_threshold`` the whole message's "not covered" is as unsure as a fallback."""
+    message, _ = collect(
+        [(NOT_COVERED_INTENT, 0.55), ("ask_safety", 0.3)],
+        [[(NOT_COVERED_INTENT, 0.8)], [("ask_safety", 0.9)], [("ask_anesthesia", 0.9)]],
+        not_covered=0.7,
+    )
+    assert [t["name"] for t in message.get("topics")] == [NOT_COVERED_INTENT, "ask_safety", "ask_anesthesia"]
+    assert message.get("whole_message_intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.55}
+
+
+def test_a_message_read_as_not_covered_as_surely_as_a_part_must_be_stays_one_question():
+    message, _ = collect([(NOT_COVERED_INTENT, 0.7)], [[(NOT_COVERED_INTENT, 0.9)], [("ask_safety", 0.9)]],
+                         not_covered=0.7)
+    assert message.get("topics") is None and message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.7}
+
+
+def test_a_not_covered_part_below_its_own_threshold_does_not_count():
+    message, _ = collect(
+        [("ask_recovery_time", 0.8)],
+        [[("ask_recovery_time", 0.9)], [(NOT_COVERED_INTENT, 0.45)]],
+        not_covered=0.5,
+    )
+    assert message.get("topics") is None and message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.8}
+
+
+def test_only_not_covered_parts_stay_one_not_covered_question():
+    """Without a part the sheet answers, the whole message gets the single not-covered answer."""
+    message, _ = collect([(NOT_COVERED_INTENT, 0.8)], [[(NOT_COVERED_INTENT, 0.9)], [(NOT_COVERED_INTENT, 0.7)]])
+    assert message.get("topics") is None and message.get("intent")["name"] == NOT_COVERED_INTENT
+
+
 def test_training_data_passes_unchanged():
     data = TrainingData([Message(data={"text": "a and b", "intent": "ask_cost"})])
     assert QuestionSplitter.create({}, None, None, None).process_training_data(data) is data  # type: ignore[arg-type]
@@ -122,7 +198,11 @@ def test_the_pipeline_splits_before_classifying_collects_after_the_fallback_and_
     splitter = names.index("clinic_nlu.multi_topic.QuestionSplitter")
     assert set(names[:splitter]) <= {"clinic_nlu.spelling_corrector.SpellingCorrector"}
     assert splitter < names.index("WhitespaceTokenizer")
-    assert names.index("clinic_nlu.multi_topic.MultiTopicCollector") == names.index("FallbackClassifier") + 1
+    # The parts are collected from the classifier's own reading; the topic margin comes after and
+    # leaves a message with several topics as the collector set it.
+    collector = names.index("clinic_nlu.multi_topic.MultiTopicCollector")
+    assert collector == names.index("FallbackClassifier") + 1
+    assert names.index("clinic_nlu.topic_margin_component.TopicMargin") == collector + 1
     assert names[-1] == "clinic_nlu.triage_component.TriageOverride"
 
 

@@ -13,7 +13,8 @@ from rasa.shared.nlu.training_data.loading import load_data
 
 from actions.facts import FactBook
 from tests.conftest import ROOT
-from tests.support.servers import running_servers
+from tests.support.not_covered import stated_facts
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +27,16 @@ def response_text(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def webhook(tmp_path_factory) -> Iterator[str]:
+def servers(tmp_path_factory) -> Iterator[Servers]:
     if not list((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/: run `make train` (make test does)")
     with running_servers(tmp_path_factory.mktemp("servers"), extra_env={"CLINIC_PHONE": "", "CLINIC_EMAIL": ""}) as s:
-        yield s.webhook
+        yield s
+
+
+@pytest.fixture(scope="module")
+def webhook(servers: Servers) -> str:
+    return servers.webhook
 
 
 def say(webhook: str, sender: str, text: str) -> List[str]:
@@ -117,3 +123,37 @@ def test_a_question_about_the_patients_own_case_is_deferred_first(webhook, book)
     reply = first_turn(webhook, "what does it cost? and i have diabetes and a bad heart, am i a good candidate for it?")
     assert reply[0] == response_text("utter_personal_defer")
     assert "ask_indications" not in leads_in(book, "\n".join(reply))
+
+
+def said_not_covered(text: str, question_words: str) -> bool:
+    """Whether ``text`` is utter_multi_topic_not_covered quoting a question with ``question_words``."""
+    before, after = response_text("utter_multi_topic_not_covered").split("{question}")
+    return text.startswith(before) and text.endswith(after) and question_words in text.lower()
+
+
+@pytest.mark.parametrize(
+    "text, topic, question_words, topic_first",
+    [
+        ("how long is recovery and who is the surgeon?", "ask_recovery_time", "surgeon", True),
+        ("who is going to do my operation, which doctor? and how much does it cost", "ask_cost", "doctor", False),
+        ("Will I have a big scar? Also what should I bring with me to the hospital", "ask_scarring", "bring", True),
+    ],
+)
+def test_a_part_the_sheet_does_not_answer_is_said_in_order_then_the_callback_is_offered(
+        servers, book, text, topic, question_words, topic_first):
+    sender = f"mt-{uuid.uuid4()}"
+    r = requests.post(servers.webhook, json={"sender": sender, "message": text}, timeout=30)
+    assert r.status_code == 200
+    messages = r.json()
+    texts = [m.get("text", "") for m in messages]
+    lead = next(i for i, t in enumerate(texts) if book.topics[topic].lead in t)
+    said = next(i for i, t in enumerate(texts) if said_not_covered(t, question_words))
+    assert (lead < said) == topic_first, texts
+    assert texts[0] == response_text("utter_multi_topic_intro")
+    # The callback offer, with its buttons, ends the reply; only the answered topic's facts are stated.
+    assert texts[-1] == response_text("utter_offer_callback") and messages[-1].get("buttons")
+    topic_facts = {f.id for f in book.facts_for(topic)}
+    stated = [i for f in stated_facts(servers.db, sender) for i in f["fact_ids"]]
+    assert stated and set(stated) <= topic_facts, stated
+    # A yes starts the callback form, as after a single question the sheet does not answer.
+    assert say(servers.webhook, sender, "yes please") == [response_text("utter_ask_callback_name")]

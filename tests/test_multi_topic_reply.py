@@ -8,19 +8,20 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.answering import ActionAnswerTopic
-from actions.multi_topic import FACTS_PER_TOPIC, plan_reply, topics_asked
+from actions.multi_topic import FACTS_PER_TOPIC, MAX_QUOTE_CHARS, plan_reply, questions_asked, quoted, topics_asked
+from actions.not_covered import ActionAnswerNotCovered
 from tests.conftest import QUESTION_INTENTS, absolute_claims_in, response_names
 
 pytestmark = pytest.mark.unit
 
 
-def tracker_with_topics(topics: List[str], intent: str = "") -> Tracker:
+def tracker_with_topics(topics: List[str], intent: str = "", questions: Dict[str, List[str]] | None = None) -> Tracker:
     latest: Dict[str, Any] = {
         "text": "",
         "intent": {"name": intent or topics[0], "confidence": 0.9},
         "intent_ranking": [],
         "entities": [],
-        "topics": [{"name": t, "confidence": 0.9} for t in topics],
+        "topics": [{"name": t, "confidence": 0.9, "questions": (questions or {}).get(t, [])} for t in topics],
     }
     return Tracker("test-sender", {}, latest, [], False, None, {}, "action_listen")
 
@@ -30,6 +31,22 @@ def test_topics_asked_keeps_known_topics_in_order_once(book):
                         {"name": "ask_cost"}, "junk", {"name": "ask_scarring"}]}
     assert topics_asked(parse, book) == ["ask_cost", "ask_personal_advice", "ask_scarring"]
     assert topics_asked({}, book) == []
+    mixed = {"topics": [{"name": "ask_not_covered"}, {"name": "ask_cost"}]}
+    assert topics_asked(mixed, book) == ["ask_not_covered", "ask_cost"]
+
+
+def test_questions_asked_gives_the_patients_words_per_topic():
+    parse = {"topics": [{"name": "ask_cost", "questions": ["price ", 3]},
+                        {"name": "ask_not_covered", "questions": ["who is the surgeon"]},
+                        {"name": "ask_not_covered", "questions": [" "]}, {"questions": ["x"]}]}
+    assert questions_asked(parse) == {"ask_cost": ["price"], "ask_not_covered": ["who is the surgeon"]}
+
+
+def test_a_long_question_is_quoted_cut_at_a_word():
+    assert quoted("  who is\nthe surgeon? ") == "who is the surgeon?"
+    long = "so i was wondering " * 20
+    cut = quoted(long)
+    assert len(cut) <= MAX_QUOTE_CHARS + 1 and cut.endswith("…") and long.startswith(cut[:-1])
 
 
 @pytest.mark.parametrize("first, second", [(a, b) for a in QUESTION_INTENTS for b in QUESTION_INTENTS if a != b])
@@ -109,6 +126,75 @@ async def test_the_action_records_a_personal_question(book, dispatcher):
     assert SlotSet("personal_question", True) in events
 
 
+@pytest.mark.parametrize("topics", [["ask_recovery_time", "ask_not_covered"], ["ask_not_covered", "ask_recovery_time"]])
+def test_a_part_the_sheet_does_not_answer_is_said_at_its_place_and_the_callback_is_offered(book, topics):
+    reply = plan_reply(book, topics, questions={"ask_not_covered": ["who is the surgeon?"]})
+    kinds = [m.response or "facts" for m in reply.messages]
+    assert kinds == ["facts" if t != "ask_not_covered" else "utter_multi_topic_not_covered" for t in topics]
+    [said] = [m for m in reply.messages if m.response]
+    assert said.values == {"question": "who is the surgeon?"}
+    assert reply.topics == ["ask_recovery_time"] and reply.not_covered
+    assert reply.before == ["utter_multi_topic_intro"]
+    assert reply.after == ["utter_multi_topic_more", "utter_offer_callback"]
+    assert set(reply.fact_ids) <= {f.id for f in book.facts_for("ask_recovery_time", primary=True)}
+
+
+def test_topics_on_both_sides_of_a_not_covered_part_keep_the_order(book):
+    reply = plan_reply(book, ["ask_cost", "ask_not_covered", "ask_scarring"],
+                       questions={"ask_not_covered": ["what do i wear"]})
+    assert [m.response for m in reply.messages] == [None, "utter_multi_topic_not_covered", None]
+    assert reply.messages[0].topics == ["ask_cost"] and reply.messages[2].topics == ["ask_scarring"]
+    assert reply.topics == ["ask_cost", "ask_scarring"]
+
+
+def test_a_not_covered_part_gets_the_one_related_fact_attributed(book):
+    reply = plan_reply(book, ["ask_cost", "ask_not_covered"],
+                       questions={"ask_not_covered": ["which camera do you use"]})
+    assert [m.response for m in reply.messages] == [
+        None, "utter_multi_topic_not_covered", "utter_not_covered_related", None]
+    assert reply.messages[-1].fact_ids == ["what.endoscope"] and reply.messages[-1].topics == ["ask_not_covered"]
+    assert "what.endoscope" in reply.fact_ids
+    assert book.fact("what.endoscope").answer not in reply.text  # .text: the topics' facts only
+
+
+def test_each_not_covered_question_of_a_message_is_said(book):
+    reply = plan_reply(book, ["ask_not_covered", "ask_cost"],
+                       questions={"ask_not_covered": ["who is the surgeon", "what do i wear"]})
+    assert [m.values.get("question") for m in reply.messages if m.response] == ["who is the surgeon", "what do i wear"]
+
+
+def test_a_personal_question_with_a_not_covered_part_defers_first_and_still_offers(book):
+    reply = plan_reply(book, ["ask_personal_advice", "ask_indications", "ask_not_covered"],
+                       questions={"ask_not_covered": ["who is the surgeon"]})
+    assert reply.before == ["utter_personal_defer"] and reply.topics == []
+    assert [m.response for m in reply.messages] == ["utter_multi_topic_not_covered"]
+    assert reply.after == ["utter_multi_topic_personal_contact", "utter_offer_callback"]
+
+
+@pytest.mark.asyncio
+async def test_the_not_covered_action_answers_every_topic_in_order_and_offers_the_callback(book, dispatcher):
+    tracker = tracker_with_topics(["ask_recovery_time", "ask_not_covered"], "ask_not_covered",
+                                  {"ask_not_covered": ["who is the surgeon?"]})
+    events = await ActionAnswerNotCovered().run(dispatcher, tracker, {})
+    assert response_names(dispatcher) == [
+        "utter_multi_topic_intro", None, "utter_multi_topic_not_covered", "utter_multi_topic_more",
+        "utter_offer_callback"]
+    assert dispatcher.messages[2]["question"] == "who is the surgeon?"  # fills the response's {question}
+    answer = dispatcher.messages[1]
+    assert answer["topics"] == ["ask_recovery_time"]
+    assert answer["text"].startswith(book.topics["ask_recovery_time"].lead)
+    assert SlotSet("last_topic", "ask_recovery_time") in events and SlotSet("fact_ids", answer["fact_ids"]) in events
+
+
+@pytest.mark.asyncio
+async def test_a_single_not_covered_question_is_answered_as_before(dispatcher):
+    tracker = tracker_with_topics(["ask_not_covered"], questions={"ask_not_covered": ["x"]})
+    await ActionAnswerNotCovered().run(dispatcher, tracker, {})
+    assert response_names(dispatcher) == ["utter_not_covered", "utter_offer_callback"]
+
+
 def test_the_responses_exist(domain):
-    for name in ("utter_multi_topic_intro", "utter_multi_topic_more", "utter_multi_topic_personal_contact"):
+    for name in ("utter_multi_topic_intro", "utter_multi_topic_more", "utter_multi_topic_personal_contact",
+                 "utter_multi_topic_not_covered"):
         assert domain["responses"][name][0]["text"]
+    assert "{question}" in domain["responses"]["utter_multi_topic_not_covered"][0]["text"]

@@ -70,6 +70,22 @@ def test_a_part_below_the_threshold_does_not_count():
     assert [h.name for h in hits] == ["ask_recovery_time"] and not is_multi_topic(hits)
 
 
+def test_a_topic_may_have_its_own_threshold_and_keeps_the_words_of_its_parts():
+    hits = ordered_topics(
+        [("ask_recovery_time", 0.9), ("ask_not_covered", 0.45), ("ask_not_covered", 0.7), ("ask_cost", 0.4)],
+        TOPICS | {"ask_not_covered"},
+        0.3,
+        {"ask_not_covered": 0.5},
+        texts=["how long is recovery", "who is the surgeon", "what do i wear", "price"],
+    )
+    assert hits == [
+        TopicHit("ask_recovery_time", 0.9, ("how long is recovery",)),
+        TopicHit("ask_not_covered", 0.7, ("what do i wear",)),
+        TopicHit("ask_cost", 0.4, ("price",)),
+    ]
+    assert hits[1].as_dict() == {"name": "ask_not_covered", "confidence": 0.7, "questions": ["what do i wear"]}
+
+
 def test_ranked_topics_reads_a_ranking_in_its_own_order():
     ranking = [
         {"name": "ask_cost", "confidence": 0.5},
