@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.load_test import run_load  # noqa: E402
-from tests.support.servers import running_servers  # noqa: E402
+from tests.support.servers import rss_mib, running_servers  # noqa: E402
 
 LOAD_CREDENTIALS = ROOT / "bench" / "credentials.load.yml"
 
@@ -57,18 +57,6 @@ def children(pid: int) -> List[int]:
         frontier = [c for c, p in parent.items() if p in frontier]
         found += frontier
     return found
-
-
-def rss_mib(pids: List[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            pass
-    return total / 1024
 
 
 def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.compare_revisions import LOAD_CREDENTIALS, children, rss_mib  # noqa: E402
+from bench.compare_revisions import LOAD_CREDENTIALS, children  # noqa: E402
 from bench.load_test import run_load  # noqa: E402
-from tests.support.servers import running_servers  # noqa: E402
+from tests.support.servers import rss_mib, running_servers  # noqa: E402
 
 
 def main() -> None:

@@ -17,21 +17,26 @@ from tests.support.process import ROOT, VENV_BIN, ServerProcess, free_ports
 READY_DEADLINE = 240.0  # seconds: a model load on a busy shared machine; a bound, not an expectation
 
 
+def rss_mib(pids: Sequence[int]) -> float:
+    """Resident memory of the processes ``pids`` together, in MiB, from /proc (a process gone counts 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its direct children, in MiB, from /proc."""
-    total = 0
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            pass
-    return total / 1024
+    return rss_mib(pids)
 
 
 def server_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
