@@ -27,8 +27,9 @@ validate: setup ## rasa data validate (domain, data, stories and rules agree)
 
 MYPY_PACKAGES := clinic_vocabulary.py clinic_triage clinic_nlu clinic_runtime clinic_channel clinic_store actions review tests/support
 
-lint: setup ## ruff over all the Python (ruff.toml) and mypy over the typed packages (mypy.ini)
+lint: setup ## ruff (lint + format check) over all the Python (ruff.toml) and mypy over the typed packages (mypy.ini)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(MYPY_PACKAGES)
 
 quick: setup ## The inner loop: the unit tier of pytest (no training, no servers; tiers in pytest.ini)

@@ -2,6 +2,7 @@
 
 No imports from the project or Rasa. The names must match ``domain.yml`` (a test checks them).
 """
+
 from __future__ import annotations
 
 from typing import Dict
@@ -25,8 +26,16 @@ PERSONAL_INTENT = "ask_personal_advice"
 # plus a question about the patient's own case, which is never answered with facts but deferred to a
 # clinician first): clinic_nlu/multi_topic.py and actions/multi_topic.py.
 FACT_TOPIC_INTENTS = (
-    "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
-    "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
+    "ask_what_is_endoscopy",
+    "ask_recovery_time",
+    "ask_cost",
+    "ask_safety",
+    "ask_scarring",
+    "ask_anesthesia",
+    "ask_indications",
+    "ask_comparison",
+    "ask_other_treatments",
+    "ask_pain_relief",
 )
 MULTI_TOPIC_INTENTS = (*FACT_TOPIC_INTENTS, PERSONAL_INTENT)
 # In-domain questions the clinic's sheet does not answer: the honest answer and the callback offer.

@@ -4,6 +4,7 @@ Every sentence comes from ``facts/facts.yml`` or a domain response; this module 
 which ones to send.  Slot events record the topic and the fact ids used, so the staff review
 tool can show exactly which facts a reply stated.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Text
@@ -28,8 +29,9 @@ def latest_intent(tracker: Tracker) -> Text:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
 
 
-def send_topic_answer(dispatcher: CollectingDispatcher, book: FactBook, intent: Text,
-                      details: bool = False) -> List[Text]:
+def send_topic_answer(
+    dispatcher: CollectingDispatcher, book: FactBook, intent: Text, details: bool = False
+) -> List[Text]:
     """Send the facts of ``intent``; return the fact ids.
 
     For a risk question the deferral to the surgeon comes FIRST, before any of the sheet's points,
@@ -57,8 +59,9 @@ def send_topics_answer(
         if answer.response:
             dispatcher.utter_message(response=answer.response, **answer.values)
         else:
-            dispatcher.utter_message(text=answer.text, topic=answer.topics[0], topics=answer.topics,
-                                     fact_ids=answer.fact_ids)
+            dispatcher.utter_message(
+                text=answer.text, topic=answer.topics[0], topics=answer.topics, fact_ids=answer.fact_ids
+            )
     for response in reply.after:
         dispatcher.utter_message(response=response)
     events: List[EventType] = [SlotSet("fact_ids", reply.fact_ids)]
@@ -78,9 +81,7 @@ class ActionAnswerTopic(Action):
     def name(self) -> Text:
         return "action_answer_topic"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
         if len(asked) >= 2:
@@ -101,9 +102,7 @@ class ActionTellMore(Action):
     def name(self) -> Text:
         return "action_tell_more"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         book = fact_book()
         topic = tracker.get_slot("last_topic")
         if not topic or not book.has_topic(topic):

@@ -9,6 +9,7 @@ flag typed into it is escalated (domain.yml excludes the triage intents from the
 rules in data/rules.yml escalate and stop the form). On completion the request is stored as
 one slot, ``callback_request``, which the staff review app lists at the top of its open items.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -65,9 +66,7 @@ class ActionSubmitCallback(Action):
     def name(self) -> Text:
         return "action_submit_callback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         details = {slot: tracker.get_slot(slot) for slot in DETAIL_SLOTS}
         if not all(details.values()):  # the form did not finish: store nothing
             dispatcher.utter_message(response="utter_callback_cancelled")
@@ -91,8 +90,6 @@ class ActionCancelCallback(Action):
     def name(self) -> Text:
         return "action_cancel_callback"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_callback_cancelled")
         return [SlotSet(slot, None) for slot in DETAIL_SLOTS] + [SlotSet("requested_slot", None)]

@@ -4,6 +4,7 @@ Deliberately permissive about formats (patients write numbers and names in many 
 about what is obviously not a name or number (a question, a sentence, a link), so that a patient
 who changes the subject is asked again rather than having their question stored as a name.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,20 +19,69 @@ _NAME = re.compile(r"^[^\W\d_]+(?:[\s'’.\-][^\W\d_]*)*$", re.UNICODE)
 # Words that make a "name" a sentence or a question ("how much is it", "i want a doctor").
 _NOT_NAME_WORDS = frozenset(
     {
-        "what", "how", "why", "where", "which", "who", "does", "do", "is", "are",
-        "can", "could", "would", "should", "the", "my", "me", "i", "you", "it",
-        "this", "that", "cost", "much", "long", "pain", "surgery", "operation", "please", "want",
-        "need", "help",
+        "what",
+        "how",
+        "why",
+        "where",
+        "which",
+        "who",
+        "does",
+        "do",
+        "is",
+        "are",
+        "can",
+        "could",
+        "would",
+        "should",
+        "the",
+        "my",
+        "me",
+        "i",
+        "you",
+        "it",
+        "this",
+        "that",
+        "cost",
+        "much",
+        "long",
+        "pain",
+        "surgery",
+        "operation",
+        "please",
+        "want",
+        "need",
+        "help",
     }
 )
 # What a patient types to leave the form. Decided from the words, not the intent classifier, so that
 # a detail such as "no preference" or "not before 10" is never taken for "stop".
 _STOP_PHRASES = frozenset(
     {
-        "stop", "cancel", "quit", "exit", "no", "nope", "no thanks", "no thank you", "never mind",
-        "nevermind", "forget it", "forget about it", "i changed my mind", "changed my mind",
-        "dont call me", "no call", "no callback", "not now", "stop please",
-        "please stop", "cancel please", "please cancel", "cancel that", "stop this", "cancel it",
+        "stop",
+        "cancel",
+        "quit",
+        "exit",
+        "no",
+        "nope",
+        "no thanks",
+        "no thank you",
+        "never mind",
+        "nevermind",
+        "forget it",
+        "forget about it",
+        "i changed my mind",
+        "changed my mind",
+        "dont call me",
+        "no call",
+        "no callback",
+        "not now",
+        "stop please",
+        "please stop",
+        "cancel please",
+        "please cancel",
+        "cancel that",
+        "stop this",
+        "cancel it",
     }
 )
 _NOT_A_TIME = re.compile(r"https?://|www\.|[<>{}]", re.IGNORECASE)

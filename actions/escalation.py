@@ -5,6 +5,7 @@ these actions run, so it reaches the patient even when the action server is down
 only add the numbers the clinic configured (``CRISIS_LINE``, ``CLINIC_PHONE``); unset, they add
 nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -22,9 +23,7 @@ class ActionCrisisLine(Action):
     def name(self) -> Text:
         return "action_crisis_line"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         settings = load_settings()
         if settings.crisis_line:
             dispatcher.utter_message(response="utter_crisis_line", crisis_line=settings.crisis_line)
@@ -37,11 +36,10 @@ class ActionUrgentContact(Action):
     def name(self) -> Text:
         return "action_urgent_contact"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         settings = load_settings()
         if settings.clinic_phone:
-            dispatcher.utter_message(response="utter_urgent_contact", clinic_name=settings.clinic_name,
-                                     clinic_phone=settings.clinic_phone)
+            dispatcher.utter_message(
+                response="utter_urgent_contact", clinic_name=settings.clinic_name, clinic_phone=settings.clinic_phone
+            )
         return []

@@ -3,6 +3,7 @@
 No Rasa imports.  Loads ``facts/facts.yml`` (see its header for the review rules) and
 composes answers from it; every sentence an answer contains comes from that file.
 """
+
 from __future__ import annotations
 
 import re
@@ -75,8 +76,14 @@ def _one_line(text: str) -> str:
 class FactBook:
     """All facts, indexed by intent."""
 
-    def __init__(self, topics: Dict[str, Topic], facts: List[Fact], withheld: List[Withheld], sheet: str,
-                 related: Optional[List[RelatedFact]] = None) -> None:
+    def __init__(
+        self,
+        topics: Dict[str, Topic],
+        facts: List[Fact],
+        withheld: List[Withheld],
+        sheet: str,
+        related: Optional[List[RelatedFact]] = None,
+    ) -> None:
         self.topics = topics
         self.facts = facts
         self.withheld = withheld
@@ -91,7 +98,10 @@ class FactBook:
         sheet = (path.parent / data["source_file"]).read_text(encoding="utf-8")
         topics = {
             intent: Topic(
-                intent, spec["title"], _one_line(spec["lead"]), _one_line(spec["gap"]) if spec.get("gap") else None,
+                intent,
+                spec["title"],
+                _one_line(spec["lead"]),
+                _one_line(spec["gap"]) if spec.get("gap") else None,
                 spec.get("general_after_personal") is True,
             )
             for intent, spec in data["topics"].items()

@@ -3,6 +3,7 @@
 Contact details come from :mod:`actions.settings` (the clinic's configuration); when none are
 configured the assistant says so instead of inventing a number.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -20,9 +21,7 @@ class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         settings = load_settings()
         if not settings.has_contact:
             dispatcher.utter_message(response="utter_handoff_no_contact", clinic_name=settings.clinic_name)

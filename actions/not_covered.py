@@ -9,6 +9,7 @@ surgeon?": the NLU pipeline lists its ``topics``, the not-covered one among them
 in the order asked, the not-covered one said as such, and the callback offer at the end
 (actions/multi_topic.py). Every sentence is a domain response or a fact.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -28,9 +29,7 @@ class ActionAnswerNotCovered(Action):
     def name(self) -> Text:
         return "action_answer_not_covered"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
         if len(asked) >= 2 and NOT_COVERED_INTENT in asked:

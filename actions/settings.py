@@ -4,6 +4,7 @@ Contact details are the clinic's to fill in (environment variables, e.g. in a de
 secret store).  When they are unset the assistant says it has no contact details configured
 rather than inventing any.
 """
+
 from __future__ import annotations
 
 import os

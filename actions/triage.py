@@ -13,6 +13,7 @@ personal one instead.
 Red-flag emergencies are not handled here: they are escalated by the NLU pipeline and a rule
 with a domain response, so they never depend on the action server.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -53,9 +54,7 @@ class ActionDeferPersonal(Action):
     def name(self) -> Text:
         return "action_defer_personal"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_personal_defer")
         book = fact_book()
         ranking = tracker.latest_message.get("intent_ranking") or []

@@ -9,6 +9,7 @@ from bench/credentials.load.yml), warms it up (2 turns per replica), runs bench/
 nginx, stops everything and drops the database, then prints a markdown table (and the command line).
 Needs PostgreSQL and Redis (scripts/services.sh).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,14 +78,23 @@ def cpu_snapshot(workdir: Path) -> Dict[str, float]:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2], help="Rasa replica counts to compare")
-    parser.add_argument("--actions", type=int, default=0,
-                        help="action servers per cluster (0: as many as Rasa replicas)")
+    parser.add_argument(
+        "--actions", type=int, default=0, help="action servers per cluster (0: as many as Rasa replicas)"
+    )
     parser.add_argument("--conversations", type=int, default=20)
     parser.add_argument("--turns", type=int, default=200)
-    parser.add_argument("--duration", type=float, default=45.0,
-                        help="max seconds of load per cluster (<= 60 advised on a shared machine)")
-    parser.add_argument("--rasa-threads", type=int, default=1,
-                        help="math threads per Rasa replica (RASA_THREADS of run_cluster.sh; 0: library default)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=45.0,
+        help="max seconds of load per cluster (<= 60 advised on a shared machine)",
+    )
+    parser.add_argument(
+        "--rasa-threads",
+        type=int,
+        default=1,
+        help="math threads per Rasa replica (RASA_THREADS of run_cluster.sh; 0: library default)",
+    )
     parser.add_argument("--json", help="write all summaries to this file")
     args = parser.parse_args(argv)
     if any(n < 1 or n > 4 for n in args.replicas):
@@ -94,7 +104,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"cluster_bench: {reason}", file=sys.stderr)
         return 2
     command = ".venv/bin/python bench/cluster_bench.py " + " ".join(
-        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+        shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
+    )
     rows: List[str] = []
     cpu_rows: List[str] = []
     summaries: Dict[str, dict] = {}
@@ -103,8 +114,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         with tempfile.TemporaryDirectory(prefix=f"cluster-bench-{n}-") as tmp:
             print(f"cluster_bench: starting {n} Rasa replica(s) + {n_actions} action server(s) ...", file=sys.stderr)
             started = time.monotonic()
-            with running_cluster(Path(tmp), n_rasa=n, n_actions=n_actions, review=False,
-                                 extra_env={"RASA_THREADS": str(args.rasa_threads)}) as cluster:
+            with running_cluster(
+                Path(tmp),
+                n_rasa=n,
+                n_actions=n_actions,
+                review=False,
+                extra_env={"RASA_THREADS": str(args.rasa_threads)},
+            ) as cluster:
                 print(f"cluster_bench: ready in {time.monotonic() - started:.0f} s; warm-up", file=sys.stderr)
                 asyncio.run(run_load(cluster.public_url, 2 * n, 2, duration=30))
                 before = loadavg()
@@ -115,12 +131,21 @@ def main(argv: Optional[List[str]] = None) -> int:
                 measured = sum(cpu[k] for k in ("rasa", "actions", "nginx", "load_client"))
                 cpu["other"] = round(cpu["machine_busy"] - measured, 2)
                 summary = result.summary()
-                summary.update({"rasa_replicas": n, "action_servers": n_actions, "loadavg_before": before,
-                                "loadavg_after": loadavg(), "cpu_seconds": cpu})
+                summary.update(
+                    {
+                        "rasa_replicas": n,
+                        "action_servers": n_actions,
+                        "loadavg_before": before,
+                        "loadavg_after": loadavg(),
+                        "cpu_seconds": cpu,
+                    }
+                )
                 plural = "s" if args.rasa_threads > 1 else ""
                 threads = f"{args.rasa_threads} math thread{plural}" if args.rasa_threads else "default math threads"
-                label = (f"{n} Rasa replica{'s' if n > 1 else ''} ({threads}) + "
-                         f"{n_actions} action server{'s' if n_actions > 1 else ''}")
+                label = (
+                    f"{n} Rasa replica{'s' if n > 1 else ''} ({threads}) + "
+                    f"{n_actions} action server{'s' if n_actions > 1 else ''}"
+                )
                 rows.append(format_row(label, summary))
                 busy = 100 * cpu["machine_busy"] / cpu["machine_total"] if cpu["machine_total"] else 0
                 parts = ("rasa", "actions", "nginx", "load_client", "other")
@@ -128,16 +153,24 @@ def main(argv: Optional[List[str]] = None) -> int:
                 cells = " | ".join(f"{per_turn[k]:.1f}" for k in per_turn)
                 cpu_rows.append(f"| {label} | {busy:.0f} % | {cells} |")
                 summaries[str(n)] = summary
-                print(f"cluster_bench: {label}: {summary['turns_per_s']} turns/s, p50 {summary['p50_ms']} ms",
-                      file=sys.stderr)
-    print(f"\nCommand: `{command.strip()}` ({args.conversations} concurrent conversations x {args.turns} turns, "
-          f"through nginx; os.cpu_count()={os.cpu_count()})\n")
+                print(
+                    f"cluster_bench: {label}: {summary['turns_per_s']} turns/s, p50 {summary['p50_ms']} ms",
+                    file=sys.stderr,
+                )
+    print(
+        f"\nCommand: `{command.strip()}` ({args.conversations} concurrent conversations x {args.turns} turns, "
+        f"through nginx; os.cpu_count()={os.cpu_count()})\n"
+    )
     print(TABLE_HEADER)
     print("\n".join(rows))
-    print("\nCPU during the load (machine: all cores together; per turn: CPU milliseconds per completed turn;"
-          " other = PostgreSQL, Redis and everything else on the machine):\n")
-    print("| setup | machine busy | Rasa ms/turn | actions ms/turn | nginx ms/turn | load client ms/turn "
-          "| other ms/turn |")
+    print(
+        "\nCPU during the load (machine: all cores together; per turn: CPU milliseconds per completed turn;"
+        " other = PostgreSQL, Redis and everything else on the machine):\n"
+    )
+    print(
+        "| setup | machine busy | Rasa ms/turn | actions ms/turn | nginx ms/turn | load client ms/turn "
+        "| other ms/turn |"
+    )
     print("|---|---|---|---|---|---|---|")
     print("\n".join(cpu_rows))
     if args.json:

@@ -10,6 +10,7 @@ then each Rasa config's paired difference to the MiniLM baseline (mean and min o
 held-out tests/nlu_test.yml score of a model trained on all of data/nlu.yml. Used to choose the
 pipeline in config.yml (BENCHMARKS.md, ablation); slow: folds x configs trainings.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,9 +57,24 @@ def train_and_predict(config: Path, train: Path, texts: List[str], workdir: Path
     env = {**os.environ, "RASA_CACHE_DIRECTORY": str(workdir / "cache")}
     started = time.perf_counter()
     subprocess.run(
-        [str(ROOT / ".venv/bin/rasa"), "train", "nlu", "-c", str(config), "--nlu", str(train), "--out", str(out),
-         "--fixed-model-name", "m"],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(ROOT / ".venv/bin/rasa"),
+            "train",
+            "nlu",
+            "-c",
+            str(config),
+            "--nlu",
+            str(train),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            "m",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     train_seconds = time.perf_counter() - started
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
@@ -117,17 +133,23 @@ def main() -> None:
         held_out["MiniLM + LogReg"] = macro_f1(test_y, minilm.fit(xs, ys).predict(test_x))
 
     base = np.array(scores["MiniLM + LogReg"])
-    print(f"# Paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42) "
-          "and held-out tests/nlu_test.yml\n")
+    print(
+        f"# Paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42) "
+        "and held-out tests/nlu_test.yml\n"
+    )
     print(f"Command: `{' '.join(sys.argv)}`\n")
-    print("| classifier | CV macro-F1 mean ± sd | minus MiniLM+LogReg, mean (worst fold) | held-out macro-F1 "
-          "| `rasa train nlu` s, median of folds | parse ms/message, median |\n|---|---|---|---|---|---|")
+    print(
+        "| classifier | CV macro-F1 mean ± sd | minus MiniLM+LogReg, mean (worst fold) | held-out macro-F1 "
+        "| `rasa train nlu` s, median of folds | parse ms/message, median |\n|---|---|---|---|---|---|"
+    )
     for name, s in scores.items():
         diff = np.array(s) - base
         cost = costs.get(name)
-        timing = (f"{np.median([c[0] for c in cost]):.0f} | {np.median([c[1] for c in cost]):.1f}" if cost else "– | –")
-        print(f"| {name} | {np.mean(s):.3f} ± {np.std(s):.3f} | {diff.mean():+.3f} ({diff.min():+.3f}) | "
-              f"{held_out[name]:.3f} | {timing} |")
+        timing = f"{np.median([c[0] for c in cost]):.0f} | {np.median([c[1] for c in cost]):.1f}" if cost else "– | –"
+        print(
+            f"| {name} | {np.mean(s):.3f} ± {np.std(s):.3f} | {diff.mean():+.3f} ({diff.min():+.3f}) | "
+            f"{held_out[name]:.3f} | {timing} |"
+        )
     if args.json:
         args.json.write_text(json.dumps({"folds": scores, "held_out": held_out, "costs": costs}, indent=2))
 

@@ -15,6 +15,7 @@ single-conversation p50, CPU ms per turn of the Rasa and action servers, and the
 after the run. Optional ``--sanic-workers`` and ``--endpoints-extra`` (YAML appended to the endpoints
 file, e.g. a lock store) apply to ``--b`` only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ from bench.load_test import run_load  # noqa: E402
 from tests.support.servers import rss_mib, running_servers  # noqa: E402
 
 LOAD_CREDENTIALS = ROOT / "bench" / "credentials.load.yml"
+
 
 def cpu_seconds(pids: List[int]) -> float:
     tick = os.sysconf("SC_CLK_TCK")
@@ -59,14 +61,26 @@ def children(pid: int) -> List[int]:
     return found
 
 
-def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: str = "",
-            conversations: int = 20, turns: int = 60, single_turns: int = 100) -> Dict[str, float]:
+def measure(
+    checkout: Path,
+    workdir: Path,
+    workers: int = 1,
+    endpoints_extra: str = "",
+    conversations: int = 20,
+    turns: int = 60,
+    single_turns: int = 100,
+) -> Dict[str, float]:
     """One round on ``checkout``: an action server and a Rasa server (this repo's .venv, a fresh SQLite
     tracker store in ``workdir``, bench/credentials.load.yml), warm-up, the load, one conversation."""
     for stale in workdir.glob("tracker.db*"):
         stale.unlink()
-    with running_servers(workdir, extra_env={"SANIC_WORKERS": str(workers)}, endpoints_extra=endpoints_extra,
-                         credentials=LOAD_CREDENTIALS, checkout=checkout) as servers:
+    with running_servers(
+        workdir,
+        extra_env={"SANIC_WORKERS": str(workers)},
+        endpoints_extra=endpoints_extra,
+        credentials=LOAD_CREDENTIALS,
+        checkout=checkout,
+    ) as servers:
         url = servers.rasa_url
         asyncio.run(run_load(url, 4, 10, 60))  # warm up
         rasa_pids, action_pids = children(servers.rasa.pid), children(servers.actions.pid)
@@ -80,10 +94,14 @@ def measure(checkout: Path, workdir: Path, workers: int = 1, endpoints_extra: st
     ok_turns = load["turns_ok"]
     return {
         "busy_per_100_turns": 100.0 * load["busy_answers"] / max(1, ok_turns),
-        "turns_per_s": load["turns_per_s"], "p50_ms": load["p50_ms"], "p95_ms": load["p95_ms"],
-        "p99_ms": load["p99_ms"], "single_p50_ms": single["p50_ms"],
+        "turns_per_s": load["turns_per_s"],
+        "p50_ms": load["p50_ms"],
+        "p95_ms": load["p95_ms"],
+        "p99_ms": load["p99_ms"],
+        "single_p50_ms": single["p50_ms"],
         "rasa_cpu_ms_per_turn": (after[0] - before[0]) * 1000 / ok_turns,
-        "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / ok_turns, "rasa_rss_mib": rss,
+        "actions_cpu_ms_per_turn": (after[1] - before[1]) * 1000 / ok_turns,
+        "rasa_rss_mib": rss,
     }
 
 
@@ -94,8 +112,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sanic-workers", type=int, default=1, help="Sanic workers for B")
     parser.add_argument("--endpoints-extra", default="", help="YAML appended to B's endpoints (e.g. a lock store)")
-    parser.add_argument("--conversations", type=int, default=20,
-                        help="concurrent conversations of the load (503 busy answers are waited out and counted)")
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=20,
+        help="concurrent conversations of the load (503 busy answers are waited out and counted)",
+    )
     parser.add_argument("--turns", type=int, default=60, help="turns per conversation of the load")
     parser.add_argument("--single-turns", type=int, default=100, help="turns of the single conversation")
     parser.add_argument("--json", help="also write all rounds to this file")
@@ -109,8 +131,15 @@ def main(argv: Optional[List[str]] = None) -> None:
                 workdir = Path(tmp) / label
                 workdir.mkdir(exist_ok=True)
                 extra = args.endpoints_extra.replace("{workdir}", str(workdir)) if label == "B" else ""
-                row = measure(checkout, workdir, args.sanic_workers if label == "B" else 1, extra, args.conversations,
-                              args.turns, args.single_turns)
+                row = measure(
+                    checkout,
+                    workdir,
+                    args.sanic_workers if label == "B" else 1,
+                    extra,
+                    args.conversations,
+                    args.turns,
+                    args.single_turns,
+                )
                 results[label].append(row)
                 print(f"round {r + 1} {label}: " + ", ".join(f"{k} {v:.1f}" for k, v in row.items()), flush=True)
     print(f"\nmedians over {args.rounds} rounds (A = {args.a}, B = {args.b}, B Sanic workers = {args.sanic_workers})")

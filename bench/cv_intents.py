@@ -19,6 +19,7 @@ test fold a second time with the typo split's noise (clinic_nlu/typo_noise.py, s
 values of TopicMargin's ``min_topic_confidence`` and the FallbackClassifier's threshold (how these
 are tuned: by CV on the training data, never on the held-out sets).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,18 +74,27 @@ def sweep(name: str) -> None:
     """Macro-F1 and not-covered figures for other margins and fallback thresholds, same rankings."""
     rows = RANKINGS[name]
     print(f"\n== {name}: sweep (config: min_topic_confidence {MIN_TOPIC}, fallback threshold {FALLBACK['threshold']})")
-    print("min_topic_confidence | fallback threshold | macro-F1 (mean of folds) | not covered honest | "
-          "not covered given a topic | topics turned into not covered")
+    print(
+        "min_topic_confidence | fallback threshold | macro-F1 (mean of folds) | not covered honest | "
+        "not covered given a topic | topics turned into not covered"
+    )
     for m in MARGIN_GRID:
         for fb in FALLBACK_GRID:
             pred = [decide(r, m, fb) for _, _, r in rows]
             gold = [g for _, g, _ in rows]
             folds = sorted({k for k, _, _ in rows})
-            f1 = np.mean([
-                f1_score([g for (k, g, _) in rows if k == f], [p for (k, _, _), p in zip(rows, pred) if k == f],
-                         labels=sorted(set(gold)), average="macro", zero_division=0)
-                for f in folds
-            ])
+            f1 = np.mean(
+                [
+                    f1_score(
+                        [g for (k, g, _) in rows if k == f],
+                        [p for (k, _, _), p in zip(rows, pred) if k == f],
+                        labels=sorted(set(gold)),
+                        average="macro",
+                        zero_division=0,
+                    )
+                    for f in folds
+                ]
+            )
             nc = [p for g, p in zip(gold, pred) if g == NOT_COVERED_INTENT]
             topic = [p for g, p in zip(gold, pred) if g in FACT_TOPIC_INTENTS]
             honest = np.mean([p == NOT_COVERED_INTENT for p in nc])
@@ -127,10 +137,14 @@ def report(name: str, gold: List[str], pred: List[str], raw: List[str], fold_f1:
     honest = np.mean([q == NOT_COVERED_INTENT for q, m in zip(pred, nc) if m])
     wrong_topic = np.mean([q in FACT_TOPIC_INTENTS for q, m in zip(pred, nc) if m])
     topic_lost = np.mean([q == NOT_COVERED_INTENT for g, q in zip(gold, pred) if g in FACT_TOPIC_INTENTS])
-    print(f"\n== {name}: {len(gold)} examples, macro-F1 {np.mean(fold_f1):.3f} ± {np.std(fold_f1):.3f} "
-          f"(folds: {', '.join(f'{x:.3f}' for x in fold_f1)})")
-    print(f"not covered: honest {honest:.3f}, given a fact topic {wrong_topic:.3f}; "
-          f"topic questions turned into not covered {topic_lost:.3f}")
+    print(
+        f"\n== {name}: {len(gold)} examples, macro-F1 {np.mean(fold_f1):.3f} ± {np.std(fold_f1):.3f} "
+        f"(folds: {', '.join(f'{x:.3f}' for x in fold_f1)})"
+    )
+    print(
+        f"not covered: honest {honest:.3f}, given a fact topic {wrong_topic:.3f}; "
+        f"topic questions turned into not covered {topic_lost:.3f}"
+    )
     print("intent | n | precision | recall | F1")
     for i in sorted(range(len(intents)), key=lambda i: f[i]):
         print(f"{intents[i]:24} | {n[i]:3d} | {p[i]:.3f} | {r[i]:.3f} | {f[i]:.3f}")
@@ -139,10 +153,14 @@ def report(name: str, gold: List[str], pred: List[str], raw: List[str], fold_f1:
     print("confusions (gold -> predicted: count, an example)")
     for (g, q), c in pairs.most_common(confusions):
         print(f"  {g} -> {q}: {c}  {example[(g, q)]!r}")
-    return {"macro_f1": float(np.mean(fold_f1)), "macro_f1_sd": float(np.std(fold_f1)),
-            "not_covered_honest": float(honest),
-            "not_covered_fact_topic": float(wrong_topic), "topic_to_not_covered": float(topic_lost),
-            "per_intent_f1": {i: float(x) for i, x in zip(intents, f)}}
+    return {
+        "macro_f1": float(np.mean(fold_f1)),
+        "macro_f1_sd": float(np.std(fold_f1)),
+        "not_covered_honest": float(honest),
+        "not_covered_fact_topic": float(wrong_topic),
+        "topic_to_not_covered": float(topic_lost),
+        "per_intent_f1": {i: float(x) for i, x in zip(intents, f)},
+    }
 
 
 def main(argv: Sequence[str] = ()) -> int:

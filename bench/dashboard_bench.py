@@ -12,6 +12,7 @@
     .venv/bin/python bench/dashboard_bench.py
     .venv/bin/python bench/dashboard_bench.py -n 100000 --no-pg --repeat 3
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,18 @@ from review import dashboard, store, unanswered  # noqa: E402
 from review.settings import load_settings  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("REVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-INTENTS = ["ask_recovery_time", "ask_cost", "ask_scarring", "ask_pain", "ask_what_is_endoscopy", "nlu_fallback",
-           "ask_not_covered", "request_human", "affirm", "report_emergency"]
+INTENTS = [
+    "ask_recovery_time",
+    "ask_cost",
+    "ask_scarring",
+    "ask_pain",
+    "ask_what_is_endoscopy",
+    "nlu_fallback",
+    "ask_not_covered",
+    "request_human",
+    "affirm",
+    "report_emergency",
+]
 
 
 def fill(engine, n: int, conversations: int, days: int, today: date, seed: int = 1) -> None:
@@ -48,15 +59,27 @@ def fill(engine, n: int, conversations: int, days: int, today: date, seed: int =
             ts = start + rng.random() * days * 86400
             d = datetime.fromtimestamp(ts, timezone.utc).date()
             intent = rng.choice(INTENTS)
-            rows.append({
-                "event_id": i + 1, "sender_id": f"c{rng.randrange(conversations)}", "message_id": None, "ts": ts,
-                "local_day": d.isoformat(), "local_week": (d - timedelta(days=d.weekday())).isoformat(),
-                "intent": intent, "confidence": rng.random(),
-                "level": "emergency" if intent == "report_emergency" else None, "fallback": intent == "nlu_fallback",
-                "not_covered": intent == "ask_not_covered", "out_of_scope": False, "callback": rng.random() < 0.01,
-                "thumbs_down": rng.random() < 0.03, "form_answer": rng.random() < 0.02, "payload": intent == "affirm",
-                "latency": rng.lognormvariate(0.3, 0.6),
-            })
+            rows.append(
+                {
+                    "event_id": i + 1,
+                    "sender_id": f"c{rng.randrange(conversations)}",
+                    "message_id": None,
+                    "ts": ts,
+                    "local_day": d.isoformat(),
+                    "local_week": (d - timedelta(days=d.weekday())).isoformat(),
+                    "intent": intent,
+                    "confidence": rng.random(),
+                    "level": "emergency" if intent == "report_emergency" else None,
+                    "fallback": intent == "nlu_fallback",
+                    "not_covered": intent == "ask_not_covered",
+                    "out_of_scope": False,
+                    "callback": rng.random() < 0.01,
+                    "thumbs_down": rng.random() < 0.03,
+                    "form_answer": rng.random() < 0.02,
+                    "payload": intent == "affirm",
+                    "latency": rng.lognormvariate(0.3, 0.6),
+                }
+            )
             if len(rows) == 20000:
                 conn.execute(store.messages.insert(), rows)
                 rows = []
@@ -84,8 +107,10 @@ def bench_queries(url: str, args) -> List[str]:
     t = time.perf_counter()
     fill(engine, args.n, args.conversations, args.days, today)
     lines = [f"filled {args.n:,} messages in {time.perf_counter() - t:.0f} s"]
-    ranges = {"28 days per day": dashboard.DateRange(today - timedelta(days=27), today, "day"),
-              f"{args.days} days per week": dashboard.DateRange(today - timedelta(days=args.days - 1), today, "week")}
+    ranges = {
+        "28 days per day": dashboard.DateRange(today - timedelta(days=27), today, "day"),
+        f"{args.days} days per week": dashboard.DateRange(today - timedelta(days=args.days - 1), today, "week"),
+    }
     for name, rng in ranges.items():
         figures = {
             "per_bucket (volume + 8 rates)": lambda: dashboard.per_bucket(engine, rng, 0.5),
@@ -107,15 +132,19 @@ def bench_grouping(args) -> List[str]:
     base = load("dev")[0] + load("heldout")[0]
     endings = ["", "?", " please", " thanks", " after the op", " after surgery?", " i am worried", " asap"]
     combinations = len(base) * len(endings)
-    texts = [base[i % len(base)] + endings[(i // len(base)) % len(endings)] + ("" if i < combinations else f" ({i})")
-             for i in range(args.texts)]
+    texts = [
+        base[i % len(base)] + endings[(i // len(base)) % len(endings)] + ("" if i < combinations else f" ({i})")
+        for i in range(args.texts)
+    ]
     unanswered.encoder()  # loading the model is a one-off per process: not counted
     embed_ms = median_ms(lambda: unanswered.embed(texts), args.repeat)
     vectors = unanswered.embed(texts)
     cluster_ms = median_ms(lambda: unanswered.cluster(vectors), args.repeat)
-    return [f"| grouping | {len(texts):,} questions | embedding (MiniLM, ONNX Runtime) | {embed_ms:.0f} ms |",
-            f"| grouping | {len(texts):,} questions | agglomerative clustering | {cluster_ms:.0f} ms |",
-            f"| grouping | {len(texts):,} questions | groups found | {len(unanswered.cluster(vectors))} |"]
+    return [
+        f"| grouping | {len(texts):,} questions | embedding (MiniLM, ONNX Runtime) | {embed_ms:.0f} ms |",
+        f"| grouping | {len(texts):,} questions | agglomerative clustering | {cluster_ms:.0f} ms |",
+        f"| grouping | {len(texts):,} questions | groups found | {len(unanswered.cluster(vectors))} |",
+    ]
 
 
 def main(argv=None) -> int:

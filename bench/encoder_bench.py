@@ -6,6 +6,7 @@ Encodes real patient questions (tests/nlu_test.yml, one message per call, as the
 for each turn), interleaving the backends so that both see the same machine load, and prints the
 median and p95 milliseconds per message of each, plus their ratio. Both use one thread.
 """
+
 from __future__ import annotations
 
 import argparse

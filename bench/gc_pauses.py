@@ -10,6 +10,7 @@ the event loop stopped) five times; then freezes the heap as the server does aft
 (:func:`clinic_runtime.heap.freeze_loaded_heap`), runs the same number of turns again, and times
 the collections again. Prints the medians and the tracked/frozen object counts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,16 +57,19 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="gc-pauses-")
     agent = Agent.load(str(ROOT / "models" / "spine-clinic.tar.gz"))
     agent.tracker_store = agent.processor.tracker_store = CachingSQLTrackerStore(
-        agent.domain, dialect="sqlite", db=str(Path(workdir) / "tracker.db"))
+        agent.domain, dialect="sqlite", db=str(Path(workdir) / "tracker.db")
+    )
     asyncio.run(turns(agent, args.turns, "before"))
     before = full_collections_ms()
     tracked = len(gc.get_objects())
     frozen = freeze_loaded_heap()
     asyncio.run(turns(agent, args.turns, "after"))
     after = full_collections_ms()
-    print(f"full collection, median of 5: {before:.2f} ms with {tracked} tracked objects; after "
-          f"freeze_loaded_heap ({frozen} objects frozen) and {args.turns} more turns: {after:.2f} ms "
-          f"with {len(gc.get_objects())} tracked objects")
+    print(
+        f"full collection, median of 5: {before:.2f} ms with {tracked} tracked objects; after "
+        f"freeze_loaded_heap ({frozen} objects frozen) and {args.turns} more turns: {after:.2f} ms "
+        f"with {len(gc.get_objects())} tracked objects"
+    )
 
 
 if __name__ == "__main__":

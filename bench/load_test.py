@@ -16,6 +16,7 @@ The channel's rate limits (credentials.yml: 20 messages/min per conversation, 12
 would refuse most of this load: run the server with bench/credentials.load.yml (bench/cluster_bench.py
 and tests/support/cluster.py do).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,13 +94,15 @@ class LoadResult:
 
     def summary(self) -> Dict[str, object]:
         out = {k: v for k, v in asdict(self).items() if k != "latencies_ms"}
-        out.update({
-            "turns_per_s": round(self.turns_per_s, 2),
-            "p50_ms": _round(percentile(self.latencies_ms, 50)),
-            "p95_ms": _round(percentile(self.latencies_ms, 95)),
-            "p99_ms": _round(percentile(self.latencies_ms, 99)),
-            "mean_ms": _round(sum(self.latencies_ms) / len(self.latencies_ms)) if self.latencies_ms else None,
-        })
+        out.update(
+            {
+                "turns_per_s": round(self.turns_per_s, 2),
+                "p50_ms": _round(percentile(self.latencies_ms, 50)),
+                "p95_ms": _round(percentile(self.latencies_ms, 95)),
+                "p99_ms": _round(percentile(self.latencies_ms, 99)),
+                "mean_ms": _round(sum(self.latencies_ms) / len(self.latencies_ms)) if self.latencies_ms else None,
+            }
+        )
         return out
 
 
@@ -120,8 +123,14 @@ def _round(value: Optional[float]) -> Optional[float]:
     return None if value is None else round(value, 1)
 
 
-async def run_load(url: str, conversations: int, turns: int, duration: float = 60.0, timeout: float = 30.0,
-                   texts: Sequence[str] = TEXTS) -> LoadResult:
+async def run_load(
+    url: str,
+    conversations: int,
+    turns: int,
+    duration: float = 60.0,
+    timeout: float = 30.0,
+    texts: Sequence[str] = TEXTS,
+) -> LoadResult:
     """Run the load against ``url`` (the server's base URL, e.g. nginx's); see the module doc."""
     check_loopback(url)
     if not 1 <= conversations <= MAX_CONVERSATIONS or not 1 <= turns <= MAX_TURNS:
@@ -208,27 +217,37 @@ def process_cpu(patterns: Sequence[str]) -> Dict[str, float]:
 
 def format_row(label: str, summary: Dict[str, object]) -> str:
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary["errors"].items())) or "0"  # type: ignore[union-attr]
-    return (f"| {label} | {summary['turns_ok']} | {summary['elapsed_s']:.1f} | {summary['turns_per_s']:.2f} | "
-            f"{summary['p50_ms']} | {summary['p95_ms']} | {summary['p99_ms']} | {errors} |")
+    return (
+        f"| {label} | {summary['turns_ok']} | {summary['elapsed_s']:.1f} | {summary['turns_per_s']:.2f} | "
+        f"{summary['p50_ms']} | {summary['p95_ms']} | {summary['p99_ms']} | {errors} |"
+    )
 
 
-TABLE_HEADER = ("| setup | turns ok | seconds | turns/s | p50 ms | p95 ms | p99 ms | errors |\n"
-                "|---|---|---|---|---|---|---|---|")
+TABLE_HEADER = (
+    "| setup | turns ok | seconds | turns/s | p50 ms | p95 ms | p99 ms | errors |\n" "|---|---|---|---|---|---|---|---|"
+)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:5005", help="base URL of the server or of nginx (loopback)")
-    parser.add_argument("--conversations", type=int, default=8,
-                        help=f"concurrent conversations (1..{MAX_CONVERSATIONS})")
+    parser.add_argument(
+        "--conversations", type=int, default=8, help=f"concurrent conversations (1..{MAX_CONVERSATIONS})"
+    )
     parser.add_argument("--turns", type=int, default=20, help=f"turns per conversation (1..{MAX_TURNS})")
-    parser.add_argument("--duration", type=float, default=60.0,
-                        help=f"stop sending after this many seconds (max {MAX_DURATION:.0f})")
+    parser.add_argument(
+        "--duration", type=float, default=60.0, help=f"stop sending after this many seconds (max {MAX_DURATION:.0f})"
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--json", help="also write the summary to this file")
-    parser.add_argument("--cpu-of", nargs="*", default=[], metavar="PATTERN",
-                        help="report CPU ms per turn of the processes whose command line contains each "
-                             "PATTERN (e.g. 'rasa run --model' 'rasa run actions'), and of this client")
+    parser.add_argument(
+        "--cpu-of",
+        nargs="*",
+        default=[],
+        metavar="PATTERN",
+        help="report CPU ms per turn of the processes whose command line contains each "
+        "PATTERN (e.g. 'rasa run --model' 'rasa run actions'), and of this client",
+    )
     args = parser.parse_args(argv)
     cpu_before = process_cpu(args.cpu_of)
     result = asyncio.run(run_load(args.url, args.conversations, args.turns, args.duration, args.timeout))

@@ -12,6 +12,7 @@ pipeline before this feature plus two list checks. Reported per set: median pars
 mode, the difference, and how many messages were split at all. The whole turn over HTTP also has
 the policies, the action call and the tracker store (BENCHMARKS.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,11 @@ def message_sets() -> Dict[str, List[str]]:
 
     singles = [m.get("text") for m in load_data(str(ROOT / "tests" / "nlu_test.yml")).training_examples]
     multi = [m["text"] for m in yaml.safe_load((ROOT / "tests" / "data" / "multi_topic.yml").read_text())["messages"]]
-    return {"everyday turns (load_test.py)": list(TEXTS), "single questions (nlu_test.yml)": singles,
-            "several-topic messages (multi_topic.yml)": multi}
+    return {
+        "everyday turns (load_test.py)": list(TEXTS),
+        "single questions (nlu_test.yml)": singles,
+        "several-topic messages (multi_topic.yml)": multi,
+    }
 
 
 async def measure(texts: Sequence[str], repeats: int) -> Dict[str, float]:
@@ -92,8 +96,10 @@ def main(argv: Sequence[str] = ()) -> int:
     for name, texts in message_sets().items():
         r = asyncio.run(measure(texts, args.repeats))
         diff = r["on"] - r["off"]
-        print(f"{name} | {r['n']} | {r['split']} | {r['off']:.2f} | {r['on']:.2f} | {diff:+.2f} ms "
-              f"({diff / r['off']:+.0%})")
+        print(
+            f"{name} | {r['n']} | {r['split']} | {r['off']:.2f} | {r['on']:.2f} | {diff:+.2f} ms "
+            f"({diff / r['off']:+.0%})"
+        )
     return 0
 
 

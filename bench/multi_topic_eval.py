@@ -28,6 +28,7 @@ message read as not covered may be split; whether a part gets the topic margin o
 clinic_nlu/topic_margin.py) are chosen by the most mixed messages found, in order, with at most
 ``--max-false-split`` of the single questions and none of the single not-covered questions split.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,10 +69,24 @@ NC_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
 # parts: the gate reads the classifier's whole-message intent (not covered closes it); +margin: each
 # part gets the topic margin; +open: a whole message read as not covered (after the margin) may be split;
 # +open<t: only when the classifier reads it as not covered below the not-covered threshold (the runtime).
-NC_VARIANTS = {"parts": (False, False), "parts+margin": (False, True), "parts+open": (True, False),
-               "parts+open+margin": (True, True), "parts+open<t": ("unsure", False)}
-JOINERS = ["{a} and {b}", "{a}? {b}?", "{a}. Also {b}", "{a}, and {b}", "{a}? and {b}", "{a} plus {b}",
-           "{a}. {b}", "{a} & {b}", "{a}, also {b}"]
+NC_VARIANTS = {
+    "parts": (False, False),
+    "parts+margin": (False, True),
+    "parts+open": (True, False),
+    "parts+open+margin": (True, True),
+    "parts+open<t": ("unsure", False),
+}
+JOINERS = [
+    "{a} and {b}",
+    "{a}? {b}?",
+    "{a}. Also {b}",
+    "{a}, and {b}",
+    "{a}? and {b}",
+    "{a} plus {b}",
+    "{a}. {b}",
+    "{a} & {b}",
+    "{a}, also {b}",
+]
 SPLIT_GRID = [round(x, 2) for x in np.arange(0.30, 0.96, 0.05)]
 RANK_GRID = [round(x, 2) for x in np.arange(0.05, 0.51, 0.025)]
 
@@ -126,8 +141,10 @@ def whole_is_open(ranking: List[Dict[str, object]]) -> bool:
     """The runtime's gate (clinic_nlu/multi_topic.py): the whole message was read as a fact topic, or
     not understood (the FallbackClassifier's threshold and ambiguity rule from config.yml)."""
     top, second = ranking[0], ranking[1] if len(ranking) > 1 else {"confidence": 0.0}
-    fallback = (top["confidence"] < FALLBACK["threshold"]
-                or top["confidence"] - second["confidence"] < FALLBACK["ambiguity_threshold"])
+    fallback = (
+        top["confidence"] < FALLBACK["threshold"]
+        or top["confidence"] - second["confidence"] < FALLBACK["ambiguity_threshold"]
+    )
     return fallback or top["name"] in FACT_TOPIC_INTENTS
 
 
@@ -197,9 +214,12 @@ def mixed_rates(variant: str, t_nc: float, mixed, singles, nc_singles) -> Dict[s
     found = [detect_mixed(p, r, t_nc, open_nc, margin) for p, r in mixed["scores"]]
     split = [len(detect_mixed(p, r, t_nc, open_nc, margin)) >= 2 for p, r in singles["scores"]]
     nc_split = [len(detect_mixed(p, r, t_nc, open_nc, margin)) >= 2 for p, r in nc_singles["scores"]]
-    return {"found": float(np.mean([set(e) <= set(f) for e, f in zip(mixed["expected"], found)])),
-            "ordered": float(np.mean([list(e) == f for e, f in zip(mixed["expected"], found)])),
-            "false_split": float(np.mean(split)), "nc_split": float(np.mean(nc_split) if nc_split else 0.0)}
+    return {
+        "found": float(np.mean([set(e) <= set(f) for e, f in zip(mixed["expected"], found)])),
+        "ordered": float(np.mean([list(e) == f for e, f in zip(mixed["expected"], found)])),
+        "false_split": float(np.mean(split)),
+        "nc_split": float(np.mean(nc_split) if nc_split else 0.0),
+    }
 
 
 def calibrate_not_covered(args, model_factory: Callable[[], Model]) -> Dict[Tuple[str, float], Dict[str, float]]:
@@ -222,8 +242,9 @@ def calibrate_not_covered(args, model_factory: Callable[[], Model]) -> Dict[Tupl
     return {k: {m: float(np.mean([r[m] for r in rs])) for m in rs[0]} for k, rs in per.items()}
 
 
-def choose_not_covered(table: Dict[Tuple[str, float], Dict[str, float]], max_false_split: float,
-                       max_nc_split: float = 0.0) -> Tuple[str, float]:
+def choose_not_covered(
+    table: Dict[Tuple[str, float], Dict[str, float]], max_false_split: float, max_nc_split: float = 0.0
+) -> Tuple[str, float]:
     """Most mixed messages found, with at most ``max_false_split`` of the single questions split and
     at most ``max_nc_split`` of the single not-covered ones (none by default: a false split there
     states a topic's facts to a question the sheet does not answer)."""
@@ -246,8 +267,9 @@ def rates(detect: Detect, t: float, pairs, singles) -> Dict[str, float]:
     return {"answered": float(answered), "ordered": float(ordered), "false_split": float(false_split)}
 
 
-def synthetic_pairs(texts: Sequence[str], labels: Sequence[str], n: int,
-                    rng: random.Random) -> Tuple[List[str], List[List[str]]]:
+def synthetic_pairs(
+    texts: Sequence[str], labels: Sequence[str], n: int, rng: random.Random
+) -> Tuple[List[str], List[List[str]]]:
     idx = [i for i, y in enumerate(labels) if y in TOPICS]
     out, expected = [], []
     while len(out) < n:
@@ -312,22 +334,30 @@ def main(argv: Sequence[str] = ()) -> int:
 
     nc = calibrate_not_covered(args, factory)
     nc_chosen = choose_not_covered(nc, args.max_false_split)
-    print(f"\nNot-covered parts: cross-validation on data/nlu.yml ({args.folds} folds, {args.pairs_per_fold} "
-          "synthetic topic + not-covered messages per fold, seed 43; topic threshold "
-          f"{TOPIC_THRESHOLD}, margin {MIN_TOPIC})")
-    print("variant | not-covered threshold | mixed: both found | in order, exact | singles split | "
-          "not-covered singles split")
+    print(
+        f"\nNot-covered parts: cross-validation on data/nlu.yml ({args.folds} folds, {args.pairs_per_fold} "
+        "synthetic topic + not-covered messages per fold, seed 43; topic threshold "
+        f"{TOPIC_THRESHOLD}, margin {MIN_TOPIC})"
+    )
+    print(
+        "variant | not-covered threshold | mixed: both found | in order, exact | singles split | "
+        "not-covered singles split"
+    )
     for (variant, t_nc), r in sorted(nc.items()):
         mark = " <- chosen" if (variant, t_nc) == nc_chosen else ""
-        print(f"{variant:17} | {t_nc:.2f} | {r['found']:.3f} | {r['ordered']:.3f} | {r['false_split']:.3f} | "
-              f"{r['nc_split']:.3f}{mark}")
+        print(
+            f"{variant:17} | {t_nc:.2f} | {r['found']:.3f} | {r['ordered']:.3f} | {r['false_split']:.3f} | "
+            f"{r['nc_split']:.3f}{mark}"
+        )
     if args.only_not_covered:
         return 0
 
     cv = calibrate(args, factory)
     chosen = {name: choose(table, args.max_false_split) for name, table in cv.items()}
-    print(f"\nCross-validation on data/nlu.yml ({args.folds} folds, "
-          f"{args.pairs_per_fold} synthetic pairs per fold, seed 42)")
+    print(
+        f"\nCross-validation on data/nlu.yml ({args.folds} folds, "
+        f"{args.pairs_per_fold} synthetic pairs per fold, seed 42)"
+    )
     print("approach | threshold | pairs: all topics found | in order, exact | singles split")
     for name, table in cv.items():
         for t, r in sorted(table.items()):
@@ -341,16 +371,22 @@ def main(argv: Sequence[str] = ()) -> int:
     single_scores = {"scores": list(zip(*scored(model, singles)))}
     two = [i for i, e in enumerate(expected) if len(e) == 2]
     pairs_two = {"scores": [pairs["scores"][i] for i in two], "expected": [expected[i] for i in two]}
-    print(f"\nHeld-out, read once with the chosen thresholds: {len(multi)} multi-topic messages "
-          f"({len(two)} with two topics), {len(singles)} single questions (tests/nlu_test.yml)")
-    print("approach | threshold | all topics found (two-topic) | all found (all) | in order, exact (all) "
-          "| singles split")
+    print(
+        f"\nHeld-out, read once with the chosen thresholds: {len(multi)} multi-topic messages "
+        f"({len(two)} with two topics), {len(singles)} single questions (tests/nlu_test.yml)"
+    )
+    print(
+        "approach | threshold | all topics found (two-topic) | all found (all) | in order, exact (all) "
+        "| singles split"
+    )
     for name, detect in (("split", detect_split), ("ranked", detect_ranked)):
         t = chosen[name]
         r_all = rates(detect, t, pairs, single_scores)
         r_two = rates(detect, t, pairs_two, single_scores)
-        print(f"{name:7} | {t:.3f} | {r_two['answered']:.3f} | {r_all['answered']:.3f} | {r_all['ordered']:.3f} | "
-              f"{r_all['false_split']:.3f}")
+        print(
+            f"{name:7} | {t:.3f} | {r_two['answered']:.3f} | {r_all['answered']:.3f} | {r_all['ordered']:.3f} | "
+            f"{r_all['false_split']:.3f}"
+        )
     if args.show:
         for text, e, (p, r) in zip(multi, expected, pairs["scores"]):
             f = detect_split(p, r, chosen["split"])

@@ -10,6 +10,7 @@ three-topic ones, and the share of single questions answered as several topics (
 utter_multi_topic_intro). tests/test_multi_topic_http.py asserts the thresholds; this prints the
 figures for BENCHMARKS.md.
 """
+
 from __future__ import annotations
 
 import sys
@@ -37,6 +38,7 @@ def main() -> int:
     singles = [e.get("text") for e in load_data(str(ROOT / "tests" / "nlu_test.yml")).training_examples]
     intro = yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]["utter_multi_topic_intro"][0]["text"]
     with tempfile.TemporaryDirectory() as tmp, running_servers(Path(tmp)) as servers:
+
         def reply(text: str) -> str:
             r = requests.post(servers.webhook, json={"sender": f"b-{uuid.uuid4()}", "message": text}, timeout=30)
             r.raise_for_status()
@@ -50,11 +52,15 @@ def main() -> int:
             found = [leads(reply(m["text"])) for m in msgs]
             answered = sum(set(m["topics"]) <= set(f) for m, f in zip(msgs, found))
             ordered = sum([t for t in f if t in m["topics"]] == m["topics"] for m, f in zip(msgs, found))
-            print(f"{size}-topic messages: {len(msgs)}; all topics answered {answered} ({answered / len(msgs):.1%}); "
-                  f"in the order asked {ordered} ({ordered / len(msgs):.1%})")
+            print(
+                f"{size}-topic messages: {len(msgs)}; all topics answered {answered} ({answered / len(msgs):.1%}); "
+                f"in the order asked {ordered} ({ordered / len(msgs):.1%})"
+            )
         split = [t for t in singles if intro in reply(t)]
-        print(f"single questions: {len(singles)}; answered as several topics {len(split)} "
-              f"({len(split) / len(singles):.1%})")
+        print(
+            f"single questions: {len(singles)}; answered as several topics {len(split)} "
+            f"({len(split) / len(singles):.1%})"
+        )
         for text in split:
             print("  split:", text)
     return 0

@@ -13,6 +13,7 @@ tests/test_not_covered.py does (tests/support/not_covered.py):
 
 Measured, never tuned on: the held-out sets are only read here.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,23 +45,29 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models", help="model file or directory")
     parser.add_argument("--show", action="store_true", help="print each miss")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, running_servers(
-            Path(tmp), extra_env={"CLINIC_PHONE": "", "CLINIC_EMAIL": ""},
-            rasa_args=["--model", str(args.model)]) as servers:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_servers(
+            Path(tmp), extra_env={"CLINIC_PHONE": "", "CLINIC_EMAIL": ""}, rasa_args=["--model", str(args.model)]
+        ) as servers,
+    ):
         for name, path in SETS.items():
             questions = load_yaml(path)["questions"]
             honest = wrong = 0
             for q in questions:
                 sender = f"bench-{uuid.uuid4()}"
-                verdict = judge(say(servers.webhook, sender, q["text"]),
-                                stated_facts(servers.db, sender), q.get("related"))
+                verdict = judge(
+                    say(servers.webhook, sender, q["text"]), stated_facts(servers.db, sender), q.get("related")
+                )
                 honest += verdict.ok
                 wrong += bool(verdict.wrong_facts)
                 if args.show and not verdict.ok:
                     print(f"  miss: {q['text']!r} {verdict}")
             n = len(questions)
-            print(f"{name:8s} n={n:3d}  honest + callback offer {honest}/{n} = {honest / n:.1%}  "
-                  f"wrong-topic facts {wrong}/{n} = {wrong / n:.1%}")
+            print(
+                f"{name:8s} n={n:3d}  honest + callback offer {honest}/{n} = {honest / n:.1%}  "
+                f"wrong-topic facts {wrong}/{n} = {wrong / n:.1%}"
+            )
         glossary = load_yaml(GLOSSARY_FILE)["heldout"]
         hits = 0
         for entry in glossary:
@@ -71,8 +78,10 @@ def main() -> int:
             hits += got in entry["topic"]
             if args.show and got not in entry["topic"]:
                 print(f"  glossary miss: {entry['text']!r} -> {got}")
-        print(f"glossary n={len(glossary):3d}  defining topic or honest answer {hits}/{len(glossary)} = "
-              f"{hits / len(glossary):.1%}")
+        print(
+            f"glossary n={len(glossary):3d}  defining topic or honest answer {hits}/{len(glossary)} = "
+            f"{hits / len(glossary):.1%}"
+        )
     return 0
 
 

@@ -40,6 +40,7 @@ Two models:
 
 No timing assertions: the figures are printed (and written as JSON with --json PATH).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,6 +70,7 @@ TEST_STORIES = ROOT / "tests" / "test_stories.yml"
 
 # ---------------------------------------------------------------- helpers
 
+
 def vm_rss_mib() -> float:
     gc.collect()
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -96,6 +98,7 @@ def quiet_logging() -> None:
 
 # ---------------------------------------------------------------- training (child process)
 
+
 def train_child(config: str, out: str, name: str, result_file: str) -> None:
     """Runs in a child process: train one model, write seconds and path to result_file."""
     quiet_logging()
@@ -115,11 +118,16 @@ def train(config: Path, tmp: Path, name: str) -> Dict[str, Any]:
     with open(log_file, "w") as log:
         proc = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--_train", str(config), str(tmp), name, str(result_file)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     if proc.returncode != 0 or not result_file.exists():
-        sys.exit(f"training {config} failed (exit {proc.returncode}); log tail:\n"
-                 + "\n".join(log_file.read_text().splitlines()[-30:]))
+        sys.exit(
+            f"training {config} failed (exit {proc.returncode}); log tail:\n"
+            + "\n".join(log_file.read_text().splitlines()[-30:])
+        )
     result = json.loads(result_file.read_text())
     if result["code"] != 0 or not result["model"]:
         sys.exit(f"training {config} returned code {result['code']}; see {log_file}")
@@ -128,6 +136,7 @@ def train(config: Path, tmp: Path, name: str) -> Dict[str, Any]:
 
 
 # ---------------------------------------------------------------- memory (child process)
+
 
 def vm_status() -> Dict[str, float]:
     """VmRSS and VmHWM (peak RSS) of this process, MiB."""
@@ -152,9 +161,11 @@ def memory_child(model: str, result_file: str) -> None:
     figures["load_s"] = time.perf_counter() - start
     figures["loaded"] = vm_status()
     parse = asyncio.run(agent.parse_message("how long is the recovery"))
-    tracker = DialogueStateTracker.from_events("m", [ActionExecuted("action_listen"),
-                                                     UserUttered(parse["text"], parse["intent"], [], parse)],
-                                               agent.domain.slots)
+    tracker = DialogueStateTracker.from_events(
+        "m",
+        [ActionExecuted("action_listen"), UserUttered(parse["text"], parse["intent"], [], parse)],
+        agent.domain.slots,
+    )
     agent.processor._predict_next_with_tracker(tracker)
     figures["predicted"] = vm_status()
     Path(result_file).write_text(json.dumps(figures))
@@ -162,8 +173,13 @@ def memory_child(model: str, result_file: str) -> None:
 
 def memory_in_fresh_process(model: Path, tmp: Path, name: str) -> Dict[str, Any]:
     result_file = tmp / f"memory-{name}.json"
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_memory", str(model), str(result_file)],
-                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--_memory", str(model), str(result_file)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     if proc.returncode != 0 or not result_file.exists():
         sys.exit(f"memory measurement of {model} failed:\n" + proc.stderr[-3000:])
     return json.loads(result_file.read_text())
@@ -171,15 +187,18 @@ def memory_in_fresh_process(model: Path, tmp: Path, name: str) -> Dict[str, Any]
 
 # ---------------------------------------------------------------- conversations
 
+
 def story_event_lists(domain: Any) -> List[Tuple[str, List[Any]]]:
     """(story name, events) for every conversation in tests/test_stories.yml, as `rasa test` builds them."""
     from rasa.shared.core.generator import TrainingDataGenerator
     from rasa.shared.importers.importer import TrainingDataImporter
 
-    importer = TrainingDataImporter.load_from_dict(training_data_paths=[str(TEST_STORIES)],
-                                                   domain_path=str(ROOT / "domain.yml"))
-    generator = TrainingDataGenerator(importer.get_stories(), domain, use_story_concatenation=False,
-                                      augmentation_factor=0)
+    importer = TrainingDataImporter.load_from_dict(
+        training_data_paths=[str(TEST_STORIES)], domain_path=str(ROOT / "domain.yml")
+    )
+    generator = TrainingDataGenerator(
+        importer.get_stories(), domain, use_story_concatenation=False, augmentation_factor=0
+    )
     return [(t.sender_id, list(t.events)) for t in generator.generate_story_trackers()]
 
 
@@ -217,8 +236,9 @@ class Point:
 
     __slots__ = ("story", "step", "events", "expected", "predicted", "policy", "confidence", "ted", "ted_confidence")
 
-    def __init__(self, story: str, step: int, events: List[Any], expected: str, predicted: str, policy: str,
-                 confidence: float) -> None:
+    def __init__(
+        self, story: str, step: int, events: List[Any], expected: str, predicted: str, policy: str, confidence: float
+    ) -> None:
         self.story, self.step, self.events, self.expected = story, step, events, expected
         self.predicted, self.policy, self.confidence = predicted, policy, confidence
         self.ted: Optional[str] = None  # TEDPolicy's own top action (model B only)
@@ -235,8 +255,14 @@ def ted_node(processor: Any) -> Optional[str]:
     return None
 
 
-def replay(processor: Any, domain: Any, story: str, events: List[Any], first_ms: Optional[List[float]] = None,
-           with_ted_alone: bool = False) -> List[Point]:
+def replay(
+    processor: Any,
+    domain: Any,
+    story: str,
+    events: List[Any],
+    first_ms: Optional[List[float]] = None,
+    with_ted_alone: bool = False,
+) -> List[Point]:
     """Predict at every action of ``events`` on one growing tracker (as the tracker store keeps it),
     then log the story's action, as the server logs the action it ran. As in `rasa test`, a form
     predicted where the story has something else is taken as rejected by the form and predicted again.
@@ -263,14 +289,27 @@ def replay(processor: Any, domain: Any, story: str, events: List[Any], first_ms:
             emulate_loop_rejection(tracker)
             prediction = processor._predict_next_with_tracker(tracker)
             predicted = domain.action_names_or_texts[prediction.max_confidence_index]
-        point = Point(story, len(points), list(tracker.events), expected, predicted, prediction.policy_name or "?",
-                      prediction.max_confidence)
+        point = Point(
+            story,
+            len(points),
+            list(tracker.events),
+            expected,
+            predicted,
+            prediction.policy_name or "?",
+            prediction.max_confidence,
+        )
         if node:
             ted = processor.graph_runner.run(inputs={PLACEHOLDER_TRACKER: tracker}, targets=[node])[node]
             point.ted, point.ted_confidence = domain.action_names_or_texts[ted.max_confidence_index], ted.max_confidence
         points.append(point)
-        tracker.update(ActionExecuted(expected, prediction.policy_name, prediction.max_confidence,
-                                      hide_rule_turn=prediction.hide_rule_turn and predicted == expected))
+        tracker.update(
+            ActionExecuted(
+                expected,
+                prediction.policy_name,
+                prediction.max_confidence,
+                hide_rule_turn=prediction.hide_rule_turn and predicted == expected,
+            )
+        )
     return points
 
 
@@ -281,7 +320,7 @@ def interleaved_times(procs: List[Any], trackers: List[List[Any]], n: int) -> Li
     order = list(range(len(procs)))
     for i in range(n):
         j = i % len(trackers[0])
-        for m in (order if i % 2 == 0 else order[::-1]):
+        for m in order if i % 2 == 0 else order[::-1]:
             tracker = trackers[m][j]
             start = time.perf_counter()
             procs[m]._predict_next_with_tracker(tracker)
@@ -302,14 +341,17 @@ def ted_bytes(model: Path) -> int:
 
 # ---------------------------------------------------------------- main
 
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--predictions", type=int, default=300, help="timed predictions per model, test stories")
     parser.add_argument("--long-turns", type=int, default=200, help="patient messages in the long conversation")
-    parser.add_argument("--long-predictions", type=int, default=100,
-                        help="timed predictions per model, long conversation")
-    parser.add_argument("--long-points", type=int, default=20,
-                        help="the last N prediction points of the long conversation are timed")
+    parser.add_argument(
+        "--long-predictions", type=int, default=100, help="timed predictions per model, long conversation"
+    )
+    parser.add_argument(
+        "--long-points", type=int, default=20, help="the last N prediction points of the long conversation are timed"
+    )
     parser.add_argument("--ted-model", type=Path, help="use this trained with_ted.yml model instead of training one")
     parser.add_argument("--no-baseline-train", action="store_true", help="do not train config.yml for comparison")
     parser.add_argument("--show", type=int, default=15, help="list at most this many differing predictions")
@@ -329,8 +371,11 @@ def main() -> None:
         sys.exit(f"no {PROJECT_MODEL.relative_to(ROOT)}: run `make train` first")
 
     started = time.perf_counter()
-    results: Dict[str, Any] = {"command": " ".join(["bench/policy_cost.py"] + sys.argv[1:]), "cores": os.cpu_count(),
-                               "long_points": args.long_points}
+    results: Dict[str, Any] = {
+        "command": " ".join(["bench/policy_cost.py"] + sys.argv[1:]),
+        "cores": os.cpu_count(),
+        "long_points": args.long_points,
+    }
     with tempfile.TemporaryDirectory(prefix="policy-cost-") as tmp_name:
         tmp = Path(tmp_name)
 
@@ -349,8 +394,10 @@ def main() -> None:
 
         # 2. loading, memory, size: each model alone in a fresh process, then both in this one
         print("memory of each model in a fresh process ...", flush=True)
-        results["fresh_process"] = [memory_in_fresh_process(PROJECT_MODEL, tmp, "A"),
-                                    memory_in_fresh_process(ted_model, tmp, "B")]
+        results["fresh_process"] = [
+            memory_in_fresh_process(PROJECT_MODEL, tmp, "A"),
+            memory_in_fresh_process(ted_model, tmp, "B"),
+        ]
         quiet_logging()
         from rasa.core.agent import Agent
 
@@ -364,10 +411,18 @@ def main() -> None:
             agents.append(Agent.load(str(path)))
             load_s = time.perf_counter() - start
             after = vm_rss_mib()
-            memory.append({"rss_before_mib": before, "rss_after_mib": after, "delta_mib": after - before,
-                           "load_s": load_s, "tensorflow_already_imported": tf_before,
-                           "tensorflow_imported_after": "tensorflow" in sys.modules,
-                           "file_mb": path.stat().st_size / 1e6, "ted_mb": ted_bytes(path) / 1e6})
+            memory.append(
+                {
+                    "rss_before_mib": before,
+                    "rss_after_mib": after,
+                    "delta_mib": after - before,
+                    "load_s": load_s,
+                    "tensorflow_already_imported": tf_before,
+                    "tensorflow_imported_after": "tensorflow" in sys.modules,
+                    "file_mb": path.stat().st_size / 1e6,
+                    "ted_mb": ted_bytes(path) / 1e6,
+                }
+            )
         results["memory"] = memory
         procs = [a.processor for a in agents]
         domain = agents[0].domain
@@ -387,8 +442,12 @@ def main() -> None:
         conversations = [(name, with_parsed_user_turns(evs, parses)) for name, evs in stories]
         from rasa.shared.core.events import UserUttered
 
-        nlu_off = sum(1 for _, evs in stories for e in evs if isinstance(e, UserUttered) and e.text
-                      and e.intent_name != parses[e.text]["intent"].get("name"))
+        nlu_off = sum(
+            1
+            for _, evs in stories
+            for e in evs
+            if isinstance(e, UserUttered) and e.text and e.intent_name != parses[e.text]["intent"].get("name")
+        )
         first_ms: List[List[float]] = [[], []]
         points: List[List[Point]] = [[], []]
         for name, evs in conversations:
@@ -402,7 +461,8 @@ def main() -> None:
             for p in points[m]:
                 policy_counts[m][p.policy] = policy_counts[m].get(p.policy, 0) + 1
         results["agreement"] = {
-            "stories": len(conversations), "prediction_points": len(points[0]),
+            "stories": len(conversations),
+            "prediction_points": len(points[0]),
             "user_turns_nlu_differs_from_story_intent": nlu_off,
             "A_vs_B_differ": len(differ),
             "A_vs_story_differ": sum(p.predicted != p.expected for p in points[0]),
@@ -412,12 +472,31 @@ def main() -> None:
             "ted_alone_vs_B_differ": sum(p.ted != p.predicted for p in points[1]),
             "ted_alone_confidence_p50": pct([p.ted_confidence for p in points[1]], 50),
             "ted_alone_confidence_min": min(p.ted_confidence for p in points[1]),
-            "ted_alone_differences": [{"story": p.story, "step": p.step, "story_action": p.expected,
-                                       "B": p.predicted, "ted": p.ted, "ted_confidence": round(p.ted_confidence, 3)}
-                                      for p in points[1] if p.ted != p.expected],
-            "differences": [{"story": a.story, "step": a.step, "story_action": a.expected, "A": a.predicted,
-                             "A_policy": a.policy, "B": b.predicted, "B_policy": b.policy,
-                             "B_confidence": round(b.confidence, 3)} for a, b in differ],
+            "ted_alone_differences": [
+                {
+                    "story": p.story,
+                    "step": p.step,
+                    "story_action": p.expected,
+                    "B": p.predicted,
+                    "ted": p.ted,
+                    "ted_confidence": round(p.ted_confidence, 3),
+                }
+                for p in points[1]
+                if p.ted != p.expected
+            ],
+            "differences": [
+                {
+                    "story": a.story,
+                    "step": a.step,
+                    "story_action": a.expected,
+                    "A": a.predicted,
+                    "A_policy": a.policy,
+                    "B": b.predicted,
+                    "B_policy": b.policy,
+                    "B_confidence": round(b.confidence, 3),
+                }
+                for a, b in differ
+            ],
         }
 
         # 4a. prediction time, test-story points
@@ -431,14 +510,17 @@ def main() -> None:
         print(f"replaying one conversation of {args.long_turns} patient messages with both models ...", flush=True)
         long_events = chain([evs for _, evs in conversations], args.long_turns)
         long_points = [replay(procs[m], domain, "long", long_events) for m in (0, 1)]
-        late = [lp[-args.long_points:] for lp in long_points]
+        late = [lp[-args.long_points :] for lp in long_points]
         results["long"] = {
-            "events": len(long_events), "patient_messages": args.long_turns, "points": len(long_points[0]),
+            "events": len(long_events),
+            "patient_messages": args.long_turns,
+            "points": len(long_points[0]),
             "A_vs_B_differ": sum(a.predicted != b.predicted for a, b in zip(*long_points)),
         }
         # late A, late B, early A, early B, all interleaved
-        trackers = ([[tracker_for(p, domain) for p in late[m]] for m in (0, 1)]
-                    + [[tracker_for(p, domain) for p in long_points[m][:args.long_points]] for m in (0, 1)])
+        trackers = [[tracker_for(p, domain) for p in late[m]] for m in (0, 1)] + [
+            [tracker_for(p, domain) for p in long_points[m][: args.long_points]] for m in (0, 1)
+        ]
         interleaved_times(procs * 2, trackers, min(10, args.long_predictions))  # warm-up (builds window caches)
         late_a, late_b, early_a, early_b = interleaved_times(procs * 2, trackers, args.long_predictions)
         late_times, early_times = [late_a, late_b], [early_a, early_b]
@@ -454,65 +536,95 @@ def main() -> None:
 
 
 def report(r: Dict[str, Any], names: List[str], show: int) -> None:
-    print("\n== Policy cost: A = models/spine-clinic.tar.gz (windowed Memoization + Rule), "
-          "B = bench/configs/with_ted.yml (A's policies + TEDPolicy, max_history 5, 40 epochs) ==")
+    print(
+        "\n== Policy cost: A = models/spine-clinic.tar.gz (windowed Memoization + Rule), "
+        "B = bench/configs/with_ted.yml (A's policies + TEDPolicy, max_history 5, 40 epochs) =="
+    )
     print(f"{r['cores']} cores; load average {r['load_avg_end']:.2f} at the end; total {r['total_s']:.0f} s\n")
     for key, label in (("train_baseline", "config.yml"), ("train_ted", "with_ted.yml")):
         if key in r:
             t = r[key]
-            print(f"training {label} from scratch (empty cache, NLU included): {t['seconds']:.1f} s "
-                  f"(load average {t['load_before']:.2f} -> {t['load_after']:.2f})")
+            print(
+                f"training {label} from scratch (empty cache, NLU included): {t['seconds']:.1f} s "
+                f"(load average {t['load_before']:.2f} -> {t['load_after']:.2f})"
+            )
     if "train_baseline" in r and "train_ted" in r:
-        print(f"  TED adds ~{r['train_ted']['seconds'] - r['train_baseline']['seconds']:.0f} s "
-              "(difference of two single runs, one after the other)")
+        print(
+            f"  TED adds ~{r['train_ted']['seconds'] - r['train_baseline']['seconds']:.0f} s "
+            "(difference of two single runs, one after the other)"
+        )
     print()
-    print("memory, each model alone in a fresh process (VmRSS MiB after imports -> after Agent.load -> "
-          "after a first prediction; peak VmHWM):")
+    print(
+        "memory, each model alone in a fresh process (VmRSS MiB after imports -> after Agent.load -> "
+        "after a first prediction; peak VmHWM):"
+    )
     for name, f, m in zip(names, r["fresh_process"], r["memory"]):
         ted = f", of which TED {m['ted_mb']:.2f} MB" if m["ted_mb"] else ""
-        print(f"  {name}: file {m['file_mb']:.2f} MB{ted}; Agent.load {f['load_s']:.1f} s; VmRSS "
-              f"{f['imports']['VmRSS']:.0f} -> {f['loaded']['VmRSS']:.0f} -> {f['predicted']['VmRSS']:.0f} "
-              f"(+{f['predicted']['VmRSS'] - f['imports']['VmRSS']:.0f}); peak {f['predicted']['VmHWM']:.0f}")
+        print(
+            f"  {name}: file {m['file_mb']:.2f} MB{ted}; Agent.load {f['load_s']:.1f} s; VmRSS "
+            f"{f['imports']['VmRSS']:.0f} -> {f['loaded']['VmRSS']:.0f} -> {f['predicted']['VmRSS']:.0f} "
+            f"(+{f['predicted']['VmRSS'] - f['imports']['VmRSS']:.0f}); peak {f['predicted']['VmHWM']:.0f}"
+        )
     a, b = r["fresh_process"]
-    print(f"  B - A: {b['predicted']['VmRSS'] - a['predicted']['VmRSS']:+.0f} MiB resident, "
-          f"{b['predicted']['VmHWM'] - a['predicted']['VmHWM']:+.0f} MiB peak, "
-          f"{b['load_s'] - a['load_s']:+.1f} s to load")
+    print(
+        f"  B - A: {b['predicted']['VmRSS'] - a['predicted']['VmRSS']:+.0f} MiB resident, "
+        f"{b['predicted']['VmHWM'] - a['predicted']['VmHWM']:+.0f} MiB peak, "
+        f"{b['load_s'] - a['load_s']:+.1f} s to load"
+    )
     print("memory, both in this process, A loaded first (VmRSS MiB before -> after Agent.load):")
     for name, m in zip(names, r["memory"]):
-        print(f"  {name}: {m['rss_before_mib']:.0f} -> {m['rss_after_mib']:.0f} (+{m['delta_mib']:.0f}); "
-              f"Agent.load {m['load_s']:.1f} s")
+        print(
+            f"  {name}: {m['rss_before_mib']:.0f} -> {m['rss_after_mib']:.0f} (+{m['delta_mib']:.0f}); "
+            f"Agent.load {m['load_s']:.1f} s"
+        )
     first = r["first_prediction_ms"]
     print(f"first prediction after load: A {first[0]:.0f} ms, B {first[1]:.0f} ms\n")
 
     s, lg = r["story_points_ms"], r["long"]
     print("per prediction (MessageProcessor._predict_next_with_tracker, interleaved A/B), ms:")
     print(f"  {'':44} {'A p50':>7} {'A p95':>7} {'B p50':>7} {'B p95':>7} {'B/A p50':>8}")
-    rows = [(f"test-story points (n={s[0]['n']} each)", s),
-            (f"long conversation, first {r['long_points']} points (n={lg['early_ms'][0]['n']})", lg["early_ms"]),
-            (f"long conversation, last {r['long_points']} points (n={lg['late_ms'][0]['n']})", lg["late_ms"])]
+    rows = [
+        (f"test-story points (n={s[0]['n']} each)", s),
+        (f"long conversation, first {r['long_points']} points (n={lg['early_ms'][0]['n']})", lg["early_ms"]),
+        (f"long conversation, last {r['long_points']} points (n={lg['late_ms'][0]['n']})", lg["late_ms"]),
+    ]
     for label, (a, b) in rows:
-        print(f"  {label:44} {a['p50']:7.2f} {a['p95']:7.2f} {b['p50']:7.2f} {b['p95']:7.2f} "
-              f"{b['p50'] / a['p50']:7.1f}x")
-    print(f"  (long conversation: {lg['patient_messages']} patient messages, {lg['events']} events; "
-          f"late points have >= {lg['late_events_min']} events)\n")
+        print(
+            f"  {label:44} {a['p50']:7.2f} {a['p95']:7.2f} {b['p50']:7.2f} {b['p95']:7.2f} "
+            f"{b['p50'] / a['p50']:7.1f}x"
+        )
+    print(
+        f"  (long conversation: {lg['patient_messages']} patient messages, {lg['events']} events; "
+        f"late points have >= {lg['late_events_min']} events)\n"
+    )
 
     g = r["agreement"]
-    print(f"agreement on tests/test_stories.yml ({g['stories']} conversations, "
-          f"{g['prediction_points']} prediction points, user texts parsed by A's NLU; "
-          f"{g['user_turns_nlu_differs_from_story_intent']} user turns where NLU differs from the story's intent):")
-    print(f"  A vs B differ at {g['A_vs_B_differ']}; A vs story {g['A_vs_story_differ']}; B vs story "
-          f"{g['B_vs_story_differ']}")
+    print(
+        f"agreement on tests/test_stories.yml ({g['stories']} conversations, "
+        f"{g['prediction_points']} prediction points, user texts parsed by A's NLU; "
+        f"{g['user_turns_nlu_differs_from_story_intent']} user turns where NLU differs from the story's intent):"
+    )
+    print(
+        f"  A vs B differ at {g['A_vs_B_differ']}; A vs story {g['A_vs_story_differ']}; B vs story "
+        f"{g['B_vs_story_differ']}"
+    )
     for name, counts in zip(names, g["winning_policy_counts"]):
         print(f"  {name}: winning policy " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     for d in g["differences"][:show]:
-        print(f"    {d['story']!r} step {d['step']}: story {d['story_action']}, A {d['A']} ({d['A_policy']}), "
-              f"B {d['B']} ({d['B_policy']} {d['B_confidence']})")
-    print(f"  TEDPolicy's own top action (inside B): differs from the story at {g['ted_alone_vs_story_differ']}, "
-          f"from B's choice at {g['ted_alone_vs_B_differ']}; its confidence p50 {g['ted_alone_confidence_p50']:.2f}, "
-          f"min {g['ted_alone_confidence_min']:.2f}")
+        print(
+            f"    {d['story']!r} step {d['step']}: story {d['story_action']}, A {d['A']} ({d['A_policy']}), "
+            f"B {d['B']} ({d['B_policy']} {d['B_confidence']})"
+        )
+    print(
+        f"  TEDPolicy's own top action (inside B): differs from the story at {g['ted_alone_vs_story_differ']}, "
+        f"from B's choice at {g['ted_alone_vs_B_differ']}; its confidence p50 {g['ted_alone_confidence_p50']:.2f}, "
+        f"min {g['ted_alone_confidence_min']:.2f}"
+    )
     for d in g["ted_alone_differences"][:show]:
-        print(f"    {d['story']!r} step {d['step']}: story {d['story_action']}, B {d['B']}, "
-              f"TED alone {d['ted']} ({d['ted_confidence']})")
+        print(
+            f"    {d['story']!r} step {d['step']}: story {d['story_action']}, B {d['B']}, "
+            f"TED alone {d['ted']} ({d['ted_confidence']})"
+        )
     print(f"  long conversation: A vs B differ at {lg['A_vs_B_differ']} of {lg['points']} points")
 
 

@@ -7,6 +7,7 @@ Loads models/ into an in-process Agent with the SQLite tracker store and the rea
 last 20 turns (timed without the profiler), then profiles 20 more turns and prints cProfile's top
 functions (cumulative).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,16 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-MESSAGES = ["hi", "how long is the recovery", "and the cost?", "is it safe", "will i have a scar",
-            "do i get general anaesthesia", "tell me more", "thanks"]
+MESSAGES = [
+    "hi",
+    "how long is the recovery",
+    "and the cost?",
+    "is it safe",
+    "will i have a scar",
+    "do i get general anaesthesia",
+    "tell me more",
+    "thanks",
+]
 
 
 def main() -> None:
@@ -34,11 +43,16 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key, e.g. tottime")
-    parser.add_argument("--rasa-only", action="store_true",
-                        help="without the server's speed-ups (Rasa's own code paths)")
+    parser.add_argument(
+        "--rasa-only", action="store_true", help="without the server's speed-ups (Rasa's own code paths)"
+    )
     parser.add_argument("--callers", help="also print the callers of functions matching this pattern")
-    parser.add_argument("--store", choices=["caching", "rasa"], default="caching",
-                        help="clinic_store's CachingSQLTrackerStore (default) or Rasa's SQLTrackerStore")
+    parser.add_argument(
+        "--store",
+        choices=["caching", "rasa"],
+        default="caching",
+        help="clinic_store's CachingSQLTrackerStore (default) or Rasa's SQLTrackerStore",
+    )
     args = parser.parse_args()
 
     import structlog
@@ -79,8 +93,10 @@ def main() -> None:
                 await turn(i)
             profiler.disable()
             first, last = sorted(times[:20])[10], sorted(times[-20:])[10]
-            print(f"turns 1-20 p50 {first:.1f} ms; turns {args.turns - 19}-{args.turns} p50 {last:.1f} ms; "
-                  f"ratio {last / first:.2f} (no profiler); profile below: turns {args.turns + 1}-{args.turns + 20}")
+            print(
+                f"turns 1-20 p50 {first:.1f} ms; turns {args.turns - 19}-{args.turns} p50 {last:.1f} ms; "
+                f"ratio {last / first:.2f} (no profiler); profile below: turns {args.turns + 1}-{args.turns + 20}"
+            )
             stats = pstats.Stats(profiler).sort_stats(args.sort)
             stats.print_stats(args.top)
             if args.callers:

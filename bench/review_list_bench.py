@@ -9,6 +9,7 @@ over real HTTP as a logged-in staff member: p50 / p95 per view. Prints a markdow
     .venv/bin/python bench/review_list_bench.py                   # 100,000 conversations, SQLite + PG
     .venv/bin/python bench/review_list_bench.py -n 20000 --no-pg --requests 20
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,14 @@ from tests.support.review_app import PASSWORD, Staff, cli, review_server  # noqa
 PG_ADMIN_URL = os.environ.get("REVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DAY = 86400.0
 QUESTIONS = [
-    ("how long is recovery?", "ask_recovery_time"), ("what does it cost", "ask_cost"),
-    ("is it safe", "ask_safety"), ("will there be a scar", "ask_scarring"),
-    ("am I asleep during it", "ask_anesthesia"), ("what is spinal endoscopy", "ask_what_is_endoscopy"),
-    ("is it better than open surgery", "ask_comparison"), ("does it help with leg pain", "ask_pain_relief"),
+    ("how long is recovery?", "ask_recovery_time"),
+    ("what does it cost", "ask_cost"),
+    ("is it safe", "ask_safety"),
+    ("will there be a scar", "ask_scarring"),
+    ("am I asleep during it", "ask_anesthesia"),
+    ("what is spinal endoscopy", "ask_what_is_endoscopy"),
+    ("is it better than open surgery", "ask_comparison"),
+    ("does it help with leg pain", "ask_pain_relief"),
 ]
 
 
@@ -46,8 +51,13 @@ def templates() -> Dict[str, List[dict]]:
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
     def user(text, intent, conf, **extra):
-        parse = {"text": text, "intent": {"name": intent, "confidence": conf}, "entities": [],
-                 "intent_ranking": [{"name": intent, "confidence": conf}], "red_flags": []}
+        parse = {
+            "text": text,
+            "intent": {"name": intent, "confidence": conf},
+            "entities": [],
+            "intent_ranking": [{"name": intent, "confidence": conf}],
+            "red_flags": [],
+        }
         parse.update(extra)
         return UserUttered(text, intent=parse["intent"], parse_data=parse, input_channel="rest", metadata={})
 
@@ -58,46 +68,88 @@ def templates() -> Dict[str, List[dict]]:
 
     start = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
     kinds = {
-        "answer": start + [user("Q", "ask_recovery_time", 0.95),
-                           ActionExecuted("action_answer_topic", "RulePolicy", 1.0),
-                           bot("Most people go home the same day.", topic="ask_recovery_time", fact_ids=["recovery_1"]),
-                           ActionExecuted("action_listen")],
-        "emergency": start + [user("I can't feel my legs", "report_emergency", 1.0,
-                                   classifier_intent={"name": "ask_recovery_time", "confidence": 0.4},
-                                   red_flags=[{"flag": "cauda_equina", "matched": "can't feel my legs"}]),
-                              ActionExecuted("utter_emergency", "RulePolicy", 1.0),
-                              bot("This could be a medical emergency.", "utter_emergency"),
-                              ActionExecuted("action_listen")],
-        "handoff": start + [user("can I talk to a person", "request_human", 0.9),
-                            ActionExecuted("action_handoff", "RulePolicy", 1.0),
-                            bot("Would you like the clinic to call you back?", "utter_offer_callback"),
-                            SlotSet("handoff_requested", True), ActionExecuted("action_listen")],
-        "callback": start + [user("call me back please", "request_human", 0.9),
-                             ActionExecuted("action_handoff", "RulePolicy", 1.0),
-                             SlotSet("handoff_requested", True), user("yes", "affirm", 0.97),
-                             ActionExecuted("action_submit_callback", "RulePolicy", 1.0),
-                             SlotSet("callback_request", {"name": "Pat Doe", "phone": "0151 2345 6789",
-                                                          "preferred_time": "mornings", "consent": True,
-                                                          "requested_at": "2026-11-20T10:00:00+00:00"}),
-                             ActionExecuted("action_listen")],
-        "personal": start + [user("I'm 70 with a bad heart, can I have it", "ask_personal_advice", 0.85),
-                             ActionExecuted("action_defer_personal", "RulePolicy", 1.0),
-                             bot("A doctor needs to look at your case.", "utter_personal_defer"),
-                             SlotSet("personal_question", True), ActionExecuted("action_listen")],
-        "fallback": start + [user("the thingy with the nerve", "nlu_fallback", 0.3),
-                             ActionExecuted("action_default_fallback", "RulePolicy", 1.0),
-                             bot("Sorry, I am not sure I understood.", "utter_ask_rephrase"),
-                             ActionExecuted("action_listen")],
-        "oos": start + [user("what's the weather", "out_of_scope", 0.93),
-                        ActionExecuted("utter_out_of_scope", "RulePolicy", 1.0),
-                        bot("Sorry, I can only answer general questions.", "utter_out_of_scope"),
-                        ActionExecuted("action_listen")],
+        "answer": start
+        + [
+            user("Q", "ask_recovery_time", 0.95),
+            ActionExecuted("action_answer_topic", "RulePolicy", 1.0),
+            bot("Most people go home the same day.", topic="ask_recovery_time", fact_ids=["recovery_1"]),
+            ActionExecuted("action_listen"),
+        ],
+        "emergency": start
+        + [
+            user(
+                "I can't feel my legs",
+                "report_emergency",
+                1.0,
+                classifier_intent={"name": "ask_recovery_time", "confidence": 0.4},
+                red_flags=[{"flag": "cauda_equina", "matched": "can't feel my legs"}],
+            ),
+            ActionExecuted("utter_emergency", "RulePolicy", 1.0),
+            bot("This could be a medical emergency.", "utter_emergency"),
+            ActionExecuted("action_listen"),
+        ],
+        "handoff": start
+        + [
+            user("can I talk to a person", "request_human", 0.9),
+            ActionExecuted("action_handoff", "RulePolicy", 1.0),
+            bot("Would you like the clinic to call you back?", "utter_offer_callback"),
+            SlotSet("handoff_requested", True),
+            ActionExecuted("action_listen"),
+        ],
+        "callback": start
+        + [
+            user("call me back please", "request_human", 0.9),
+            ActionExecuted("action_handoff", "RulePolicy", 1.0),
+            SlotSet("handoff_requested", True),
+            user("yes", "affirm", 0.97),
+            ActionExecuted("action_submit_callback", "RulePolicy", 1.0),
+            SlotSet(
+                "callback_request",
+                {
+                    "name": "Pat Doe",
+                    "phone": "0151 2345 6789",
+                    "preferred_time": "mornings",
+                    "consent": True,
+                    "requested_at": "2026-11-20T10:00:00+00:00",
+                },
+            ),
+            ActionExecuted("action_listen"),
+        ],
+        "personal": start
+        + [
+            user("I'm 70 with a bad heart, can I have it", "ask_personal_advice", 0.85),
+            ActionExecuted("action_defer_personal", "RulePolicy", 1.0),
+            bot("A doctor needs to look at your case.", "utter_personal_defer"),
+            SlotSet("personal_question", True),
+            ActionExecuted("action_listen"),
+        ],
+        "fallback": start
+        + [
+            user("the thingy with the nerve", "nlu_fallback", 0.3),
+            ActionExecuted("action_default_fallback", "RulePolicy", 1.0),
+            bot("Sorry, I am not sure I understood.", "utter_ask_rephrase"),
+            ActionExecuted("action_listen"),
+        ],
+        "oos": start
+        + [
+            user("what's the weather", "out_of_scope", 0.93),
+            ActionExecuted("utter_out_of_scope", "RulePolicy", 1.0),
+            bot("Sorry, I can only answer general questions.", "utter_out_of_scope"),
+            ActionExecuted("action_listen"),
+        ],
     }
     return {k: [e.as_dict() for e in v] for k, v in kinds.items()}
 
 
-KIND_WEIGHTS = [("answer", 72), ("emergency", 2), ("handoff", 5), ("callback", 1), ("personal", 5),
-                ("fallback", 10), ("oos", 5)]
+KIND_WEIGHTS = [
+    ("answer", 72),
+    ("emergency", 2),
+    ("handoff", 5),
+    ("callback", 1),
+    ("personal", 5),
+    ("fallback", 10),
+    ("oos", 5),
+]
 
 
 def generate_rows(n: int, seed: int = 42):
@@ -118,8 +170,12 @@ def generate_rows(n: int, seed: int = 42):
                 if rng.random() < 0.005:
                     text += " with sciatica"
                 conf = round(rng.uniform(0.35, 0.99), 3)
-                pd = dict(data["parse_data"], text=text, intent={"name": intent, "confidence": conf},
-                          intent_ranking=[{"name": intent, "confidence": conf}])
+                pd = dict(
+                    data["parse_data"],
+                    text=text,
+                    intent={"name": intent, "confidence": conf},
+                    intent_ranking=[{"name": intent, "confidence": conf}],
+                )
                 data.update(text=text, parse_data=pd)
             intent = (data.get("parse_data") or {}).get("intent", {}).get("name") if data["event"] == "user" else None
             yield sender, data["event"], data["timestamp"], intent, data.get("name"), json.dumps(data)
@@ -140,12 +196,18 @@ def fill_sqlite(path: Path, n: int) -> int:
     for row in generate_rows(n):
         batch.append(row)
         if len(batch) >= 20000:
-            con.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", batch)
+            con.executemany(
+                "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                batch,
+            )
             count += len(batch)
             batch = []
-    con.executemany("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", batch)
+    con.executemany(
+        "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        batch,
+    )
     count += len(batch)
     con.commit()
     con.close()
@@ -169,13 +231,19 @@ def fill_pg(url: str, n: int) -> int:
             count += 1
             if count % 50000 == 0:
                 buf.seek(0)
-                cur.copy_expert("COPY events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                                "FROM STDIN WITH (FORMAT csv)", buf)
+                cur.copy_expert(
+                    "COPY events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+                    "FROM STDIN WITH (FORMAT csv)",
+                    buf,
+                )
                 buf, w = io.StringIO(), None
                 w = csv.writer(buf)
         buf.seek(0)
-        cur.copy_expert("COPY events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                        "FROM STDIN WITH (FORMAT csv)", buf)
+        cur.copy_expert(
+            "COPY events (sender_id, type_name, timestamp, intent_name, action_name, data) "
+            "FROM STDIN WITH (FORMAT csv)",
+            buf,
+        )
         cur.execute("ANALYZE")
     con.close()
     return count
@@ -209,9 +277,14 @@ def time_views(base: str, requests_per_view: int) -> List[Tuple[str, float, floa
         ("filter: emergency", "/conversations", {"flag": "emergency"}),
         ("filter: fallback / low confidence", "/conversations", {"flag": "fallback"}),
         ("filter: intent ask_cost + not reviewed", "/conversations", {"intent": "ask_cost", "reviewed": "no"}),
-        ("filter: date range (30 days)", "/conversations",
-         {"date_from": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 60 * DAY)),
-          "date_to": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * DAY))}),
+        (
+            "filter: date range (30 days)",
+            "/conversations",
+            {
+                "date_from": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 60 * DAY)),
+                "date_to": time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * DAY)),
+            },
+        ),
         ("free-text search (rare word)", "/conversations", {"q": "sciatica"}),
         ("open items (callbacks + flagged unreviewed)", "/open", {}),
         ("open items, page 3 (urgency keyset cursor)", open_deep, {}),
@@ -275,8 +348,9 @@ def main() -> None:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
             url = admin.url.set(database=name).render_as_string(hide_password=False)
             try:
-                reports.append(run_backend("PostgreSQL", url, args.conversations, args.requests,
-                                           lambda n: fill_pg(url, n)))
+                reports.append(
+                    run_backend("PostgreSQL", url, args.conversations, args.requests, lambda n: fill_pg(url, n))
+                )
                 with admin.connect() as conn:
                     size = conn.execute(sa.text("SELECT pg_database_size(:d)"), {"d": name}).scalar()
                     reports[-1]["size"] = f"{size / 1e6:.0f} MB"
@@ -285,14 +359,20 @@ def main() -> None:
                     conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
 
-    print(f"\n### Review app list views, {args.conversations:,} conversations, {args.requests} requests per view "
-          f"(real HTTP, logged in)\n")
-    print(f"Command: `.venv/bin/python bench/review_list_bench.py -n {args.conversations} --requests {args.requests}"
-          f"{' --no-pg' if args.no_pg else ''}`\n")
+    print(
+        f"\n### Review app list views, {args.conversations:,} conversations, {args.requests} requests per view "
+        f"(real HTTP, logged in)\n"
+    )
+    print(
+        f"Command: `.venv/bin/python bench/review_list_bench.py -n {args.conversations} --requests {args.requests}"
+        f"{' --no-pg' if args.no_pg else ''}`\n"
+    )
     for rep in reports:
-        print(f"**{rep['kind']}**: {rep['events']:,} events, database {rep.get('size', '?')}; generated in "
-              f"{rep['fill_s']:.0f} s; initial index (`python -m review.cli index`) {rep['index_s']:.0f} s "
-              f"({rep['events'] / rep['index_s']:,.0f} events/s)\n")
+        print(
+            f"**{rep['kind']}**: {rep['events']:,} events, database {rep.get('size', '?')}; generated in "
+            f"{rep['fill_s']:.0f} s; initial index (`python -m review.cli index`) {rep['index_s']:.0f} s "
+            f"({rep['events'] / rep['index_s']:,.0f} events/s)\n"
+        )
         print("| view | p50 ms | p95 ms | matching |")
         print("|---|---|---|---|")
         for label, p50, p95, shown in rep["results"]:

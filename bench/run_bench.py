@@ -9,6 +9,7 @@ Measures, on this machine:
 - in-process parse latency, per-turn latency over HTTP (REST channel + action server),
   Rasa server memory, model size, and training time from scratch (--train-time).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -147,9 +148,24 @@ def rasa_held_out(model: Path, test_x: List[str], test_y: List[str]) -> Dict[str
 def rasa_cv(config: Path) -> Dict[str, float]:
     out = Path(tempfile.mkdtemp(prefix="cv-"))
     subprocess.run(
-        [str(ROOT / ".venv/bin/rasa"), "test", "nlu", "--nlu", "data/nlu.yml", "--config", str(config),
-         "--cross-validation", "--folds", "5", "--out", str(out)],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(ROOT / ".venv/bin/rasa"),
+            "test",
+            "nlu",
+            "--nlu",
+            "data/nlu.yml",
+            "--config",
+            str(config),
+            "--cross-validation",
+            "--folds",
+            "5",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     report = json.loads((out / "intent_report.json").read_text())
     shutil.rmtree(out, ignore_errors=True)
@@ -157,8 +173,16 @@ def rasa_cv(config: Path) -> Dict[str, float]:
 
 
 BENCH_CREDENTIALS = ROOT / "bench" / "credentials.load.yml"  # rate limits lifted for a fast client
-MESSAGES = ["hi", "how long is the recovery", "and the cost?", "is it safe", "will i have a scar",
-            "do i get general anaesthesia", "tell me more", "thanks"]
+MESSAGES = [
+    "hi",
+    "how long is the recovery",
+    "and the cost?",
+    "is it safe",
+    "will i have a scar",
+    "do i get general anaesthesia",
+    "tell me more",
+    "thanks",
+]
 
 
 def http_latency(turns: int) -> Dict[str, float]:
@@ -179,8 +203,9 @@ def http_latency(turns: int) -> Dict[str, float]:
             sender = f"bench-{uuid.uuid4()}"
             for i in range(turns):
                 start = time.perf_counter()
-                r = session.post(servers.webhook,
-                                 json={"sender": sender, "message": MESSAGES[i % len(MESSAGES)]}, timeout=30)
+                r = session.post(
+                    servers.webhook, json={"sender": sender, "message": MESSAGES[i % len(MESSAGES)]}, timeout=30
+                )
                 times.append((time.perf_counter() - start) * 1000)
                 assert r.status_code == 200 and r.json(), r.text
             fresh = []
@@ -190,10 +215,13 @@ def http_latency(turns: int) -> Dict[str, float]:
                 session.post(servers.webhook, json=fresh_turn, timeout=30)
                 fresh.append((time.perf_counter() - start) * 1000)
             return {
-                "turn_p50_ms": pct(times, 50), "turn_p95_ms": pct(times, 95),
+                "turn_p50_ms": pct(times, 50),
+                "turn_p95_ms": pct(times, 95),
                 "fresh_p50_ms": pct(fresh, 50),
-                "first10_p50_ms": pct(times[:10], 50), "last10_p50_ms": pct(times[-10:], 50),
-                "rasa_rss_mb": rss_mb(servers.rasa.pid), "actions_rss_mb": rss_mb(servers.actions.pid),
+                "first10_p50_ms": pct(times[:10], 50),
+                "last10_p50_ms": pct(times[-10:], 50),
+                "rasa_rss_mb": rss_mb(servers.rasa.pid),
+                "actions_rss_mb": rss_mb(servers.actions.pid),
             }
 
 
@@ -229,8 +257,14 @@ def train_time() -> float:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "RASA_CACHE_DIRECTORY": str(Path(tmp) / "cache")}
         start = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv/bin/rasa"), "train", "--out", tmp], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [str(ROOT / ".venv/bin/rasa"), "train", "--out", tmp],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return time.perf_counter() - start
 
 
@@ -246,8 +280,11 @@ def main() -> None:
     test_x, test_y = load_examples(ROOT / "tests" / "nlu_test.yml")
     model = latest_model()
     results: Dict[str, object] = {
-        "train_examples": len(train_x), "test_examples": len(test_x), "intents": len(set(train_y)),
-        "model": model.name, "model_mb": model.stat().st_size / 2**20,
+        "train_examples": len(train_x),
+        "test_examples": len(test_x),
+        "intents": len(set(train_y)),
+        "model": model.name,
+        "model_mb": model.stat().st_size / 2**20,
     }
     results["rasa"] = rasa_held_out(model, test_x, test_y)
     if args.cv:
@@ -260,26 +297,36 @@ def main() -> None:
 
     r, h = results["rasa"], results["http"]
     print(f"# Benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores): `{' '.join(sys.argv)}`\n")
-    print(f"Data: {results['train_examples']} training examples, {results['test_examples']} held-out, "
-          f"{results['intents']} intents. Model {results['model']} ({results['model_mb']:.1f} MB).\n")
+    print(
+        f"Data: {results['train_examples']} training examples, {results['test_examples']} held-out, "
+        f"{results['intents']} intents. Model {results['model']} ({results['model_mb']:.1f} MB).\n"
+    )
     print("| classifier | held-out macro-F1 | 5-fold CV macro-F1 |\n|---|---|---|")
-    print(f"| this pipeline (config.yml) | {r['held_out']:.3f} (top intent without fallback: "
-          f"{r['held_out_no_fallback']:.3f}) | {r.get('cv_macro_f1', float('nan')):.3f} |")
+    print(
+        f"| this pipeline (config.yml) | {r['held_out']:.3f} (top intent without fallback: "
+        f"{r['held_out_no_fallback']:.3f}) | {r.get('cv_macro_f1', float('nan')):.3f} |"
+    )
     for name, row in results["baselines"].items():
         cv = f"{row['cv_mean']:.3f} ± {row['cv_std']:.3f}" if "cv_mean" in row else "n/a"
         print(f"| {name} | {row['held_out']:.3f} | {cv} |")
-    print(f"\nFallback (low confidence) on held-out: {r['fallback_rate']:.1%}. In-process parse: p50 "
-          f"{r['parse_p50_ms']:.1f} ms, p95 {r['parse_p95_ms']:.1f} ms.")
-    print(f"HTTP turn (REST + actions + SQLite, cached tracker store), one conversation of {args.turns} turns: "
-          f"p50 {h['turn_p50_ms']:.1f} ms, p95 {h['turn_p95_ms']:.1f} ms;"
-          f" first 10 p50 {h['first10_p50_ms']:.1f} ms, last 10 p50 {h['last10_p50_ms']:.1f} ms;"
-          f" fresh conversation per message p50 {h['fresh_p50_ms']:.1f} ms.")
+    print(
+        f"\nFallback (low confidence) on held-out: {r['fallback_rate']:.1%}. In-process parse: p50 "
+        f"{r['parse_p50_ms']:.1f} ms, p95 {r['parse_p95_ms']:.1f} ms."
+    )
+    print(
+        f"HTTP turn (REST + actions + SQLite, cached tracker store), one conversation of {args.turns} turns: "
+        f"p50 {h['turn_p50_ms']:.1f} ms, p95 {h['turn_p95_ms']:.1f} ms;"
+        f" first 10 p50 {h['first10_p50_ms']:.1f} ms, last 10 p50 {h['last10_p50_ms']:.1f} ms;"
+        f" fresh conversation per message p50 {h['fresh_p50_ms']:.1f} ms."
+    )
     f = results["floor"]
     floor = f["parse_p50_ms"] + 2 * f["predict_p50_ms"]
-    print(f"Floor (in-process, no I/O): parse p50 {f['parse_p50_ms']:.1f} ms"
-          f" + 2 policy predictions (the answer, then listen) of p50 {f['predict_p50_ms']:.1f} ms = {floor:.1f} ms;"
-          f" HTTP turn p50 / floor = {h['turn_p50_ms'] / floor:.1f}x;"
-          f" last 10 / first 10 turns = {h['last10_p50_ms'] / h['first10_p50_ms']:.2f}x.")
+    print(
+        f"Floor (in-process, no I/O): parse p50 {f['parse_p50_ms']:.1f} ms"
+        f" + 2 policy predictions (the answer, then listen) of p50 {f['predict_p50_ms']:.1f} ms = {floor:.1f} ms;"
+        f" HTTP turn p50 / floor = {h['turn_p50_ms'] / floor:.1f}x;"
+        f" last 10 / first 10 turns = {h['last10_p50_ms'] / h['first10_p50_ms']:.2f}x."
+    )
     print(f"Memory: Rasa server RSS {h['rasa_rss_mb']:.0f} MiB, action server RSS {h['actions_rss_mb']:.0f} MiB.")
     if "train_seconds" in results:
         print(f"Training from scratch (`rasa train`, empty cache): {results['train_seconds']:.0f} s.")

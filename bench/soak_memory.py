@@ -8,6 +8,7 @@ bench/load_test.py's client, each 200 new concurrent conversations x ``--turns``
 the Rasa server's RSS and the throughput after each round. ``--endpoints-extra`` is appended under
 ``tracker_store`` (e.g. ``"  cache_events: 1000000000\\n"`` for the store without its event budget).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,11 @@ def main() -> None:
         print(f"| 0 | {rss_mib(children(rasa.pid)):.0f} MiB | – | – |", flush=True)
         for r in range(args.rounds):
             summary = asyncio.run(run_load(url, 200, args.turns, 300)).summary()
-            print(f"| {(r + 1) * 200} × {args.turns} turns | {rss_mib(children(rasa.pid)):.0f} MiB | "
-                  f"{summary['turns_per_s']} | {summary['turns_failed']} |", flush=True)
+            print(
+                f"| {(r + 1) * 200} × {args.turns} turns | {rss_mib(children(rasa.pid)):.0f} MiB | "
+                f"{summary['turns_per_s']} | {summary['turns_failed']} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the machine's drift hits both the same. The messages are the tuning corpus and t
 questions (never a held-out part: only the time is measured here). Prints the median and p90 time
 of one ``assess`` call for each, over all messages and over the ordinary questions alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,9 @@ def rules_at(revision: str) -> Path:
     """``clinic_triage/rules/*.yml`` as they were at ``revision``, in a temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix="triage-rules-"))
     for name in ("targets.yml", "context.yml"):
-        blob = subprocess.run(["git", "show", f"{revision}:clinic_triage/rules/{name}"], cwd=ROOT, check=True,
-                              capture_output=True).stdout
+        blob = subprocess.run(
+            ["git", "show", f"{revision}:clinic_triage/rules/{name}"], cwd=ROOT, check=True, capture_output=True
+        ).stdout
         (folder / name).write_bytes(blob)
     return folder
 
@@ -49,8 +51,10 @@ def main() -> None:
     settings = semantic.load_settings()
     corpus = [m["text"] for m in semantic.load_corpus(settings.corpus_files)]
     questions = semantic.calm_examples(settings)
-    pipelines = {"A": Triage(load_rules(rules_at(args.against)), settings),
-                 "B": Triage(load_rules(RULES_DIR), settings)}
+    pipelines = {
+        "A": Triage(load_rules(rules_at(args.against)), settings),
+        "B": Triage(load_rules(RULES_DIR), settings),
+    }
     times: Dict[str, Dict[str, List[float]]] = {k: {"corpus": [], "questions": []} for k in pipelines}
     for repeat in range(args.repeats):
         for kind, texts in (("corpus", corpus), ("questions", questions)):
@@ -60,13 +64,17 @@ def main() -> None:
                     started = time.perf_counter()
                     pipelines[name].assess(text)
                     times[name][kind].append(1000 * (time.perf_counter() - started))
-    print(f"rules A = {args.against}, B = working tree; {len(corpus)} corpus messages and {len(questions)} "
-          f"NLU questions, {args.repeats} repeats, alternated")
+    print(
+        f"rules A = {args.against}, B = working tree; {len(corpus)} corpus messages and {len(questions)} "
+        f"NLU questions, {args.repeats} repeats, alternated"
+    )
     print("| rules | all, median / p90 ms | corpus messages, median | ordinary questions, median |\n|---|---|---|---|")
     for name, kinds in times.items():
         every = kinds["corpus"] + kinds["questions"]
-        print(f"| {name} | {statistics.median(every):.2f} / {percentile(every, 0.9):.2f} | "
-              f"{statistics.median(kinds['corpus']):.2f} | {statistics.median(kinds['questions']):.2f} |")
+        print(
+            f"| {name} | {statistics.median(every):.2f} / {percentile(every, 0.9):.2f} | "
+            f"{statistics.median(kinds['corpus']):.2f} | {statistics.median(kinds['questions']):.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 
 The held-out part is measured, never tuned on: nothing here changes a rule or a setting.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,9 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
     p_none = np.ones(len(texts))
     reader_level = [NONE] * len(texts)  # the most likely escalated level, used when P(none) is below the threshold
     for train, test in GroupKFold(n_splits=folds).split(texts, levels, authors):
-        model = semantic.SemanticTriage([texts[i] for i in train] + calm_texts,
-                                        list(levels[train]) + [NONE] * len(calm_texts), settings)
+        model = semantic.SemanticTriage(
+            [texts[i] for i in train] + calm_texts, list(levels[train]) + [NONE] * len(calm_texts), settings
+        )
         for i in test:
             if len(texts[i].split()) < settings.min_words:
                 continue
@@ -84,37 +86,48 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
             out.append(min((rule, reader if asks else NONE), key=LEVELS.index))
         return out
 
-    print(f"author-grouped {folds}-fold CV, {len(texts)} tuning messages ({len(set(authors))} authors, "
-          f"{int(calm.sum())} calm), + {len(calm_texts)} NLU examples as calm in every training fold; "
-          f"combine={combine}")
-    print("| threshold on P(none) | reader alone: escalated messages escalated | reader alone: calm kept calm "
-          "| with the rules: emergency + crisis escalated | with the rules: calm kept calm |\n|---|---|---|---|---|")
+    print(
+        f"author-grouped {folds}-fold CV, {len(texts)} tuning messages ({len(set(authors))} authors, "
+        f"{int(calm.sum())} calm), + {len(calm_texts)} NLU examples as calm in every training fold; "
+        f"combine={combine}"
+    )
+    print(
+        "| threshold on P(none) | reader alone: escalated messages escalated | reader alone: calm kept calm "
+        "| with the rules: emergency + crisis escalated | with the rules: calm kept calm |\n|---|---|---|---|---|"
+    )
     chosen, fallback = None, None
     for threshold in [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]:
         sens, spec = (p_none[escalated] < threshold).mean(), (p_none[calm] >= threshold).mean()
         figures = evaluation.report(list(levels), joined(threshold))
         top, kept = figures["emergency_crisis_sensitivity"], figures["calm_kept_calm"]
-        print(f"| {threshold:.2f} | {100 * sens:.1f} % | {100 * spec:.1f} % "
-              f"| {100 * top['rate']:.1f} % ({top['hits']}/{top['n']}) "
-              f"| {100 * kept['rate']:.1f} % ({kept['hits']}/{kept['n']}) |")
+        print(
+            f"| {threshold:.2f} | {100 * sens:.1f} % | {100 * spec:.1f} % "
+            f"| {100 * top['rate']:.1f} % ({top['hits']}/{top['n']}) "
+            f"| {100 * kept['rate']:.1f} % ({kept['hits']}/{kept['n']}) |"
+        )
         if top["rate"] >= min_sensitivity:
             fallback = threshold if fallback is None else fallback
             if kept["rate"] >= min_calm:
                 chosen = threshold
     if chosen is None:
-        print(f"no threshold keeps >= {100 * min_calm:.0f} % calm "
-              f"with >= {100 * min_sensitivity:.0f} % emergency + crisis sensitivity; sensitivity wins: "
-              f"the smallest threshold with it keeps the most calm: {fallback}")
-    print(f"largest threshold with calm kept calm >= {100 * min_calm:.0f} % and emergency + crisis >= "
-          f"{100 * min_sensitivity:.0f} % (with the rules): {chosen} (rules/semantic.yml has {settings.threshold})")
+        print(
+            f"no threshold keeps >= {100 * min_calm:.0f} % calm "
+            f"with >= {100 * min_sensitivity:.0f} % emergency + crisis sensitivity; sensitivity wins: "
+            f"the smallest threshold with it keeps the most calm: {fallback}"
+        )
+    print(
+        f"largest threshold with calm kept calm >= {100 * min_calm:.0f} % and emergency + crisis >= "
+        f"{100 * min_sensitivity:.0f} % (with the rules): {chosen} (rules/semantic.yml has {settings.threshold})"
+    )
 
 
 def regex_detector(revision: str) -> Callable[[str], str]:
     """The first red-flag detector (clinic_nlu/red_flags.py + .yml) at ``revision``: emergency or none."""
     folder = Path(tempfile.mkdtemp(prefix="regex-detector-"))
     for name in ("red_flags.py", "red_flags.yml"):
-        blob = subprocess.run(["git", "show", f"{revision}:clinic_nlu/{name}"], cwd=ROOT, check=True,
-                              capture_output=True).stdout
+        blob = subprocess.run(
+            ["git", "show", f"{revision}:clinic_nlu/{name}"], cwd=ROOT, check=True, capture_output=True
+        ).stdout
         (folder / name).write_bytes(blob)
     sys.path.insert(0, str(folder))
     import red_flags  # type: ignore[import-not-found]
@@ -129,8 +142,11 @@ def main() -> None:
     parser.add_argument("--url", help="measure end to end through this server's patient channel")
     parser.add_argument("--combine", choices=semantic.COMBINE_MODES, help="in process: another combine mode")
     parser.add_argument("--regex-detector-from", metavar="REV", help="in process: the first detector at REV")
-    parser.add_argument("--train-without-part", action="store_true",
-                        help="in process: train the second reader without the measured part's files (new authors)")
+    parser.add_argument(
+        "--train-without-part",
+        action="store_true",
+        help="in process: train the second reader without the measured part's files (new authors)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if args.cv:
@@ -153,8 +169,9 @@ def main() -> None:
         name = f"{args.part}, in process, combine={settings.combine}"
         if args.train_without_part:
             left_out = {path.resolve() for path in PARTS[args.part]}
-            settings = dataclasses.replace(settings, corpus_files=tuple(
-                path for path in settings.corpus_files if path.resolve() not in left_out))
+            settings = dataclasses.replace(
+                settings, corpus_files=tuple(path for path in settings.corpus_files if path.resolve() not in left_out)
+            )
             name += ", second reader trained without this part"
         triage = Triage(load_rules(), settings)
         started = time.perf_counter()

@@ -7,6 +7,7 @@ sentence embedding) outside Rasa, so a grid takes seconds; the held-out tests/nl
 never looked at here. Prints mean/sd macro-F1 per setting and the MiniLM+LogReg baseline on the
 same folds.
 """
+
 from __future__ import annotations
 
 import sys
@@ -55,8 +56,10 @@ def main() -> None:
     print(f"MiniLM + LogReg baseline: {np.mean(base):.3f} ± {np.std(base):.3f}")
     for (c, w), s in sorted(scores.items(), key=lambda kv: -np.mean(kv[1])):
         diff = np.array(s) - np.array(base)
-        print(f"C={c:<4} dense_weight={w:<4} {np.mean(s):.3f} ± {np.std(s):.3f}  "
-              f"vs baseline {diff.mean():+.3f} (worst fold {diff.min():+.3f})")
+        print(
+            f"C={c:<4} dense_weight={w:<4} {np.mean(s):.3f} ± {np.std(s):.3f}  "
+            f"vs baseline {diff.mean():+.3f} (worst fold {diff.min():+.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ alone (clinic_nlu/spelling.py, vocabulary from data/nlu.yml), its median cost pe
 A parse here is the whole NLU pipeline of a turn (corrector, features, classifier, triage); a turn
 over HTTP adds the policies, the action server and the tracker store (BENCHMARKS.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,7 @@ def main() -> None:
         order = list(agents)
         for round_ in range(args.repeats):
             for text in texts:
-                for name in (order if round_ % 2 == 0 else order[::-1]):
+                for name in order if round_ % 2 == 0 else order[::-1]:
                     started = time.perf_counter()
                     await agents[name].parse_message(text)
                     times[name].append((time.perf_counter() - started) * 1000)
@@ -67,7 +68,7 @@ def main() -> None:
     from clinic_nlu.spelling import build_speller
 
     speller = build_speller(load_examples(ROOT / "data" / "nlu.yml")[0])
-    for label, part in (("clean", texts[:len(texts) // 2]), ("typo", texts[len(texts) // 2:])):
+    for label, part in (("clean", texts[: len(texts) // 2]), ("typo", texts[len(texts) // 2 :])):
         costs = []
         for _ in range(args.repeats):
             for text in part:
@@ -75,8 +76,10 @@ def main() -> None:
                 speller.correct(text)
                 costs.append((time.perf_counter() - started) * 1000)
         changed = sum(1 for text in part if speller.correct(text)[1])
-        print(f"\nspelling corrector alone, {label} held-out: median {statistics.median(costs):.3f} ms per message, "
-              f"p90 {sorted(costs)[int(0.9 * len(costs))]:.3f} ms; {changed}/{len(part)} messages changed")
+        print(
+            f"\nspelling corrector alone, {label} held-out: median {statistics.median(costs):.3f} ms per message, "
+            f"p90 {sorted(costs)[int(0.9 * len(costs))]:.3f} ms; {changed}/{len(part)} messages changed"
+        )
 
 
 if __name__ == "__main__":

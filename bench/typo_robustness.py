@@ -12,6 +12,7 @@ an error. Prints a Markdown table: per config, CV clean / typo macro-F1 (mean ±
 difference to the first config (mean, worst fold), held-out clean / typo, and the median in-process
 parse time per message.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,12 +58,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         all_file = Path(tmp) / "all.yml"
         write_nlu(all_file, xs, ys)
-        for config in ([] if args.no_held_out else args.configs):
+        for config in [] if args.no_held_out else args.configs:
             work = Path(tmp) / f"{config.stem}-all"
             work.mkdir()
             predicted, _, ms = train_and_predict(config, all_file, test_x + typo_x, work)
-            held[str(config)] = {"clean": macro_f1(test_y, predicted[:len(test_x)]),
-                                 "typo": macro_f1(test_y, predicted[len(test_x):])}
+            held[str(config)] = {
+                "clean": macro_f1(test_y, predicted[: len(test_x)]),
+                "typo": macro_f1(test_y, predicted[len(test_x) :]),
+            }
             parse_ms[str(config)].append(ms)
             print(f"held-out {config}: {held[str(config)]}", file=sys.stderr, flush=True)
 
@@ -77,25 +80,34 @@ def main() -> None:
                 work = Path(tmp) / f"{config.stem}-{k}"
                 work.mkdir()
                 predicted, _, ms = train_and_predict(config, train_file, clean + noisy, work)
-                cv[str(config)]["clean"].append(macro_f1(gold, predicted[:len(clean)]))
-                cv[str(config)]["typo"].append(macro_f1(gold, predicted[len(clean):]))
+                cv[str(config)]["clean"].append(macro_f1(gold, predicted[: len(clean)]))
+                cv[str(config)]["typo"].append(macro_f1(gold, predicted[len(clean) :]))
                 parse_ms[str(config)].append(ms)
-                print(f"fold {k} {config}: clean {cv[str(config)]['clean'][-1]:.3f} typo "
-                      f"{cv[str(config)]['typo'][-1]:.3f}",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"fold {k} {config}: clean {cv[str(config)]['clean'][-1]:.3f} typo "
+                    f"{cv[str(config)]['typo'][-1]:.3f}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     base = names[0]
-    print(f"# Typo robustness: paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42; "
-          f"typo noise seed {TYPO_SEED}) and held-out tests/nlu_test.yml / tests/nlu_test_typos.yml\n")
+    print(
+        f"# Typo robustness: paired {args.folds}-fold CV on data/nlu.yml ({len(xs)} examples; seed 42; "
+        f"typo noise seed {TYPO_SEED}) and held-out tests/nlu_test.yml / tests/nlu_test_typos.yml\n"
+    )
     print(f"Command: `{' '.join(sys.argv)}`\n")
-    print(f"| config | CV clean | CV typo | CV typo minus {base}, mean (worst fold) | held-out clean | held-out typo "
-          "| parse ms/message, median |\n|---|---|---|---|---|---|---|")
+    print(
+        f"| config | CV clean | CV typo | CV typo minus {base}, mean (worst fold) | held-out clean | held-out typo "
+        "| parse ms/message, median |\n|---|---|---|---|---|---|---|"
+    )
     for name in names:
         clean, typo = np.array(cv[name]["clean"]), np.array(cv[name]["typo"])
         diff = typo - np.array(cv[base]["typo"])
-        print(f"| {name} | {clean.mean():.3f} ± {clean.std():.3f} | {typo.mean():.3f} ± {typo.std():.3f} "
-              f"| {diff.mean():+.3f} ({diff.min():+.3f}) | {held.get(name, {}).get('clean', float('nan')):.3f} "
-              f"| {held.get(name, {}).get('typo', float('nan')):.3f} "
-              f"| {np.median(parse_ms[name]):.1f} |")
+        print(
+            f"| {name} | {clean.mean():.3f} ± {clean.std():.3f} | {typo.mean():.3f} ± {typo.std():.3f} "
+            f"| {diff.mean():+.3f} ({diff.min():+.3f}) | {held.get(name, {}).get('clean', float('nan')):.3f} "
+            f"| {held.get(name, {}).get('typo', float('nan')):.3f} "
+            f"| {np.median(parse_ms[name]):.1f} |"
+        )
     if args.json:
         args.json.write_text(json.dumps({"cv": cv, "held_out": held, "parse_ms": parse_ms}, indent=2))
 

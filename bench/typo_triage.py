@@ -9,6 +9,7 @@ clinic_nlu/typo_noise.py to each message, and triages (clinic_triage, shipped se
 data/nlu.yml, domain.yml, facts/facts.yml); 4. the more severe of 2 and 3 (triage of both texts).
 Prints clinic_triage.evaluation's table for each and the corrector's median cost per message.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,13 +48,23 @@ def main() -> None:
     level = {}
     for name, part in (("as written", texts), ("with typos", noisy), ("with typos, corrected", corrected)):
         level[name] = [triage.assess(t).level for t in part]
-        print(evaluation.format_report(f"held-out triage messages {name} (seed {args.seed})",
-                                       evaluation.report(labels, level[name])), "\n")
+        print(
+            evaluation.format_report(
+                f"held-out triage messages {name} (seed {args.seed})", evaluation.report(labels, level[name])
+            ),
+            "\n",
+        )
     either = [max(a, b, key=SEVERITY.__getitem__) for a, b in zip(level["with typos"], level["with typos, corrected"])]
-    print(evaluation.format_report("with typos, the more severe of typed and corrected",
-                                   evaluation.report(labels, either)), "\n")
-    print(f"spelling corrector: median {statistics.median(costs):.3f} ms per message "
-          f"(p90 {sorted(costs)[int(0.9 * len(costs))]:.3f} ms), {len(texts)} messages")
+    print(
+        evaluation.format_report(
+            "with typos, the more severe of typed and corrected", evaluation.report(labels, either)
+        ),
+        "\n",
+    )
+    print(
+        f"spelling corrector: median {statistics.median(costs):.3f} ms per message "
+        f"(p90 {sorted(costs)[int(0.9 * len(costs))]:.3f} ms), {len(texts)} messages"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Figures: adjusted Rand index (1 = the known grouping exactly, 0 = chance), purit
 whose group's majority is their own topic), inverse purity (share of each topic found together in one
 group), and the number of groups found versus known. Deterministic: no sampling, no timing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,9 +54,14 @@ def score(texts: Sequence[str], truth: Sequence[str], threshold: float, vectors=
     for g, members in enumerate(groups):
         for i in members:
             found[i] = g
-    return {"threshold": threshold, "ari": adjusted_rand_score(truth, found), "purity": purity(found, truth),
-            "inverse_purity": purity(list(truth), [str(f) for f in found]), "groups": len(groups),
-            "known": len(set(truth))}
+    return {
+        "threshold": threshold,
+        "ari": adjusted_rand_score(truth, found),
+        "purity": purity(found, truth),
+        "inverse_purity": purity(list(truth), [str(f) for f in found]),
+        "groups": len(groups),
+        "known": len(set(truth)),
+    }
 
 
 def main(argv=None) -> int:

@@ -8,6 +8,7 @@
 - :data:`MAX_MESSAGE_CHARS` and :data:`MAX_BODY_BYTES`: the size limits both channels (and the proxy's
   own error pages) use unless credentials.yml sets others.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,8 +85,9 @@ def clean_text(text: str) -> str:
     text = _SURROGATES.sub("\ufffd", text)  # lone surrogates (from JSON "\\ud83d") are not text
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     whitespace = "\t\r\n\v\f"
-    text = "".join(" " if ch in whitespace else ch for ch in text
-                   if ch in whitespace or unicodedata.category(ch) != "Cc")
+    text = "".join(
+        " " if ch in whitespace else ch for ch in text if ch in whitespace or unicodedata.category(ch) != "Cc"
+    )
     return text.strip()
 
 

@@ -16,6 +16,7 @@ tracker store's fail-safe) keeps answering when nothing can be stored. This chan
 
 Configured in credentials.yml under ``clinic_channel.patient.PatientInput``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,8 +74,9 @@ def load_messages(path: Path = MESSAGES_FILE) -> Dict[str, str]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def rate_limit_store(redis_url: Optional[str] = None,
-                     env: Optional[Mapping[str, str]] = None) -> Tuple[Optional[str], str]:
+def rate_limit_store(
+    redis_url: Optional[str] = None, env: Optional[Mapping[str, str]] = None
+) -> Tuple[Optional[str], str]:
     """Redis URL for the shared rate limits (argument, else ``RATE_LIMIT_REDIS_URL``; None: per process)
     and the key prefix (``REDIS_KEY_PREFIX``, as the lock store's)."""
     env = os.environ if env is None else env
@@ -189,7 +191,7 @@ def _sent_with_other_text(events: List[Any], message_id: str, text: str) -> bool
     for event in events:
         if isinstance(event, UserUttered) and event.message_id == message_id:
             stored = event.text or ""
-            return (stored[len(SLASH_GUARD):] if stored.startswith(SLASH_GUARD) else stored) != text
+            return (stored[len(SLASH_GUARD) :] if stored.startswith(SLASH_GUARD) else stored) != text
     return False
 
 
@@ -338,8 +340,10 @@ class PatientInput(InputChannel):
                 message = parse_message_request(data, channel.signer, channel.max_message_chars)
             except RequestError as error:
                 return channel._error(error.status, error.code)
-            for limiter, key in ((channel.session_limiter, message.session_id),
-                                 (channel.client_limiter, channel._client(request))):
+            for limiter, key in (
+                (channel.session_limiter, message.session_id),
+                (channel.client_limiter, channel._client(request)),
+            ):
                 wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)
@@ -401,8 +405,9 @@ class PatientInput(InputChannel):
             return "busy"
         return "slot"
 
-    async def _handle(self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                      message: Any) -> HTTPResponse:
+    async def _handle(
+        self, agent: Any, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: Any
+    ) -> HTTPResponse:
         store = strict_tracker_store(agent)
         sender = message.session_id
         text = message.text
@@ -427,8 +432,9 @@ class PatientInput(InputChannel):
                     if _sent_with_other_text(events, message.message_id, text):
                         # The client reused an id for new words: say so (the new text was not handled).
                         logger.warning("patient.message.id_conflict session=%s", conversation_tag(sender))
-                        return self._error(409, "message_id_conflict",
-                                           messages=await self._emergency_reply(agent, text))
+                        return self._error(
+                            409, "message_id_conflict", messages=await self._emergency_reply(agent, text)
+                        )
                     stored = _replies_to(events, message.message_id)
                     if stored is not None:
                         logger.info("patient.message.replayed session=%s", conversation_tag(sender))

@@ -7,6 +7,7 @@ patient channel's ids, refuses non-string, empty and over-long messages with a J
 ``/...`` as text unless it is an offered button, rate-limits, and answers a failure with a JSON 503
 instead of ``200 []``. The widget uses :mod:`clinic_channel.patient`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -71,8 +72,12 @@ class GuardedRestInput(RestInput):
         return cls(**(credentials or {}))
 
     def __init__(
-        self, max_message_chars: int = MAX_MESSAGE_CHARS, max_body_bytes: int = MAX_BODY_BYTES,
-        sender_rate: str = "600/60", client_rate: str = "6000/60", rate_limit_redis_url: Optional[str] = None,
+        self,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        sender_rate: str = "600/60",
+        client_rate: str = "6000/60",
+        rate_limit_redis_url: Optional[str] = None,
     ) -> None:
         self.max_message_chars = int(max_message_chars)
         self.max_body_bytes = int(max_body_bytes)
@@ -112,8 +117,10 @@ class GuardedRestInput(RestInput):
             except RequestError as error:
                 return channel._error(error.status, error.code)
             sender, text = parsed["sender"], parsed["text"]
-            for limiter, key in ((channel.sender_limiter, sender),
-                                 (channel.client_limiter, request.remote_addr or request.ip)):
+            for limiter, key in (
+                (channel.sender_limiter, sender),
+                (channel.client_limiter, request.remote_addr or request.ip),
+            ):
                 wait = await limiter.acquire(key)
                 if wait:
                     return channel._error(429, "rate_limited", wait)

@@ -16,6 +16,7 @@ call it). It changes three things Rasa does not let us configure:
 - **No CORS credentials**: Rasa turns on ``Access-Control-Allow-Credentials: true`` for socket.io.
   Nothing here uses cookies or HTTP authentication across origins, so it is switched off.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ cross-validation (BENCHMARKS.md): more accurate on this data, trains in seconds 
 well under a millisecond. Unlike Rasa's LogisticRegressionClassifier it lets C and the dense
 weight be set, and it stores the weights as plain arrays (``numpy.savez``, no pickle).
 """
+
 from __future__ import annotations
 
 import json

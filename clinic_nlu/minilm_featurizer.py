@@ -6,6 +6,7 @@ mean of each token's word pieces (one row per Rasa token, the shape Rasa's dense
 The encoder (:class:`clinic_nlu.minilm.MiniLMEncoder`) is loaded once per process, when the
 component is created, never at import.
 """
+
 from __future__ import annotations
 
 import logging

@@ -14,6 +14,7 @@ batched and padded), so a model trained with either backend predicts the same.
 
 No Rasa imports here.
 """
+
 from __future__ import annotations
 
 import math
@@ -74,11 +75,13 @@ def build_bert_onnx(
 
     zero, one = g.const("zero", np.array([0], np.int64)), g.const("one", np.array([1], np.int64))
     seq_len = g.op("Gather", [g.op("Shape", ["input_ids"]), one], axis=0)
-    positions = g.op("Slice",
-                     [g.const("position_embeddings", w["embeddings.position_embeddings.weight"]), zero, seq_len, zero])
+    positions = g.op(
+        "Slice", [g.const("position_embeddings", w["embeddings.position_embeddings.weight"]), zero, seq_len, zero]
+    )
     x = g.op("Gather", [g.const("word_embeddings", w["embeddings.word_embeddings.weight"]), "input_ids"], axis=0)
-    x = g.op("Add",
-             [g.op("Add", [x, positions]), g.const("token_type_0", w["embeddings.token_type_embeddings.weight"][0])])
+    x = g.op(
+        "Add", [g.op("Add", [x, positions]), g.const("token_type_0", w["embeddings.token_type_embeddings.weight"][0])]
+    )
     x = g.op(
         "LayerNormalization",
         [x, g.const("emb_ln_g", w["embeddings.LayerNorm.weight"]), g.const("emb_ln_b", w["embeddings.LayerNorm.bias"])],
@@ -107,26 +110,40 @@ def build_bert_onnx(
         scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k_t]), scale]), additive_mask])
         context = g.op("MatMul", [g.op("Softmax", [scores], axis=-1), v])
         context = g.op("Reshape", [g.op("Transpose", [context], perm=[0, 2, 1, 3]), merge_heads])
-        attn = dense(context, g.const(p + "ao_w", t[p + "attention.output.dense.weight"]),
-                     g.const(p + "ao_b", w[p + "attention.output.dense.bias"]))
+        attn = dense(
+            context,
+            g.const(p + "ao_w", t[p + "attention.output.dense.weight"]),
+            g.const(p + "ao_b", w[p + "attention.output.dense.bias"]),
+        )
         x = g.op(
             "LayerNormalization",
-            [g.op("Add", [attn, x]), g.const(p + "ao_ln_g", w[p + "attention.output.LayerNorm.weight"]),
-             g.const(p + "ao_ln_b", w[p + "attention.output.LayerNorm.bias"])],
+            [
+                g.op("Add", [attn, x]),
+                g.const(p + "ao_ln_g", w[p + "attention.output.LayerNorm.weight"]),
+                g.const(p + "ao_ln_b", w[p + "attention.output.LayerNorm.bias"]),
+            ],
             axis=-1,
             epsilon=eps,
         )
-        inter = dense(x, g.const(p + "in_w", t[p + "intermediate.dense.weight"]),
-                      g.const(p + "in_b", w[p + "intermediate.dense.bias"]))
+        inter = dense(
+            x,
+            g.const(p + "in_w", t[p + "intermediate.dense.weight"]),
+            g.const(p + "in_b", w[p + "intermediate.dense.bias"]),
+        )
         # Exact (erf) GELU: 0.5 * x * (1 + erf(x / sqrt 2)); ONNX Runtime fuses it with the bias add.
-        gelu = g.op("Mul",
-                    [g.op("Mul", [inter, half]), g.op("Add", [g.op("Erf", [g.op("Div", [inter, sqrt2])]), one_f])])
-        out = dense(gelu, g.const(p + "out_w", t[p + "output.dense.weight"]),
-                    g.const(p + "out_b", w[p + "output.dense.bias"]))
+        gelu = g.op(
+            "Mul", [g.op("Mul", [inter, half]), g.op("Add", [g.op("Erf", [g.op("Div", [inter, sqrt2])]), one_f])]
+        )
+        out = dense(
+            gelu, g.const(p + "out_w", t[p + "output.dense.weight"]), g.const(p + "out_b", w[p + "output.dense.bias"])
+        )
         x = g.op(
             "LayerNormalization",
-            [g.op("Add", [out, x]), g.const(p + "out_ln_g", w[p + "output.LayerNorm.weight"]),
-             g.const(p + "out_ln_b", w[p + "output.LayerNorm.bias"])],
+            [
+                g.op("Add", [out, x]),
+                g.const(p + "out_ln_g", w[p + "output.LayerNorm.weight"]),
+                g.const(p + "out_ln_b", w[p + "output.LayerNorm.bias"]),
+            ],
             axis=-1,
             epsilon=eps,
         )

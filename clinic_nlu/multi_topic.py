@@ -33,6 +33,7 @@ one of the topics is not covered, the message's intent is ``ask_not_covered``: i
 (and a "yes" then starts the callback form). The triage component runs after this one and still
 overrides everything on a red flag anywhere in the message.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -152,8 +153,10 @@ class MultiTopicCollector(GraphComponent):
     def _collect(self, message: Message, parts: List[Message]) -> None:
         predicted = message.get(INTENT) or {}
         name = predicted.get(INTENT_NAME_KEY)
-        unsure_not_covered = (name == NOT_COVERED_INTENT and
-                              float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self._not_covered_threshold)
+        unsure_not_covered = (
+            name == NOT_COVERED_INTENT
+            and float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0) < self._not_covered_threshold
+        )
         if name not in _OPEN_INTENTS and not unsure_not_covered:
             return
         tops = [_top_intent(p) for p in parts]
@@ -174,7 +177,8 @@ class MultiTopicCollector(GraphComponent):
         message.set(WHOLE_MESSAGE_INTENT_KEY, predicted, add_to_output=True)
         intent = {INTENT_NAME_KEY: lead.name, PREDICTED_CONFIDENCE_KEY: lead.confidence}
         rest = [
-            r for r in message.get(INTENT_RANKING_KEY) or []
+            r
+            for r in message.get(INTENT_RANKING_KEY) or []
             if r.get(INTENT_NAME_KEY) not in (lead.name, DEFAULT_NLU_FALLBACK_INTENT_NAME)
         ]
         message.set(INTENT, intent, add_to_output=True)

@@ -15,6 +15,7 @@ data (bench/multi_topic_eval.py), never on the held-out sets.
 :func:`ranked_topics` is the other approach that was measured (multi-label scoring of the whole
 message's intent ranking); it is kept as the reference for that comparison (BENCHMARKS.md).
 """
+
 from __future__ import annotations
 
 import re

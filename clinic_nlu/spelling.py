@@ -20,6 +20,7 @@ Rules, in order, for each word of three or more letters:
 Words with digits, short words and everything between words (spaces, punctuation) are kept as
 they are, so the corrected text lines up with the original word for word.
 """
+
 from __future__ import annotations
 
 import re
@@ -177,13 +178,15 @@ class DomainSpeller:
         return re.sub(r"[A-Za-z]+", fix, text), changes
 
 
-def build_speller(training_texts: Iterable[str], english_words: int = 50000,
-                  sources: Iterable[Path] = VOCABULARY_SOURCES) -> DomainSpeller:
+def build_speller(
+    training_texts: Iterable[str], english_words: int = 50000, sources: Iterable[Path] = VOCABULARY_SOURCES
+) -> DomainSpeller:
     """A speller over the training texts' words, ``sources`` and the medical list."""
     return DomainSpeller(dict(domain_vocabulary(training_texts, sources)), medical_terms(), english_words)
 
 
-def load_speller(domain: Dict[str, int], english_words: int = 50000,
-                 medical: Optional[FrozenSet[str]] = None) -> DomainSpeller:
+def load_speller(
+    domain: Dict[str, int], english_words: int = 50000, medical: Optional[FrozenSet[str]] = None
+) -> DomainSpeller:
     """A speller from a stored domain vocabulary (the medical list is read from its file)."""
     return DomainSpeller(dict(domain), medical if medical is not None else medical_terms(), english_words)

@@ -16,6 +16,7 @@ The domain vocabulary (words of the training examples, ``domain.yml`` and ``fact
 stored in the model as JSON (no pickle); the English word list and the medical list are read when
 the model is loaded.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,16 +57,26 @@ class SpellingCorrector(GraphComponent):
         # english_words: how many of the most frequent English words the corrector knows.
         return {"english_words": 50000}
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 speller: Optional[DomainSpeller] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        speller: Optional[DomainSpeller] = None,
+    ) -> None:
         self._config = config
         self._storage = model_storage
         self._resource = resource
         self._speller = speller
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SpellingCorrector":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SpellingCorrector":
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -77,8 +88,14 @@ class SpellingCorrector(GraphComponent):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "SpellingCorrector":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "SpellingCorrector":
         try:
             with model_storage.read_from(resource) as directory:
                 domain = json.loads((directory / _FILE).read_text(encoding="utf-8"))
@@ -117,8 +134,13 @@ class RestoreOriginalText(GraphComponent):
         return {}
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "RestoreOriginalText":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RestoreOriginalText":
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:

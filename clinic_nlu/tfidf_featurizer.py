@@ -13,6 +13,7 @@ load), a dict of counts and one sparse matrix built directly, in a fraction of t
 (BENCHMARKS.md, "Figures behind the code"). Its matrix equals sklearn's (bit for bit on the training
 texts; tests/test_tfidf_featurizer.py checks the pattern and values to 1e-12).
 """
+
 from __future__ import annotations
 
 import json

@@ -10,6 +10,7 @@ given only when the message is really about that topic; otherwise the honest "no
 become the not-covered intent. Anything else is left as it is (the triage still decides escalation
 afterwards, whatever this says).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional

@@ -9,6 +9,7 @@ and a topic went unanswered, BENCHMARKS.md). Applies
 under ``topic_margin`` so staff see why. ``min_topic_confidence`` was chosen on the development set
 (tests/data/not_covered_dev.yml and the training data), never on the held-out sets (BENCHMARKS.md).
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -56,14 +57,27 @@ class TopicMargin(GraphComponent):
             predicted = message.get(INTENT) or {}
             ranking = message.get(INTENT_RANKING_KEY) or []
             topic_confidence = float(predicted.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
-            if not not_covered_instead(predicted.get(INTENT_NAME_KEY), topic_confidence,
-                                       ranking, QUESTION_TOPICS, NOT_COVERED_INTENT, self._min):
+            if not not_covered_instead(
+                predicted.get(INTENT_NAME_KEY),
+                topic_confidence,
+                ranking,
+                QUESTION_TOPICS,
+                NOT_COVERED_INTENT,
+                self._min,
+            ):
                 continue
-            confidence = next((float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in ranking
-                               if r.get(INTENT_NAME_KEY) == NOT_COVERED_INTENT), 0.0)
+            confidence = next(
+                (
+                    float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0)
+                    for r in ranking
+                    if r.get(INTENT_NAME_KEY) == NOT_COVERED_INTENT
+                ),
+                0.0,
+            )
             message.set("topic_margin", {"replaced": dict(predicted)}, add_to_output=True)
-            message.set(INTENT, {INTENT_NAME_KEY: NOT_COVERED_INTENT, PREDICTED_CONFIDENCE_KEY: confidence},
-                        add_to_output=True)
+            message.set(
+                INTENT, {INTENT_NAME_KEY: NOT_COVERED_INTENT, PREDICTED_CONFIDENCE_KEY: confidence}, add_to_output=True
+            )
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

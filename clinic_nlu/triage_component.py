@@ -17,6 +17,7 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
   ``triage`` (level, counted flags, every finding with its context), so staff see why.
   ``red_flags`` keeps the counted findings in the older ``{flag, matched}`` form.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -81,8 +82,11 @@ class TriageOverride(GraphComponent):
                 continue
             assessment, read = self._assess(text, message.get(CORRECTED_TEXT))
             message.set("triage", {**assessment.as_dict(), "read": read}, add_to_output=True)
-            message.set("red_flags", [{"flag": f.flag, "matched": f.matched} for f in assessment.findings if f.counted],
-                        add_to_output=True)
+            message.set(
+                "red_flags",
+                [{"flag": f.flag, "matched": f.matched} for f in assessment.findings if f.counted],
+                add_to_output=True,
+            )
             predicted = message.get(INTENT) or {}
             ranking = message.get(INTENT_RANKING_KEY) or []
             if assessment.level != NONE:

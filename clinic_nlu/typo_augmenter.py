@@ -7,6 +7,7 @@ the copies exist only inside training, and the same data and seed always give th
 At inference the component does nothing. Copies are marked ``typo_augmented`` so that
 vocabularies (the spelling corrector's) are built from the clean examples only.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -36,8 +37,13 @@ class TypoAugmenter(GraphComponent):
         self._config = config
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TypoAugmenter":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TypoAugmenter":
         return cls(config)
 
     @classmethod

@@ -14,6 +14,7 @@ else is in the file, so the typo split does not change when other examples are a
 Entity annotations (``[value](entity)``, ``[value]{...}``) are kept exactly as they are, so an
 annotated value still matches its annotation.
 """
+
 from __future__ import annotations
 
 import random
@@ -31,8 +32,11 @@ def _neighbours() -> Dict[str, str]:
     position = {ch: (r, c) for r, row in enumerate(_ROWS) for c, ch in enumerate(row)}
     result = {}
     for ch, (r, c) in position.items():
-        near = [other for other, (r2, c2) in position.items()
-                if other != ch and abs(r2 - r) <= 1 and abs((c2 + 0.5 * r2) - (c + 0.5 * r)) <= 1.0]
+        near = [
+            other
+            for other, (r2, c2) in position.items()
+            if other != ch and abs(r2 - r) <= 1 and abs((c2 + 0.5 * r2) - (c + 0.5 * r)) <= 1.0
+        ]
         result[ch] = "".join(sorted(near))
     return result
 
@@ -47,23 +51,23 @@ _APOSTROPHES = re.compile(r"['’‘]")
 
 def _swap(word: str, rng: random.Random) -> str:
     i = rng.randrange(len(word) - 1)
-    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
 def _drop(word: str, rng: random.Random) -> str:
     i = rng.randrange(len(word))
-    return word[:i] + word[i + 1:]
+    return word[:i] + word[i + 1 :]
 
 
 def _double(word: str, rng: random.Random) -> str:
     i = rng.randrange(len(word))
-    return word[:i + 1] + word[i] + word[i + 1:]
+    return word[: i + 1] + word[i] + word[i + 1 :]
 
 
 def _neighbour_key(word: str, rng: random.Random) -> str:
     i = rng.randrange(len(word))
     near = NEIGHBOURS.get(word[i], "")
-    return word[:i] + rng.choice(near) + word[i + 1:] if near else word
+    return word[:i] + rng.choice(near) + word[i + 1 :] if near else word
 
 
 SLIPS: Tuple[Callable[[str, random.Random], str], ...] = (_swap, _drop, _double, _neighbour_key)
@@ -100,7 +104,7 @@ def add_typos(text: str, seed: int, probability: float = WORD_PROBABILITY) -> st
     parts: List[str] = []
     last = 0
     for match in _ANNOTATION.finditer(text):
-        parts.append(_noisy_plain(text[last:match.start()], rng, probability))
+        parts.append(_noisy_plain(text[last : match.start()], rng, probability))
         parts.append(match.group(0))
         last = match.end()
     parts.append(_noisy_plain(text[last:], rng, probability))
@@ -139,7 +143,7 @@ def noisy_nlu_yaml(source: str, seed: int, header: str = "", probability: float 
             continue
         example = _EXAMPLE_LINE.match(line.rstrip("\n"))
         if example:
-            ending = line[len(line.rstrip("\n")):]
+            ending = line[len(line.rstrip("\n")) :]
             out.append(example.group(1) + add_typos(example.group(2), seed, probability) + ending)
         else:
             out.append(line)

@@ -17,6 +17,7 @@ boundary. The state at the window's start is kept on the
 tracker object and moved forward incrementally (the tracker store hands out the same object on
 every turn, see clinic_store), so building the window costs only the new events.
 """
+
 from __future__ import annotations
 
 import base64
@@ -128,20 +129,30 @@ def windowed(
         window = None  # see module doc: forms are predicted from the whole history
     else:
         prefix: List[Event] = [
-            SlotSet(slot.name, slot.value)
-            for slot in state.slots.values()
-            if slot.value != slot.initial_value
+            SlotSet(slot.name, slot.value) for slot in state.slots.values() if slot.value != slot.initial_value
         ]
         window = DialogueStateTracker.from_events(tracker.sender_id, prefix + events[cut:], tracker.slots.values())
     cache.window, cache.window_len = window, len(events)
     return window or tracker
 
 
-def _predict(policy: Any, parent: Type[Policy], tracker: DialogueStateTracker, domain: Domain,
-             rule_only_data: Optional[Dict[Text, Any]], **kwargs: Any) -> PolicyPrediction:
+def _predict(
+    policy: Any,
+    parent: Type[Policy],
+    tracker: DialogueStateTracker,
+    domain: Domain,
+    rule_only_data: Optional[Dict[Text, Any]],
+    **kwargs: Any,
+) -> PolicyPrediction:
     min_states, min_visible = _needed_states(policy)
-    view = windowed(tracker, int(policy.config["window_turns"]), int(policy.config["window_min_events"]),
-                    min_states, min_visible, key=type(policy).__name__)
+    view = windowed(
+        tracker,
+        int(policy.config["window_turns"]),
+        int(policy.config["window_min_events"]),
+        min_states,
+        min_visible,
+        key=type(policy).__name__,
+    )
     return parent.predict_action_probabilities(policy, view, domain, rule_only_data, **kwargs)
 
 
@@ -154,8 +165,11 @@ class WindowedRulePolicy(RulePolicy):
         return {**RulePolicy.get_default_config(), **WINDOW_DEFAULTS}
 
     def predict_action_probabilities(
-        self, tracker: DialogueStateTracker, domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
     ) -> PolicyPrediction:
         return _predict(self, RulePolicy, tracker, domain, rule_only_data, **kwargs)
 
@@ -169,7 +183,10 @@ class WindowedMemoizationPolicy(MemoizationPolicy):
         return {**MemoizationPolicy.get_default_config(), **WINDOW_DEFAULTS}
 
     def predict_action_probabilities(
-        self, tracker: DialogueStateTracker, domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None, **kwargs: Any
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
     ) -> PolicyPrediction:
         return _predict(self, MemoizationPolicy, tracker, domain, rule_only_data, **kwargs)

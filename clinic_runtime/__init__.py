@@ -32,6 +32,7 @@ a tracker (``tracker.__dict__``) names its key with the prefix ``tracker_speedup
 (``_clinic_``) and checks the cache against the events it was built from before using it; the fast
 copy gives a copy none of these caches, so a cache object never belongs to two trackers.
 """
+
 from __future__ import annotations
 
 from clinic_runtime.layer import (

@@ -6,6 +6,7 @@ server (or the story test) runs with the same patches whatever channels are conf
 
     python -m clinic_runtime run --model models --credentials credentials.yml --endpoints endpoints.yml
 """
+
 from __future__ import annotations
 
 import logging

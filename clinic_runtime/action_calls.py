@@ -21,6 +21,7 @@ either) and are installed by the patient channel when the server starts.
   server's 5 s), and retries a request once when a kept-alive connection turns out to have been
   closed by the server (restart): our actions only return events, so a repeat is harmless.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -14,6 +14,7 @@ Wrapped at the processor, not at ``RemoteAction.run``: a form's validation actio
 slot values. Here a failing form action fails as a whole (Rasa drops its events, as before).
 An action that rejects its execution (``ActionExecutionRejection``, e.g. a form) is not a failure.
 """
+
 from __future__ import annotations
 
 import logging
@@ -66,8 +67,9 @@ class _SafeReplyOnFailure:
             return [BotUttered(self._text, metadata={FAILED_ACTION_KEY: self._action.name()})]
 
 
-async def _run_action(self: MessageProcessor, action: Any, tracker: Any, output_channel: Any, nlg: Any,
-                      prediction: Any) -> bool:
+async def _run_action(
+    self: MessageProcessor, action: Any, tracker: Any, output_channel: Any, nlg: Any, prediction: Any
+) -> bool:
     """Rasa's ``_run_action`` with the action wrapped in :class:`_SafeReplyOnFailure`."""
     if _safe_reply is not None:
         action = _SafeReplyOnFailure(action, _safe_reply)

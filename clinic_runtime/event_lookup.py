@@ -5,6 +5,7 @@ reads back, which made reading a conversation from the tracker store cost more t
 turn on long conversations. The table gives the same class: the first subclass with that name,
 refreshed when an unknown name appears (event classes defined later), else Rasa's own lookup.
 """
+
 from __future__ import annotations
 
 from typing import Dict, Optional, Text

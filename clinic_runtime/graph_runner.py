@@ -16,6 +16,7 @@ give the same parse results and action predictions on real messages and conversa
 The Rasa server uses it through :func:`install`, called when the patient channel is created (before
 the model is loaded); training and ``rasa test`` keep Rasa's runner.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple

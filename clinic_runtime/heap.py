@@ -14,6 +14,7 @@ events, requests) are collected as before; what was frozen stays alive anyway fo
 process. The same technique is described in the ``gc.freeze`` documentation (to be used after startup
 in a server, before forking workers).
 """
+
 from __future__ import annotations
 
 import gc

@@ -1,4 +1,5 @@
 """Install, check and undo the runtime patches (see the package docstring for the list)."""
+
 from __future__ import annotations
 
 import importlib
@@ -57,22 +58,40 @@ def _call(module: str, function: str = "install") -> Callable[[_Options], None]:
 PATCHES: Tuple[Patch, ...] = (
     Patch("action_timeout", ("rasa.core.actions.action:DEFAULT_REQUEST_TIMEOUT",), _action_timeout),
     Patch("safe_reply", ("rasa.core.processor:MessageProcessor._run_action",), _safe_reply),
-    Patch("cached_validation", ("rasa.core.actions.action:RemoteAction._validate_action_result",),
-          _call("clinic_runtime.action_calls", "install_cached_validation")),
-    Patch("short_action_calls", ("rasa.core.actions.action:RemoteAction._action_call_format",),
-          _call("clinic_runtime.action_calls", "install_short_action_calls")),
-    Patch("kept_alive_requests",
-          ("rasa.utils.endpoints:EndpointConfig.session", "rasa.utils.endpoints:EndpointConfig.request"),
-          _call("clinic_runtime.action_calls", "install_kept_alive_requests")),
+    Patch(
+        "cached_validation",
+        ("rasa.core.actions.action:RemoteAction._validate_action_result",),
+        _call("clinic_runtime.action_calls", "install_cached_validation"),
+    ),
+    Patch(
+        "short_action_calls",
+        ("rasa.core.actions.action:RemoteAction._action_call_format",),
+        _call("clinic_runtime.action_calls", "install_short_action_calls"),
+    ),
+    Patch(
+        "kept_alive_requests",
+        ("rasa.utils.endpoints:EndpointConfig.session", "rasa.utils.endpoints:EndpointConfig.request"),
+        _call("clinic_runtime.action_calls", "install_kept_alive_requests"),
+    ),
     Patch("sequential_runner", ("rasa.core.processor:DaskGraphRunner",), _call("clinic_runtime.graph_runner")),
-    Patch("tracker_speedups", ("rasa.shared.core.trackers:DialogueStateTracker.copy",
-                               "rasa.shared.core.trackers:DialogueStateTracker.applied_events"),
-          _call("clinic_runtime.tracker_speedups")),
-    Patch("parse_offload", ("rasa.core.processor:MessageProcessor.parse_message",
-                            "rasa.core.processor:MessageProcessor.handle_message"),
-          _call("clinic_runtime.parse_offload")),
-    Patch("event_lookup", ("rasa.shared.core.events:Event.resolve_by_type",),
-          _call("clinic_runtime.event_lookup", "install_fast_event_lookup")),
+    Patch(
+        "tracker_speedups",
+        (
+            "rasa.shared.core.trackers:DialogueStateTracker.copy",
+            "rasa.shared.core.trackers:DialogueStateTracker.applied_events",
+        ),
+        _call("clinic_runtime.tracker_speedups"),
+    ),
+    Patch(
+        "parse_offload",
+        ("rasa.core.processor:MessageProcessor.parse_message", "rasa.core.processor:MessageProcessor.handle_message"),
+        _call("clinic_runtime.parse_offload"),
+    ),
+    Patch(
+        "event_lookup",
+        ("rasa.shared.core.events:Event.resolve_by_type",),
+        _call("clinic_runtime.event_lookup", "install_fast_event_lookup"),
+    ),
 )
 
 _saved: Dict[str, Any] = {}  # target -> Rasa's own value, while installed
@@ -116,22 +135,32 @@ def switched_off(env: Optional[Mapping[str, str]] = None) -> bool:
     return (env.get(PATCHES_ENV) or "on").strip().lower() in _OFF
 
 
-def install(action_timeout: Optional[float] = None, safe_reply: Optional[str] = None,
-            env: Optional[Mapping[str, str]] = None, rasa_version: Optional[str] = None) -> List[str]:
+def install(
+    action_timeout: Optional[float] = None,
+    safe_reply: Optional[str] = None,
+    env: Optional[Mapping[str, str]] = None,
+    rasa_version: Optional[str] = None,
+) -> List[str]:
     """Install every patch not yet installed (idempotent). ``action_timeout`` and ``safe_reply``,
     when given, replace the ones set before: the patient channel's configuration wins over the
     entry point's defaults, and a channel that gives none leaves them as they are.
     Returns the patches now installed: none when switched off or on another Rasa version."""
     if switched_off(env):
         if not _installed:
-            logger.warning("clinic_runtime: %s=off: plain Rasa %s, no runtime patches (slower, same answers)",
-                           PATCHES_ENV, rasa_version or _rasa_version())
+            logger.warning(
+                "clinic_runtime: %s=off: plain Rasa %s, no runtime patches (slower, same answers)",
+                PATCHES_ENV,
+                rasa_version or _rasa_version(),
+            )
         return []
     found = rasa_version or _rasa_version()
     if found != RASA_VERSION:
-        logger.error("clinic_runtime: written for Rasa %s, found Rasa %s: no runtime patches installed "
-                     "(plain Rasa; check each patch against the new version before changing RASA_VERSION)",
-                     RASA_VERSION, found)
+        logger.error(
+            "clinic_runtime: written for Rasa %s, found Rasa %s: no runtime patches installed "
+            "(plain Rasa; check each patch against the new version before changing RASA_VERSION)",
+            RASA_VERSION,
+            found,
+        )
         return []
     options = _Options(None if action_timeout is None else float(action_timeout), safe_reply)
     for patch in PATCHES:

@@ -33,6 +33,7 @@ here) keeps Rasa's code.
 
 The Rasa server installs it through :func:`clinic_runtime.install`; training keeps Rasa's processor.
 """
+
 from __future__ import annotations
 
 import asyncio

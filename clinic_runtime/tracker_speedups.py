@@ -34,6 +34,7 @@ is rebuilt by its module on the next call.
 tests/test_tracker_speedups.py checks both against Rasa's originals on the test stories, on random
 event sequences with restarts, reverts, sessions and forms, and field by field.
 """
+
 from __future__ import annotations
 
 import copy as copy_module

@@ -29,6 +29,7 @@ Both wait for a busy conversation's lock by looking again every 50 ms (Rasa: eve
 Rasa accepts any custom lock store as safe for several Sanic workers
 (``rasa.core.utils.number_of_sanic_workers``); its in-memory store is per process and is not.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,12 @@ LOCK_POLL_SECONDS = 0.05
 class _AtomicTicketChanges:
     """Rasa's ticket algorithm, with every change made through one atomic ``_change``."""
 
-    def lock(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME,
-             wait_time_in_seconds: float = LOCK_POLL_SECONDS) -> Any:
+    def lock(
+        self,
+        conversation_id: Text,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = LOCK_POLL_SECONDS,
+    ) -> Any:
         """Rasa's ``LockStore.lock``, but a turn waiting for another turn of its conversation looks
         again every 50 ms, not every second (Rasa's default: a second message sent while the first
         was being answered waited a whole second more than it had to)."""
@@ -197,9 +202,11 @@ class SQLiteLockStore(_AtomicTicketChanges, LockStore):
             raise
 
     def get_lock(self, conversation_id: Text) -> Optional[TicketLock]:
-        row = self._connection().execute(
-            "SELECT lock FROM ticket_locks WHERE conversation_id = ?", (conversation_id,)
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT lock FROM ticket_locks WHERE conversation_id = ?", (conversation_id,))
+            .fetchone()
+        )
         return TicketLock.from_dict(json.loads(row[0])) if row else None
 
     def delete_lock(self, conversation_id: Text) -> None:

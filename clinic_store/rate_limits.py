@@ -18,6 +18,7 @@ the same rate (the pre-cluster behaviour, per replica) and a warning without pat
 at most once a minute; the patient is never refused because the limiter's store failed. The conversation
 lock store usually uses the same Redis, so such turns then fail there with a clear 503 anyway.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -96,15 +97,17 @@ DEFAULT_KEY_PREFIX = "spineclinic"  # Redis keys' prefix when REDIS_KEY_PREFIX i
 class SharedRateLimiter:
     """At most ``count`` events per ``seconds`` per key across every process using ``redis_url``."""
 
-    def __init__(self, name: str, count: int, seconds: float, redis_url: str, secret: bytes,
-                 key_prefix: str = DEFAULT_KEY_PREFIX) -> None:
+    def __init__(
+        self, name: str, count: int, seconds: float, redis_url: str, secret: bytes, key_prefix: str = DEFAULT_KEY_PREFIX
+    ) -> None:
         self.name, self.count, self.seconds = name, count, seconds
         self.redis_url, self.key_prefix = redis_url, key_prefix
         self._secret = hmac.new(secret, b"clinic rate-limit keys", hashlib.sha256).digest()  # not the signing key
         self.fallback = RateLimiter(count, seconds)
         # Per event loop (a redis.asyncio connection belongs to the loop that made it): (client, script).
         self._clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Tuple[Any, Any]]" = (
-            weakref.WeakKeyDictionary())
+            weakref.WeakKeyDictionary()
+        )
         self._last_warning = float("-inf")
 
     def redis_key(self, key: str) -> str:
@@ -135,8 +138,9 @@ class SharedRateLimiter:
             now = time.monotonic()
             if now - self._last_warning >= WARN_EVERY:
                 self._last_warning = now
-                logger.warning("shared rate limit '%s' unavailable (%s): limiting per process", self.name,
-                               type(error).__name__)
+                logger.warning(
+                    "shared rate limit '%s' unavailable (%s): limiting per process", self.name, type(error).__name__
+                )
             return self.fallback.retry_after(key)
         return 0 if not wait_ms else max(1, int((int(wait_ms) + 999) // 1000))
 
@@ -147,8 +151,9 @@ class SharedRateLimiter:
             await found[0].close(close_connection_pool=True)
 
 
-def make_limiter(name: str, rate: Tuple[int, float], redis_url: Optional[str], secret: bytes,
-                 key_prefix: str = DEFAULT_KEY_PREFIX) -> Any:
+def make_limiter(
+    name: str, rate: Tuple[int, float], redis_url: Optional[str], secret: bytes, key_prefix: str = DEFAULT_KEY_PREFIX
+) -> Any:
     """A :class:`SharedRateLimiter` when ``redis_url`` is set, else the in-process ``RateLimiter``."""
     if redis_url:
         return SharedRateLimiter(name, rate[0], rate[1], redis_url, secret, key_prefix)

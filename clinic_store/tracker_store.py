@@ -39,6 +39,7 @@ The database stays the single source of truth; the cache only saves reading it a
 Configured in endpoints.yml: ``tracker_store: type: clinic_store.tracker_store.CachingSQLTrackerStore``
 (same options as Rasa's ``SQL`` store, plus ``cache_size`` and ``cache_events``).
 """
+
 from __future__ import annotations
 
 import json
@@ -91,8 +92,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
 
     engine: Any  # Rasa's SQLAlchemy engine (set by SQLTrackerStore.__init__, untyped there)
 
-    def __init__(self, domain: Optional[Domain] = None, cache_size: int = 2000, cache_events: int = 40_000,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, domain: Optional[Domain] = None, cache_size: int = 2000, cache_events: int = 40_000, **kwargs: Any
+    ) -> None:
         super().__init__(domain=domain, **kwargs)
         self.cache_size = int(cache_size)
         self.cache_events = int(cache_events)
@@ -151,9 +153,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         if tracker.events.maxlen is not None or self.cache_size <= 0:
             return  # a bounded history cannot be counted against the database
         self.forget(tracker.sender_id)
-        self._cache[tracker.sender_id] = _Cached(
-            tracker, len(tracker.events), first.id, first.data, last.id, last.data
-        )
+        self._cache[tracker.sender_id] = _Cached(tracker, len(tracker.events), first.id, first.data, last.id, last.data)
         self._cached_events += len(tracker.events)
         self._evict()
 
@@ -257,10 +257,18 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         with self.engine.connect() as connection:
             transaction = connection.begin()
             try:
-                connection.execute(self._insert, {
-                    "id": HEALTH_CHECK_ROW_ID, "sender_id": HEALTH_CHECK_SENDER, "type_name": HEALTH_CHECK_SENDER,
-                    "timestamp": 0.0, "intent_name": None, "action_name": None, "data": "{}",
-                })
+                connection.execute(
+                    self._insert,
+                    {
+                        "id": HEALTH_CHECK_ROW_ID,
+                        "sender_id": HEALTH_CHECK_SENDER,
+                        "type_name": HEALTH_CHECK_SENDER,
+                        "timestamp": 0.0,
+                        "intent_name": None,
+                        "action_name": None,
+                        "data": "{}",
+                    },
+                )
             finally:
                 transaction.rollback()
 

@@ -2,6 +2,17 @@
 
 No Rasa imports; see :mod:`clinic_triage.engine`.
 """
+
 from clinic_triage.engine import (  # noqa: F401
-    CRISIS, EMERGENCY, ESCALATED, LEVELS, NONE, URGENT, Assessment, Finding, Triage, assess, normalise,
+    CRISIS,
+    EMERGENCY,
+    ESCALATED,
+    LEVELS,
+    NONE,
+    URGENT,
+    Assessment,
+    Finding,
+    Triage,
+    assess,
+    normalise,
 )

@@ -23,6 +23,7 @@ Every mention is reported with its context, counted or not, and a classifier esc
 finding ``classifier`` with its probability, so staff can see why a message was, or was not,
 escalated.
 """
+
 from __future__ import annotations
 
 import re
@@ -74,8 +75,13 @@ class Finding:
     counted: bool
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"flag": self.flag, "level": self.level, "matched": self.matched,
-                "context": list(self.context), "counted": self.counted}
+        return {
+            "flag": self.flag,
+            "level": self.level,
+            "matched": self.matched,
+            "context": list(self.context),
+            "counted": self.counted,
+        }
 
 
 @dataclass(frozen=True)
@@ -142,8 +148,12 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         patterns = [_expand(p, targets.get("fragments", {})) for p in spec["patterns"]]
         for p in patterns:
             re.compile(p)
-        flags[name] = {**spec, "patterns": patterns, "ignores": frozenset(spec.get("ignores", [])),
-                       "requires": frozenset(spec.get("requires", []))}
+        flags[name] = {
+            **spec,
+            "patterns": patterns,
+            "ignores": frozenset(spec.get("ignores", [])),
+            "requires": frozenset(spec.get("requires", [])),
+        }
     modifiers: Dict[str, List[Dict[str, Any]]] = {}
     for category, entries in context["modifiers"].items():
         for entry in entries:
@@ -152,19 +162,26 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
                 re.compile(p)
             modifiers.setdefault(category, []).append({**entry, "patterns": patterns})
     discounts = tuple(
-        _Discount(frozenset(row["when"]), frozenset(row.get("unless", [])))
-        for row in context["decision"]["discount"]
+        _Discount(frozenset(row["when"]), frozenset(row.get("unless", []))) for row in context["decision"]["discount"]
     )
-    return RuleSet(flags=flags, modifiers=modifiers, discounts=discounts,
-                   files=(rules_dir / "targets.yml", rules_dir / "context.yml"))
+    return RuleSet(
+        flags=flags,
+        modifiers=modifiers,
+        discounts=discounts,
+        files=(rules_dir / "targets.yml", rules_dir / "context.yml"),
+    )
 
 
 class Triage:
     """A spaCy + medspaCy pipeline built from one rule set, with the optional learned second reader;
     :meth:`assess` is thread-safe."""
 
-    def __init__(self, rules: Optional[RuleSet] = None, semantic_settings: "Optional[SemanticSettings]" = None,
-                 prefilter: bool = True) -> None:
+    def __init__(
+        self,
+        rules: Optional[RuleSet] = None,
+        semantic_settings: "Optional[SemanticSettings]" = None,
+        prefilter: bool = True,
+    ) -> None:
         from clinic_triage import medspacy_setup
 
         medspacy_setup.install()
@@ -176,38 +193,51 @@ class Triage:
         nlp = spacy.blank("en")
         nlp.add_pipe("sentencizer")
         matcher: Any = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "prune": False})
-        matcher.add([
-            TargetRule(literal=f"{flag}#{i}", category=flag, pattern=pattern)
-            for flag, spec in self.rules.flags.items()
-            for i, pattern in enumerate(spec["patterns"])
-        ])
-        context: Any = nlp.add_pipe("medspacy_context", config={
-            "rules": None, "span_attrs": None, "input_span_type": "group",
-        })
-        boundaries = {c for c, entries in self.rules.modifiers.items()
-                      if any(e["direction"] == BOUNDARY for e in entries)}
+        matcher.add(
+            [
+                TargetRule(literal=f"{flag}#{i}", category=flag, pattern=pattern)
+                for flag, spec in self.rules.flags.items()
+                for i, pattern in enumerate(spec["patterns"])
+            ]
+        )
+        context: Any = nlp.add_pipe(
+            "medspacy_context",
+            config={
+                "rules": None,
+                "span_attrs": None,
+                "input_span_type": "group",
+            },
+        )
+        boundaries = {
+            c for c, entries in self.rules.modifiers.items() if any(e["direction"] == BOUNDARY for e in entries)
+        }
         context_rules = []
         for category, entries in self.rules.modifiers.items():
             for entry in entries:
                 boundary = entry["direction"] == BOUNDARY
                 terminated_by = set(entry.get("terminated_by", boundaries))
                 for i, pattern in enumerate(entry["patterns"]):
-                    context_rules.append(ConTextRule(
-                        literal=f"{category}#{i}:{pattern[:40]}",
-                        category=category,
-                        pattern=pattern,
-                        direction="PSEUDO" if boundary else entry["direction"],
-                        max_scope=entry.get("max_scope"),
-                        max_targets=entry.get("max_targets"),
-                        terminated_by=set() if boundary else terminated_by,
-                    ))
+                    context_rules.append(
+                        ConTextRule(
+                            literal=f"{category}#{i}:{pattern[:40]}",
+                            category=category,
+                            pattern=pattern,
+                            direction="PSEUDO" if boundary else entry["direction"],
+                            max_scope=entry.get("max_scope"),
+                            max_targets=entry.get("max_targets"),
+                            terminated_by=set() if boundary else terminated_by,
+                        )
+                    )
         context.add(context_rules)
         self._nlp = nlp
         # Every target pattern in one regex: a message none of them matches has no red-flag mention,
         # so the spaCy pass (which runs the same patterns over the same text) would find nothing.
         # Most messages are such ordinary questions: this skips most of their triage time.
-        self._any_target = re.compile("|".join(
-            f"(?:{p})" for spec in self.rules.flags.values() for p in spec["patterns"])) if prefilter else None
+        self._any_target = (
+            re.compile("|".join(f"(?:{p})" for spec in self.rules.flags.values() for p in spec["patterns"]))
+            if prefilter
+            else None
+        )
         self.semantic: "Optional[SemanticTriage]" = None
         self.combine = "off"
         if semantic_settings is not None and semantic_settings.combine != "off":

@@ -3,6 +3,7 @@
 No Rasa imports. Used by ``bench/triage_eval.py`` (the tables in BENCHMARKS.md) and by the held-out
 gate ``tests/test_triage_heldout.py``.
 """
+
 from __future__ import annotations
 
 import collections
@@ -35,8 +36,11 @@ def http_levels(base_url: str, texts: Sequence[str], workers: int = 4, timeout: 
         with requests.Session() as http:
             session = http.post(f"{base_url}/webhooks/patient/session", json={}, timeout=timeout)
             session.raise_for_status()
-            answer = http.post(f"{base_url}/webhooks/patient/message",
-                               json={"session_id": session.json()["session_id"], "message": text}, timeout=timeout)
+            answer = http.post(
+                f"{base_url}/webhooks/patient/message",
+                json={"session_id": session.json()["session_id"], "message": text},
+                timeout=timeout,
+            )
             answer.raise_for_status()
             return reply_level(answer.json()["messages"])
 
@@ -73,17 +77,26 @@ def report(labels: Sequence[str], predicted: Sequence[str]) -> Dict[str, Any]:
 
 def format_report(name: str, figures: Mapping[str, Any]) -> str:
     """A Markdown table row block for BENCHMARKS.md."""
+
     def pct(entry: Mapping[str, Any]) -> str:
         return "n/a" if entry["rate"] is None else f"{100 * entry['rate']:.1f} % ({entry['hits']}/{entry['n']})"
 
-    rows = [f"### {name}", "", "| measure | value |", "|---|---|",
-            f"| emergency + crisis escalated to emergency or crisis | {pct(figures['emergency_crisis_sensitivity'])} |",
-            f"| calm messages kept calm | {pct(figures['calm_kept_calm'])} |"]
+    rows = [
+        f"### {name}",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| emergency + crisis escalated to emergency or crisis | {pct(figures['emergency_crisis_sensitivity'])} |",
+        f"| calm messages kept calm | {pct(figures['calm_kept_calm'])} |",
+    ]
     for level, entry in figures["per_level"].items():
-        rows.append(f"| {level}: same level / escalated at all | {pct(entry['same_level'])} / "
-                    f"{pct(entry['escalated'])} |")
+        rows.append(
+            f"| {level}: same level / escalated at all | {pct(entry['same_level'])} / " f"{pct(entry['escalated'])} |"
+        )
     confusions = [f"{k}: {v}" for k, v in figures["confusion"].items() if k.split("->")[0] != k.split("->")[1]]
-    rows += [f"| urgent answered as emergency or crisis | {figures['urgent_as_emergency']} |",
-             f"| emergency or crisis answered only as urgent | {figures['emergency_as_urgent']} |",
-             f"| confusions (label->answer) | {', '.join(confusions)} |"]
+    rows += [
+        f"| urgent answered as emergency or crisis | {figures['urgent_as_emergency']} |",
+        f"| emergency or crisis answered only as urgent | {figures['emergency_as_urgent']} |",
+        f"| confusions (label->answer) | {', '.join(confusions)} |",
+    ]
     return "\n".join(rows)

@@ -17,6 +17,7 @@
 Both changes are installed only on the medspaCy version they were checked against, and each is
 logged. ``tests/test_triage_engine.py`` shows what each one changes.
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,7 +57,7 @@ def regex_matcher_call(self, doc):  # type: ignore[no-untyped-def]
                 if span is None:
                     start = get_token_for_char(doc, re_match.start(), resolve=self.resolve_start)
                     end = get_token_for_char(doc, re_match.end(), resolve=self.resolve_end)
-                    span = doc[start.i: len(doc) if end is None else end.i]
+                    span = doc[start.i : len(doc) if end is None else end.i]
                 if len(span):
                     matches.append((match_id, span.start, span.end))
                 if on_match is not None:
@@ -67,9 +68,12 @@ def regex_matcher_call(self, doc):  # type: ignore[no-untyped-def]
 def install(overlap_fix: bool = True, fast_regex: bool = True) -> bool:
     """Install the changes above; False (and an error) on a medspaCy version they were not checked on."""
     if medspacy.__version__ != CHECKED_VERSION:
-        logger.error("triage.medspacy.unexpected_version version=%s checked=%s: overlap fix and fast regex matcher "
-                     "not installed; negation inside a red flag and scope limits may be wrong",
-                     medspacy.__version__, CHECKED_VERSION)
+        logger.error(
+            "triage.medspacy.unexpected_version version=%s checked=%s: overlap fix and fast regex matcher "
+            "not installed; negation inside a red flag and scope limits may be wrong",
+            medspacy.__version__,
+            CHECKED_VERSION,
+        )
         return False
     if overlap_fix and _modifier.tuple_overlaps is not tuple_overlaps:
         _modifier.tuple_overlaps = tuple_overlaps

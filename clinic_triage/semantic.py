@@ -4,6 +4,7 @@ No Rasa imports. Trained when the pipeline loads, from the labelled tuning corpu
 ``rules/semantic.yml`` (about a thousand messages: well under a second), so a clinician who adds a
 message to the corpus changes the model on the next start, with no separate training step.
 """
+
 from __future__ import annotations
 
 import glob
@@ -50,8 +51,9 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         raise ValueError(f"semantic.yml: no corpus file matches {data['corpus']!r}")
     return SemanticSettings(
         corpus_files=files,
-        calm_examples_from=((Path(path).parent / data["calm_examples_from"]).resolve()
-                            if data.get("calm_examples_from") else None),
+        calm_examples_from=(
+            (Path(path).parent / data["calm_examples_from"]).resolve() if data.get("calm_examples_from") else None
+        ),
         calm_intents_exclude=tuple(data.get("calm_intents_exclude", [])),
         char_ngrams=tuple(data["char_ngrams"]),  # type: ignore[arg-type]
         word_ngrams=tuple(data["word_ngrams"]),  # type: ignore[arg-type]
@@ -157,17 +159,25 @@ def fingerprint(settings: SemanticSettings, extra_files: Sequence[Path] = ()) ->
     in ``extra_files`` (the rules that mask the text) and this package's code."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    files = [SETTINGS_FILE, *settings.corpus_files,
-             *([settings.calm_examples_from] if settings.calm_examples_from else []),
-             *extra_files, *sorted(package.glob("*.py"))]
+    files = [
+        SETTINGS_FILE,
+        *settings.corpus_files,
+        *([settings.calm_examples_from] if settings.calm_examples_from else []),
+        *extra_files,
+        *sorted(package.glob("*.py")),
+    ]
     for path in files:
         digest.update(str(Path(path).name).encode() + b"\0" + Path(path).read_bytes() + b"\0")
     digest.update(repr(settings).encode())
     return digest.hexdigest()[:32]
 
 
-def train(settings: SemanticSettings, prepare: Callable[[str], str], cache_key: Optional[str] = None,
-          cache_dir: Path = CACHE_DIR) -> SemanticTriage:
+def train(
+    settings: SemanticSettings,
+    prepare: Callable[[str], str],
+    cache_key: Optional[str] = None,
+    cache_dir: Path = CACHE_DIR,
+) -> SemanticTriage:
     """The second reader trained on the settings' corpus and calm examples, each text passed through
     ``prepare`` (the engine's normalising and masking, the same as at run time).
 

@@ -1,7 +1,8 @@
 """Container HEALTHCHECK: exit 0 when the URL answers 200, else 1 (the slim images have no curl).
 
-    python deploy/healthcheck.py http://127.0.0.1:5005/webhooks/patient/health
+python deploy/healthcheck.py http://127.0.0.1:5005/webhooks/patient/health
 """
+
 from __future__ import annotations
 
 import sys

@@ -8,6 +8,7 @@ on every release: the Compose ``migrate`` service, the Kubernetes ``migrate`` Jo
 Several Rasa replicas starting together would otherwise each try to create ``events`` at once; with
 ``--wait`` (the pods' init containers) they create nothing and start once the Job has run.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """``python -m review`` serves the web app (same as ``python -m review.cli serve``)."""
+
 from review.app import main
 
 main()

@@ -7,6 +7,7 @@ POST must carry the session's CSRF token. Viewing a conversation and every expor
 append-only audit log. Log lines carry method, path (never the query string) and status only: no
 patient text, phone numbers or search terms.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,13 +16,32 @@ from typing import List, Optional
 from sanic import Sanic
 
 from review.settings import Settings, load_settings
-from review.web import (audit_page, callbacks, conversations, dashboard_pages, exports, login, middleware, open_items,
-                        public, review_actions)
+from review.web import (
+    audit_page,
+    callbacks,
+    conversations,
+    dashboard_pages,
+    exports,
+    login,
+    middleware,
+    open_items,
+    public,
+    review_actions,
+)
 from review.web.state import STATIC_DIR, make_state
 
 log = logging.getLogger("review")
-BLUEPRINTS = (public.bp, login.bp, dashboard_pages.bp, open_items.bp, conversations.bp, review_actions.bp,
-              callbacks.bp, exports.bp, audit_page.bp)
+BLUEPRINTS = (
+    public.bp,
+    login.bp,
+    dashboard_pages.bp,
+    open_items.bp,
+    conversations.bp,
+    review_actions.bp,
+    callbacks.bp,
+    exports.bp,
+    audit_page.bp,
+)
 
 
 def create_app(settings: Optional[Settings] = None, name: str = "review") -> Sanic:

@@ -16,6 +16,7 @@
   member, so keying on it would let anyone lock the whole clinic out. One account's failures never
   lock another account.
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,7 +34,7 @@ from sqlalchemy.engine import Connection, Engine
 from review import store
 from review.settings import IPNetwork, Settings
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_LEN = 2 ** 15, 8, 1, 32
+SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_LEN = 2**15, 8, 1, 32
 MIN_PASSWORD_LENGTH = 12
 USERNAME_RE = r"[a-z][a-z0-9._-]{1,31}"
 
@@ -44,8 +45,9 @@ def _b64(data: bytes) -> str:
 
 def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
-    key = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                         maxmem=128 * 1024 * 1024, dklen=KEY_LEN)
+    key = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, maxmem=128 * 1024 * 1024, dklen=KEY_LEN
+    )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
@@ -55,8 +57,15 @@ def verify_password(password: str, stored: str) -> bool:
         if scheme != "scrypt":
             return False
         expected = base64.b64decode(key)
-        actual = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                                p=int(p), maxmem=128 * 1024 * 1024, dklen=len(expected))
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=128 * 1024 * 1024,
+            dklen=len(expected),
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
@@ -88,8 +97,9 @@ def create_user(engine: Engine, username: str, password: str) -> None:
     import re
 
     if not re.fullmatch(USERNAME_RE, username):
-        raise ValueError("user name: 2-32 characters, lower-case letters, digits, '.', '_' or '-', "
-                         "starting with a letter")
+        raise ValueError(
+            "user name: 2-32 characters, lower-case letters, digits, '.', '_' or '-', " "starting with a letter"
+        )
     problem = validate_new_password(password)
     if problem:
         raise ValueError(problem)
@@ -97,8 +107,11 @@ def create_user(engine: Engine, username: str, password: str) -> None:
         exists = conn.execute(sa.select(store.users.c.id).where(store.users.c.username == username)).first()
         if exists:
             raise ValueError(f"user {username!r} already exists")
-        conn.execute(store.users.insert().values(username=username, password_hash=hash_password(password),
-                                                 created=time.time(), active=True))
+        conn.execute(
+            store.users.insert().values(
+                username=username, password_hash=hash_password(password), created=time.time(), active=True
+            )
+        )
         store.write_audit(conn, "cli", "create_user", username)
 
 
@@ -107,8 +120,11 @@ def set_password(engine: Engine, username: str, password: str) -> None:
     if problem:
         raise ValueError(problem)
     with engine.begin() as conn:
-        n = conn.execute(store.users.update().where(store.users.c.username == username)
-                         .values(password_hash=hash_password(password), active=True)).rowcount
+        n = conn.execute(
+            store.users.update()
+            .where(store.users.c.username == username)
+            .values(password_hash=hash_password(password), active=True)
+        ).rowcount
         if not n:
             raise ValueError(f"no user {username!r}")
         # end that user's sessions
@@ -130,9 +146,14 @@ def disable_user(engine: Engine, username: str) -> None:
 
 def list_usernames(engine: Engine) -> list:
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(sa.select(store.users.c.username)
-                                           .where(store.users.c.active == True)  # noqa: E712
-                                           .order_by(store.users.c.username))]
+        return [
+            r[0]
+            for r in conn.execute(
+                sa.select(store.users.c.username)
+                .where(store.users.c.active == True)  # noqa: E712
+                .order_by(store.users.c.username)
+            )
+        ]
 
 
 @dataclass
@@ -152,9 +173,16 @@ def new_session(conn: Connection, settings: Settings, user_id: Optional[int]) ->
     token = secrets.token_urlsafe(32)
     now = time.time()
     lifetime = settings.session_hours * 3600 if user_id else 3600
-    conn.execute(store.sessions.insert().values(
-        token_hash=_token_hash(token), user_id=user_id, csrf_token=secrets.token_urlsafe(32),
-        created=now, last_seen=now, expires=now + lifetime))
+    conn.execute(
+        store.sessions.insert().values(
+            token_hash=_token_hash(token),
+            user_id=user_id,
+            csrf_token=secrets.token_urlsafe(32),
+            created=now,
+            last_seen=now,
+            expires=now + lifetime,
+        )
+    )
     return token
 
 
@@ -169,12 +197,12 @@ def load_session(engine: Engine, settings: Settings, token: Optional[str], touch
         row = conn.execute(
             sa.select(store.sessions, store.users.c.username, store.users.c.active)
             .select_from(store.sessions.outerjoin(store.users, store.users.c.id == store.sessions.c.user_id))
-            .where(store.sessions.c.token_hash == th)).first()
+            .where(store.sessions.c.token_hash == th)
+        ).first()
         if row is None:
             return None
         idle_limit = settings.session_idle_minutes * 60
-        if row.expires < now or (row.user_id and now - row.last_seen > idle_limit) or \
-                (row.user_id and not row.active):
+        if row.expires < now or (row.user_id and now - row.last_seen > idle_limit) or (row.user_id and not row.active):
             conn.execute(store.sessions.delete().where(store.sessions.c.token_hash == th))
             return None
         if touch and now - row.last_seen > 30:
@@ -200,8 +228,9 @@ def _ip_key(client_ip: str) -> str:
     return f"ip:{client_ip[:64]}"
 
 
-def forwarded_client_ip(peer: Optional[str], forwarded_for: Optional[str],
-                        trusted: Sequence[IPNetwork]) -> Optional[str]:
+def forwarded_client_ip(
+    peer: Optional[str], forwarded_for: Optional[str], trusted: Sequence[IPNetwork]
+) -> Optional[str]:
     """The client's address as a trusted proxy reported it, or None when there is none to believe.
 
     Only a connection from a trusted proxy has its ``X-Forwarded-For`` read, from the right: each
@@ -231,8 +260,11 @@ def _is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:
 
 def _failures(conn: Connection, key: str, since: float) -> Tuple[int, Optional[float]]:
     """How many failures ``key`` has since ``since``, and the time of the latest."""
-    row = conn.execute(sa.select(sa.func.count(), sa.func.max(store.login_failures.c.ts))
-                       .where(store.login_failures.c.key == key, store.login_failures.c.ts >= since)).first()
+    row = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(store.login_failures.c.ts)).where(
+            store.login_failures.c.key == key, store.login_failures.c.ts >= since
+        )
+    ).first()
     return int(row[0] or 0), row[1]
 
 
@@ -242,11 +274,12 @@ def account_backoff(settings: Settings, failures: int) -> float:
     if failures < settings.login_max_failures:
         return 0.0
     doublings = min(failures - settings.login_max_failures, 32)  # 2**32 * any base is past the cap
-    return min(settings.login_backoff_seconds * 2 ** doublings, settings.login_window_minutes * 60.0)
+    return min(settings.login_backoff_seconds * 2**doublings, settings.login_window_minutes * 60.0)
 
 
-def login_wait(conn: Connection, settings: Settings, username: str, client_ip: Optional[str] = None,
-               now: Optional[float] = None) -> float:
+def login_wait(
+    conn: Connection, settings: Settings, username: str, client_ip: Optional[str] = None, now: Optional[float] = None
+) -> float:
     """Seconds before ``username`` may try to log in again (0: now). ``client_ip``: the client's
     address from a trusted proxy (:func:`forwarded_client_ip`), or None (then no per-IP limit)."""
     now = time.time() if now is None else now
@@ -261,13 +294,16 @@ def login_wait(conn: Connection, settings: Settings, username: str, client_ip: O
                 sa.select(store.login_failures.c.ts)
                 .where(store.login_failures.c.key == _ip_key(client_ip), store.login_failures.c.ts >= since)
                 .order_by(store.login_failures.c.ts.desc())
-                .offset(settings.login_ip_max_failures - 1).limit(1)).scalar()
+                .offset(settings.login_ip_max_failures - 1)
+                .limit(1)
+            ).scalar()
             wait = max(wait, oldest_kept + settings.login_window_minutes * 60 - now)
     return max(0.0, wait)
 
 
-def record_failure(conn: Connection, username: str, client_ip: Optional[str] = None,
-                   now: Optional[float] = None) -> None:
+def record_failure(
+    conn: Connection, username: str, client_ip: Optional[str] = None, now: Optional[float] = None
+) -> None:
     """Count a failed login against the account (and the trusted client IP, if known)."""
     now = time.time() if now is None else now
     rows = [{"key": _account_key(username), "ts": now}]
@@ -283,8 +319,11 @@ def clear_failures(conn: Connection, username: str) -> None:
 
 def authenticate(conn: Connection, username: str, password: str) -> Optional[int]:
     """The user's id when the name and password match an active account."""
-    row = conn.execute(sa.select(store.users.c.id, store.users.c.password_hash, store.users.c.active)
-                       .where(store.users.c.username == username)).first()
+    row = conn.execute(
+        sa.select(store.users.c.id, store.users.c.password_hash, store.users.c.active).where(
+            store.users.c.username == username
+        )
+    ).first()
     if row is None:
         verify_password(password, _dummy_hash())
         return None

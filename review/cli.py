@@ -11,6 +11,7 @@
 
 All read DATABASE_URL (see review/settings.py). Output never contains patient text.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
-    for name, text in (("create-user", "create a staff account (password prompted twice; no default account)"),
-                       ("set-password", "set a new password for a staff account and end its sessions")):
+    for name, text in (
+        ("create-user", "create a staff account (password prompted twice; no default account)"),
+        ("set-password", "set a new password for a staff account and end its sessions"),
+    ):
         p = sub.add_parser(name, help=text)
         p.add_argument("username")
         p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
@@ -64,12 +67,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="report what would be deleted, delete nothing")
     p = sub.add_parser("export-corrections", help="write staff intent corrections as Rasa NLU YAML")
     p.add_argument("--out", required=True, help="output file ('-' for stdout)")
-    p = sub.add_parser("index",
-                       help="fold new events into the conversation summaries and the dashboard's message index")
-    p.add_argument("--rebuild", action="store_true",
-                   help="recompute every summary (e.g. after changing redaction)")
-    sub.add_parser("audit-verify",
-                   help="prove the audit log's hash chain (exit 1 naming the first entry that breaks it)")
+    p = sub.add_parser(
+        "index", help="fold new events into the conversation summaries and the dashboard's message index"
+    )
+    p.add_argument("--rebuild", action="store_true", help="recompute every summary (e.g. after changing redaction)")
+    sub.add_parser(
+        "audit-verify", help="prove the audit log's hash chain (exit 1 naming the first entry that breaks it)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "serve":
@@ -98,8 +102,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             report = store.retention(engine, days, dry_run=args.dry_run)
             cutoff = datetime.fromtimestamp(report.cutoff, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
             verb = "would delete" if report.dry_run else "deleted"
-            print(f"retention ({days} days, last message before {cutoff}): {verb} "
-                  f"{report.conversations} conversations, {report.events} events")
+            print(
+                f"retention ({days} days, last message before {cutoff}): {verb} "
+                f"{report.conversations} conversations, {report.events} events"
+            )
             for table, n in report.review_rows.items():
                 print(f"  {table}: {n} rows")
         elif args.command == "export-corrections":
@@ -110,20 +116,25 @@ def main(argv: Optional[List[str]] = None) -> int:
                 Path(args.out).parent.mkdir(parents=True, exist_ok=True)
                 Path(args.out).write_text(result.yaml_text, encoding="utf-8")
             with engine.begin() as conn:
-                store.write_audit(conn, "cli", "export_corrections", args.out, None,
-                                  f'{{"exported": {result.exported}}}')
-            print(f"export-corrections: {result.exported} examples written to {args.out} "
-                  f"(skipped: {result.skipped_duplicate} duplicates, {result.skipped_in_training} already in "
-                  f"{settings.nlu_file.name}, {result.skipped_unsafe} payloads or texts with contact details)",
-                  file=sys.stderr if args.out == "-" else sys.stdout)
+                store.write_audit(
+                    conn, "cli", "export_corrections", args.out, None, f'{{"exported": {result.exported}}}'
+                )
+            print(
+                f"export-corrections: {result.exported} examples written to {args.out} "
+                f"(skipped: {result.skipped_duplicate} duplicates, {result.skipped_in_training} already in "
+                f"{settings.nlu_file.name}, {result.skipped_unsafe} payloads or texts with contact details)",
+                file=sys.stderr if args.out == "-" else sys.stdout,
+            )
         elif args.command == "audit-verify":
             chain = store.verify_audit_chain(engine)
             older = f", {chain.unchained} from before the chain (not verifiable)" if chain.unchained else ""
             if not chain.ok:
                 print(f"audit-verify: FAILED: {chain.error} ({chain.entries} entries read{older})", file=sys.stderr)
                 return 1
-            print(f"audit-verify: ok, {chain.entries} entries{older}; chain head {chain.head or '-'} "
-                  "(keep it: a later run whose chain does not contain it means entries were removed from the end)")
+            print(
+                f"audit-verify: ok, {chain.entries} entries{older}; chain head {chain.head or '-'} "
+                "(keep it: a later run whose chain does not contain it means entries were removed from the end)"
+            )
         elif args.command == "index":
             if args.rebuild:
                 n = store.rebuild_index(engine, settings)

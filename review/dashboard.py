@@ -10,6 +10,7 @@ to "a patient" (someone who opens the chat on two devices counts twice). Rates a
 conversations active in a bucket that had at least one such message: "3 of 40 conversations got an
 emergency answer".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ BUCKETS = ("day", "week")
 @dataclass
 class DateRange:
     """An inclusive range of local calendar days and how to bucket it."""
+
     start: date
     end: date
     bucket: str = "day"
@@ -119,9 +121,14 @@ def _asked():
 
 RATE_KEYS = ("emergency", "crisis", "urgent", "fallback", "not_covered", "low_confidence", "callback", "thumbs_down")
 RATE_LABELS = {
-    "emergency": "Emergency answer", "crisis": "Crisis (self-harm) answer", "urgent": "Urgent (today) answer",
-    "fallback": "Fallback (not understood)", "not_covered": "Not covered by the sheet",
-    "low_confidence": "Low confidence", "callback": "Callback requested", "thumbs_down": "Thumbs down",
+    "emergency": "Emergency answer",
+    "crisis": "Crisis (self-harm) answer",
+    "urgent": "Urgent (today) answer",
+    "fallback": "Fallback (not understood)",
+    "not_covered": "Not covered by the sheet",
+    "low_confidence": "Low confidence",
+    "callback": "Callback requested",
+    "thumbs_down": "Thumbs down",
 }
 
 
@@ -147,17 +154,30 @@ def _aggregate(engine: Engine, rng: DateRange, threshold: float, by_bucket: bool
     conds = _rate_conditions(threshold)
     keys = [_bucket_col(rng).label("bucket")] if by_bucket else []
     per_conversation = (
-        sa.select(*keys, m.sender_id, sa.func.count().label("messages"),
-                  *[sa.func.max(sa.case((cond, 1), else_=0)).label(key) for key, cond in conds.items()])
-        .where(*_in_range(rng)).group_by(*keys, m.sender_id).subquery())
+        sa.select(
+            *keys,
+            m.sender_id,
+            sa.func.count().label("messages"),
+            *[sa.func.max(sa.case((cond, 1), else_=0)).label(key) for key, cond in conds.items()],
+        )
+        .where(*_in_range(rng))
+        .group_by(*keys, m.sender_id)
+        .subquery()
+    )
     c = per_conversation.c
-    q = sa.select(*([c.bucket] if by_bucket else []), sa.func.sum(c.messages).label("messages"),
-                  sa.func.count().label("conversations"), *[sa.func.sum(c[key]).label(key) for key in conds])
+    q = sa.select(
+        *([c.bucket] if by_bucket else []),
+        sa.func.sum(c.messages).label("messages"),
+        sa.func.count().label("conversations"),
+        *[sa.func.sum(c[key]).label(key) for key in conds],
+    )
     if by_bucket:
         q = q.group_by(c.bucket)
     with engine.connect() as conn:
-        return [{k: (int(v) if v is not None and k != "bucket" else v) for k, v in r._mapping.items()}
-                for r in conn.execute(q)]
+        return [
+            {k: (int(v) if v is not None and k != "bucket" else v) for k, v in r._mapping.items()}
+            for r in conn.execute(q)
+        ]
 
 
 def _with_rates(row: Dict[str, Any]) -> Dict[str, Any]:
@@ -185,9 +205,12 @@ def totals(engine: Engine, rng: DateRange, threshold: float) -> Dict[str, Any]:
 def topics(engine: Engine, rng: DateRange, threshold: float, limit: int = 10) -> List[Dict[str, Any]]:
     """Intents of the patients' own messages, most frequent first; the rest summed as "(other)"."""
     m = store.messages.c
-    q = (sa.select(sa.func.coalesce(m.intent, "(none)").label("intent"), sa.func.count().label("messages"))
-         .where(*_in_range(rng), _asked()).group_by(sa.func.coalesce(m.intent, "(none)"))
-         .order_by(sa.func.count().desc(), sa.func.coalesce(m.intent, "(none)")))
+    q = (
+        sa.select(sa.func.coalesce(m.intent, "(none)").label("intent"), sa.func.count().label("messages"))
+        .where(*_in_range(rng), _asked())
+        .group_by(sa.func.coalesce(m.intent, "(none)"))
+        .order_by(sa.func.count().desc(), sa.func.coalesce(m.intent, "(none)"))
+    )
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
     total = sum(r["messages"] for r in rows)
@@ -204,22 +227,33 @@ def topics(engine: Engine, rng: DateRange, threshold: float, limit: int = 10) ->
 def _median_query(rng: DateRange, by_bucket: bool):
     m = store.messages.c
     partition = [_bucket_col(rng)] if by_bucket else []
-    inner = sa.select(
-        (_bucket_col(rng) if by_bucket else sa.literal("all")).label("bucket"), m.latency.label("v"),
-        sa.func.row_number().over(partition_by=partition or None, order_by=m.latency).label("rn"),
-        sa.func.count().over(partition_by=partition or None).label("n"),
-    ).where(*_in_range(rng), m.latency.isnot(None)).subquery()
+    inner = (
+        sa.select(
+            (_bucket_col(rng) if by_bucket else sa.literal("all")).label("bucket"),
+            m.latency.label("v"),
+            sa.func.row_number().over(partition_by=partition or None, order_by=m.latency).label("rn"),
+            sa.func.count().over(partition_by=partition or None).label("n"),
+        )
+        .where(*_in_range(rng), m.latency.isnot(None))
+        .subquery()
+    )
     middle = sa.and_(inner.c.rn * 2 >= inner.c.n, inner.c.rn * 2 <= inner.c.n + 2)
-    return (sa.select(inner.c.bucket, sa.func.avg(inner.c.v).label("median_seconds"),
-                      sa.func.max(inner.c.n).label("replies"))
-            .where(middle).group_by(inner.c.bucket))
+    return (
+        sa.select(
+            inner.c.bucket, sa.func.avg(inner.c.v).label("median_seconds"), sa.func.max(inner.c.n).label("replies")
+        )
+        .where(middle)
+        .group_by(inner.c.bucket)
+    )
 
 
 def latency(engine: Engine, rng: DateRange) -> Tuple[List[Dict[str, Any]], Optional[float], int]:
     """Median seconds from a patient message to the first reply, per bucket and over the range."""
     with engine.connect() as conn:
-        rows = {r.bucket: {"median_seconds": float(r.median_seconds), "replies": int(r.replies)}
-                for r in conn.execute(_median_query(rng, True))}
+        rows = {
+            r.bucket: {"median_seconds": float(r.median_seconds), "replies": int(r.replies)}
+            for r in conn.execute(_median_query(rng, True))
+        }
         overall = conn.execute(_median_query(rng, False)).first()
     filled = _fill(rng, rows, {"median_seconds": None, "replies": 0})
     return filled, (float(overall.median_seconds) if overall else None), (int(overall.replies) if overall else 0)
@@ -232,11 +266,22 @@ def unanswered_candidates(engine: Engine, rng: DateRange, threshold: float, limi
     :mod:`review.unanswered`)."""
     m = store.messages.c
     conds = _rate_conditions(threshold)
-    q = (sa.select(m.event_id, m.sender_id, m.local_day, m.local_week, m.fallback, m.not_covered,
-                   m.thumbs_down, m.confidence)
-         .where(*_in_range(rng), _asked(),
-                sa.or_(conds["fallback"], conds["not_covered"], conds["low_confidence"],
-                       sa.and_(m.thumbs_down == True, m.level.is_(None))))  # noqa: E712
-         .order_by(m.ts.desc()).limit(limit))
+    q = (
+        sa.select(
+            m.event_id, m.sender_id, m.local_day, m.local_week, m.fallback, m.not_covered, m.thumbs_down, m.confidence
+        )
+        .where(
+            *_in_range(rng),
+            _asked(),
+            sa.or_(
+                conds["fallback"],
+                conds["not_covered"],
+                conds["low_confidence"],
+                sa.and_(m.thumbs_down == True, m.level.is_(None)),  # noqa: E712
+            ),
+        )
+        .order_by(m.ts.desc())
+        .limit(limit)
+    )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]

@@ -14,6 +14,7 @@ indexed before this table existed fills it by itself. Local days and weeks are t
 event folded in twice changes nothing, so PostgreSQL's re-read window (events committed out of id
 order) is safe here too.
 """
+
 from __future__ import annotations
 
 import threading
@@ -61,12 +62,23 @@ def _new_row(row: Any, data: Dict[str, Any], zone: ZoneInfo) -> Dict[str, Any]:
             level = _worse(level, name)
     message_id = data.get("message_id")
     return {
-        "event_id": row.id, "sender_id": row.sender_id, "message_id": str(message_id)[:64] if message_id else None,
-        "ts": ts, "local_day": day, "local_week": week, "intent": (intent or None) and intent[:255],
-        "confidence": conf, "level": level, "fallback": "fallback" in flags,
-        "not_covered": intent in NOT_COVERED_INTENTS, "out_of_scope": "out_of_scope" in flags,
-        "callback": False, "thumbs_down": "feedback" in flags, "form_answer": False,
-        "payload": text.startswith("/"), "latency": None,
+        "event_id": row.id,
+        "sender_id": row.sender_id,
+        "message_id": str(message_id)[:64] if message_id else None,
+        "ts": ts,
+        "local_day": day,
+        "local_week": week,
+        "intent": (intent or None) and intent[:255],
+        "confidence": conf,
+        "level": level,
+        "fallback": "fallback" in flags,
+        "not_covered": intent in NOT_COVERED_INTENTS,
+        "out_of_scope": "out_of_scope" in flags,
+        "callback": False,
+        "thumbs_down": "feedback" in flags,
+        "form_answer": False,
+        "payload": text.startswith("/"),
+        "latency": None,
     }
 
 
@@ -116,8 +128,9 @@ def _reset_if_needed(engine: Engine, settings: Settings) -> None:
             store.set_meta(conn, HWM_KEY, str(max_id))
 
 
-def index_messages(engine: Engine, settings: Settings, batch: int = 5000, max_events: Optional[int] = None,
-                   rescan: bool = False) -> int:
+def index_messages(
+    engine: Engine, settings: Settings, batch: int = 5000, max_events: Optional[int] = None, rescan: bool = False
+) -> int:
     """Fold events newer than this index's high-water mark into ``review_messages``; returns how many
     events were read. ``rescan`` (PostgreSQL) re-reads the last ``store.PG_RESCAN_WINDOW`` ids too."""
     if not _LOCK.acquire(timeout=30):
@@ -140,9 +153,12 @@ def index_messages(engine: Engine, settings: Settings, batch: int = 5000, max_ev
             try:
                 with engine.begin() as conn:
                     e = store.events.c
-                    rows = conn.execute(sa.select(e.id, e.sender_id, e.type_name, e.timestamp, e.data)
-                                        .where(e.id > start, e.type_name.in_(("user", "action", "bot", "slot")))
-                                        .order_by(e.id).limit(limit)).all()
+                    rows = conn.execute(
+                        sa.select(e.id, e.sender_id, e.type_name, e.timestamp, e.data)
+                        .where(e.id > start, e.type_name.in_(("user", "action", "bot", "slot")))
+                        .order_by(e.id)
+                        .limit(limit)
+                    ).all()
                     if not rows:
                         if max_id > hwm:
                             store.set_meta(conn, HWM_KEY, str(max_id))
@@ -174,14 +190,21 @@ def _fold(conn: Connection, rows: Sequence[Any], zone: ZoneInfo) -> None:
             if isinstance(value, dict) and value.get("message_id"):
                 rated.add(str(value["message_id"])[:64])
     for chunk in store.chunks(senders, 500):
-        latest_before = (sa.select(m.sender_id, sa.func.max(m.event_id).label("mx"))
-                         .where(m.sender_id.in_(chunk), m.event_id < first).group_by(m.sender_id).subquery())
+        latest_before = (
+            sa.select(m.sender_id, sa.func.max(m.event_id).label("mx"))
+            .where(m.sender_id.in_(chunk), m.event_id < first)
+            .group_by(m.sender_id)
+            .subquery()
+        )
         carried = conn.execute(sa.select(store.messages).join(latest_before, m.event_id == latest_before.c.mx)).all()
         present = conn.execute(sa.select(store.messages).where(m.sender_id.in_(chunk), m.event_id >= first)).all()
         loaded = list(carried) + list(present)
         if rated:  # ratings of messages from earlier batches
-            loaded += conn.execute(sa.select(store.messages).where(
-                m.sender_id.in_(chunk), m.message_id.in_(sorted(rated)), m.event_id < first)).all()
+            loaded += conn.execute(
+                sa.select(store.messages).where(
+                    m.sender_id.in_(chunk), m.message_id.in_(sorted(rated)), m.event_id < first
+                )
+            ).all()
         seen = set()
         for r in loaded:
             if r.event_id not in seen:
@@ -226,11 +249,18 @@ def _fold(conn: Connection, rows: Sequence[Any], zone: ZoneInfo) -> None:
         _apply_reply(patient_msg, row, data, by_message_id[s])
     if fresh:
         conn.execute(store.messages.insert(), [{k: msg[k] for k in _COLUMNS} for msg in fresh])
-    changed = [msg for msgs in known.values() for msg in msgs
-               if msg["event_id"] in originals and msg != originals[msg["event_id"]]]
+    changed = [
+        msg
+        for msgs in known.values()
+        for msg in msgs
+        if msg["event_id"] in originals and msg != originals[msg["event_id"]]
+    ]
     if changed:
-        stmt = (store.messages.update().where(m.event_id == sa.bindparam("b_event_id"))
-                .values({k: sa.bindparam(f"b_{k}") for k in _COLUMNS if k not in ("event_id", "sender_id")}))
+        stmt = (
+            store.messages.update()
+            .where(m.event_id == sa.bindparam("b_event_id"))
+            .values({k: sa.bindparam(f"b_{k}") for k in _COLUMNS if k not in ("event_id", "sender_id")})
+        )
         conn.execute(stmt, [{f"b_{k}": msg[k] for k in _COLUMNS if k != "sender_id"} for msg in changed])
 
 

@@ -6,6 +6,7 @@ review app and the time of the message (ISO 8601, in the configured time zone). 
 thread of its own, so a slow receiver never holds up indexing. Failures are logged by kind only
 (exception type, HTTP status, exit code): never the payload, the URL (it may hold a token) or any id.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,13 +33,17 @@ MAX_AGE_SECONDS = 6 * 3600
 def payload(settings: Settings, sender_id: str, level: str, ts: float) -> Dict[str, Any]:
     """What an alert says: level, link, time (no patient text)."""
     when = datetime.fromtimestamp(ts, tz=ZoneInfo(settings.timezone))
-    return {"level": level, "conversation": f"{settings.base_url}/conversation?{urlencode({'id': sender_id})}",
-            "time": when.isoformat(timespec="seconds")}
+    return {
+        "level": level,
+        "conversation": f"{settings.base_url}/conversation?{urlencode({'id': sender_id})}",
+        "time": when.isoformat(timespec="seconds"),
+    }
 
 
 def _post(url: str, body: bytes) -> None:
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "review-alert"})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "review-alert"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as resp:  # noqa: S310 (configured URL)
             resp.read(1024)
@@ -50,8 +55,14 @@ def _post(url: str, body: bytes) -> None:
 
 def _run(command: Sequence[str], body: bytes) -> None:
     try:
-        result = subprocess.run(list(command), input=body, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                timeout=TIMEOUT_SECONDS, check=False)
+        result = subprocess.run(
+            list(command),
+            input=body,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
     except Exception as error:  # noqa: BLE001
         log.error("alert command failed: %s", type(error).__name__)
         return

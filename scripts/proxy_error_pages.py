@@ -17,6 +17,7 @@ with ``--out`` and checked to be up to date with ``--check`` (tests/test_proxy_e
     python scripts/proxy_error_pages.py --out deploy/nginx-errors.conf     # after a wording change
     python scripts/proxy_error_pages.py --check deploy/nginx-errors.conf   # exit 1 when out of date
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,9 @@ def nginx_directives(credentials: Path, indent: str = "    ") -> str:
             raise ValueError(f"the {body['code']} text must not contain '$'")
         quoted = text.replace("\\", "\\\\").replace("'", "\\'")
         lines.append(f"{indent}error_page {status} @error_{status};")
-        lines.append(f"{indent}location @error_{status} "
-                     f"{{ default_type application/json; return {status} '{quoted}'; }}")
+        lines.append(
+            f"{indent}location @error_{status} " f"{{ default_type application/json; return {status} '{quoted}'; }}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -77,8 +79,10 @@ def include_file(credentials: Path, indent: str = "") -> str:
         source = credentials.resolve().relative_to(ROOT)
     except ValueError:
         source = credentials
-    header = (f"# Written by scripts/proxy_error_pages.py from clinic_channel/messages.yml and {source}: do not\n"
-              "# edit; after a wording change run: python scripts/proxy_error_pages.py --out <this file>\n")
+    header = (
+        f"# Written by scripts/proxy_error_pages.py from clinic_channel/messages.yml and {source}: do not\n"
+        "# edit; after a wording change run: python scripts/proxy_error_pages.py --out <this file>\n"
+    )
     return header + nginx_directives(credentials, indent)
 
 

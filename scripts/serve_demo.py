@@ -11,6 +11,7 @@ this server and the Rasa server), so the demo proves that the widget works under
 `data-server="..."` is rewritten to the Rasa URL given here. Environment: DEMO_PORT (default 8080),
 RASA_URL (default http://$RASA_HOST:$RASA_PORT, i.e. http://127.0.0.1:5005).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,14 @@ WIDGET = ROOT / "widget"
 DEMO = WIDGET / "demo"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _DATA_SERVER = re.compile(r'data-server="[^"]*"')
-TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
-         ".js": "text/javascript; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
-         ".ico": "image/x-icon"}
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
 
 
 def origin_of(url: str) -> str:
@@ -43,17 +49,19 @@ def origin_of(url: str) -> str:
 
 
 def csp_for(rasa_url: str) -> str:
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        f"connect-src 'self' {origin_of(rasa_url)}",
-        "img-src 'self' data:",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"connect-src 'self' {origin_of(rasa_url)}",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 def resolve(path: str) -> Optional[Path]:
@@ -64,8 +72,9 @@ def resolve(path: str) -> Optional[Path]:
     parts = path.strip("/").split("/")
     if len(parts) == 1 and _NAME.match(parts[0]):
         candidate = DEMO / parts[0]
-    elif (len(parts) == 2 and parts[0] == "widget" and _NAME.match(parts[1])
-          and Path(parts[1]).suffix in (".js", ".css")):
+    elif (
+        len(parts) == 2 and parts[0] == "widget" and _NAME.match(parts[1]) and Path(parts[1]).suffix in (".js", ".css")
+    ):
         candidate = WIDGET / parts[1]
     else:
         return None
@@ -124,7 +133,8 @@ def make_handler(rasa_url: str, quiet: bool):
 
 def main(argv=None) -> int:
     default_rasa = os.environ.get("RASA_URL") or "http://{}:{}".format(
-        os.environ.get("RASA_HOST", "127.0.0.1"), os.environ.get("RASA_PORT", "5005"))
+        os.environ.get("RASA_HOST", "127.0.0.1"), os.environ.get("RASA_PORT", "5005")
+    )
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=int(os.environ.get("DEMO_PORT", "8080")))
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback only)")

@@ -1,4 +1,5 @@
 """Shared fixtures: the real fact book and domain, a fresh dispatcher, tracker factories."""
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,13 @@ TIERS = ("unit", "integration", "browser", "cluster", "stress")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--tier", action="append", choices=TIERS, default=None,
-                     help="run only the tests of this tier (repeatable); pytest.ini describes the tiers")
+    parser.addoption(
+        "--tier",
+        action="append",
+        choices=TIERS,
+        default=None,
+        help="run only the tests of this tier (repeatable); pytest.ini describes the tiers",
+    )
 
 
 def tier_of(item: pytest.Item) -> str:
@@ -32,8 +38,10 @@ def tier_of(item: pytest.Item) -> str:
     own = [mark.name for mark in item.own_markers if mark.name in TIERS]
     inherited = sorted({mark.name for mark in item.iter_markers() if mark.name in TIERS})
     if len(own) > 1 or (not own and len(inherited) != 1):
-        raise pytest.UsageError(f"{item.nodeid}: mark it with exactly one tier of {TIERS} "
-                                f"(a module's pytestmark, or the test's own mark to override it)")
+        raise pytest.UsageError(
+            f"{item.nodeid}: mark it with exactly one tier of {TIERS} "
+            f"(a module's pytestmark, or the test's own mark to override it)"
+        )
     return own[0] if own else inherited[0]
 
 
@@ -64,22 +72,69 @@ def rasa_restored() -> Any:
 
 
 QUESTION_INTENTS = [
-    "ask_what_is_endoscopy", "ask_recovery_time", "ask_cost", "ask_safety", "ask_scarring",
-    "ask_anesthesia", "ask_indications", "ask_comparison", "ask_other_treatments", "ask_pain_relief",
+    "ask_what_is_endoscopy",
+    "ask_recovery_time",
+    "ask_cost",
+    "ask_safety",
+    "ask_scarring",
+    "ask_anesthesia",
+    "ask_indications",
+    "ask_comparison",
+    "ask_other_treatments",
+    "ask_pain_relief",
 ]
 # Absolute promises the assistant must never make (the sheet does; see SAFETY.md H2). Promise
 # patterns only, matched as whole words (absolute_claims_in): "cannot" alone is not one, so "I cannot
 # give medical advice" is fine, but "cannot fail" is.
 ABSOLUTE_CLAIMS = [
-    "absolutely no risk", "no risk of paralysis", "will not die", "won't die", "zero risk",
-    "100% safe", "completely safe", "no risk at all", "risk-free", "risk free", "guarantee",
-    "perfectly safe", "totally safe", "never fails", "cannot be paralysed", "no chance of",
+    "absolutely no risk",
+    "no risk of paralysis",
+    "will not die",
+    "won't die",
+    "zero risk",
+    "100% safe",
+    "completely safe",
+    "no risk at all",
+    "risk-free",
+    "risk free",
+    "guarantee",
+    "perfectly safe",
+    "totally safe",
+    "never fails",
+    "cannot be paralysed",
+    "no chance of",
     # added by the content review
-    "no risk", "no risks", "never", "guaranteed", "guarantees", "will not", "won't", "cannot fail",
-    "can't fail", "100%", "always works", "always", "safest", "fully safe", "entirely safe",
-    "no danger", "no complications", "no side effects", "painless", "pain-free", "pain free",
-    "harmless", "definitely", "certainly", "for sure", "nothing can go wrong", "no problem",
-    "permanent cure", "cures", "cured", "proven",
+    "no risk",
+    "no risks",
+    "never",
+    "guaranteed",
+    "guarantees",
+    "will not",
+    "won't",
+    "cannot fail",
+    "can't fail",
+    "100%",
+    "always works",
+    "always",
+    "safest",
+    "fully safe",
+    "entirely safe",
+    "no danger",
+    "no complications",
+    "no side effects",
+    "painless",
+    "pain-free",
+    "pain free",
+    "harmless",
+    "definitely",
+    "certainly",
+    "for sure",
+    "nothing can go wrong",
+    "no problem",
+    "permanent cure",
+    "cures",
+    "cured",
+    "proven",
 ]
 
 
@@ -93,9 +148,29 @@ def absolute_claims_in(text: str) -> List[str]:
 # such figures, so an answer may use one only if its own source sentence has it (then attributed);
 # responses and channel messages never (tests/test_facts.py).
 FREQUENCY_WORDS = [
-    "rare", "rarely", "usual", "usually", "often", "frequently", "occasionally", "seldom", "hardly",
-    "little", "mostly", "most", "common", "commonly", "typical", "typically", "normally", "generally",
-    "almost", "basically", "always", "sometimes", "majority",
+    "rare",
+    "rarely",
+    "usual",
+    "usually",
+    "often",
+    "frequently",
+    "occasionally",
+    "seldom",
+    "hardly",
+    "little",
+    "mostly",
+    "most",
+    "common",
+    "commonly",
+    "typical",
+    "typically",
+    "normally",
+    "generally",
+    "almost",
+    "basically",
+    "always",
+    "sometimes",
+    "majority",
 ]
 
 
@@ -125,8 +200,9 @@ def make_tracker(
     latest = {
         "text": text,
         "intent": {"name": intent, "confidence": confidence} if intent else {},
-        "intent_ranking": (ranking if ranking is not None
-                           else [{"name": intent, "confidence": confidence}] if intent else []),
+        "intent_ranking": (
+            ranking if ranking is not None else [{"name": intent, "confidence": confidence}] if intent else []
+        ),
         "entities": [],
     }
     return Tracker("test-sender", slots or {}, latest, [], False, None, {}, "action_listen")

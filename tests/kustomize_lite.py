@@ -6,6 +6,7 @@ kustomization.yaml), ``namespace``, ``images`` (newName/newTag) and ``patches`` 
 (strategic merge: maps merged key by key, lists of named items merged by ``name``, other lists
 replaced). Where ``kubectl kustomize`` exists the tests also compare the two renderings.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,16 @@ from typing import Any, Dict, Iterable, List
 import yaml
 
 SUPPORTED_KEYS = {"apiVersion", "kind", "resources", "namespace", "images", "patches"}
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-                  "PersistentVolume", "StorageClass", "IngressClass", "PriorityClass"}
+CLUSTER_SCOPED = {
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PersistentVolume",
+    "StorageClass",
+    "IngressClass",
+    "PriorityClass",
+}
 Manifest = Dict[str, Any]
 
 
@@ -48,8 +57,13 @@ def _merge(base: Any, patch: Any) -> Any:
         for key, value in patch.items():
             out[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
         return out
-    if (isinstance(base, list) and isinstance(patch, list) and base and patch
-            and all(isinstance(i, dict) and "name" in i for i in base + patch)):
+    if (
+        isinstance(base, list)
+        and isinstance(patch, list)
+        and base
+        and patch
+        and all(isinstance(i, dict) and "name" in i for i in base + patch)
+    ):
         out = [copy.deepcopy(i) for i in base]
         for item in patch:
             match = next((n for n, old in enumerate(out) if old["name"] == item["name"]), None)
@@ -75,11 +89,15 @@ def render(directory: Path) -> List[Manifest]:
         if set(patch_entry) != {"path"}:
             raise ValueError(f"{directory}: only patches given by path are supported: {patch_entry}")
         for patch in _documents(directory / patch_entry["path"]):
-            targets = [n for n, o in enumerate(objects)
-                       if o["kind"] == patch["kind"] and o["metadata"]["name"] == patch["metadata"]["name"]]
+            targets = [
+                n
+                for n, o in enumerate(objects)
+                if o["kind"] == patch["kind"] and o["metadata"]["name"] == patch["metadata"]["name"]
+            ]
             if len(targets) != 1:
-                raise ValueError(f"{directory}: patch {patch['kind']}/{patch['metadata']['name']} matches "
-                                 f"{len(targets)} objects")
+                raise ValueError(
+                    f"{directory}: patch {patch['kind']}/{patch['metadata']['name']} matches " f"{len(targets)} objects"
+                )
             objects[targets[0]] = _merge(objects[targets[0]], patch)
     for rule in kustomization.get("images", []):
         for obj in objects:

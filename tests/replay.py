@@ -21,6 +21,7 @@ Runnable against any server started with ``--enable-api``::
     python -m tests.replay --url http://127.0.0.1:5005 --out var/replay-patched.json
     python -m tests.replay --compare var/replay-patched.json var/replay-plain.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,8 +94,9 @@ def _replay_one(url: str, key: str, turns: Turns, timeout: float) -> Dict[str, A
     replies = []
     with requests.Session() as http:
         for text in turns:
-            answer = http.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
-                               timeout=timeout)
+            answer = http.post(
+                f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=timeout
+            )
             if answer.status_code != 200:
                 raise RuntimeError(f"{key}: {text!r} answered {answer.status_code}: {answer.text[:300]}")
             replies.append(answer.json())
@@ -111,6 +113,7 @@ def replay(url: str, plan: Dict[str, Turns], parallel: int = PARALLEL, timeout: 
 
 
 # ------------------------------------------------------------------------------------ comparison
+
 
 def without_volatile(value: Any) -> Any:
     """``value`` with :data:`VOLATILE_KEYS` removed at any depth."""
@@ -148,9 +151,11 @@ def _differences(a: Any, b: Any, path: str, tolerance: float) -> Iterator[str]:
         for index, (x, y) in enumerate(zip(a, b)):
             yield from _differences(x, y, f"{path}[{index}]", tolerance)
         if len(a) != len(b):
-            extra = a[len(b):] if len(a) > len(b) else b[len(a):]
-            yield (f"{path}: {len(a)} vs {len(b)} items; first extra in {'first' if len(a) > len(b) else 'second'}: "
-                   f"{_describe(extra[0])}")
+            extra = a[len(b) :] if len(a) > len(b) else b[len(a) :]
+            yield (
+                f"{path}: {len(a)} vs {len(b)} items; first extra in {'first' if len(a) > len(b) else 'second'}: "
+                f"{_describe(extra[0])}"
+            )
     elif _is_number(a) and _is_number(b) and (isinstance(a, float) or isinstance(b, float)):
         if not math.isclose(a, b, rel_tol=0.0, abs_tol=tolerance):
             yield f"{path}: {a!r} vs {b!r}"
@@ -183,12 +188,13 @@ def count_predictions(recorded: Dict[str, Any]) -> Dict[str, int]:
 
 # ------------------------------------------------------------------------------------ action calls
 
+
 def trimmed_body(body: Dict[str, Any]) -> Dict[str, Any]:
     """Rasa's full action-call body with the events before the patient's latest message left out:
     what clinic_runtime.action_calls documents that it sends (the rest of the body unchanged)."""
     events = body["tracker"]["events"]
     starts = [index for index, event in enumerate(events) if event.get("event") == "user"]
-    cut = {**body["tracker"], "events": events[starts[-1]:] if starts else events}
+    cut = {**body["tracker"], "events": events[starts[-1] :] if starts else events}
     return {**body, "tracker": cut}
 
 
@@ -211,8 +217,9 @@ class RecordingProxy:
     def __enter__(self) -> "RecordingProxy":
         started = threading.Event()
         failure: List[BaseException] = []
-        self._thread = threading.Thread(target=self._serve, args=(started, failure), daemon=True,
-                                        name="recording-proxy")
+        self._thread = threading.Thread(
+            target=self._serve, args=(started, failure), daemon=True, name="recording-proxy"
+        )
         self._thread.start()
         started.wait()
         if failure:
@@ -245,8 +252,9 @@ class RecordingProxy:
                 async with client.post(self.target, data=raw, headers={"Content-Type": "application/json"}) as answer:
                     status, payload = answer.status, await answer.read()
             with self._lock:
-                self.calls.append({"body": json.loads(raw), "status": status,
-                                   "answer": json.loads(payload) if payload else None})
+                self.calls.append(
+                    {"body": json.loads(raw), "status": status, "answer": json.loads(payload) if payload else None}
+                )
             return web.Response(status=status, body=payload, content_type="application/json")
 
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -270,8 +278,9 @@ class RecordingProxy:
             loop.close()
 
 
-def paired_calls(full: Dict[str, List[Dict[str, Any]]], trimmed: Dict[str, List[Dict[str, Any]]]
-                 ) -> Tuple[List[Tuple[Dict[str, Any], Dict[str, Any]]], List[str]]:
+def paired_calls(
+    full: Dict[str, List[Dict[str, Any]]], trimmed: Dict[str, List[Dict[str, Any]]]
+) -> Tuple[List[Tuple[Dict[str, Any], Dict[str, Any]]], List[str]]:
     """The calls of a plain run and of a patched run, paired per conversation in order; and what does
     not pair (a conversation or an action call made by one run only)."""
     pairs, unpaired = [], []

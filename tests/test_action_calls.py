@@ -1,5 +1,6 @@
 """clinic_runtime.action_calls: the cached validator accepts and rejects exactly what Rasa's does; only
 recent events are sent; action calls reuse one kept-alive connection (over real HTTP)."""
+
 from __future__ import annotations
 
 from typing import List, Optional
@@ -56,11 +57,18 @@ def test_only_the_events_since_the_latest_user_message_are_sent():
 
     install_short_action_calls()
     domain = Domain.load(str(ROOT / "domain.yml"))
-    tracker = DialogueStateTracker.from_events("s", [
-        ActionExecuted("action_listen"), UserUttered("how much", {"name": "ask_cost", "confidence": 0.9}),
-        ActionExecuted("action_answer_topic"), SlotSet("last_topic", "ask_cost"), ActionExecuted("action_listen"),
-        UserUttered("tell me more", {"name": "ask_more", "confidence": 0.9}),
-    ], slots=domain.slots)
+    tracker = DialogueStateTracker.from_events(
+        "s",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("how much", {"name": "ask_cost", "confidence": 0.9}),
+            ActionExecuted("action_answer_topic"),
+            SlotSet("last_topic", "ask_cost"),
+            ActionExecuted("action_listen"),
+            UserUttered("tell me more", {"name": "ask_more", "confidence": 0.9}),
+        ],
+        slots=domain.slots,
+    )
     sent = RemoteAction("action_tell_more", None)._action_call_format(tracker, domain)["tracker"]
     assert [e["event"] for e in sent["events"]] == ["user"]
     assert sent["events"][0]["text"] == "tell me more"
@@ -82,7 +90,7 @@ def test_the_request_body_equals_rasas_with_the_events_trimmed_for_every_story_s
         body = _full_call_format(action, tracker, domain)
         events = body["tracker"]["events"]
         starts = [i for i, e in enumerate(events) if e["event"] == "user"]
-        body["tracker"]["events"] = events[starts[-1]:] if starts else events
+        body["tracker"]["events"] = events[starts[-1] :] if starts else events
         return body
 
     domain = Domain.load(str(ROOT / "domain.yml"))

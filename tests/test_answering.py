@@ -1,4 +1,5 @@
 """action_answer_topic and action_tell_more answer from the facts only."""
+
 from __future__ import annotations
 
 import pytest
@@ -54,6 +55,7 @@ async def test_the_safety_answer_states_only_attributed_sheet_content(book, disp
     for bullet in bullets:
         assert bullet.startswith("The clinic's sheet "), bullet
 
+
 @pytest.mark.parametrize("details", [False, True])
 def test_every_risk_answer_starts_with_the_deferral(book, details):
     """Also for "tell me more" (the detail facts) and after a personal question: send_topic_answer
@@ -96,8 +98,9 @@ async def test_tell_more_gives_the_detail_facts_of_the_last_topic(book, dispatch
 
 @pytest.mark.asyncio
 async def test_tell_more_without_details_says_that_is_all(dispatcher, tracker_for):
-    events = await _run(ActionTellMore(), dispatcher,
-                        tracker_for("ask_more", slots={"last_topic": "ask_recovery_time"}))
+    events = await _run(
+        ActionTellMore(), dispatcher, tracker_for("ask_more", slots={"last_topic": "ask_recovery_time"})
+    )
     assert response_names(dispatcher) == ["utter_no_more_details"]
     assert SlotSet("fact_ids", []) in events
 

@@ -6,6 +6,7 @@ all of them: no 5xx, the server still answers, nothing was stored in a ``default
 and no injected command restarted a conversation or set entities. The counts are written to
 ``var/results/bad_input.json`` (quoted in BENCHMARKS.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,16 +29,40 @@ EXAMPLES_PER_CHANNEL = 300
 CREDENTIALS = ROOT / "bench" / "credentials.load.yml"  # rate limits lifted: the suite sends fast
 TRICKY_TEXT = st.sampled_from(
     [
-        "", " ", "\n\t", "\x00", "\x00hello", "\u200b", "\u200b\u200d\ufeff", "\u202eevil", "مرحبا كيف حالك",
-        "שלום", "😟😟😟", "👩‍⚕️?", "a" * 2001, "b" * 50_000, "/restart", "/session_start", '/ask_cost{"x": {"$gt": ""}}',
-        "/greet@0.01", "/report_emergency", "/ask_safety{\"a\":1}@1.0", "<img src=x onerror=alert(1)>",
-        "{{7*7}}", "${jndi:ldap://x}", "' OR 1=1 --", "\udcff lone surrogate", "\ud83d",
+        "",
+        " ",
+        "\n\t",
+        "\x00",
+        "\x00hello",
+        "\u200b",
+        "\u200b\u200d\ufeff",
+        "\u202eevil",
+        "مرحبا كيف حالك",
+        "שלום",
+        "😟😟😟",
+        "👩‍⚕️?",
+        "a" * 2001,
+        "b" * 50_000,
+        "/restart",
+        "/session_start",
+        '/ask_cost{"x": {"$gt": ""}}',
+        "/greet@0.01",
+        "/report_emergency",
+        '/ask_safety{"a":1}@1.0',
+        "<img src=x onerror=alert(1)>",
+        "{{7*7}}",
+        "${jndi:ldap://x}",
+        "' OR 1=1 --",
+        "\udcff lone surrogate",
+        "\ud83d",
     ]
 )
 JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=50))
-JSON_ANY = st.recursive(JSON_SCALARS,
-                        lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=12)
+JSON_ANY = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 
 
 def raw_bodies() -> st.SearchStrategy[bytes]:
@@ -76,8 +101,9 @@ def tally() -> Iterator[Dict[str, Counter]]:
 
 
 def post(servers: Servers, path: str, body: bytes) -> requests.Response:
-    return requests.post(f"{servers.rasa_url}{path}", data=body,
-                         headers={"Content-Type": "application/json"}, timeout=30)
+    return requests.post(
+        f"{servers.rasa_url}{path}", data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
 
 
 def record(tally: Counter, answer: requests.Response) -> None:
@@ -97,12 +123,16 @@ def test_patient_channel_bad_requests(servers, tally, data):
     if kind == "raw":
         body = data.draw(raw_bodies())
     elif kind == "fields":
-        fields = data.draw(st.dictionaries(st.sampled_from(["session_id", "message", "message_id", "retry", "extra"]),
-                                           field_values(), max_size=5))
+        fields = data.draw(
+            st.dictionaries(
+                st.sampled_from(["session_id", "message", "message_id", "retry", "extra"]), field_values(), max_size=5
+            )
+        )
         body = json.dumps(fields).encode()
     else:
-        session = requests.post(f"{servers.rasa_url}/webhooks/patient/session", json={},
-                                timeout=10).json()["session_id"]
+        session = requests.post(f"{servers.rasa_url}/webhooks/patient/session", json={}, timeout=10).json()[
+            "session_id"
+        ]
         fields = {"session_id": session, "message": data.draw(st.one_of(TRICKY_TEXT, st.text(max_size=300)))}
         if data.draw(st.booleans()):
             fields["message_id"] = data.draw(field_values())
@@ -116,8 +146,11 @@ def test_rest_channel_bad_requests(servers, tally, data):
     if data.draw(st.booleans()):
         body = data.draw(raw_bodies())
     else:
-        fields = data.draw(st.dictionaries(st.sampled_from(["sender", "message", "metadata", "input_channel"]),
-                                           field_values(), max_size=4))
+        fields = data.draw(
+            st.dictionaries(
+                st.sampled_from(["sender", "message", "metadata", "input_channel"]), field_values(), max_size=4
+            )
+        )
         if data.draw(st.booleans()):
             fields["sender"] = f"fuzz-{uuid.uuid4().hex[:8]}"
         body = json.dumps(fields).encode()

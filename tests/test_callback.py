@@ -1,4 +1,5 @@
 """actions.callback: the consented callback form, its validation, submission and cancellation."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,8 +45,9 @@ async def test_a_complete_request_is_stored_with_consent_and_the_details_cleared
 
 @pytest.mark.asyncio
 async def test_an_incomplete_form_stores_nothing(dispatcher, tracker_for):
-    events = await ActionSubmitCallback().run(dispatcher,
-                                              tracker_for("greet", slots={**DETAILS, "callback_phone": None}), {})
+    events = await ActionSubmitCallback().run(
+        dispatcher, tracker_for("greet", slots={**DETAILS, "callback_phone": None}), {}
+    )
     assert response_names(dispatcher) == ["utter_callback_cancelled"]
     assert not any(e["name"] == "callback_request" for e in events)
 
@@ -59,7 +61,7 @@ async def test_cancelling_forgets_what_was_given(dispatcher, tracker_for):
 
 @pytest.mark.parametrize("slot", ["callback_name", "callback_phone", "callback_time"])
 def test_stop_ends_the_form_without_a_re_ask(slot, dispatcher, tracker_for):
-    """"stop" is judged from the words: the form ends (requested_slot None) and nothing is kept."""
+    """ "stop" is judged from the words: the form ends (requested_slot None) and nothing is kept."""
     validator = getattr(ValidateCallbackForm(), f"validate_{slot}")
     assert validator("cancel", dispatcher, tracker_for("out_of_scope"), {}) == {slot: None, "requested_slot": None}
     assert dispatcher.messages == []

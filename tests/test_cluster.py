@@ -16,6 +16,7 @@ store, one Redis lock store (scripts/run_cluster.sh, started by tests/support/cl
 
 Needs PostgreSQL and Redis (scripts/services.sh); skipped with the reason when either is unreachable.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,12 +50,12 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     if not shutil.which("nginx"):
         pytest.fail("nginx not found: the scale-out stack needs the Debian package (apt-get install nginx)")
     workdir = tmp_path_factory.mktemp("cluster")
-    with running_cluster(workdir, n_rasa=2, n_actions=2,
-                         extra_env={"TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME)}) as c:
+    with running_cluster(workdir, n_rasa=2, n_actions=2, extra_env={"TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME)}) as c:
         yield c
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+
 
 def new_session(base: str) -> str:
     r = requests.post(f"{base}/webhooks/patient/session", json={}, timeout=30)
@@ -62,8 +63,9 @@ def new_session(base: str) -> str:
     return r.json()["session_id"]
 
 
-def post_message(base: str, sid: str, text: str, message_id: str, retry: bool = False,
-                 timeout: float = 90) -> requests.Response:
+def post_message(
+    base: str, sid: str, text: str, message_id: str, retry: bool = False, timeout: float = 90
+) -> requests.Response:
     body: Dict[str, Any] = {"session_id": sid, "message": text, "message_id": message_id}
     if retry:
         body["retry"] = True
@@ -83,8 +85,10 @@ def stored_events(cluster: Cluster, sid: str) -> List[Dict[str, Any]]:
     engine = sa.create_engine(cluster.db_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT id, type_name, action_name, data FROM events "
-                                        "WHERE sender_id = :s ORDER BY id"), {"s": sid}).fetchall()
+            rows = conn.execute(
+                sa.text("SELECT id, type_name, action_name, data FROM events " "WHERE sender_id = :s ORDER BY id"),
+                {"s": sid},
+            ).fetchall()
     finally:
         engine.dispose()
     return [{"id": r.id, "type": r.type_name, "action": r.action_name, **{"data": json.loads(r.data)}} for r in rows]
@@ -120,6 +124,7 @@ def assert_well_formed(events: List[Dict[str, Any]]) -> None:
 
 # --- the tests ----------------------------------------------------------------------------------
 
+
 def test_turns_alternating_between_replicas_keep_every_event_in_order(cluster):
     a, b = cluster.rasa_urls
     sid = new_session(a)
@@ -154,8 +159,11 @@ def test_turns_alternating_between_replicas_keep_every_event_in_order(cluster):
     assert "That is all" not in " ".join(replies[3][1])
 
 
-PAIRS = [("how long is recovery?", "how big is the scar?"), ("what does it cost", "is it painful?"),
-         ("how big is the scar?", "how long is recovery?")]
+PAIRS = [
+    ("how long is recovery?", "how big is the scar?"),
+    ("what does it cost", "is it painful?"),
+    ("how big is the scar?", "how long is recovery?"),
+]
 
 
 def fire_pairs(replicas: List[str], sid: str) -> Tuple[Dict[str, Dict[str, Any]], List[str]]:
@@ -166,15 +174,22 @@ def fire_pairs(replicas: List[str], sid: str) -> Tuple[Dict[str, Dict[str, Any]]
         barrier.wait()
         started = time.monotonic()
         r = post_message(base, sid, text, mid)
-        results[mid] = {"status": r.status_code, "body": r.json(), "start": started, "end": time.monotonic(),
-                        "text": text}
+        results[mid] = {
+            "status": r.status_code,
+            "body": r.json(),
+            "start": started,
+            "end": time.monotonic(),
+            "text": text,
+        }
 
     sent: List[str] = []
     for k, (text_a, text_b) in enumerate(PAIRS):
         barrier = threading.Barrier(2)
         mids = (f"conc-{k}-a-{uuid.uuid4().hex[:6]}", f"conc-{k}-b-{uuid.uuid4().hex[:6]}")
-        threads = [threading.Thread(target=fire, args=(replicas[0], text_a, mids[0], barrier)),
-                   threading.Thread(target=fire, args=(replicas[1], text_b, mids[1], barrier))]
+        threads = [
+            threading.Thread(target=fire, args=(replicas[0], text_a, mids[0], barrier)),
+            threading.Thread(target=fire, args=(replicas[1], text_b, mids[1], barrier)),
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -190,8 +205,9 @@ def fire_pairs(replicas: List[str], sid: str) -> Tuple[Dict[str, Dict[str, Any]]
 def overlapping_turns(events: List[Dict[str, Any]]) -> int:
     """How many stored turns started (user event) before the previous turn had finished."""
     stored = turns_of(events)
-    return sum(after[0]["data"]["timestamp"] < before[-1]["data"]["timestamp"]
-               for before, after in zip(stored, stored[1:]))
+    return sum(
+        after[0]["data"]["timestamp"] < before[-1]["data"]["timestamp"] for before, after in zip(stored, stored[1:])
+    )
 
 
 def test_concurrent_messages_of_one_conversation_are_serialised_by_the_lock_store(cluster):
@@ -229,8 +245,9 @@ def test_the_patient_channel_through_nginx(cluster):
         assert refused.status_code == 404, path
         assert refused.json()["code"] == "not_found", path  # nginx's own answer, as the channel's JSON
     # Over nginx's body cap: nginx answers itself, with the channel's JSON and the emergency advice.
-    too_big = requests.post(f"{base}/webhooks/patient/message", data=b"x" * 20000,
-                            headers={"Content-Type": "application/json"}, timeout=10)
+    too_big = requests.post(
+        f"{base}/webhooks/patient/message", data=b"x" * 20000, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert too_big.status_code == 413
     assert too_big.headers["Content-Type"].startswith("application/json")
     assert too_big.json()["code"] == "request_too_large"
@@ -247,8 +264,12 @@ def test_the_patient_channel_through_nginx(cluster):
 
 def test_the_probe_passes_through_the_proxy(cluster):
     """`make probe URL=<proxy> PROXY=1`, as a clinic's security officer would run it."""
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "probe.py"), cluster.public_url, "--proxy"],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "probe.py"), cluster.public_url, "--proxy"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout
     assert "probe: all checks passed" in result.stdout.splitlines()
 
@@ -270,8 +291,13 @@ def test_the_review_app_sees_conversations_from_every_replica(cluster):
         listed[:] = conversation_ids(staff.get("/conversations").text)
         return all(sid in listed for sid in sids)
 
-    wait_until(all_listed, f"every replica's conversation listed {sids}", deadline=120, interval=1,
-               details=lambda: f"listed: {listed}")
+    wait_until(
+        all_listed,
+        f"every replica's conversation listed {sids}",
+        deadline=120,
+        interval=1,
+        details=lambda: f"listed: {listed}",
+    )
     for i, sid in enumerate(sids):
         page = staff.get("/conversation", id=sid)
         assert page.status_code == 200
@@ -286,8 +312,18 @@ def test_killing_a_replica_under_load_loses_no_acknowledged_turn(cluster):
     stored instead of handling it twice.
     """
     base = cluster.public_url
-    texts = ["hello", "how long is recovery?", "how big is the scar?", "tell me more", "what does it cost",
-             "is it painful?", "what anesthesia is used", "how long is recovery?", "thanks", "what does it cost"]
+    texts = [
+        "hello",
+        "how long is recovery?",
+        "how big is the scar?",
+        "tell me more",
+        "what does it cost",
+        "is it painful?",
+        "what anesthesia is used",
+        "how long is recovery?",
+        "thanks",
+        "what does it cost",
+    ]
     n_conversations = 6
     lock = threading.Lock()
     acked: Dict[str, Dict[str, Any]] = {}  # message_id -> sid, text, replies, time
@@ -308,8 +344,12 @@ def test_killing_a_replica_under_load_loses_no_acknowledged_turn(cluster):
                     status = type(error).__name__
                 if status == 200:
                     with lock:
-                        acked[mid] = {"sid": sid, "text": text, "at": time.monotonic(),
-                                      "replies": [m["text"] for m in r.json()["messages"]]}
+                        acked[mid] = {
+                            "sid": sid,
+                            "text": text,
+                            "at": time.monotonic(),
+                            "replies": [m["text"] for m in r.json()["messages"]],
+                        }
                     break
                 with lock:
                     failures.append((mid, status))
@@ -319,16 +359,22 @@ def test_killing_a_replica_under_load_loses_no_acknowledged_turn(cluster):
     threads = [threading.Thread(target=conversation, args=(n,)) for n in range(n_conversations)]
     for t in threads:
         t.start()
-    wait_until(lambda: len(acked) >= 12, "12 acknowledged turns before the kill", deadline=stop - time.monotonic(),
-               interval=0.05)
+    wait_until(
+        lambda: len(acked) >= 12,
+        "12 acknowledged turns before the kill",
+        deadline=stop - time.monotonic(),
+        interval=0.05,
+    )
     cluster.kill_rasa(0)
     killed_at.append(time.monotonic())
     for t in threads:
         t.join(200)
     assert not any(t.is_alive() for t in threads)
 
-    print(f"kill test: {len(failures)} failed attempts {sorted(set(str(f[1]) for f in failures))}, "
-          f"{sum(v['at'] > killed_at[0] for v in acked.values())} turns acknowledged after the kill")
+    print(
+        f"kill test: {len(failures)} failed attempts {sorted(set(str(f[1]) for f in failures))}, "
+        f"{sum(v['at'] > killed_at[0] for v in acked.values())} turns acknowledged after the kill"
+    )
     # The load went on: every turn was eventually acknowledged, many of them after the kill.
     total = n_conversations * len(texts)
     assert len(acked) == total, f"{total - len(acked)} turns never acknowledged; failures: {failures[:10]}"
@@ -405,9 +451,14 @@ def _lock_race(kind: str, processes: int = 4, max_seconds: float = 30) -> Tuple[
     from tests.support.cluster import REDIS_ADDR, redis_client
 
     prefix = f"racetest{uuid.uuid4().hex[:8]}"
-    procs = [subprocess.Popen([sys.executable, "-c", RACE_WORKER, kind, prefix, REDIS_ADDR,
-                               str(ROOT), str(max_seconds)],
-                              stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACE_WORKER, kind, prefix, REDIS_ADDR, str(ROOT), str(max_seconds)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
     try:
         outs = [p.communicate(timeout=120)[0].split() for p in procs]
     finally:
@@ -447,10 +498,12 @@ def test_without_a_shared_lock_store_the_same_messages_do_overlap(tmp_path):
     if reason:
         pytest.skip(reason)
     endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text((ROOT / "endpoints.cluster.yml").read_text().split("lock_store:")[0]
-                         + "lock_store:\n  type: in_memory\n")
-    with running_cluster(tmp_path / "cluster", n_rasa=2, n_actions=1, review=False,
-                         extra_env={"ENDPOINTS": str(endpoints)}) as unlocked:
+    endpoints.write_text(
+        (ROOT / "endpoints.cluster.yml").read_text().split("lock_store:")[0] + "lock_store:\n  type: in_memory\n"
+    )
+    with running_cluster(
+        tmp_path / "cluster", n_rasa=2, n_actions=1, review=False, extra_env={"ENDPOINTS": str(endpoints)}
+    ) as unlocked:
         sid = new_session(unlocked.rasa_urls[0])
         send(unlocked.rasa_urls[0], sid, "hello", "conc-warmup")
         for _ in range(3):
@@ -470,14 +523,15 @@ def test_rate_limits_are_shared_by_the_replicas(tmp_path):
         pytest.skip(reason)
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(
-        "clinic_channel.patient.PatientInput:\n  session_rate: \"4/60\"\n  client_rate: \"1000/60\"\n"
-        "  session_start_rate: \"1000/3600\"\n  action_timeout: 10\n"
+        'clinic_channel.patient.PatientInput:\n  session_rate: "4/60"\n  client_rate: "1000/60"\n'
+        '  session_start_rate: "1000/3600"\n  action_timeout: 10\n'
     )
     with running_cluster(tmp_path / "cluster", n_rasa=2, n_actions=1, review=False, credentials=credentials) as c:
         a, b = c.rasa_urls
         sid = new_session(c.public_url)
-        statuses = [post_message(url, sid, "how long is recovery?", uuid.uuid4().hex).status_code
-                    for url in (a, b, a, b)]
+        statuses = [
+            post_message(url, sid, "how long is recovery?", uuid.uuid4().hex).status_code for url in (a, b, a, b)
+        ]
         assert statuses == [200, 200, 200, 200]
         for url in (a, b, c.public_url):
             refused = post_message(url, sid, "and the cost?", uuid.uuid4().hex)

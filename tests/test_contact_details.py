@@ -1,4 +1,5 @@
 """actions.contact_details: what counts as a name, a phone number, a preferred time."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,19 @@ def test_names_are_kept_as_given(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "12345", "how much does it cost", "i want a doctor", "what is the recovery time",
-     "a b c d e f", "x" * 81, "<script>alert(1)</script>", "anna@example.com", None],
+    [
+        "",
+        "   ",
+        "12345",
+        "how much does it cost",
+        "i want a doctor",
+        "what is the recovery time",
+        "a b c d e f",
+        "x" * 81,
+        "<script>alert(1)</script>",
+        "anna@example.com",
+        None,
+    ],
 )
 def test_things_that_are_not_names_are_refused(text):
     assert clean_name(text) is None
@@ -57,16 +69,30 @@ def test_bad_preferred_times_are_refused(text):
     assert clean_time(text) is None
 
 
-@pytest.mark.parametrize("text", ["stop", "Stop.", "CANCEL", "no thanks", "No thank you!", "never mind", "forget it",
-                                  "i changed my mind", "don't call me"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop",
+        "Stop.",
+        "CANCEL",
+        "no thanks",
+        "No thank you!",
+        "never mind",
+        "forget it",
+        "i changed my mind",
+        "don't call me",
+    ],
+)
 def test_stop_words_leave_the_form(text):
     from actions.contact_details import is_stop
 
     assert is_stop(text)
 
 
-@pytest.mark.parametrize("text", ["no preference", "not before 10am", "Anna Stopford", "anytime but not mondays",
-                                  "+44 7700 900123", "", None])
+@pytest.mark.parametrize(
+    "text",
+    ["no preference", "not before 10am", "Anna Stopford", "anytime but not mondays", "+44 7700 900123", "", None],
+)
 def test_details_that_merely_contain_no_or_stop_are_not_stop(text):
     from actions.contact_details import is_stop
 

@@ -2,6 +2,7 @@
 1.28 schemas (strict), and the rendered objects keep the deployment's promises: only the patient
 routes public, the review app and the action server private, NetworkPolicies in place, probes on
 the documented endpoints, the ConfigMap in step with the repository's endpoints and credentials."""
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,9 @@ def test_every_manifest_passes_the_kubernetes_schema(overlay):
 def test_the_secret_example_passes_the_schema_and_holds_placeholders_only():
     (secret,) = [d for d in yaml.safe_load_all(SECRET_EXAMPLE.read_text()) if d]
     kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
-    assert all("REPLACE" in v or v.endswith("example.org") or "example.org:" in v
-               for v in secret["stringData"].values())
+    assert all(
+        "REPLACE" in v or v.endswith("example.org") or "example.org:" in v for v in secret["stringData"].values()
+    )
 
 
 def test_a_broken_manifest_is_refused_by_the_schema_check():
@@ -68,8 +70,13 @@ def test_a_broken_manifest_is_refused_by_the_schema_check():
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed: renderer not cross-checked")
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_python_renderer_agrees_with_kubectl_kustomize(overlay):
-    out = subprocess.run(["kubectl", "kustomize", str(K8S / "overlays" / overlay)], capture_output=True,
-                         text=True, check=True, timeout=120).stdout
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
     key = lambda o: (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"])  # noqa: E731
     assert {key(o): o for o in yaml.safe_load_all(out) if o} == {key(o): o for o in rendered(overlay)}
 
@@ -81,8 +88,11 @@ def test_the_ingress_exposes_only_the_patient_channel_of_the_rasa_service(overla
     (ingress,) = ingresses.values()
     assert ingress["spec"]["tls"], "TLS at the ingress"
     assert "defaultBackend" not in ingress["spec"]
-    routes = [(p["path"], p["backend"]["service"]["name"], p["backend"]["service"]["port"])
-              for rule in ingress["spec"]["rules"] for p in rule["http"]["paths"]]
+    routes = [
+        (p["path"], p["backend"]["service"]["name"], p["backend"]["service"]["port"])
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    ]
     assert routes == [("/webhooks/patient/", "spine-clinic-rasa", {"name": "http"})]
 
 
@@ -99,9 +109,12 @@ def test_network_policies_keep_rasa_actions_and_review_private(overlay):
                 out += [src for rule in p["spec"].get("ingress", []) for src in rule["from"]]
         return out
 
-    assert sources("spine-clinic-rasa") == [{
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
-        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}}}]
+    assert sources("spine-clinic-rasa") == [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}},
+        }
+    ]
     rasa_pods = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "spine-clinic-rasa"}}}
     assert sources("spine-clinic-actions") == [rasa_pods]
     assert sources("spine-clinic-review") == [{"podSelector": {"matchLabels": {"spine-clinic/staff-access": "true"}}}]
@@ -143,8 +156,11 @@ def test_the_production_overlay_runs_no_database_and_carries_no_secret():
     objects = rendered("prod")
     assert not by_kind(objects, "Secret")
     assert not by_kind(objects, "StatefulSet")
-    images = {c["image"] for o in workloads(objects)
-              for c in pod_spec(o)["containers"] + pod_spec(o).get("initContainers", [])}
+    images = {
+        c["image"]
+        for o in workloads(objects)
+        for c in pod_spec(o)["containers"] + pod_spec(o).get("initContainers", [])
+    }
     assert images and all(i.startswith("registry.clinic.example.org/spine-clinic-") for i in images), images
 
 
@@ -168,8 +184,9 @@ def test_the_configmap_carries_the_repository_endpoints_and_credentials():
 def test_every_variable_the_endpoints_need_is_provided(overlay):
     objects = rendered(overlay)
     env = set(by_kind(objects, "ConfigMap")["spine-clinic-env"]["data"])
-    secrets = (by_kind(objects, "Secret")
-               or {"example": next(d for d in yaml.safe_load_all(SECRET_EXAMPLE.read_text()) if d)})
+    secrets = by_kind(objects, "Secret") or {
+        "example": next(d for d in yaml.safe_load_all(SECRET_EXAMPLE.read_text()) if d)
+    }
     env |= set(secrets["spine-clinic-secrets" if overlay == "dev" else "example"]["stringData"])
     text = "\n".join(line.split("#")[0] for line in (ROOT / "endpoints.cluster.yml").read_text().splitlines())
     wanted = set(re.findall(r"\$\{(\w+)\}", text))

@@ -1,5 +1,6 @@
 """deploy/migrate.py (the tables before the servers start) and deploy/healthcheck.py (the images'
 HEALTHCHECK), run as the containers run them: as scripts, against a real database and real HTTP."""
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,13 @@ PYTHON = sys.executable
 
 
 def run(script: str, *args: str, env: dict = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, str(ROOT / "deploy" / script), *args], capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})})
+    return subprocess.run(
+        [PYTHON, str(ROOT / "deploy" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", **(env or {})},
+    )
 
 
 def tables(url: str) -> set:

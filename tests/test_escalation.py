@@ -1,4 +1,5 @@
 """After a crisis or urgent message: the configured crisis line or clinic phone, never an invented one."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """What the servers expose: CORS only to configured origins, the HTTP API off unless a token is set
 (and then every API route needs it), both servers bound to loopback."""
+
 from __future__ import annotations
 
 import uuid
@@ -42,8 +43,11 @@ def with_api(tmp_path_factory) -> Iterator[Servers]:
 def preflight(url: str, origin: str) -> requests.Response:
     return requests.options(
         url,
-        headers={"Origin": origin, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "content-type"},
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
         timeout=10,
     )
 
@@ -51,22 +55,26 @@ def preflight(url: str, origin: str) -> requests.Response:
 def test_cors_is_granted_to_the_configured_origin_only(plain):
     url = f"{plain.rasa_url}/webhooks/patient/session"
     assert preflight(url, ALLOWED).headers.get("Access-Control-Allow-Origin") == ALLOWED
-    assert requests.post(url, json={}, headers={"Origin": ALLOWED},
-                         timeout=10).headers.get("Access-Control-Allow-Origin") == ALLOWED
+    assert (
+        requests.post(url, json={}, headers={"Origin": ALLOWED}, timeout=10).headers.get("Access-Control-Allow-Origin")
+        == ALLOWED
+    )
     for answer in (preflight(url, FOREIGN), requests.post(url, json={}, headers={"Origin": FOREIGN}, timeout=10)):
         assert "Access-Control-Allow-Origin" not in answer.headers
 
 
-@pytest.mark.parametrize("method, path",
-                         [("POST", "/model/parse"), ("GET", "/conversations/x/tracker"), ("PUT", "/model"),
-                          ("GET", "/status")])
+@pytest.mark.parametrize(
+    "method, path",
+    [("POST", "/model/parse"), ("GET", "/conversations/x/tracker"), ("PUT", "/model"), ("GET", "/status")],
+)
 def test_without_a_token_the_http_api_does_not_exist(plain, method, path):
     answer = requests.request(method, f"{plain.rasa_url}{path}", json={"text": "hi"}, timeout=10)
     assert answer.status_code == 404
 
 
-@pytest.mark.parametrize("method, path",
-                         [("POST", "/model/parse"), ("GET", "/conversations/x/tracker"), ("GET", "/status")])
+@pytest.mark.parametrize(
+    "method, path", [("POST", "/model/parse"), ("GET", "/conversations/x/tracker"), ("GET", "/status")]
+)
 def test_api_routes_refuse_a_missing_or_wrong_token(with_api, method, path):
     url = f"{with_api.rasa_url}{path}"
     assert requests.request(method, url, json={"text": "hi"}, timeout=10).status_code == 401
@@ -74,8 +82,9 @@ def test_api_routes_refuse_a_missing_or_wrong_token(with_api, method, path):
 
 
 def test_the_api_answers_with_the_token(with_api):
-    answer = requests.post(f"{with_api.rasa_url}/model/parse", params={"token": TOKEN},
-                           json={"text": "how long is recovery"}, timeout=10)
+    answer = requests.post(
+        f"{with_api.rasa_url}/model/parse", params={"token": TOKEN}, json={"text": "how long is recovery"}, timeout=10
+    )
     assert answer.status_code == 200
     assert answer.json()["intent"]["name"] == "ask_recovery_time"
 
@@ -119,7 +128,7 @@ def test_no_socketio_channel_is_mounted(plain, path):
 
 
 def test_the_root_page_does_not_disclose_the_rasa_version(plain, with_api):
-    """"Hello from Rasa: 3.6.21" tells a scanner which advisories apply; probes only need the 200."""
+    """ "Hello from Rasa: 3.6.21" tells a scanner which advisories apply; probes only need the 200."""
     import rasa
 
     for servers in (plain, with_api):
@@ -131,8 +140,11 @@ def test_the_root_page_does_not_disclose_the_rasa_version(plain, with_api):
 def test_cors_grants_no_credentials(plain):
     """Nothing here uses cookies or HTTP authentication across origins."""
     url = f"{plain.rasa_url}/webhooks/patient/session"
-    answers = [preflight(url, ALLOWED), requests.post(url, json={}, headers={"Origin": ALLOWED}, timeout=10),
-               requests.get(f"{plain.rasa_url}/nowhere", headers={"Origin": ALLOWED}, timeout=10)]
+    answers = [
+        preflight(url, ALLOWED),
+        requests.post(url, json={}, headers={"Origin": ALLOWED}, timeout=10),
+        requests.get(f"{plain.rasa_url}/nowhere", headers={"Origin": ALLOWED}, timeout=10),
+    ]
     for answer in answers:
         assert answer.headers.get("Access-Control-Allow-Origin") == ALLOWED, answer.request.method
         assert "Access-Control-Allow-Credentials" not in answer.headers, answer.request.method
@@ -149,11 +161,17 @@ def test_cors_grants_no_credentials(plain):
         ("POST", "/webhooks/rest/webhook", 200_000, 413, "request_too_large"),
     ],
 )
-def test_the_servers_own_errors_are_json_with_a_code_and_the_emergency_line(plain, method, path,
-                                                                            body_bytes, status, code):
+def test_the_servers_own_errors_are_json_with_a_code_and_the_emergency_line(
+    plain, method, path, body_bytes, status, code
+):
     """Sanic answers these before any channel code runs; the widget must still be able to show them."""
-    answer = requests.request(method, f"{plain.rasa_url}{path}", data=b"x" * body_bytes or None, timeout=10,
-                              headers={"Origin": ALLOWED, "Content-Type": "application/json"})
+    answer = requests.request(
+        method,
+        f"{plain.rasa_url}{path}",
+        data=b"x" * body_bytes or None,
+        timeout=10,
+        headers={"Origin": ALLOWED, "Content-Type": "application/json"},
+    )
     assert answer.status_code == status
     assert answer.headers["Content-Type"].startswith("application/json")
     payload = answer.json()
@@ -168,7 +186,8 @@ def test_rasa_api_errors_keep_their_own_format(with_api):
     """The server-wide JSON errors must not replace the Rasa HTTP API's error bodies."""
     refused = requests.get(f"{with_api.rasa_url}/status", timeout=10)
     assert refused.status_code == 401 and refused.json()["reason"] == "NotAuthenticated"
-    bad = requests.get(f"{with_api.rasa_url}/conversations/x/tracker",
-                       params={"token": TOKEN, "include_events": "NOPE"}, timeout=10)
+    bad = requests.get(
+        f"{with_api.rasa_url}/conversations/x/tracker", params={"token": TOKEN, "include_events": "NOPE"}, timeout=10
+    )
     assert bad.status_code == 400 and bad.json()["reason"] == "BadRequest"
     assert requests.get(f"{with_api.rasa_url}/status", params={"token": TOKEN}, timeout=10).status_code == 200

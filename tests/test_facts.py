@@ -1,4 +1,5 @@
 """The fact book: provenance, coverage, no orphans, and no absolute promises."""
+
 from __future__ import annotations
 
 import re
@@ -69,16 +70,23 @@ def test_the_sheets_overclaims_are_recorded_as_withheld(book: FactBook):
 
 
 def _fact_texts(book: FactBook):
-    return [(f.id, f.answer) for f in book.facts] + [(f"{i}:lead", t.lead) for i, t in book.topics.items()] + [
-        (f"{i}:gap", t.gap or "") for i, t in book.topics.items()]
+    return (
+        [(f.id, f.answer) for f in book.facts]
+        + [(f"{i}:lead", t.lead) for i, t in book.topics.items()]
+        + [(f"{i}:gap", t.gap or "") for i, t in book.topics.items()]
+    )
 
 
 def _response_texts(domain):
     from clinic_channel.patient import load_messages
 
     texts = [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
-    texts += [(f"{name}:button", b["title"])
-              for name, variants in domain["responses"].items() for v in variants for b in v.get("buttons", [])]
+    texts += [
+        (f"{name}:button", b["title"])
+        for name, variants in domain["responses"].items()
+        for v in variants
+        for b in v.get("buttons", [])
+    ]
     return texts + [(f"channel:{code}", text) for code, text in load_messages().items()]
 
 
@@ -104,7 +112,7 @@ def _words(text: str):
 
 def _ngrams(text: str, n: int = 5):
     words = _words(text)
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def withheld_fragments_in(text: str, book: FactBook):
@@ -129,8 +137,9 @@ def test_the_fragment_check_catches_a_paraphrase_around_a_withheld_fragment(book
 def test_withheld_claims_are_not_the_source_of_any_fact(book: FactBook):
     """A fact whose source overlaps a withheld claim (e.g. the cost part of "safest and economical")
     restates it: the source sentences never share 5 words with a withheld one."""
-    assert [(f.id, withheld_fragments_in(f.source, book))
-            for f in book.facts if withheld_fragments_in(f.source, book)] == []
+    assert [
+        (f.id, withheld_fragments_in(f.source, book)) for f in book.facts if withheld_fragments_in(f.source, book)
+    ] == []
 
 
 def _has_word(word: str, text: str) -> bool:
@@ -143,14 +152,16 @@ def test_every_answer_is_attributed_to_the_clinics_sheet(book: FactBook):
 
 
 def test_no_frequency_word_the_sheet_does_not_give(book: FactBook, domain):
-    """"Rare", "usually", "little" ... appear in an answer only when its own sheet sentence says so;
+    """ "Rare", "usually", "little" ... appear in an answer only when its own sheet sentence says so;
     in leads, gaps, domain responses and channel messages never."""
     from clinic_channel.patient import load_messages
 
-    found = [(f.id, w) for f in book.facts for w in FREQUENCY_WORDS
-             if _has_word(w, f.answer) and not _has_word(w, f.source)]
-    others = ([(f"{i}:lead", t.lead) for i, t in book.topics.items()]
-              + [(f"{i}:gap", t.gap or "") for i, t in book.topics.items()])
+    found = [
+        (f.id, w) for f in book.facts for w in FREQUENCY_WORDS if _has_word(w, f.answer) and not _has_word(w, f.source)
+    ]
+    others = [(f"{i}:lead", t.lead) for i, t in book.topics.items()] + [
+        (f"{i}:gap", t.gap or "") for i, t in book.topics.items()
+    ]
     others += [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
     others += [(f"channel:{code}", text) for code, text in load_messages().items()]
     found += [(name, w) for name, text in others for w in FREQUENCY_WORDS if _has_word(w, text)]
@@ -183,11 +194,11 @@ def test_med_is_glossed_as_the_sheet_does(book: FactBook, domain):
 
 # Wording the content review took out (stronger than the sheet): it must not come back.
 REVIEWED_OUT = [
-    "also called foraminoscopy",   # the sheet says it can NOT be equated to foraminoscopy
-    "no bone is removed",          # the sheet names bony lesions and fusion
+    "also called foraminoscopy",  # the sheet says it can NOT be equated to foraminoscopy
+    "no bone is removed",  # the sheet names bony lesions and fusion
     "no screws or other implants",
-    "one stitch",                  # the sheet says "only one needle"
-    "works at once",               # pain relief: the clinic's claim, not a certainty
+    "one stitch",  # the sheet says "only one needle"
+    "works at once",  # pain relief: the clinic's claim, not a certainty
     "this takes the pressure off",
     "very little bleeding",
 ]
@@ -221,9 +232,15 @@ def test_details_answer_has_only_non_primary_facts(book: FactBook):
     assert details.fact_ids and not (set(details.fact_ids) & primary_ids)
 
 
-@pytest.mark.parametrize("subject, intent",
-                         [("price", "ask_cost"), ("insurance", "ask_cost"), ("success rate", "ask_pain_relief"),
-                          ("hospital", "ask_recovery_time")])
+@pytest.mark.parametrize(
+    "subject, intent",
+    [
+        ("price", "ask_cost"),
+        ("insurance", "ask_cost"),
+        ("success rate", "ask_pain_relief"),
+        ("hospital", "ask_recovery_time"),
+    ],
+)
 def test_where_the_sheet_is_silent_the_answer_says_so(book: FactBook, subject: str, intent: str):
     gap = book.topics[intent].gap or ""
     assert subject in gap.lower() and ("does not" in gap or "no " in gap)

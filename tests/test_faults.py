@@ -5,6 +5,7 @@ action server is gone), the emergency reply never depends on the action server, 
 Rasa server resumes the conversation with its slots. (The tracker-store outage is in
 test_patient_channel.py.)
 """
+
 from __future__ import annotations
 
 import json
@@ -113,8 +114,10 @@ def test_action_server_killed_mid_conversation(servers):
     servers.start_actions()
     assert "scar" in texts(send(servers, sid, "how big is the scar?")).lower()
     assert stored_users(servers, sid) == [
-        "how long is recovery?", "how big is the scar?", "i cant control my bladder since this morning",
-        "how big is the scar?"
+        "how long is recovery?",
+        "how big is the scar?",
+        "i cant control my bladder since this morning",
+        "how big is the scar?",
     ]
     # The safe reply is part of the stored conversation, marked with the action that failed ...
     safe = [b for b in stored_bots(servers, sid) if b["text"] == NO_REPLY]
@@ -217,8 +220,10 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
     red-flag message does not wait and is handled; the refused message goes through when sent again
     with the same message_id."""
     credentials = tmp_path / "credentials.yml"
-    credentials.write_text(CREDENTIALS.replace(f"action_timeout: {ACTION_TIMEOUT}", "action_timeout: 12")
-                           + "  max_turns_in_flight: 2\n  max_queue_seconds: 0.5\n")
+    credentials.write_text(
+        CREDENTIALS.replace(f"action_timeout: {ACTION_TIMEOUT}", "action_timeout: 12")
+        + "  max_turns_in_flight: 2\n  max_queue_seconds: 0.5\n"
+    )
     env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
     busy_text = load_messages()["busy"]
     with running_servers(tmp_path, extra_env=env, credentials=credentials) as servers:
@@ -229,8 +234,11 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
         answers: Dict[int, requests.Response] = {}
 
         def post(i: int) -> None:
-            answers[i] = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
-                                       json={"session_id": sids[i], "message": "what does it cost"}, timeout=60)
+            answers[i] = requests.post(
+                f"{servers.rasa_url}/webhooks/patient/message",
+                json={"session_id": sids[i], "message": "what does it cost"},
+                timeout=60,
+            )
 
         hanging = [threading.Thread(target=post, args=(i,)) for i in (0, 1)]
         try:
@@ -239,18 +247,21 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
             # both turns are now waiting for the action server
             wait_until(lambda: len(hole.conns) >= 2, "both turns' calls to the action server")
             started = time.monotonic()
-            refused = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
-                                    json={"session_id": sids[2], "message": "how big is the scar",
-                                          "message_id": "burst-0000000001"}, timeout=60)
+            refused = requests.post(
+                f"{servers.rasa_url}/webhooks/patient/message",
+                json={"session_id": sids[2], "message": "how big is the scar", "message_id": "burst-0000000001"},
+                timeout=60,
+            )
             assert time.monotonic() - started >= 0.5, "refused only after the bounded wait"
             assert all(thread.is_alive() for thread in hanging), "refused before the hung turns ended"
             assert refused.status_code == 503 and refused.json()["error"] == "busy"
             assert refused.json()["message"] == busy_text and "emergency" in busy_text
             assert refused.headers["Retry-After"] == "3"
-            emergency = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
-                                      json={"session_id": sids[3],
-                                            "message": "I can't control my bladder since yesterday"},
-                                      timeout=60)
+            emergency = requests.post(
+                f"{servers.rasa_url}/webhooks/patient/message",
+                json={"session_id": sids[3], "message": "I can't control my bladder since yesterday"},
+                timeout=60,
+            )
             assert emergency.status_code == 200, emergency.text  # a queued message would have been told busy
             assert all(thread.is_alive() for thread in hanging), "answered while every slot was still taken"
             assert any(m.get("emergency") for m in emergency.json()["messages"])
@@ -261,9 +272,16 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
         assert [answers[i].status_code for i in (0, 1)] == [200, 200]
         assert stored_users(servers, sids[2]) == [], "the refused message was not taken"
         servers.start_actions()
-        again = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
-                              json={"session_id": sids[2], "message": "how big is the scar",
-                                    "message_id": "burst-0000000001", "retry": True}, timeout=60)
+        again = requests.post(
+            f"{servers.rasa_url}/webhooks/patient/message",
+            json={
+                "session_id": sids[2],
+                "message": "how big is the scar",
+                "message_id": "burst-0000000001",
+                "retry": True,
+            },
+            timeout=60,
+        )
         assert again.status_code == 200 and "scar" in texts(again.json()).lower()
         assert stored_users(servers, sids[2]) == ["how big is the scar"]
 
@@ -308,8 +326,11 @@ def test_health_is_503_when_the_database_takes_no_writes_and_liveness_stays_200(
     assert requests.get(health_url, timeout=10).status_code == 200
     undo = _replace_with_read_only_copy(servers.db)
     try:
-        refused = requests.post(f"{servers.rasa_url}/webhooks/patient/message",
-                                json={"session_id": sid, "message": "how big is the scar?"}, timeout=30)
+        refused = requests.post(
+            f"{servers.rasa_url}/webhooks/patient/message",
+            json={"session_id": sid, "message": "how big is the scar?"},
+            timeout=30,
+        )
         assert refused.status_code == 503 and refused.json()["error"] == "not_saved"
         health = requests.get(health_url, timeout=10)
         assert health.status_code == 503, health.text

@@ -7,6 +7,7 @@ show (and the emergency advice for an emergency), nothing is half-stored, and af
 the conversation goes on with every earlier turn intact. Skipped, visibly, where PostgreSQL or
 Redis is not reachable.
 """
+
 from __future__ import annotations
 
 import json
@@ -130,8 +131,9 @@ def start(tmp_path, **kwargs: Any):
         pytest.fail("no trained model in models/: run `make train` (make test does)")
     credentials = tmp_path / "credentials.yml"
     credentials.write_text(CREDENTIALS)
-    return running_servers(tmp_path, extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex},
-                           credentials=credentials, **kwargs)
+    return running_servers(
+        tmp_path, extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex}, credentials=credentials, **kwargs
+    )
 
 
 def new_session(servers: Servers) -> str:
@@ -139,8 +141,9 @@ def new_session(servers: Servers) -> str:
 
 
 def send(servers: Servers, sid: str, text: str) -> requests.Response:
-    return requests.post(f"{servers.rasa_url}/webhooks/patient/message",
-                         json={"session_id": sid, "message": text}, timeout=60)
+    return requests.post(
+        f"{servers.rasa_url}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60
+    )
 
 
 def send_until_ok(servers: Servers, sid: str, text: str, deadline: float = 60.0) -> Dict[str, Any]:
@@ -200,8 +203,10 @@ def test_redis_lock_store_outage_is_an_explicit_error(tmp_path):
     if not reachable(6379):
         pytest.skip("Redis not reachable at 127.0.0.1:6379: the lock-store outage test is skipped")
     relay = Relay(6379)
-    lock_store = (f'lock_store:\n  type: redis\n  url: "127.0.0.1"\n  port: {relay.port}\n'
-                  f'  key_prefix: "faults{uuid.uuid4().hex[:6]}"\n')
+    lock_store = (
+        f'lock_store:\n  type: redis\n  url: "127.0.0.1"\n  port: {relay.port}\n'
+        f'  key_prefix: "faults{uuid.uuid4().hex[:6]}"\n'
+    )
     try:
         with start(tmp_path, endpoints_extra=lock_store) as servers:
             sid = new_session(servers)
@@ -218,8 +223,9 @@ def test_redis_lock_store_outage_is_an_explicit_error(tmp_path):
             import sqlite3
 
             with sqlite3.connect(servers.db) as conn:
-                rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id",
-                                    (sid,))
+                rows = conn.execute(
+                    "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sid,)
+                )
                 assert [json.loads(r[0])["text"] for r in rows] == ["hello", "how big is the scar"]
     finally:
         relay.cut()

@@ -1,4 +1,5 @@
 """SequentialGraphRunner (clinic_runtime/graph_runner.py) gives what Rasa's DaskGraphRunner gives, on the real model."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -85,8 +86,9 @@ async def test_handle_message_gives_the_same_replies(agents):
     """Whole turns without an action server: both fail the custom action the same way."""
     replies = {}
     for name, agent in agents.items():
-        replies[name] = [await agent.handle_message(UserMessage(text, sender_id="same-patient"))
-                         for text in ["hi", "thanks"]]
+        replies[name] = [
+            await agent.handle_message(UserMessage(text, sender_id="same-patient")) for text in ["hi", "thanks"]
+        ]
     assert replies["sequential"] == replies["dask"]
 
 

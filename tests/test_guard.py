@@ -1,4 +1,5 @@
 """clinic_channel.guard: session ids, request validation, slash injections, rate limits."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,9 @@ def test_a_short_secret_is_rejected():
 
 
 def test_a_valid_request_is_cleaned(signer):
-    msg = parse_message_request(request(signer, message="  how\u200b long\n is it?\x00 ",
-                                        message_id="abc-12345"), signer, 2000)
+    msg = parse_message_request(
+        request(signer, message="  how\u200b long\n is it?\x00 ", message_id="abc-12345"), signer, 2000
+    )
     assert msg.text == "how long  is it?"
     assert msg.message_id == "abc-12345" and msg.retry is False
 
@@ -172,8 +174,10 @@ def test_feedback_requests_are_validated(signer):
     from clinic_channel.guard import parse_feedback_request
 
     sid = signer.issue()
-    assert parse_feedback_request({"session_id": sid, "message_id": "m-00000001", "rating": "down"},
-                                  signer)["rating"] == "down"
+    assert (
+        parse_feedback_request({"session_id": sid, "message_id": "m-00000001", "rating": "down"}, signer)["rating"]
+        == "down"
+    )
     for bad in ({"rating": "meh"}, {"message_id": "x"}, {"rating": 1}):
         with pytest.raises(RequestError) as raised:
             parse_feedback_request({"session_id": sid, "message_id": "m-00000001", "rating": "up", **bad}, signer)
@@ -195,14 +199,15 @@ def test_the_session_key_file_is_created_once_private_and_reused(tmp_path):
         keys = set(pool.map(lambda _: load_secret({}, key_file), range(16)))
     assert len(keys) == 1 and len(next(iter(keys))) == 64
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    assert load_secret({"PATIENT_SESSION_SECRET": "from-the-environment-1234"},
-                       key_file) == b"from-the-environment-1234"
+    assert (
+        load_secret({"PATIENT_SESSION_SECRET": "from-the-environment-1234"}, key_file) == b"from-the-environment-1234"
+    )
     assert [p.name for p in key_file.parent.iterdir()] == ["patient-session.key"], "no temporary files left"
 
 
 @pytest.mark.parametrize("suffix", ["\n", "\r\n", " ", "\x00"])
 def test_an_issued_id_with_anything_after_it_is_refused(signer, suffix):
-    """"<id>\\n" would be a second conversation with its own rate-limit budget."""
+    """ "<id>\\n" would be a second conversation with its own rate-limit budget."""
     good = signer.issue()
     assert not signer.verify(good + suffix)
     with pytest.raises(RequestError) as raised:

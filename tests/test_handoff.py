@@ -1,4 +1,5 @@
 """Handoff: configured contact details only, never invented ones."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,7 +29,10 @@ async def test_configured_contact_details_are_passed_to_the_responses(monkeypatc
     monkeypatch.setenv("CLINIC_HOURS", "Mon-Fri 9-17")
     await ActionHandoff().run(dispatcher, tracker_for("request_human"), {})
     assert response_names(dispatcher) == [
-        "utter_handoff_intro", "utter_contact_phone", "utter_contact_hours", "utter_offer_callback"
+        "utter_handoff_intro",
+        "utter_contact_phone",
+        "utter_contact_hours",
+        "utter_offer_callback",
     ]
     assert dispatcher.messages[1]["clinic_phone"] == "+00 000 000 000"
     assert dispatcher.messages[2]["clinic_hours"] == "Mon-Fri 9-17"

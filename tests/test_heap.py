@@ -1,5 +1,6 @@
 """clinic_runtime/heap.py: after start-up the server's loaded objects leave the collector's walks,
 and the collector still frees what is created later."""
+
 from __future__ import annotations
 
 import gc

@@ -5,6 +5,7 @@ The images are built with the lock as pip constraints, so a package's version co
 these tests check the image requirement files against the lock and against the imports of the code
 each image runs, using the installed packages' metadata (the .venv is installed from the same lock).
 """
+
 from __future__ import annotations
 
 import ast
@@ -52,12 +53,12 @@ def runtime_part() -> List[str]:
     """requirements.txt above its development-tools line: what the Rasa image installs."""
     lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
     assert DEV_MARKER in lines, "requirements.txt lost the line deploy/Dockerfile cuts at"
-    return lines[:lines.index(DEV_MARKER)]
+    return lines[: lines.index(DEV_MARKER)]
 
 
 def dev_part() -> List[str]:
     lines = (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    return lines[lines.index(DEV_MARKER) + 1:]
+    return lines[lines.index(DEV_MARKER) + 1 :]
 
 
 IMAGES = {
@@ -164,8 +165,13 @@ def _third_party_imports(paths: Iterable[Path]) -> Dict[str, str]:
 # The code each small image runs (deploy/Dockerfile's COPY lines of the stage).
 CODE = {
     "actions": ["actions", "clinic_vocabulary.py", "deploy/healthcheck.py"],
-    "review": ["review", "clinic_nlu/minilm.py", "clinic_nlu/minilm_onnx.py", "clinic_vocabulary.py",
-               "deploy/healthcheck.py"],
+    "review": [
+        "review",
+        "clinic_nlu/minilm.py",
+        "clinic_nlu/minilm_onnx.py",
+        "clinic_vocabulary.py",
+        "deploy/healthcheck.py",
+    ],
 }
 
 
@@ -177,8 +183,11 @@ def test_every_module_the_code_imports_is_installed_in_its_image(image):
         files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
     installed = closure(pins(IMAGES[image]()))
     providers = _providers()
-    missing = {module: where for module, where in _third_party_imports(files).items()
-               if not {canonicalize_name(d) for d in providers.get(module, [])} & installed}
+    missing = {
+        module: where
+        for module, where in _third_party_imports(files).items()
+        if not {canonicalize_name(d) for d in providers.get(module, [])} & installed
+    }
     assert missing == {}
 
 

@@ -1,5 +1,6 @@
 """End to end over real HTTP: the real action server and Rasa server, the trained model in
 models/, the REST channel, and a SQLite tracker store read back over a real connection."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -80,8 +81,9 @@ def test_bot_replies_record_which_facts_they_stated(servers):
     sender = f"it-{uuid.uuid4()}"
     say(servers, sender, "how long until i can go back to work")
     with sqlite3.connect(servers["db"]) as conn:
-        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id",
-                            (sender,)).fetchall()
+        rows = conn.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", (sender,)
+        ).fetchall()
     metadata = [json.loads(r[0]).get("metadata", {}) for r in rows]
     stated = [m for m in metadata if m.get("fact_ids")]
     assert stated and stated[0]["topic"] == "ask_recovery_time"
@@ -123,8 +125,9 @@ def test_the_rest_channel_reads_slash_commands_as_text(servers):
     assert say(servers, sender, '/ask_cost{"x": {"$gt": ""}}')
     assert say(servers, sender, "/restart")
     with sqlite3.connect(servers["db"]) as conn:
-        rows = conn.execute("SELECT type_name, action_name, data FROM events WHERE sender_id = ? ORDER BY id",
-                            (sender,)).fetchall()
+        rows = conn.execute(
+            "SELECT type_name, action_name, data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
     import json
 
     users = [json.loads(d) for t, _, d in rows if t == "user"]

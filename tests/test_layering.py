@@ -4,6 +4,7 @@ The table is the architecture (README, "File map"): a package may import the one
 and nothing else of the project. A new upward import (say, the triage importing a channel, or the
 stores importing a channel) fails here with the file and line.
 """
+
 from __future__ import annotations
 
 import ast
@@ -98,8 +99,12 @@ def test_sub_packages_import_only_what_their_row_allows():
 def test_the_rasa_free_packages_do_not_import_rasa():
     wrong = []
     for package, path in _modules():
-        if package not in ("clinic_vocabulary", "clinic_triage") and path.name not in ("guard.py", "question_parts.py",
-                                                                                   "topic_margin.py", "minilm.py"):
+        if package not in ("clinic_vocabulary", "clinic_triage") and path.name not in (
+            "guard.py",
+            "question_parts.py",
+            "topic_margin.py",
+            "minilm.py",
+        ):
             continue
         for line, module, _names in _imports(path):
             if module.split(".")[0] in ("rasa", "rasa_sdk", "sanic"):

@@ -2,6 +2,7 @@
 
 The Redis variant is tested against a real Redis in tests/test_cluster.py; these need no service.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -178,8 +179,9 @@ def _race(tmp_path: Path, processes: int, kind: str = "atomic") -> Tuple[int, in
     db, holder = str(tmp_path / f"{kind}.db"), str(tmp_path / f"{kind}.holder")
     SQLiteLockStore(db=db)  # create the file before the workers race for it
     procs = [
-        subprocess.Popen([sys.executable, "-c", RACE_WORKER, db, holder, str(ROOT), kind],
-                         stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", RACE_WORKER, db, holder, str(ROOT), kind], stdout=subprocess.PIPE, text=True
+        )
         for _ in range(processes)
     ]
     try:

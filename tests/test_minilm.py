@@ -1,4 +1,5 @@
 """The MiniLM encoder (ONNX Runtime and NumPy backends) reproduces the reference implementation."""
+
 from __future__ import annotations
 
 import json
@@ -67,8 +68,9 @@ def test_embeddings_are_unit_length_and_batching_does_not_change_them(encoder):
 
 
 def test_similar_questions_are_closer_than_unrelated_ones(encoder):
-    a, b, c = encoder.encode_texts(["how much does it cost", "what is the price of the operation",
-                                    "will i have a scar"])
+    a, b, c = encoder.encode_texts(
+        ["how much does it cost", "what is the price of the operation", "will i have a scar"]
+    )
     assert a @ b > a @ c + 0.2
 
 

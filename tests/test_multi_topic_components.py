@@ -1,4 +1,5 @@
 """clinic_nlu/multi_topic.py: the parts travel through the pipeline and come back as topics."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -67,8 +68,10 @@ def test_the_topics_come_back_in_order_and_the_parts_go():
         [[("ask_recovery_time", 0.9)], [("ask_cost", 0.8)]],
     )
     assert out == [message]
-    assert message.get("topics") == [{"name": "ask_recovery_time", "confidence": 0.9, "questions": ["question 0"]},
-                                     {"name": "ask_cost", "confidence": 0.8, "questions": ["question 1"]}]
+    assert message.get("topics") == [
+        {"name": "ask_recovery_time", "confidence": 0.9, "questions": ["question 0"]},
+        {"name": "ask_cost", "confidence": 0.8, "questions": ["question 1"]},
+    ]
     assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.9}
     assert [r["name"] for r in message.get("intent_ranking")] == ["ask_recovery_time", "ask_cost"]
     assert message.get("whole_message_intent") == {"name": "ask_cost", "confidence": 0.52}
@@ -162,8 +165,9 @@ def test_a_message_read_as_not_covered_less_surely_than_a_part_must_be_is_split(
 
 
 def test_a_message_read_as_not_covered_as_surely_as_a_part_must_be_stays_one_question():
-    message, _ = collect([(NOT_COVERED_INTENT, 0.7)], [[(NOT_COVERED_INTENT, 0.9)], [("ask_safety", 0.9)]],
-                         not_covered=0.7)
+    message, _ = collect(
+        [(NOT_COVERED_INTENT, 0.7)], [[(NOT_COVERED_INTENT, 0.9)], [("ask_safety", 0.9)]], not_covered=0.7
+    )
     assert message.get("topics") is None and message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.7}
 
 

@@ -1,6 +1,7 @@
 """Several questions in one message, over real HTTP: the real Rasa and action servers, the trained
 model in models/, the REST channel. The messages are the held-out tests/data/multi_topic.yml (never
 trained or tuned on) and the single questions of tests/nlu_test.yml."""
+
 from __future__ import annotations
 
 import uuid
@@ -140,7 +141,8 @@ def said_not_covered(text: str, question_words: str) -> bool:
     ],
 )
 def test_a_part_the_sheet_does_not_answer_is_said_in_order_then_the_callback_is_offered(
-        servers, book, text, topic, question_words, topic_first):
+    servers, book, text, topic, question_words, topic_first
+):
     sender = f"mt-{uuid.uuid4()}"
     r = requests.post(servers.webhook, json={"sender": sender, "message": text}, timeout=30)
     assert r.status_code == 200

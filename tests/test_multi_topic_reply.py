@@ -1,4 +1,5 @@
 """actions/multi_topic.py and action_answer_topic: several topics answered in one short reply."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List
@@ -27,8 +28,16 @@ def tracker_with_topics(topics: List[str], intent: str = "", questions: Dict[str
 
 
 def test_topics_asked_keeps_known_topics_in_order_once(book):
-    parse = {"topics": [{"name": "ask_cost"}, {"name": "nonsense"}, {"name": "ask_personal_advice"},
-                        {"name": "ask_cost"}, "junk", {"name": "ask_scarring"}]}
+    parse = {
+        "topics": [
+            {"name": "ask_cost"},
+            {"name": "nonsense"},
+            {"name": "ask_personal_advice"},
+            {"name": "ask_cost"},
+            "junk",
+            {"name": "ask_scarring"},
+        ]
+    }
     assert topics_asked(parse, book) == ["ask_cost", "ask_personal_advice", "ask_scarring"]
     assert topics_asked({}, book) == []
     mixed = {"topics": [{"name": "ask_not_covered"}, {"name": "ask_cost"}]}
@@ -36,9 +45,14 @@ def test_topics_asked_keeps_known_topics_in_order_once(book):
 
 
 def test_questions_asked_gives_the_patients_words_per_topic():
-    parse = {"topics": [{"name": "ask_cost", "questions": ["price ", 3]},
-                        {"name": "ask_not_covered", "questions": ["who is the surgeon"]},
-                        {"name": "ask_not_covered", "questions": [" "]}, {"questions": ["x"]}]}
+    parse = {
+        "topics": [
+            {"name": "ask_cost", "questions": ["price ", 3]},
+            {"name": "ask_not_covered", "questions": ["who is the surgeon"]},
+            {"name": "ask_not_covered", "questions": [" "]},
+            {"questions": ["x"]},
+        ]
+    }
     assert questions_asked(parse) == {"ask_cost": ["price"], "ask_not_covered": ["who is the surgeon"]}
 
 
@@ -120,8 +134,9 @@ async def test_one_topic_is_answered_as_before(book, dispatcher):
 
 @pytest.mark.asyncio
 async def test_the_action_records_a_personal_question(book, dispatcher):
-    events = await ActionAnswerTopic().run(dispatcher,
-                                           tracker_with_topics(["ask_personal_advice", "ask_cost"], "ask_cost"), {})
+    events = await ActionAnswerTopic().run(
+        dispatcher, tracker_with_topics(["ask_personal_advice", "ask_cost"], "ask_cost"), {}
+    )
     assert response_names(dispatcher)[0] == "utter_personal_defer"
     assert SlotSet("personal_question", True) in events
 
@@ -140,32 +155,42 @@ def test_a_part_the_sheet_does_not_answer_is_said_at_its_place_and_the_callback_
 
 
 def test_topics_on_both_sides_of_a_not_covered_part_keep_the_order(book):
-    reply = plan_reply(book, ["ask_cost", "ask_not_covered", "ask_scarring"],
-                       questions={"ask_not_covered": ["what do i wear"]})
+    reply = plan_reply(
+        book, ["ask_cost", "ask_not_covered", "ask_scarring"], questions={"ask_not_covered": ["what do i wear"]}
+    )
     assert [m.response for m in reply.messages] == [None, "utter_multi_topic_not_covered", None]
     assert reply.messages[0].topics == ["ask_cost"] and reply.messages[2].topics == ["ask_scarring"]
     assert reply.topics == ["ask_cost", "ask_scarring"]
 
 
 def test_a_not_covered_part_gets_the_one_related_fact_attributed(book):
-    reply = plan_reply(book, ["ask_cost", "ask_not_covered"],
-                       questions={"ask_not_covered": ["which camera do you use"]})
+    reply = plan_reply(
+        book, ["ask_cost", "ask_not_covered"], questions={"ask_not_covered": ["which camera do you use"]}
+    )
     assert [m.response for m in reply.messages] == [
-        None, "utter_multi_topic_not_covered", "utter_not_covered_related", None]
+        None,
+        "utter_multi_topic_not_covered",
+        "utter_not_covered_related",
+        None,
+    ]
     assert reply.messages[-1].fact_ids == ["what.endoscope"] and reply.messages[-1].topics == ["ask_not_covered"]
     assert "what.endoscope" in reply.fact_ids
     assert book.fact("what.endoscope").answer not in reply.text  # .text: the topics' facts only
 
 
 def test_each_not_covered_question_of_a_message_is_said(book):
-    reply = plan_reply(book, ["ask_not_covered", "ask_cost"],
-                       questions={"ask_not_covered": ["who is the surgeon", "what do i wear"]})
+    reply = plan_reply(
+        book, ["ask_not_covered", "ask_cost"], questions={"ask_not_covered": ["who is the surgeon", "what do i wear"]}
+    )
     assert [m.values.get("question") for m in reply.messages if m.response] == ["who is the surgeon", "what do i wear"]
 
 
 def test_a_personal_question_with_a_not_covered_part_defers_first_and_still_offers(book):
-    reply = plan_reply(book, ["ask_personal_advice", "ask_indications", "ask_not_covered"],
-                       questions={"ask_not_covered": ["who is the surgeon"]})
+    reply = plan_reply(
+        book,
+        ["ask_personal_advice", "ask_indications", "ask_not_covered"],
+        questions={"ask_not_covered": ["who is the surgeon"]},
+    )
     assert reply.before == ["utter_personal_defer"] and reply.topics == []
     assert [m.response for m in reply.messages] == ["utter_multi_topic_not_covered"]
     assert reply.after == ["utter_multi_topic_personal_contact", "utter_offer_callback"]
@@ -173,12 +198,17 @@ def test_a_personal_question_with_a_not_covered_part_defers_first_and_still_offe
 
 @pytest.mark.asyncio
 async def test_the_not_covered_action_answers_every_topic_in_order_and_offers_the_callback(book, dispatcher):
-    tracker = tracker_with_topics(["ask_recovery_time", "ask_not_covered"], "ask_not_covered",
-                                  {"ask_not_covered": ["who is the surgeon?"]})
+    tracker = tracker_with_topics(
+        ["ask_recovery_time", "ask_not_covered"], "ask_not_covered", {"ask_not_covered": ["who is the surgeon?"]}
+    )
     events = await ActionAnswerNotCovered().run(dispatcher, tracker, {})
     assert response_names(dispatcher) == [
-        "utter_multi_topic_intro", None, "utter_multi_topic_not_covered", "utter_multi_topic_more",
-        "utter_offer_callback"]
+        "utter_multi_topic_intro",
+        None,
+        "utter_multi_topic_not_covered",
+        "utter_multi_topic_more",
+        "utter_offer_callback",
+    ]
     assert dispatcher.messages[2]["question"] == "who is the surgeon?"  # fills the response's {question}
     answer = dispatcher.messages[1]
     assert answer["topics"] == ["ask_recovery_time"]
@@ -194,7 +224,11 @@ async def test_a_single_not_covered_question_is_answered_as_before(dispatcher):
 
 
 def test_the_responses_exist(domain):
-    for name in ("utter_multi_topic_intro", "utter_multi_topic_more", "utter_multi_topic_personal_contact",
-                 "utter_multi_topic_not_covered"):
+    for name in (
+        "utter_multi_topic_intro",
+        "utter_multi_topic_more",
+        "utter_multi_topic_personal_contact",
+        "utter_multi_topic_not_covered",
+    ):
         assert domain["responses"][name][0]["text"]
     assert "{question}" in domain["responses"]["utter_multi_topic_not_covered"][0]["text"]

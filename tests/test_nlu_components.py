@@ -3,6 +3,7 @@
 Trained on a small set, stored in a real Rasa model storage, loaded back: predictions survive the
 round trip, the stored files hold no pickle, and the ranking is a probability distribution.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,12 +24,18 @@ from clinic_nlu.tfidf_featurizer import TfidfFeaturizer
 pytestmark = pytest.mark.unit
 
 EXAMPLES: List[Tuple[str, str]] = [
-    ("how much does it cost", "ask_cost"), ("what is the price", "ask_cost"),
-    ("is it expensive", "ask_cost"), ("cost of the operation", "ask_cost"),
-    ("how long is recovery", "ask_recovery_time"), ("when can i go back to work", "ask_recovery_time"),
-    ("how many weeks to recover", "ask_recovery_time"), ("recovery time after surgery", "ask_recovery_time"),
-    ("how big is the scar", "ask_scarring"), ("will there be a scar", "ask_scarring"),
-    ("do i need stitches", "ask_scarring"), ("size of the cut", "ask_scarring"),
+    ("how much does it cost", "ask_cost"),
+    ("what is the price", "ask_cost"),
+    ("is it expensive", "ask_cost"),
+    ("cost of the operation", "ask_cost"),
+    ("how long is recovery", "ask_recovery_time"),
+    ("when can i go back to work", "ask_recovery_time"),
+    ("how many weeks to recover", "ask_recovery_time"),
+    ("recovery time after surgery", "ask_recovery_time"),
+    ("how big is the scar", "ask_scarring"),
+    ("will there be a scar", "ask_scarring"),
+    ("do i need stitches", "ask_scarring"),
+    ("size of the cut", "ask_scarring"),
 ]
 
 
@@ -68,8 +75,11 @@ def predict(featurizer, classifier, text: str) -> Message:
 
 @pytest.mark.parametrize(
     "text, intent",
-    [("how much is it", "ask_cost"), ("when can i return to work", "ask_recovery_time"),
-     ("scar size?", "ask_scarring")],
+    [
+        ("how much is it", "ask_cost"),
+        ("when can i return to work", "ask_recovery_time"),
+        ("scar size?", "ask_scarring"),
+    ],
 )
 def test_trained_components_classify_unseen_questions(storage, context, text, intent):
     featurizer, classifier = trained(storage, context)

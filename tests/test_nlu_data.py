@@ -1,4 +1,5 @@
 """Training data and held-out test set: enough examples, no leakage, no conflicts."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -13,8 +14,12 @@ pytestmark = pytest.mark.unit
 
 def _examples(path):
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [(b["intent"], line.strip()[2:].strip())
-            for b in data["nlu"] for line in b["examples"].splitlines() if line.strip()]
+    return [
+        (b["intent"], line.strip()[2:].strip())
+        for b in data["nlu"]
+        for line in b["examples"].splitlines()
+        if line.strip()
+    ]
 
 
 TRAIN = _examples(ROOT / "data" / "nlu.yml")

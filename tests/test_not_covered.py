@@ -5,6 +5,7 @@ a SQLite tracker store, and the staff app's index (review.store) read from that 
 The sets in tests/data/ (not_covered.yml, glossary.yml, callback_answers.yml) are held out: the
 first test checks none of them is in the training data.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -18,7 +19,14 @@ from review import store
 from review.settings import load_settings
 from tests.conftest import ROOT, absolute_claims_in
 from tests.support.not_covered import (
-    CALLBACK_FILE, GLOSSARY_FILE, NOT_COVERED_FILE, judge, load_yaml, normalise, response_text, stated_facts,
+    CALLBACK_FILE,
+    GLOSSARY_FILE,
+    NOT_COVERED_FILE,
+    judge,
+    load_yaml,
+    normalise,
+    response_text,
+    stated_facts,
     training_texts,
 )
 from tests.support.servers import running_servers
@@ -115,13 +123,15 @@ def test_the_reported_glossary_words_get_their_answer(servers, entry):
 
 
 def test_held_out_glossary_words_get_the_topic_that_defines_them_or_the_honest_answer(servers):
-    misses = [(e["text"], got) for e in GLOSSARY["heldout"]
-              if (got := _answered_topic(servers, e["text"])) not in e["topic"]]
+    misses = [
+        (e["text"], got) for e in GLOSSARY["heldout"] if (got := _answered_topic(servers, e["text"])) not in e["topic"]
+    ]
     rate = 1 - len(misses) / len(GLOSSARY["heldout"])
     assert rate >= MIN_GLOSSARY_RATE, f"{rate:.1%}; misses: {misses}"
 
 
 # ---- the callback form -------------------------------------------------------------------------
+
 
 def _valid(kind: str) -> List[str]:
     return [a["text"] for a in CALLBACK[kind] if a.get("valid", True)]
@@ -145,7 +155,8 @@ def test_callback_answers_are_taken_as_details_and_never_flagged(servers):
     names, phones, times = _valid("names"), _valid("phones"), _valid("times")
     senders = []
     for name, phone, when in itertools.islice(
-            zip(itertools.cycle(names), itertools.cycle(phones), times), max(len(names), len(phones), len(times))):
+        zip(itertools.cycle(names), itertools.cycle(phones), times), max(len(names), len(phones), len(times))
+    ):
         sender = new_sender()
         senders.append(sender)
         _start_form(servers, sender)
@@ -158,8 +169,9 @@ def test_callback_answers_are_taken_as_details_and_never_flagged(servers):
         summary = store.get_summary(engine, sender, settings.low_confidence_threshold)
         assert "callback" in summary["flags"]
         assert CLASSIFIER_FLAGS.isdisjoint(summary["flags"]), (sender, summary["flags"])
-        turns = store.build_transcript(store.conversation_events(engine, sender), settings.low_confidence_threshold,
-                                       False, {})
+        turns = store.build_transcript(
+            store.conversation_events(engine, sender), settings.low_confidence_threshold, False, {}
+        )
         details = [t for t in turns if t.form_input]
         assert len(details) >= 3  # the name, the phone number and the time (and the "yes" that started it)
         assert all(CLASSIFIER_FLAGS.isdisjoint(t.flags) and not t.low_confidence for t in details)
@@ -188,11 +200,14 @@ def test_stop_or_cancel_leaves_the_form_and_nothing_is_stored(servers, stop):
     assert "3 to 6 weeks" in texts(say(servers, sender, "how long is recovery"))
 
 
-@pytest.mark.parametrize("message, response, flag", [
-    ("i cant feel my groin and i wet myself without noticing", "utter_emergency", "emergency"),
-    ("honestly i dont want to live anymore", "utter_crisis", "crisis"),
-    ("the wound is red and warm since yesterday, no fever", "utter_urgent", "urgent"),
-])
+@pytest.mark.parametrize(
+    "message, response, flag",
+    [
+        ("i cant feel my groin and i wet myself without noticing", "utter_emergency", "emergency"),
+        ("honestly i dont want to live anymore", "utter_crisis", "crisis"),
+        ("the wound is red and warm since yesterday, no fever", "utter_urgent", "urgent"),
+    ],
+)
 def test_a_red_flag_typed_into_the_form_still_escalates(servers, message, response, flag):
     sender = new_sender()
     _start_form(servers, sender)

@@ -1,4 +1,5 @@
 """actions.not_covered: the honest answer, the one related fact only where facts.yml names it, the offer."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,9 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.asyncio
 async def test_no_fact_is_given_where_none_is_related(dispatcher):
-    events = await ActionAnswerNotCovered().run(dispatcher,
-                                                make_tracker("ask_not_covered", text="what is the success rate?"), {})
+    events = await ActionAnswerNotCovered().run(
+        dispatcher, make_tracker("ask_not_covered", text="what is the success rate?"), {}
+    )
     assert response_names(dispatcher) == ["utter_not_covered", "utter_offer_callback"]
     assert not any(m.get("fact_ids") for m in dispatcher.messages)
     assert SlotSet("fact_ids", []) in events and SlotSet("last_topic", None) in events
@@ -23,7 +25,11 @@ async def test_no_fact_is_given_where_none_is_related(dispatcher):
 async def test_the_one_related_fact_comes_attributed_between_the_answer_and_the_offer(dispatcher, book):
     await ActionAnswerNotCovered().run(dispatcher, make_tracker("ask_not_covered", text="which camera do you use"), {})
     assert [m.get("response") for m in dispatcher.messages] == [
-        "utter_not_covered", "utter_not_covered_related", None, "utter_offer_callback"]
+        "utter_not_covered",
+        "utter_not_covered_related",
+        None,
+        "utter_offer_callback",
+    ]
     fact = dispatcher.messages[2]
     assert fact["fact_ids"] == ["what.endoscope"] and book.fact("what.endoscope").answer in fact["text"]
     assert "The clinic's sheet says" in fact["text"]

@@ -1,5 +1,6 @@
 """clinic_runtime/parse_offload.py: the NLU parse runs on its worker thread, gives Rasa's results, and the
 event loop keeps serving other conversations meanwhile."""
+
 from __future__ import annotations
 
 import asyncio
@@ -140,8 +141,9 @@ async def test_a_lone_turn_parses_on_the_loop_and_concurrent_turns_hand_off(proc
         assert threads == ["MainThread"]
         assert parse_offload._Load.turns == 0
         threads.clear()
-        await asyncio.gather(*(processor.handle_message(UserMessage("hi there", sender_id=f"c{i}"))
-                               for i in range(concurrent)))
+        await asyncio.gather(
+            *(processor.handle_message(UserMessage("hi there", sender_id=f"c{i}")) for i in range(concurrent))
+        )
         assert len(threads) == concurrent
         assert all(t.startswith(parse_offload.THREAD_NAME) for t in threads), threads
         assert parse_offload._Load.turns == 0 and parse_offload._Load.handed_off == 0
@@ -177,7 +179,8 @@ async def test_no_inline_parse_while_a_handed_off_parse_still_runs(processor, mo
     monkeypatch.setattr(parse_offload._Load, "turns", 1)  # the cancelled turn has ended: this one is alone
     assert parse_offload._Load.handed_off == 1
     second = asyncio.ensure_future(
-        parse_offload.parse_message_off_loop(processor, UserMessage("how big is the scar", sender_id="e")))
+        parse_offload.parse_message_off_loop(processor, UserMessage("how big is the scar", sender_id="e"))
+    )
     await asyncio.sleep(0)  # the second turn's first step: it parses inline or queues, synchronously
     release_first.set()
     await second

@@ -3,6 +3,7 @@
 "Nothing lost" here means: every accepted patient message and every bot reply is stored exactly
 once, in order, or the patient gets an explicit error with a message to show (never an empty 200).
 """
+
 from __future__ import annotations
 
 import json
@@ -129,8 +130,9 @@ def test_malformed_bodies_are_refused_without_a_5xx(servers, body):
 
 
 def test_an_oversized_body_is_refused(servers):
-    answer = requests.post(url(servers, "message"), data=b"x" * 200_000,
-                           headers={"Content-Type": "application/json"}, timeout=10)
+    answer = requests.post(
+        url(servers, "message"), data=b"x" * 200_000, headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert answer.status_code == 413
     assert answer.json()["code"] == "request_too_large" and "emergency number" in answer.json()["message"]
 
@@ -154,8 +156,9 @@ def test_a_session_is_only_issued_for_a_json_request(servers, headers, data):
 
 
 def test_a_json_session_request_may_name_its_charset(servers):
-    answer = requests.post(url(servers, "session"), data=b"{}",
-                           headers={"Content-Type": "Application/JSON; charset=utf-8"}, timeout=10)
+    answer = requests.post(
+        url(servers, "session"), data=b"{}", headers={"Content-Type": "Application/JSON; charset=utf-8"}, timeout=10
+    )
     assert answer.status_code == 200 and answer.json()["session_id"].startswith("p1.")
 
 
@@ -208,8 +211,9 @@ def test_a_retry_with_other_words_is_refused_as_a_conflict(servers):
     assert body["error"] == body["code"] == "message_id_conflict"
     assert "emergency number" in body["message"]
     assert body["messages"] == [], "not an emergency: no emergency reply"
-    urgent = send(servers, session, "i cant control my bladder and my legs are numb",
-                  message_id="conflict-0001", retry=True)
+    urgent = send(
+        servers, session, "i cant control my bladder and my legs are numb", message_id="conflict-0001", retry=True
+    )
     assert urgent.status_code == 409
     assert any(m["emergency"] for m in urgent.json()["messages"]), "red-flag words still get the emergency advice"
     same = send(servers, session, "how big is the scar", message_id="conflict-0001", retry=True)
@@ -277,8 +281,13 @@ def test_a_callback_is_collected_only_with_consent(servers):
     assert "Anna Meier" in done and "+41 44 123 45 67" in done
     requests_ = [v for v in slot_values(servers, session, "callback_request") if v]
     assert requests_ == [
-        {**requests_[0], "name": "Anna Meier", "phone": "+41 44 123 45 67",
-         "preferred_time": "weekday mornings", "consent": True}
+        {
+            **requests_[0],
+            "name": "Anna Meier",
+            "phone": "+41 44 123 45 67",
+            "preferred_time": "weekday mornings",
+            "consent": True,
+        }
     ]
 
 
@@ -312,16 +321,18 @@ def test_a_rating_of_a_reply_is_stored_for_staff(servers):
     session = new_session(servers)
     send(servers, session, "how big is the scar", message_id="rate-0000001")
     feedback = url(servers, "feedback")
-    answer = requests.post(feedback,
-                           json={"session_id": session, "message_id": "rate-0000001", "rating": "down"}, timeout=10)
+    answer = requests.post(
+        feedback, json={"session_id": session, "message_id": "rate-0000001", "rating": "down"}, timeout=10
+    )
     assert answer.status_code == 200 and answer.json() == {"ok": True}
     assert slot_values(servers, session, "feedback") == [{"message_id": "rate-0000001", "rating": "down"}]
-    unknown = requests.post(feedback,
-                            json={"session_id": session, "message_id": "never-sent-1", "rating": "up"}, timeout=10)
+    unknown = requests.post(
+        feedback, json={"session_id": session, "message_id": "never-sent-1", "rating": "up"}, timeout=10
+    )
     assert unknown.status_code == 404 and unknown.json()["message"]
-    foreign = requests.post(feedback,
-                            json={"session_id": new_session(servers), "message_id": "rate-0000001",
-                                  "rating": "up"}, timeout=10)
+    foreign = requests.post(
+        feedback, json={"session_id": new_session(servers), "message_id": "rate-0000001", "rating": "up"}, timeout=10
+    )
     assert foreign.status_code == 404, "a conversation can only rate its own messages"
     # The conversation goes on normally after a rating.
     assert "cost" in said(send(servers, session, "what does it cost")).lower()

@@ -1,4 +1,5 @@
 """scripts/proxy_error_pages.py: the proxy's own errors carry the channel's JSON and wording."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,13 @@ EMERGENCY = "In an emergency, call your local emergency number now."
 
 
 def _directives(credentials) -> str:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "proxy_error_pages.py"), "--credentials",
-                           str(credentials)], check=True, timeout=60, capture_output=True, text=True).stdout
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "proxy_error_pages.py"), "--credentials", str(credentials)],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def test_every_status_the_proxy_answers_gets_the_channels_json(tmp_path):
@@ -28,8 +34,12 @@ def test_every_status_the_proxy_answers_gets_the_channels_json(tmp_path):
     credentials.write_text(yaml.safe_dump(channels))
     text = _directives(credentials)
     pages = dict(re.findall(r"^\s*error_page (\d+) @(\S+);$", text, re.M))
-    bodies = {m[0]: (m[1], json.loads(m[2])) for m in
-              re.findall(r"^\s*location @(\S+) \{ default_type application/json; return (\d+) '(.*)'; \}$", text, re.M)}
+    bodies = {
+        m[0]: (m[1], json.loads(m[2]))
+        for m in re.findall(
+            r"^\s*location @(\S+) \{ default_type application/json; return (\d+) '(.*)'; \}$", text, re.M
+        )
+    }
     assert set(pages) == {"404", "405", "413", "502", "503", "504"}
     texts = yaml.safe_load((ROOT / "clinic_channel" / "messages.yml").read_text())
     for status, location in pages.items():
@@ -43,8 +53,12 @@ def test_every_status_the_proxy_answers_gets_the_channels_json(tmp_path):
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "proxy_error_pages.py"), *args],
-                          timeout=60, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "proxy_error_pages.py"), *args],
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_the_compose_proxys_error_pages_are_up_to_date_and_included():
@@ -54,7 +68,7 @@ def test_the_compose_proxys_error_pages_are_up_to_date_and_included():
     compose = yaml.safe_load((ROOT / "deploy" / "compose.yml").read_text())
     assert "./nginx-errors.conf:/etc/nginx/clinic-errors.conf:ro" in compose["services"]["proxy"]["volumes"]
     conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    server = conf[conf.index("  server {"):]
+    server = conf[conf.index("  server {") :]
     assert re.search(r"^\s*include /etc/nginx/clinic-errors.conf;$", server, re.M)
 
 

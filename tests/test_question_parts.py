@@ -1,4 +1,5 @@
 """clinic_nlu/question_parts.py: splitting a message into candidate questions, topics in order."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,7 +36,7 @@ def test_one_question_stays_whole(text):
 
 
 def test_a_symptom_list_is_cut_but_its_pieces_are_not_confident_topics():
-    """"pain in my back and leg" is cut (the splitter does not understand words); it stays one
+    """ "pain in my back and leg" is cut (the splitter does not understand words); it stays one
     topic because "leg" alone is no confident question: ordered_topics keeps only sure parts."""
     assert split_parts("i have pain in my back and leg") == ["i have pain in my back", "leg"]
     hits = ordered_topics([("ask_pain_relief", 0.8), ("out_of_scope", 0.4)], TOPICS | {"ask_pain_relief"}, 0.3)

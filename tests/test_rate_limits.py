@@ -3,6 +3,7 @@
 The end-to-end check (two Rasa replicas behind nginx, one conversation alternating between them) is
 in tests/test_cluster.py; these check the limiter itself against Redis on 127.0.0.1:6379 (db 1).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,10 @@ def _redis_up() -> bool:
 @pytest.fixture
 def prefix() -> Iterator[str]:
     if not _redis_up():
-        pytest.skip("Redis not reachable at 127.0.0.1:6379: the shared rate-limit tests are skipped "
-                    "(scripts/services.sh starts it)")
+        pytest.skip(
+            "Redis not reachable at 127.0.0.1:6379: the shared rate-limit tests are skipped "
+            "(scripts/services.sh starts it)"
+        )
     import redis
 
     name = f"ratelimittest{secrets.token_hex(4)}"
@@ -142,8 +145,10 @@ async def test_without_redis_it_limits_per_process_and_answers_quickly(caplog):
 def test_configuration():
     assert rate_limit_store(env={}) == (None, "spineclinic")
     assert rate_limit_store(env={"RATE_LIMIT_REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": "p1"}) == (REDIS_URL, "p1")
-    assert rate_limit_store("redis://h:1/2",
-                            env={"RATE_LIMIT_REDIS_URL": REDIS_URL}) == ("redis://h:1/2", "spineclinic")
+    assert rate_limit_store("redis://h:1/2", env={"RATE_LIMIT_REDIS_URL": REDIS_URL}) == (
+        "redis://h:1/2",
+        "spineclinic",
+    )
     assert isinstance(make_limiter("session", (5, 60.0), None, SECRET), RateLimiter)
     assert isinstance(make_limiter("session", (5, 60.0), REDIS_URL, SECRET), SharedRateLimiter)
 

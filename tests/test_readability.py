@@ -5,6 +5,7 @@ a patient can see: the facts (answers, leads, gaps), the domain responses, the p
 messages (clinic_channel/messages.yml) and the widget's own strings (the ``STRINGS`` table of
 widget/clinic-chat.js, read with a regex: the widget is plain JS with no build step).
 """
+
 from __future__ import annotations
 
 import ast
@@ -136,13 +137,19 @@ def test_every_source_of_patient_text_is_checked(domain, book):
 
 def test_sentence_splitting():
     assert sentences("Here is the sheet:\n• One thing. Two things!\n• Three?") == [
-        "Here is the sheet:", "One thing.", "Two things!", "Three?"]
+        "Here is the sheet:",
+        "One thing.",
+        "Two things!",
+        "Three?",
+    ]
     assert sentences("About 7.5 mm long. Done.") == ["About 7.5 mm long.", "Done."]
 
 
 def test_the_readability_check_can_fail():
-    hard = ("Percutaneous transforaminal endoscopic discectomy necessitates comprehensive "
-            "preoperative radiological characterisation of intervertebral pathology.")
+    hard = (
+        "Percutaneous transforaminal endoscopic discectomy necessitates comprehensive "
+        "preoperative radiological characterisation of intervertebral pathology."
+    )
     assert textstat.flesch_kincaid_grade(hard) > MAX_SENTENCE_GRADE
 
 
@@ -195,15 +202,19 @@ def _sentence_literals(source: str) -> List[Tuple[int, str]]:
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 skip.add(id(first.value))
         developer_facing = isinstance(node, ast.Raise) or (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name) and node.func.value.id in {"logger", "logging", "structlogger"}
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in {"logger", "logging", "structlogger"}
         )
         if developer_facing:
             skip.update(id(n) for n in ast.walk(node))
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
         and len(node.value.split()) >= 5
     ]
 

@@ -1,4 +1,5 @@
 """tests/replay.py: the comparison behind the patched-vs-plain replay finds what it must find."""
+
 from __future__ import annotations
 
 import copy
@@ -10,10 +11,18 @@ from tests.replay import differences, trimmed_body
 
 pytestmark = pytest.mark.unit
 
-USER = {"event": "user", "timestamp": 1.0, "text": "how much is it", "parse_data": {
-    "intent": {"name": "ask_cost", "confidence": 0.91},
-    "intent_ranking": [{"name": "ask_cost", "confidence": 0.91}, {"name": "ask_safety", "confidence": 0.05}],
-    "entities": [], "message_id": "abc"}, "message_id": "abc"}
+USER = {
+    "event": "user",
+    "timestamp": 1.0,
+    "text": "how much is it",
+    "parse_data": {
+        "intent": {"name": "ask_cost", "confidence": 0.91},
+        "intent_ranking": [{"name": "ask_cost", "confidence": 0.91}, {"name": "ask_safety", "confidence": 0.05}],
+        "entities": [],
+        "message_id": "abc",
+    },
+    "message_id": "abc",
+}
 ACTION = {"event": "action", "timestamp": 2.0, "name": "action_answer_topic", "policy": "RulePolicy", "confidence": 1.0}
 
 
@@ -24,16 +33,22 @@ def test_same_conversation_with_other_times_and_message_ids_has_no_differences()
     assert differences([USER, ACTION], other) == []
 
 
-@pytest.mark.parametrize("change, where", [
-    (lambda e: e[0]["parse_data"]["intent"].update(name="ask_safety"), "$[0].parse_data.intent.name"),
-    (lambda e: e[0]["parse_data"]["intent_ranking"][1].update(confidence=0.06), "$[0].parse_data.intent_ranking[1]"),
-    (lambda e: e[0]["parse_data"]["entities"].append({"entity": "x"}), "$[0].parse_data.entities"),
-    (lambda e: e[1].update(policy="MemoizationPolicy"), "$[1].policy"),
-    (lambda e: e[1].update(name="action_tell_more"), "$[1].name"),
-    (lambda e: e.append({"event": "slot", "name": "last_topic", "value": "ask_cost"}), "$: 2 vs 3 items"),
-    (lambda e: e[1].pop("confidence"), "$[1].confidence: only in first"),
-    (lambda e: e[1].update(confidence=True), "$[1].confidence"),
-])
+@pytest.mark.parametrize(
+    "change, where",
+    [
+        (lambda e: e[0]["parse_data"]["intent"].update(name="ask_safety"), "$[0].parse_data.intent.name"),
+        (
+            lambda e: e[0]["parse_data"]["intent_ranking"][1].update(confidence=0.06),
+            "$[0].parse_data.intent_ranking[1]",
+        ),
+        (lambda e: e[0]["parse_data"]["entities"].append({"entity": "x"}), "$[0].parse_data.entities"),
+        (lambda e: e[1].update(policy="MemoizationPolicy"), "$[1].policy"),
+        (lambda e: e[1].update(name="action_tell_more"), "$[1].name"),
+        (lambda e: e.append({"event": "slot", "name": "last_topic", "value": "ask_cost"}), "$: 2 vs 3 items"),
+        (lambda e: e[1].pop("confidence"), "$[1].confidence: only in first"),
+        (lambda e: e[1].update(confidence=True), "$[1].confidence"),
+    ],
+)
 def test_a_changed_prediction_or_event_is_a_difference(change, where):
     other = copy.deepcopy([USER, ACTION])
     change(other)
@@ -48,8 +63,12 @@ def test_floats_agree_within_the_tolerance_only():
 
 
 def test_the_trimmed_body_keeps_the_events_from_the_latest_user_message_and_everything_else():
-    body = {"next_action": "action_tell_more", "sender_id": "s", "version": "3.6.21", "tracker": {
-        "slots": {"last_topic": "ask_cost"}, "events": [ACTION, USER, ACTION, USER, {"event": "slot"}]}}
+    body = {
+        "next_action": "action_tell_more",
+        "sender_id": "s",
+        "version": "3.6.21",
+        "tracker": {"slots": {"last_topic": "ask_cost"}, "events": [ACTION, USER, ACTION, USER, {"event": "slot"}]},
+    }
     cut = trimmed_body(body)
     assert cut["tracker"]["events"] == [USER, {"event": "slot"}]
     assert {k: v for k, v in cut["tracker"].items() if k != "events"} == {"slots": {"last_topic": "ask_cost"}}
@@ -64,6 +83,9 @@ def test_the_plan_holds_every_story_turn_and_every_held_out_message_once():
     assert all(plan[key] == turns and turns for key, turns in stories.items())
     dealt = [text for key, turns in plan.items() if key.startswith("nlu:") for text in turns]
     assert sorted(dealt) == sorted(replay.held_out_messages())
-    assert len(dealt) == sum(1 for line in replay.NLU_FILE.read_text(encoding="utf-8").splitlines()
-                             if line.strip().startswith("- ") and "intent:" not in line)
+    assert len(dealt) == sum(
+        1
+        for line in replay.NLU_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip().startswith("- ") and "intent:" not in line
+    )
     assert len({replay.sender_id(key) for key in plan}) == len(plan)

@@ -10,6 +10,7 @@ data, each slot value, the active form. A recording proxy in front of the action
 action call of both runs, so the custom actions can also be run on Rasa's full tracker and on the
 trimmed one the layer sends (clinic_runtime.action_calls), and their events and messages compared.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -63,8 +64,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Run]:
 
 
 def _report(found: List[str], runs: Dict[str, Run]) -> str:
-    return (f"{len(found)} differences (patched: {runs['on'].dump}, plain: {runs['off'].dump}):\n"
-            + "\n".join(found[:SHOWN]))
+    return f"{len(found)} differences (patched: {runs['on'].dump}, plain: {runs['off'].dump}):\n" + "\n".join(
+        found[:SHOWN]
+    )
 
 
 def test_the_replay_covers_every_story_and_held_out_message(runs):
@@ -96,8 +98,9 @@ def test_the_patched_server_sends_rasas_action_call_with_only_the_recent_events(
     for full, sent in pairs:
         found += differences(trimmed_body(full["body"]), sent["body"], f"{sent['body']['sender_id']}")
     assert found == [], _report(found, runs)
-    trimmed = sum(len(full["body"]["tracker"]["events"]) > len(sent["body"]["tracker"]["events"])
-                  for full, sent in pairs)
+    trimmed = sum(
+        len(full["body"]["tracker"]["events"]) > len(sent["body"]["tracker"]["events"]) for full, sent in pairs
+    )
     assert trimmed > len(pairs) // 2, "most calls should come after earlier turns, with events left out"
 
 
@@ -130,6 +133,11 @@ def test_the_actions_answer_the_same_on_the_full_and_on_the_trimmed_tracker(runs
     assert found == [], _report(found, runs)
     called = Counter(sent["body"]["next_action"] for _full, sent in pairs)
     # The calls cover the actions the stories are about, the callback form's validation included.
-    assert {"action_answer_topic", "action_tell_more", "action_handoff", "validate_callback_form",
-            "action_submit_callback"} <= set(called), called
+    assert {
+        "action_answer_topic",
+        "action_tell_more",
+        "action_handoff",
+        "validate_callback_form",
+        "action_submit_callback",
+    } <= set(called), called
     assert all(call["status"] == 200 for _full, sent in pairs for call in (_full, sent))

@@ -1,4 +1,5 @@
 """clinic_runtime: one visible, version-checked, switchable layer of runtime patches over Rasa."""
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,11 @@ def test_every_patched_module_lives_in_the_runtime_package():
     """Nothing outside clinic_runtime assigns to a Rasa class or module attribute."""
     import re
 
-    assignment = re.compile(r"^\s*(?:rasa\.[\w.]+|MessageProcessor|DialogueStateTracker|EndpointConfig|RemoteAction|"
-                            r"Event|rasa_action|rasa_endpoints)\.\w+\s*=", re.M)
+    assignment = re.compile(
+        r"^\s*(?:rasa\.[\w.]+|MessageProcessor|DialogueStateTracker|EndpointConfig|RemoteAction|"
+        r"Event|rasa_action|rasa_endpoints)\.\w+\s*=",
+        re.M,
+    )
     offenders = []
     for package in ("clinic_channel", "clinic_nlu", "clinic_store", "clinic_triage", "actions", "review"):
         for path in (ROOT / package).rglob("*.py"):
@@ -77,15 +81,18 @@ def test_every_patched_module_lives_in_the_runtime_package():
 
 # --- the running server ------------------------------------------------------------------------
 
+
 def _conversation(base: str, messages: List[str]) -> List[List[Dict[str, Any]]]:
     sid = requests.post(f"{base}/webhooks/patient/session", json={}, timeout=30).json()["session_id"]
     replies = []
     for text in messages:
-        answer = requests.post(f"{base}/webhooks/patient/message",
-                               json={"session_id": sid, "message": text}, timeout=60)
+        answer = requests.post(
+            f"{base}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60
+        )
         assert answer.status_code == 200, answer.text
-        replies.append([{k: m.get(k) for k in ("text", "buttons", "level",
-                                               "emergency")} for m in answer.json()["messages"]])
+        replies.append(
+            [{k: m.get(k) for k in ("text", "buttons", "level", "emergency")} for m in answer.json()["messages"]]
+        )
     return replies
 
 
@@ -96,19 +103,29 @@ def test_plain_rasa_serves_the_same_answers_as_the_patched_server(tmp_path):
     from tests.support.servers import running_servers
 
     held_out = yaml.safe_load((ROOT / "tests" / "nlu_test.yml").read_text())["nlu"]
-    questions = [line[2:].strip() for block in held_out if block.get("intent", "").startswith("ask_")
-                 for line in block["examples"].splitlines()[:2] if line.startswith("- ")]
+    questions = [
+        line[2:].strip()
+        for block in held_out
+        if block.get("intent", "").startswith("ask_")
+        for line in block["examples"].splitlines()[:2]
+        if line.startswith("- ")
+    ]
     # Conversations short enough for the per-conversation rate limit.
-    conversations = [["hello", *questions[:5], "tell me more"], [*questions[5:11], "and the cost?"],
-                     [*questions[11:16], "I can't feel my legs and can't pee"], ["can someone call me", "thanks"]]
+    conversations = [
+        ["hello", *questions[:5], "tell me more"],
+        [*questions[5:11], "and the cost?"],
+        [*questions[11:16], "I can't feel my legs and can't pee"],
+        ["can someone call me", "thanks"],
+    ]
     messages = [text for conversation in conversations for text in conversation]
     answers, logs = {}, {}
     for mode in ("on", "off"):
         env = {"CLINIC_RASA_PATCHES": mode, "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
         (tmp_path / mode).mkdir()
         with running_servers(tmp_path / mode, extra_env=env) as servers:
-            answers[mode] = [reply for conversation in conversations
-                             for reply in _conversation(servers.rasa_url, conversation)]
+            answers[mode] = [
+                reply for conversation in conversations for reply in _conversation(servers.rasa_url, conversation)
+            ]
             logs[mode] = (servers.workdir / "rasa.log").read_text(errors="replace")
     for turn, (patched, plain) in enumerate(zip(answers["on"], answers["off"])):
         assert patched == plain, (messages[turn], patched, plain)

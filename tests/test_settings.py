@@ -1,4 +1,5 @@
 """Configuration is read in one place, with safe defaults."""
+
 from pathlib import Path
 
 import pytest

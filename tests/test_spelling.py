@@ -1,4 +1,5 @@
 """The domain spelling corrector (clinic_nlu/spelling.py): fixes slips, never swaps medical words."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -31,19 +32,30 @@ def speller() -> DomainSpeller:
 def one_slip_variants(word: str) -> Iterator[str]:
     """Every swap, drop, doubled letter and neighbouring-key replacement of ``word``."""
     for i in range(len(word)):
-        yield word[:i] + word[i + 1:]
-        yield word[:i + 1] + word[i] + word[i + 1:]
+        yield word[:i] + word[i + 1 :]
+        yield word[: i + 1] + word[i] + word[i + 1 :]
         for key in NEIGHBOURS.get(word[i], ""):
-            yield word[:i] + key + word[i + 1:]
+            yield word[:i] + key + word[i + 1 :]
         if i < len(word) - 1:
-            yield word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
-@pytest.mark.parametrize("typed, meant", [
-    ("enndoscopy", "endoscopy"), ("spinla", "spinal"), ("recovrey", "recovery"), ("ocst", "cost"),
-    ("anaesthesai", "anaesthesia"), ("discectmy", "discectomy"), ("bladdr", "bladder"),
-    ("numbnes", "numbness"), ("ibuprofn", "ibuprofen"), ("warfrin", "warfarin"), ("hwen", "when"),
-])
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("enndoscopy", "endoscopy"),
+        ("spinla", "spinal"),
+        ("recovrey", "recovery"),
+        ("ocst", "cost"),
+        ("anaesthesai", "anaesthesia"),
+        ("discectmy", "discectomy"),
+        ("bladdr", "bladder"),
+        ("numbnes", "numbness"),
+        ("ibuprofn", "ibuprofen"),
+        ("warfrin", "warfarin"),
+        ("hwen", "when"),
+    ],
+)
 def test_a_slip_in_a_clinic_or_everyday_word_is_corrected(speller, typed, meant):
     assert speller.correct_word(typed) == meant
 
@@ -51,12 +63,32 @@ def test_a_slip_in_a_clinic_or_everyday_word_is_corrected(speller, typed, meant)
 def test_a_whole_message_keeps_its_punctuation_and_reports_each_change(speller):
     corrected, changes = speller.correct("How mmuch does the enndoscopy ocst?  Thanks!")
     assert corrected == "How much does the endoscopy cost?  Thanks!"
-    assert [(c.typed, c.corrected) for c in changes] == [("mmuch", "much"),
-                                                         ("enndoscopy", "endoscopy"), ("ocst", "cost")]
+    assert [(c.typed, c.corrected) for c in changes] == [
+        ("mmuch", "much"),
+        ("enndoscopy", "endoscopy"),
+        ("ocst", "cost"),
+    ]
 
 
-@pytest.mark.parametrize("word", ["codeine", "cocaine", "iodine", "morphine", "tramadol", "gabapentin", "pregabalin",
-                                  "foraminoscopy", "transforaminal", "discectomy", "cauda", "equina", "disk", "disc"])
+@pytest.mark.parametrize(
+    "word",
+    [
+        "codeine",
+        "cocaine",
+        "iodine",
+        "morphine",
+        "tramadol",
+        "gabapentin",
+        "pregabalin",
+        "foraminoscopy",
+        "transforaminal",
+        "discectomy",
+        "cauda",
+        "equina",
+        "disk",
+        "disc",
+    ],
+)
 def test_a_correctly_spelt_medical_or_drug_word_is_never_changed(speller, word):
     assert speller.correct_word(word) == word
 
@@ -92,8 +124,11 @@ def test_the_domain_vocabulary_has_the_clinic_words_from_data_domain_and_facts()
 
 
 def test_the_medical_list_is_lower_case_words_without_duplicates():
-    lines = [line.strip() for line in (ROOT / "clinic_nlu" / "medical_terms.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip()
+        for line in (ROOT / "clinic_nlu" / "medical_terms.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert len(lines) == len(set(lines)) and all(w.isalpha() and w == w.lower() for w in lines)
     assert medical_terms() == frozenset(lines)
 

@@ -2,6 +2,7 @@
 
 Real components on the real training data and the shipped triage: no stubs.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,11 +75,14 @@ def test_the_stored_vocabulary_is_json(corrector, storage):
     assert vocabulary["recovery"] > 0 and all(isinstance(v, int) for v in vocabulary.values())
 
 
-@pytest.mark.parametrize("typed, level", [
-    ("i cant feel my lges and i wet mysslef", "emergency"),
-    ("my wuond is oozing pus and i hvae chills", "emergency"),
-    ("i wnat to kill mysefl", "crisis"),
-])
+@pytest.mark.parametrize(
+    "typed, level",
+    [
+        ("i cant feel my lges and i wet mysslef", "emergency"),
+        ("my wuond is oozing pus and i hvae chills", "emergency"),
+        ("i wnat to kill mysefl", "crisis"),
+    ],
+)
 def test_a_red_flag_written_with_typos_is_still_escalated(corrector, typed, level):
     message = run(corrector, typed)
     assert message.get("triage")["level"] == level
@@ -86,10 +90,13 @@ def test_a_red_flag_written_with_typos_is_still_escalated(corrector, typed, leve
     assert message.get("text") == typed  # the staff app and the tracker keep what was typed
 
 
-@pytest.mark.parametrize("typed", [
-    "jumbness between my lsgs nad i xant lee",
-    "i cat controll my bladder sinxe tnis orning",
-])
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "jumbness between my lsgs nad i xant lee",
+        "i cat controll my bladder sinxe tnis orning",
+    ],
+)
 def test_a_red_flag_that_the_typos_hide_from_the_typed_text_is_caught_in_the_corrected_one(corrector, typed):
     assert default_triage().assess(typed).level == "none"  # the typos alone hide it ...
     message = run(corrector, typed)

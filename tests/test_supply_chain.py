@@ -1,4 +1,5 @@
 """The pins that matter for security are what is installed: checked on every run."""
+
 from __future__ import annotations
 
 import importlib.metadata as md
@@ -36,8 +37,6 @@ def test_every_installed_package_is_the_locked_version():
             name, _, version = line.partition("==")
             locked[name.lower().replace("_", "-")] = version
     mismatched = {
-        name: (_installed(name), version)
-        for name, version in locked.items()
-        if _installed(name) not in (None, version)
+        name: (_installed(name), version) for name, version in locked.items() if _installed(name) not in (None, version)
     }
     assert mismatched == {}

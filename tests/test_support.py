@@ -4,6 +4,7 @@ A small loopback HTTP server stands in for Rasa: it is ready only once its healt
 it starts a child of its own (as Sanic workers and run_cluster.sh do). bench/ imports this package
 and nothing else of tests/.
 """
+
 from __future__ import annotations
 
 import ast
@@ -47,8 +48,12 @@ def _alive(pid: int) -> bool:
 def _server(tmp_path: Path) -> tuple[ServerProcess, str, Path, Path]:
     port = free_port()
     ready, child_pid = tmp_path / "ready", tmp_path / "child.pid"
-    server = ServerProcess("toy server", [sys.executable, "-c", SERVER, str(port), str(ready), str(child_pid)],
-                           dict(os.environ), tmp_path / "toy.log")
+    server = ServerProcess(
+        "toy server",
+        [sys.executable, "-c", SERVER, str(port), str(ready), str(child_pid)],
+        dict(os.environ),
+        tmp_path / "toy.log",
+    )
     return server, f"http://127.0.0.1:{port}/health", ready, child_pid
 
 
@@ -61,8 +66,11 @@ def test_the_wait_ends_when_the_condition_holds_and_stop_ends_the_whole_group(tm
     server, health, ready, child_pid = _server(tmp_path)
     server.start()
     try:
-        wait_until(lambda: server.running() and child_pid.exists() and child_pid.read_text().strip(),
-                   "the toy server's child", deadline=60)
+        wait_until(
+            lambda: server.running() and child_pid.exists() and child_pid.read_text().strip(),
+            "the toy server's child",
+            deadline=60,
+        )
         assert not http_ok(health)  # up, but not ready: the wait must go on
         ready.touch()
         server.wait_http(health, deadline=60)
@@ -102,6 +110,9 @@ def test_bench_imports_nothing_of_tests_but_the_support_package():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]
-            wrong += [f"{path.name}:{node.lineno} imports {n}" for n in names
-                      if n.split(".")[0] == "tests" and not (n + ".").startswith("tests.support.")]
+            wrong += [
+                f"{path.name}:{node.lineno} imports {n}"
+                for n in names
+                if n.split(".")[0] == "tests" and not (n + ".").startswith("tests.support.")
+            ]
     assert wrong == []

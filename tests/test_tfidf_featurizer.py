@@ -5,6 +5,7 @@ says why). Fitted on the real training texts of data/nlu.yml, its matrix must eq
 the fitted vectorizers' own ``transform``: same nonzero pattern, same values (up to float rounding),
 for every training text and for awkward input; and ``process`` adds exactly one sentence feature.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """clinic_nlu.topic_margin: a topic's facts only when the message is really about that topic."""
+
 from __future__ import annotations
 
 import pytest

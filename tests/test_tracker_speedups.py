@@ -1,4 +1,5 @@
 """clinic_runtime/tracker_speedups.py: the fast copy and the incremental applied_events give Rasa's results."""
+
 from __future__ import annotations
 
 import copy
@@ -113,8 +114,9 @@ def test_the_fast_copy_is_the_tracker_rasas_copy_builds(domain, rasa_methods):
         assert fast.current_state() == expected.current_state()
         assert fast.past_states(domain) == expected.past_states(domain)
         # independent of the original: a change to the copy does not reach it
-        before = copy.deepcopy((state(tracker)["slots"], tracker.active_loop, tracker.latest_action,
-                                len(tracker.events)))
+        before = copy.deepcopy(
+            (state(tracker)["slots"], tracker.active_loop, tracker.latest_action, len(tracker.events))
+        )
         fast.update(ActionExecutionRejected("callback_form"))  # changes the active loop in place
         fast.update(LoopInterrupted(True))
         fast.update(SlotSet(domain.slots[0].name, "changed"))

@@ -3,6 +3,7 @@
 Run against SQLite and, where it is reachable, PostgreSQL (skipped with a visible reason if not).
 Two store objects on one database stand for two Rasa replicas.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -265,11 +266,17 @@ async def test_rows_deleted_in_part_are_not_served_from_memory(db, domain, which
         await add_turn(store, sender, f"question {i}", "ask_cost")
     assert len(texts(await store.retrieve(sender))) == 3
     ids = event_ids(store, sender)  # action_listen, then 5 rows per turn
-    doomed = {"oldest row": ids[:1], "oldest turn and a half": ids[:9],
-              "newest row": ids[-1:], "newest turn": ids[-5:]}[which]
+    doomed = {
+        "oldest row": ids[:1],
+        "oldest turn and a half": ids[:9],
+        "newest row": ids[-1:],
+        "newest turn": ids[-5:],
+    }[which]
     with store.session_scope() as session:
-        session.execute(sa.text("DELETE FROM events WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
-                        {"ids": doomed})
+        session.execute(
+            sa.text("DELETE FROM events WHERE id IN :ids").bindparams(sa.bindparam("ids", expanding=True)),
+            {"ids": doomed},
+        )
         session.commit()
 
     expected = await SQLTrackerStore(domain, **db).retrieve(sender)
@@ -350,9 +357,11 @@ async def test_a_kept_sqlite_connection_notices_its_file_was_moved_away(tmp_path
     shutil.move(moved, path)
     store.forget("p1")
     await add_turn(store, "p1", "how long is recovery", "ask_recovery_time")
-    users = [e.text for e in (await CachingSQLTrackerStore(domain=domain, dialect="sqlite",
-                                                           db=str(path)).retrieve("p1")).events
-             if isinstance(e, UserUttered)]
+    users = [
+        e.text
+        for e in (await CachingSQLTrackerStore(domain=domain, dialect="sqlite", db=str(path)).retrieve("p1")).events
+        if isinstance(e, UserUttered)
+    ]
     assert users == ["hello", "how long is recovery"]
 
 
@@ -374,8 +383,9 @@ async def test_memory_is_bounded_by_events_too(tmp_path, domain):
     store.forget("long-0")
     assert store._cached_events == sum(len(c.tracker.events) for c in store._cache.values())
     single = CachingSQLTrackerStore(domain, cache_events=5, dialect="sqlite", db=str(tmp_path / "e.db"))
-    assert (await single.retrieve("long-1")) is not None and list(single._cache) == ["long-1"], \
-        "one conversation over the budget is still kept while it is the only one"
+    assert (await single.retrieve("long-1")) is not None and list(single._cache) == [
+        "long-1"
+    ], "one conversation over the budget is still kept while it is the only one"
 
 
 @pytest.mark.asyncio

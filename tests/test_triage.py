@@ -1,4 +1,5 @@
 """Personal questions are deferred to a clinician; general facts follow only from allow-listed topics."""
+
 from __future__ import annotations
 
 import pytest
@@ -121,14 +122,22 @@ def test_the_default_confidence_threshold_is_high():
 @pytest.mark.parametrize(
     "ranking, expected",
     [
-        ([{"name": "ask_personal_advice", "confidence": 0.6}, {"name": "ask_what_is_endoscopy", "confidence": 0.35}],
-         "ask_what_is_endoscopy"),
+        (
+            [{"name": "ask_personal_advice", "confidence": 0.6}, {"name": "ask_what_is_endoscopy", "confidence": 0.35}],
+            "ask_what_is_endoscopy",
+        ),
         # not sure enough
         ([{"name": "ask_personal_advice", "confidence": 0.6}, {"name": "ask_cost", "confidence": 0.2}], None),
         # not allowed
         ([{"name": "ask_personal_advice", "confidence": 0.5}, {"name": "ask_recovery_time", "confidence": 0.45}], None),
-        ([{"name": "ask_personal_advice", "confidence": 0.5}, {"name": "ask_indications", "confidence": 0.4},
-          {"name": "ask_cost", "confidence": 0.35}], None),  # the most likely topic is not allowed: nothing
+        (
+            [
+                {"name": "ask_personal_advice", "confidence": 0.5},
+                {"name": "ask_indications", "confidence": 0.4},
+                {"name": "ask_cost", "confidence": 0.35},
+            ],
+            None,
+        ),  # the most likely topic is not allowed: nothing
         ([{"name": "ask_personal_advice", "confidence": 0.6}, {"name": "greet", "confidence": 0.35}], None),
         ([], None),
     ],

@@ -1,4 +1,5 @@
 """The Rasa triage component: the level decides the intent, whatever the classifier predicted."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,11 +20,14 @@ def _component(mode: str = DEMOTE) -> TriageOverride:
     return TriageOverride({"classifier_escalation": mode}, default_triage())
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("my wound is oozing pus and i have chills", "report_emergency"),
-    ("everyone would be better off without me", "report_crisis"),
-    ("the scar is redder and more sore than yesterday but no fever", "report_urgent"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("my wound is oozing pus and i have chills", "report_emergency"),
+        ("everyone would be better off without me", "report_crisis"),
+        ("the scar is redder and more sore than yesterday but no fever", "report_urgent"),
+    ],
+)
 def test_an_escalated_message_gets_its_triage_intent(text, intent):
     message = _message(text, "ask_scarring", 0.93)
     _component().process([message])
@@ -43,8 +47,11 @@ def test_a_calm_message_keeps_the_classifier_intent_and_records_the_discounted_f
 
 
 def test_a_classifier_guess_of_emergency_on_a_calm_message_is_demoted_by_default():
-    ranking = [{"name": "report_emergency", "confidence": 0.6}, {"name": "ask_safety", "confidence": 0.3},
-               {"name": "report_crisis", "confidence": 0.1}]
+    ranking = [
+        {"name": "report_emergency", "confidence": 0.6},
+        {"name": "ask_safety", "confidence": 0.3},
+        {"name": "report_crisis", "confidence": 0.1},
+    ]
     demoted = _message("what are the risks of the operation", "report_emergency", 0.6, ranking)
     kept = _message("what are the risks of the operation", "report_emergency", 0.6, list(ranking))
     _component(DEMOTE).process([demoted])

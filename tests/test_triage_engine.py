@@ -3,6 +3,7 @@
 The held-out part of the corpus is never used here: it is the end-to-end gate in
 tests/test_triage_heldout.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,11 @@ def _known_miss(text: str) -> bool:
 
 
 def _tuning_case(m: Dict[str, str]):
-    marks = [pytest.mark.xfail(strict=True,
-                               reason="tests/data/triage/tuning_known_misses.yml")] if _known_miss(m["text"]) else []
+    marks = (
+        [pytest.mark.xfail(strict=True, reason="tests/data/triage/tuning_known_misses.yml")]
+        if _known_miss(m["text"])
+        else []
+    )
     return pytest.param(m, marks=marks, id=f"{m['author']}-{m['level']}-{m['category']}")
 
 
@@ -53,10 +57,27 @@ def test_the_corpus_is_large_and_spread_as_the_standard_asks():
     calm = [m for m in every if m["level"] == NONE]
     assert len(escalated) >= 250 and len(calm) >= 250
     categories = {m["category"] for m in escalated}
-    assert {"cauda_equina", "infection", "haematoma", "csf_leak", "clot", "anaphylaxis", "collapse",
-            "heavy_bleeding", "uncontrolled_pain", "self_harm"} <= categories
-    assert {"general_risk_question", "negated_list", "resolved_past", "other_person_past", "preop_history",
-            "normal_healing", "logistics"} <= {m["category"] for m in calm}
+    assert {
+        "cauda_equina",
+        "infection",
+        "haematoma",
+        "csf_leak",
+        "clot",
+        "anaphylaxis",
+        "collapse",
+        "heavy_bleeding",
+        "uncontrolled_pain",
+        "self_harm",
+    } <= categories
+    assert {
+        "general_risk_question",
+        "negated_list",
+        "resolved_past",
+        "other_person_past",
+        "preop_history",
+        "normal_healing",
+        "logistics",
+    } <= {m["category"] for m in calm}
     for m in every:
         assert set(m) == {"text", "level", "category", "author"} and m["level"] in LEVEL_NAMES, m
     # The held-out part is written by other authors than the parts the rules were tuned on.
@@ -137,12 +158,16 @@ def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_t
     """The rules alone (no second reader): a quoted warning list is not a report; a new clause or a
     "but" after the quote is read on its own."""
     rules_only = Triage(default_triage().rules)
-    quoted = ["Paper say: fever, numb, toilet problem, phone 999. Me none. Only question: car drive when?",
-              "the leaflet's list of warning signs (fever, numbness, incontinence), none of which I have",
-              'in the paper they write "clear fluid from the wound, call". what is this clear fluid?']
-    reported = ["the sheet mentions pus, there is yellow pus coming out of my wound",
-                "the leaflet lists clear fluid from the wound and i have clear fluid from the wound since this morning",
-                "the discharge letter says watch for a fever but i have had shivers and a temperature all night"]
+    quoted = [
+        "Paper say: fever, numb, toilet problem, phone 999. Me none. Only question: car drive when?",
+        "the leaflet's list of warning signs (fever, numbness, incontinence), none of which I have",
+        'in the paper they write "clear fluid from the wound, call". what is this clear fluid?',
+    ]
+    reported = [
+        "the sheet mentions pus, there is yellow pus coming out of my wound",
+        "the leaflet lists clear fluid from the wound and i have clear fluid from the wound since this morning",
+        "the discharge letter says watch for a fever but i have had shivers and a temperature all night",
+    ]
     assert {t: rules_only.assess(t).level for t in quoted} == {t: NONE for t in quoted}
     assert {t: rules_only.assess(t).level for t in reported} == {t: EMERGENCY for t in reported}
 
@@ -206,8 +231,10 @@ def test_medspacy_overlap_fix_is_what_keeps_inner_negations_and_scopes_right():
     and limits no scope at a clause boundary: both cases go wrong without the fix."""
     from clinic_triage import medspacy_setup
 
-    cases = {"is it normal that i can not pee since the operation?": EMERGENCY,
-             "my leg below the knee is swollen, hot and painful, the other one is normal.": EMERGENCY}
+    cases = {
+        "is it normal that i can not pee since the operation?": EMERGENCY,
+        "my leg below the knee is swollen, hot and painful, the other one is normal.": EMERGENCY,
+    }
     assert {t: default_triage().assess(t).level for t in cases} == cases
     medspacy_setup.uninstall()
     try:

@@ -10,6 +10,7 @@ holds the first at the target; the second is not met yet (91.8 % when last measu
 learned second reader trades calm messages for missed emergencies), so the gate holds it at 90 %
 against regressions until it is. SAFETY.md (H1, H1b) records both.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,11 @@ def server_url(tmp_path_factory):
     if not list((ROOT / "models").glob("*.tar.gz")):
         pytest.fail("no trained model in models/: run `make train` (make test does)")
     # Raised rate limits: the gate opens one conversation per message from one address.
-    with running_servers(tmp_path_factory.mktemp("triage"), extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex},
-                         credentials=ROOT / "bench" / "credentials.load.yml") as servers:
+    with running_servers(
+        tmp_path_factory.mktemp("triage"),
+        extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex},
+        credentials=ROOT / "bench" / "credentials.load.yml",
+    ) as servers:
         yield servers.rasa_url
 
 

@@ -1,4 +1,5 @@
 """The learned second reader of the triage (clinic_triage/semantic.py)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +23,9 @@ def reader() -> semantic.SemanticTriage:
 def test_its_scores_equal_scikit_learns_on_the_whole_corpus(reader):
     texts = [normalise(m["text"]) for m in semantic.load_corpus(semantic.load_settings().corpus_files)]
     texts += ["", "xdiscountedx", "zzzz qqqq", "a" * 3000]
-    worst = max(abs(reader.probabilities(t)[c] - reader.sklearn_probabilities(t)[c])
-                for t in texts for c in reader.classes)
+    worst = max(
+        abs(reader.probabilities(t)[c] - reader.sklearn_probabilities(t)[c]) for t in texts for c in reader.classes
+    )
     assert worst < 1e-9
 
 
@@ -40,11 +42,17 @@ def test_it_reads_wording_no_pattern_describes():
 def _tiny_settings(tmp_path) -> semantic.SemanticSettings:
     corpus = tmp_path / "tune.yml"
     corpus.write_text(
-        'version: 1\nmessages:\n'
-        + "".join(f'  - {{text: "i cannot pee at all since {i} hours", level: emergency, category: c, author: '
-                  f'a{i % 3}}}\n' for i in range(6))
-        + "".join(f'  - {{text: "how much does the operation cost {i}", level: none, category: c, '
-                  f'author: a{i % 3}}}\n' for i in range(6)))
+        "version: 1\nmessages:\n"
+        + "".join(
+            f'  - {{text: "i cannot pee at all since {i} hours", level: emergency, category: c, author: '
+            f"a{i % 3}}}\n"
+            for i in range(6)
+        )
+        + "".join(
+            f'  - {{text: "how much does the operation cost {i}", level: none, category: c, ' f"author: a{i % 3}}}\n"
+            for i in range(6)
+        )
+    )
     settings = semantic.load_settings()
     return dataclasses.replace(settings, corpus_files=(corpus,), calm_examples_from=None)
 

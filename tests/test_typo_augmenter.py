@@ -1,4 +1,5 @@
 """Typo augmentation at training time (clinic_nlu/typo_augmenter.py): seeded copies, data untouched."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,12 +13,19 @@ pytestmark = pytest.mark.unit
 
 
 def _data() -> TrainingData:
-    return TrainingData([
-        Message(data={"text": "How long is the recovery after the operation", "intent": "ask_recovery_time"}),
-        Message(data={"text": "What does the endoscopic discectomy cost", "intent": "ask_cost"}),
-        Message(data={"text": "I take ibuprofen", "intent": "ask_medication",
-                      "entities": [{"start": 7, "end": 16, "value": "ibuprofen", "entity": "drug"}]}),
-    ])
+    return TrainingData(
+        [
+            Message(data={"text": "How long is the recovery after the operation", "intent": "ask_recovery_time"}),
+            Message(data={"text": "What does the endoscopic discectomy cost", "intent": "ask_cost"}),
+            Message(
+                data={
+                    "text": "I take ibuprofen",
+                    "intent": "ask_medication",
+                    "entities": [{"start": 7, "end": 16, "value": "ibuprofen", "entity": "drug"}],
+                }
+            ),
+        ]
+    )
 
 
 def _augmenter(**config) -> TypoAugmenter:

@@ -1,4 +1,5 @@
 """Seeded phone-typing noise (clinic_nlu/typo_noise.py) and the committed typo split it generates."""
+
 from __future__ import annotations
 
 import random
@@ -19,23 +20,29 @@ SOURCE, TYPOS = ROOT / "tests" / "nlu_test.yml", ROOT / "tests" / "nlu_test_typo
 
 
 def _intents(path: Path):
-    return [(block["intent"], [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")])
-            for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]]
+    return [
+        (block["intent"], [line[2:] for line in block["examples"].splitlines() if line.startswith("- ")])
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]
+    ]
 
 
 def test_the_committed_typo_split_is_exactly_what_the_script_writes():
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE),
-                             str(TYPOS), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE), str(TYPOS), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_check_fails_on_a_hand_edited_split(tmp_path):
     edited = tmp_path / "typos.yml"
     edited.write_text(TYPOS.read_text(encoding="utf-8").replace("- ", "- x", 1), encoding="utf-8")
-    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE),
-                             str(edited), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_typos.py"), str(SOURCE), str(edited), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1 and "OUT OF DATE" in result.stdout
 
 
@@ -83,10 +90,13 @@ def test_neighbour_keys_are_next_to_each_other_on_a_qwerty_keyboard():
     assert "p" not in NEIGHBOURS["a"] and "l" in NEIGHBOURS["k"]
 
 
-@pytest.mark.parametrize("annotated", [
-    "i take [ibuprofen](medication) every morning for the pain in my back",
-    'can my [mother]{"entity": "relative"} come with me to the consultation please',
-])
+@pytest.mark.parametrize(
+    "annotated",
+    [
+        "i take [ibuprofen](medication) every morning for the pain in my back",
+        'can my [mother]{"entity": "relative"} come with me to the consultation please',
+    ],
+)
 def test_entity_annotations_are_kept_exactly(annotated):
     span = re.search(r"\[[^\]]*\](?:\([^)]*\)|\{[^}]*\})", annotated).group(0)
     for seed in range(30):
@@ -96,9 +106,11 @@ def test_entity_annotations_are_kept_exactly(annotated):
 
 
 def test_only_example_lines_change_in_a_yaml_file():
-    source = ('version: "3.1"\n# a comment with Words\nnlu:\n- intent: ask_cost\n  examples: |\n'
-              "    - How much does the operation cost\n    - What's the price\n\n- synonym: price\n"
-              "  examples: |\n    - cost of it\n- regex: code\n  examples: |\n    - \\d{5}\n")
+    source = (
+        'version: "3.1"\n# a comment with Words\nnlu:\n- intent: ask_cost\n  examples: |\n'
+        "    - How much does the operation cost\n    - What's the price\n\n- synonym: price\n"
+        "  examples: |\n    - cost of it\n- regex: code\n  examples: |\n    - \\d{5}\n"
+    )
     out = noisy_nlu_yaml(source, 3, probability=1.0)
     assert out.splitlines()[:4] == source.splitlines()[:4]
     assert "- intent: ask_cost" in out and "- synonym: price" in out

@@ -7,6 +7,7 @@ store hands it to the policies. At every point where Rasa predicts an action, th
 policies (with a window of 2 turns, far smaller than in production, to stress it) must give the
 same probabilities as Rasa's own RulePolicy and MemoizationPolicy on the whole history.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,13 +31,42 @@ from tests.support.servers import running_servers
 pytestmark = pytest.mark.integration
 
 SCRIPT = [
-    "hi", "how long is recovery", "and the cost?", "tell me more", "yes", "no thanks", "is it safe",
-    "will i end up paralysed", "i am pregnant can i have it", "no", "asdf qwer", "zxcv bnm",
-    "what is the scar like", "yes please", "i want to talk to a person", "yes", "Anna Meier", "call me",
-    "+41 44 123 45 67", "weekday mornings", "thanks", "how does it compare with open surgery", "tell me more",
-    "i want to speak to someone", "yes", "Anna", "stop", "what about laser treatment", "my back hurts, is this for me",
-    "i cant control my bladder since this morning", "ok", "are you a robot", "what anaesthesia is used",
-    "i want to speak to someone", "no", "bye",
+    "hi",
+    "how long is recovery",
+    "and the cost?",
+    "tell me more",
+    "yes",
+    "no thanks",
+    "is it safe",
+    "will i end up paralysed",
+    "i am pregnant can i have it",
+    "no",
+    "asdf qwer",
+    "zxcv bnm",
+    "what is the scar like",
+    "yes please",
+    "i want to talk to a person",
+    "yes",
+    "Anna Meier",
+    "call me",
+    "+41 44 123 45 67",
+    "weekday mornings",
+    "thanks",
+    "how does it compare with open surgery",
+    "tell me more",
+    "i want to speak to someone",
+    "yes",
+    "Anna",
+    "stop",
+    "what about laser treatment",
+    "my back hurts, is this for me",
+    "i cant control my bladder since this morning",
+    "ok",
+    "are you a robot",
+    "what anaesthesia is used",
+    "i want to speak to someone",
+    "no",
+    "bye",
 ]
 
 
@@ -46,8 +76,10 @@ def conversation(tmp_path_factory) -> Iterator[Dict[str, Any]]:
         pytest.fail("no trained model in models/: run `make train` (make test does)")
     workdir = tmp_path_factory.mktemp("window")
     with running_servers(workdir, extra_env={"PATIENT_SESSION_SECRET": uuid.uuid4().hex}) as servers:
-        agent = Agent.load(str(ROOT / "models" / "spine-clinic.tar.gz"),
-                           action_endpoint=EndpointConfig(f"{servers.action_url}/webhook"))
+        agent = Agent.load(
+            str(ROOT / "models" / "spine-clinic.tar.gz"),
+            action_endpoint=EndpointConfig(f"{servers.action_url}/webhook"),
+        )
         sender = "window-test"
 
         async def talk() -> DialogueStateTracker:
@@ -84,8 +116,10 @@ def test_windowed_predictions_equal_whole_history_predictions(conversation):
                 parent = RulePolicy if isinstance(policy, WindowedRulePolicy) else MemoizationPolicy
                 ours = policy.predict_action_probabilities(growing, domain)
                 theirs = parent.predict_action_probabilities(policy, growing, domain)
-                assert np.allclose(ours.probabilities, theirs.probabilities), (type(policy).__name__,
-                                                                               len(growing.events))
+                assert np.allclose(ours.probabilities, theirs.probabilities), (
+                    type(policy).__name__,
+                    len(growing.events),
+                )
                 assert ours.is_no_user_prediction == theirs.is_no_user_prediction
                 compared += 1
             windowed_used += windowed(growing, 2, 0, *_needed_states(stressed[0])) is not growing
@@ -100,7 +134,12 @@ def test_a_short_conversation_is_not_windowed():
     from rasa.shared.core.events import UserUttered
 
     domain = Domain.load(str(ROOT / "domain.yml"))
-    tracker = DialogueStateTracker.from_events("s", [
-        ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet", "confidence": 1.0}),
-    ], slots=domain.slots)
+    tracker = DialogueStateTracker.from_events(
+        "s",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+        ],
+        slots=domain.slots,
+    )
     assert windowed(tracker, 8, 120) is tracker

@@ -4,6 +4,7 @@ Every entry carries the SHA-256 of the entry before it and of its own content, s
 changed, removed or inserted later breaks the chain (:func:`verify_audit_chain`, ``make
 audit-verify``); the triggers of :mod:`review.store.schema` refuse UPDATE and DELETE.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,14 @@ def _lock_audit_chain(conn: Connection) -> None:
         conn.execute(review_meta.update().where(review_meta.c.key == AUDIT_LOCK_KEY).values(value=review_meta.c.value))
 
 
-def write_audit(conn: Connection, username: Optional[str], action: str, target: Optional[str] = None,
-                ip: Optional[str] = None, detail: Optional[str] = None) -> None:
+def write_audit(
+    conn: Connection,
+    username: Optional[str],
+    action: str,
+    target: Optional[str] = None,
+    ip: Optional[str] = None,
+    detail: Optional[str] = None,
+) -> None:
     """Append an entry to the audit log, chained to the entry before it (see :func:`audit_row_hash`)."""
     _lock_audit_chain(conn)
     head = conn.execute(sa.select(audit.c.row_hash).order_by(audit.c.id.desc()).limit(1)).scalar()
@@ -58,6 +65,7 @@ def write_audit(conn: Connection, username: Optional[str], action: str, target: 
 @dataclass
 class AuditVerification:
     """The result of :func:`verify_audit_chain` (ids and hashes only: never an entry's content)."""
+
     entries: int  # entries read
     unchained: int  # entries from before the chain existed (NULL hashes, all before the first chained one)
     head: Optional[str]  # row_hash of the last entry: record it elsewhere to detect a cut-off tail later
@@ -92,22 +100,33 @@ def verify_audit_chain(engine: Engine, chunk: int = 5000) -> AuditVerification:
             last_id = row["id"]
             if row["row_hash"] is None and row["prev_hash"] is None:
                 if prev is not None:
-                    return AuditVerification(entries, unchained, prev,
-                                             f"entry {row['id']} has no hash but follows chained entries", row["id"])
+                    return AuditVerification(
+                        entries,
+                        unchained,
+                        prev,
+                        f"entry {row['id']} has no hash but follows chained entries",
+                        row["id"],
+                    )
                 unchained += 1
                 continue
             expected_prev = prev if prev is not None else AUDIT_CHAIN_START
             if row["prev_hash"] != expected_prev:
-                return AuditVerification(entries, unchained, prev,
-                                         f"entry {row['id']} does not follow the entry before it "
-                                         "(an entry was removed, inserted or changed)", row["id"])
+                return AuditVerification(
+                    entries,
+                    unchained,
+                    prev,
+                    f"entry {row['id']} does not follow the entry before it "
+                    "(an entry was removed, inserted or changed)",
+                    row["id"],
+                )
             if row["row_hash"] != audit_row_hash(row["prev_hash"], row):
-                return AuditVerification(entries, unchained, prev,
-                                         f"entry {row['id']} was changed after it was written", row["id"])
+                return AuditVerification(
+                    entries, unchained, prev, f"entry {row['id']} was changed after it was written", row["id"]
+                )
             prev = row["row_hash"]
 
 
-MAX_ROW_ID = 2 ** 63 - 1  # the largest id SQLite and PostgreSQL (BIGINT) can compare against
+MAX_ROW_ID = 2**63 - 1  # the largest id SQLite and PostgreSQL (BIGINT) can compare against
 
 
 def parse_audit_cursor(raw: Optional[str]) -> Optional[int]:

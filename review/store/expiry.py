@@ -1,5 +1,6 @@
 """Retention: whole conversations older than the retention period are deleted (Rasa's events and the
 review rows), and expired sessions and old login failures are cleaned up."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,26 @@ from sqlalchemy.engine import Engine
 
 from review.store.audit_log import write_audit
 from review.store.indexer import HWM_KEY
-from review.store.schema import (callbacks, chunks, conversation_intents, conversations, corrections, events,
-                                 get_meta, login_failures, messages, notes, sessions, set_meta)
+from review.store.schema import (
+    callbacks,
+    chunks,
+    conversation_intents,
+    conversations,
+    corrections,
+    events,
+    get_meta,
+    login_failures,
+    messages,
+    notes,
+    sessions,
+    set_meta,
+)
 
 
 @dataclass
 class RetentionReport:
     """What :func:`retention` deleted (or, in a dry run, would delete)."""
+
     cutoff: float
     conversations: int
     events: int
@@ -26,32 +40,42 @@ class RetentionReport:
     dry_run: bool
 
 
-def retention(engine: Engine, days: int, dry_run: bool = False, now: Optional[float] = None,
-              username: str = "cli") -> RetentionReport:
+def retention(
+    engine: Engine, days: int, dry_run: bool = False, now: Optional[float] = None, username: str = "cli"
+) -> RetentionReport:
     """Delete conversations whose last event is older than ``days`` days, with their review rows."""
     if days < 1:
         raise ValueError("days must be at least 1")
     cutoff = (now or time.time()) - days * 86400
     with engine.connect() as conn:
-        old = [r[0] for r in conn.execute(
-            sa.select(events.c.sender_id).group_by(events.c.sender_id)
-            .having(sa.func.max(events.c.timestamp) < cutoff))]
+        old = [
+            r[0]
+            for r in conn.execute(
+                sa.select(events.c.sender_id)
+                .group_by(events.c.sender_id)
+                .having(sa.func.max(events.c.timestamp) < cutoff)
+            )
+        ]
         # summaries whose events are already gone
         old_set = set(old)
-        orphans = [r[0] for r in conn.execute(
-            sa.select(conversations.c.sender_id).where(conversations.c.last_ts < cutoff))
-            if r[0] not in old_set]
+        orphans = [
+            r[0]
+            for r in conn.execute(sa.select(conversations.c.sender_id).where(conversations.c.last_ts < cutoff))
+            if r[0] not in old_set
+        ]
     targets = old + orphans
     counts = {t.name: 0 for t in (conversations, conversation_intents, callbacks, notes, corrections, messages)}
     n_events = 0
     with engine.begin() as conn:
         for chunk in chunks(targets, 500):
             if dry_run:
-                n_events += conn.execute(sa.select(sa.func.count()).select_from(events)
-                                         .where(events.c.sender_id.in_(chunk))).scalar()
+                n_events += conn.execute(
+                    sa.select(sa.func.count()).select_from(events).where(events.c.sender_id.in_(chunk))
+                ).scalar()
                 for table in (conversations, conversation_intents, callbacks, notes, corrections, messages):
-                    counts[table.name] += conn.execute(sa.select(sa.func.count()).select_from(table)
-                                                       .where(table.c.sender_id.in_(chunk))).scalar()
+                    counts[table.name] += conn.execute(
+                        sa.select(sa.func.count()).select_from(table).where(table.c.sender_id.in_(chunk))
+                    ).scalar()
             else:
                 n_events += conn.execute(events.delete().where(events.c.sender_id.in_(chunk))).rowcount
                 for table in (conversations, conversation_intents, callbacks, notes, corrections, messages):
@@ -62,8 +86,14 @@ def retention(engine: Engine, days: int, dry_run: bool = False, now: Optional[fl
             hwm = int(get_meta(conn, HWM_KEY) or 0)
             if remaining_max < hwm:
                 set_meta(conn, HWM_KEY, str(remaining_max))
-        write_audit(conn, username, "retention_dry_run" if dry_run else "retention", None, None,
-                    json.dumps({"days": days, "conversations": len(targets), "events": n_events, **counts}))
+        write_audit(
+            conn,
+            username,
+            "retention_dry_run" if dry_run else "retention",
+            None,
+            None,
+            json.dumps({"days": days, "conversations": len(targets), "events": n_events, **counts}),
+        )
     return RetentionReport(cutoff, len(targets), n_events, counts, dry_run)
 
 

@@ -1,5 +1,6 @@
 """Conversation exports (CSV / JSONL): one record per patient or bot message, redacted when the
 settings say so, cells made safe for spreadsheet programs."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,8 +15,19 @@ from review.store.redaction import redact
 from review.store.schema import conversations, corrections, events
 
 
-EXPORT_FIELDS = ["conversation_id", "event_id", "time_utc", "speaker", "text", "intent", "confidence",
-                 "bot_action", "topic", "fact_ids", "corrected_intent"]
+EXPORT_FIELDS = [
+    "conversation_id",
+    "event_id",
+    "time_utc",
+    "speaker",
+    "text",
+    "intent",
+    "confidence",
+    "bot_action",
+    "topic",
+    "fact_ids",
+    "corrected_intent",
+]
 
 
 def iso(ts: Optional[float]) -> str:
@@ -25,8 +37,9 @@ def iso(ts: Optional[float]) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def export_records(rows: Sequence[Any], sender_id: str, redact_text: bool,
-                   corrections_by_event: Dict[int, str]) -> Iterator[Dict[str, Any]]:
+def export_records(
+    rows: Sequence[Any], sender_id: str, redact_text: bool, corrections_by_event: Dict[int, str]
+) -> Iterator[Dict[str, Any]]:
     """One record per patient or bot message of one conversation."""
     last_action = None
     for row in rows:
@@ -36,19 +49,37 @@ def export_records(rows: Sequence[Any], sender_id: str, redact_text: bool,
         elif row.type_name == "user":
             intent, conf = intent_of(data)
             text = data.get("text") or ""
-            yield {"conversation_id": sender_id, "event_id": row.id, "time_utc": iso(row.timestamp),
-                   "speaker": "patient", "text": redact(text) if redact_text else text, "intent": intent,
-                   "confidence": conf, "bot_action": None, "topic": None, "fact_ids": [],
-                   "corrected_intent": corrections_by_event.get(row.id)}
+            yield {
+                "conversation_id": sender_id,
+                "event_id": row.id,
+                "time_utc": iso(row.timestamp),
+                "speaker": "patient",
+                "text": redact(text) if redact_text else text,
+                "intent": intent,
+                "confidence": conf,
+                "bot_action": None,
+                "topic": None,
+                "fact_ids": [],
+                "corrected_intent": corrections_by_event.get(row.id),
+            }
         elif row.type_name == "bot":
             meta = data.get("metadata") or {}
             text = data.get("text") or ""
             raw_ids = meta.get("fact_ids")
             fact_ids: List[Any] = raw_ids if isinstance(raw_ids, list) else []
-            yield {"conversation_id": sender_id, "event_id": row.id, "time_utc": iso(row.timestamp),
-                   "speaker": "bot", "text": redact(text) if redact_text else text, "intent": None,
-                   "confidence": None, "bot_action": meta.get("utter_action") or last_action,
-                   "topic": meta.get("topic"), "fact_ids": [str(x) for x in fact_ids], "corrected_intent": None}
+            yield {
+                "conversation_id": sender_id,
+                "event_id": row.id,
+                "time_utc": iso(row.timestamp),
+                "speaker": "bot",
+                "text": redact(text) if redact_text else text,
+                "intent": None,
+                "confidence": None,
+                "bot_action": meta.get("utter_action") or last_action,
+                "topic": meta.get("topic"),
+                "fact_ids": [str(x) for x in fact_ids],
+                "corrected_intent": None,
+            }
 
 
 def iter_filtered_senders(engine: Engine, f: ListFilter, threshold: float, chunk: int = 200) -> Iterator[List[str]]:
@@ -74,11 +105,16 @@ def events_for_senders(engine: Engine, senders: Sequence[str]) -> Tuple[Dict[str
     corr: Dict[int, str] = {}
     with engine.connect() as conn:
         for row in conn.execute(
-                sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
-                .where(events.c.sender_id.in_(list(senders))).order_by(events.c.id)):
+            sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+            .where(events.c.sender_id.in_(list(senders)))
+            .order_by(events.c.id)
+        ):
             out[row.sender_id].append(row)
-        for r in conn.execute(sa.select(corrections.c.event_id, corrections.c.corrected_intent)
-                              .where(corrections.c.sender_id.in_(list(senders)))):
+        for r in conn.execute(
+            sa.select(corrections.c.event_id, corrections.c.corrected_intent).where(
+                corrections.c.sender_id.in_(list(senders))
+            )
+        ):
             corr[r.event_id] = r.corrected_intent
     return out, corr
 

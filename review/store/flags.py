@@ -4,6 +4,7 @@ Reads the JSON ``data`` of Rasa's events (:func:`load_data`), the intent and its
 patient's ratings and the safe replies sent after a failed action. Intent, response and form names
 come from :mod:`clinic_vocabulary`.
 """
+
 from __future__ import annotations
 
 import json
@@ -108,8 +109,10 @@ def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
         if name in TRIAGE_ACTION_FLAGS:
             flags.add(TRIAGE_ACTION_FLAGS[name])
         for names, flag in (
-            (HANDOFF_ACTIONS, "handoff"), (PERSONAL_ACTIONS, "personal"),
-            (FALLBACK_ACTIONS, "fallback"), (OUT_OF_SCOPE_ACTIONS, "out_of_scope"),
+            (HANDOFF_ACTIONS, "handoff"),
+            (PERSONAL_ACTIONS, "personal"),
+            (FALLBACK_ACTIONS, "fallback"),
+            (OUT_OF_SCOPE_ACTIONS, "out_of_scope"),
         ):
             if name in names:
                 flags.add(flag)

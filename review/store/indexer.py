@@ -5,6 +5,7 @@ flags, turns, last patient message, search text, lowest confidence, the urgency 
 with the message it was raised on (Open items' order), its intents and its callback requests.
 Conversations that become a crisis or emergency are handed to :mod:`review.notify` once committed.
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,11 +19,28 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from review.settings import Settings
-from review.store.flags import (CLASSIFIER_FLAGS, FORM_ACTIONS, FORM_DETAIL_SLOTS, event_flags, intent_of,
-                                load_data, urgency_rank)
+from review.store.flags import (
+    CLASSIFIER_FLAGS,
+    FORM_ACTIONS,
+    FORM_DETAIL_SLOTS,
+    event_flags,
+    intent_of,
+    load_data,
+    urgency_rank,
+)
 from review.store.redaction import redact
-from review.store.schema import (ALERT_URGENCY, FLAGS, NO_URGENCY, callbacks, chunks, conversation_intents,
-                                 conversations, events, get_meta, set_meta)
+from review.store.schema import (
+    ALERT_URGENCY,
+    FLAGS,
+    NO_URGENCY,
+    callbacks,
+    chunks,
+    conversation_intents,
+    conversations,
+    events,
+    get_meta,
+    set_meta,
+)
 
 
 _INDEX_LOCK = threading.Lock()
@@ -51,14 +69,33 @@ def _parse_requested_at(value: Any, fallback: float) -> float:
 
 
 _SUMMARY_COLUMNS = [
-    "sender_id", "started", "last_ts", "turns", "last_user_text", *[f"flag_{f}" for f in FLAGS],
-    "min_confidence", "search_text", "last_event_id", "reviewed", "reviewed_at",
-    "urgency", "worst_flag", "worst_text", "worst_ts", "worst_event_id", "waiting_since",
+    "sender_id",
+    "started",
+    "last_ts",
+    "turns",
+    "last_user_text",
+    *[f"flag_{f}" for f in FLAGS],
+    "min_confidence",
+    "search_text",
+    "last_event_id",
+    "reviewed",
+    "reviewed_at",
+    "urgency",
+    "worst_flag",
+    "worst_text",
+    "worst_ts",
+    "worst_event_id",
+    "waiting_since",
 ]
 
 
-def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: bool,
-                  new_intents: Set[str], new_callbacks: List[Dict[str, Any]]) -> int:
+def _apply_events(
+    summary: Dict[str, Any],
+    rows: Sequence[Any],
+    redact_text: bool,
+    new_intents: Set[str],
+    new_callbacks: List[Dict[str, Any]],
+) -> int:
     """Fold stored events (ordered by id) into one conversation's summary, idempotently.
 
     Besides the flags, keeps the conversation's worst flag (URGENCY_ORDER) with the patient message
@@ -77,8 +114,9 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
     def raise_flag(flag: str, text: Any, at: Any, event_id: int) -> None:
         summary[f"flag_{flag}"] = True
         if urgency_rank(flag) < summary.get("urgency", NO_URGENCY):
-            summary.update(urgency=urgency_rank(flag), worst_flag=flag, worst_text=text, worst_ts=at,
-                           worst_event_id=event_id)
+            summary.update(
+                urgency=urgency_rank(flag), worst_flag=flag, worst_text=text, worst_ts=at, worst_event_id=event_id
+            )
 
     def settle(form_input: bool) -> None:
         nonlocal pending
@@ -113,8 +151,14 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
         if row.type_name == "user":
             settle(form_input=False)
             intent, conf = intent_of(data)
-            pending = (flags & CLASSIFIER_FLAGS, conf, intent, current_text,
-                       current_ts if current_ts is not None else ts, row.id)
+            pending = (
+                flags & CLASSIFIER_FLAGS,
+                conf,
+                intent,
+                current_text,
+                current_ts if current_ts is not None else ts,
+                row.id,
+            )
             flags -= CLASSIFIER_FLAGS
         elif row.type_name == "action" and data.get("name") != "action_listen":
             settle(form_input=data.get("name") in FORM_ACTIONS)
@@ -142,14 +186,17 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
         elif row.type_name == "slot" and data.get("name") == "callback_request":
             value = data.get("value")
             if isinstance(value, dict) and value:
-                new_callbacks.append({
-                    "sender_id": summary["sender_id"], "event_id": row.id,
-                    "requested_at": _parse_requested_at(value.get("requested_at"), ts),
-                    "name": str(value.get("name") or "")[:200],
-                    "phone": str(value.get("phone") or "")[:40],
-                    "preferred_time": str(value.get("preferred_time") or "")[:200],
-                    "status": "open",
-                })
+                new_callbacks.append(
+                    {
+                        "sender_id": summary["sender_id"],
+                        "event_id": row.id,
+                        "requested_at": _parse_requested_at(value.get("requested_at"), ts),
+                        "name": str(value.get("name") or "")[:200],
+                        "phone": str(value.get("phone") or "")[:40],
+                        "preferred_time": str(value.get("preferred_time") or "")[:200],
+                        "status": "open",
+                    }
+                )
     settle(form_input=False)
     if summary.get("waiting_since") is None and applied:
         summary["waiting_since"] = summary["started"]  # no patient message yet (e.g. only a session start)
@@ -163,9 +210,15 @@ def _apply_events(summary: Dict[str, Any], rows: Sequence[Any], redact_text: boo
 PG_RESCAN_WINDOW = 1000
 
 
-def index_new_events(engine: Engine, settings: Settings, batch: int = 5000,
-                     max_events: Optional[int] = None, rescan: bool = False, wait: float = 0.0,
-                     alert: bool = True) -> int:
+def index_new_events(
+    engine: Engine,
+    settings: Settings,
+    batch: int = 5000,
+    max_events: Optional[int] = None,
+    rescan: bool = False,
+    wait: float = 0.0,
+    alert: bool = True,
+) -> int:
     """Fold events newer than the high-water mark into the summaries; returns how many new ones were read.
 
     Cheap when nothing is new (one ``max(id)`` on the primary key). ``max_events`` bounds the work
@@ -186,8 +239,15 @@ def index_new_events(engine: Engine, settings: Settings, batch: int = 5000,
             notify.send_alerts(settings, alerts)
 
 
-def _index_new_events(engine: Engine, settings: Settings, batch: int, max_events: Optional[int],
-                      rescan: bool, wait: float, alerts: List[Alert]) -> int:
+def _index_new_events(
+    engine: Engine,
+    settings: Settings,
+    batch: int,
+    max_events: Optional[int],
+    rescan: bool,
+    wait: float,
+    alerts: List[Alert],
+) -> int:
     if not (_INDEX_LOCK.acquire(timeout=wait) if wait > 0 else _INDEX_LOCK.acquire(blocking=False)):
         return 0  # another thread of this process is indexing
     try:
@@ -209,9 +269,10 @@ def _index_new_events(engine: Engine, settings: Settings, batch: int, max_events
             with engine.begin() as conn:
                 hwm = int(get_meta(conn, HWM_KEY) or 0)
                 rows = conn.execute(
-                    sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp,
-                              events.c.data)
-                    .where(events.c.id > min(start, hwm)).order_by(events.c.id).limit(limit)
+                    sa.select(events.c.id, events.c.sender_id, events.c.type_name, events.c.timestamp, events.c.data)
+                    .where(events.c.id > min(start, hwm))
+                    .order_by(events.c.id)
+                    .limit(limit)
                 ).all()
                 if not rows:
                     break
@@ -237,13 +298,15 @@ def _index_new_events(engine: Engine, settings: Settings, batch: int, max_events
 @dataclass(frozen=True)
 class Alert:
     """A conversation that has just become a crisis or emergency (no patient text: level and time only)."""
+
     sender_id: str
     level: str
     ts: float
 
 
-def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings,
-                alerts: Optional[List[Alert]] = None) -> None:
+def _index_rows(
+    conn: Connection, rows: Sequence[Any], settings: Settings, alerts: Optional[List[Alert]] = None
+) -> None:
     """Fold ``rows`` into the summaries; conversations that reach crisis or emergency are appended to
     ``alerts`` (when given)."""
     by_sender: Dict[str, List[Any]] = {}
@@ -253,8 +316,9 @@ def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings,
     existing: Dict[str, Dict[str, Any]] = {}
     known_intents: Set[Tuple[str, str]] = set()
     for chunk in chunks(senders, 500):
-        for r in conn.execute(sa.select(*[conversations.c[c] for c in _SUMMARY_COLUMNS])
-                              .where(conversations.c.sender_id.in_(chunk))):
+        for r in conn.execute(
+            sa.select(*[conversations.c[c] for c in _SUMMARY_COLUMNS]).where(conversations.c.sender_id.in_(chunk))
+        ):
             existing[r.sender_id] = dict(r._mapping)
         for r in conn.execute(sa.select(conversation_intents).where(conversation_intents.c.sender_id.in_(chunk))):
             known_intents.add((r.sender_id, r.intent))
@@ -267,11 +331,25 @@ def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings,
         if found is not None:
             summary = found
         else:
-            summary = {"sender_id": sender, "started": 0.0, "last_ts": 0.0, "turns": 0, "last_user_text": None,
-                       **{f"flag_{f}": False for f in FLAGS}, "min_confidence": None, "search_text": "",
-                       "last_event_id": 0, "reviewed": False, "reviewed_at": None, "urgency": NO_URGENCY,
-                       "worst_flag": None, "worst_text": None, "worst_ts": None, "worst_event_id": None,
-                       "waiting_since": None}
+            summary = {
+                "sender_id": sender,
+                "started": 0.0,
+                "last_ts": 0.0,
+                "turns": 0,
+                "last_user_text": None,
+                **{f"flag_{f}": False for f in FLAGS},
+                "min_confidence": None,
+                "search_text": "",
+                "last_event_id": 0,
+                "reviewed": False,
+                "reviewed_at": None,
+                "urgency": NO_URGENCY,
+                "worst_flag": None,
+                "worst_text": None,
+                "worst_ts": None,
+                "worst_event_id": None,
+                "waiting_since": None,
+            }
         seen: Set[str] = set()
         was_alert = summary["urgency"] <= ALERT_URGENCY
         if not _apply_events(summary, sender_rows, settings.redact_contact_details, seen, callback_rows):
@@ -289,8 +367,12 @@ def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings,
     if intent_rows:
         conn.execute(conversation_intents.insert(), intent_rows)
     if callback_rows:
-        ids = {r.event_id for r in conn.execute(
-            sa.select(callbacks.c.event_id).where(callbacks.c.event_id.in_([c["event_id"] for c in callback_rows])))}
+        ids = {
+            r.event_id
+            for r in conn.execute(
+                sa.select(callbacks.c.event_id).where(callbacks.c.event_id.in_([c["event_id"] for c in callback_rows]))
+            )
+        }
         fresh = [c for c in callback_rows if c["event_id"] not in ids]
         if fresh:
             conn.execute(callbacks.insert(), fresh)
@@ -299,10 +381,24 @@ def _index_rows(conn: Connection, rows: Sequence[Any], settings: Settings,
 def rebuild_index(engine: Engine, settings: Settings) -> int:
     """Recompute every summary from ``events`` (keeps triage state, notes, corrections, callbacks)."""
     with engine.begin() as conn:
-        conn.execute(conversations.update().values(
-            started=0.0, last_ts=0.0, turns=0, last_user_text=None, min_confidence=None, search_text="",
-            last_event_id=0, **{f"flag_{f}": False for f in FLAGS}, urgency=NO_URGENCY, worst_flag=None,
-            worst_text=None, worst_ts=None, worst_event_id=None, waiting_since=None))
+        conn.execute(
+            conversations.update().values(
+                started=0.0,
+                last_ts=0.0,
+                turns=0,
+                last_user_text=None,
+                min_confidence=None,
+                search_text="",
+                last_event_id=0,
+                **{f"flag_{f}": False for f in FLAGS},
+                urgency=NO_URGENCY,
+                worst_flag=None,
+                worst_text=None,
+                worst_ts=None,
+                worst_event_id=None,
+                waiting_since=None,
+            )
+        )
         conn.execute(conversation_intents.delete())
         set_meta(conn, HWM_KEY, "0")
     return index_new_events(engine, settings, alert=False)

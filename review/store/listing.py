@@ -1,5 +1,6 @@
 """Listing and filtering conversations: the list page's filters, keyset pages, Open items worst
 first, the live count and one conversation's summary."""
+
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ TAG_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")  # a label: lower-case letters,
 @dataclass
 class ListFilter:
     """The list page's filters, read from query (or form) arguments; ``errors`` names the invalid ones."""
+
     flag: Optional[str] = None  # one of FLAGS, "low_confidence", or "any"
     intent: Optional[str] = None
     date_from: Optional[date] = None
@@ -124,8 +126,11 @@ def filter_conditions(f: ListFilter, threshold: float) -> List[Any]:
     if f.flag:
         conds.append(_flag_condition(f.flag, threshold))
     if f.intent:
-        conds.append(c.sender_id.in_(
-            sa.select(conversation_intents.c.sender_id).where(conversation_intents.c.intent == f.intent)))
+        conds.append(
+            c.sender_id.in_(
+                sa.select(conversation_intents.c.sender_id).where(conversation_intents.c.intent == f.intent)
+            )
+        )
     if f.date_from:
         conds.append(c.last_ts >= _day_start(f.date_from))
     if f.date_to:
@@ -138,8 +143,9 @@ def filter_conditions(f: ListFilter, threshold: float) -> List[Any]:
         conds.append(c.tags.like(f"% {_like_escape(f.tag)} %", escape="\\"))
     if f.q:
         pattern = f"%{_like_escape(f.q.lower())}%"
-        conds.append(sa.or_(c.search_text.like(pattern, escape="\\"),
-                            c.sender_id.like(f"%{_like_escape(f.q)}%", escape="\\")))
+        conds.append(
+            sa.or_(c.search_text.like(pattern, escape="\\"), c.sender_id.like(f"%{_like_escape(f.q)}%", escape="\\"))
+        )
     return conds
 
 
@@ -164,8 +170,17 @@ def decode_cursor(raw: Optional[str]) -> Optional[Tuple[float, str]]:
 
 
 LIST_COLUMNS = [
-    "sender_id", "started", "last_ts", "turns", "last_user_text", *[f"flag_{f}" for f in FLAGS],
-    "min_confidence", "reviewed", "reviewed_by", "assignee", "tags",
+    "sender_id",
+    "started",
+    "last_ts",
+    "turns",
+    "last_user_text",
+    *[f"flag_{f}" for f in FLAGS],
+    "min_confidence",
+    "reviewed",
+    "reviewed_by",
+    "assignee",
+    "tags",
 ]
 
 
@@ -178,6 +193,7 @@ COUNT_CAP = 10_000  # list pages count matches up to this many (an exact count o
 @dataclass
 class Page:
     """One page of conversations with its cursors."""
+
     rows: List[Dict[str, Any]]
     total: int  # matching conversations, at most COUNT_CAP + 1
     older: Optional[str]  # cursor for the next (older) page
@@ -195,13 +211,20 @@ class Page:
 def count_conversations(engine: Engine, f: "ListFilter", threshold: float) -> int:
     """Exact number of conversations matching ``f`` (for exports)."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(conversations)
-                            .where(*filter_conditions(f, threshold))).scalar()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(conversations).where(*filter_conditions(f, threshold))
+        ).scalar()
 
 
-def list_conversations(engine: Engine, f: ListFilter, threshold: float, page_size: int = 50,
-                       after: Optional[str] = None, before: Optional[str] = None,
-                       with_total: bool = True) -> Page:
+def list_conversations(
+    engine: Engine,
+    f: ListFilter,
+    threshold: float,
+    page_size: int = 50,
+    after: Optional[str] = None,
+    before: Optional[str] = None,
+    with_total: bool = True,
+) -> Page:
     """Newest first, keyset-paginated: ``after`` = older than that cursor, ``before`` = newer."""
     c = conversations.c
     conds = filter_conditions(f, threshold)
@@ -209,8 +232,12 @@ def list_conversations(engine: Engine, f: ListFilter, threshold: float, page_siz
     after_c, before_c = decode_cursor(after), decode_cursor(before)
     if before_c:
         ts, sid = before_c
-        q = (sa.select(*cols).where(*conds, sa.or_(c.last_ts > ts, sa.and_(c.last_ts == ts, c.sender_id > sid)))
-             .order_by(c.last_ts.asc(), c.sender_id.asc()).limit(page_size + 1))
+        q = (
+            sa.select(*cols)
+            .where(*conds, sa.or_(c.last_ts > ts, sa.and_(c.last_ts == ts, c.sender_id > sid)))
+            .order_by(c.last_ts.asc(), c.sender_id.asc())
+            .limit(page_size + 1)
+        )
     else:
         q = sa.select(*cols).where(*conds)
         if after_c:
@@ -249,8 +276,14 @@ def _decode_open_cursor(raw: Optional[str]) -> Optional[Tuple[int, float, str]]:
         return None
 
 
-def list_open(engine: Engine, flag: str, threshold: float, page_size: int = 50,
-              after: Optional[str] = None, before: Optional[str] = None) -> Page:
+def list_open(
+    engine: Engine,
+    flag: str,
+    threshold: float,
+    page_size: int = 50,
+    after: Optional[str] = None,
+    before: Optional[str] = None,
+) -> Page:
     """Unreviewed conversations with ``flag`` (or any flag), worst first (URGENCY_ORDER), then the
     longest waiting; keyset-paginated on (urgency, waiting_since, sender_id), which one index covers."""
     c = conversations.c
@@ -259,8 +292,12 @@ def list_open(engine: Engine, flag: str, threshold: float, page_size: int = 50,
     key = (c.urgency, c.waiting_since, c.sender_id)
     after_c, before_c = _decode_open_cursor(after), _decode_open_cursor(before)
     if before_c:
-        q = (sa.select(*cols).where(*conds, sa.tuple_(*key) < sa.tuple_(*before_c))
-             .order_by(*[k.desc() for k in key]).limit(page_size + 1))
+        q = (
+            sa.select(*cols)
+            .where(*conds, sa.tuple_(*key) < sa.tuple_(*before_c))
+            .order_by(*[k.desc() for k in key])
+            .limit(page_size + 1)
+        )
     else:
         q = sa.select(*cols).where(*conds)
         if after_c:
@@ -294,10 +331,12 @@ def live_counts(engine: Engine, since_event_id: int) -> Dict[str, int]:
     alarming = sa.and_(c.reviewed == False, c.urgency <= ALERT_URGENCY)  # noqa: E712
     with engine.connect() as conn:
         urgent = conn.execute(sa.select(sa.func.count()).select_from(conversations).where(alarming)).scalar()
-        new = conn.execute(sa.select(sa.func.count()).select_from(conversations)
-                           .where(alarming, c.worst_event_id > since_event_id)).scalar()
-        cbs = conn.execute(sa.select(sa.func.count()).select_from(callbacks)
-                           .where(callbacks.c.status == "open")).scalar()
+        new = conn.execute(
+            sa.select(sa.func.count()).select_from(conversations).where(alarming, c.worst_event_id > since_event_id)
+        ).scalar()
+        cbs = conn.execute(
+            sa.select(sa.func.count()).select_from(callbacks).where(callbacks.c.status == "open")
+        ).scalar()
     return {"urgent": int(urgent or 0), "new_urgent": int(new or 0), "callbacks": int(cbs or 0)}
 
 
@@ -323,12 +362,20 @@ def get_summary(engine: Engine, sender_id: str, threshold: float) -> Optional[Di
 def known_tags(engine: Engine) -> List[str]:
     """Every label in use (from the notes that added them), for the label filter."""
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(
-            sa.select(notes.c.tag).where(notes.c.tag.isnot(None)).distinct().order_by(notes.c.tag))]
+        return [
+            r[0]
+            for r in conn.execute(
+                sa.select(notes.c.tag).where(notes.c.tag.isnot(None)).distinct().order_by(notes.c.tag)
+            )
+        ]
 
 
 def known_intents(engine: Engine) -> List[str]:
     """Every intent seen in an indexed conversation, for the intent filter."""
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(
-            sa.select(conversation_intents.c.intent).distinct().order_by(conversation_intents.c.intent))]
+        return [
+            r[0]
+            for r in conn.execute(
+                sa.select(conversation_intents.c.intent).distinct().order_by(conversation_intents.c.intent)
+            )
+        ]

@@ -1,5 +1,6 @@
 """Staff intent corrections as Rasa NLU training data (``make export-corrections``): deduplicated,
 without texts already trained on, button payloads, markup or contact details."""
+
 from __future__ import annotations
 
 import re
@@ -47,6 +48,7 @@ def existing_training_texts(nlu_file: Path) -> Set[str]:
 @dataclass
 class CorrectionsExport:
     """The NLU YAML of the corrections and how many were left out, and why."""
+
     yaml_text: str
     exported: int
     skipped_duplicate: int
@@ -57,8 +59,9 @@ class CorrectionsExport:
 def export_corrections(engine: Engine, settings: Settings) -> CorrectionsExport:
     """Rasa NLU YAML of the corrected messages, deduplicated, without texts already trained on."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(corrections.c.text, corrections.c.corrected_intent)
-                            .order_by(corrections.c.id)).all()
+        rows = conn.execute(
+            sa.select(corrections.c.text, corrections.c.corrected_intent).order_by(corrections.c.id)
+        ).all()
     in_training = existing_training_texts(settings.nlu_file)
     seen: Set[str] = set()
     by_intent: Dict[str, List[str]] = {}
@@ -77,8 +80,13 @@ def export_corrections(engine: Engine, settings: Settings) -> CorrectionsExport:
             trained += 1
             continue
         by_intent.setdefault(row.corrected_intent, []).append(text)
-    lines = ['version: "3.1"', "", "# Staff corrections exported by the review app "
-             f"({datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}).", "nlu:"]
+    lines = [
+        'version: "3.1"',
+        "",
+        "# Staff corrections exported by the review app "
+        f"({datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}).",
+        "nlu:",
+    ]
     for intent in sorted(by_intent):
         lines.append(f"- intent: {intent}")
         lines.append("  examples: |")

@@ -1,4 +1,5 @@
 """Redaction of contact details (e-mail addresses, phone numbers, full dates) in text shown or exported."""
+
 from __future__ import annotations
 
 import re

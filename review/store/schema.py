@@ -7,6 +7,7 @@ database; columns added since a table was first created are added to older datab
 :func:`create_schema`. Also here: the ``review_meta`` key-value rows (high-water marks) and the
 chunking of long ``IN`` lists, which every other module of the store uses.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterator, Optional, Sequence, Set
@@ -22,8 +23,18 @@ metadata = sa.MetaData()
 # failed_action: an action failed mid-turn (e.g. the action server was down) and the patient got the
 # safe reply instead (clinic_runtime/action_failures.py stores it with metadata.failed_action).
 # crisis / emergency / urgent: the triage level of a patient message (clinic_triage, docs/triage-levels.md).
-FLAGS = ("crisis", "emergency", "urgent", "handoff", "personal", "fallback", "out_of_scope", "feedback", "callback",
-         "failed_action")
+FLAGS = (
+    "crisis",
+    "emergency",
+    "urgent",
+    "handoff",
+    "personal",
+    "fallback",
+    "out_of_scope",
+    "feedback",
+    "callback",
+    "failed_action",
+)
 # Open items come worst first: a conversation's urgency is the rank of its worst flag in this order,
 # OTHER_URGENCY for any other stored flag, NO_URGENCY when it has none (low confidence alone is judged
 # at query time, by threshold, and sorts with NO_URGENCY, after every stored flag).
@@ -59,8 +70,13 @@ conversations = sa.Table(
 )
 sa.Index("ix_review_conv_last", conversations.c.last_ts, conversations.c.sender_id)
 sa.Index("ix_review_conv_reviewed", conversations.c.reviewed, conversations.c.last_ts)
-sa.Index("ix_review_conv_urgency", conversations.c.reviewed, conversations.c.urgency,
-         conversations.c.waiting_since, conversations.c.sender_id)
+sa.Index(
+    "ix_review_conv_urgency",
+    conversations.c.reviewed,
+    conversations.c.urgency,
+    conversations.c.waiting_since,
+    conversations.c.sender_id,
+)
 for _flag in FLAGS:
     sa.Index(f"ix_review_conv_{_flag}", conversations.c[f"flag_{_flag}"], conversations.c.last_ts)
 
@@ -263,6 +279,7 @@ def make_engine(settings: Settings) -> Engine:
         kwargs["pool_pre_ping"] = True
     engine = sa.create_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
+
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
             cur = dbapi_conn.cursor()
@@ -270,15 +287,21 @@ def make_engine(settings: Settings) -> Engine:
             # Deleted patient data is overwritten, not left in free pages (retention command).
             cur.execute("PRAGMA secure_delete = ON")
             cur.close()
+
     return engine
 
 
 # Columns added to existing tables since they were first created: table -> {column: SQL type and default}.
 _ADDED_COLUMNS: Dict[str, Dict[str, str]] = {
-    conversations.name: {**{f"flag_{flag}": "BOOLEAN NOT NULL DEFAULT false" for flag in FLAGS},
-                         "urgency": f"INTEGER NOT NULL DEFAULT {NO_URGENCY}", "worst_flag": "VARCHAR(20)",
-                         "worst_text": "TEXT", "worst_ts": "FLOAT", "worst_event_id": "BIGINT",
-                         "waiting_since": "FLOAT"},
+    conversations.name: {
+        **{f"flag_{flag}": "BOOLEAN NOT NULL DEFAULT false" for flag in FLAGS},
+        "urgency": f"INTEGER NOT NULL DEFAULT {NO_URGENCY}",
+        "worst_flag": "VARCHAR(20)",
+        "worst_text": "TEXT",
+        "worst_ts": "FLOAT",
+        "worst_event_id": "BIGINT",
+        "waiting_since": "FLOAT",
+    },
     callbacks.name: {"outcome": "VARCHAR(16)", "outcome_by": "VARCHAR(64)", "outcome_at": "FLOAT"},
     audit.name: {"prev_hash": "VARCHAR(64)", "row_hash": "VARCHAR(64)"},
 }
@@ -291,6 +314,7 @@ def _add_missing_columns(engine: Engine) -> None:
     raise it did not exist before (``review.cli index --rebuild`` recomputes every summary anyway).
     Audit entries from before the hash chain keep NULL hashes (``verify_audit_chain`` reports them).
     """
+
     def missing_columns(conn: Connection, table: str) -> Set[str]:
         present = {column["name"] for column in sa.inspect(conn).get_columns(table)}
         return set(_ADDED_COLUMNS[table]) - present
@@ -322,12 +346,22 @@ def _backfill_urgency(conn: Connection) -> None:
     ``review.cli index --rebuild``)."""
     c = conversations.c
     other = sa.or_(*[c[f"flag_{f}"] == True for f in FLAGS if f not in URGENCY_ORDER])  # noqa: E712
-    rank = sa.case(*[(c[f"flag_{flag}"] == True, i) for i, flag in enumerate(URGENCY_ORDER)],  # noqa: E712
-                   (other, OTHER_URGENCY), else_=NO_URGENCY)
+    rank = sa.case(
+        *[(c[f"flag_{flag}"] == True, i) for i, flag in enumerate(URGENCY_ORDER)],  # noqa: E712
+        (other, OTHER_URGENCY),
+        else_=NO_URGENCY,
+    )
     worst = sa.case(*[(c[f"flag_{flag}"] == True, flag) for flag in URGENCY_FLAG_ORDER], else_=None)  # noqa: E712
-    conn.execute(conversations.update().values(urgency=rank, worst_flag=worst, worst_text=c.last_user_text,
-                                               worst_ts=c.last_ts, worst_event_id=c.last_event_id,
-                                               waiting_since=c.started))
+    conn.execute(
+        conversations.update().values(
+            urgency=rank,
+            worst_flag=worst,
+            worst_text=c.last_user_text,
+            worst_ts=c.last_ts,
+            worst_event_id=c.last_event_id,
+            waiting_since=c.started,
+        )
+    )
 
 
 def create_schema(engine: Engine) -> None:
@@ -364,4 +398,4 @@ def set_meta(conn: Connection, key: str, value: str) -> None:
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     """Consecutive slices of at most ``size`` items (for bounded ``IN`` lists)."""
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]

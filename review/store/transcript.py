@@ -1,5 +1,6 @@
 """One conversation: its events as a transcript of turns, with its corrections, notes and
 callback requests (and the open callback requests of every conversation)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,8 +9,17 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from review.store.flags import (CLASSIFIER_FLAGS, FORM_ACTIONS, FORM_DETAIL_SLOTS, event_flags,
-                                failed_action_of, intent_of, load_data, negative_feedback, negative_value)
+from review.store.flags import (
+    CLASSIFIER_FLAGS,
+    FORM_ACTIONS,
+    FORM_DETAIL_SLOTS,
+    event_flags,
+    failed_action_of,
+    intent_of,
+    load_data,
+    negative_feedback,
+    negative_value,
+)
 from review.store.redaction import redact
 from review.store.schema import callbacks, conversations, corrections, events, notes
 
@@ -17,6 +27,7 @@ from review.store.schema import callbacks, conversations, corrections, events, n
 @dataclass
 class Turn:
     """One patient message and what the assistant did next (or the events before the first message)."""
+
     event_id: Optional[int] = None
     ts: Optional[float] = None
     text: Optional[str] = None
@@ -42,14 +53,17 @@ def conversation_events(engine: Engine, sender_id: str) -> List[Any]:
     with engine.connect() as conn:
         return conn.execute(
             sa.select(events.c.id, events.c.type_name, events.c.timestamp, events.c.data)
-            .where(events.c.sender_id == sender_id).order_by(events.c.id)).all()
+            .where(events.c.sender_id == sender_id)
+            .order_by(events.c.id)
+        ).all()
 
 
 SHOWN_SLOTS = {"handoff_requested", "personal_question", "callback_request", "last_topic", "fact_ids"}
 
 
-def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
-                     corrections_by_event: Dict[int, str]) -> List[Turn]:
+def build_transcript(
+    rows: Sequence[Any], threshold: float, redact_text: bool, corrections_by_event: Dict[int, str]
+) -> List[Turn]:
     """The events as turns: each patient message with what followed it, flags, ratings and
     corrections; events before the first message form a turn of their own. Text is redacted when asked."""
     turns: List[Turn] = [Turn()]
@@ -69,12 +83,19 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
             raw_text = data.get("text") or ""
             title = offered.get(raw_text.strip()) if raw_text.startswith("/") else None
             parse = data.get("parse_data") or {}
-            ranking = [(r.get("name"), float(r.get("confidence") or 0.0))
-                       for r in (parse.get("intent_ranking") or [])[:4] if isinstance(r, dict)]
+            ranking = [
+                (r.get("name"), float(r.get("confidence") or 0.0))
+                for r in (parse.get("intent_ranking") or [])[:4]
+                if isinstance(r, dict)
+            ]
             classifier = parse.get("classifier_intent") or {}
             turn = Turn(
-                event_id=row.id, ts=row.timestamp, text=show(title if title is not None else raw_text), intent=intent,
-                confidence=conf, ranking=ranking,
+                event_id=row.id,
+                ts=row.timestamp,
+                text=show(title if title is not None else raw_text),
+                intent=intent,
+                confidence=conf,
+                ranking=ranking,
                 classifier_intent=classifier.get("name") if isinstance(classifier, dict) else None,
                 classifier_confidence=classifier.get("confidence") if isinstance(classifier, dict) else None,
                 red_flags=[str(r.get("flag")) for r in (parse.get("red_flags") or []) if isinstance(r, dict)],
@@ -101,8 +122,12 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
                 form_turn.low_confidence = False
                 form_turn.flags = [f for f in form_turn.flags if f not in CLASSIFIER_FLAGS]
             awaiting_first_action = False
-            step.update(name=name, policy=data.get("policy"), confidence=data.get("confidence"),
-                        flags=sorted(event_flags("action", data)))
+            step.update(
+                name=name,
+                policy=data.get("policy"),
+                confidence=data.get("confidence"),
+                flags=sorted(event_flags("action", data)),
+            )
         elif row.type_name == "bot":
             meta = data.get("metadata") or {}
             payload = data.get("data") or {}
@@ -118,8 +143,13 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
                 buttons=[str(b.get("title")) for b in (payload.get("buttons") or []) if isinstance(b, dict)],
             )
             if payload.get("buttons"):
-                offered.update({str(b.get("payload")).strip(): str(b.get("title")) for b in payload["buttons"]
-                                if isinstance(b, dict) and b.get("payload") and b.get("title")})
+                offered.update(
+                    {
+                        str(b.get("payload")).strip(): str(b.get("title"))
+                        for b in payload["buttons"]
+                        if isinstance(b, dict) and b.get("payload") and b.get("title")
+                    }
+                )
         elif row.type_name == "slot":
             name = data.get("name")
             if name in FORM_DETAIL_SLOTS and data.get("value") is not None and turns[-1].event_id:
@@ -145,38 +175,54 @@ def build_transcript(rows: Sequence[Any], threshold: float, redact_text: bool,
 def corrections_for(engine: Engine, sender_id: str) -> Dict[int, str]:
     """A conversation's intent corrections by event id."""
     with engine.connect() as conn:
-        return {r.event_id: r.corrected_intent for r in conn.execute(
-            sa.select(corrections.c.event_id, corrections.c.corrected_intent)
-            .where(corrections.c.sender_id == sender_id))}
+        return {
+            r.event_id: r.corrected_intent
+            for r in conn.execute(
+                sa.select(corrections.c.event_id, corrections.c.corrected_intent).where(
+                    corrections.c.sender_id == sender_id
+                )
+            )
+        }
 
 
 def notes_for(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
     """A conversation's notes, oldest first."""
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            sa.select(notes).where(notes.c.sender_id == sender_id).order_by(notes.c.id))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(sa.select(notes).where(notes.c.sender_id == sender_id).order_by(notes.c.id))
+        ]
 
 
 def callbacks_for(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
     """A conversation's callback requests, oldest first."""
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            sa.select(callbacks).where(callbacks.c.sender_id == sender_id).order_by(callbacks.c.id))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(
+                sa.select(callbacks).where(callbacks.c.sender_id == sender_id).order_by(callbacks.c.id)
+            )
+        ]
 
 
 def open_callbacks(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
     """Open callback requests, longest waiting first, with their conversation's last message."""
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(callbacks, conversations.c.last_user_text, conversations.c.last_ts,
-                      conversations.c.flag_emergency)
+            sa.select(
+                callbacks, conversations.c.last_user_text, conversations.c.last_ts, conversations.c.flag_emergency
+            )
             .select_from(callbacks.outerjoin(conversations, conversations.c.sender_id == callbacks.c.sender_id))
-            .where(callbacks.c.status == "open").order_by(callbacks.c.requested_at.asc()).limit(limit))
+            .where(callbacks.c.status == "open")
+            .order_by(callbacks.c.requested_at.asc())
+            .limit(limit)
+        )
         return [dict(r._mapping) for r in rows]
 
 
 def count_open_callbacks(engine: Engine) -> int:
     """How many callback requests are open."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(callbacks)
-                            .where(callbacks.c.status == "open")).scalar()
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(callbacks).where(callbacks.c.status == "open")
+        ).scalar()

@@ -1,6 +1,7 @@
 """Staff triage of conversations: reviewed, assigned, notes and labels, intent corrections and the
 outcome of callback requests. Each function changes rows in the caller's transaction, where the
 caller also writes the audit entry (:func:`review.store.audit_log.write_audit`)."""
+
 from __future__ import annotations
 
 import time
@@ -15,34 +16,51 @@ from review.store.schema import CALLBACK_OUTCOMES, audit, callbacks, conversatio
 
 def set_reviewed(conn: Connection, sender_id: str, reviewed: bool, username: str) -> bool:
     """Mark a conversation reviewed (by whom, when) or not; False when there is no such conversation."""
-    values = {"reviewed": reviewed, "reviewed_by": username if reviewed else None,
-              "reviewed_at": time.time() if reviewed else None}
-    return conn.execute(conversations.update().where(conversations.c.sender_id == sender_id)
-                        .values(**values)).rowcount > 0
+    values = {
+        "reviewed": reviewed,
+        "reviewed_by": username if reviewed else None,
+        "reviewed_at": time.time() if reviewed else None,
+    }
+    return (
+        conn.execute(conversations.update().where(conversations.c.sender_id == sender_id).values(**values)).rowcount > 0
+    )
 
 
 def set_assignee(conn: Connection, sender_id: str, assignee: Optional[str]) -> bool:
     """Assign a conversation to a staff member (None or "": nobody); False when there is none."""
-    return conn.execute(conversations.update().where(conversations.c.sender_id == sender_id)
-                        .values(assignee=assignee or None)).rowcount > 0
+    return (
+        conn.execute(
+            conversations.update().where(conversations.c.sender_id == sender_id).values(assignee=assignee or None)
+        ).rowcount
+        > 0
+    )
 
 
 def add_note(conn: Connection, sender_id: str, author: str, text: str, tag: Optional[str]) -> None:
     """Add a note and/or a label to a conversation (the label joins its tags)."""
-    conn.execute(notes.insert().values(sender_id=sender_id, author=author, created=time.time(),
-                                       tag=tag or None, text=text or None))
+    conn.execute(
+        notes.insert().values(
+            sender_id=sender_id, author=author, created=time.time(), tag=tag or None, text=text or None
+        )
+    )
     if tag:
         current = conn.execute(sa.select(conversations.c.tags).where(conversations.c.sender_id == sender_id)).scalar()
         tags = set((current or "").split())
         tags.add(tag)
-        conn.execute(conversations.update().where(conversations.c.sender_id == sender_id)
-                     .values(tags=" " + " ".join(sorted(tags)) + " "))
+        conn.execute(
+            conversations.update()
+            .where(conversations.c.sender_id == sender_id)
+            .values(tags=" " + " ".join(sorted(tags)) + " ")
+        )
 
 
 def user_event(conn: Connection, sender_id: str, event_id: int) -> Optional[Dict[str, Any]]:
     """The data of patient message ``event_id`` of that conversation, None if it is not one."""
-    row = conn.execute(sa.select(events.c.id, events.c.type_name, events.c.data)
-                       .where(events.c.id == event_id, events.c.sender_id == sender_id)).first()
+    row = conn.execute(
+        sa.select(events.c.id, events.c.type_name, events.c.data).where(
+            events.c.id == event_id, events.c.sender_id == sender_id
+        )
+    ).first()
     if row is None or row.type_name != "user":
         return None
     return load_data(row.data)
@@ -50,9 +68,12 @@ def user_event(conn: Connection, sender_id: str, event_id: int) -> Optional[Dict
 
 def is_form_answer(conn: Connection, sender_id: str, event_id: int) -> bool:
     """Whether the patient message ``event_id`` filled a callback-form detail (their name, phone, time)."""
-    rows = conn.execute(sa.select(events.c.type_name, events.c.data)
-                        .where(events.c.sender_id == sender_id, events.c.id > event_id)
-                        .order_by(events.c.id).limit(30)).all()
+    rows = conn.execute(
+        sa.select(events.c.type_name, events.c.data)
+        .where(events.c.sender_id == sender_id, events.c.id > event_id)
+        .order_by(events.c.id)
+        .limit(30)
+    ).all()
     for row in rows:
         if row.type_name == "user":
             break
@@ -70,8 +91,14 @@ def save_correction(conn: Connection, sender_id: str, event_id: int, intent: str
     if data is None or not data.get("text") or is_form_answer(conn, sender_id, event_id):
         return False
     predicted, _ = intent_of(data)
-    values = dict(sender_id=sender_id, text=data["text"], predicted_intent=predicted,
-                  corrected_intent=intent, author=author, created=time.time())
+    values = dict(
+        sender_id=sender_id,
+        text=data["text"],
+        predicted_intent=predicted,
+        corrected_intent=intent,
+        author=author,
+        created=time.time(),
+    )
     updated = conn.execute(corrections.update().where(corrections.c.event_id == event_id).values(**values)).rowcount
     if not updated:
         conn.execute(corrections.insert().values(event_id=event_id, **values))
@@ -89,8 +116,9 @@ def record_callback_outcome(conn: Connection, callback_id: int, outcome: str, us
     request."""
     if outcome not in CALLBACK_OUTCOMES:
         raise ValueError("unknown outcome")
-    row = conn.execute(sa.select(callbacks.c.sender_id, callbacks.c.status)
-                       .where(callbacks.c.id == callback_id)).first()
+    row = conn.execute(
+        sa.select(callbacks.c.sender_id, callbacks.c.status).where(callbacks.c.id == callback_id)
+    ).first()
     if row is None:
         return None
     now = time.time()
@@ -104,20 +132,29 @@ def record_callback_outcome(conn: Connection, callback_id: int, outcome: str, us
 def callback_history(engine: Engine, sender_id: str) -> List[Dict[str, Any]]:
     """The callback outcomes recorded for one conversation, oldest first, from the audit log."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(audit.c.ts, audit.c.username, audit.c.detail)
-                            .where(audit.c.target == sender_id,
-                                   audit.c.action.in_(("callback_outcome", "callback_done")))
-                            .order_by(audit.c.id)).all()
+        rows = conn.execute(
+            sa.select(audit.c.ts, audit.c.username, audit.c.detail)
+            .where(audit.c.target == sender_id, audit.c.action.in_(("callback_outcome", "callback_done")))
+            .order_by(audit.c.id)
+        ).all()
     out = []
     for r in rows:
         detail = load_data(r.detail)
-        out.append({"ts": r.ts, "username": r.username, "callback_id": detail.get("callback_id"),
-                    "outcome": detail.get("outcome") or "done"})
+        out.append(
+            {
+                "ts": r.ts,
+                "username": r.username,
+                "callback_id": detail.get("callback_id"),
+                "outcome": detail.get("outcome") or "done",
+            }
+        )
     return out
 
 
 def list_corrections(engine: Engine, limit: int = 500) -> List[Dict[str, Any]]:
     """The newest intent corrections."""
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(
-            sa.select(corrections).order_by(corrections.c.id.desc()).limit(limit))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(sa.select(corrections).order_by(corrections.c.id.desc()).limit(limit))
+        ]

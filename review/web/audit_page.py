@@ -1,4 +1,5 @@
 """The audit log's page: the newest 200 entries, then older ones by id (``before``)."""
+
 from __future__ import annotations
 
 from sanic import Blueprint, response

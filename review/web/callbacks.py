@@ -1,6 +1,7 @@
 """What happened when staff called a patient back: called (reached), not reached (the request stays
 open) or done. Who and when go to the audit log; the browser returns to Open items or to the
 conversation, whichever the form came from."""
+
 from __future__ import annotations
 
 from typing import List

@@ -16,6 +16,7 @@ The handlers use the app's shared state and helpers (:mod:`review.web.state`, :m
 CSRF is checked by its middleware. The groupings of unanswered questions are cached per app
 (``app.ctx.unanswered_groups``), keyed by how far the message index had got.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -96,15 +97,18 @@ def groups_for(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange)
 
     def compute() -> List[unanswered.Group]:
         candidates = dashboard.unanswered_candidates(engine, rng, threshold)
-        return unanswered.group_unanswered(engine, candidates, rng.keys(), rng.bucket, threshold,
-                                           show_redacted=settings.redact_contact_details)
+        return unanswered.group_unanswered(
+            engine, candidates, rng.keys(), rng.bucket, threshold, show_redacted=settings.redact_contact_details
+        )
+
     return cache.get(key, compute)
 
 
 def the_range(state: ReviewState, args: Any) -> dashboard.DateRange:
     """The date range and bucket asked for (defaults and errors from :func:`dashboard.parse_range`)."""
-    return dashboard.parse_range({k: args.get(k) for k in ("from", "to", "bucket")},
-                                 dashboard.today_in(state.settings.timezone))
+    return dashboard.parse_range(
+        {k: args.get(k) for k in ("from", "to", "bucket")}, dashboard.today_in(state.settings.timezone)
+    )
 
 
 def figures(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange) -> Dict[str, Any]:
@@ -116,10 +120,14 @@ def figures(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange) ->
     lw_start, lw_end = dashboard.last_week(today)
     week = dashboard.DateRange(lw_start, lw_end, "week")
     return {
-        "buckets": buckets, "totals": dashboard.totals(engine, rng, threshold),
+        "buckets": buckets,
+        "totals": dashboard.totals(engine, rng, threshold),
         "topics": dashboard.topics(engine, rng, threshold),
-        "latency": lat_rows, "latency_median": lat_median, "latency_replies": lat_n,
-        "last_week": dashboard.totals(engine, week, threshold), "last_week_range": week,
+        "latency": lat_rows,
+        "latency_median": lat_median,
+        "latency_replies": lat_n,
+        "last_week": dashboard.totals(engine, week, threshold),
+        "last_week_range": week,
         "last_week_latency": dashboard.latency(engine, week)[1],
         "groups": groups_for(state, cache, rng),
     }
@@ -128,8 +136,10 @@ def figures(state: ReviewState, cache: _GroupCache, rng: dashboard.DateRange) ->
 def csv_rows(chart: str, rng: dashboard.DateRange, fig: Dict[str, Any]) -> Tuple[List[str], List[List[Any]]]:
     """One chart's table: header and rows."""
     if chart == "volume":
-        return (["period_start", "conversations", "patient_messages"],
-                [[b["bucket"], b["conversations"], b["messages"]] for b in fig["buckets"]])
+        return (
+            ["period_start", "conversations", "patient_messages"],
+            [[b["bucket"], b["conversations"], b["messages"]] for b in fig["buckets"]],
+        )
     if chart == "rates":
         header = ["period_start", "conversations"]
         for k in dashboard.RATE_KEYS:
@@ -144,11 +154,18 @@ def csv_rows(chart: str, rng: dashboard.DateRange, fig: Dict[str, Any]) -> Tuple
     if chart == "topics":
         return ["intent", "messages", "percent"], [[t["intent"], t["messages"], t["share_pct"]] for t in fig["topics"]]
     if chart == "latency":
-        return (["period_start", "replies", "median_seconds"],
-                [[r["bucket"], r["replies"], "" if r["median_seconds"] is None else round(r["median_seconds"], 2)]
-                 for r in fig["latency"]])
-    return (["group", "messages", "conversations", "example"],
-            [[i + 1, g.count, g.conversations, g.label] for i, g in enumerate(fig["groups"])])
+        return (
+            ["period_start", "replies", "median_seconds"],
+            [
+                [r["bucket"], r["replies"], "" if r["median_seconds"] is None else round(r["median_seconds"], 2)]
+                for r in fig["latency"]
+            ],
+        )
+    return (
+        ["group", "messages", "conversations", "example"],
+        [[i + 1, g.count, g.conversations, g.label] for i, g in enumerate(fig["groups"])],
+    )
+
 
 def chart_svgs(state: ReviewState, rng: dashboard.DateRange, fig: Dict[str, Any]) -> Dict[str, Any]:
     """The dashboard's charts as SVG."""
@@ -160,37 +177,67 @@ def chart_svgs(state: ReviewState, rng: dashboard.DateRange, fig: Dict[str, Any]
             f"Conversations and patient messages per {per}",
             f"Bar chart, {rng.start} to {rng.end} ({state.settings.timezone}): conversations and patient messages "
             f"per {per}. The numbers are in the table below the chart.",
-            keys, [("Conversations", [b["conversations"] for b in fig["buckets"]]),
-                   ("Patient messages", [b["messages"] for b in fig["buckets"]])], tick_labels=ticks,
-            css="chart-volume"),
+            keys,
+            [
+                ("Conversations", [b["conversations"] for b in fig["buckets"]]),
+                ("Patient messages", [b["messages"] for b in fig["buckets"]]),
+            ],
+            tick_labels=ticks,
+            css="chart-volume",
+        ),
         "topics": charts.hbar_chart(
             "Topics patients asked about (intents)",
             "Horizontal bar chart of the most frequent intents of the patients' own messages in the range; "
             "the numbers are in the table below.",
-            [t["intent"] for t in fig["topics"]], [t["messages"] for t in fig["topics"]], css="chart-topics",
-            series="messages"),
+            [t["intent"] for t in fig["topics"]],
+            [t["messages"] for t in fig["topics"]],
+            css="chart-topics",
+            series="messages",
+        ),
         "latency": charts.bar_chart(
             f"Median seconds to the first reply, per {per}",
             f"Bar chart of the median time from a patient message to the assistant's first reply, per {per}; "
             "days without replies have no bar. The numbers are in the table below.",
-            keys, [("Median seconds", [None if r["median_seconds"] is None else round(r["median_seconds"], 2)
-                                       for r in fig["latency"]])], unit=" s", tick_labels=ticks,
-            css="chart-latency"),
+            keys,
+            [
+                (
+                    "Median seconds",
+                    [None if r["median_seconds"] is None else round(r["median_seconds"], 2) for r in fig["latency"]],
+                )
+            ],
+            unit=" s",
+            tick_labels=ticks,
+            css="chart-latency",
+        ),
         "groups": charts.hbar_chart(
             "Most common unanswered questions",
             "Horizontal bar chart: groups of similar questions the assistant could not answer well, by number "
             "of messages. The table below lists them with their counts.",
-            [g.label for g in fig["groups"][:10]], [g.count for g in fig["groups"][:10]], css="chart-groups",
-            series="messages"),
+            [g.label for g in fig["groups"][:10]],
+            [g.count for g in fig["groups"][:10]],
+            css="chart-groups",
+            series="messages",
+        ),
         "rates": [],
     }
     for key in dashboard.RATE_KEYS:
-        out["rates"].append({"key": key, "svg": charts.bar_chart(
-            f"{dashboard.RATE_LABELS[key]}: share of conversations per {per}",
-            f"Bar chart of the percentage of conversations per {per} with at least one "
-            f"'{dashboard.RATE_LABELS[key]}'. The numbers are in the rates table below.",
-            keys, [(dashboard.RATE_LABELS[key], [b[f"{key}_pct"] for b in fig["buckets"]])], unit="%",
-            width=380, height=170, tick_labels=ticks, css=f"chart-rate chart-rate-{key}")})
+        out["rates"].append(
+            {
+                "key": key,
+                "svg": charts.bar_chart(
+                    f"{dashboard.RATE_LABELS[key]}: share of conversations per {per}",
+                    f"Bar chart of the percentage of conversations per {per} with at least one "
+                    f"'{dashboard.RATE_LABELS[key]}'. The numbers are in the rates table below.",
+                    keys,
+                    [(dashboard.RATE_LABELS[key], [b[f"{key}_pct"] for b in fig["buckets"]])],
+                    unit="%",
+                    width=380,
+                    height=170,
+                    tick_labels=ticks,
+                    css=f"chart-rate chart-rate-{key}",
+                ),
+            }
+        )
     return out
 
 
@@ -212,17 +259,36 @@ async def dashboard_page(request: Request) -> response.HTTPResponse:
     presets = []
     last_week: dashboard.DateRange = fig["last_week_range"]
     for name, start, end, bucket in (
-            ("Last 7 days", today.toordinal() - 6, today.toordinal(), "day"),
-            ("Last 4 weeks", today.toordinal() - 27, today.toordinal(), "day"),
-            ("Last 12 weeks", today.toordinal() - 83, today.toordinal(), "week"),
-            ("Last week", last_week.start.toordinal(), last_week.end.toordinal(), "day")):
-        presets.append((name, urlencode({"from": date.fromordinal(start).isoformat(),
-                                         "to": date.fromordinal(end).isoformat(), "bucket": bucket})))
-    return render(request, "dashboard.html", rng=rng, fig=fig, svgs=chart_svgs(state, rng, fig),
-                  rate_keys=dashboard.RATE_KEYS, rate_labels=dashboard.RATE_LABELS,
-                  timezone=state.settings.timezone, presets=presets,
-                  labels={b: _label(b, rng.bucket) for b in rng.keys()},
-                  status=400 if rng.errors else 200)
+        ("Last 7 days", today.toordinal() - 6, today.toordinal(), "day"),
+        ("Last 4 weeks", today.toordinal() - 27, today.toordinal(), "day"),
+        ("Last 12 weeks", today.toordinal() - 83, today.toordinal(), "week"),
+        ("Last week", last_week.start.toordinal(), last_week.end.toordinal(), "day"),
+    ):
+        presets.append(
+            (
+                name,
+                urlencode(
+                    {
+                        "from": date.fromordinal(start).isoformat(),
+                        "to": date.fromordinal(end).isoformat(),
+                        "bucket": bucket,
+                    }
+                ),
+            )
+        )
+    return render(
+        request,
+        "dashboard.html",
+        rng=rng,
+        fig=fig,
+        svgs=chart_svgs(state, rng, fig),
+        rate_keys=dashboard.RATE_KEYS,
+        rate_labels=dashboard.RATE_LABELS,
+        timezone=state.settings.timezone,
+        presets=presets,
+        labels={b: _label(b, rng.bucket) for b in rng.keys()},
+        status=400 if rng.errors else 200,
+    )
 
 
 @bp.post("/dashboard/csv")
@@ -245,8 +311,11 @@ async def dashboard_csv(request: Request) -> response.HTTPResponse:
     for row in rows:
         writer.writerow([store.csv_safe(v) for v in row])
     name = f"{chart}-{rng.start}-{rng.end}-{rng.bucket}.csv"
-    return response.text(buf.getvalue(), content_type="text/csv; charset=utf-8",
-                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return response.text(
+        buf.getvalue(),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.get("/unanswered")
@@ -258,15 +327,28 @@ async def unanswered_page(request: Request) -> response.HTTPResponse:
     groups = await in_thread(lambda: groups_for(state, cache, rng))
     audit(request, "view_unanswered", None, json.dumps({**rng.as_args(), "groups": len(groups)}))
     done = request.args.get("done")
-    sparks = [charts.sparkline(f"Trend of group {i + 1}: "
-                               + ", ".join(f"{_label(t['bucket'], rng.bucket)} {t['count']}" for t in g.trend),
-                               [t["bucket"] for t in g.trend], [t["count"] for t in g.trend])
-              for i, g in enumerate(groups)]
-    return render(request, "unanswered.html", rng=rng, groups=groups, sparks=sparks,
-                  intents=state.domain_intents, timezone=state.settings.timezone,
-                  encoder_missing=unanswered.encoder() is None, done=done if done in DONE else None,
-                  labels={b: _label(b, rng.bucket) for b in rng.keys()},
-                  back=urlencode(rng.as_args()), status=400 if rng.errors else 200)
+    sparks = [
+        charts.sparkline(
+            f"Trend of group {i + 1}: " + ", ".join(f"{_label(t['bucket'], rng.bucket)} {t['count']}" for t in g.trend),
+            [t["bucket"] for t in g.trend],
+            [t["count"] for t in g.trend],
+        )
+        for i, g in enumerate(groups)
+    ]
+    return render(
+        request,
+        "unanswered.html",
+        rng=rng,
+        groups=groups,
+        sparks=sparks,
+        intents=state.domain_intents,
+        timezone=state.settings.timezone,
+        encoder_missing=unanswered.encoder() is None,
+        done=done if done in DONE else None,
+        labels={b: _label(b, rng.bucket) for b in rng.keys()},
+        back=urlencode(rng.as_args()),
+        status=400 if rng.errors else 200,
+    )
 
 
 def _event_ids(request: Request) -> List[int]:
@@ -299,8 +381,9 @@ async def unanswered_correct(request: Request) -> response.HTTPResponse:
         for event_id in ids:
             sender = senders.get(event_id)
             if sender and store.save_correction(conn, sender, event_id, intent, user):
-                saved.append(AuditEntry("correct_intent", sender,
-                                        {"event_id": event_id, "intent": intent, "via": "unanswered"}))
+                saved.append(
+                    AuditEntry("correct_intent", sender, {"event_id": event_id, "intent": intent, "via": "unanswered"})
+                )
         return saved
 
     return change_audit_redirect(request, save, lambda saved: _back(request, "corrected" if saved else "nothing"))

@@ -1,6 +1,7 @@
 """Exports, each audited: one conversation or every conversation matching the list's filters, as CSV
 or JSONL (streamed, redacted when the settings say so, CSV cells safe for spreadsheets); the intent
 corrections (their page, and their download as Rasa NLU training data)."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,9 @@ bp = Blueprint("exports")
 async def stream_export(request: Request, fmt: str, filename: str, batches: Iterable[List[Dict[str, Any]]]) -> None:
     """Send the records batch by batch as a download (CSV with a header row, or one JSON object a line)."""
     content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
-    resp = await request.respond(content_type=content_type, headers={
-        "Content-Disposition": f'attachment; filename="{filename}.{fmt}"'})
+    resp = await request.respond(
+        content_type=content_type, headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'}
+    )
     security_headers(request, resp)
     if fmt == "csv":
         buf = io.StringIO()
@@ -78,16 +80,16 @@ async def export_filtered(request: Request) -> None:
         raise SanicException("bad filter", status_code=400)
     await state.catch_up_index()
     count = store.count_conversations(state.engine, f, state.threshold)
-    audit(request, "export", None, json.dumps({"format": fmt, "conversations": count,
-                                               "filter": json.loads(f.describe())}))
+    audit(
+        request, "export", None, json.dumps({"format": fmt, "conversations": count, "filter": json.loads(f.describe())})
+    )
 
     def batches() -> Iterator[List[Dict[str, Any]]]:
         for senders in store.iter_filtered_senders(state.engine, f, state.threshold):
             by_sender, corr = store.events_for_senders(state.engine, senders)
             records: List[Dict[str, Any]] = []
             for sender in senders:
-                records += store.export_records(by_sender[sender], sender, state.settings.redact_contact_details,
-                                                corr)
+                records += store.export_records(by_sender[sender], sender, state.settings.redact_contact_details, corr)
             yield records
 
     await stream_export(request, fmt, "conversations", batches())
@@ -111,8 +113,21 @@ async def corrections_export(request: Request) -> response.HTTPResponse:
     """The corrections as Rasa NLU YAML (audited)."""
     state = state_of(request)
     result = store.export_corrections(state.engine, state.settings)
-    audit(request, "export_corrections", None, json.dumps({
-        "exported": result.exported, "duplicates": result.skipped_duplicate,
-        "in_training": result.skipped_in_training, "unsafe": result.skipped_unsafe}))
-    return response.text(result.yaml_text, content_type="application/x-yaml; charset=utf-8", headers={
-        "Content-Disposition": 'attachment; filename="corrections_nlu.yml"'})
+    audit(
+        request,
+        "export_corrections",
+        None,
+        json.dumps(
+            {
+                "exported": result.exported,
+                "duplicates": result.skipped_duplicate,
+                "in_training": result.skipped_in_training,
+                "unsafe": result.skipped_unsafe,
+            }
+        ),
+    )
+    return response.text(
+        result.yaml_text,
+        content_type="application/x-yaml; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="corrections_nlu.yml"'},
+    )

@@ -4,6 +4,7 @@ The login form gets an anonymous session (for its CSRF token), replaced by a fre
 (no session fixation). Failed and throttled attempts are audited under the name tried; after
 logging in the browser returns to the page it asked for, if that page is on this site.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,17 @@ from sanic.request import Request
 from sqlalchemy.engine import Connection
 
 from review import auth, store
-from review.web.respond import (AuditEntry, change_audit_redirect, client_ip, form_value, forwarded_ip, redirect,
-                                render, safe_next, set_session_cookie)
+from review.web.respond import (
+    AuditEntry,
+    change_audit_redirect,
+    client_ip,
+    form_value,
+    forwarded_ip,
+    redirect,
+    render,
+    safe_next,
+    set_session_cookie,
+)
 from review.web.state import state_of
 
 bp = Blueprint("login")
@@ -52,8 +62,15 @@ async def login(request: Request) -> response.HTTPResponse:
         wait = auth.login_wait(conn, state.settings, username, throttle_ip)
         if wait > 0:
             store.write_audit(conn, None, "login_blocked", username, ip)
-            blocked = render(request, "login.html", status=429, error="blocked", username=username,
-                             wait_minutes=max(1, math.ceil(wait / 60)), next=wanted)
+            blocked = render(
+                request,
+                "login.html",
+                status=429,
+                error="blocked",
+                username=username,
+                wait_minutes=max(1, math.ceil(wait / 60)),
+                next=wanted,
+            )
             blocked.headers["Retry-After"] = str(math.ceil(wait))
             return blocked
         user_id = auth.authenticate(conn, username, password) if username and password else None

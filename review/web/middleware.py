@@ -5,6 +5,7 @@ Every page needs a logged-in staff session except ``/login``, ``/healthz``, ``/f
 ``/static``. Every POST must carry the session's CSRF token. Log lines carry method, path (never
 the query string) and status only: no patient text, phone numbers or search terms.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,9 @@ async def authenticate(request: Request) -> Optional[response.HTTPResponse]:
     if path.startswith("/static/") or path in ("/healthz", "/favicon.ico"):
         return None
     state = state_of(request)
-    request.ctx.session = auth.load_session(state.engine, state.settings, request.cookies.get(state.cookie_name),
-                                            touch=path != LIVE_PATH)
+    request.ctx.session = auth.load_session(
+        state.engine, state.settings, request.cookies.get(state.cookie_name), touch=path != LIVE_PATH
+    )
     session = request.ctx.session
     if request.method == "POST":
         if path != "/login" and (session is None or session.user_id is None):
@@ -85,14 +87,11 @@ async def index_forever(state: ReviewState) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:
-            n = await loop.run_in_executor(
-                None, lambda: store.index_new_events(engine, settings, rescan=True))
+            n = await loop.run_in_executor(None, lambda: store.index_new_events(engine, settings, rescan=True))
             if n:
                 log.info("indexed %d events", n)
-            await loop.run_in_executor(
-                None, lambda: message_index.index_messages(engine, settings, rescan=True))
-            await loop.run_in_executor(None, store.cleanup_auth_tables, engine,
-                                       settings.login_window_minutes * 60)
+            await loop.run_in_executor(None, lambda: message_index.index_messages(engine, settings, rescan=True))
+            await loop.run_in_executor(None, store.cleanup_auth_tables, engine, settings.login_window_minutes * 60)
         except Exception as exc:  # keep the task alive
             log.error("indexer error: %s", type(exc).__name__)
         await asyncio.sleep(settings.index_interval_seconds)
@@ -105,6 +104,7 @@ def install(app: Sanic, state: ReviewState) -> None:
     app.exception(NotFound)(not_found)
     app.exception(Exception)(server_error)
     if state.settings.index_interval_seconds > 0:
+
         async def start_indexer(app_: Sanic, _loop: asyncio.AbstractEventLoop) -> None:
             app_.add_task(index_forever(state))
 

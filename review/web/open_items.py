@@ -1,5 +1,6 @@
 """Open items (every flagged conversation nobody has reviewed, worst first, with the open callback
 requests), marking several reviewed at once, and the live count every page polls."""
+
 from __future__ import annotations
 
 from typing import List
@@ -25,15 +26,27 @@ async def open_items(request: Request) -> response.HTTPResponse:
     flag = request.args.get("flag") or "any"
     if flag not in store.ListFilter.FLAG_CHOICES:
         return render(request, "error.html", status=400, code="bad_request")
-    page = store.list_open(state.engine, flag, state.threshold, state.settings.page_size,
-                           after=request.args.get("after"), before=request.args.get("before"))
+    page = store.list_open(
+        state.engine,
+        flag,
+        state.threshold,
+        state.settings.page_size,
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
     cbs = store.open_callbacks(state.engine)
     for cb in cbs:
         text = cb.get("last_user_text")
         cb["last_user_text"] = store.redact(text) if state.settings.redact_contact_details else text
-    return render(request, "open.html", page=page, callbacks=cbs, flag=flag,
-                  flag_choices=store.ListFilter.FLAG_CHOICES,
-                  base_args={"flag": flag} if flag != "any" else {})
+    return render(
+        request,
+        "open.html",
+        page=page,
+        callbacks=cbs,
+        flag=flag,
+        flag_choices=store.ListFilter.FLAG_CHOICES,
+        base_args={"flag": flag} if flag != "any" else {},
+    )
 
 
 @bp.get(LIVE_PATH)
@@ -55,8 +68,12 @@ async def bulk_review(request: Request) -> response.HTTPResponse:
     username = request.ctx.session.username
 
     def mark_all(conn: Connection) -> List[AuditEntry]:
-        return [AuditEntry("mark_reviewed", sender_id, {"bulk": True}) for sender_id in dict.fromkeys(ids)
-                if store.set_reviewed(conn, sender_id, True, username)]
+        return [
+            AuditEntry("mark_reviewed", sender_id, {"bulk": True})
+            for sender_id in dict.fromkeys(ids)
+            if store.set_reviewed(conn, sender_id, True, username)
+        ]
 
-    return change_audit_redirect(request, mark_all,
-                                 lambda done: f"/open?msg={'bulk_reviewed' if done else 'bad_input'}")
+    return change_audit_redirect(
+        request, mark_all, lambda done: f"/open?msg={'bulk_reviewed' if done else 'bad_input'}"
+    )

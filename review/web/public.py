@@ -1,4 +1,5 @@
 """Routes without a login: the health check and an empty favicon."""
+
 from __future__ import annotations
 
 from sanic import Blueprint, response

@@ -4,6 +4,7 @@ the audit log, and :func:`change_audit_redirect` for every POST that changes som
 A change by staff always goes the same way: the change and its audit entry (or entries) are
 written in one transaction, then the browser is sent on with a 303 redirect (POST/redirect/GET).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,22 @@ from sqlalchemy.engine import Connection
 from review import auth, store
 from review.web.state import state_of
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
-       "form-action 'self'; base-uri 'none'; object-src 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'"
+)
 # The ``msg`` values a page shows as a notice (anything else is ignored).
-MESSAGES = {"reviewed", "unreviewed", "assigned", "noted", "corrected", "callback_done", "callback_outcome",
-            "bulk_reviewed", "bad_input"}
+MESSAGES = {
+    "reviewed",
+    "unreviewed",
+    "assigned",
+    "noted",
+    "corrected",
+    "callback_done",
+    "callback_outcome",
+    "bulk_reviewed",
+    "bad_input",
+}
 _NEXT_RE = re.compile(r"/(?![/\\])[\x21-\x7e]*")  # a path on this site: not //host, not /\host, no spaces
 
 
@@ -71,8 +83,9 @@ def security_headers(request: Request, resp: response.BaseHTTPResponse, static: 
 
 def forwarded_ip(request: Request) -> Optional[str]:
     """The client's address from a trusted proxy's X-Forwarded-For (REVIEW_TRUSTED_PROXIES), else None."""
-    return auth.forwarded_client_ip(request.ip, request.headers.get("x-forwarded-for"),
-                                    state_of(request).settings.trusted_proxies)
+    return auth.forwarded_client_ip(
+        request.ip, request.headers.get("x-forwarded-for"), state_of(request).settings.trusted_proxies
+    )
 
 
 def client_ip(request: Request) -> str:
@@ -123,6 +136,7 @@ def redirect(location: str) -> response.HTTPResponse:
 @dataclass(frozen=True)
 class AuditEntry:
     """One audit-log entry for a change; ``detail`` is written as JSON."""
+
     action: str
     target: Optional[str] = None
     detail: Optional[Dict[str, Any]] = None
@@ -131,9 +145,9 @@ class AuditEntry:
 Change = Callable[[Connection], Union[AuditEntry, Sequence[AuditEntry], None]]
 
 
-def change_audit_redirect(request: Request, change: Change,
-                          to: Union[str, Callable[[List[AuditEntry]], str]],
-                          otherwise: Optional[str] = None) -> response.HTTPResponse:
+def change_audit_redirect(
+    request: Request, change: Change, to: Union[str, Callable[[List[AuditEntry]], str]], otherwise: Optional[str] = None
+) -> response.HTTPResponse:
     """Apply a change by the logged-in staff member, audit it, redirect.
 
     ``change`` runs in one transaction and returns the audit entries for what it changed (one entry,

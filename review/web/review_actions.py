@@ -2,6 +2,7 @@
 optional label, correct the intent of a patient message. Each change is audited and ends in a
 redirect back to the conversation with a notice (:func:`~review.web.respond.change_audit_redirect`).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -90,5 +91,6 @@ async def correct(request: Request) -> response.HTTPResponse:
             return None  # not a patient message, or an answer to the callback form
         return AuditEntry("correct_intent", sender_id, {"event_id": event_id, "intent": intent})
 
-    return change_audit_redirect(request, change, conversation_url(sender_id, "corrected"),
-                                 otherwise=conversation_url(sender_id, "bad_input"))
+    return change_audit_redirect(
+        request, change, conversation_url(sender_id, "corrected"), otherwise=conversation_url(sender_id, "bad_input")
+    )

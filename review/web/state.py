@@ -5,6 +5,7 @@ the schema created or upgraded), the Jinja2 environment, the domain's intents an
 cookie's name. Handlers reach it through :func:`state_of`. ``app.ctx.settings`` and
 ``app.ctx.engine`` are set too, for code that only needs those.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -48,9 +49,12 @@ def load_domain_intents(domain_file: Path) -> List[str]:
 
 def make_jinja(settings: Settings) -> Environment:
     """The templates' environment: autoescaped everywhere, with the app's filters and globals."""
-    jinja = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)),
-                        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
-                        trim_blocks=True, lstrip_blocks=True)
+    jinja = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=select_autoescape(["html"], default_for_string=True, default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     jinja.filters["ts"] = lambda ts: display.local_time(ts, settings.timezone)
     jinja.filters["ago"] = lambda ts: display.duration(time.time() - ts) if ts else ""
     jinja.filters["short"] = display.short_name
@@ -63,6 +67,7 @@ def make_jinja(settings: Settings) -> Environment:
 @dataclass
 class ReviewState:
     """The app's shared state (see the module docstring)."""
+
     settings: Settings
     engine: Engine
     jinja: Environment
@@ -88,16 +93,21 @@ class ReviewState:
         """Fold in events committed before this request (in a worker thread: the wait for a running
         background pass must not block other requests)."""
         await asyncio.get_running_loop().run_in_executor(
-            None, lambda: store.index_new_events(self.engine, self.settings, max_events=20000, wait=10.0))
+            None, lambda: store.index_new_events(self.engine, self.settings, max_events=20000, wait=10.0)
+        )
 
 
 def make_state(settings: Settings) -> ReviewState:
     """Connect to the database, create or upgrade the review tables and build the shared state."""
     engine = store.make_engine(settings)
     store.create_schema(engine)
-    return ReviewState(settings=settings, engine=engine, jinja=make_jinja(settings),
-                       domain_intents=load_domain_intents(settings.domain_file),
-                       cookie_name="__Host-review_session" if settings.secure_cookies else "review_session")
+    return ReviewState(
+        settings=settings,
+        engine=engine,
+        jinja=make_jinja(settings),
+        domain_intents=load_domain_intents(settings.domain_file),
+        cookie_name="__Host-review_session" if settings.secure_cookies else "review_session",
+    )
 
 
 def state_of(request: Request) -> ReviewState:

@@ -3,6 +3,7 @@
 
 Screenshots of the key states go to var/screenshots/ (git-ignored).
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,14 @@ from tests.support.servers import Servers, running_servers
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Without the background-networking switches Chromium hangs on a closed network.
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 EXPECT_TIMEOUT_MS = 30_000  # a cold Rasa server's first answer can take a few seconds
@@ -67,8 +74,19 @@ class DemoServer:
         port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.server = ServerProcess(
-            "demo site", [sys.executable, str(ROOT / "scripts" / "serve_demo.py"), "--port", str(port),
-                          "--rasa-url", rasa_url, "--quiet"], dict(os.environ), log_path)
+            "demo site",
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "serve_demo.py"),
+                "--port",
+                str(port),
+                "--rasa-url",
+                rasa_url,
+                "--quiet",
+            ],
+            dict(os.environ),
+            log_path,
+        )
         self.server.start()
         try:
             self.server.wait_http(self.url + "/", deadline=60)
@@ -122,8 +140,13 @@ def real_stack(tmp_path_factory) -> Iterator[dict]:
     with running_servers(workdir, extra_env=env, rasa_args=["--cors", origin]) as servers:
         demo = DemoServer(servers.rasa_url, workdir / "demo.log", port=demo_port)
         try:
-            yield {"demo": demo.url, "rasa": servers.rasa_url, "servers": servers, "workdir": workdir,
-                   "control": RasaControl(servers)}
+            yield {
+                "demo": demo.url,
+                "rasa": servers.rasa_url,
+                "servers": servers,
+                "workdir": workdir,
+                "control": RasaControl(servers),
+            }
         finally:
             demo.stop()
 
@@ -226,4 +249,3 @@ def shift_tab_to(page, text: str, most: int = 12) -> None:
         page.keyboard.press("Shift+Tab")
         if page.evaluate("() => document.querySelector('#clinic-chat').shadowRoot.activeElement?.textContent") == text:
             return
-

@@ -4,6 +4,7 @@ It speaks the same JSON as the real channel and can be told to misbehave: answer
 with given errors, hang until released, or refuse connections. The end-to-end tests in
 test_e2e_real.py use the real Rasa + action servers instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,39 +19,56 @@ GREETING = {
     "buttons": [{"title": "Recovery time", "payload": "/ask_recovery_time"}, {"title": "Cost", "payload": "/ask_cost"}],
     "emergency": False,
 }
-RECOVERY = {"text": "According to the clinic's information sheet, most people are back to normal activities in 3 to 6 "
-                    "weeks.\n"
-                    "Read more at https://example.org/recovery.", "emergency": False}
-EMERGENCY = {"text": "\u26a0\ufe0f This could be a medical emergency. Please call your local emergency number now.",
-             "emergency": True}
-HANDOFF = {"text": "Of course. Please use the contact page of this website to reach the care team.",
-           "buttons": [{"title": "Yes, call me back", "payload": "/affirm"},
-                       {"title": "No, thanks", "payload": "/deny"}],
-           "emergency": False}
-ASK_CALLBACK_NAME = {"text": "What name should the clinic ask for? (You can type \"stop\" at any time.)",
-                     "emergency": False}
+RECOVERY = {
+    "text": "According to the clinic's information sheet, most people are back to normal activities in 3 to 6 "
+    "weeks.\n"
+    "Read more at https://example.org/recovery.",
+    "emergency": False,
+}
+EMERGENCY = {
+    "text": "\u26a0\ufe0f This could be a medical emergency. Please call your local emergency number now.",
+    "emergency": True,
+}
+HANDOFF = {
+    "text": "Of course. Please use the contact page of this website to reach the care team.",
+    "buttons": [{"title": "Yes, call me back", "payload": "/affirm"}, {"title": "No, thanks", "payload": "/deny"}],
+    "emergency": False,
+}
+ASK_CALLBACK_NAME = {
+    "text": 'What name should the clinic ask for? (You can type "stop" at any time.)',
+    "emergency": False,
+}
 # Test numbers only (the real channel sends the clinic's configured CRISIS_LINE / CLINIC_PHONE).
-CRISIS = [{"text": "I'm really sorry you are going through this. Please call your local emergency number or a crisis "
-                   "line now.",
-           "emergency": True, "level": "crisis"},
-          {"text": "You can call a crisis line now: 0800 555 0100. They are there to listen, day and night.",
-           "emergency": False}]
-URGENT = [{"text": "This needs a doctor's advice today.", "emergency": False, "level": "urgent"},
-          {"text": "You can reach Example Spine Clinic by phone: +1 555 0100", "emergency": False}]
+CRISIS = [
+    {
+        "text": "I'm really sorry you are going through this. Please call your local emergency number or a crisis "
+        "line now.",
+        "emergency": True,
+        "level": "crisis",
+    },
+    {
+        "text": "You can call a crisis line now: 0800 555 0100. They are there to listen, day and night.",
+        "emergency": False,
+    },
+]
+URGENT = [
+    {"text": "This needs a doctor's advice today.", "emergency": False, "level": "urgent"},
+    {"text": "You can reach Example Spine Clinic by phone: +1 555 0100", "emergency": False},
+]
 
 
 class FakePatientAPI:
     def __init__(self, origin: str = "*") -> None:
         self.origin = origin
         self.sessions: set = set()
-        self.handled: Dict[str, dict] = {}          # message_id -> stored answer
-        self.received: List[Tuple[str, str]] = []   # (message_id, message) actually handled
-        self.calls: Counter = Counter()              # message_id -> requests seen
+        self.handled: Dict[str, dict] = {}  # message_id -> stored answer
+        self.received: List[Tuple[str, str]] = []  # (message_id, message) actually handled
+        self.calls: Counter = Counter()  # message_id -> requests seen
         self.fail_queue: List[Tuple[int, dict]] = []
         self.gate: Optional[threading.Event] = None  # set -> message requests wait for it
         self.last_buttons: Dict[str, List[str]] = {}
-        self.ratings: List[Tuple[str, str, str]] = []      # (session_id, message_id, rating) stored
-        self.feedback_fail: List[Tuple[int, dict]] = []     # next /feedback answers, if any
+        self.ratings: List[Tuple[str, str, str]] = []  # (session_id, message_id, rating) stored
+        self.feedback_fail: List[Tuple[int, dict]] = []  # next /feedback answers, if any
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -82,7 +100,7 @@ class FakePatientAPI:
         t = text.lower()
         offered = self.last_buttons.get(session, [])
         if t.startswith("/") and text not in offered:
-            t = "(slash text) " + t   # the real channel treats it as plain text
+            t = "(slash text) " + t  # the real channel treats it as plain text
         if t in ("hi", "hello", "hi there"):
             out = [GREETING]
         elif "recovery" in t and "slash" not in t or "how long" in t:
@@ -98,8 +116,10 @@ class FakePatientAPI:
         elif "person" in t:
             out = [HANDOFF]
         elif "two answers" in t:
-            out = [{"text": "First part of the answer.", "emergency": False},
-                   {"text": "Second part of the answer.", "emergency": False}]
+            out = [
+                {"text": "First part of the answer.", "emergency": False},
+                {"text": "Second part of the answer.", "emergency": False},
+            ]
         else:
             out = [{"text": "You wrote: " + text, "emergency": False}]
         self.last_buttons[session] = [b["payload"] for m in out for b in m.get("buttons", [])]
@@ -165,9 +185,13 @@ class FakePatientAPI:
                 if not isinstance(text, str) or not text.strip():
                     return self._json(422, {"error": "empty_message", "message": "Please type a message."})
                 if len(text.strip()) > 200:
-                    return self._json(413,
-                                      {"error": "message_too_long",
-                                       "message": "Your message is too long. Please keep it under 200 characters."})
+                    return self._json(
+                        413,
+                        {
+                            "error": "message_too_long",
+                            "message": "Your message is too long. Please keep it under 200 characters.",
+                        },
+                    )
                 retry = body.get("retry", False)
                 if not isinstance(retry, bool):
                     return self._json(400, {"error": "invalid_request", "message": "Bad request."})
@@ -187,14 +211,16 @@ class FakePatientAPI:
                         return self._json(status, err)
                     sid, mid, rating = body.get("session_id"), body.get("message_id"), body.get("rating")
                     if sid not in api.sessions:
-                        return self._json(403,
-                                          {"error": "unknown_session", "message": "Please start a new conversation."})
+                        return self._json(
+                            403, {"error": "unknown_session", "message": "Please start a new conversation."}
+                        )
                     if not isinstance(mid, str) or rating not in ("up", "down"):
                         return self._json(400, {"error": "invalid_request", "message": "Bad request."})
                     if mid not in api.handled or api.handled[mid]["session_id"] != sid:
-                        return self._json(404,
-                                          {"error": "unknown_message",
-                                           "message": "This message is not part of the conversation."})
+                        return self._json(
+                            404,
+                            {"error": "unknown_message", "message": "This message is not part of the conversation."},
+                        )
                     api.ratings.append((sid, mid, rating))
                 return self._json(200, {"ok": True})
 

@@ -3,6 +3,7 @@ Rasa server (patient channel, trained model in models/) and the real action serv
 
 Screenshots of the key states: var/screenshots/e2e-*.png.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from tests.browser.conftest import bot_messages, focused, open_widget, send, shi
 
 pytestmark = pytest.mark.browser
 
-INJECTION = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+INJECTION = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 
 @pytest.fixture
@@ -58,8 +59,9 @@ def test_not_helpful_rating_is_stored_in_the_conversation(page, real_stack):
     # The server answered 200 only after saving: the tracker store holds the rating now.
     db = sqlite3.connect(str(real_stack["servers"].db))
     try:
-        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id",
-                          (chat["sessionId"],)).fetchall()
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'slot' ORDER BY id", (chat["sessionId"],)
+        ).fetchall()
     finally:
         db.close()
     feedback = [e["value"] for e in map(json.loads, (r[0] for r in rows)) if e.get("name") == "feedback"]
@@ -93,7 +95,7 @@ def test_quick_reply_then_history_survives_reload_navigation_and_start_over_rese
     expect(user_messages(page)).to_have_count(2)
     send(page, "and how much does it cost?")
     expect(bot_messages(page).filter(has_text="cost of open surgery")).to_have_count(1)
-    assert session_of(page)["sessionId"] == sid   # the same conversation on the server
+    assert session_of(page)["sessionId"] == sid  # the same conversation on the server
 
     page.get_by_role("button", name="Start over").click()
     page.get_by_role("button", name="Yes, start over").click()
@@ -112,7 +114,7 @@ def test_emergency_reply_has_the_emergency_style(page):
     expect(em).to_have_attribute("role", "alert")
     expect(em.locator(".cc-emergency-label")).to_have_text("Emergency")
     assert em.evaluate("e => getComputedStyle(e).borderLeftWidth") == "8px"
-    expect(em.locator(".cc-emergency-label")).to_be_in_viewport()   # shown from its first line
+    expect(em.locator(".cc-emergency-label")).to_be_in_viewport()  # shown from its first line
     shot(page, "e2e-05-emergency")
 
 
@@ -150,7 +152,7 @@ def test_injection_attempt_is_rendered_as_text(page, real_stack):
     expect(bot_messages(page)).not_to_have_count(0)
     assert page.locator("#clinic-chat img, #clinic-chat script").count() == 0
     assert page.locator("#clinic-chat .cc-log *[onerror]").count() == 0
-    assert page.evaluate("window.__alerts") == []   # (the fixture also fails on any CSP violation)
+    assert page.evaluate("window.__alerts") == []  # (the fixture also fails on any CSP violation)
     shot(page, "e2e-06-injection")
 
 
@@ -215,14 +217,23 @@ def test_cors_allows_only_the_configured_origin(real_stack):
 def test_error_answers_are_readable_by_the_widget(real_stack):
     """JSON errors carry the CORS header too, so the widget can show the server's own message."""
     origin = {"Origin": real_stack["demo"]}
-    r = requests.post(real_stack["rasa"] + "/webhooks/patient/message", headers=origin, timeout=10,
-                      json={"session_id": "p1.nope", "message": "hi", "message_id": "abcdefgh1"})
+    r = requests.post(
+        real_stack["rasa"] + "/webhooks/patient/message",
+        headers=origin,
+        timeout=10,
+        json={"session_id": "p1.nope", "message": "hi", "message_id": "abcdefgh1"},
+    )
     assert r.status_code == 403 and r.json()["error"] == "unknown_session"
     assert r.headers.get("Access-Control-Allow-Origin") == real_stack["demo"]
-    sid = requests.post(real_stack["rasa"] + "/webhooks/patient/session", json={}, headers=origin,
-                        timeout=10).json()["session_id"]
-    r = requests.post(real_stack["rasa"] + "/webhooks/patient/message", headers=origin, timeout=10,
-                      json={"session_id": sid, "message": "   ", "message_id": "abcdefgh2"})
+    sid = requests.post(real_stack["rasa"] + "/webhooks/patient/session", json={}, headers=origin, timeout=10).json()[
+        "session_id"
+    ]
+    r = requests.post(
+        real_stack["rasa"] + "/webhooks/patient/message",
+        headers=origin,
+        timeout=10,
+        json={"session_id": sid, "message": "   ", "message_id": "abcdefgh2"},
+    )
     assert r.status_code == 422 and r.json()["message"]
     assert r.headers.get("Access-Control-Allow-Origin") == real_stack["demo"]
 
@@ -240,7 +251,7 @@ def test_server_down_shows_an_error_then_recovers_without_losing_the_message(pag
         expect(alert).to_contain_text("could not reach the assistant")
         expect(page.locator("#clinic-chat .cc-row-user.cc-failed")).to_contain_text("Not sent")
         shot(page, "e2e-08-server-down")
-        page.reload()   # the unsent message survives a reload too
+        page.reload()  # the unsent message survives a reload too
         expect(page.locator("#clinic-chat .cc-row-user.cc-failed")).to_contain_text("how long is recovery?")
     finally:
         control.start()

@@ -1,5 +1,6 @@
 """Static checks of the widget bundle and the demo site (no browser, no Rasa): the rules that keep
 the widget safe under a strict CSP, and the demo server's headers and path handling."""
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,7 @@ def test_widget_js_renders_server_text_as_text_nodes_and_links_http_only():
 def test_widget_css_respects_reduced_motion_and_has_no_imports():
     css = WIDGET_CSS.read_text(encoding="utf-8")
     assert "@media (prefers-reduced-motion: reduce)" in css
-    assert "@import" not in css and "url(" not in css   # nothing fetched from elsewhere
+    assert "@import" not in css and "url(" not in css  # nothing fetched from elsewhere
 
 
 class _Inline(HTMLParser):
@@ -112,9 +113,16 @@ def test_demo_server_sends_a_strict_csp_and_rewrites_the_server_url(demo):
     r = requests.get(demo + "/", timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     csp = r.headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'",
-                      "connect-src 'self' http://127.0.0.1:5999", "base-uri 'none'",
-                      "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "connect-src 'self' http://127.0.0.1:5999",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+    ):
         assert directive in csp
     assert "unsafe" not in csp
     assert r.headers["X-Content-Type-Options"] == "nosniff"
@@ -125,10 +133,20 @@ def test_demo_server_sends_a_strict_csp_and_rewrites_the_server_url(demo):
     assert requests.get(demo + "/treatments.html", timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("path", [
-    "/../README.md", "/%2e%2e/README.md", "/widget/../README.md", "/widget/demo/index.html",
-    "/widget/README.md", "/scripts/serve_demo.py", "/.git/config", "/nothing.html", "/widget/%2e%2e%2fREADME.md",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../README.md",
+        "/%2e%2e/README.md",
+        "/widget/../README.md",
+        "/widget/demo/index.html",
+        "/widget/README.md",
+        "/scripts/serve_demo.py",
+        "/.git/config",
+        "/nothing.html",
+        "/widget/%2e%2e%2fREADME.md",
+    ],
+)
 def test_demo_server_serves_nothing_else(demo, path):
     r = requests.get(demo + path, timeout=10)
     assert r.status_code == 404, path

@@ -4,6 +4,7 @@ Covers the widget's own behaviour in every state, including the failure modes th
 provoke on the real server (hanging requests, 403/413/503 answers). test_e2e_real.py repeats the
 key journeys against the real Rasa + action servers.
 """
+
 from __future__ import annotations
 
 import threading
@@ -15,7 +16,7 @@ from tests.browser.conftest import bot_messages, focused, open_widget, send, shi
 
 pytestmark = pytest.mark.browser
 
-INJECTION = '<img src=x onerror=alert(1)><script>alert(2)</script>'
+INJECTION = "<img src=x onerror=alert(1)><script>alert(2)</script>"
 
 
 @pytest.fixture
@@ -106,7 +107,7 @@ def test_history_survives_reload_and_navigation_and_start_over_resets(page, fake
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
     sid = page.evaluate("Object.values(sessionStorage).map(JSON.parse)[0].sessionId")
     page.reload()
-    expect(page.get_by_role("dialog")).to_be_visible()          # stays open
+    expect(page.get_by_role("dialog")).to_be_visible()  # stays open
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
     # (By keyboard: on this screen the open panel covers the site's navigation.)
     page.get_by_role("link", name="Treatments").first.focus()
@@ -187,14 +188,14 @@ def test_slow_server_says_so_times_out_and_retry_is_idempotent(new_page, fake_st
     api.gate = threading.Event()
     send(page, "how long is recovery?")
     status = page.locator("#clinic-chat .cc-status")
-    expect(status.locator(".cc-typing")).to_be_visible()          # typing indicator while waiting
+    expect(status.locator(".cc-typing")).to_be_visible()  # typing indicator while waiting
     expect(status).to_have_attribute("role", "status")
     expect(page.locator("#clinic-chat .cc-row-user.cc-pending")).to_contain_text("Sending")
     expect(status).to_contain_text("taking longer than usual")
     expect(page.locator("#clinic-chat .cc-error")).to_contain_text("did not answer in time")
     shot(page, "fake-03-timeout")
     gate, api.gate = api.gate, None
-    gate.set()   # the server now handles the first (abandoned) request
+    gate.set()  # the server now handles the first (abandoned) request
     page.get_by_role("button", name="Retry").first.click()
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
     expect(bot_messages(page)).to_have_count(2)
@@ -222,9 +223,11 @@ def test_start_over_while_waiting_drops_the_late_answer(page, api):
 
 def test_server_error_message_is_shown_then_retry(page, api):
     open_widget(page)
-    api.fail_next(503, "not_saved",
-                  "Your message could not be saved. Please try again. In an emergency, call your local emergency "
-                  "number.")
+    api.fail_next(
+        503,
+        "not_saved",
+        "Your message could not be saved. Please try again. In an emergency, call your local emergency " "number.",
+    )
     send(page, "how long is recovery?")
     alert = page.locator("#clinic-chat .cc-error")
     expect(alert).to_contain_text("could not be saved")
@@ -273,10 +276,17 @@ def test_after_three_busy_answers_it_waits_for_retry(page, api):
 
 def test_emergency_advice_in_an_error_answer_is_shown(page, api):
     open_widget(page)
-    api.fail_next(503, "not_saved",
-                  "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
-                  messages=[{"text": "This could be a medical emergency. Please call your local emergency number now.",
-                             "emergency": True}])
+    api.fail_next(
+        503,
+        "not_saved",
+        "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
+        messages=[
+            {
+                "text": "This could be a medical emergency. Please call your local emergency number now.",
+                "emergency": True,
+            }
+        ],
+    )
     send(page, "I can't control my bladder")
     expect(page.locator("#clinic-chat .cc-emergency")).to_contain_text("medical emergency")
     expect(page.locator("#clinic-chat .cc-error")).to_contain_text("could not save")
@@ -330,7 +340,7 @@ def test_phone_viewport(new_page, fake_stack):
     page.get_by_role("button", name="OK, I understand").tap()
     page.get_by_role("button", name="Recovery time").tap()
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
-    b = dialog.bounding_box()   # (after the opening animation)
+    b = dialog.bounding_box()  # (after the opening animation)
     assert (b["x"], b["y"], b["width"], b["height"]) == (0, 0, 375, 667)
     for name in ("Close chat", "Start over", "Talk to a person", "Send"):
         bb = page.get_by_role("button", name=name).bounding_box()
@@ -371,13 +381,15 @@ def test_focus_ring_is_visible(page):
         page.keyboard.press("Tab")
         if focused(page) == "cc-launcher":
             break
-    style = page.locator("#clinic-chat .cc-launcher").evaluate("e => getComputedStyle(e).outlineStyle + ' ' + "
-                                                               "getComputedStyle(e).outlineWidth")
+    style = page.locator("#clinic-chat .cc-launcher").evaluate(
+        "e => getComputedStyle(e).outlineStyle + ' ' + " "getComputedStyle(e).outlineWidth"
+    )
     assert style == "solid 3px"
 
 
 def _rgb(s):
     import re
+
     nums = [float(x) for x in re.findall(r"[\d.]+", s)]
     return nums[:3], (nums[3] if len(nums) > 3 else 1.0)
 
@@ -386,6 +398,7 @@ def _lum(rgb):
     def ch(v):
         v /= 255
         return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
     r, g, b = (ch(v) for v in rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -409,11 +422,34 @@ COLOURS_JS = """(sel) => {
 }"""
 
 TEXT_SELECTORS = [
-    ".cc-launcher", ".cc-title", ".cc-subtitle", ".cc-header-btn", ".cc-notice li", ".cc-btn",
-    ".cc-empty", ".cc-bot .cc-text", ".cc-user .cc-text", ".cc-link", ".cc-emergency .cc-text",
-    ".cc-emergency-label", ".cc-msg-status", ".cc-error-text", ".cc-footer", ".cc-input", ".cc-note",
-    ".cc-rate-btn", ".cc-rate-status", ".cc-badge", ".cc-crisis .cc-text", ".cc-crisis-label",
-    ".cc-urgent .cc-text", ".cc-urgent-label", ".cc-notice-emergency", ".cc-call", ".cc-call-footer", ".cc-contact",
+    ".cc-launcher",
+    ".cc-title",
+    ".cc-subtitle",
+    ".cc-header-btn",
+    ".cc-notice li",
+    ".cc-btn",
+    ".cc-empty",
+    ".cc-bot .cc-text",
+    ".cc-user .cc-text",
+    ".cc-link",
+    ".cc-emergency .cc-text",
+    ".cc-emergency-label",
+    ".cc-msg-status",
+    ".cc-error-text",
+    ".cc-footer",
+    ".cc-input",
+    ".cc-note",
+    ".cc-rate-btn",
+    ".cc-rate-status",
+    ".cc-badge",
+    ".cc-crisis .cc-text",
+    ".cc-crisis-label",
+    ".cc-urgent .cc-text",
+    ".cc-urgent-label",
+    ".cc-notice-emergency",
+    ".cc-call",
+    ".cc-call-footer",
+    ".cc-contact",
 ]
 
 
@@ -436,7 +472,7 @@ def test_default_colours_meet_wcag_aa(page, api, fake_stack):
     send(page, "hi")
     page.get_by_role("button", name="Recovery time").click()
     expect(bot_messages(page).last).to_contain_text("3 to 6 weeks")
-    rate_last_turn(page, "Not helpful")   # a pressed rating button and the "thanks" status
+    rate_last_turn(page, "Not helpful")  # a pressed rating button and the "thanks" status
     send(page, "I can't control my bladder")
     expect(page.locator("#clinic-chat .cc-emergency")).to_be_visible()
     api.forget_sessions()
@@ -446,16 +482,26 @@ def test_default_colours_meet_wcag_aa(page, api, fake_stack):
     send(page, "another")
     expect(page.locator("#clinic-chat .cc-error")).to_be_visible()
     seen = _check_contrast(page)
-    assert {".cc-launcher", ".cc-bot .cc-text", ".cc-user .cc-text", ".cc-link",
-            ".cc-emergency .cc-text", ".cc-error-text",
-            ".cc-msg-status", ".cc-rate-btn", ".cc-rate-status"} <= seen
+    assert {
+        ".cc-launcher",
+        ".cc-bot .cc-text",
+        ".cc-user .cc-text",
+        ".cc-link",
+        ".cc-emergency .cc-text",
+        ".cc-error-text",
+        ".cc-msg-status",
+        ".cc-rate-btn",
+        ".cc-rate-status",
+    } <= seen
     page.unroute(fake_stack["rasa"] + "/**")
 
 
 def test_triage_replies_and_call_links_meet_wcag_aa(new_page, fake_stack, api):
     page = new_page(viewport={"width": 1280, "height": 800})
-    page.add_init_script("window.ClinicChatConfig = {emergencyNumber: '112', clinicPhone: '+1 555 0100',"
-                         " crisisLine: '0800 555 0100', contactUrl: '/contact.html'};")
+    page.add_init_script(
+        "window.ClinicChatConfig = {emergencyNumber: '112', clinicPhone: '+1 555 0100',"
+        " crisisLine: '0800 555 0100', contactUrl: '/contact.html'};"
+    )
     page.goto(fake_stack["demo"] + "/")
     open_widget(page)
     expect(page.locator("#clinic-chat .cc-notice-emergency .cc-call")).to_be_visible()
@@ -464,9 +510,17 @@ def test_triage_replies_and_call_links_meet_wcag_aa(new_page, fake_stack, api):
     send(page, "the painkillers are not working")
     expect(page.locator("#clinic-chat .cc-urgent .cc-call")).to_be_visible()
     seen = _check_contrast(page)
-    assert {".cc-crisis .cc-text", ".cc-crisis-label", ".cc-urgent .cc-text", ".cc-urgent-label",
-            ".cc-emergency .cc-text",
-            ".cc-notice-emergency", ".cc-call", ".cc-call-footer", ".cc-contact"} <= seen
+    assert {
+        ".cc-crisis .cc-text",
+        ".cc-crisis-label",
+        ".cc-urgent .cc-text",
+        ".cc-urgent-label",
+        ".cc-emergency .cc-text",
+        ".cc-notice-emergency",
+        ".cc-call",
+        ".cc-call-footer",
+        ".cc-contact",
+    } <= seen
 
 
 @pytest.mark.parametrize("primary", ["#ffd400", "#6a1b9a"])
@@ -482,9 +536,10 @@ def test_clinic_colour_and_language_are_configurable(new_page, fake_stack, prima
     page.get_by_role("textbox", name="Ihre Nachricht").fill("hi")
     page.get_by_role("textbox", name="Ihre Nachricht").press("Enter")
     expect(bot_messages(page)).to_have_count(1)
-    rate_last_turn(page, "Hilfreich", group="War diese Antwort hilfreich?",
-                   thanks="Danke f\u00fcr Ihre R\u00fcckmeldung")
-    _check_contrast(page)   # the pressed rating button is in the clinic colour
+    rate_last_turn(
+        page, "Hilfreich", group="War diese Antwort hilfreich?", thanks="Danke f\u00fcr Ihre R\u00fcckmeldung"
+    )
+    _check_contrast(page)  # the pressed rating button is in the clinic colour
 
 
 def test_reduced_motion_turns_animations_off(new_page, fake_stack):
@@ -536,12 +591,12 @@ def test_rating_a_reply_is_sent_shown_and_kept_after_reload(page, api):
     sid = chat["sessionId"]
     assert [r for r in api.ratings if r[0] == sid] == [(sid, mid, "down")]
 
-    page.reload()   # the choice is kept in the tab's sessionStorage
+    page.reload()  # the choice is kept in the tab's sessionStorage
     expect(down).to_have_attribute("aria-pressed", "true")
     expect(up).to_have_attribute("aria-pressed", "false")
     expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
 
-    up.press("Enter")   # a change of mind, by keyboard
+    up.press("Enter")  # a change of mind, by keyboard
     expect(up).to_have_attribute("aria-pressed", "true")
     expect(down).to_have_attribute("aria-pressed", "false")
     expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
@@ -560,9 +615,12 @@ def test_ratings_only_under_answered_turns_and_a_failed_rating_is_undone(page, a
     expect(rows.nth(1).get_by_role("group", name=RATE_GROUP)).to_have_count(1)
 
     # A reply that came with an error (message not stored) gets no rating; after Retry the turn does.
-    api.fail_next(503, "not_saved",
-                  "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
-                  messages=[{"text": "Here is a first answer that could not be saved.", "emergency": False}])
+    api.fail_next(
+        503,
+        "not_saved",
+        "Sorry, I could not save your message. In an emergency, call your local emergency number now.",
+        messages=[{"text": "Here is a first answer that could not be saved.", "emergency": False}],
+    )
     send(page, "how long is recovery?")
     expect(page.locator("#clinic-chat .cc-error")).to_be_visible()
     expect(rows).to_have_count(3)
@@ -577,10 +635,11 @@ def test_ratings_only_under_answered_turns_and_a_failed_rating_is_undone(page, a
     rating = rows.nth(1).get_by_role("group", name=RATE_GROUP)
     up = rating.get_by_role("button", name="Helpful", exact=True)
     up.click()
-    expect(rating.get_by_role("status")).to_have_text("Your feedback could not be sent. Please try again. In an "
-                                                      "emergency, call your local emergency number now.")
+    expect(rating.get_by_role("status")).to_have_text(
+        "Your feedback could not be sent. Please try again. In an " "emergency, call your local emergency number now."
+    )
     expect(up).to_have_attribute("aria-pressed", "false")
-    _check_contrast(page)   # the failure text
+    _check_contrast(page)  # the failure text
     up.click()
     expect(up).to_have_attribute("aria-pressed", "true")
     expect(rating.get_by_role("status")).to_have_text("Thanks for your feedback")
@@ -604,7 +663,7 @@ def test_a_reply_while_the_panel_is_closed_shows_an_unread_badge(page, api):
     api.gate = threading.Event()
     send(page, "how long is recovery?")
     expect(page.locator("#clinic-chat .cc-row-user.cc-pending")).to_be_visible()
-    page.keyboard.press("Escape")   # the patient closes the panel while waiting
+    page.keyboard.press("Escape")  # the patient closes the panel while waiting
     expect(page.get_by_role("dialog")).to_be_hidden()
     expect(launcher).to_have_accessible_name("Chat with us")
     expect(badge).to_be_hidden()
@@ -617,7 +676,7 @@ def test_a_reply_while_the_panel_is_closed_shows_an_unread_badge(page, api):
     shot(page, "fake-07-unread")
     assert ".cc-badge" in _check_contrast(page)
 
-    page.reload()   # still unread on the next page
+    page.reload()  # still unread on the next page
     expect(launcher).to_have_accessible_name("Chat with us, 1 new message")
     launcher.click()
     expect(page.get_by_role("dialog")).to_be_visible()
@@ -677,22 +736,30 @@ def test_phone_panel_is_modal_and_keeps_the_focus_inside(new_page, fake_stack):
     dialog = page.get_by_role("dialog")
     expect(dialog).to_have_attribute("aria-modal", "true")
     assert all(inert and hidden == "true" for _, inert, hidden in page.evaluate(PAGE_BEHIND_JS))
-    expect(page.get_by_role("link", name="Treatments")).to_have_count(0)   # hidden from assistive tech
+    expect(page.get_by_role("link", name="Treatments")).to_have_count(0)  # hidden from assistive tech
     dialog.get_by_role("button", name="OK, I understand").click()
     send(page, "hi")
     expect(dialog.get_by_role("button", name="Recovery time")).to_be_visible()
 
     forward = _tab_through(page, "Tab")
-    assert {"Start over", "Close chat", "Helpful", "Not helpful", "Recovery time", "Talk to a person", "cc-input",
-            "Send"} <= set(forward)
+    assert {
+        "Start over",
+        "Close chat",
+        "Helpful",
+        "Not helpful",
+        "Recovery time",
+        "Talk to a person",
+        "cc-input",
+        "Send",
+    } <= set(forward)
     wrap = forward.index("Send")
-    assert forward[wrap + 1] == "Start over"          # from the last control back to the first
+    assert forward[wrap + 1] == "Start over"  # from the last control back to the first
     backward = _tab_through(page, "Shift+Tab")
     wrap = backward.index("Start over")
-    assert backward[wrap + 1] == "Send"                 # and from the first to the last
+    assert backward[wrap + 1] == "Send"  # and from the first to the last
     shot(page, "fake-08-phone-modal")
 
-    page.reload()   # still open on the next page: still modal
+    page.reload()  # still open on the next page: still modal
     expect(dialog).to_have_attribute("aria-modal", "true")
     expect(page.get_by_role("link", name="Treatments")).to_have_count(0)
     page.keyboard.press("Tab")
@@ -703,7 +770,7 @@ def test_phone_panel_is_modal_and_keeps_the_focus_inside(new_page, fake_stack):
     assert focused(page) == "cc-launcher"
     assert all(not inert and hidden is None for _, inert, hidden in page.evaluate(PAGE_BEHIND_JS))
     expect(page.get_by_role("link", name="Treatments").first).to_be_visible()
-    page.keyboard.press("Shift+Tab")   # the page is reachable again
+    page.keyboard.press("Shift+Tab")  # the page is reachable again
     assert page.evaluate("document.activeElement.tagName") == "A"
 
 
@@ -713,12 +780,12 @@ def test_desktop_panel_stays_non_modal_and_turns_modal_at_phone_width(page):
     assert page.evaluate("document.querySelectorAll('[inert], body > [aria-hidden]').length") == 0
     expect(page.get_by_role("link", name="Treatments").first).to_be_visible()
     page.get_by_role("button", name="Chat with us").focus()
-    page.keyboard.press("Shift+Tab")   # from the launcher to the page behind
+    page.keyboard.press("Shift+Tab")  # from the launcher to the page behind
     assert page.evaluate("document.activeElement.tagName") == "A"
-    page.set_viewport_size({"width": 375, "height": 667})   # e.g. a window made narrow
+    page.set_viewport_size({"width": 375, "height": 667})  # e.g. a window made narrow
     expect(dialog).to_have_attribute("aria-modal", "true")
     expect(page.get_by_role("link", name="Treatments")).to_have_count(0)
-    assert page.evaluate(IN_PANEL_JS) == "cc-input"      # focus was in the page: now in the panel
+    assert page.evaluate(IN_PANEL_JS) == "cc-input"  # focus was in the page: now in the panel
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(dialog).not_to_have_attribute("aria-modal", "true")
     expect(page.get_by_role("link", name="Treatments").first).to_be_visible()
@@ -731,7 +798,7 @@ def test_an_emergency_reply_opens_the_closed_panel(page, api):
     api.gate = threading.Event()
     send(page, "I can't control my bladder")
     expect(page.locator("#clinic-chat .cc-row-user.cc-pending")).to_be_visible()
-    page.keyboard.press("Escape")   # the patient closes the panel while waiting
+    page.keyboard.press("Escape")  # the patient closes the panel while waiting
     expect(page.get_by_role("dialog")).to_be_hidden()
     gate, api.gate = api.gate, None
     gate.set()

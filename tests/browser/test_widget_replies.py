@@ -5,6 +5,7 @@ calm style of its own, not the red alarm, and offers the crisis line when the cl
 one; urgent replies keep their rating. Tap-to-call links appear only for numbers the clinic
 configured on the script tag. The demo site's contact page is real and starts the callback request.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,11 +36,14 @@ def configured_page(new_page, fake_stack, attributes: dict, path: str = "/"):
     readyState "interactive"): a page rewritten by the test itself would no longer count as a
     loopback page, and Chromium would block its requests to the loopback patient channel."""
     page = new_page(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
-    page.add_init_script("""(attrs => document.addEventListener('readystatechange', () => {
+    page.add_init_script(
+        """(attrs => document.addEventListener('readystatechange', () => {
       if (document.readyState !== 'interactive') return;
       const tag = document.querySelector('script[src$="clinic-chat.js"]');
       for (const [k, v] of Object.entries(attrs)) tag.setAttribute(k, v);
-    }))(%s);""" % json.dumps(attributes))
+    }))(%s);"""
+        % json.dumps(attributes)
+    )
     page.goto(fake_stack["demo"] + path)
     return page
 
@@ -60,8 +64,8 @@ def test_emergency_reply_shows_one_warning_sign_and_no_rating(page, api):
     icons = em.locator("svg").count()
     assert text.count(WARNING_SIGN) + icons == 1, f"{text.count(WARNING_SIGN)} warning signs and {icons} icons"
     expect(page.locator("#clinic-chat .cc-row-bot").last.get_by_role("group", name=RATE_GROUP)).to_have_count(0)
-    expect(page.get_by_role("group", name=RATE_GROUP)).to_have_count(1)   # only the earlier answer's
-    page.reload()   # the same after a reload
+    expect(page.get_by_role("group", name=RATE_GROUP)).to_have_count(1)  # only the earlier answer's
+    page.reload()  # the same after a reload
     expect(page.locator("#clinic-chat .cc-emergency")).to_be_visible()
     expect(page.get_by_role("group", name=RATE_GROUP)).to_have_count(1)
 
@@ -74,13 +78,15 @@ def test_crisis_reply_is_calm_and_distinct_without_rating_and_urgent_keeps_its_r
     send(page, "everyone would be better off without me")
     crisis = page.locator("#clinic-chat .cc-crisis")
     expect(crisis).to_contain_text("really sorry")
-    expect(crisis).to_have_attribute("role", "alert")          # still announced at once
+    expect(crisis).to_have_attribute("role", "alert")  # still announced at once
     expect(crisis.locator(".cc-crisis-label")).to_have_text("Please reach out now")
-    expect(page.locator("#clinic-chat .cc-emergency")).to_have_count(1)   # not in the emergency style
-    expect(crisis.locator("svg")).to_have_count(0)              # no alarm triangle
+    expect(page.locator("#clinic-chat .cc-emergency")).to_have_count(1)  # not in the emergency style
+    expect(crisis.locator("svg")).to_have_count(0)  # no alarm triangle
     assert WARNING_SIGN not in crisis.evaluate("e => e.textContent")
-    style = ("e => { const c = getComputedStyle(e); "
-             "return [c.backgroundColor, c.borderLeftColor, c.color, c.fontWeight]; }")
+    style = (
+        "e => { const c = getComputedStyle(e); "
+        "return [c.backgroundColor, c.borderLeftColor, c.color, c.fontWeight]; }"
+    )
     em_bg, em_border, _, _ = emergency.evaluate(style)
     cr_bg, cr_border, _, cr_weight = crisis.evaluate(style)
     r, g, b = _rgb(cr_border)
@@ -117,8 +123,11 @@ def test_no_phone_link_when_no_number_is_configured(page, api):
 
 
 def test_configured_numbers_become_tap_to_call_links(new_page, fake_stack, api):
-    page = configured_page(new_page, fake_stack, {"data-emergency-number": "112", "data-clinic-phone": "+1 555 0100",
-                                                  "data-crisis-line": "0800 555 0100"})
+    page = configured_page(
+        new_page,
+        fake_stack,
+        {"data-emergency-number": "112", "data-clinic-phone": "+1 555 0100", "data-crisis-line": "0800 555 0100"},
+    )
     dialog = open_widget(page)
     notice = dialog.locator(".cc-notice")
     call_emergency = notice.get_by_role("link", name="Call the emergency number: 112")

@@ -5,6 +5,7 @@ title, "not medical advice" and the emergency line on screen without scrolling, 
 (320x480) to a desktop. A reloaded page shows the latest message, and the desktop panel is tall
 enough, with the clinic's name on one line.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -22,17 +23,21 @@ SIZES = [(320, 480, True), (360, 600, True), (1280, 650, False), (1920, 1080, Fa
 
 
 def _box_inside(inner: dict, outer: dict) -> bool:
-    return (inner["x"] >= outer["x"] - 0.5 and inner["y"] >= outer["y"] - 0.5
-            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
-            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)
+    return (
+        inner["x"] >= outer["x"] - 0.5
+        and inner["y"] >= outer["y"] - 0.5
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
+    )
 
 
 @pytest.mark.parametrize("width, height, phone", SIZES, ids=[f"{w}x{h}" for w, h, _ in SIZES])
 def test_notice_starts_at_its_top_with_the_emergency_line_in_view(new_page, fake_stack, tmp_path, width, height, phone):
-    page = new_page(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone,
-                    reduced_motion="reduce")   # no opening animation: the boxes are final at once
+    page = new_page(
+        viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone, reduced_motion="reduce"
+    )  # no opening animation: the boxes are final at once
     page.goto(fake_stack["demo"] + "/")
-    page.get_by_role("button", name="Chat with us").click()   # (on a phone the open panel hides it)
+    page.get_by_role("button", name="Chat with us").click()  # (on a phone the open panel hides it)
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
     notice = dialog.locator(".cc-notice")
@@ -90,6 +95,7 @@ def test_desktop_panel_is_tall_and_its_title_fits_on_one_line(new_page, fake_sta
     title = dialog.get_by_role("heading", name="Example Spine Clinic")
     one_line, height_px, clipped = title.evaluate(
         "e => [parseFloat(getComputedStyle(e).lineHeight), e.getBoundingClientRect().height,"
-        " e.scrollWidth > e.clientWidth]")
+        " e.scrollWidth > e.clientWidth]"
+    )
     assert height_px < 1.5 * one_line, f"the title wraps: {height_px}px for a {one_line}px line"
     assert not clipped, "the title is cut off"

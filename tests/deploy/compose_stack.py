@@ -6,6 +6,7 @@ Needs the images built (deploy/build_images.sh) and ``PODMAN_COMPOSE`` naming po
 (scripts/test_deploy.sh sets both up). Two stacks can run side by side on one machine: project,
 network, volume and container names carry a random suffix, and the ports are picked free.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,18 +41,33 @@ class Stack:
         return f"{self.project}_{service}_1"
 
     def exec(self, service: str, *cmd: str, stdin: str = "") -> subprocess.CompletedProcess:
-        return subprocess.run(["podman", "exec", "-i", self.container(service), *cmd], input=stdin,
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            ["podman", "exec", "-i", self.container(service), *cmd],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
 
-def compose(project: str, env_file: Path, *args: str, check: bool = True,
-            timeout: float = 900) -> subprocess.CompletedProcess:
-    cmd = [os.environ.get("PODMAN_COMPOSE", "podman-compose"), "-p", project, "-f", str(COMPOSE_FILE),
-           "--env-file", str(env_file), *args]
+def compose(
+    project: str, env_file: Path, *args: str, check: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess:
+    cmd = [
+        os.environ.get("PODMAN_COMPOSE", "podman-compose"),
+        "-p",
+        project,
+        "-f",
+        str(COMPOSE_FILE),
+        "--env-file",
+        str(env_file),
+        *args,
+    ]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)} failed "
-                           f"({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(args)} failed " f"({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
@@ -61,15 +77,20 @@ def compose_stack(tmp_dir: Path) -> Iterator[Stack]:
     project = "clinictest" + secrets.token_hex(4)
     public_port, review_port = free_ports(2)
     env_file = tmp_dir / "deploy.env"
-    env_file.write_text("\n".join([
-        f"POSTGRES_PASSWORD={secrets.token_hex(16)}",
-        f"PATIENT_SESSION_SECRET={secrets.token_hex(32)}",
-        "PUBLIC_BIND=127.0.0.1",
-        f"PUBLIC_PORT={public_port}",
-        f"REVIEW_PORT={review_port}",
-        # The test talks to the review app over plain HTTP on loopback.
-        "REVIEW_SECURE_COOKIES=false",
-    ]) + "\n")
+    env_file.write_text(
+        "\n".join(
+            [
+                f"POSTGRES_PASSWORD={secrets.token_hex(16)}",
+                f"PATIENT_SESSION_SECRET={secrets.token_hex(32)}",
+                "PUBLIC_BIND=127.0.0.1",
+                f"PUBLIC_PORT={public_port}",
+                f"REVIEW_PORT={review_port}",
+                # The test talks to the review app over plain HTTP on loopback.
+                "REVIEW_SECURE_COOKIES=false",
+            ]
+        )
+        + "\n"
+    )
     env_file.chmod(0o600)
     public_url = f"http://127.0.0.1:{public_port}"
     try:

@@ -1,5 +1,6 @@
 """The deploy smoke test runs only from scripts/test_deploy.sh (`make test-deploy`), which builds the
 images and provides podman-compose; in a plain `pytest tests` it is skipped, saying so."""
+
 from __future__ import annotations
 
 import os

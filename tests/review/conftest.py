@@ -5,6 +5,7 @@ PostgreSQL: ``REVIEW_TEST_PG_URL`` (default ``postgresql://postgres@127.0.0.1:54
 admin connection; each run creates ``review_test_<random>`` and drops it afterwards. If no server is
 reachable the PostgreSQL tests are skipped with a reason that ``pytest -ra`` prints.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,10 @@ def _pg_admin():
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001
         engine.dispose()
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL.split('@')[-1]}: {type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0] if str(exc) else ''} (set REVIEW_TEST_PG_URL to run these tests)")
+        pytest.skip(
+            f"PostgreSQL not reachable at {PG_ADMIN_URL.split('@')[-1]}: {type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''} (set REVIEW_TEST_PG_URL to run these tests)"
+        )
     return engine
 
 
@@ -95,8 +98,16 @@ def server(db_url, server_log, nlu_file) -> Iterator[str]:
 
 # Headless Chromium for the staff app's browser tests (Debian's package; Playwright drives it).
 CHROMIUM = os.environ.get("REVIEW_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ Kinds: ``answered``, ``emergency``, ``crisis``, ``urgent``, ``fallback``, ``not_
 name and phone answers, then the request). Unanswered kinds take their wording from the held-out
 labelled set, so the groups on the page are known.
 """
+
 from __future__ import annotations
 
 import random
@@ -24,12 +25,21 @@ ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = yaml.safe_load((ROOT / "tests" / "data" / "unanswered" / "heldout.yml").read_text())["groups"]
 UNANSWERED_KINDS = ("fallback", "not_covered", "low_confidence", "thumbs_down")
 # held-out group -> which of its messages are sent (indices; repeats are the same question asked again)
-SEEDED_GROUPS = {"intimacy": [0, 1, 2, 3, 4, 5, 6, 0, 1], "scans": [0, 1, 2, 3, 4, 5, 6],
-                 "desk_job": [0, 1, 2, 3, 5], "fasting": [0, 4], "blood_thinners": [0]}
+SEEDED_GROUPS = {
+    "intimacy": [0, 1, 2, 3, 4, 5, 6, 0, 1],
+    "scans": [0, 1, 2, 3, 4, 5, 6],
+    "desk_job": [0, 1, 2, 3, 5],
+    "fasting": [0, 4],
+    "blood_thinners": [0],
+}
 PHONE_TEXT = "please ring me on 0151 2345 6789 about my sciatica"
-ANSWERS = [("how long is recovery?", "ask_recovery_time"), ("is the scar big", "ask_scarring"),
-           ("what is spinal endoscopy", "ask_what_is_endoscopy"), ("how much does it cost", "ask_cost"),
-           ("does it hurt", "ask_pain")]
+ANSWERS = [
+    ("how long is recovery?", "ask_recovery_time"),
+    ("is the scar big", "ask_scarring"),
+    ("what is spinal endoscopy", "ask_what_is_endoscopy"),
+    ("how much does it cost", "ask_cost"),
+    ("does it hurt", "ask_pain"),
+]
 
 
 @dataclass
@@ -58,8 +68,14 @@ def make_specs(tz: str, today: date, days: int = 20, seed: int = 7) -> List[Spec
         texts = HELDOUT[group]
         unanswered += [(group, texts[i]) for i in picks]
     rng.shuffle(unanswered)
-    kinds = (["answered"] * 30 + ["emergency"] * 4 + ["crisis"] * 2 + ["urgent"] * 3 + ["callback"] * 3
-             + ["answered_button"] * 3)
+    kinds = (
+        ["answered"] * 30
+        + ["emergency"] * 4
+        + ["crisis"] * 2
+        + ["urgent"] * 3
+        + ["callback"] * 3
+        + ["answered_button"] * 3
+    )
     for i, _ in enumerate(unanswered):
         kinds.append(UNANSWERED_KINDS[i % len(UNANSWERED_KINDS)])
     rng.shuffle(kinds)
@@ -76,8 +92,12 @@ def make_specs(tz: str, today: date, days: int = 20, seed: int = 7) -> List[Spec
         if kind in UNANSWERED_KINDS:
             group, text = unanswered[u]
             u += 1
-            intent = {"fallback": "nlu_fallback", "not_covered": "ask_not_covered",
-                      "low_confidence": "ask_recovery_time", "thumbs_down": "ask_recovery_time"}[kind]
+            intent = {
+                "fallback": "nlu_fallback",
+                "not_covered": "ask_not_covered",
+                "low_confidence": "ask_recovery_time",
+                "thumbs_down": "ask_recovery_time",
+            }[kind]
             specs.append(Spec(sender, local.timestamp(), kind, text, intent, delay, group))
         else:
             text, intent = {
@@ -104,52 +124,86 @@ def spec_events(spec: Spec) -> List[Any]:
     t = spec.start
 
     def user(ts, text, intent, conf, message_id=None, **extra):
-        return UserUttered(text, intent={"name": intent, "confidence": conf},
-                           parse_data=_parse(text, intent, conf, **extra), timestamp=ts, input_channel="patient",
-                           message_id=message_id)
+        return UserUttered(
+            text,
+            intent={"name": intent, "confidence": conf},
+            parse_data=_parse(text, intent, conf, **extra),
+            timestamp=ts,
+            input_channel="patient",
+            message_id=message_id,
+        )
 
     def bot(ts, text, **meta):
         return BotUttered(text, data={}, metadata=meta, timestamp=ts)
 
-    ev: List[Any] = [ActionExecuted("action_session_start", timestamp=t - 5), SessionStarted(timestamp=t - 5),
-                     ActionExecuted("action_listen", timestamp=t - 5)]
+    ev: List[Any] = [
+        ActionExecuted("action_session_start", timestamp=t - 5),
+        SessionStarted(timestamp=t - 5),
+        ActionExecuted("action_listen", timestamp=t - 5),
+    ]
     r = t + spec.delay
     kind = spec.kind
     if kind in ("emergency", "crisis", "urgent"):
-        ev += [user(t, spec.text, spec.intent, 1.0, triage={"level": kind}),
-               ActionExecuted(f"utter_{kind}", timestamp=r),
-               bot(r, "Please get help now.", utter_action=f"utter_{kind}")]
+        ev += [
+            user(t, spec.text, spec.intent, 1.0, triage={"level": kind}),
+            ActionExecuted(f"utter_{kind}", timestamp=r),
+            bot(r, "Please get help now.", utter_action=f"utter_{kind}"),
+        ]
     elif kind == "fallback":
-        ev += [user(t, spec.text, "nlu_fallback", 0.31), ActionExecuted("action_default_fallback", timestamp=r),
-               bot(r, "Sorry, I am not sure I understood.", utter_action="utter_ask_rephrase")]
+        ev += [
+            user(t, spec.text, "nlu_fallback", 0.31),
+            ActionExecuted("action_default_fallback", timestamp=r),
+            bot(r, "Sorry, I am not sure I understood.", utter_action="utter_ask_rephrase"),
+        ]
     elif kind == "not_covered":
-        ev += [user(t, spec.text, "ask_not_covered", 0.88), ActionExecuted("utter_not_covered", timestamp=r),
-               bot(r, "The information sheet does not say.", utter_action="utter_not_covered")]
+        ev += [
+            user(t, spec.text, "ask_not_covered", 0.88),
+            ActionExecuted("utter_not_covered", timestamp=r),
+            bot(r, "The information sheet does not say.", utter_action="utter_not_covered"),
+        ]
     elif kind == "low_confidence":
-        ev += [user(t, spec.text, spec.intent, 0.35), ActionExecuted("action_answer_topic", timestamp=r),
-               bot(r, "Most people go home the same day.", topic=spec.intent)]
+        ev += [
+            user(t, spec.text, spec.intent, 0.35),
+            ActionExecuted("action_answer_topic", timestamp=r),
+            bot(r, "Most people go home the same day.", topic=spec.intent),
+        ]
     elif kind == "thumbs_down":
         mid = f"m-{spec.sender_id}"
-        ev += [user(t, spec.text, spec.intent, 0.81, message_id=mid),
-               ActionExecuted("action_answer_topic", timestamp=r),
-               bot(r, "Most people go home the same day.", topic=spec.intent),
-               SlotSet("feedback", {"message_id": mid, "rating": "down"}, timestamp=r + 30)]
+        ev += [
+            user(t, spec.text, spec.intent, 0.81, message_id=mid),
+            ActionExecuted("action_answer_topic", timestamp=r),
+            bot(r, "Most people go home the same day.", topic=spec.intent),
+            SlotSet("feedback", {"message_id": mid, "rating": "down"}, timestamp=r + 30),
+        ]
     elif kind == "callback":
-        ev += [user(t, spec.text, spec.intent, 0.93), ActionExecuted("action_handoff", timestamp=r),
-               bot(r, "Would you like the clinic to call you back?"), SlotSet("handoff_requested", True, timestamp=r),
-               user(r + 10, "Sam Smith", "greet", 0.30), SlotSet("callback_name", "Sam Smith", timestamp=r + 11),
-               bot(r + 11, "Which phone number should they call?"),
-               user(r + 20, "0151 2345 6789", "greet", 0.25),
-               SlotSet("callback_phone", "0151 2345 6789", timestamp=r + 21),
-               ActionExecuted("action_submit_callback", timestamp=r + 22), bot(r + 22, "Thank you."),
-               SlotSet("callback_request", {"name": "Sam Smith", "phone": "0151 2345 6789", "consent": True},
-                       timestamp=r + 22)]
+        ev += [
+            user(t, spec.text, spec.intent, 0.93),
+            ActionExecuted("action_handoff", timestamp=r),
+            bot(r, "Would you like the clinic to call you back?"),
+            SlotSet("handoff_requested", True, timestamp=r),
+            user(r + 10, "Sam Smith", "greet", 0.30),
+            SlotSet("callback_name", "Sam Smith", timestamp=r + 11),
+            bot(r + 11, "Which phone number should they call?"),
+            user(r + 20, "0151 2345 6789", "greet", 0.25),
+            SlotSet("callback_phone", "0151 2345 6789", timestamp=r + 21),
+            ActionExecuted("action_submit_callback", timestamp=r + 22),
+            bot(r + 22, "Thank you."),
+            SlotSet(
+                "callback_request", {"name": "Sam Smith", "phone": "0151 2345 6789", "consent": True}, timestamp=r + 22
+            ),
+        ]
     else:  # answered (optionally followed by a button click)
-        ev += [user(t, spec.text, spec.intent, 0.95), ActionExecuted("action_answer_topic", timestamp=r),
-               bot(r, "An answer from the sheet.", topic=spec.intent)]
+        ev += [
+            user(t, spec.text, spec.intent, 0.95),
+            ActionExecuted("action_answer_topic", timestamp=r),
+            bot(r, "An answer from the sheet.", topic=spec.intent),
+        ]
         if kind == "answered_button":
-            ev += [user(r + 15, "/affirm", "affirm", 1.0), ActionExecuted("utter_ok", timestamp=r + 16),
-                   bot(r + 16, "All right.")]
+            ev += [
+                user(r + 15, "/affirm", "affirm", 1.0),
+                ActionExecuted("utter_ok", timestamp=r + 16),
+                bot(r + 16, "All right."),
+            ]
     ev.append(ActionExecuted("action_listen", timestamp=r + 40))
     return ev
 

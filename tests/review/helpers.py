@@ -1,4 +1,5 @@
 """A real HTTP receiver for the review app's outgoing alerts (the app itself: tests.support.review_app)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """review/charts.py: accessible SVG whose bars are proportional to the numbers and whose text is escaped."""
+
 from __future__ import annotations
 
 import re
@@ -21,14 +22,19 @@ def test_bar_chart_bars_match_values_and_are_labelled():
     assert f'<title id="{title}">Volume</title>' in svg and f'<desc id="{desc}">Two series</desc>' in svg
     bars = re.findall(r'height="([\d.]+)" data-label="(\w)" data-series="(\w)" data-value="([\d.]+)"', svg)
     assert [(label, series, float(v)) for _, label, series, v in bars] == [
-        ("a", "x", 0), ("a", "y", 2), ("b", "x", 5), ("c", "x", 10), ("c", "y", 4)]  # None: no bar
+        ("a", "x", 0),
+        ("a", "y", 2),
+        ("b", "x", 5),
+        ("c", "x", 10),
+        ("c", "y", 4),
+    ]  # None: no bar
     ratios = {round(float(h) / float(v), 3) for h, _, _, v in bars if float(v)}
     assert len(ratios) == 1
     assert "style=" not in svg and "<script" not in svg
 
 
 def test_text_is_escaped():
-    svg = str(charts.hbar_chart("<b>t</b>", "d & d", ['<img src=x onerror=alert(1)>'], [3]))
+    svg = str(charts.hbar_chart("<b>t</b>", "d & d", ["<img src=x onerror=alert(1)>"], [3]))
     assert "<img" not in svg and "&lt;img" in svg and "&lt;b&gt;" in svg and "d &amp; d" in svg
 
 

@@ -4,6 +4,7 @@ the CSV download works, and a group of unanswered questions becomes corrections 
 
 The run writes ``docs/dashboard.png`` (the README's screenshot) from the seeded data.
 """
+
 from __future__ import annotations
 
 import csv
@@ -39,15 +40,20 @@ def bars(page, svg):
     svg = page.locator(svg) if isinstance(svg, str) else svg
     return svg.locator("rect.bar").evaluate_all(
         "els => els.map(e => ({label: e.dataset.label, series: e.dataset.series, value: parseFloat(e.dataset.value),"
-        " height: e.getBBox().height, width: e.getBBox().width}))")
+        " height: e.getBBox().height, width: e.getBBox().width}))"
+    )
 
 
 def table_cells(page, chart: str):
     """{(row key, series): text} of the table under a chart (read even while its <details> is closed)."""
-    return {(c["row"], c["series"]): c["text"] for c in page.eval_on_selector_all(
-        f"table[data-chart={chart}] td[data-series]",
-        "els => els.map(e => ({row: e.closest('tr').dataset.bucket, series: e.dataset.series,"
-        " text: (e.dataset.value !== undefined ? e.dataset.value : e.textContent).trim()}))")}
+    return {
+        (c["row"], c["series"]): c["text"]
+        for c in page.eval_on_selector_all(
+            f"table[data-chart={chart}] td[data-series]",
+            "els => els.map(e => ({row: e.closest('tr').dataset.bucket, series: e.dataset.series,"
+            " text: (e.dataset.value !== undefined ? e.dataset.value : e.textContent).trim()}))",
+        )
+    }
 
 
 def assert_proportional(found, length: str) -> None:
@@ -129,8 +135,9 @@ def test_dashboard_in_chromium(browser, app_url, tmp_path):
     page.click("form.range button:has-text('Show')")
     page.wait_for_url("**bucket=week**")
     weekly = bars(page, "svg.chart-volume")
-    assert sum(b["value"] for b in weekly if b["series"] == "Patient messages") >= \
-        sum(b["value"] for b in volume if b["series"] == "Patient messages")  # the weeks cover at least those days
+    assert sum(b["value"] for b in weekly if b["series"] == "Patient messages") >= sum(
+        b["value"] for b in volume if b["series"] == "Patient messages"
+    )  # the weeks cover at least those days
 
     # one click turns the largest unanswered group into corrections
     page.click("nav >> text=Unanswered")

@@ -5,6 +5,7 @@ store; the app runs with REVIEW_TIMEZONE=America/New_York. Every expected figure
 from the seed's specs and events (local days with zoneinfo, medians with ``statistics``), not with
 the app's code.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,15 +22,29 @@ import pytest
 import sqlalchemy as sa
 
 from tests.review.conftest import make_database
-from tests.review.dashboard_seed import (HELDOUT, PHONE_TEXT, SEEDED_GROUPS, make_specs, patient_messages, spec_events,
-                                        write_specs)
+from tests.review.dashboard_seed import (
+    HELDOUT,
+    PHONE_TEXT,
+    SEEDED_GROUPS,
+    make_specs,
+    patient_messages,
+    spec_events,
+    write_specs,
+)
 from tests.support.review_app import PASSWORD, Staff, cli, review_server
 
 pytestmark = pytest.mark.integration
 
 TZ = "America/New_York"
-RATE_KINDS = {"emergency": "emergency", "crisis": "crisis", "urgent": "urgent", "fallback": "fallback",
-              "not_covered": "not_covered", "thumbs_down": "thumbs_down", "callback": "callback"}
+RATE_KINDS = {
+    "emergency": "emergency",
+    "crisis": "crisis",
+    "urgent": "urgent",
+    "fallback": "fallback",
+    "not_covered": "not_covered",
+    "thumbs_down": "thumbs_down",
+    "callback": "callback",
+}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -63,8 +78,10 @@ def table(page: str, chart: str) -> Dict[str, Dict[str, str]]:
     assert m, chart
     out: Dict[str, Dict[str, str]] = {}
     for key, row in re.findall(r'<tr data-bucket="([^"]*)">(.*?)</tr>', m.group(1), re.S):
-        out[html.unescape(key)] = {html.unescape(s): html.unescape(v).strip()
-                                   for s, v in re.findall(r'data-series="([^"]*)"[^>]*>(.*?)</td>', row, re.S)}
+        out[html.unescape(key)] = {
+            html.unescape(s): html.unescape(v).strip()
+            for s, v in re.findall(r'data-series="([^"]*)"[^>]*>(.*?)</td>', row, re.S)
+        }
     return out
 
 
@@ -137,9 +154,16 @@ def test_rates_per_day(seeded, staff):
     specs, today = seeded["specs"], seeded["today"]
     page = staff.get("/", **{"from": (today - timedelta(days=21)).isoformat(), "to": today.isoformat()}).text
     rows = table(page, "rates")
-    labels = {"emergency": "Emergency answer", "crisis": "Crisis (self-harm) answer", "urgent": "Urgent (today) answer",
-              "fallback": "Fallback (not understood)", "not_covered": "Not covered by the sheet",
-              "low_confidence": "Low confidence", "callback": "Callback requested", "thumbs_down": "Thumbs down"}
+    labels = {
+        "emergency": "Emergency answer",
+        "crisis": "Crisis (self-harm) answer",
+        "urgent": "Urgent (today) answer",
+        "fallback": "Fallback (not understood)",
+        "not_covered": "Not covered by the sheet",
+        "low_confidence": "Low confidence",
+        "callback": "Callback requested",
+        "thumbs_down": "Thumbs down",
+    }
     rates = expected_rates(specs)
     by_day = defaultdict(list)
     for s in specs:

@@ -1,4 +1,5 @@
 """How times and conversation ids are shown: local zone with its name, waiting times, short names."""
+
 from __future__ import annotations
 
 import re
@@ -20,9 +21,19 @@ def test_local_time_is_in_the_zone_with_its_abbreviation() -> None:
     assert local_time(None, "UTC") == "" and local_time(winter, "UTC", seconds=False) == "2026-12-01 14:00 UTC"
 
 
-@pytest.mark.parametrize("seconds,text", [(-5, "0 s"), (45, "45 s"), (60, "1 min"), (3599, "59 min"), (3600, "1 h"),
-                                          (3725, "1 h 2 min"), (86400, "1 day"),
-                                          (2 * 86400 + 4 * 3600 + 59, "2 days 4 h")])
+@pytest.mark.parametrize(
+    "seconds,text",
+    [
+        (-5, "0 s"),
+        (45, "45 s"),
+        (60, "1 min"),
+        (3599, "59 min"),
+        (3600, "1 h"),
+        (3725, "1 h 2 min"),
+        (86400, "1 day"),
+        (2 * 86400 + 4 * 3600 + 59, "2 days 4 h"),
+    ],
+)
 def test_waiting_times_read_as_people_say_them(seconds: float, text: str) -> None:
     assert duration(seconds) == text
 

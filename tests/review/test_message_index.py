@@ -1,5 +1,6 @@
 """review/message_index.py: one row per patient message, the same whether the events are folded in
 at once or in small batches (a rating arriving batches after its message), rebuilt in a new time zone."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -36,8 +37,9 @@ def fresh_engine(url, tz):
     store.create_schema(engine)
     with engine.begin() as conn:
         conn.execute(store.messages.delete())
-        conn.execute(store.review_meta.delete().where(store.review_meta.c.key.in_(
-            [message_index.HWM_KEY, message_index.TZ_KEY])))
+        conn.execute(
+            store.review_meta.delete().where(store.review_meta.c.key.in_([message_index.HWM_KEY, message_index.TZ_KEY]))
+        )
     return engine, settings
 
 
@@ -63,6 +65,7 @@ def test_a_new_time_zone_rebuilds_the_local_days(seeded):
     url, specs = seeded
     engine, settings = fresh_engine(url, TZ)
     message_index.index_messages(engine, settings)
+
     def first_days(engine):
         out = {}
         for r in sorted(rows(engine).values(), key=lambda r: r["event_id"]):

@@ -1,4 +1,5 @@
 """Alerts for new crisis / emergency conversations, sent to a real local HTTP receiver."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,11 @@ pytestmark = pytest.mark.integration
 def test_an_alert_carries_level_link_and_local_time_only() -> None:
     settings = load_settings({"REVIEW_PUBLIC_URL": "https://review.example", "REVIEW_TIMEZONE": "Europe/Berlin"})
     body = payload(settings, "web:a&b", "crisis", 1_800_000_000.0)
-    assert body == {"level": "crisis", "conversation": "https://review.example/conversation?id=web%3Aa%26b",
-                    "time": "2027-01-15T09:00:00+01:00"}
+    assert body == {
+        "level": "crisis",
+        "conversation": "https://review.example/conversation?id=web%3Aa%26b",
+        "time": "2027-01-15T09:00:00+01:00",
+    }
 
 
 def test_recent_alerts_are_posted_and_old_ones_are_not() -> None:
@@ -27,8 +31,9 @@ def test_recent_alerts_are_posted_and_old_ones_are_not() -> None:
     try:
         settings = load_settings({"REVIEW_ALERT_WEBHOOK": receiver.url + "/hook"})
         now = time.time()
-        send_alerts(settings, [Alert("old-one", "emergency", now - MAX_AGE_SECONDS - 60),
-                               Alert("new-one", "crisis", now)])
+        send_alerts(
+            settings, [Alert("old-one", "emergency", now - MAX_AGE_SECONDS - 60), Alert("new-one", "crisis", now)]
+        )
         receiver.wait_until(lambda: receiver.alerts(), "the alert")
         alerts = receiver.alerts()
         assert [a["conversation"].rsplit("=", 1)[1] for a in alerts] == ["new-one"]

@@ -1,4 +1,5 @@
 """review.store.redact: contact details and dates of birth are masked, ordinary text is kept."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,8 +27,13 @@ def test_personal_details_are_masked(text, expected):
 
 @pytest.mark.parametrize(
     "text",
-    ["the pain started 3 weeks ago", "i had surgery in 2019", "is 7 mm a big cut", "L4/L5 disc",
-     "back to work after 3 to 6 weeks"],
+    [
+        "the pain started 3 weeks ago",
+        "i had surgery in 2019",
+        "is 7 mm a big cut",
+        "L4/L5 disc",
+        "back to work after 3 to 6 weeks",
+    ],
 )
 def test_ordinary_medical_text_is_kept(text):
     assert redact(text) == text

@@ -4,6 +4,7 @@ log in, filter to emergencies, open the conversation, mark it reviewed, correct 
 Runs with secure cookies ON (the ``make run`` default): Chromium treats http://127.0.0.1 as a secure
 context, so the ``__Host-`` / ``Secure`` session cookie works on the local review app.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,6 +17,7 @@ from tests.review.conversations import XSS_TEXT, write_conversations, write_samp
 from tests.support.review_app import PASSWORD, cli, review_server
 
 pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
@@ -164,8 +166,9 @@ def test_the_tab_title_announces_a_new_emergency(browser, app):
 
     # condition-based waits (Playwright's expect polls; no string evaluation, which the CSP forbids)
     expect(page.locator("#live-count")).to_have_attribute("data-polled", "yes", timeout=60_000)
-    write_conversations(db, {"browser-new-emergency": triage_conversation(
-        "emergency", "I suddenly cannot move my legs", time.time())})
+    write_conversations(
+        db, {"browser-new-emergency": triage_conversation("emergency", "I suddenly cannot move my legs", time.time())}
+    )
     expect(page).to_have_title(re.compile(r"^\(1\) New emergency"), timeout=60_000)
     assert page.title() == "(1) New emergency \u2014 " + title
     alert = page.locator("#live-alert")

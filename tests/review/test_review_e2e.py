@@ -1,5 +1,6 @@
 """End to end: the real Rasa server and action server write a conversation; the review app shows it
 with its flags, intents and confidences (the issue's "done when", over HTTP instead of the widget)."""
+
 from __future__ import annotations
 
 import re
@@ -18,6 +19,7 @@ def test_rasa_conversation_shows_up_in_review_app(tmp_path):
         pytest.skip("no trained model in models/ (run `make train`)")
     sender = "e2e-review-patient"
     with running_servers(tmp_path) as servers:
+
         def say(text):
             r = requests.post(servers.webhook, json={"sender": sender, "message": text}, timeout=60)
             r.raise_for_status()
@@ -50,7 +52,7 @@ def test_rasa_conversation_shows_up_in_review_app(tmp_path):
         assert "action_handoff" in conv
         # the callback request is listed with the open items, phone visible; redacted in the transcript
         items = staff.get("/open").text
-        callbacks = items[items.index("Callback requests ("):]
+        callbacks = items[items.index("Callback requests (") :]
         assert "Maria Lopez" in callbacks and "0151 2345 6789" in callbacks and "weekday mornings" in callbacks
-        transcript = conv[conv.index('class="transcript"'):]
+        transcript = conv[conv.index('class="transcript"') :]
         assert "0151 2345 6789" not in transcript and "[phone]" in transcript

@@ -1,5 +1,6 @@
 """review.store: answers typed into the callback form are form input, not questions: no classifier
 flags (out of scope, fallback, low confidence) in the index or the transcript; triage flags stay."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,21 +20,35 @@ def _events(form_text: str, form_intent: str, conf: float, triage_level: str = "
     t = time.time() - 60
 
     def user(text, intent, c, level="none"):
-        return UserUttered(text, intent={"name": intent, "confidence": c}, timestamp=t, input_channel="rest",
-                           parse_data={"text": text, "intent": {"name": intent, "confidence": c}, "entities": [],
-                                       "intent_ranking": [{"name": intent, "confidence": c}],
-                                       "triage": {"level": level, "findings": []}})
+        return UserUttered(
+            text,
+            intent={"name": intent, "confidence": c},
+            timestamp=t,
+            input_channel="rest",
+            parse_data={
+                "text": text,
+                "intent": {"name": intent, "confidence": c},
+                "entities": [],
+                "intent_ranking": [{"name": intent, "confidence": c}],
+                "triage": {"level": level, "findings": []},
+            },
+        )
 
     return [
         ActionExecuted("action_listen", timestamp=t),
         user("who is the surgeon", "ask_not_covered", 0.9),
-        ActionExecuted("action_answer_not_covered", timestamp=t), ActionExecuted("action_listen", timestamp=t),
+        ActionExecuted("action_answer_not_covered", timestamp=t),
+        ActionExecuted("action_listen", timestamp=t),
         user("yes", "affirm", 0.99),
-        ActionExecuted("callback_form", timestamp=t), ActiveLoop("callback_form", timestamp=t),
-        SlotSet("requested_slot", "callback_name", timestamp=t), ActionExecuted("action_listen", timestamp=t),
+        ActionExecuted("callback_form", timestamp=t),
+        ActiveLoop("callback_form", timestamp=t),
+        SlotSet("requested_slot", "callback_name", timestamp=t),
+        ActionExecuted("action_listen", timestamp=t),
         user(form_text, form_intent, conf, triage_level),
-        ActionExecuted("callback_form", timestamp=t), SlotSet("callback_name", form_text, timestamp=t),
-        SlotSet("requested_slot", "callback_phone", timestamp=t), ActionExecuted("action_listen", timestamp=t),
+        ActionExecuted("callback_form", timestamp=t),
+        SlotSet("callback_name", form_text, timestamp=t),
+        SlotSet("requested_slot", "callback_phone", timestamp=t),
+        ActionExecuted("action_listen", timestamp=t),
         user("what is the capital of france", "out_of_scope", 0.2),
     ]
 

@@ -1,5 +1,6 @@
 """HTTP-level tests of every route of the review app, against a real server (subprocess) over real
 HTTP, on SQLite and on PostgreSQL (skipped with a printed reason when no server is reachable)."""
+
 from __future__ import annotations
 
 import csv
@@ -15,16 +16,34 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.review.conversations import (CONTACT_TEXT, EXPECTED_FLAGS, PHONE, SAMPLE_IDS, SAMPLE_ORDER, XSS_TEXT,
-                                        sample_events, write_conversations)
+from tests.review.conversations import (
+    CONTACT_TEXT,
+    EXPECTED_FLAGS,
+    PHONE,
+    SAMPLE_IDS,
+    SAMPLE_ORDER,
+    XSS_TEXT,
+    sample_events,
+    write_conversations,
+)
 from tests.support.review_app import Staff, conversation_ids, location_query
 
 pytestmark = pytest.mark.integration
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
-       "form-action 'self'; base-uri 'none'; object-src 'none'")
-GET_PAGES = ["/", "/open", "/conversations", "/conversation?id=conv-emergency", "/corrections", "/audit",
-             "/unanswered", "/sheet-notes"]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+GET_PAGES = [
+    "/",
+    "/open",
+    "/conversations",
+    "/conversation?id=conv-emergency",
+    "/corrections",
+    "/audit",
+    "/unanswered",
+    "/sheet-notes",
+]
 POST_ROUTES = {
     "/logout": {},
     "/conversation/review": {"id": "conv-oos", "reviewed": "1"},
@@ -159,8 +178,19 @@ def test_login_rotates_session_and_logout_ends_it(server, db_url):
 
 
 def test_security_headers_on_pages(server, alice):
-    pages = [(alice, p) for p in ["/", "/open", "/conversations", "/conversation?id=conv-emergency", "/corrections",
-                                  "/audit", "/unanswered", "/sheet-notes"]] + [(Staff(server), "/login")]
+    pages = [
+        (alice, p)
+        for p in [
+            "/",
+            "/open",
+            "/conversations",
+            "/conversation?id=conv-emergency",
+            "/corrections",
+            "/audit",
+            "/unanswered",
+            "/sheet-notes",
+        ]
+    ] + [(Staff(server), "/login")]
     for client, path in pages:
         r = client.get(path)
         assert r.status_code == 200, path
@@ -181,7 +211,7 @@ def test_security_headers_on_pages(server, alice):
 def all_pages(staff: Staff, path: str, **params):
     def table_ids(page: str):  # the conversation table only (not the callback links beside it)
         start = page.index('<table class="conversations')
-        return conversation_ids(page[start:page.index("</table>", start)])
+        return conversation_ids(page[start : page.index("</table>", start)])
 
     ids, r = [], staff.get(path, **params)
     ids += table_ids(r.text)
@@ -220,8 +250,9 @@ def test_filter_by_intent_date_and_search(alice, db_url):
     ids, _ = all_pages(alice, "/conversations", intent="ask_cost")
     assert set(ids) & SAMPLE_IDS == {"conv-lowconf", "conv-old"}
     today = datetime.now(timezone.utc).date()
-    ids, _ = all_pages(alice, "/conversations", date_from=(today - timedelta(days=1)).isoformat(),
-                       date_to=today.isoformat())
+    ids, _ = all_pages(
+        alice, "/conversations", date_from=(today - timedelta(days=1)).isoformat(), date_to=today.isoformat()
+    )
     assert set(ids) & SAMPLE_IDS == {"conv-emergency"}
     ids, _ = all_pages(alice, "/conversations", date_to=(today - timedelta(days=300)).isoformat())
     assert set(ids) == {"conv-old"}
@@ -283,8 +314,11 @@ def test_unknown_conversation_is_404(alice):
 
 def test_patient_html_is_shown_literally(alice):
     """Injection: a patient message with HTML/script is escaped everywhere it appears."""
-    for path, params in [("/conversation", {"id": "conv-xss"}), ("/conversations", {"flag": "out_of_scope"}),
-                         ("/conversations", {"q": "<script>"})]:
+    for path, params in [
+        ("/conversation", {"id": "conv-xss"}),
+        ("/conversations", {"flag": "out_of_scope"}),
+        ("/conversations", {"q": "<script>"}),
+    ]:
         page = alice.get(path, **params).text
         assert "<script>alert" not in page and "<img src=x" not in page
         assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in page
@@ -308,9 +342,9 @@ def test_contact_details_redacted_but_callback_phone_visible(alice):
     assert "jane.doe@example.com" not in page and "7946 0958" not in page
     assert "[email]" in page and "[phone]" in page
     page = alice.get("/conversation", id="conv-callback").text
-    transcript = page[page.index('class="transcript"'):]
+    transcript = page[page.index('class="transcript"') :]
     assert PHONE not in transcript and "[phone]" in transcript
-    callback = page[page.index("Callback request"):page.index('class="transcript"')]
+    callback = page[page.index("Callback request") : page.index('class="transcript"')]
     assert PHONE in callback and "Maria Lopez" in callback
 
 
@@ -349,8 +383,13 @@ def test_mark_reviewed_assign_and_note(alice, db_url):
     assert location_query(r)["msg"] == "unreviewed"
     open_ids, _ = all_pages(alice, "/open")
     assert "conv-personal" in open_ids
-    actions = {a["action"] for a in audit_actions(db_url, "mark_reviewed") + audit_actions(db_url, "assign")
-               + audit_actions(db_url, "add_note") + audit_actions(db_url, "mark_unreviewed")}
+    actions = {
+        a["action"]
+        for a in audit_actions(db_url, "mark_reviewed")
+        + audit_actions(db_url, "assign")
+        + audit_actions(db_url, "add_note")
+        + audit_actions(db_url, "mark_unreviewed")
+    }
     assert actions == {"mark_reviewed", "assign", "add_note", "mark_unreviewed"}
 
 
@@ -365,9 +404,14 @@ def test_new_patient_message_reopens_reviewed_conversation(alice, db_url):
     ids, _ = all_pages(alice, "/open", flag="personal")
     assert "conv-late" not in ids
     later = time.time() + 60  # the new message is after the review, whatever the clock's resolution
-    convs["conv-late"] = convs["conv-late"] + [UserUttered(
-        "it got worse", intent={"name": "ask_personal_advice", "confidence": 0.9},
-        parse_data={"intent": {"name": "ask_personal_advice", "confidence": 0.9}}, timestamp=later)]
+    convs["conv-late"] = convs["conv-late"] + [
+        UserUttered(
+            "it got worse",
+            intent={"name": "ask_personal_advice", "confidence": 0.9},
+            parse_data={"intent": {"name": "ask_personal_advice", "confidence": 0.9}},
+            timestamp=later,
+        )
+    ]
     write_conversations(db_url, convs)
     ids, _ = all_pages(alice, "/open", flag="personal")
     assert "conv-late" in ids  # the indexer caught up on the request and re-opened it
@@ -398,30 +442,54 @@ def test_corrections_and_nlu_yaml_export(alice, db_url):
     lowconf = event_ids(alice.get("/conversation", id="conv-lowconf").text)
     dup = event_ids(alice.get("/conversation", id="conv-dup").text)
     assert len(lowconf) == 2 and len(dup) == 1
-    for sender, eid, intent in [("conv-lowconf", lowconf[0], "ask_indications"),
-                                ("conv-dup", dup[0], "ask_indications"),  # same text, other case/spacing
-                                ("conv-lowconf", lowconf[1], "ask_cost")]:  # text already in training data
+    for sender, eid, intent in [
+        ("conv-lowconf", lowconf[0], "ask_indications"),
+        ("conv-dup", dup[0], "ask_indications"),  # same text, other case/spacing
+        ("conv-lowconf", lowconf[1], "ask_cost"),
+    ]:  # text already in training data
         r = alice.post("/conversation/correct", {"id": sender, "event_id": str(eid), "intent": intent})
         assert location_query(r)["msg"] == "corrected"
     page = alice.get("/conversation", id="conv-lowconf").text
     assert "Corrected by staff to <strong>ask_indications</strong>" in page
     # refused: unknown intent, event of another conversation, non-numeric id
-    assert location_query(alice.post("/conversation/correct", {"id": "conv-lowconf", "event_id": str(lowconf[0]),
-                                                               "intent": "not_an_intent"}))["msg"] == "bad_input"
-    assert location_query(alice.post("/conversation/correct", {"id": "conv-oos", "event_id": str(lowconf[0]),
-                                                               "intent": "greet"}))["msg"] == "bad_input"
-    assert location_query(alice.post("/conversation/correct", {"id": "conv-oos", "event_id": "x",
-                                                               "intent": "greet"}))["msg"] == "bad_input"
+    assert (
+        location_query(
+            alice.post(
+                "/conversation/correct", {"id": "conv-lowconf", "event_id": str(lowconf[0]), "intent": "not_an_intent"}
+            )
+        )["msg"]
+        == "bad_input"
+    )
+    assert (
+        location_query(
+            alice.post("/conversation/correct", {"id": "conv-oos", "event_id": str(lowconf[0]), "intent": "greet"})
+        )["msg"]
+        == "bad_input"
+    )
+    assert (
+        location_query(alice.post("/conversation/correct", {"id": "conv-oos", "event_id": "x", "intent": "greet"}))[
+            "msg"
+        ]
+        == "bad_input"
+    )
     # the patient's answers to the callback form (name, phone, time) never become training data
     callback_page = alice.get("/conversation", id="conv-callback").text
     assert callback_page.count("Answer to the callback form") == 3
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
-        name_event = conn.execute(sa.text("SELECT id FROM events WHERE sender_id='conv-callback' AND type_name='user' "
-                                          "AND data LIKE '%Maria Lopez%' ORDER BY id")).scalar()
+        name_event = conn.execute(
+            sa.text(
+                "SELECT id FROM events WHERE sender_id='conv-callback' AND type_name='user' "
+                "AND data LIKE '%Maria Lopez%' ORDER BY id"
+            )
+        ).scalar()
     engine.dispose()
-    assert location_query(alice.post("/conversation/correct", {"id": "conv-callback", "event_id": str(name_event),
-                                                               "intent": "greet"}))["msg"] == "bad_input"
+    assert (
+        location_query(
+            alice.post("/conversation/correct", {"id": "conv-callback", "event_id": str(name_event), "intent": "greet"})
+        )["msg"]
+        == "bad_input"
+    )
     page = alice.get("/corrections").text
     assert "what about the thingy with the nerve" in page
     assert audit_actions(db_url, "view_corrections")
@@ -492,7 +560,7 @@ def test_audit_page_and_log_is_append_only(alice, db_url):
     assert alice.post("/audit", {}).status_code in (403, 404, 405)
 
 
-@pytest.mark.parametrize("before", [str(2 ** 63), "9" * 30, "-1", "0", "1e9", "12abc", "\u0661\u0662"])
+@pytest.mark.parametrize("before", [str(2**63), "9" * 30, "-1", "0", "1e9", "12abc", "\u0661\u0662"])
 def test_audit_page_refuses_a_cursor_out_of_range_with_400(alice, before):
     """An id beyond 64 bits reached SQLite as an integer it cannot bind: a 500."""
     r = alice.get("/audit", before=before)
@@ -501,7 +569,7 @@ def test_audit_page_refuses_a_cursor_out_of_range_with_400(alice, before):
 
 
 def test_audit_page_accepts_the_largest_id_and_its_own_older_link(alice):
-    r = alice.get("/audit", before=str(2 ** 63 - 1))
+    r = alice.get("/audit", before=str(2**63 - 1))
     assert r.status_code == 200 and "login" in r.text
     assert alice.get("/audit", before="1").status_code == 200
 
@@ -534,21 +602,34 @@ def test_crisis_and_emergency_are_at_the_top_of_open_items(alice, db_url):
     from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
     def turn(level: str, intent: str, response: str, text: str, ts: float) -> list:
-        parse = {"intent": {"name": intent, "confidence": 1.0}, "text": text,
-                 "triage": {"level": level, "flags": ["x"], "findings": []},
-                 "red_flags": [{"flag": "x", "matched": text}]}
-        return [UserUttered(text, intent=parse["intent"], parse_data=parse, timestamp=ts),
-                ActionExecuted(response, policy="RulePolicy", confidence=1.0, timestamp=ts + 0.1),
-                BotUttered("...", data={"custom": {"triage": level, "emergency": level != "urgent"}},
-                           metadata={"utter_action": response}, timestamp=ts + 0.2)]
+        parse = {
+            "intent": {"name": intent, "confidence": 1.0},
+            "text": text,
+            "triage": {"level": level, "flags": ["x"], "findings": []},
+            "red_flags": [{"flag": "x", "matched": text}],
+        }
+        return [
+            UserUttered(text, intent=parse["intent"], parse_data=parse, timestamp=ts),
+            ActionExecuted(response, policy="RulePolicy", confidence=1.0, timestamp=ts + 0.1),
+            BotUttered(
+                "...",
+                data={"custom": {"triage": level, "emergency": level != "urgent"}},
+                metadata={"utter_action": response},
+                timestamp=ts + 0.2,
+            ),
+        ]
 
     now = time.time()
-    write_conversations(db_url, {
-        "conv-t-emergency-old": turn("emergency", "report_emergency", "utter_emergency",
-                                     "cant pee since yesterday", now - 300),
-        "conv-t-crisis-new": turn("crisis", "report_crisis", "utter_crisis", "better off without me", now),
-        "conv-t-urgent": turn("urgent", "report_urgent", "utter_urgent", "painkillers not working", now - 200),
-    })
+    write_conversations(
+        db_url,
+        {
+            "conv-t-emergency-old": turn(
+                "emergency", "report_emergency", "utter_emergency", "cant pee since yesterday", now - 300
+            ),
+            "conv-t-crisis-new": turn("crisis", "report_crisis", "utter_crisis", "better off without me", now),
+            "conv-t-urgent": turn("urgent", "report_urgent", "utter_urgent", "painkillers not working", now - 200),
+        },
+    )
     ids = [i for i in all_pages(alice, "/open")[0] if i.startswith("conv-t-")]
     assert ids == ["conv-t-crisis-new", "conv-t-emergency-old", "conv-t-urgent"]
     urgent_listed = set(all_pages(alice, "/open", flag="urgent")[0])

@@ -1,5 +1,6 @@
 """Review app internals and its CLI: redaction, flags, settings, password hashing, accounts,
 index, corrections export, retention (SQLite and PostgreSQL), cookie/session settings."""
+
 from __future__ import annotations
 
 import json
@@ -22,14 +23,17 @@ pytestmark = pytest.mark.integration
 # ------------------------------------------------------------------ pure functions
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("call me on 0151 2345 6789 please", "call me on [phone] please"),
-    ("+44 (20) 7946-0958", "[phone]"),
-    ("mail jane.doe+x@example.co.uk now", "mail [email] now"),
-    ("I am 67, recovery takes 2-6 weeks", "I am 67, recovery takes 2-6 weeks"),
-    ("L4-L5 disc, 10:30 tomorrow", "L4-L5 disc, 10:30 tomorrow"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("call me on 0151 2345 6789 please", "call me on [phone] please"),
+        ("+44 (20) 7946-0958", "[phone]"),
+        ("mail jane.doe+x@example.co.uk now", "mail [email] now"),
+        ("I am 67, recovery takes 2-6 weeks", "I am 67, recovery takes 2-6 weeks"),
+        ("L4-L5 disc, 10:30 tomorrow", "L4-L5 disc, 10:30 tomorrow"),
+        ("", ""),
+    ],
+)
 def test_redaction(text, expected):
     assert store.redact(text) == expected
 
@@ -61,13 +65,31 @@ def test_csv_safe():
 def test_settings_defaults_and_validation():
     s = load_settings({})
     assert s.database_url == DEFAULT_DATABASE_URL and DEFAULT_DATABASE_URL.endswith("var/rasa.db")
-    assert (s.host, s.port, s.low_confidence_threshold, s.secure_cookies, s.redact_contact_details) == \
-        ("127.0.0.1", 8081, 0.5, True, True)
+    assert (s.host, s.port, s.low_confidence_threshold, s.secure_cookies, s.redact_contact_details) == (
+        "127.0.0.1",
+        8081,
+        0.5,
+        True,
+        True,
+    )
     assert s.retention_days is None
-    s = load_settings({"DATABASE_URL": "postgresql://u@h/db", "REVIEW_PORT": "9000", "LOW_CONFIDENCE_THRESHOLD": "0.7",
-                       "RETENTION_DAYS": "90", "REVIEW_SECURE_COOKIES": "false", "REDACT_CONTACT_DETAILS": "no"})
-    assert (s.port, s.low_confidence_threshold, s.retention_days, s.secure_cookies, s.redact_contact_details) == \
-        (9000, 0.7, 90, False, False)
+    s = load_settings(
+        {
+            "DATABASE_URL": "postgresql://u@h/db",
+            "REVIEW_PORT": "9000",
+            "LOW_CONFIDENCE_THRESHOLD": "0.7",
+            "RETENTION_DAYS": "90",
+            "REVIEW_SECURE_COOKIES": "false",
+            "REDACT_CONTACT_DETAILS": "no",
+        }
+    )
+    assert (s.port, s.low_confidence_threshold, s.retention_days, s.secure_cookies, s.redact_contact_details) == (
+        9000,
+        0.7,
+        90,
+        False,
+        False,
+    )
     assert not s.is_sqlite
     for bad in ({"LOW_CONFIDENCE_THRESHOLD": "2"}, {"REVIEW_SECURE_COOKIES": "maybe"}, {"RETENTION_DAYS": "0"}):
         with pytest.raises(ValueError):
@@ -77,7 +99,7 @@ def test_settings_defaults_and_validation():
 def test_password_hashing():
     h = auth.hash_password("a long enough password")
     scheme, n, r, p, salt, key = h.split("$")
-    assert (scheme, n, r, p) == ("scrypt", str(2 ** 15), "8", "1")
+    assert (scheme, n, r, p) == ("scrypt", str(2**15), "8", "1")
     assert auth.verify_password("a long enough password", h)
     assert not auth.verify_password("a long enough passworD", h)
     assert not auth.verify_password("x", "garbage")
@@ -117,8 +139,9 @@ def test_accounts_cli(fresh_db):
     assert stored.startswith("scrypt$") and PASSWORD not in stored
     r = cli(fresh_db, "set-password", "carol", "--password-stdin", stdin="another good password\n")
     assert r.returncode == 0
-    assert auth.verify_password("another good password",
-                                engine.connect().execute(sa.text("SELECT password_hash FROM review_users")).scalar())
+    assert auth.verify_password(
+        "another good password", engine.connect().execute(sa.text("SELECT password_hash FROM review_users")).scalar()
+    )
     engine.dispose()
 
 
@@ -258,12 +281,22 @@ def test_postgres_late_commit_is_picked_up_by_rescan(tmp_path):
         # (its event is already folded in) and commit the "late" event under it.
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM events WHERE id = :i"), {"i": hwm - 3})
-        data = json.dumps({"event": "user", "timestamp": time.time(), "text": "late",
-                           "parse_data": {"intent": {"name": "report_emergency", "confidence": 1.0}}})
+        data = json.dumps(
+            {
+                "event": "user",
+                "timestamp": time.time(),
+                "text": "late",
+                "parse_data": {"intent": {"name": "report_emergency", "confidence": 1.0}},
+            }
+        )
         with engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO events (id, sender_id, type_name, timestamp, intent_name, data) "
-                                 "VALUES (:i, 'conv-late-commit', 'user', :t, 'report_emergency', :d)"),
-                         {"i": hwm - 3, "t": time.time(), "d": data})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO events (id, sender_id, type_name, timestamp, intent_name, data) "
+                    "VALUES (:i, 'conv-late-commit', 'user', :t, 'report_emergency', :d)"
+                ),
+                {"i": hwm - 3, "t": time.time(), "d": data},
+            )
         assert store.index_new_events(engine, settings) == 0
         assert store.get_summary(engine, "conv-late-commit", 0.5) is None
         store.index_new_events(engine, settings, rescan=True)
@@ -298,15 +331,26 @@ def _failed_action_conversation(t: float) -> list:
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 
     return [
-        ActionExecuted("action_session_start", timestamp=t), SessionStarted(timestamp=t),
+        ActionExecuted("action_session_start", timestamp=t),
+        SessionStarted(timestamp=t),
         ActionExecuted("action_listen", timestamp=t),
-        UserUttered("how big is the scar", intent={"name": "ask_scarring", "confidence": 0.95},
-                    parse_data={"text": "how big is the scar", "intent": {"name": "ask_scarring", "confidence": 0.95},
-                                "entities": [], "intent_ranking": [{"name": "ask_scarring", "confidence": 0.95}]},
-                    timestamp=t + 1),
+        UserUttered(
+            "how big is the scar",
+            intent={"name": "ask_scarring", "confidence": 0.95},
+            parse_data={
+                "text": "how big is the scar",
+                "intent": {"name": "ask_scarring", "confidence": 0.95},
+                "entities": [],
+                "intent_ranking": [{"name": "ask_scarring", "confidence": 0.95}],
+            },
+            timestamp=t + 1,
+        ),
         ActionExecuted("action_answer_topic", timestamp=t + 2),
-        BotUttered("Sorry, I could not answer that just now.", metadata={"failed_action": "action_answer_topic"},
-                   timestamp=t + 2),
+        BotUttered(
+            "Sorry, I could not answer that just now.",
+            metadata={"failed_action": "action_answer_topic"},
+            timestamp=t + 2,
+        ),
         ActionExecuted("action_listen", timestamp=t + 3),
     ]
 
@@ -416,9 +460,11 @@ def _write_entries(engine, n: int) -> list:
 
 def _overwrites(dialect: str) -> list:
     columns = "(id, ts, username, action, prev_hash, row_hash) VALUES (:id, 0, 'mallory', 'forged', 'x', 'y')"
-    statements = [f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO UPDATE SET action = 'forged'",
-                  f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO NOTHING",
-                  f"INSERT INTO review_audit {columns}"]
+    statements = [
+        f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO UPDATE SET action = 'forged'",
+        f"INSERT INTO review_audit {columns} ON CONFLICT (id) DO NOTHING",
+        f"INSERT INTO review_audit {columns}",
+    ]
     if dialect == "sqlite":
         statements += [f"REPLACE INTO review_audit {columns}", f"INSERT OR REPLACE INTO review_audit {columns}"]
     return statements
@@ -475,13 +521,18 @@ def test_audit_verify_proves_the_chain_and_names_a_tampered_entry(fresh_db, tamp
             elif tamper == "delete":
                 conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
             else:  # a forged entry in its place, hashed correctly onto the entry before it
-                prev = conn.execute(sa.text("SELECT row_hash FROM review_audit WHERE id = :id"),
-                                    {"id": ids[1]}).scalar()
+                prev = conn.execute(
+                    sa.text("SELECT row_hash FROM review_audit WHERE id = :id"), {"id": ids[1]}
+                ).scalar()
                 row = {"ts": 1.0, "username": "mallory", "action": "login", "target": None, "ip": None, "detail": None}
                 conn.execute(sa.text("DELETE FROM review_audit WHERE id = :id"), {"id": victim})
-                conn.execute(sa.text("INSERT INTO review_audit (id, ts, username, action, prev_hash, row_hash) "
-                                     "VALUES (:id, 1.0, 'mallory', 'login', :prev, :hash)"),
-                             {"id": victim, "prev": prev, "hash": store.audit_row_hash(prev, row)})
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO review_audit (id, ts, username, action, prev_hash, row_hash) "
+                        "VALUES (:id, 1.0, 'mallory', 'login', :prev, :hash)"
+                    ),
+                    {"id": victim, "prev": prev, "hash": store.audit_row_hash(prev, row)},
+                )
         broken = cli(fresh_db, "audit-verify")  # also puts the triggers back (create_schema)
         assert broken.returncode == 1
         first_bad = victim if tamper == "edit" else ids[3]
@@ -500,6 +551,7 @@ def test_concurrent_audit_writers_keep_one_chain(fresh_db):
 
     engine = _audit_engine(fresh_db)
     try:
+
         def write(worker: int) -> None:
             for i in range(10):
                 with engine.begin() as conn:
@@ -522,8 +574,12 @@ def test_an_audit_log_from_before_the_chain_is_upgraded_and_still_verifies(fresh
             _drop_change_triggers(conn, engine.dialect.name)
             conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN row_hash"))
             conn.execute(sa.text("ALTER TABLE review_audit DROP COLUMN prev_hash"))
-            conn.execute(sa.text("INSERT INTO review_audit (ts, username, action) VALUES (1.0, 'cli', 'create_user'), "
-                                 "(2.0, 'alice', 'login')"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO review_audit (ts, username, action) VALUES (1.0, 'cli', 'create_user'), "
+                    "(2.0, 'alice', 'login')"
+                )
+            )
         store.create_schema(engine)
         _write_entries(engine, 2)
         result = store.verify_audit_chain(engine)
@@ -538,8 +594,15 @@ def test_an_audit_log_from_before_the_chain_is_upgraded_and_still_verifies(fresh
 
 
 def _throttle_settings(url: str, **env: str):
-    return load_settings({"DATABASE_URL": url, "REVIEW_LOGIN_MAX_FAILURES": "3", "REVIEW_LOGIN_BACKOFF_SECONDS": "10",
-                          "REVIEW_LOGIN_WINDOW_MINUTES": "15", **env})
+    return load_settings(
+        {
+            "DATABASE_URL": url,
+            "REVIEW_LOGIN_MAX_FAILURES": "3",
+            "REVIEW_LOGIN_BACKOFF_SECONDS": "10",
+            "REVIEW_LOGIN_WINDOW_MINUTES": "15",
+            **env,
+        }
+    )
 
 
 def _fail(engine, settings, username, ip=None, times=1, now=1_000_000.0):
@@ -608,15 +671,18 @@ def test_the_per_address_limit_is_high_and_needs_a_trusted_address(fresh_db):
         engine.dispose()
 
 
-@pytest.mark.parametrize("peer, header, expected", [
-    ("10.0.0.5", "203.0.113.7", "203.0.113.7"),
-    ("10.0.0.5", "198.51.100.9, 203.0.113.7", "203.0.113.7"),  # the left part is the client's own claim
-    ("10.0.0.5", "203.0.113.7, 10.0.0.6", "203.0.113.7"),  # a second trusted proxy in the chain
-    ("10.0.0.5", None, None),
-    ("10.0.0.5", "not-an-ip", None),
-    ("10.0.0.5", "10.0.0.6", None),  # only proxies: no client address
-    ("192.0.2.1", "203.0.113.7", None),  # not from a trusted proxy: the header is not believed
-])
+@pytest.mark.parametrize(
+    "peer, header, expected",
+    [
+        ("10.0.0.5", "203.0.113.7", "203.0.113.7"),
+        ("10.0.0.5", "198.51.100.9, 203.0.113.7", "203.0.113.7"),  # the left part is the client's own claim
+        ("10.0.0.5", "203.0.113.7, 10.0.0.6", "203.0.113.7"),  # a second trusted proxy in the chain
+        ("10.0.0.5", None, None),
+        ("10.0.0.5", "not-an-ip", None),
+        ("10.0.0.5", "10.0.0.6", None),  # only proxies: no client address
+        ("192.0.2.1", "203.0.113.7", None),  # not from a trusted proxy: the header is not believed
+    ],
+)
 def test_the_client_address_comes_only_from_a_trusted_proxys_header(peer, header, expected):
     trusted = load_settings({"REVIEW_TRUSTED_PROXIES": "10.0.0.5, 10.0.0.6/32"}).trusted_proxies
     assert auth.forwarded_client_ip(peer, header, trusted) == expected

@@ -2,6 +2,7 @@
 (local times, short names, button titles, return after log-in, labels, bulk review, callback
 outcomes): a real review server over real HTTP, on SQLite and PostgreSQL, with a real local HTTP
 receiver for the alert webhook and a real command for the alert command."""
+
 from __future__ import annotations
 
 import html
@@ -21,12 +22,19 @@ from tests.review.conversations import write_conversations, write_samples
 from tests.review.helpers import Receiver
 from tests.support.process import PYTHON
 from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, review_server
-from tests.review.urgency_data import (CRISIS_TEXT, HARMLESS_TEXT, URGENCY_IDS, triage_conversation,
-                                       urgency_conversations)
+from tests.review.urgency_data import (
+    CRISIS_TEXT,
+    HARMLESS_TEXT,
+    URGENCY_IDS,
+    triage_conversation,
+    urgency_conversations,
+)
 
 pytestmark = pytest.mark.integration
 
 ZONE = "Europe/Berlin"
+
+
 @pytest.fixture(scope="module")
 def receiver(urgency_db) -> Iterator[Receiver]:
     """One receiver per database, so each server's alerts are counted apart."""
@@ -47,18 +55,26 @@ def urgency_db(request, tmp_path_factory) -> Iterator[str]:
 
 def alert_command(url: str) -> str:
     """A real program: POSTs the JSON it gets on stdin to ``url`` (the receiver, so tests wait on its arrival)."""
-    code = ("import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], "
-            "data=sys.stdin.buffer.read(), method='POST'), timeout=30)")
+    code = (
+        "import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1], "
+        "data=sys.stdin.buffer.read(), method='POST'), timeout=30)"
+    )
     return shlex.join([PYTHON, "-c", code, url])
 
 
 @pytest.fixture(scope="module")
 def app(urgency_db, receiver, tmp_path_factory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("urgency-log") / "server.log"
-    with review_server(urgency_db, log, REVIEW_PAGE_SIZE="50", REVIEW_TIMEZONE=ZONE, REVIEW_LIVE_POLL_SECONDS="1",
-                       REVIEW_ALERT_WEBHOOK=receiver.url + "/hook",
-                       REVIEW_ALERT_COMMAND=alert_command(receiver.url + "/command"),
-                       REVIEW_PUBLIC_URL="https://review.clinic.example") as url:
+    with review_server(
+        urgency_db,
+        log,
+        REVIEW_PAGE_SIZE="50",
+        REVIEW_TIMEZONE=ZONE,
+        REVIEW_LIVE_POLL_SECONDS="1",
+        REVIEW_ALERT_WEBHOOK=receiver.url + "/hook",
+        REVIEW_ALERT_COMMAND=alert_command(receiver.url + "/command"),
+        REVIEW_PUBLIC_URL="https://review.clinic.example",
+    ) as url:
         yield url
 
 
@@ -70,22 +86,25 @@ def alice(app) -> Staff:
 def open_ids(staff: Staff, **params) -> List[str]:
     page = staff.get("/open", **params).text
     start = page.index('<table class="conversations open-items">')
-    return conversation_ids(page[start:page.index("</table>", start)])
+    return conversation_ids(page[start : page.index("</table>", start)])
 
 
 def row_of(page: str, sender_id: str) -> str:
     """The table row linking to ``sender_id``."""
     link = 'href="/conversation?id=' + urlencode({"x": sender_id})[2:] + '"'
     at = page.index(link)
-    return page[page.rindex("<tr", 0, at):page.index("</tr>", at)]
+    return page[page.rindex("<tr", 0, at) : page.index("</tr>", at)]
 
 
 def summary(db_url: str, sender_id: str) -> dict:
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
-            return dict(conn.execute(sa.text("SELECT * FROM review_conversations WHERE sender_id = :s"),
-                                     {"s": sender_id}).first()._mapping)
+            return dict(
+                conn.execute(sa.text("SELECT * FROM review_conversations WHERE sender_id = :s"), {"s": sender_id})
+                .first()
+                ._mapping
+            )
     finally:
         engine.dispose()
 
@@ -131,7 +150,7 @@ def test_a_row_shows_the_worst_message_its_flag_and_the_wait(alice, urgency_db):
 def test_open_items_paginate_in_urgency_order(urgency_db, tmp_path):
     def table_ids(text: str) -> List[str]:
         start = text.index('<table class="conversations open-items">')
-        return conversation_ids(text[start:text.index("</table>", start)])
+        return conversation_ids(text[start : text.index("</table>", start)])
 
     # a second server on the same database, 3 rows a page (nothing new is written meanwhile)
     with review_server(urgency_db, tmp_path / "server.log", REVIEW_PAGE_SIZE="3", REVIEW_INDEX_INTERVAL="0") as url:
@@ -165,12 +184,15 @@ def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, rece
     def announced(path: str = "/hook") -> List[str]:
         return [a["conversation"] for a in receiver.alerts(path)]
 
-    receiver.wait_until(lambda: {base + "urg-crisis-early", base + "urg-emergency-old", base + "urg-emergency-new"}
-                        <= set(announced()), "the alerts of the first index")
+    receiver.wait_until(
+        lambda: {base + "urg-crisis-early", base + "urg-emergency-old", base + "urg-emergency-new"} <= set(announced()),
+        "the alerts of the first index",
+    )
     assert base + "conv-emergency" not in announced() and base + "urg-urgent" not in announced()  # old; urgent
 
-    write_conversations(urgency_db,
-                        {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())})
+    write_conversations(
+        urgency_db, {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())}
+    )
     link = base + "urg-live-1"
     # the webhook and the command (which posts what it got to the receiver) are both told
     receiver.wait_until(lambda: link in announced() and link in announced("/command"), "the alerts")
@@ -185,9 +207,13 @@ def test_live_count_and_one_alert_per_new_emergency(alice, app, urgency_db, rece
     assert counts["new_urgent"] == 1 and counts["urgent"] == before["urgent"] + 1
 
     # more messages in the same conversation, then a new crisis: the first one is not announced again
-    write_conversations(urgency_db,
-                        {"urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())
-                                     + triage_conversation("crisis", "I want to end it", time.time() + 1)})
+    write_conversations(
+        urgency_db,
+        {
+            "urg-live-1": triage_conversation("emergency", "sudden numbness in the groin", time.time())
+            + triage_conversation("crisis", "I want to end it", time.time() + 1)
+        },
+    )
     write_conversations(urgency_db, {"urg-live-2": triage_conversation("crisis", "I want to end it all", time.time())})
     link2 = base + "urg-live-2"
     receiver.wait_until(lambda: link2 in announced() and link2 in announced("/command"), "the crisis alerts")
@@ -201,8 +227,12 @@ def test_a_failing_alert_is_logged_without_personal_data(tmp_path):
     url = f"sqlite:///{tmp_path / 'rasa.db'}"
     sender = "patient-jane-0151"
     write_conversations(url, {sender: triage_conversation("emergency", "I can't feel my legs at all", time.time())})
-    result = cli(url, "index", REVIEW_ALERT_WEBHOOK=receiver.url + "/fail",
-                 REVIEW_ALERT_COMMAND=shlex.join([PYTHON, "-c", "import sys; sys.exit(3)"]))
+    result = cli(
+        url,
+        "index",
+        REVIEW_ALERT_WEBHOOK=receiver.url + "/fail",
+        REVIEW_ALERT_COMMAND=shlex.join([PYTHON, "-c", "import sys; sys.exit(3)"]),
+    )
     assert result.returncode == 0, result.stderr
     assert "alert webhook failed: HTTP 500" in result.stderr
     assert "alert command failed: exit code 3" in result.stderr
@@ -217,7 +247,7 @@ def test_a_failing_alert_is_logged_without_personal_data(tmp_path):
 
 def test_button_click_is_shown_as_the_title_the_patient_saw(alice):
     page = alice.get("/conversation", id="urg-button").text
-    transcript = page[page.index('class="transcript"'):]
+    transcript = page[page.index('class="transcript"') :]
     said = re.findall(r'<span class="msg">([^<]*)</span>', transcript)
     assert "Yes, tell me more" in said and "/affirm" not in said
     assert "payload <code>/affirm</code>" in transcript
@@ -245,9 +275,19 @@ def test_login_returns_to_the_page_asked_for(app, wanted):
     assert s.get(wanted).status_code == 200
 
 
-@pytest.mark.parametrize("evil", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "http:/evil.example",
-                                  "/\t/evil.example", "javascript:alert(1)", "evil.example",
-                                  "/login?next=//evil.example"])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "http:/evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/login?next=//evil.example",
+    ],
+)
 def test_login_never_redirects_off_site(app, evil):
     s = Staff(app)
     s.get("/login", next=evil)
@@ -272,13 +312,15 @@ def test_labels_can_be_added_and_filtered(alice, urgency_db):
 
 def test_bulk_mark_reviewed_is_csrf_protected_and_audited_per_conversation(alice, app, urgency_db):
     ids = ["urg-urgent", "urg-feedback"]
-    r = alice.http.post(app + "/open/review", data=[("id", i) for i in ids] + [("csrf_token", "wrong")],
-                        allow_redirects=False)
+    r = alice.http.post(
+        app + "/open/review", data=[("id", i) for i in ids] + [("csrf_token", "wrong")], allow_redirects=False
+    )
     assert r.status_code == 403
     assert not summary(urgency_db, "urg-urgent")["reviewed"]
     alice.get("/open")
-    r = alice.http.post(app + "/open/review", data=[("id", i) for i in ids] + [("csrf_token", alice.csrf)],
-                        allow_redirects=False)
+    r = alice.http.post(
+        app + "/open/review", data=[("id", i) for i in ids] + [("csrf_token", alice.csrf)], allow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/open?msg=bulk_reviewed"
     remaining = open_ids(alice)
     assert not set(ids) & set(remaining) and "urg-callback" in remaining
@@ -291,13 +333,13 @@ def test_bulk_mark_reviewed_is_csrf_protected_and_audited_per_conversation(alice
 def test_callback_outcomes_are_recorded_audited_and_shown(app, urgency_db):
     bob = Staff(app).logged_in("bob")
     page = bob.get("/open").text
-    callbacks = page[page.index("Callback requests"):]
-    row = callbacks[callbacks.rindex("<tr", 0, callbacks.index("Ann Example")):]
+    callbacks = page[page.index("Callback requests") :]
+    row = callbacks[callbacks.rindex("<tr", 0, callbacks.index("Ann Example")) :]
     callback_id = re.search(r'name="callback_id" value="(\d+)"', row).group(1)
     r = bob.post("/callback/outcome", {"callback_id": callback_id, "outcome": "not_reached"})
     assert r.status_code == 303 and r.headers["location"] == "/open?msg=callback_outcome"
     page = bob.get("/open").text
-    callbacks = page[page.index("Callback requests"):]
+    callbacks = page[page.index("Callback requests") :]
     assert "Ann Example" in callbacks and "Not reached (bob," in callbacks  # still open, with the attempt
     assert bob.post("/callback/outcome", {"callback_id": callback_id, "outcome": "maybe"}).status_code == 400
     r = bob.post("/callback/outcome", {"callback_id": callback_id, "outcome": "called", "back": "conversation"})
@@ -305,7 +347,7 @@ def test_callback_outcomes_are_recorded_audited_and_shown(app, urgency_db):
     assert "Ann Example" not in bob.get("/open").text.split("Callback requests")[1]
     page = bob.get("/conversation", id="urg-callback").text
     assert "Latest outcome: <strong>Called, reached</strong> (bob," in page
-    history = page[page.index('class="callback-history"'):]
+    history = page[page.index('class="callback-history"') :]
     assert history.index("Not reached (bob)") < history.index("Called, reached (bob)")
     entries = [json.loads(a["detail"]) for a in audit(urgency_db, "callback_outcome") if a["target"] == "urg-callback"]
     assert [e["outcome"] for e in entries] == ["not_reached", "called"]
@@ -318,13 +360,21 @@ def test_polling_the_live_count_is_not_activity(app, urgency_db):
 
     def last_seen() -> float:
         with engine.connect() as conn:
-            return conn.execute(sa.text("SELECT max(last_seen) FROM review_sessions s JOIN review_users u "
-                                        "ON u.id = s.user_id WHERE u.username = 'bob'")).scalar()
+            return conn.execute(
+                sa.text(
+                    "SELECT max(last_seen) FROM review_sessions s JOIN review_users u "
+                    "ON u.id = s.user_id WHERE u.username = 'bob'"
+                )
+            ).scalar()
 
     try:
         with engine.begin() as conn:  # as if bob's last click was two minutes ago
-            conn.execute(sa.text("UPDATE review_sessions SET last_seen = last_seen - 120 WHERE user_id = "
-                                 "(SELECT id FROM review_users WHERE username = 'bob')"))
+            conn.execute(
+                sa.text(
+                    "UPDATE review_sessions SET last_seen = last_seen - 120 WHERE user_id = "
+                    "(SELECT id FROM review_users WHERE username = 'bob')"
+                )
+            )
         idle_since = last_seen()
         assert staff.get("/live.json").status_code == 200
         assert last_seen() == idle_since

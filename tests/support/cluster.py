@@ -8,6 +8,7 @@ admin connection; each cluster gets ``cluster_test_<random>``. Redis: ``CLUSTER_
 (default ``127.0.0.1:6379``), db 1, key prefix ``clustertest<random>`` (its keys are deleted after).
 :func:`services_unreachable` says why the cluster cannot run (tests skip with that reason).
 """
+
 from __future__ import annotations
 
 import os
@@ -134,7 +135,7 @@ def running_cluster(
         conn.execute(sa.text(f'CREATE DATABASE "{db_name}"'))
     db_url = admin.url.set(database=db_name).render_as_string(hide_password=False)
     ports = free_ports(n_rasa + n_actions + 3)
-    rasa_ports, action_ports = ports[:n_rasa], ports[n_rasa:n_rasa + n_actions]
+    rasa_ports, action_ports = ports[:n_rasa], ports[n_rasa : n_rasa + n_actions]
     public_port, action_port, review_port = ports[-3:]
     redis_host, redis_port = REDIS_ADDR.rsplit(":", 1)
     workdir.mkdir(parents=True, exist_ok=True)

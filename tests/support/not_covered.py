@@ -4,6 +4,7 @@ Shared by ``tests/test_not_covered.py`` (the gate) and ``bench/not_covered_eval.
 for BENCHMARKS.md), so both count the same thing. The sets are in ``tests/data/`` and are never
 trained on.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,8 +53,9 @@ def training_texts() -> Set[str]:
 def stated_facts(db: Path, sender: str) -> List[Dict[str, Any]]:
     """(topic, fact ids) of every bot message of ``sender`` that stated facts, from the tracker store."""
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id",
-                            (sender,)).fetchall()
+        rows = conn.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'bot' ORDER BY id", (sender,)
+        ).fetchall()
     out = []
     for (data,) in rows:
         meta = json.loads(data).get("metadata") or {}
@@ -82,5 +84,8 @@ def judge(replies: List[Dict[str, Any]], facts: List[Dict[str, Any]], related: O
     offered = any(offer in (m.get("text") or "") and m.get("buttons") for m in replies)
     honest = any(not_covered in t for t in texts) and offered
     ids = [i for f in facts for i in f["fact_ids"]]
-    return Verdict(honest=honest, wrong_facts=[i for i in ids if i != related],
-                   related_missing=related is not None and related not in ids)
+    return Verdict(
+        honest=honest,
+        wrong_facts=[i for i in ids if i != related],
+        related_missing=related is not None and related not in ids,
+    )

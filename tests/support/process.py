@@ -4,6 +4,7 @@ Readiness is a condition (usually "this URL answers 200") polled until a deadlin
 sleep; the process dying first ends the wait at once. Each server runs in its own process group and
 writes to its own log file, whose tail is in the error when the server does not become ready.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,8 +54,13 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def wait_until(condition: Callable[[], object], what: str, deadline: float = 60.0,
-               interval: float = POLL_INTERVAL, details: Optional[Callable[[], str]] = None) -> None:
+def wait_until(
+    condition: Callable[[], object],
+    what: str,
+    deadline: float = 60.0,
+    interval: float = POLL_INTERVAL,
+    details: Optional[Callable[[], str]] = None,
+) -> None:
     """Poll ``condition`` until it is true; ``TimeoutError`` naming ``what`` after ``deadline`` seconds.
 
     ``details`` adds context to the error (e.g. a log's tail). The deadline bounds the wait: a
@@ -86,8 +92,14 @@ class ServerProcess:
     def start(self) -> "ServerProcess":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(list(self.cmd), cwd=self.cwd, env=dict(self.env), stdout=log,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                list(self.cmd),
+                cwd=self.cwd,
+                env=dict(self.env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     @property
@@ -157,8 +169,9 @@ class ServerProcess:
 
 
 @contextmanager
-def running_process(server: ServerProcess, ready: Callable[[], object], deadline: float = 240.0,
-                    what: str = "ready") -> Iterator[ServerProcess]:
+def running_process(
+    server: ServerProcess, ready: Callable[[], object], deadline: float = 240.0, what: str = "ready"
+) -> Iterator[ServerProcess]:
     """``server`` started and ready; stopped (with its whole process group) afterwards, also on failure."""
     try:
         server.start()

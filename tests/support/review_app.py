@@ -2,6 +2,7 @@
 
 Used by the review tests, the cluster tests and bench/review_list_bench.py.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,17 +26,32 @@ READY_DEADLINE = 60.0  # seconds: a bound on the app's start, not an expectation
 def base_env(db_url: str, **extra: str) -> Dict[str, str]:
     """This environment with the review app pointed at ``db_url`` over plain HTTP, plus ``extra``."""
     env = dict(os.environ)
-    env.update({"DATABASE_URL": db_url, "REVIEW_SECURE_COOKIES": "false", "REVIEW_INDEX_INTERVAL": "1",
-                "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "REVIEW_SECURE_COOKIES": "false",
+            "REVIEW_INDEX_INTERVAL": "1",
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra)
     return env
 
 
-def cli(db_url: str, *args: str, stdin: Optional[str] = None, timeout: float = 120,
-        **env: str) -> "subprocess.CompletedProcess[str]":
+def cli(
+    db_url: str, *args: str, stdin: Optional[str] = None, timeout: float = 120, **env: str
+) -> "subprocess.CompletedProcess[str]":
     """``python -m review.cli ARGS`` against ``db_url``, output captured."""
-    return subprocess.run([PYTHON, "-m", "review.cli", *args], input=stdin, capture_output=True, text=True,
-                          cwd=ROOT, env=base_env(db_url, **env), timeout=timeout)
+    return subprocess.run(
+        [PYTHON, "-m", "review.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=base_env(db_url, **env),
+        timeout=timeout,
+    )
 
 
 @contextmanager
@@ -43,8 +59,9 @@ def review_server(db_url: str, log_path: Path, **env: str) -> Iterator[str]:
     """``review.cli serve`` on a free loopback port, yielding its URL once ``/healthz`` answers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = ServerProcess("review app", [PYTHON, "-m", "review.cli", "serve", "--port", str(port)],
-                           base_env(db_url, **env), log_path)
+    server = ServerProcess(
+        "review app", [PYTHON, "-m", "review.cli", "serve", "--port", str(port)], base_env(db_url, **env), log_path
+    )
     with running_process(server, lambda: http_ok(url + "/healthz", timeout=1), READY_DEADLINE, "healthy"):
         yield url
 

@@ -4,6 +4,7 @@ Used by the integration tests (this checkout) and by bench/ (bench/compare_revis
 checkouts with this repository's ``.venv``). Each server logs to ``rasa.log`` / ``actions.log`` in
 the work directory; each can be stopped, killed and started again (fault-injection tests).
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,13 @@ def rss_mb(pid: int) -> float:
 
 def server_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
     """The environment both servers run with: this one, quiet, loopback only, plus ``extra``."""
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SANIC_HOST": "127.0.0.1",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONUNBUFFERED": "1",
+    }
     env.update(extra or {})
     return env
 
@@ -127,9 +133,21 @@ def running_servers(
         + endpoints_extra
     )
     env = server_env(extra_env)
-    rasa_cmd = [*rasa_command(checkout), "run", "--model", "models", "--endpoints", str(endpoints),
-                "--credentials", str(credentials or checkout / "credentials.yml"), "--interface", "127.0.0.1",
-                "--port", str(rasa_port), *rasa_args]
+    rasa_cmd = [
+        *rasa_command(checkout),
+        "run",
+        "--model",
+        "models",
+        "--endpoints",
+        str(endpoints),
+        "--credentials",
+        str(credentials or checkout / "credentials.yml"),
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        str(rasa_port),
+        *rasa_args,
+    ]
     action_cmd = [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)]
     servers = Servers(
         rasa_url=f"http://127.0.0.1:{rasa_port}",
