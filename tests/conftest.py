@@ -45,6 +45,18 @@ def tier_of(item: pytest.Item) -> str:
     return own[0] if own else inherited[0]
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> Optional[bool]:
+    """With --tier, a test module whose source names tiers, none of them wanted, is not imported:
+    importing the server, browser and database test modules (and what they import) only to deselect
+    their tests would cost the inner loop seconds. A module naming no tier is imported, so that its
+    unmarked tests still fail the run (tier_of)."""
+    wanted = config.getoption("--tier")
+    if not wanted or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+        return None
+    named = set(re.findall(r"pytest\.mark\.(\w+)", collection_path.read_text(encoding="utf-8"))) & set(TIERS)
+    return True if named and not named & set(wanted) else None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:
     wanted = config.getoption("--tier")
     keep, drop = [], []
