@@ -44,6 +44,7 @@ def workloads(objects: List[dict]) -> List[dict]:
     return [o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "Job", "CronJob")]
 
 
+@pytest.mark.integration  # the Kubernetes schemas, loaded and checked object by object: not the inner loop
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_manifest_passes_the_kubernetes_schema(overlay):
     objects = rendered(overlay)
@@ -52,6 +53,7 @@ def test_every_manifest_passes_the_kubernetes_schema(overlay):
         kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
 
 
+@pytest.mark.integration  # the Kubernetes schemas, loaded and checked object by object: not the inner loop
 def test_the_secret_example_passes_the_schema_and_holds_placeholders_only():
     (secret,) = [d for d in yaml.safe_load_all(SECRET_EXAMPLE.read_text()) if d]
     kubernetes_validate.validate(secret, KUBERNETES_VERSION, strict=True)
@@ -60,6 +62,7 @@ def test_the_secret_example_passes_the_schema_and_holds_placeholders_only():
     )
 
 
+@pytest.mark.integration  # the Kubernetes schemas, loaded and checked object by object: not the inner loop
 def test_a_broken_manifest_is_refused_by_the_schema_check():
     deployment = dict(by_kind(rendered("prod"), "Deployment")["spine-clinic-rasa"])
     deployment["spec"] = dict(deployment["spec"], replicas="two")
@@ -67,6 +70,7 @@ def test_a_broken_manifest_is_refused_by_the_schema_check():
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
 
 
+@pytest.mark.integration  # runs kubectl: not the inner loop
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed: renderer not cross-checked")
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_the_python_renderer_agrees_with_kubectl_kustomize(overlay):

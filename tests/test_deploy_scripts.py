@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # runs the scripts as other programs, against a database and HTTP
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

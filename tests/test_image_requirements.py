@@ -106,6 +106,7 @@ def uninstalled() -> Set[str]:
     return {canonicalize_name(name) for name in match.group(1).split()}
 
 
+@pytest.mark.integration  # every installed distribution's requirements or files, parsed: not the inner loop
 @pytest.mark.parametrize("image", sorted(IMAGES))
 def test_everything_an_image_installs_is_in_the_lock_and_no_tool(image):
     installed = closure(pins(IMAGES[image]())) - PIP_TOOLS
@@ -120,6 +121,7 @@ def test_the_development_tools_are_below_the_line_the_rasa_image_stops_at():
     assert set(pins(runtime_part())) & TOOLS == set()
 
 
+@pytest.mark.integration  # every installed distribution's requirements or files, parsed: not the inner loop
 @pytest.mark.parametrize("image", ["actions", "review"])
 def test_the_action_server_and_review_images_have_no_rasa_nor_tensorflow(image):
     assert closure(pins(IMAGES[image]())) & HEAVY == set()
@@ -175,6 +177,7 @@ CODE = {
 }
 
 
+@pytest.mark.integration  # every installed distribution's requirements or files, parsed: not the inner loop
 @pytest.mark.parametrize("image", sorted(CODE))
 def test_every_module_the_code_imports_is_installed_in_its_image(image):
     files = []
@@ -191,6 +194,7 @@ def test_every_module_the_code_imports_is_installed_in_its_image(image):
     assert missing == {}
 
 
+@pytest.mark.integration  # every installed distribution's requirements or files, parsed: not the inner loop
 def test_the_review_image_has_the_postgresql_driver():
     # SQLAlchemy loads it by name for postgresql:// URLs: no import statement says so.
     assert "psycopg2-binary" in closure(pins(IMAGES["review"]()))

@@ -62,6 +62,7 @@ def test_free_ports_are_distinct_and_bindable():
     assert len(set(ports)) == 5 and all(1024 <= p <= 65535 for p in ports)
 
 
+@pytest.mark.integration  # a real server process over HTTP: not the inner loop
 def test_the_wait_ends_when_the_condition_holds_and_stop_ends_the_whole_group(tmp_path):
     server, health, ready, child_pid = _server(tmp_path)
     server.start()
@@ -90,6 +91,7 @@ def test_a_server_that_dies_fails_the_wait_at_once_with_its_log(tmp_path):
             pass
 
 
+@pytest.mark.integration  # a real server process over HTTP: not the inner loop
 def test_a_server_never_ready_fails_at_the_deadline_and_is_stopped(tmp_path):
     server, health, _ready, _child = _server(tmp_path)
     with pytest.raises(TimeoutError, match=r"(?s)toy server not answering 200 .* after 1 s.*toy.log"):

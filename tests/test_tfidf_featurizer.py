@@ -124,6 +124,7 @@ def test_training_texts_match_sklearn_as_one_batch(featurizer, training_texts):
     assert_same(featurizer.transform(training_texts), sklearn_matrix(featurizer, training_texts))
 
 
+@pytest.mark.integration  # every corpus text: not the inner loop
 def test_training_texts_match_sklearn_one_per_call(featurizer, training_texts):
     """The server's case: one message per call."""
     for text in training_texts:

@@ -94,6 +94,7 @@ def test_every_known_miss_is_in_the_tuning_corpus_and_over_triaged():
         assert LEVELS.index(answered) < LEVELS.index(matches[0]["level"]), (known, answered)
 
 
+@pytest.mark.integration  # every corpus text: not the inner loop
 @pytest.mark.parametrize("case", [_tuning_case(m) for m in TUNING])
 def test_tuning_corpus_message_gets_its_level(case):
     result = assess(case["text"])
@@ -255,6 +256,7 @@ def test_the_overlap_fix_refuses_another_medspacy_version(monkeypatch, caplog):
     assert "unexpected_version" in caplog.text
 
 
+@pytest.mark.integration  # 400 corpus texts, in four threads: not the inner loop
 def test_assess_gives_the_same_results_from_several_threads_at_once():
     """The server triages on the parse worker thread and (busy check) on the event loop at once."""
     from concurrent.futures import ThreadPoolExecutor
