@@ -14,22 +14,37 @@ trimmed one the layer sends (clinic_runtime.action_calls), and their events and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
+import requests
+import yaml
 
 from tests import replay
+from tests.conftest import ROOT
 from tests.replay import RecordingProxy, differences, paired_calls, trimmed_body
-from tests.support.servers import running_servers
+from tests.support.servers import Servers, running_servers
 
 pytestmark = pytest.mark.integration
 
 SHOWN = 25  # differences printed when the test fails (all of them are in the JSON files)
+
+
+@dataclass
+class Running:
+    """A server pair started with ``CLINIC_RASA_PATCHES=<mode>``, its action calls recorded by the proxy."""
+
+    servers: Servers
+    proxy: RecordingProxy
+
+    def log(self) -> str:
+        return (self.servers.workdir / "rasa.log").read_text(errors="replace")
 
 
 @dataclass
@@ -42,25 +57,44 @@ class Run:
     dump: Path
 
 
-def _replay(mode: str, workdir: Path, plan: Dict[str, List[str]]) -> Run:
-    """The plan through servers started with ``CLINIC_RASA_PATCHES=<mode>``, action calls recorded."""
-    env = {"CLINIC_RASA_PATCHES": mode, "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
-    with RecordingProxy() as proxy:
-        with running_servers(workdir, extra_env=env, rasa_args=["--enable-api"], action_endpoint=proxy.url) as servers:
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Running]]:
+    """A patched and a plain server pair for the module, started the same way, one after the other
+    (two Rasa servers starting at once on a busy machine can outlast the start-up wait,
+    tests/support/servers.py). Each test talks in conversations of its own, so the tests share the
+    servers without reading each other's conversations or action calls."""
+    with contextlib.ExitStack() as stack:
+        pairs = {}
+        for mode in ("on", "off"):
+            env = {"CLINIC_RASA_PATCHES": mode, "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
+            proxy = stack.enter_context(RecordingProxy())
+            servers = stack.enter_context(
+                running_servers(
+                    tmp_path_factory.mktemp(f"patches-{mode}"),
+                    extra_env=env,
+                    rasa_args=["--enable-api"],
+                    action_endpoint=proxy.url,
+                )
+            )
             proxy.target = f"{servers.action_url}/webhook"
-            recorded = replay.replay(servers.rasa_url, plan)
-        calls = proxy.calls_by_sender()
-    dump = workdir / "replay.json"
+            pairs[mode] = Running(servers, proxy)
+        yield pairs
+
+
+def _replay(pair: Running, plan: Dict[str, List[str]]) -> Run:
+    """The plan through one server pair; the action calls of the plan's conversations."""
+    recorded = replay.replay(pair.servers.rasa_url, plan)
+    senders = {replay.sender_id(key) for key in plan}
+    calls = {sender: made for sender, made in pair.proxy.calls_by_sender().items() if sender in senders}
+    dump = pair.servers.workdir / "replay.json"
     dump.write_text(json.dumps({"conversations": recorded, "action_calls": calls}, indent=1), encoding="utf-8")
-    return Run(recorded, calls, (workdir / "rasa.log").read_text(errors="replace"), dump)
+    return Run(recorded, calls, pair.log(), dump)
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Run]:
-    """One server after the other: two Rasa servers starting at once on a busy machine can outlast
-    the start-up wait (tests/support/servers.py)."""
+def runs(running: Dict[str, Running]) -> Dict[str, Run]:
     plan = replay.conversations()
-    return {mode: _replay(mode, tmp_path_factory.mktemp(f"patches-{mode}"), plan) for mode in ("on", "off")}
+    return {mode: _replay(running[mode], plan) for mode in ("on", "off")}
 
 
 def _report(found: List[str], runs: Dict[str, Run]) -> str:
@@ -141,3 +175,56 @@ def test_the_actions_answer_the_same_on_the_full_and_on_the_trimmed_tracker(runs
         "action_submit_callback",
     } <= set(called), called
     assert all(call["status"] == 200 for _full, sent in pairs for call in (_full, sent))
+
+
+# --- the patient channel (the widget's) -----------------------------------------------------------
+
+
+def _conversation(base: str, messages: List[str]) -> List[List[Dict[str, Any]]]:
+    sid = requests.post(f"{base}/webhooks/patient/session", json={}, timeout=30).json()["session_id"]
+    replies = []
+    for text in messages:
+        answer = requests.post(
+            f"{base}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60
+        )
+        assert answer.status_code == 200, answer.text
+        replies.append(
+            [{k: m.get(k) for k in ("text", "buttons", "level", "emergency")} for m in answer.json()["messages"]]
+        )
+    return replies
+
+
+def test_plain_rasa_serves_the_same_answers_as_the_patched_server(running):
+    """CLINIC_RASA_PATCHES=off: the same replies over the patient channel, turn by turn, over a
+    conversation of held-out questions, follow-ups, a triage message and the callback form; and the
+    log says which ran."""
+    held_out = yaml.safe_load((ROOT / "tests" / "nlu_test.yml").read_text())["nlu"]
+    questions = [
+        line[2:].strip()
+        for block in held_out
+        if block.get("intent", "").startswith("ask_")
+        for line in block["examples"].splitlines()[:2]
+        if line.startswith("- ")
+    ]
+    # Conversations short enough for the per-conversation rate limit.
+    conversations = [
+        ["hello", *questions[:5], "tell me more"],
+        [*questions[5:11], "and the cost?"],
+        [*questions[11:16], "I can't feel my legs and can't pee"],
+        ["can someone call me", "thanks"],
+    ]
+    messages = [text for conversation in conversations for text in conversation]
+    answers = {
+        mode: [
+            reply
+            for conversation in conversations
+            for reply in _conversation(running[mode].servers.rasa_url, conversation)
+        ]
+        for mode in ("on", "off")
+    }
+    for turn, (patched, plain) in enumerate(zip(answers["on"], answers["off"])):
+        assert patched == plain, (messages[turn], patched, plain)
+    logs = {mode: running[mode].log() for mode in ("on", "off")}
+    assert "clinic_runtime: installed parse_offload" in logs["on"]
+    assert "clinic_runtime: CLINIC_RASA_PATCHES=off: plain Rasa" in logs["off"]
+    assert "clinic_runtime: installed" not in logs["off"]

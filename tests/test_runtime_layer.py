@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import logging
-import uuid
-from typing import Any, Dict, List
 
 import pytest
-import requests
-import yaml
 
 import clinic_runtime
 from clinic_runtime import layer
@@ -77,58 +73,3 @@ def test_every_patched_module_lives_in_the_runtime_package():
             if assignment.search(path.read_text(encoding="utf-8")):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
-
-
-# --- the running server ------------------------------------------------------------------------
-
-
-def _conversation(base: str, messages: List[str]) -> List[List[Dict[str, Any]]]:
-    sid = requests.post(f"{base}/webhooks/patient/session", json={}, timeout=30).json()["session_id"]
-    replies = []
-    for text in messages:
-        answer = requests.post(
-            f"{base}/webhooks/patient/message", json={"session_id": sid, "message": text}, timeout=60
-        )
-        assert answer.status_code == 200, answer.text
-        replies.append(
-            [{k: m.get(k) for k in ("text", "buttons", "level", "emergency")} for m in answer.json()["messages"]]
-        )
-    return replies
-
-
-@pytest.mark.integration
-def test_plain_rasa_serves_the_same_answers_as_the_patched_server(tmp_path):
-    """CLINIC_RASA_PATCHES=off: the same replies, turn by turn, over a conversation of held-out
-    questions, follow-ups, a triage message and the callback form; and the log says which ran."""
-    from tests.support.servers import running_servers
-
-    held_out = yaml.safe_load((ROOT / "tests" / "nlu_test.yml").read_text())["nlu"]
-    questions = [
-        line[2:].strip()
-        for block in held_out
-        if block.get("intent", "").startswith("ask_")
-        for line in block["examples"].splitlines()[:2]
-        if line.startswith("- ")
-    ]
-    # Conversations short enough for the per-conversation rate limit.
-    conversations = [
-        ["hello", *questions[:5], "tell me more"],
-        [*questions[5:11], "and the cost?"],
-        [*questions[11:16], "I can't feel my legs and can't pee"],
-        ["can someone call me", "thanks"],
-    ]
-    messages = [text for conversation in conversations for text in conversation]
-    answers, logs = {}, {}
-    for mode in ("on", "off"):
-        env = {"CLINIC_RASA_PATCHES": mode, "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
-        (tmp_path / mode).mkdir()
-        with running_servers(tmp_path / mode, extra_env=env) as servers:
-            answers[mode] = [
-                reply for conversation in conversations for reply in _conversation(servers.rasa_url, conversation)
-            ]
-            logs[mode] = (servers.workdir / "rasa.log").read_text(errors="replace")
-    for turn, (patched, plain) in enumerate(zip(answers["on"], answers["off"])):
-        assert patched == plain, (messages[turn], patched, plain)
-    assert "clinic_runtime: installed parse_offload" in logs["on"]
-    assert "clinic_runtime: CLINIC_RASA_PATCHES=off: plain Rasa" in logs["off"]
-    assert "clinic_runtime: installed" not in logs["off"]
