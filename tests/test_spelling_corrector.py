@@ -183,6 +183,9 @@ def test_the_trained_model_answers_typed_slips_and_escalates_a_red_flag_hidden_b
     assert cost["intent"]["name"] == "ask_cost"
     assert cost["text"] == "how mmuch does teh operatoin ocst"
     assert cost["text_corrected"] == "how much does the operation cost"
+    real_word = asyncio.run(parse("waht does it cots"))  # "cots" is an English word: read in context
+    assert real_word["text_corrected"] == "what does it cost" and real_word["intent"]["name"] == "ask_cost"
+    assert real_word["text"] == "waht does it cots"
     hidden = asyncio.run(parse("i cat controll my bladder sinxe tnis orning"))
     assert hidden["intent"]["name"] == "report_emergency" and hidden["triage"]["read"] == "corrected"
     assert hidden["text"] == "i cat controll my bladder sinxe tnis orning"
