@@ -66,23 +66,13 @@ def main() -> None:
         values = sorted(values)
         print(f"| {name} | {statistics.median(values):.2f} | {values[int(0.9 * len(values))]:.2f} |")
 
-    import yaml
-
     from clinic_nlu.spelling import build_speller
+    from config_speller import config_speller, corrector_settings
 
-    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
-    entry = next(c for c in pipeline if c["name"].endswith("SpellingCorrector"))
-    ratio_keys = ("domain_word_ratio", "english_word_ratio", "non_word_ratio")
     training = load_examples(ROOT / "data" / "nlu.yml")[0]
     spellers = {
-        "word step only": build_speller(training, int(entry.get("english_words", 50000))),
-        "config.yml (with its context step, if on)": build_speller(
-            training,
-            int(entry.get("english_words", 50000)),
-            ratios=tuple(float(entry.get(k) or 0) for k in ratio_keys),
-            real_words_after_a_slip=bool(entry.get("real_words_after_a_slip")),
-            context_min_letters=int(entry.get("context_min_letters", 3)),
-        ),
+        "word step only": build_speller(training, int(corrector_settings().get("english_words", 50000))),
+        "config.yml (with its context step, if on)": config_speller(training),
     }
     for name, speller in spellers.items():
         for label, part in (("clean", texts[: len(texts) // 2]), ("typo", texts[len(texts) // 2 :])):
