@@ -38,10 +38,10 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support  # noqa: E
 from sklearn.model_selection import StratifiedKFold  # noqa: E402
 
 from multi_topic_eval import CONFIG, FALLBACK, MIN_TOPIC, Model  # noqa: E402
+from config_speller import config_speller  # noqa: E402
 from run_bench import load_examples  # noqa: E402
 
 from clinic_nlu.minilm import MiniLMEncoder  # noqa: E402
-from clinic_nlu.spelling import build_speller  # noqa: E402
 from clinic_nlu.topic_margin import not_covered_instead  # noqa: E402
 from clinic_nlu.typo_noise import add_typos  # noqa: E402
 from clinic_vocabulary import FACT_TOPIC_INTENTS, NOT_COVERED_INTENT  # noqa: E402
@@ -111,7 +111,7 @@ def run(data: Path, folds: int, typos: bool) -> Dict[str, Tuple[List[str], List[
     if typos:
         out["typo"] = ([], [], [], [])
     for k, (tr, te) in enumerate(StratifiedKFold(n_splits=folds, shuffle=True, random_state=42).split(texts, y)):
-        speller = build_speller([texts[i] for i in tr], ENGLISH_WORDS)
+        speller = config_speller([texts[i] for i in tr])  # config.yml's settings, context step included
         fix = lambda t: speller.correct(t)[0]  # noqa: E731
         model = Model(encoder, cache).fit([fix(texts[i]) for i in tr], y[tr])
         sets = {"clean": [texts[i] for i in te]}

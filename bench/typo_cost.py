@@ -5,7 +5,8 @@
 Both models are loaded in one process and parse the held-out messages (tests/nlu_test.yml and its
 typo split) one at a time, alternating A, B, B, A ... so that the machine's drift hits both the
 same. Prints the median and p90 parse time per message of each, and, for the spelling corrector
-alone (clinic_nlu/spelling.py, vocabulary from data/nlu.yml), its median cost per message.
+alone (clinic_nlu/spelling.py, vocabulary from data/nlu.yml), its median cost per message: the word
+step only, and with config.yml's settings (its context step).
 A parse here is the whole NLU pipeline of a turn (corrector, features, classifier, triage); a turn
 over HTTP adds the policies, the action server and the tracker store (BENCHMARKS.md).
 """
@@ -66,20 +67,27 @@ def main() -> None:
         print(f"| {name} | {statistics.median(values):.2f} | {values[int(0.9 * len(values))]:.2f} |")
 
     from clinic_nlu.spelling import build_speller
+    from config_speller import config_speller, corrector_settings
 
-    speller = build_speller(load_examples(ROOT / "data" / "nlu.yml")[0])
-    for label, part in (("clean", texts[: len(texts) // 2]), ("typo", texts[len(texts) // 2 :])):
-        costs = []
-        for _ in range(args.repeats):
-            for text in part:
-                started = time.perf_counter()
-                speller.correct(text)
-                costs.append((time.perf_counter() - started) * 1000)
-        changed = sum(1 for text in part if speller.correct(text)[1])
-        print(
-            f"\nspelling corrector alone, {label} held-out: median {statistics.median(costs):.3f} ms per message, "
-            f"p90 {sorted(costs)[int(0.9 * len(costs))]:.3f} ms; {changed}/{len(part)} messages changed"
-        )
+    training = load_examples(ROOT / "data" / "nlu.yml")[0]
+    spellers = {
+        "word step only": build_speller(training, int(corrector_settings().get("english_words", 50000))),
+        "config.yml (with its context step, if on)": config_speller(training),
+    }
+    for name, speller in spellers.items():
+        for label, part in (("clean", texts[: len(texts) // 2]), ("typo", texts[len(texts) // 2 :])):
+            costs = []
+            for _ in range(args.repeats):
+                for text in part:
+                    started = time.perf_counter()
+                    speller.correct(text)
+                    costs.append((time.perf_counter() - started) * 1000)
+            changed = sum(1 for text in part if speller.correct(text)[1])
+            print(
+                f"\nspelling corrector alone ({name}), {label} held-out: median {statistics.median(costs):.3f} ms "
+                f"per message, p90 {sorted(costs)[int(0.9 * len(costs))]:.3f} ms; "
+                f"{changed}/{len(part)} messages changed"
+            )
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from clinic_nlu.spelling import build_speller  # noqa: E402
 from clinic_nlu.typo_noise import add_typos  # noqa: E402
 from clinic_triage import evaluation, semantic  # noqa: E402
 from clinic_triage.engine import default_triage  # noqa: E402
+from config_speller import config_speller  # noqa: E402
 from run_bench import load_examples  # noqa: E402
 
 SEVERITY = {"none": 0, "urgent": 1, "crisis": 2, "emergency": 3}
@@ -38,7 +38,7 @@ def main() -> None:
     corpus = semantic.load_corpus([ROOT / "tests" / "data" / "triage" / "heldout.yml"])
     texts, labels = [m["text"] for m in corpus], [m["level"] for m in corpus]
     noisy = [add_typos(t, args.seed) for t in texts]
-    speller = build_speller(load_examples(ROOT / "data" / "nlu.yml")[0])
+    speller = config_speller(load_examples(ROOT / "data" / "nlu.yml")[0])  # config.yml's settings
     costs, corrected = [], []
     for text in noisy:
         started = time.perf_counter()

@@ -19,6 +19,24 @@ Rules, in order, for each word of three or more letters:
    the most frequent English word.
 Words with digits, short words and everything between words (spaces, punctuation) are kept as
 they are, so the corrected text lines up with the original word for word.
+
+Then, optionally, a **context step** (:class:`WordContext`, a noisy channel over word bigrams of the
+same domain texts) for the slips a word-by-word corrector cannot see: a slip that is itself a real
+word ("how ling is recovery", "what does it cots", "an our after") and a non-word whose closest
+candidates the word step ranked by frequency alone. For each word of three or more letters, the
+domain words one edit away from what was typed compete with the word step's choice; one replaces
+it only when the bigram model scores it, between the neighbouring words, at least a ratio times
+higher: ``domain_word_ratio`` for a typed word of the domain vocabulary (most likely meant as
+typed), ``english_word_ratio`` for a typed English word the clinic's texts never use ("hae",
+"thee"), ``non_word_ratio`` for an unknown word (the word step's choice competes); ``0`` switches
+that kind off. With ``real_words_after_a_slip`` the two real-word kinds are only looked at in a
+message where the word step found an unknown word: a message typed with slips is far likelier to
+hold a real-word slip than a carefully typed one, and so a clean message is left as it is.
+``context_min_letters: 2`` lets the step also read typed words of two letters ("cn", "yu", "ad",
+often a three-letter word with a letter dropped), but only in a message with an unknown word.
+Protected words are never changed and never put in (a medical or drug word is not the context's
+to guess), nor are chat words. The noisy channel is crude on purpose (one ratio per kind of typed
+word, no per-letter error model): the ratios are chosen by cross-validation (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -27,7 +45,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+import math
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
 
 import yaml
 from symspellpy import SymSpell, Verbosity
@@ -74,6 +93,26 @@ def domain_vocabulary(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY
     return counts
 
 
+BOUNDARY = "<s>"  # the start and the end of a text, in the bigram counts
+
+
+def _all_texts(texts: Iterable[str], sources: Iterable[Path]) -> Iterable[str]:
+    """The training texts, then every string of the YAML ``sources``."""
+    yield from texts
+    for path in sources:
+        yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def domain_bigrams(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY_SOURCES) -> Counter:
+    """Word-pair counts ("how long") of the same texts as :func:`domain_vocabulary`, with the start
+    and the end of each text as the word ``<s>``."""
+    counts: Counter = Counter()
+    for text in _all_texts(texts, sources):
+        words = [BOUNDARY, *words_of(text), BOUNDARY]
+        counts.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+    return counts
+
+
 def word_list(path: Path) -> FrozenSet[str]:
     """A reviewed word list: one word a line, ``#`` comments."""
     lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
@@ -111,6 +150,44 @@ def _fast_distance() -> EditDistance:
 
 
 @dataclass
+class WordContext:
+    """How well a word fits between two others: an interpolated word-bigram model of the domain texts.
+
+    ``score(prev, word, next)`` is log P(word | prev) + log P(next | word), each bigram probability
+    interpolated with a unigram one (``smoothing`` pseudo-counts), so an unseen pair is unlikely
+    rather than impossible. The unigram probability is half the domain's, half everyday English's
+    (``background``, relative frequencies): the clinic's texts are few, and a common English word
+    they happen not to use ("bike", "heal") must not look as unlikely as a rare one ("hae", "odes").
+    """
+
+    bigrams: Dict[str, int]
+    smoothing: float = 2.0
+    background: Dict[str, float] = field(default_factory=dict)
+    _pairs: Dict[Tuple[str, str], int] = field(init=False, repr=False)
+    _left: Counter = field(init=False, repr=False)
+    _unigram: Counter = field(init=False, repr=False)
+    _total: int = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._pairs, self._left, self._unigram = {}, Counter(), Counter()
+        for pair, count in self.bigrams.items():
+            a, b = pair.split(" ")
+            self._pairs[(a, b)] = count
+            self._left[a] += count
+            self._unigram[b] += count
+        self._total = max(1, sum(self._unigram.values()))
+
+    def _p(self, a: str, b: str) -> float:
+        domain = (self._unigram[b] + 0.5) / (self._total + 0.5 * (len(self._unigram) + 1))
+        unigram = 0.5 * domain + 0.5 * self.background.get(b, 0.0) if self.background else domain
+        return (self._pairs.get((a, b), 0) + self.smoothing * unigram) / (self._left[a] + self.smoothing)
+
+    def score(self, prev: str, word: str, next_: str) -> float:
+        """log P(word | prev) + log P(next | word)."""
+        return math.log(self._p(prev, word)) + math.log(self._p(word, next_))
+
+
+@dataclass
 class Correction:
     """One changed word: what was typed and what the featurizers see instead."""
 
@@ -125,9 +202,16 @@ class DomainSpeller:
     domain: Dict[str, int]
     medical: FrozenSet[str]
     english_words: int = 50000
+    context: Optional[WordContext] = None
+    domain_word_ratio: float = 0.0
+    english_word_ratio: float = 0.0
+    non_word_ratio: float = 0.0
+    real_words_after_a_slip: bool = False
+    context_min_letters: int = MIN_LETTERS
     _domain: SymSpell = field(init=False, repr=False)
     _english: SymSpell = field(init=False, repr=False)
     _known: Set[str] = field(init=False, repr=False)
+    _chat: FrozenSet[str] = field(init=False, repr=False)
     protected: FrozenSet[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -145,7 +229,11 @@ class DomainSpeller:
         # (discectomy, foraminoscopy, ...).
         long_domain_words = {w for w in self.domain if w not in english_set and len(w) >= LONG_WORD}
         self.protected = frozenset(self.medical | long_domain_words)
-        self._known = english_set | set(self.domain) | set(self.medical) | chat_words()
+        self._chat = chat_words()
+        if self.context is not None and not self.context.background:
+            total = sum(count for _, count in english)
+            self.context.background = {word: count / total for word, count in english}
+        self._known = english_set | set(self.domain) | set(self.medical) | self._chat
 
     def correct_word(self, word: str) -> str:
         """The corrected form of one lower-case word (the word itself when no rule applies)."""
@@ -163,30 +251,100 @@ class DomainSpeller:
                 return min(closest, key=lambda s: (s.distance, -s.count, s.term)).term
         return word
 
+    @property
+    def context_on(self) -> bool:
+        """Whether the context step changes anything at all."""
+        return bool(self.domain_word_ratio or self.english_word_ratio or self.non_word_ratio)
+
+    def ratio_for(self, typed: str) -> float:
+        """How much better a candidate must fit its context to replace this typed word."""
+        if typed in self.domain or typed in self.medical:
+            return self.domain_word_ratio
+        return self.english_word_ratio if typed in self._known else self.non_word_ratio
+
+    def in_context(self, typed: Sequence[str], chosen: Sequence[str]) -> List[str]:
+        """The context step over one text's words: ``typed`` as written (lower case), ``chosen`` the
+        word step's result; returns the words after the step (see the module docstring)."""
+        words = list(chosen)
+        if self.context is None or not self.context_on:
+            return words
+        slipped = any(len(w) >= MIN_LETTERS and w.isalpha() and w not in self._known for w in typed)
+        for i, (was, now) in enumerate(zip(typed, chosen)):
+            ratio = self.ratio_for(was)
+            if not slipped and (len(was) < MIN_LETTERS or (self.real_words_after_a_slip and was in self._known)):
+                continue
+            if not ratio or len(was) < self.context_min_letters or not was.isalpha():
+                continue
+            if was in self.protected or now in self.protected or was in self._chat:
+                continue
+            candidates = {
+                s.term
+                for s in self._domain.lookup(was, Verbosity.ALL, 1)
+                if s.term not in self.protected and s.term != now and len(s.term) > 1
+            }
+            if not candidates:
+                continue
+            prev = words[i - 1] if i > 0 else BOUNDARY
+            next_ = words[i + 1] if i + 1 < len(words) else BOUNDARY
+            best = max(sorted(candidates), key=lambda c: self.context.score(prev, c, next_))  # type: ignore[union-attr]
+            if self.context.score(prev, best, next_) - self.context.score(prev, now, next_) >= math.log(ratio):
+                words[i] = best
+        return words
+
     def correct(self, text: str) -> Tuple[str, List[Correction]]:
         """The text with misspelt words corrected (lower case where changed) and the changes made."""
+        matches = list(re.finditer(r"[A-Za-z]+", text))
+        typed = [m.group(0).lower() for m in matches]
+        chosen = self.in_context(typed, [self.correct_word(word) for word in typed])
         changes: List[Correction] = []
-
-        def fix(match: "re.Match[str]") -> str:
-            typed = match.group(0)
-            corrected = self.correct_word(typed.lower())
-            if corrected == typed.lower():
-                return typed
-            changes.append(Correction(typed, corrected))
-            return corrected
-
-        return re.sub(r"[A-Za-z]+", fix, text), changes
+        pieces: List[str] = []
+        end = 0
+        for match, was, now in zip(matches, typed, chosen):
+            pieces.append(text[end : match.start()])
+            if now == was:
+                pieces.append(match.group(0))
+            else:
+                changes.append(Correction(match.group(0), now))
+                pieces.append(now)
+            end = match.end()
+        pieces.append(text[end:])
+        return "".join(pieces), changes
 
 
 def build_speller(
-    training_texts: Iterable[str], english_words: int = 50000, sources: Iterable[Path] = VOCABULARY_SOURCES
+    training_texts: Iterable[str],
+    english_words: int = 50000,
+    sources: Iterable[Path] = VOCABULARY_SOURCES,
+    ratios: Tuple[float, float, float] = (0.0, 0.0, 0.0),
+    real_words_after_a_slip: bool = False,
+    context_min_letters: int = MIN_LETTERS,
 ) -> DomainSpeller:
-    """A speller over the training texts' words, ``sources`` and the medical list."""
-    return DomainSpeller(dict(domain_vocabulary(training_texts, sources)), medical_terms(), english_words)
+    """A speller over the training texts' words, ``sources`` and the medical list; with the context
+    step (bigrams of the same texts) when any of ``ratios`` (domain word, English word, non-word) is set."""
+    texts, sources = list(training_texts), list(sources)
+    context = WordContext(dict(domain_bigrams(texts, sources))) if any(ratios) else None
+    vocabulary = dict(domain_vocabulary(texts, sources))
+    return DomainSpeller(
+        vocabulary, medical_terms(), english_words, context, *ratios, real_words_after_a_slip, context_min_letters
+    )
 
 
 def load_speller(
-    domain: Dict[str, int], english_words: int = 50000, medical: Optional[FrozenSet[str]] = None
+    domain: Dict[str, int],
+    english_words: int = 50000,
+    medical: Optional[FrozenSet[str]] = None,
+    bigrams: Optional[Dict[str, int]] = None,
+    ratios: Tuple[float, float, float] = (0.0, 0.0, 0.0),
+    real_words_after_a_slip: bool = False,
+    context_min_letters: int = MIN_LETTERS,
 ) -> DomainSpeller:
-    """A speller from a stored domain vocabulary (the medical list is read from its file)."""
-    return DomainSpeller(dict(domain), medical if medical is not None else medical_terms(), english_words)
+    """A speller from a stored domain vocabulary and bigram counts (the medical list is read from its file)."""
+    return DomainSpeller(
+        dict(domain),
+        medical if medical is not None else medical_terms(),
+        english_words,
+        WordContext(dict(bigrams)) if bigrams else None,
+        *ratios,
+        real_words_after_a_slip,
+        context_min_letters,
+    )

@@ -14,7 +14,8 @@ keeps this order in ``config.yml``.
 
 The domain vocabulary (words of the training examples, ``domain.yml`` and ``facts/facts.yml``) is
 stored in the model as JSON (no pickle); the English word list and the medical list are read when
-the model is loaded.
+the model is loaded. With the context step switched on (any of the three ratios in ``config.yml``;
+see :mod:`clinic_nlu.spelling`), the word-pair counts of the same texts are stored next to it.
 """
 
 from __future__ import annotations
@@ -40,12 +41,34 @@ logger = logging.getLogger(__name__)
 ORIGINAL_TEXT = "text_original"
 CORRECTED_TEXT = "text_corrected"
 _FILE = "domain_vocabulary.json"
+_BIGRAMS = "domain_bigrams.json"
+RATIOS = ("domain_word_ratio", "english_word_ratio", "non_word_ratio")
 
 
 @lru_cache(maxsize=2)
-def _cached_speller(domain: Tuple[Tuple[str, int], ...], english_words: int) -> DomainSpeller:
+def _cached_speller(
+    domain: Tuple[Tuple[str, int], ...],
+    english_words: int,
+    bigrams: Tuple[Tuple[str, int], ...] = (),
+    ratios: Tuple[float, float, float] = (0.0, 0.0, 0.0),
+    after_a_slip: bool = False,
+    min_letters: int = 3,
+) -> DomainSpeller:
     """One speller per vocabulary and process (building the English dictionary takes seconds)."""
-    return load_speller(dict(domain), english_words)
+    return load_speller(
+        dict(domain),
+        english_words,
+        bigrams=dict(bigrams) or None,
+        ratios=ratios,
+        real_words_after_a_slip=after_a_slip,
+        context_min_letters=min_letters,
+    )
+
+
+def _ratios(config: Dict[Text, Any]) -> Tuple[float, float, float]:
+    """The context step's three ratios from the component's configuration (0 = that part off)."""
+    domain, english, non_word = (float(config.get(key) or 0.0) for key in RATIOS)
+    return domain, english, non_word
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -55,7 +78,19 @@ class SpellingCorrector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # english_words: how many of the most frequent English words the corrector knows.
-        return {"english_words": 50000}
+        # The context step's ratios (clinic_nlu/spelling.py; 0 switches a part off): how much better a
+        # domain word one edit away must fit between the neighbouring words to replace a typed word
+        # of the domain vocabulary, a typed English word the domain never uses, an unknown word;
+        # real_words_after_a_slip: typed real words only in a message that has an unknown word;
+        # context_min_letters: 2 also reads two-letter words (only in a message with an unknown word).
+        return {
+            "english_words": 50000,
+            "domain_word_ratio": 0.0,
+            "english_word_ratio": 0.0,
+            "non_word_ratio": 0.0,
+            "real_words_after_a_slip": False,
+            "context_min_letters": 3,
+        }
 
     def __init__(
         self,
@@ -82,9 +117,18 @@ class SpellingCorrector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         """Build the domain vocabulary from the (clean, not augmented) training examples."""
         texts = [m.get(TEXT) for m in training_data.training_examples if m.get(TEXT) and not m.get(AUGMENTED)]
-        self._speller = build_speller(texts, self._config["english_words"])
+        self._speller = build_speller(
+            texts,
+            self._config["english_words"],
+            ratios=_ratios(self._config),
+            real_words_after_a_slip=bool(self._config.get("real_words_after_a_slip")),
+            context_min_letters=int(self._config.get("context_min_letters", 3)),
+        )
         with self._storage.write_to(self._resource) as directory:
             (directory / _FILE).write_text(json.dumps(self._speller.domain, sort_keys=True), encoding="utf-8")
+            if self._speller.context is not None:
+                bigrams = json.dumps(self._speller.context.bigrams, sort_keys=True)
+                (directory / _BIGRAMS).write_text(bigrams, encoding="utf-8")
         return self._resource
 
     @classmethod
@@ -99,10 +143,19 @@ class SpellingCorrector(GraphComponent):
         try:
             with model_storage.read_from(resource) as directory:
                 domain = json.loads((directory / _FILE).read_text(encoding="utf-8"))
+                pairs = directory / _BIGRAMS
+                bigrams = json.loads(pairs.read_text(encoding="utf-8")) if pairs.exists() else {}
         except ValueError:
             logger.warning("SpellingCorrector: no trained vocabulary in the model; correcting nothing")
             return cls(config, model_storage, resource)
-        speller = _cached_speller(tuple(sorted(domain.items())), config["english_words"])
+        speller = _cached_speller(
+            tuple(sorted(domain.items())),
+            config["english_words"],
+            tuple(sorted(bigrams.items())),
+            _ratios(config),
+            bool(config.get("real_words_after_a_slip")),
+            int(config.get("context_min_letters", 3)),
+        )
         return cls(config, model_storage, resource, speller)
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Iterator, Set
 
 import pytest
 import yaml
 
-from clinic_nlu.spelling import DomainSpeller, build_speller, domain_vocabulary, medical_terms
-from clinic_nlu.typo_noise import NEIGHBOURS
+from clinic_nlu.spelling import (
+    DomainSpeller,
+    WordContext,
+    build_speller,
+    domain_bigrams,
+    domain_vocabulary,
+    medical_terms,
+)
+from clinic_nlu.typo_noise import NEIGHBOURS, add_typos
 
 pytestmark = pytest.mark.unit
 
@@ -142,3 +150,62 @@ def test_the_chat_word_list_is_lower_case_words():
     from clinic_nlu.spelling import chat_words
 
     assert chat_words() and all(w.isalpha() and w == w.lower() for w in chat_words())
+
+
+# The context step (real-word slips, non-words in context): the mechanism with fixed ratios here;
+# config.yml's values are tested in tests/test_spelling_corrector.py.
+CONTEXT = {"ratios": (0.0, 1000.0, 20.0), "real_words_after_a_slip": True, "context_min_letters": 2}
+
+
+@pytest.fixture(scope="module")
+def context_speller() -> DomainSpeller:
+    return build_speller(_training_texts(), **CONTEXT)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("how ling is the recovrey", "how long is the recovery"),  # "ling" is an English word
+        ("hwo much does it cots", "how much does it cost"),  # so is "cots"
+        ("hw lnog befroe i cn wlak", "how long before i can walk"),  # "cn": two letters, in context
+    ],
+)
+def test_the_context_step_reads_real_word_slips_in_a_message_with_slips(context_speller, speller, typed, meant):
+    assert context_speller.correct(typed)[0] == meant
+    assert speller.correct(typed)[0] != meant  # the word step alone cannot
+
+
+def test_without_an_unknown_word_real_words_and_two_letter_words_are_kept(context_speller):
+    for text in ("how ling is recovery", "yo", "my gp said so", "i peed myself"):
+        assert context_speller.correct(text)[0] == text
+
+
+def test_with_every_ratio_at_zero_there_is_no_context_step(speller):
+    assert speller.context is None
+    texts = [add_typos(t, seed) for t in _training_texts()[:200] for seed in range(3)]
+    words = [w.lower() for t in texts for w in re.findall(r"[A-Za-z]+", t)]
+    assert speller.in_context(words, [speller.correct_word(w) for w in words]) == [
+        speller.correct_word(w) for w in words
+    ]
+
+
+def test_the_context_step_never_changes_or_puts_in_a_protected_word(context_speller):
+    """Over seeded typo versions of every training example and of messages around every protected
+    word: each change the context step makes to the word step's result neither removes nor adds a
+    medical or drug word."""
+    texts = [add_typos(t, seed, probability=0.5) for t in _training_texts() for seed in range(2)]
+    texts += [f"is {w} safe aftre the op" for w in sorted(context_speller.protected)]
+    wrong = []
+    for text in texts:
+        typed = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+        chosen = [context_speller.correct_word(w) for w in typed]
+        for before, after in zip(chosen, context_speller.in_context(typed, chosen)):
+            if before != after and (before in context_speller.protected or after in context_speller.protected):
+                wrong.append(f"{text!r}: {before} -> {after}")
+    assert not wrong, wrong[:10]
+
+
+def test_a_word_pair_the_clinic_texts_use_fits_better_than_one_they_do_not():
+    context = WordContext(dict(domain_bigrams(["how long is the recovery", "how long does it take"], [])))
+    assert context.score("how", "long", "is") > context.score("how", "ling", "is")
+    assert context.score("<s>", "how", "long") > context.score("<s>", "who", "long")

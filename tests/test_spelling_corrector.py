@@ -75,6 +75,34 @@ def test_the_stored_vocabulary_is_json(corrector, storage):
     assert vocabulary["recovery"] > 0 and all(isinstance(v, int) for v in vocabulary.values())
 
 
+def _config_yml_corrector_settings() -> dict:
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    entry = next(c for c in pipeline if c["name"].endswith("SpellingCorrector"))
+    return {**SpellingCorrector.get_default_config(), **{k: v for k, v in entry.items() if k != "name"}}
+
+
+def test_config_yml_context_step_is_stored_and_loaded_with_the_model(tmp_path):
+    """config.yml's context step: the word-pair counts go into the model as JSON, and the loaded
+    corrector reads a real-word slip in context while the typed text stays for the triage."""
+    settings = _config_yml_corrector_settings()
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    component = SpellingCorrector.create(settings, storage, Resource("ctx"), context)
+    component.train(load_data(str(ROOT / "data" / "nlu.yml")))
+    with storage.read_from(Resource("ctx")) as directory:
+        pairs = json.loads((directory / "domain_bigrams.json").read_text())
+    assert pairs["how long"] > 0 and all(isinstance(v, int) for v in pairs.values())
+    loaded = SpellingCorrector.load(settings, storage, Resource("ctx"), context)
+    message = run(loaded, "how ling is the recovrey")
+    assert message.get(CORRECTED_TEXT) == "how long is the recovery"
+    assert message.get("text") == "how ling is the recovrey"
+
+
+def test_without_the_context_step_no_word_pairs_are_stored(corrector, storage):
+    with storage.read_from(Resource("speller")) as directory:
+        assert not (directory / "domain_bigrams.json").exists()
+
+
 @pytest.mark.parametrize(
     "typed, level",
     [
@@ -155,6 +183,9 @@ def test_the_trained_model_answers_typed_slips_and_escalates_a_red_flag_hidden_b
     assert cost["intent"]["name"] == "ask_cost"
     assert cost["text"] == "how mmuch does teh operatoin ocst"
     assert cost["text_corrected"] == "how much does the operation cost"
+    real_word = asyncio.run(parse("waht does it cots"))  # "cots" is an English word: read in context
+    assert real_word["text_corrected"] == "what does it cost" and real_word["intent"]["name"] == "ask_cost"
+    assert real_word["text"] == "waht does it cots"
     hidden = asyncio.run(parse("i cat controll my bladder sinxe tnis orning"))
     assert hidden["intent"]["name"] == "report_emergency" and hidden["triage"]["read"] == "corrected"
     assert hidden["text"] == "i cat controll my bladder sinxe tnis orning"
