@@ -173,6 +173,34 @@ def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_t
     assert {t: rules_only.assess(t).level for t in reported} == {t: EMERGENCY for t in reported}
 
 
+def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_not():
+    """The rules alone (no second reader): lay idioms and everyday accidents that share words with a
+    red flag stay calm; the red flag itself, in the same words, is still escalated."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "i wanted to die of embarrassment when the nurse helped me in the shower",
+        "i hurt myself laughing at a meme, the scar pulled a bit",
+        "my mum keeps worrying, can you tell her the odds so she chills",
+        "im so fed up of lying around like a lemon",
+        "if i have fever after, i call who? the clinic or the 15 (samu)?",
+        "i get breathless on the stairs with my asthma since many years",
+        "had a heart attack in 2011, no trouble since, will they still do the operation",
+    ]
+    escalated = {
+        "i want to die": CRISIS,
+        "i keep wanting to hurt myself": CRISIS,
+        "got the chills really bad, shaking under two duvets": EMERGENCY,
+        "a lump on my back like a lemon": EMERGENCY,
+        "please call an ambulance": EMERGENCY,
+        "both me legs have gone weak this morning": EMERGENCY,
+        "my husband fell just now and he does not move his legs": EMERGENCY,
+        "she told me we'd all be better off without her": CRISIS,
+        "the painkillers arent touching it": URGENT,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
 def test_every_finding_reports_its_context_for_staff():
     result = assess("no fever but my calf is swollen and hot")
     by_flag = {f.flag: f for f in result.findings}
