@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from pathlib import Path
@@ -45,15 +46,22 @@ def tier_of(item: pytest.Item) -> str:
     return own[0] if own else inherited[0]
 
 
+@functools.lru_cache(maxsize=None)
+def tiers_named_in(path: Path) -> frozenset:
+    """The tiers a test module's source names as `pytest.mark.<tier>`."""
+    return frozenset(re.findall(r"pytest\.mark\.(\w+)", path.read_text(encoding="utf-8"))) & frozenset(TIERS)
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> Optional[bool]:
     """With --tier, a test module whose source names tiers, none of them wanted, is not imported:
     importing the server, browser and database test modules (and what they import) only to deselect
     their tests would cost the inner loop seconds. A module naming no tier is imported, so that its
-    unmarked tests still fail the run (tier_of)."""
+    unmarked tests still fail the run (tier_of); a test whose tier its module's source does not name
+    fails every run (pytest_collection_modifyitems), so no test can be skipped unseen by this."""
     wanted = config.getoption("--tier")
     if not wanted or collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
         return None
-    named = set(re.findall(r"pytest\.mark\.(\w+)", collection_path.read_text(encoding="utf-8"))) & set(TIERS)
+    named = tiers_named_in(collection_path)
     return True if named and not named & set(wanted) else None
 
 
@@ -62,6 +70,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item
     keep, drop = [], []
     for item in items:
         tier = tier_of(item)  # always: an unmarked test fails every run, not only a tiered one
+        if tier not in tiers_named_in(Path(str(item.path))):
+            raise pytest.UsageError(
+                f"{item.nodeid}: its tier {tier!r} must be written in its module as pytest.mark.{tier} "
+                f"(--tier skips a module by the tiers its source names)"
+            )
         (keep if not wanted or tier in wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
