@@ -14,10 +14,9 @@ from typing import Any, Dict, Iterable
 
 import yaml
 
-from clinic_nlu.spelling import DomainSpeller, build_speller
+from clinic_nlu.spelling import DomainSpeller, build_speller, speller_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-RATIO_KEYS = ("domain_word_ratio", "english_word_ratio", "non_word_ratio")
 
 
 def corrector_settings(config: Path = ROOT / "config.yml") -> Dict[str, Any]:
@@ -28,12 +27,4 @@ def corrector_settings(config: Path = ROOT / "config.yml") -> Dict[str, Any]:
 
 def config_speller(training_texts: Iterable[str], config: Path = ROOT / "config.yml") -> DomainSpeller:
     """A speller built on ``training_texts`` with the config's settings."""
-    entry = corrector_settings(config)
-    domain, english, non_word = (float(entry.get(key) or 0.0) for key in RATIO_KEYS)
-    return build_speller(
-        training_texts,
-        int(entry.get("english_words", 50000)),
-        ratios=(domain, english, non_word),
-        real_words_after_a_slip=bool(entry.get("real_words_after_a_slip")),
-        context_min_letters=int(entry.get("context_min_letters", 3)),
-    )
+    return build_speller(training_texts, **speller_settings(corrector_settings(config)))

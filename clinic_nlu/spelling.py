@@ -35,18 +35,25 @@ hold a real-word slip than a carefully typed one, and so a clean message is left
 ``context_min_letters: 2`` lets the step also read typed words of two letters ("cn", "yu", "ad",
 often a three-letter word with a letter dropped), but only in a message with an unknown word.
 Protected words are never changed and never put in (a medical or drug word is not the context's
-to guess), nor are chat words. The noisy channel is crude on purpose (one ratio per kind of typed
-word, no per-letter error model): the ratios are chosen by cross-validation (BENCHMARKS.md).
+to guess), nor are chat words, nor (:meth:`DomainSpeller.left_to_triage`) a word the triage rules
+name (:func:`triage_words`, read from ``clinic_triage/rules/``) or a negation
+(``negation_words.txt``): "cant feel my bum" must not become "cant feel my mum", nor "nt weak"
+become "not weak". The triage component also reads the word step's text
+(:meth:`DomainSpeller.readings`), so the context step can never make a message's triage level less
+severe. The noisy channel is crude on purpose (one ratio per kind of typed word, no per-letter error
+model): the ratios are chosen by cross-validation (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
-from pathlib import Path
 import math
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 import yaml
 from symspellpy import SymSpell, Verbosity
@@ -56,7 +63,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MEDICAL_TERMS = HERE / "medical_terms.txt"
 CHAT_WORDS = HERE / "chat_words.txt"
+NEGATION_WORDS = HERE / "negation_words.txt"
 VOCABULARY_SOURCES = (ROOT / "domain.yml", ROOT / "facts" / "facts.yml")
+TRIAGE_RULES = (ROOT / "clinic_triage" / "rules" / "targets.yml", ROOT / "clinic_triage" / "rules" / "context.yml")
+# The context step's three ratios, as the SpellingCorrector's settings (config.yml) name them.
+RATIO_SETTINGS = ("domain_word_ratio", "english_word_ratio", "non_word_ratio")
 
 MIN_LETTERS = 3
 LONG_WORD = 7  # from this length on, domain words are also looked for two edits away
@@ -82,9 +93,9 @@ def _strings(node: object) -> Iterable[str]:
             yield from _strings(item)
 
 
-def domain_vocabulary(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY_SOURCES) -> Counter:
+def domain_vocabulary(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY_SOURCES) -> Counter[str]:
     """Word counts of ``texts`` (the training examples) and of every string in the YAML ``sources``."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for text in texts:
         counts.update(words_of(text))
     for path in sources:
@@ -103,10 +114,10 @@ def _all_texts(texts: Iterable[str], sources: Iterable[Path]) -> Iterable[str]:
         yield from _strings(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
-def domain_bigrams(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY_SOURCES) -> Counter:
+def domain_bigrams(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY_SOURCES) -> Counter[str]:
     """Word-pair counts ("how long") of the same texts as :func:`domain_vocabulary`, with the start
     and the end of each text as the word ``<s>``."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for text in _all_texts(texts, sources):
         words = [BOUNDARY, *words_of(text), BOUNDARY]
         counts.update(f"{a} {b}" for a, b in zip(words, words[1:]))
@@ -129,6 +140,49 @@ def chat_words(path: Path = CHAT_WORDS) -> FrozenSet[str]:
     return word_list(path)
 
 
+def negation_words(path: Path = NEGATION_WORDS) -> FrozenSet[str]:
+    """Words that deny or negate ("no", "not", "nor", "isnt"): the context step never changes or puts one in."""
+    return word_list(path)
+
+
+def _pattern_strings(node: object) -> Iterable[str]:
+    """The regular expressions of a triage rules document: every string under ``patterns`` or ``fragments``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("patterns", "fragments"):
+                yield from _strings(value)
+            else:
+                yield from _pattern_strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _pattern_strings(item)
+
+
+_ANY_ENDING = re.compile(r"\\w[*+]")  # "numb\w*": any word that starts with "numb"
+_ESCAPE = re.compile(r"\\[A-Za-z]")  # \b, \s, \d: not letters of a word
+_RUN = re.compile(r"([a-z]+)([#?])?")
+
+
+def triage_words(paths: Iterable[Path] = TRIAGE_RULES) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+    """The words the triage rules name, read from their regular expressions without running them:
+    every alphabetic run of a pattern ("bum", "feel", "cant"), also without its last letter when that
+    letter is optional ("legs?" names "leg" too); and the stems a pattern extends (``numb\\w*``: every
+    word that starts with "numb"). Generous on purpose: a word wrongly counted here only means the
+    context step leaves it alone."""
+    words: Set[str] = set()
+    stems: Set[str] = set()
+    for path in paths:
+        for pattern in _pattern_strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            text = _ESCAPE.sub(" ", _ANY_ENDING.sub("#", pattern.lower()))
+            for run, suffix in _RUN.findall(text):
+                words.add(run)
+                if suffix == "?" and len(run) > 1:
+                    words.add(run[:-1])
+                elif suffix and len(run) >= MIN_LETTERS:  # shorter: a regex detail ("s\\w*"), not a stem
+                    stems.add(run)
+    return frozenset(words), tuple(sorted(stems))
+
+
 def english_frequencies(limit: int) -> List[Tuple[str, int]]:
     """The ``limit`` most frequent English words and their counts (symspellpy's word list)."""
     import importlib.resources
@@ -149,6 +203,29 @@ def _fast_distance() -> EditDistance:
     return EditDistance(DistanceAlgorithm.DAMERAU_OSA_FAST)
 
 
+@dataclass(frozen=True)
+class English:
+    """The English word list as a speller needs it, built once per process and list size
+    (:func:`english`): shared by every :class:`DomainSpeller`, never changed by one."""
+
+    dictionary: SymSpell
+    words: FrozenSet[str]
+    background: Mapping[str, float]  # relative frequencies, for :class:`WordContext`
+
+
+@lru_cache(maxsize=4)
+def english(limit: int) -> English:
+    """The ``limit`` most frequent English words, as a one-edit SymSpell dictionary (building it takes
+    seconds, so each process builds it once per size)."""
+    frequencies = english_frequencies(limit)
+    dictionary = SymSpell(max_dictionary_edit_distance=1, prefix_length=7, distance_comparer=_fast_distance())
+    for word, count in frequencies:
+        dictionary.create_dictionary_entry(word, count)
+    total = sum(count for _, count in frequencies)
+    background = MappingProxyType({word: count / total for word, count in frequencies})
+    return English(dictionary, frozenset(word for word, _ in frequencies), background)
+
+
 @dataclass
 class WordContext:
     """How well a word fits between two others: an interpolated word-bigram model of the domain texts.
@@ -162,10 +239,10 @@ class WordContext:
 
     bigrams: Dict[str, int]
     smoothing: float = 2.0
-    background: Dict[str, float] = field(default_factory=dict)
+    background: Mapping[str, float] = field(default_factory=dict)
     _pairs: Dict[Tuple[str, str], int] = field(init=False, repr=False)
-    _left: Counter = field(init=False, repr=False)
-    _unigram: Counter = field(init=False, repr=False)
+    _left: Counter[str] = field(init=False, repr=False)
+    _unigram: Counter[str] = field(init=False, repr=False)
     _total: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -210,16 +287,16 @@ class DomainSpeller:
     context_min_letters: int = MIN_LETTERS
     _domain: SymSpell = field(init=False, repr=False)
     _english: SymSpell = field(init=False, repr=False)
-    _known: Set[str] = field(init=False, repr=False)
+    _known: FrozenSet[str] = field(init=False, repr=False)
     _chat: FrozenSet[str] = field(init=False, repr=False)
+    _kept_words: FrozenSet[str] = field(init=False, repr=False)
+    _kept_stems: Tuple[str, ...] = field(init=False, repr=False)
     protected: FrozenSet[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        english = english_frequencies(self.english_words)
-        english_set = {word for word, _ in english}
-        self._english = SymSpell(max_dictionary_edit_distance=1, prefix_length=7, distance_comparer=_fast_distance())
-        for word, count in english:
-            self._english.create_dictionary_entry(word, count)
+        shared = english(self.english_words)
+        english_set = shared.words
+        self._english = shared.dictionary
         self._domain = SymSpell(max_dictionary_edit_distance=2, prefix_length=7, distance_comparer=_fast_distance())
         for word, count in self.domain.items():
             self._domain.create_dictionary_entry(word, count)
@@ -231,9 +308,10 @@ class DomainSpeller:
         self.protected = frozenset(self.medical | long_domain_words)
         self._chat = chat_words()
         if self.context is not None and not self.context.background:
-            total = sum(count for _, count in english)
-            self.context.background = {word: count / total for word, count in english}
+            self.context.background = shared.background
         self._known = english_set | set(self.domain) | set(self.medical) | self._chat
+        rule_words, self._kept_stems = triage_words()
+        self._kept_words = rule_words | negation_words()
 
     def correct_word(self, word: str) -> str:
         """The corrected form of one lower-case word (the word itself when no rule applies)."""
@@ -262,11 +340,18 @@ class DomainSpeller:
             return self.domain_word_ratio
         return self.english_word_ratio if typed in self._known else self.non_word_ratio
 
+    def left_to_triage(self, word: str) -> bool:
+        """Whether the context step must leave this word alone, typed or as a candidate: a word the
+        triage rules name or a negation. Changing "bum" to "mum" or "nt" to "not" could hide a red
+        flag or deny one; the word step alone may touch these words."""
+        return word in self._kept_words or word.startswith(self._kept_stems)
+
     def in_context(self, typed: Sequence[str], chosen: Sequence[str]) -> List[str]:
         """The context step over one text's words: ``typed`` as written (lower case), ``chosen`` the
         word step's result; returns the words after the step (see the module docstring)."""
         words = list(chosen)
-        if self.context is None or not self.context_on:
+        context = self.context
+        if context is None or not self.context_on:
             return words
         slipped = any(len(w) >= MIN_LETTERS and w.isalpha() and w not in self._known for w in typed)
         for i, (was, now) in enumerate(zip(typed, chosen)):
@@ -277,6 +362,8 @@ class DomainSpeller:
                 continue
             if was in self.protected or now in self.protected or was in self._chat:
                 continue
+            if self.left_to_triage(was) or self.left_to_triage(now):
+                continue
             candidates = {
                 s.term
                 for s in self._domain.lookup(was, Verbosity.ALL, 1)
@@ -286,29 +373,51 @@ class DomainSpeller:
                 continue
             prev = words[i - 1] if i > 0 else BOUNDARY
             next_ = words[i + 1] if i + 1 < len(words) else BOUNDARY
-            best = max(sorted(candidates), key=lambda c: self.context.score(prev, c, next_))  # type: ignore[union-attr]
-            if self.context.score(prev, best, next_) - self.context.score(prev, now, next_) >= math.log(ratio):
+            best = max(sorted(candidates), key=lambda c: context.score(prev, c, next_))
+            # The best fit is a triage word or a negation: left as the word step chose it (the next
+            # best fit is a worse guess: "hw long" must not become "hi long" because "how" is kept).
+            if self.left_to_triage(best):
+                continue
+            if context.score(prev, best, next_) - context.score(prev, now, next_) >= math.log(ratio):
                 words[i] = best
         return words
 
     def correct(self, text: str) -> Tuple[str, List[Correction]]:
         """The text with misspelt words corrected (lower case where changed) and the changes made."""
+        _, corrected, changes = self.readings(text)
+        return corrected, changes
+
+    def readings(self, text: str) -> Tuple[str, str, List[Correction]]:
+        """The word step's text, the text after the context step too, and the changes of the latter.
+
+        Triage reads both (and the typed text): the context step may only make a reading more
+        severe, never hide what the word step's text shows."""
         matches = list(re.finditer(r"[A-Za-z]+", text))
         typed = [m.group(0).lower() for m in matches]
-        chosen = self.in_context(typed, [self.correct_word(word) for word in typed])
-        changes: List[Correction] = []
-        pieces: List[str] = []
-        end = 0
-        for match, was, now in zip(matches, typed, chosen):
-            pieces.append(text[end : match.start()])
-            if now == was:
-                pieces.append(match.group(0))
-            else:
-                changes.append(Correction(match.group(0), now))
-                pieces.append(now)
-            end = match.end()
-        pieces.append(text[end:])
-        return "".join(pieces), changes
+        word_step = [self.correct_word(word) for word in typed]
+        chosen = self.in_context(typed, word_step)
+        word_text, _ = _rebuild(text, matches, typed, word_step)
+        corrected, changes = _rebuild(text, matches, typed, chosen)
+        return word_text, corrected, changes
+
+
+def _rebuild(
+    text: str, matches: Sequence[re.Match[str]], typed: Sequence[str], chosen: Sequence[str]
+) -> Tuple[str, List[Correction]]:
+    """``text`` with each typed word replaced by its chosen form (the rest kept), and the changes."""
+    changes: List[Correction] = []
+    pieces: List[str] = []
+    end = 0
+    for match, was, now in zip(matches, typed, chosen):
+        pieces.append(text[end : match.start()])
+        if now == was:
+            pieces.append(match.group(0))
+        else:
+            changes.append(Correction(match.group(0), now))
+            pieces.append(now)
+        end = match.end()
+    pieces.append(text[end:])
+    return "".join(pieces), changes
 
 
 def build_speller(
@@ -348,3 +457,15 @@ def load_speller(
         real_words_after_a_slip,
         context_min_letters,
     )
+
+
+def speller_settings(settings: Mapping[str, Any]) -> Dict[str, Any]:
+    """:func:`build_speller`'s keyword arguments from the ``SpellingCorrector``'s settings (config.yml;
+    a missing or empty setting takes its default): one reading for the component, the benches and the tests."""
+    domain, english_word, non_word = (float(settings.get(key) or 0.0) for key in RATIO_SETTINGS)
+    return {
+        "english_words": int(settings.get("english_words") or 50000),
+        "ratios": (domain, english_word, non_word),
+        "real_words_after_a_slip": bool(settings.get("real_words_after_a_slip")),
+        "context_min_letters": int(settings.get("context_min_letters") or MIN_LETTERS),
+    }

@@ -1,4 +1,4 @@
-"""Rasa NLU components: the featurizers read a spelling-corrected text, triage reads typed and corrected.
+"""Rasa NLU components: the featurizers read a spelling-corrected text, triage reads every reading.
 
 ``SpellingCorrector`` goes first in the pipeline. It corrects the message with
 :class:`clinic_nlu.spelling.DomainSpeller` and, when anything changed, puts the corrected text in
@@ -6,11 +6,13 @@
 under ``text_original``.
 
 ``RestoreOriginalText`` goes just before the triage component (which must stay last). It puts
-the typed text back in ``text`` and shows the corrected one under ``text_corrected``. So the
-tracker and the staff app keep exactly what the patient wrote, and the triage component reads the
-typed text and the corrected one (the more severe level wins): a correction can never remove a red
-flag, and a typo cannot hide one that the corrected text shows. ``tests/test_spelling_corrector.py``
-keeps this order in ``config.yml``.
+the typed text back in ``text`` and shows the corrected one under ``text_corrected``; when the
+context step changed the word step's result, the word step's text is kept too, under
+``text_word_step``. So the tracker and the staff app keep exactly what the patient wrote, and the
+triage component reads every distinct one of these texts (the most severe level wins): a correction
+can never remove a red flag that the typed text or the word step's text shows, and a typo cannot
+hide one that a corrected text shows. ``tests/test_spelling_corrector.py`` keeps this order in
+``config.yml``.
 
 The domain vocabulary (words of the training examples, ``domain.yml`` and ``facts/facts.yml``) is
 stored in the model as JSON (no pickle); the English word list and the medical list are read when
@@ -33,16 +35,16 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlu.spelling import DomainSpeller, build_speller, load_speller
+from clinic_nlu.spelling import MIN_LETTERS, DomainSpeller, build_speller, load_speller, speller_settings
 from clinic_nlu.typo_augmenter import AUGMENTED
 
 logger = logging.getLogger(__name__)
 
 ORIGINAL_TEXT = "text_original"
 CORRECTED_TEXT = "text_corrected"
+WORD_STEP_TEXT = "text_word_step"
 _FILE = "domain_vocabulary.json"
 _BIGRAMS = "domain_bigrams.json"
-RATIOS = ("domain_word_ratio", "english_word_ratio", "non_word_ratio")
 
 
 @lru_cache(maxsize=2)
@@ -52,7 +54,7 @@ def _cached_speller(
     bigrams: Tuple[Tuple[str, int], ...] = (),
     ratios: Tuple[float, float, float] = (0.0, 0.0, 0.0),
     after_a_slip: bool = False,
-    min_letters: int = 3,
+    min_letters: int = MIN_LETTERS,
 ) -> DomainSpeller:
     """One speller per vocabulary and process (building the English dictionary takes seconds)."""
     return load_speller(
@@ -63,12 +65,6 @@ def _cached_speller(
         real_words_after_a_slip=after_a_slip,
         context_min_letters=min_letters,
     )
-
-
-def _ratios(config: Dict[Text, Any]) -> Tuple[float, float, float]:
-    """The context step's three ratios from the component's configuration (0 = that part off)."""
-    domain, english, non_word = (float(config.get(key) or 0.0) for key in RATIOS)
-    return domain, english, non_word
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
@@ -89,7 +85,7 @@ class SpellingCorrector(GraphComponent):
             "english_word_ratio": 0.0,
             "non_word_ratio": 0.0,
             "real_words_after_a_slip": False,
-            "context_min_letters": 3,
+            "context_min_letters": MIN_LETTERS,
         }
 
     def __init__(
@@ -117,13 +113,7 @@ class SpellingCorrector(GraphComponent):
     def train(self, training_data: TrainingData) -> Resource:
         """Build the domain vocabulary from the (clean, not augmented) training examples."""
         texts = [m.get(TEXT) for m in training_data.training_examples if m.get(TEXT) and not m.get(AUGMENTED)]
-        self._speller = build_speller(
-            texts,
-            self._config["english_words"],
-            ratios=_ratios(self._config),
-            real_words_after_a_slip=bool(self._config.get("real_words_after_a_slip")),
-            context_min_letters=int(self._config.get("context_min_letters", 3)),
-        )
+        self._speller = build_speller(texts, **speller_settings(self._config))
         with self._storage.write_to(self._resource) as directory:
             (directory / _FILE).write_text(json.dumps(self._speller.domain, sort_keys=True), encoding="utf-8")
             if self._speller.context is not None:
@@ -148,28 +138,32 @@ class SpellingCorrector(GraphComponent):
         except ValueError:
             logger.warning("SpellingCorrector: no trained vocabulary in the model; correcting nothing")
             return cls(config, model_storage, resource)
+        settings = speller_settings(config)
         speller = _cached_speller(
             tuple(sorted(domain.items())),
-            config["english_words"],
+            settings["english_words"],
             tuple(sorted(bigrams.items())),
-            _ratios(config),
-            bool(config.get("real_words_after_a_slip")),
-            int(config.get("context_min_letters", 3)),
+            settings["ratios"],
+            settings["real_words_after_a_slip"],
+            settings["context_min_letters"],
         )
         return cls(config, model_storage, resource, speller)
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Correct each message's text; the typed text stays under ``text_original``."""
+        """Correct each message's text; the typed text stays under ``text_original`` and the word
+        step's text, when the context step changed it, under ``text_word_step``."""
         if self._speller is None:
             return messages
         for message in messages:
             text = message.get(TEXT)
             if not text or message.get(ORIGINAL_TEXT) is not None:
                 continue
-            corrected, changes = self._speller.correct(text)
-            if changes:
+            word_step, corrected, _ = self._speller.readings(text)
+            if corrected != text or word_step != text:
                 message.set(ORIGINAL_TEXT, text)
                 message.set(TEXT, corrected)
+            if word_step not in (text, corrected):
+                message.set(WORD_STEP_TEXT, word_step, add_to_output=True)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -180,7 +174,7 @@ class SpellingCorrector(GraphComponent):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class RestoreOriginalText(GraphComponent):
-    """Puts the typed text back in ``text`` (for triage and storage); the corrected one is kept aside."""
+    """Puts the typed text back in ``text`` (for triage and storage); the corrected ones are kept aside."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

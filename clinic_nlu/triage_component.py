@@ -9,10 +9,11 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
 - On none, a classifier guess of one of those intents is, by default (``classifier_escalation:
   demote``), replaced by the classifier's best other intent: the triage rules, not word
   statistics, decide when a patient is told to call an ambulance (BENCHMARKS.md compares both).
-- When a spelling corrector ran (``clinic_nlu.spelling_corrector``), the typed text is in ``text``
-  and the corrected one in ``text_corrected``: both are triaged and the more severe level wins,
-  so a typo cannot hide a red flag and a correction cannot remove one. ``triage.read`` says
-  which text gave the level.
+- When a spelling corrector ran (``clinic_nlu.spelling_corrector``), the typed text is in ``text``,
+  the corrected one in ``text_corrected`` and, when its context step changed the word step's
+  result, the word step's text in ``text_word_step``: every distinct one is triaged and the most
+  severe level wins, so a typo cannot hide a red flag and no correction can remove one.
+  ``triage.read`` says which text gave the level (``typed``, ``corrected`` or ``word_step``).
 - The classifier's own prediction stays under ``classifier_intent`` and the triage under
   ``triage`` (level, counted flags, every finding with its context), so staff see why.
   ``red_flags`` keeps the counted findings in the older ``{flag, matched}`` form.
@@ -35,8 +36,9 @@ from clinic_triage.engine import LEVELS, Assessment
 from clinic_vocabulary import TRIAGE_INTENTS
 
 DEMOTE, KEEP = "demote", "keep"
-# Set by clinic_nlu.spelling_corrector.RestoreOriginalText (named here to keep this module free of it).
-CORRECTED_TEXT = "text_corrected"
+# Set by clinic_nlu.spelling_corrector (named here to keep this module free of it), with the name
+# ``triage.read`` gives each: read in this order, a later text decides only when it is more severe.
+READINGS = (("text_corrected", "corrected"), ("text_word_step", "word_step"))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -65,14 +67,21 @@ class TriageOverride(GraphComponent):
 
         return cls(config, default_triage())
 
-    def _assess(self, typed: str, corrected: Optional[str]) -> Tuple[Assessment, str]:
-        """The typed text's assessment, or the corrected text's when that one is more severe."""
-        assessment = self._triage.assess(typed)
-        if corrected and corrected != typed:
-            other = self._triage.assess(corrected)
+    def _assess(self, message: Message) -> Tuple[Assessment, str]:
+        """The most severe assessment of the message's distinct readings (typed, then corrected,
+        then the word step's; the first wins a tie) and which reading gave it."""
+        typed = message.get(TEXT)
+        assessment, read = self._triage.assess(typed), "typed"
+        seen = {typed}
+        for key, name in READINGS:
+            text: Optional[str] = message.get(key)
+            if not text or text in seen:
+                continue
+            seen.add(text)
+            other = self._triage.assess(text)
             if LEVELS.index(other.level) < LEVELS.index(assessment.level):  # LEVELS: most severe first
-                return other, "corrected"
-        return assessment, "typed"
+                assessment, read = other, name
+        return assessment, read
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Triage each message and set its intent from the level."""
@@ -80,7 +89,7 @@ class TriageOverride(GraphComponent):
             text = message.get(TEXT)
             if not text:
                 continue
-            assessment, read = self._assess(text, message.get(CORRECTED_TEXT))
+            assessment, read = self._assess(message)
             message.set("triage", {**assessment.as_dict(), "read": read}, add_to_output=True)
             message.set(
                 "red_flags",

@@ -15,8 +15,13 @@ from clinic_nlu.spelling import (
     build_speller,
     domain_bigrams,
     domain_vocabulary,
+    english,
     medical_terms,
+    negation_words,
+    speller_settings,
+    triage_words,
 )
+from clinic_triage.engine import LEVELS, default_triage
 from clinic_nlu.typo_noise import NEIGHBOURS, add_typos
 
 pytestmark = pytest.mark.unit
@@ -154,20 +159,19 @@ def test_the_chat_word_list_is_lower_case_words():
 
 # The context step (real-word slips, non-words in context): the mechanism with fixed ratios here;
 # config.yml's values are tested in tests/test_spelling_corrector.py.
-CONTEXT = {"ratios": (0.0, 1000.0, 20.0), "real_words_after_a_slip": True, "context_min_letters": 2}
+CONTEXT = {"english_word_ratio": 1000, "non_word_ratio": 20, "real_words_after_a_slip": True, "context_min_letters": 2}
 
 
 @pytest.fixture(scope="module")
 def context_speller() -> DomainSpeller:
-    return build_speller(_training_texts(), **CONTEXT)  # type: ignore[arg-type]
+    return build_speller(_training_texts(), **speller_settings(CONTEXT))
 
 
 @pytest.mark.parametrize(
     "typed, meant",
     [
-        ("how ling is the recovrey", "how long is the recovery"),  # "ling" is an English word
-        ("hwo much does it cots", "how much does it cost"),  # so is "cots"
-        ("hw lnog befroe i cn wlak", "how long before i can walk"),  # "cn": two letters, in context
+        ("hwo much does it cots", "how much does it cost"),  # "cots" is an English word
+        ("waht does it cots", "what does it cost"),
     ],
 )
 def test_the_context_step_reads_real_word_slips_in_a_message_with_slips(context_speller, speller, typed, meant):
@@ -180,13 +184,80 @@ def test_without_an_unknown_word_real_words_and_two_letter_words_are_kept(contex
         assert context_speller.correct(text)[0] == text
 
 
-def test_with_every_ratio_at_zero_there_is_no_context_step(speller):
-    assert speller.context is None
-    texts = [add_typos(t, seed) for t in _training_texts()[:200] for seed in range(3)]
-    words = [w.lower() for t in texts for w in re.findall(r"[A-Za-z]+", t)]
-    assert speller.in_context(words, [speller.correct_word(w) for w in words]) == [
-        speller.correct_word(w) for w in words
-    ]
+def test_with_every_ratio_at_zero_the_word_pairs_change_nothing(speller):
+    """A speller that has the word-pair counts but every ratio at 0 corrects exactly as the word
+    step alone does (the speller without the context step)."""
+    texts = _training_texts()
+    zero = DomainSpeller(
+        dict(domain_vocabulary(texts)), medical_terms(), context=WordContext(dict(domain_bigrams(texts)))
+    )
+    assert zero.context is not None and speller.context is None
+    typed = [add_typos(t, seed) for t in texts[:300] for seed in range(3)]
+    assert [zero.correct(t)[0] for t in typed] == [speller.correct(t)[0] for t in typed]
+    assert sum(speller.correct(t)[0] != t for t in typed) > 100  # the word step did correct them
+
+
+# Each: typed with slips; the word step's text triages as severe as (or more than) the typed one, and
+# the context step once changed a word that the triage rules or a negation needed.
+TRIAGE_CASES = [
+    "cantt feeel my bum.",  # "bum" -> "mum": a red flag became someone else's
+    "my legs are nt weak aftre surgry",  # "nt" -> "not": a red flag became a denial
+    "i dnt want to be alive anymor",  # "alive" -> "live"
+]
+
+
+@pytest.mark.parametrize("typed", TRIAGE_CASES)
+def test_the_context_step_never_makes_the_triage_level_less_severe(context_speller, speller, typed):
+    triage = default_triage()
+    without = triage.assess(speller.correct(typed)[0]).level
+    assert without != "none"  # a red flag the word step's text shows ...
+    word_step, corrected, _ = context_speller.readings(typed)
+    assert word_step == speller.correct(typed)[0]
+    assert LEVELS.index(triage.assess(corrected).level) <= LEVELS.index(without)  # ... the context keeps
+
+
+def test_the_context_step_never_changes_or_puts_in_a_triage_word_or_a_negation(context_speller):
+    """Over seeded typo versions of every training example and of the tuning messages' red-flag
+    kind: no change the context step makes removes or adds a word the triage rules name or a negation."""
+    texts = [add_typos(t, seed, probability=0.5) for t in _training_texts() for seed in range(2)]
+    texts += [add_typos(t, seed, probability=0.5) for t in TRIAGE_CASES for seed in range(20)]
+    changed, wrong = 0, []
+    for text in texts:
+        typed = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+        chosen = [context_speller.correct_word(w) for w in typed]
+        for before, after in zip(chosen, context_speller.in_context(typed, chosen)):
+            if before != after:
+                changed += 1
+                if context_speller.left_to_triage(before) or context_speller.left_to_triage(after):
+                    wrong.append(f"{text!r}: {before} -> {after}")
+    assert changed and not wrong, wrong[:10]
+
+
+def test_the_triage_words_are_read_from_the_rules_and_the_negations_from_their_list(context_speller):
+    words, stems = triage_words()
+    assert {"bum", "arse", "alive", "feel", "cant", "legs", "leg", "dying"} <= words  # "legs?" names "leg"
+    assert "numb" in stems and context_speller.left_to_triage("numbness")
+    assert all(w.isalpha() for w in words) and all(len(s) >= 3 and s.isalpha() for s in stems)
+    assert {"not", "nor", "none", "isnt", "havent", "hasnt", "nt"} <= negation_words()
+    assert not context_speller.left_to_triage("cost") and not context_speller.left_to_triage("cots")
+
+
+def test_the_english_dictionary_is_built_once_and_shared(speller, context_speller):
+    assert speller._english is context_speller._english is english(50000).dictionary
+    assert english(50000).background is context_speller.context.background  # type: ignore[union-attr]
+    with pytest.raises(TypeError):
+        english(50000).background["the"] = 1.0  # type: ignore[index]
+
+
+def test_the_settings_of_the_corrector_become_build_speller_arguments():
+    assert speller_settings({}) == {
+        "english_words": 50000,
+        "ratios": (0.0, 0.0, 0.0),
+        "real_words_after_a_slip": False,
+        "context_min_letters": 3,
+    }
+    read = speller_settings({"english_words": 20000, "non_word_ratio": 20, "context_min_letters": 2})
+    assert read["english_words"] == 20000 and read["ratios"] == (0.0, 0.0, 20.0) and read["context_min_letters"] == 2
 
 
 def test_the_context_step_never_changes_or_puts_in_a_protected_word(context_speller):

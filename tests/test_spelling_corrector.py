@@ -1,4 +1,4 @@
-"""The spelling-corrector components: featurizers read the corrected text, triage reads both.
+"""The spelling-corrector components: featurizers read the corrected text, triage reads every reading.
 
 Real components on the real training data and the shipped triage: no stubs.
 """
@@ -17,10 +17,18 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 
-from clinic_nlu.spelling_corrector import CORRECTED_TEXT, ORIGINAL_TEXT, RestoreOriginalText, SpellingCorrector
+from clinic_nlu.spelling import build_speller, speller_settings
+from clinic_nlu.spelling_corrector import (
+    CORRECTED_TEXT,
+    ORIGINAL_TEXT,
+    WORD_STEP_TEXT,
+    RestoreOriginalText,
+    SpellingCorrector,
+)
 from clinic_nlu.triage_component import TriageOverride
 from clinic_nlu.typo_noise import add_typos
-from clinic_triage.engine import default_triage
+from clinic_triage import semantic
+from clinic_triage.engine import LEVELS, default_triage
 
 pytestmark = pytest.mark.unit
 
@@ -93,9 +101,46 @@ def test_config_yml_context_step_is_stored_and_loaded_with_the_model(tmp_path):
         pairs = json.loads((directory / "domain_bigrams.json").read_text())
     assert pairs["how long"] > 0 and all(isinstance(v, int) for v in pairs.values())
     loaded = SpellingCorrector.load(settings, storage, Resource("ctx"), context)
-    message = run(loaded, "how ling is the recovrey")
-    assert message.get(CORRECTED_TEXT) == "how long is the recovery"
-    assert message.get("text") == "how ling is the recovrey"
+    message = run(loaded, "hwo much does it cots")
+    assert message.get(CORRECTED_TEXT) == "how much does it cost"
+    assert message.get(WORD_STEP_TEXT) == "how much does it cots"  # the context step changed "cots"
+    assert message.get("text") == "hwo much does it cots"
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory) -> SpellingCorrector:
+    """A corrector with config.yml's settings (the context step on), trained on the training data."""
+    settings = _config_yml_corrector_settings()
+    storage = LocalModelStorage(tmp_path_factory.mktemp("shipped"))
+    context = ExecutionContext(GraphSchema({}), "test")
+    SpellingCorrector.create(settings, storage, Resource("shipped"), context).train(
+        load_data(str(ROOT / "data" / "nlu.yml"))
+    )
+    return SpellingCorrector.load(settings, storage, Resource("shipped"), context)
+
+
+@pytest.mark.parametrize(
+    "typed, level",
+    [
+        ("cantt feeel my bum.", "emergency"),
+        ("my legs are nt weak aftre surgry", "emergency"),
+        ("i dnt want to be alive anymor", "crisis"),
+    ],
+)
+def test_with_config_yml_settings_a_red_flag_the_word_step_shows_is_escalated(shipped, typed, level):
+    message = run(shipped, typed)
+    assert message.get("triage")["level"] == level and message.get("intent")["name"] == f"report_{level}"
+
+
+def test_triage_reads_the_word_steps_text_when_the_context_step_changed_it():
+    """The context step's reading alone would hide the red flag: the word step's reading decides."""
+    message = Message(
+        data={"text": "cantt feeel my bum.", CORRECTED_TEXT: "cantt feel my mum.", WORD_STEP_TEXT: "cant feel my bum."}
+    )
+    message.set("intent", {"name": "ask_recovery_time", "confidence": 0.9})
+    TriageOverride(TriageOverride.get_default_config(), default_triage()).process([message])
+    assert message.get("triage")["level"] == "emergency" and message.get("triage")["read"] == "word_step"
+    assert message.get("intent")["name"] == "report_emergency"
 
 
 def test_without_the_context_step_no_word_pairs_are_stored(corrector, storage):
@@ -186,6 +231,33 @@ def test_the_trained_model_answers_typed_slips_and_escalates_a_red_flag_hidden_b
     real_word = asyncio.run(parse("waht does it cots"))  # "cots" is an English word: read in context
     assert real_word["text_corrected"] == "what does it cost" and real_word["intent"]["name"] == "ask_cost"
     assert real_word["text"] == "waht does it cots"
+    slipped = asyncio.run(parse("cantt feeel my bum."))
+    assert slipped["intent"]["name"] == "report_emergency" and slipped["text"] == "cantt feeel my bum."
     hidden = asyncio.run(parse("i cat controll my bladder sinxe tnis orning"))
     assert hidden["intent"]["name"] == "report_emergency" and hidden["triage"]["read"] == "corrected"
     assert hidden["text"] == "i cat controll my bladder sinxe tnis orning"
+
+
+@pytest.mark.integration  # the whole triage tuning corpus, three typo versions of each message
+def test_over_the_tuning_corpus_the_context_step_never_makes_triage_less_severe(shipped):
+    """Every tuning message (clinic_triage/corpus/tune*.yml) with seeds 0-2 of the typo noise: the
+    pipeline's level with config.yml's corrector is never less severe than with the word step alone
+    (typed and word-step text read), nor than the typed text's."""
+    texts = [m["text"] for m in semantic.load_corpus(sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml")))]
+    training = [m.get("text") for m in load_data(str(ROOT / "data" / "nlu.yml")).training_examples]
+    word_step = build_speller(training, **{**speller_settings(_config_yml_corrector_settings()), "ratios": (0, 0, 0)})
+    triage = default_triage()
+    severity = {level: -index for index, level in enumerate(LEVELS)}  # higher: more severe
+    lower, context_changed = [], 0
+    for text in texts:
+        for seed in range(3):
+            typed = add_typos(text, seed)
+            corrected = word_step.correct(typed)[0]
+            message = run(shipped, typed)
+            context_changed += message.get(WORD_STEP_TEXT) is not None
+            level = severity[message.get("triage")["level"]]
+            without = max(severity[triage.assess(typed).level], severity[triage.assess(corrected).level])
+            if level < without:
+                lower.append(typed)
+    assert context_changed > 50  # the context step did change texts
+    assert not lower, lower[:10]
