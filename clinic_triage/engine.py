@@ -96,6 +96,12 @@ class Assessment:
         return self.level in ESCALATED
 
     @property
+    def rules_discounted_all(self) -> bool:
+        """The rules found red-flag mentions and discounted every one (negated, over, someone else's ...)."""
+        rules = [f for f in self.findings if f.flag != CLASSIFIER_FLAG]
+        return bool(rules) and not any(f.counted for f in rules)
+
+    @property
     def flags(self) -> List[str]:
         """The flags that count, highest level first, each once."""
         counted = sorted((f for f in self.findings if f.counted), key=lambda f: LEVELS.index(f.level))
@@ -298,7 +304,8 @@ class Triage:
             if key not in findings or (finding.counted and not findings[key].counted):
                 findings[key] = finding
         if self.semantic is not None and (self.combine == "either" or not findings):
-            level, probability = self.semantic.verdict(classifier_text)
+            discounted_all = bool(found) and not any(f.counted for f in found)
+            level, probability = self.semantic.verdict(classifier_text, rules_discounted_all=discounted_all)
             if level is not None:
                 findings[(CLASSIFIER_FLAG, "")] = Finding(CLASSIFIER_FLAG, level, "", (f"P={probability:.2f}",), True)
         ordered = sorted(findings.values(), key=lambda f: (LEVELS.index(f.level), not f.counted, f.flag))
