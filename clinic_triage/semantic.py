@@ -43,6 +43,9 @@ class SemanticSettings:
     # The threshold used instead of ``threshold`` when the rules found red-flag mentions in the message
     # and discounted every one (negated, hypothetical, over, someone else's); None: ``threshold``.
     discounted_threshold: Optional[float] = None
+    # "balanced": each level weighs as much in the fit as the others (scikit-learn's class_weight);
+    # "none": every message weighs the same.
+    class_weight: str = "balanced"
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
@@ -65,7 +68,14 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         combine=data["combine"],
         min_words=int(data.get("min_words", 1)),
         discounted_threshold=_optional_threshold(data.get("discounted_threshold")),
+        class_weight=_class_weight(data.get("class_weight", "balanced")),
     )
+
+
+def _class_weight(value: object) -> str:
+    if value not in ("balanced", "none"):
+        raise ValueError(f"semantic.yml: class_weight must be 'balanced' or 'none', not {value!r}")
+    return str(value)
 
 
 def _optional_threshold(value: object) -> Optional[float]:
@@ -100,7 +110,14 @@ class SemanticTriage:
             TfidfVectorizer(analyzer="char_wb", ngram_range=settings.char_ngrams, min_df=2, sublinear_tf=True),
             TfidfVectorizer(analyzer="word", ngram_range=settings.word_ngrams, sublinear_tf=True),
         )
-        self._model = make_pipeline(features, LogisticRegression(C=settings.C, max_iter=2000, class_weight="balanced"))
+        self._model = make_pipeline(
+            features,
+            LogisticRegression(
+                C=settings.C,
+                max_iter=2000,
+                class_weight="balanced" if settings.class_weight == "balanced" else None,
+            ),
+        )
         self._model.fit(list(texts), list(levels))
         self.classes: List[str] = list(self._model.classes_)
         self.threshold = settings.threshold
