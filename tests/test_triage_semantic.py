@@ -154,8 +154,21 @@ def test_discounted_threshold_is_checked(tmp_path):
     corpus = str(semantic.SETTINGS_FILE.parent.parent / "corpus" / "tune*.yml")
     shipped = semantic.SETTINGS_FILE.read_text().replace('"../corpus/tune*.yml"', f'"{corpus}"')
     bad = tmp_path / "semantic.yml"
-    bad.write_text(shipped.replace("discounted_threshold: null", "discounted_threshold: 1.5"))
+    bad.write_text(shipped.replace("discounted_threshold: 0.1", "discounted_threshold: 1.5"))
     with pytest.raises(ValueError, match="discounted_threshold"):
         semantic.load_settings(bad)
-    bad.write_text(shipped.replace("discounted_threshold: null", "discounted_threshold: 0.2"))
-    assert semantic.load_settings(bad).discounted_threshold == 0.2
+    bad.write_text(shipped.replace("discounted_threshold: 0.1", "discounted_threshold: null"))
+    assert semantic.load_settings(bad).discounted_threshold is None
+    bad.write_text(shipped.replace("class_weight: balanced", "class_weight: heavy"))
+    with pytest.raises(ValueError, match="class_weight"):
+        semantic.load_settings(bad)
+
+
+def test_unweighted_levels_give_the_rare_level_less_weight(tmp_path):
+    settings = _tiny_settings(tmp_path)
+    corpus = settings.corpus_files[0]
+    corpus.write_text(corpus.read_text().replace("level: emergency", "level: none", 4))
+    text = "i cannot pee at all since this morning"
+    balanced = semantic.train(settings, lambda t: t).probabilities(text)["emergency"]
+    unweighted = semantic.train(dataclasses.replace(settings, class_weight="none"), lambda t: t)
+    assert unweighted.probabilities(text)["emergency"] < balanced
