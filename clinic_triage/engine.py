@@ -17,7 +17,9 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    the rules' level.
 5. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
    reads the whole message for wording no pattern describes; ``combine`` there says how its
-   verdict joins the rules' (by default either one escalates).
+   verdict joins the rules' (by default either one escalates). When the rules found red-flag
+   mentions and discounted every one, the reader is held to its stricter ``discounted_threshold``:
+   the rules were told why the message is calm.
 
 Every mention is reported with its context, counted or not, and a classifier escalation as the
 finding ``classifier`` with its probability, so staff can see why a message was, or was not,
