@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import re
 
 import pytest
 
@@ -154,12 +155,15 @@ def test_discounted_threshold_is_checked(tmp_path):
     corpus = str(semantic.SETTINGS_FILE.parent.parent / "corpus" / "tune*.yml")
     shipped = semantic.SETTINGS_FILE.read_text().replace('"../corpus/tune*.yml"', f'"{corpus}"')
     bad = tmp_path / "semantic.yml"
-    bad.write_text(shipped.replace("discounted_threshold: 0.1", "discounted_threshold: 1.5"))
+    shipped = re.sub(r"(?m)^discounted_threshold: .*$", "discounted_threshold: DT", shipped)
+    bad.write_text(shipped.replace("DT", "1.5"))
     with pytest.raises(ValueError, match="discounted_threshold"):
         semantic.load_settings(bad)
-    bad.write_text(shipped.replace("discounted_threshold: 0.1", "discounted_threshold: null"))
+    bad.write_text(shipped.replace("DT", "null"))
     assert semantic.load_settings(bad).discounted_threshold is None
-    bad.write_text(shipped.replace("class_weight: balanced", "class_weight: heavy"))
+    bad.write_text(shipped.replace("DT", "0.2"))
+    assert semantic.load_settings(bad).discounted_threshold == 0.2
+    bad.write_text(shipped.replace("DT", "0.2").replace("class_weight: balanced", "class_weight: heavy"))
     with pytest.raises(ValueError, match="class_weight"):
         semantic.load_settings(bad)
 
