@@ -11,6 +11,8 @@
   .venv/bin/python bench/triage_eval.py --part heldout --regex-detector-from 6146f7c
   # one tuning part (a file of clinic_triage/corpus/) as new authors: the second reader trained without it
   .venv/bin/python bench/triage_eval.py --part tune4 --train-without-part [--combine off]
+  # every tuning part as new authors, for each value of discounted_threshold (rules/semantic.yml)
+  .venv/bin/python bench/triage_eval.py --lopo
 
 The held-out part is measured, never tuned on: nothing here changes a rule or a setting.
 """
@@ -25,7 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, List
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -40,6 +42,53 @@ PARTS = {
 }
 
 
+STRICT_GRID = (None, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.0)  # None: the same threshold as every other message
+
+
+def _joined(
+    rule_levels: Sequence[str],
+    discounted_all: Sequence[bool],
+    p_none: Sequence[float],
+    reader_level: Sequence[str],
+    combine: str,
+    threshold: float,
+    strict: Optional[float],
+) -> List[str]:
+    """The run-time level of each message: the rules' level joined with the reader's as ``combine`` says,
+    the reader escalating when P(none) is below ``threshold`` (below ``strict`` when the rules discounted
+    every mention they found and ``strict`` is set)."""
+    out = []
+    for rule, discounted, p, reader in zip(rule_levels, discounted_all, p_none, reader_level):
+        limit = strict if discounted and strict is not None else threshold
+        asks = p < limit and (combine == "either" or (combine == "rules_first" and rule == NONE))
+        out.append(min((rule, reader if asks else NONE), key=LEVELS.index))
+    return out
+
+
+def _reader_scores(
+    model: semantic.SemanticTriage, texts: Sequence[str], min_words: int
+) -> Tuple[List[float], List[str]]:
+    """P(none) and the most likely escalated level of each text (1.0 / none below ``min_words``)."""
+    p_none, levels = [], []
+    for text in texts:
+        if len(text.split()) < min_words:
+            p_none.append(1.0)
+            levels.append(NONE)
+            continue
+        probabilities = model.probabilities(text)
+        p_none.append(probabilities[NONE])
+        levels.append(max((c for c in model.classes if c != NONE), key=probabilities.__getitem__))
+    return p_none, levels
+
+
+def _strict_label(strict: Optional[float]) -> str:
+    return "same as threshold (off)" if strict is None else f"{strict:.2f}"
+
+
+def _pct(entry: Dict[str, Any]) -> str:
+    return f"{100 * entry['rate']:.1f} % ({entry['hits']}/{entry['n']})"
+
+
 def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: float = 0.99) -> None:
     """Author-grouped CV of the second reader, alone and joined with the rules; prints the chosen threshold.
 
@@ -52,7 +101,8 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
     Chosen: the largest threshold whose joined calm-kept-calm is >= ``min_calm`` and whose joined
     emergency + crisis sensitivity is >= ``min_sensitivity``. When none holds both, sensitivity wins
     (a missed emergency is the worse error): the smallest threshold that holds it, which keeps the
-    most calm."""
+    most calm. The joined figures apply ``discounted_threshold`` as shipped; a last table shows each
+    value of it at the shipped threshold (the rule that chose it is in ``rules/semantic.yml``)."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
@@ -60,7 +110,9 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
     corpus = semantic.load_corpus(settings.corpus_files)
     rules_only = Triage(load_rules())
     texts = [rules_only.classifier_text(m["text"]) for m in corpus]  # as the classifier reads them at run time
-    rule_levels = [rules_only.assess(m["text"]).level for m in corpus]
+    assessed = [rules_only.assess(m["text"]) for m in corpus]
+    rule_levels = [a.level for a in assessed]
+    discounted_all = [a.rules_discounted_all for a in assessed]
     calm_texts = [rules_only.classifier_text(t) for t in semantic.calm_examples(settings)]
     levels = np.array([m["level"] for m in corpus])
     authors = [m["author"] for m in corpus]
@@ -70,26 +122,19 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
         model = semantic.SemanticTriage(
             [texts[i] for i in train] + calm_texts, list(levels[train]) + [NONE] * len(calm_texts), settings
         )
-        for i in test:
-            if len(texts[i].split()) < settings.min_words:
-                continue
-            probabilities = model.probabilities(texts[i])
-            p_none[i] = probabilities["none"]
-            reader_level[i] = max((c for c in model.classes if c != NONE), key=probabilities.__getitem__)
+        scores, tops = _reader_scores(model, [texts[i] for i in test], settings.min_words)
+        for i, p, top in zip(test, scores, tops):
+            p_none[i], reader_level[i] = p, top
     calm, escalated = levels == NONE, levels != NONE
     combine = settings.combine
 
-    def joined(threshold: float) -> List[str]:
-        out = []
-        for rule, p, reader in zip(rule_levels, p_none, reader_level):
-            asks = p < threshold and (combine == "either" or (combine == "rules_first" and rule == NONE))
-            out.append(min((rule, reader if asks else NONE), key=LEVELS.index))
-        return out
+    def joined(threshold: float, strict: Optional[float] = settings.discounted_threshold) -> List[str]:
+        return _joined(rule_levels, discounted_all, list(p_none), reader_level, combine, threshold, strict)
 
     print(
         f"author-grouped {folds}-fold CV, {len(texts)} tuning messages ({len(set(authors))} authors, "
         f"{int(calm.sum())} calm), + {len(calm_texts)} NLU examples as calm in every training fold; "
-        f"combine={combine}"
+        f"combine={combine}, discounted_threshold={settings.discounted_threshold}"
     )
     print(
         "| threshold on P(none) | reader alone: escalated messages escalated | reader alone: calm kept calm "
@@ -119,6 +164,74 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
         f"largest threshold with calm kept calm >= {100 * min_calm:.0f} % and emergency + crisis >= "
         f"{100 * min_sensitivity:.0f} % (with the rules): {chosen} (rules/semantic.yml has {settings.threshold})"
     )
+    explained = np.array(discounted_all)
+    top_levels = np.isin(levels, list(evaluation.TOP))
+    print(
+        f"\nmessages in which the rules discounted every mention they found: {int((explained & calm).sum())} calm, "
+        f"{int((explained & escalated).sum())} escalated ({int((explained & top_levels).sum())} emergency or crisis)"
+    )
+    print(
+        f"\nAt threshold {settings.threshold}: the threshold for messages in which the rules discounted every "
+        "mention (discounted_threshold)\n| discounted_threshold | with the rules: emergency + crisis escalated "
+        "| with the rules: calm kept calm | urgent escalated at all |\n|---|---|---|---|"
+    )
+    for strict in STRICT_GRID:
+        figures = evaluation.report(list(levels), joined(settings.threshold, strict))
+        print(
+            f"| {_strict_label(strict)} | {_pct(figures['emergency_crisis_sensitivity'])} "
+            f"| {_pct(figures['calm_kept_calm'])} | {_pct(figures['per_level']['urgent']['escalated'])} |"
+        )
+
+
+def leave_one_part_out() -> None:
+    """Each tuning part as new authors: the reader trained without it (plus the NLU calm examples), the
+    part's messages joined with the rules at the shipped threshold, for each ``discounted_threshold``
+    of ``STRICT_GRID`` and for the rules alone. The rules were written on every part (optimistic)."""
+    settings = semantic.load_settings()
+    rules_only = Triage(load_rules())
+    calm_texts = [rules_only.classifier_text(t) for t in semantic.calm_examples(settings)]
+    parts = {path.stem: semantic.load_corpus([path]) for path in settings.corpus_files}
+    prepared = {
+        name: ([rules_only.classifier_text(m["text"]) for m in corpus], [rules_only.assess(m["text"]) for m in corpus])
+        for name, corpus in parts.items()
+    }
+    print(
+        f"leave one part out, threshold {settings.threshold}, combine={settings.combine}\n"
+        "| part | rules only: E + C / calm | "
+        + " | ".join(f"discounted_threshold {_strict_label(s)}: E + C / calm" for s in STRICT_GRID)
+        + " |\n|---|---|"
+        + "---|" * len(STRICT_GRID)
+    )
+    totals: Dict[str, List[int]] = {}
+    for name, corpus in parts.items():
+        train_texts = [t for other, (texts, _) in prepared.items() if other != name for t in texts]
+        train_levels = [m["level"] for other, c in parts.items() if other != name for m in c]
+        model = semantic.SemanticTriage(train_texts + calm_texts, train_levels + [NONE] * len(calm_texts), settings)
+        texts, assessed = prepared[name]
+        p_none, reader_level = _reader_scores(model, texts, settings.min_words)
+        labels = [m["level"] for m in corpus]
+        rule_levels = [a.level for a in assessed]
+        discounted = [a.rules_discounted_all for a in assessed]
+        cells = []
+        for key, predicted in [("rules", rule_levels)] + [
+            (
+                _strict_label(s),
+                _joined(rule_levels, discounted, p_none, reader_level, settings.combine, settings.threshold, s),
+            )
+            for s in STRICT_GRID
+        ]:
+            figures = evaluation.report(labels, predicted)
+            top, kept = figures["emergency_crisis_sensitivity"], figures["calm_kept_calm"]
+            total = totals.setdefault(key, [0, 0, 0, 0])
+            for j, value in enumerate((top["hits"], top["n"], kept["hits"], kept["n"])):
+                total[j] += value
+            cells.append(f"{top['hits']}/{top['n']} / {kept['hits']}/{kept['n']}")
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    print(
+        "| all parts | "
+        + " | ".join(f"{100 * t[0] / t[1]:.1f} % / {100 * t[2] / t[3]:.1f} % ({t[2]}/{t[3]})" for t in totals.values())
+        + " |"
+    )
 
 
 def regex_detector(revision: str) -> Callable[[str], str]:
@@ -138,6 +251,9 @@ def regex_detector(revision: str) -> Callable[[str], str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cv", action="store_true", help="choose the classifier threshold by cross-validation")
+    parser.add_argument(
+        "--lopo", action="store_true", help="every tuning part as new authors, each discounted_threshold"
+    )
     parser.add_argument("--part", choices=sorted(PARTS), default="heldout")
     parser.add_argument("--url", help="measure end to end through this server's patient channel")
     parser.add_argument("--combine", choices=semantic.COMBINE_MODES, help="in process: another combine mode")
@@ -151,6 +267,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.cv:
         cross_validate()
+        return
+    if args.lopo:
+        leave_one_part_out()
         return
     corpus = semantic.load_corpus(PARTS[args.part])
     texts, labels = [m["text"] for m in corpus], [m["level"] for m in corpus]

@@ -17,7 +17,9 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    the rules' level.
 5. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
    reads the whole message for wording no pattern describes; ``combine`` there says how its
-   verdict joins the rules' (by default either one escalates).
+   verdict joins the rules' (by default either one escalates). When the rules found red-flag
+   mentions and discounted every one, the reader is held to its stricter ``discounted_threshold``:
+   the rules were told why the message is calm.
 
 Every mention is reported with its context, counted or not, and a classifier escalation as the
 finding ``classifier`` with its probability, so staff can see why a message was, or was not,
@@ -94,6 +96,12 @@ class Assessment:
     @property
     def escalated(self) -> bool:
         return self.level in ESCALATED
+
+    @property
+    def rules_discounted_all(self) -> bool:
+        """The rules found red-flag mentions and discounted every one (negated, over, someone else's ...)."""
+        rules = [f for f in self.findings if f.flag != CLASSIFIER_FLAG]
+        return bool(rules) and not any(f.counted for f in rules)
 
     @property
     def flags(self) -> List[str]:
@@ -298,7 +306,8 @@ class Triage:
             if key not in findings or (finding.counted and not findings[key].counted):
                 findings[key] = finding
         if self.semantic is not None and (self.combine == "either" or not findings):
-            level, probability = self.semantic.verdict(classifier_text)
+            discounted_all = bool(found) and not any(f.counted for f in found)
+            level, probability = self.semantic.verdict(classifier_text, rules_discounted_all=discounted_all)
             if level is not None:
                 findings[(CLASSIFIER_FLAG, "")] = Finding(CLASSIFIER_FLAG, level, "", (f"P={probability:.2f}",), True)
         ordered = sorted(findings.values(), key=lambda f: (LEVELS.index(f.level), not f.counted, f.flag))

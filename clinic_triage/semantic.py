@@ -40,6 +40,12 @@ class SemanticSettings:
     threshold: float
     combine: str
     min_words: int
+    # The threshold used instead of ``threshold`` when the rules found red-flag mentions in the message
+    # and discounted every one (negated, hypothetical, over, someone else's); None: ``threshold``.
+    discounted_threshold: Optional[float] = None
+    # "balanced": each level weighs as much in the fit as the others (scikit-learn's class_weight);
+    # "none": every message weighs the same.
+    class_weight: str = "balanced"
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
@@ -61,7 +67,24 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         threshold=float(data["threshold"]),
         combine=data["combine"],
         min_words=int(data.get("min_words", 1)),
+        discounted_threshold=_optional_threshold(data.get("discounted_threshold")),
+        class_weight=_class_weight(data.get("class_weight", "balanced")),
     )
+
+
+def _class_weight(value: object) -> str:
+    if value not in ("balanced", "none"):
+        raise ValueError(f"semantic.yml: class_weight must be 'balanced' or 'none', not {value!r}")
+    return str(value)
+
+
+def _optional_threshold(value: object) -> Optional[float]:
+    if value is None:
+        return None
+    threshold = float(value)  # type: ignore[arg-type]
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"semantic.yml: discounted_threshold must be between 0 and 1 or null, not {value!r}")
+    return threshold
 
 
 def load_corpus(files: Sequence[Path]) -> List[Dict[str, str]]:
@@ -87,10 +110,20 @@ class SemanticTriage:
             TfidfVectorizer(analyzer="char_wb", ngram_range=settings.char_ngrams, min_df=2, sublinear_tf=True),
             TfidfVectorizer(analyzer="word", ngram_range=settings.word_ngrams, sublinear_tf=True),
         )
-        self._model = make_pipeline(features, LogisticRegression(C=settings.C, max_iter=2000, class_weight="balanced"))
+        self._model = make_pipeline(
+            features,
+            LogisticRegression(
+                C=settings.C,
+                max_iter=2000,
+                class_weight="balanced" if settings.class_weight == "balanced" else None,
+            ),
+        )
         self._model.fit(list(texts), list(levels))
         self.classes: List[str] = list(self._model.classes_)
         self.threshold = settings.threshold
+        self.discounted_threshold = (
+            settings.threshold if settings.discounted_threshold is None else settings.discounted_threshold
+        )
         self.min_words = settings.min_words
         union, regression = self._model.steps[0][1], self._model.steps[1][1]
         self._vectorizers = []
@@ -129,13 +162,16 @@ class SemanticTriage:
         """The same probabilities through scikit-learn (the reference for the tests)."""
         return dict(zip(self.classes, (float(p) for p in self._model.predict_proba([text])[0])))
 
-    def verdict(self, text: str) -> Tuple[Optional[str], float]:
+    def verdict(self, text: str, rules_discounted_all: bool = False) -> Tuple[Optional[str], float]:
         """(level, probability of that level) when the message should be escalated, else (None, P(none));
-        (None, 1.0) for a message shorter than ``min_words``."""
+        (None, 1.0) for a message shorter than ``min_words``.
+
+        ``rules_discounted_all``: the rules found red-flag mentions and discounted every one, i.e. they
+        were told why the message is calm; then P(none) must fall below ``discounted_threshold``."""
         if len(text.split()) < self.min_words:
             return None, 1.0
         probabilities = self.probabilities(text)
-        if probabilities["none"] >= self.threshold:
+        if probabilities["none"] >= (self.discounted_threshold if rules_discounted_all else self.threshold):
             return None, probabilities["none"]
         level = max((c for c in self.classes if c != "none"), key=probabilities.__getitem__)
         return level, probabilities[level]
