@@ -55,7 +55,9 @@ def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "nlu.yml")
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--variant", action="append", required=True, help="name:domain:english:non_word[:slip][:short][:guard=NAME]")
+    parser.add_argument(
+        "--variant", action="append", required=True, help="name:domain:english:non_word[:slip][:short][:guard=NAME]"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(list(argv) or None)
     variants = [parse_variant(v) for v in args.variant]

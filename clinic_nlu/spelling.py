@@ -35,13 +35,15 @@ hold a real-word slip than a carefully typed one, and so a clean message is left
 ``context_min_letters: 2`` lets the step also read typed words of two letters ("cn", "yu", "ad",
 often a three-letter word with a letter dropped), but only in a message with an unknown word.
 Protected words are never changed and never put in (a medical or drug word is not the context's
-to guess), nor are chat words, nor (:meth:`DomainSpeller.left_to_triage`) a word the triage rules
-name (:func:`triage_words`, read from ``clinic_triage/rules/``) or a negation
-(``negation_words.txt``): "cant feel my bum" must not become "cant feel my mum", nor "nt weak"
-become "not weak". The triage component also reads the word step's text
-(:meth:`DomainSpeller.readings`), so the context step can never make a message's triage level less
-severe. The noisy channel is crude on purpose (one ratio per kind of typed word, no per-letter error
-model): the ratios are chosen by cross-validation (BENCHMARKS.md).
+to guess), nor are chat words, nor (:meth:`DomainSpeller.left_to_triage`) the words of the
+``context_guard`` list (:func:`guard_words`, read from ``clinic_triage/rules/`` and
+``negation_words.txt``; config.yml: the negations and the symptom, body and self-harm words of the
+triage rules): "cant feel my bum" must not read "cant feel my mum" to the classifier and the staff,
+nor "nt weak" read "not weak". Triage's safety does not rest on that list: the triage component
+also reads the word step's text (:meth:`DomainSpeller.readings`) and keeps the most severe level, so
+the context step can never make a message's triage level less severe. The noisy channel is crude on
+purpose (one ratio per kind of typed word, no per-letter error model): the ratios and the guard
+list are chosen by cross-validation (BENCHMARKS.md).
 """
 
 from __future__ import annotations
