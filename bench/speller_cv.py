@@ -6,7 +6,8 @@ A variant is ``name:domain_word_ratio:english_word_ratio:non_word_ratio[:slip]``
 context step; ``0`` switches a kind off, ``base:0:0:0`` is the word-by-word corrector alone; ``slip``:
 real words only in a message with an unknown word, ``real_words_after_a_slip``; ``short``: the
 context step also reads typed words of two letters, ``context_min_letters: 2``; e.g.
-``:slip:short``). For each fold of
+``:slip:short``; ``guard=NAME``: which words the context step leaves alone, ``context_guard``:
+triage_words (the default), symptom_words, negations, none). For each fold of
 data/nlu.yml (StratifiedKFold, shuffle, seed 42, bench/cv_intents.py's folds) every variant's
 speller is built on the training part only (its vocabulary and bigram counts, with domain.yml and
 facts/facts.yml), corrects the training texts and the test texts (as written and with the typo
@@ -43,16 +44,20 @@ from clinic_nlu.spelling import build_speller  # noqa: E402
 from clinic_nlu.typo_noise import add_typos  # noqa: E402
 
 
-def parse_variant(text: str) -> Tuple[str, Tuple[float, float, float], bool, int]:
+def parse_variant(text: str) -> Tuple[str, Tuple[float, float, float], bool, int, str]:
     name, domain, english, non, *rest = text.split(":")
-    return name, (float(domain), float(english), float(non)), "slip" in rest, 2 if "short" in rest else 3
+    guards = [r.split("=", 1)[1] for r in rest if r.startswith("guard=")]
+    guard = guards[0] if guards else "triage_words"
+    return name, (float(domain), float(english), float(non)), "slip" in rest, 2 if "short" in rest else 3, guard
 
 
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "nlu.yml")
     parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--variant", action="append", required=True, help="name:domain:english:non_word[:slip][:short]")
+    parser.add_argument(
+        "--variant", action="append", required=True, help="name:domain:english:non_word[:slip][:short][:guard=NAME]"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(list(argv) or None)
     variants = [parse_variant(v) for v in args.variant]
@@ -68,9 +73,14 @@ def main(argv: Sequence[str] = ()) -> int:
         sets = {"clean": [texts[i] for i in te], "typo": [add_typos(texts[i], seed=TYPO_SEED) for i in te]}
         gold = [labels[i] for i in te]
         base = build_speller(train, ENGLISH_WORDS)
-        for name, ratios, after_slip, min_letters in variants:
+        for name, ratios, after_slip, min_letters, guard in variants:
             speller = build_speller(
-                train, ENGLISH_WORDS, ratios=ratios, real_words_after_a_slip=after_slip, context_min_letters=min_letters
+                train,
+                ENGLISH_WORDS,
+                ratios=ratios,
+                real_words_after_a_slip=after_slip,
+                context_min_letters=min_letters,
+                context_guard=guard,
             )
             model = Model(encoder, cache).fit([speller.correct(t)[0] for t in train], y[tr])
             for part, raw in sets.items():
@@ -97,11 +107,12 @@ def main(argv: Sequence[str] = ()) -> int:
         "| test messages changed by the context step, clean / typo |"
     )
     print("|---|---|---|---|---|---|")
-    for name, ratios, after_slip, min_letters in variants:
+    for name, ratios, after_slip, min_letters, guard in variants:
         c, t = np.array(scores[name]["clean"]), np.array(scores[name]["typo"])
         dc, dt = c - np.array(scores[first]["clean"]), t - np.array(scores[first]["typo"])
         label = ", ".join(f"{r:g}" for r in ratios) + (", after a slip" if after_slip else "")
         label += ", 2-letter words" if min_letters == 2 else ""
+        label += f", guard {guard}"
         print(
             f"| {name} ({label}) | {c.mean():.4f} ({c.min():.4f}) | {t.mean():.4f} ({t.min():.4f}) "
             f"| {dc.mean():+.4f} ({dc.min():+.4f}) | {dt.mean():+.4f} ({dt.min():+.4f}) "

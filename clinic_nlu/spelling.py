@@ -35,13 +35,15 @@ hold a real-word slip than a carefully typed one, and so a clean message is left
 ``context_min_letters: 2`` lets the step also read typed words of two letters ("cn", "yu", "ad",
 often a three-letter word with a letter dropped), but only in a message with an unknown word.
 Protected words are never changed and never put in (a medical or drug word is not the context's
-to guess), nor are chat words, nor (:meth:`DomainSpeller.left_to_triage`) a word the triage rules
-name (:func:`triage_words`, read from ``clinic_triage/rules/``) or a negation
-(``negation_words.txt``): "cant feel my bum" must not become "cant feel my mum", nor "nt weak"
-become "not weak". The triage component also reads the word step's text
-(:meth:`DomainSpeller.readings`), so the context step can never make a message's triage level less
-severe. The noisy channel is crude on purpose (one ratio per kind of typed word, no per-letter error
-model): the ratios are chosen by cross-validation (BENCHMARKS.md).
+to guess), nor are chat words, nor (:meth:`DomainSpeller.left_to_triage`) the words of the
+``context_guard`` list (:func:`guard_words`, read from ``clinic_triage/rules/`` and
+``negation_words.txt``; config.yml: the negations and the symptom, body and self-harm words of the
+triage rules): "cant feel my bum" must not read "cant feel my mum" to the classifier and the staff,
+nor "nt weak" read "not weak". Triage's safety does not rest on that list: the triage component
+also reads the word step's text (:meth:`DomainSpeller.readings`) and keeps the most severe level, so
+the context step can never make a message's triage level less severe. The noisy channel is crude on
+purpose (one ratio per kind of typed word, no per-letter error model): the ratios and the guard
+list are chosen by cross-validation (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ VOCABULARY_SOURCES = (ROOT / "domain.yml", ROOT / "facts" / "facts.yml")
 TRIAGE_RULES = (ROOT / "clinic_triage" / "rules" / "targets.yml", ROOT / "clinic_triage" / "rules" / "context.yml")
 # The context step's three ratios, as the SpellingCorrector's settings (config.yml) name them.
 RATIO_SETTINGS = ("domain_word_ratio", "english_word_ratio", "non_word_ratio")
+
+# Which words the context step leaves alone (``context_guard``; see :func:`guard_words`).
+CONTEXT_GUARDS = ("triage_words", "symptom_words", "negations", "none")
+# symptom_words: the words of targets.yml that are not among this many most frequent English words.
+COMMON_ENGLISH = 300
 
 MIN_LETTERS = 3
 LONG_WORD = 7  # from this length on, domain words are also looked for two edits away
@@ -183,6 +190,29 @@ def triage_words(paths: Iterable[Path] = TRIAGE_RULES) -> Tuple[FrozenSet[str], 
     return frozenset(words), tuple(sorted(stems))
 
 
+def guard_words(guard: str = "triage_words") -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+    """The words (and word stems) the context step never changes nor puts in, per ``context_guard``:
+    ``triage_words``: every word the triage rules name (targets.yml and context.yml) and the negations;
+    ``symptom_words``: the negations and the words of targets.yml that are not among the
+    ``COMMON_ENGLISH`` most frequent English words (the symptom, body and self-harm words, not
+    connective words such as "how", "can", "back"); ``negations``: the negations only; ``none``:
+    nothing. The triage's safety does not rest on this (triage reads the word step's text too); it
+    keeps the corrected text, which the classifier and the staff read, from swapping such a word."""
+    if guard not in CONTEXT_GUARDS:
+        raise ValueError(f"context_guard must be one of {CONTEXT_GUARDS}, not {guard!r}")
+    if guard == "none":
+        return frozenset(), ()
+    if guard == "negations":
+        return negation_words(), ()
+    if guard == "triage_words":
+        words, stems = triage_words()
+        return words | negation_words(), stems
+    common = {word for word, _ in english_frequencies(COMMON_ENGLISH)}
+    words, stems = triage_words(TRIAGE_RULES[:1])
+    kept_stems = tuple(stem for stem in stems if stem not in common)
+    return frozenset(w for w in words if w not in common) | negation_words(), kept_stems
+
+
 def english_frequencies(limit: int) -> List[Tuple[str, int]]:
     """The ``limit`` most frequent English words and their counts (symspellpy's word list)."""
     import importlib.resources
@@ -285,6 +315,7 @@ class DomainSpeller:
     non_word_ratio: float = 0.0
     real_words_after_a_slip: bool = False
     context_min_letters: int = MIN_LETTERS
+    context_guard: str = "triage_words"
     _domain: SymSpell = field(init=False, repr=False)
     _english: SymSpell = field(init=False, repr=False)
     _known: FrozenSet[str] = field(init=False, repr=False)
@@ -310,8 +341,7 @@ class DomainSpeller:
         if self.context is not None and not self.context.background:
             self.context.background = shared.background
         self._known = english_set | set(self.domain) | set(self.medical) | self._chat
-        rule_words, self._kept_stems = triage_words()
-        self._kept_words = rule_words | negation_words()
+        self._kept_words, self._kept_stems = guard_words(self.context_guard)
 
     def correct_word(self, word: str) -> str:
         """The corrected form of one lower-case word (the word itself when no rule applies)."""
@@ -341,10 +371,11 @@ class DomainSpeller:
         return self.english_word_ratio if typed in self._known else self.non_word_ratio
 
     def left_to_triage(self, word: str) -> bool:
-        """Whether the context step must leave this word alone, typed or as a candidate: a word the
-        triage rules name or a negation. Changing "bum" to "mum" or "nt" to "not" could hide a red
-        flag or deny one; the word step alone may touch these words."""
-        return word in self._kept_words or word.startswith(self._kept_stems)
+        """Whether the context step must leave this word alone, typed or as a candidate: a word of
+        the ``context_guard`` list (:func:`guard_words`). Changing "bum" to "mum" or "nt" to "not"
+        would show the classifier and the staff another complaint; the word step alone may touch
+        these words."""
+        return word in self._kept_words or (bool(self._kept_stems) and word.startswith(self._kept_stems))
 
     def in_context(self, typed: Sequence[str], chosen: Sequence[str]) -> List[str]:
         """The context step over one text's words: ``typed`` as written (lower case), ``chosen`` the
@@ -427,6 +458,7 @@ def build_speller(
     ratios: Tuple[float, float, float] = (0.0, 0.0, 0.0),
     real_words_after_a_slip: bool = False,
     context_min_letters: int = MIN_LETTERS,
+    context_guard: str = "triage_words",
 ) -> DomainSpeller:
     """A speller over the training texts' words, ``sources`` and the medical list; with the context
     step (bigrams of the same texts) when any of ``ratios`` (domain word, English word, non-word) is set."""
@@ -434,7 +466,14 @@ def build_speller(
     context = WordContext(dict(domain_bigrams(texts, sources))) if any(ratios) else None
     vocabulary = dict(domain_vocabulary(texts, sources))
     return DomainSpeller(
-        vocabulary, medical_terms(), english_words, context, *ratios, real_words_after_a_slip, context_min_letters
+        vocabulary,
+        medical_terms(),
+        english_words,
+        context,
+        *ratios,
+        real_words_after_a_slip,
+        context_min_letters,
+        context_guard,
     )
 
 
@@ -446,6 +485,7 @@ def load_speller(
     ratios: Tuple[float, float, float] = (0.0, 0.0, 0.0),
     real_words_after_a_slip: bool = False,
     context_min_letters: int = MIN_LETTERS,
+    context_guard: str = "triage_words",
 ) -> DomainSpeller:
     """A speller from a stored domain vocabulary and bigram counts (the medical list is read from its file)."""
     return DomainSpeller(
@@ -456,6 +496,7 @@ def load_speller(
         *ratios,
         real_words_after_a_slip,
         context_min_letters,
+        context_guard,
     )
 
 
@@ -468,4 +509,5 @@ def speller_settings(settings: Mapping[str, Any]) -> Dict[str, Any]:
         "ratios": (domain, english_word, non_word),
         "real_words_after_a_slip": bool(settings.get("real_words_after_a_slip")),
         "context_min_letters": int(settings.get("context_min_letters") or MIN_LETTERS),
+        "context_guard": str(settings.get("context_guard") or "triage_words"),
     }

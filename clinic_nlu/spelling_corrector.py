@@ -55,6 +55,7 @@ def _cached_speller(
     ratios: Tuple[float, float, float] = (0.0, 0.0, 0.0),
     after_a_slip: bool = False,
     min_letters: int = MIN_LETTERS,
+    guard: str = "triage_words",
 ) -> DomainSpeller:
     """One speller per vocabulary and process (building the English dictionary takes seconds)."""
     return load_speller(
@@ -64,6 +65,7 @@ def _cached_speller(
         ratios=ratios,
         real_words_after_a_slip=after_a_slip,
         context_min_letters=min_letters,
+        context_guard=guard,
     )
 
 
@@ -78,7 +80,9 @@ class SpellingCorrector(GraphComponent):
         # domain word one edit away must fit between the neighbouring words to replace a typed word
         # of the domain vocabulary, a typed English word the domain never uses, an unknown word;
         # real_words_after_a_slip: typed real words only in a message that has an unknown word;
-        # context_min_letters: 2 also reads two-letter words (only in a message with an unknown word).
+        # context_min_letters: 2 also reads two-letter words (only in a message with an unknown word);
+        # context_guard: which words the context step leaves alone (clinic_nlu/spelling.py::guard_words:
+        # triage_words, symptom_words, negations, none).
         return {
             "english_words": 50000,
             "domain_word_ratio": 0.0,
@@ -86,6 +90,7 @@ class SpellingCorrector(GraphComponent):
             "non_word_ratio": 0.0,
             "real_words_after_a_slip": False,
             "context_min_letters": MIN_LETTERS,
+            "context_guard": "triage_words",
         }
 
     def __init__(
@@ -146,6 +151,7 @@ class SpellingCorrector(GraphComponent):
             settings["ratios"],
             settings["real_words_after_a_slip"],
             settings["context_min_letters"],
+            settings["context_guard"],
         )
         return cls(config, model_storage, resource, speller)
 

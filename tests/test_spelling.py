@@ -16,6 +16,7 @@ from clinic_nlu.spelling import (
     domain_bigrams,
     domain_vocabulary,
     english,
+    guard_words,
     medical_terms,
     negation_words,
     speller_settings,
@@ -167,6 +168,17 @@ def context_speller() -> DomainSpeller:
     return build_speller(_training_texts(), **speller_settings(CONTEXT))
 
 
+@pytest.fixture(scope="module")
+def symptom_speller() -> DomainSpeller:
+    """The context step with config.yml's guard: negations and the symptom and body words only."""
+    return build_speller(_training_texts(), **speller_settings({**CONTEXT, "context_guard": "symptom_words"}))
+
+
+@pytest.fixture(scope="module", params=["triage_words", "symptom_words"])
+def guarded_speller(request, context_speller, symptom_speller) -> DomainSpeller:
+    return context_speller if request.param == "triage_words" else symptom_speller
+
+
 @pytest.mark.parametrize(
     "typed, meant",
     [
@@ -207,18 +219,40 @@ TRIAGE_CASES = [
 
 
 @pytest.mark.parametrize("typed", TRIAGE_CASES)
-def test_the_context_step_never_makes_the_triage_level_less_severe(context_speller, speller, typed):
+def test_the_context_step_never_makes_the_triage_level_less_severe(guarded_speller, speller, typed):
     triage = default_triage()
     without = triage.assess(speller.correct(typed)[0]).level
     assert without != "none"  # a red flag the word step's text shows ...
-    word_step, corrected, _ = context_speller.readings(typed)
+    word_step, corrected, _ = guarded_speller.readings(typed)
     assert word_step == speller.correct(typed)[0]
     assert LEVELS.index(triage.assess(corrected).level) <= LEVELS.index(without)  # ... the context keeps
 
 
-def test_the_context_step_never_changes_or_puts_in_a_triage_word_or_a_negation(context_speller):
-    """Over seeded typo versions of every training example and of the tuning messages' red-flag
-    kind: no change the context step makes removes or adds a word the triage rules name or a negation."""
+@pytest.mark.parametrize("guard", ["negations", "none"])
+def test_without_the_symptom_words_guard_only_reading_the_word_step_keeps_the_red_flag(speller, guard):
+    """Why the guard list exists: unguarded, the context step turns "bum" into "mum" (the corrected
+    text shows no red flag); triage still sees it because it reads the word step's text too."""
+    unguarded = build_speller(_training_texts(), **speller_settings({**CONTEXT, "context_guard": guard}))
+    word_step, corrected, _ = unguarded.readings("cantt feeel my bum.")
+    triage = default_triage()
+    assert corrected == "cant feel my mum." and triage.assess(corrected).level == "none"
+    assert triage.assess(word_step).level == "emergency"
+
+
+def test_the_symptom_words_guard_lets_connective_words_be_corrected(context_speller, symptom_speller):
+    for typed, meant in (
+        ("how ling is teh recovrey", "how long is the recovery"),
+        ("cn i drvie aftre", "can i drive after"),
+    ):
+        assert symptom_speller.correct(typed)[0] == meant
+        assert context_speller.correct(typed)[0] != meant  # "long", "can": words the triage rules name
+
+
+def test_the_context_step_never_changes_or_puts_in_a_guarded_word(guarded_speller):
+    """Over seeded typo versions of every training example and of the red-flag messages above: no
+    change the context step makes removes or adds a word of its guard list (the triage rules' words or
+    their symptom and body words, and the negations)."""
+    context_speller = guarded_speller
     texts = [add_typos(t, seed, probability=0.5) for t in _training_texts() for seed in range(2)]
     texts += [add_typos(t, seed, probability=0.5) for t in TRIAGE_CASES for seed in range(20)]
     changed, wrong = 0, []
@@ -242,6 +276,17 @@ def test_the_triage_words_are_read_from_the_rules_and_the_negations_from_their_l
     assert not context_speller.left_to_triage("cost") and not context_speller.left_to_triage("cots")
 
 
+def test_the_symptom_words_guard_keeps_the_rules_symptom_words_and_the_negations_not_connectives():
+    words, stems = guard_words("symptom_words")
+    everything, all_stems = guard_words("triage_words")
+    assert {"bum", "arse", "alive", "feel", "legs", "leg", "dying"} <= words and "numb" in stems
+    assert negation_words() <= words and words <= everything and set(stems) <= set(all_stems)
+    assert not {"how", "long", "can", "the", "what"} & words
+    assert guard_words("negations") == (negation_words(), ()) and guard_words("none") == (frozenset(), ())
+    with pytest.raises(ValueError):
+        guard_words("symptoms")
+
+
 def test_the_english_dictionary_is_built_once_and_shared(speller, context_speller):
     assert speller._english is context_speller._english is english(50000).dictionary
     assert english(50000).background is context_speller.context.background  # type: ignore[union-attr]
@@ -255,6 +300,7 @@ def test_the_settings_of_the_corrector_become_build_speller_arguments():
         "ratios": (0.0, 0.0, 0.0),
         "real_words_after_a_slip": False,
         "context_min_letters": 3,
+        "context_guard": "triage_words",
     }
     read = speller_settings({"english_words": 20000, "non_word_ratio": 20, "context_min_letters": 2})
     assert read["english_words"] == 20000 and read["ratios"] == (0.0, 0.0, 20.0) and read["context_min_letters"] == 2
