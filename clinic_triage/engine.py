@@ -86,6 +86,11 @@ class Finding:
         }
 
 
+def all_discounted(findings: Sequence[Finding]) -> bool:
+    """The rules found red-flag mentions and discounted every one (negated, over, someone else's ...)."""
+    return bool(findings) and not any(f.counted for f in findings)
+
+
 @dataclass(frozen=True)
 class Assessment:
     """The triage level of one message and the findings that decided it."""
@@ -100,8 +105,7 @@ class Assessment:
     @property
     def rules_discounted_all(self) -> bool:
         """The rules found red-flag mentions and discounted every one (negated, over, someone else's ...)."""
-        rules = [f for f in self.findings if f.flag != CLASSIFIER_FLAG]
-        return bool(rules) and not any(f.counted for f in rules)
+        return all_discounted([f for f in self.findings if f.flag != CLASSIFIER_FLAG])
 
     @property
     def flags(self) -> List[str]:
@@ -306,8 +310,7 @@ class Triage:
             if key not in findings or (finding.counted and not findings[key].counted):
                 findings[key] = finding
         if self.semantic is not None and (self.combine == "either" or not findings):
-            discounted_all = bool(found) and not any(f.counted for f in found)
-            level, probability = self.semantic.verdict(classifier_text, rules_discounted_all=discounted_all)
+            level, probability = self.semantic.verdict(classifier_text, rules_discounted_all=all_discounted(found))
             if level is not None:
                 findings[(CLASSIFIER_FLAG, "")] = Finding(CLASSIFIER_FLAG, level, "", (f"P={probability:.2f}",), True)
         ordered = sorted(findings.values(), key=lambda f: (LEVELS.index(f.level), not f.counted, f.flag))

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher  # noqa: E402
 
 from actions.facts import FactBook  # noqa: E402
 from actions.settings import DEFAULT_FACTS_FILE  # noqa: E402
+from clinic_vocabulary import FACT_TOPIC_INTENTS  # noqa: E402
 
 TIERS = ("unit", "integration", "browser", "cluster", "stress")
 
@@ -96,18 +97,8 @@ def rasa_restored() -> Any:
     layer._installed[:] = installed
 
 
-QUESTION_INTENTS = [
-    "ask_what_is_endoscopy",
-    "ask_recovery_time",
-    "ask_cost",
-    "ask_safety",
-    "ask_scarring",
-    "ask_anesthesia",
-    "ask_indications",
-    "ask_comparison",
-    "ask_other_treatments",
-    "ask_pain_relief",
-]
+# The question topics, from the one vocabulary module (checked against facts/facts.yml there).
+QUESTION_INTENTS = list(FACT_TOPIC_INTENTS)
 # Absolute promises the assistant must never make (the sheet does; see SAFETY.md H2). Promise
 # patterns only, matched as whole words (absolute_claims_in): "cannot" alone is not one, so "I cannot
 # give medical advice" is fine, but "cannot fail" is.
