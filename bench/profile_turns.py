@@ -25,17 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(ROOT / "bench"))
 
-MESSAGES = [
-    "hi",
-    "how long is the recovery",
-    "and the cost?",
-    "is it safe",
-    "will i have a scar",
-    "do i get general anaesthesia",
-    "tell me more",
-    "thanks",
-]
+from run_bench import MESSAGES  # noqa: E402  (the same conversation as the latency benchmark)
 
 
 def main() -> None:

@@ -118,3 +118,18 @@ def test_bench_imports_nothing_of_tests_but_the_support_package():
                 if n.split(".")[0] == "tests" and not (n + ".").startswith("tests.support.")
             ]
     assert wrong == []
+
+
+def test_chromium_is_the_configured_binary_and_a_missing_one_fails_loudly(monkeypatch, tmp_path):
+    """The browser tests fail (never skip) when there is no Chromium: `make setup` installs it."""
+    from tests.support import chromium
+
+    fake = tmp_path / "chromium-under-test"
+    fake.write_text("")
+    monkeypatch.setattr(chromium, "_CONFIGURED", str(fake))
+    assert chromium.executable() == str(fake)
+    monkeypatch.setattr(chromium, "_CONFIGURED", str(tmp_path / "absent"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="make setup"):
+        chromium.executable()
+    assert "--headless" in chromium.ARGS

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import sys
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional
@@ -16,21 +15,10 @@ from typing import Callable, Iterator, List, Optional
 import pytest
 
 from tests.conftest import ROOT
+from tests.support import chromium
 from tests.support.process import ServerProcess, free_port
 from tests.support.servers import Servers, running_servers
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Without the background-networking switches Chromium hangs on a closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 EXPECT_TIMEOUT_MS = 30_000  # a cold Rasa server's first answer can take a few seconds
 
@@ -45,13 +33,6 @@ window.alert = m => { window.__alerts.push(String(m)); };
 """
 
 
-def _chromium() -> str:
-    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
-    if not path:
-        pytest.fail("Chromium is missing: `make setup` installs Debian's chromium (apt-get install chromium)")
-    return path
-
-
 @pytest.fixture(scope="module")
 def browser():
     # Module scope: Playwright's sync API keeps an event loop on this thread while it runs, so it
@@ -60,7 +41,7 @@ def browser():
 
     expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
+        b = chromium.launch(pw)
         try:
             yield b
         finally:

@@ -21,6 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.review.conversations import NLU_FIXTURE, write_samples  # noqa: E402
+from tests.support import chromium  # noqa: E402
 from tests.support.review_app import PASSWORD, cli, review_server  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("REVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -96,28 +97,12 @@ def server(db_url, server_log, nlu_file) -> Iterator[str]:
         yield url
 
 
-# Headless Chromium for the staff app's browser tests (Debian's package; Playwright drives it).
-CHROMIUM = os.environ.get("REVIEW_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (set REVIEW_TEST_CHROMIUM)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        b = chromium.launch(p)
         try:
             yield b
         finally:

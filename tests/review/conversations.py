@@ -227,19 +227,6 @@ def sample_events(now: Optional[float] = None) -> Dict[str, List[Any]]:
     return convs
 
 
-SAMPLE_IDS = {
-    "conv-emergency",
-    "conv-callback",
-    "conv-personal",
-    "conv-lowconf",
-    "conv-oos",
-    "conv-xss",
-    "conv-answer",
-    "conv-feedback",
-    "conv-contact",
-    "conv-dup",
-    "conv-old",
-}
 # Newest first, as the list shows them.
 SAMPLE_ORDER = [
     "conv-emergency",
@@ -254,6 +241,7 @@ SAMPLE_ORDER = [
     "conv-dup",
     "conv-old",
 ]
+SAMPLE_IDS = set(SAMPLE_ORDER)
 EXPECTED_FLAGS = {
     "emergency": {"conv-emergency"},
     "handoff": {"conv-callback", "conv-contact"},
