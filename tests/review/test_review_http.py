@@ -178,19 +178,7 @@ def test_login_rotates_session_and_logout_ends_it(server, db_url):
 
 
 def test_security_headers_on_pages(server, alice):
-    pages = [
-        (alice, p)
-        for p in [
-            "/",
-            "/open",
-            "/conversations",
-            "/conversation?id=conv-emergency",
-            "/corrections",
-            "/audit",
-            "/unanswered",
-            "/sheet-notes",
-        ]
-    ] + [(Staff(server), "/login")]
+    pages = [(alice, p) for p in GET_PAGES] + [(Staff(server), "/login")]
     for client, path in pages:
         r = client.get(path)
         assert r.status_code == 200, path
