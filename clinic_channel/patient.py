@@ -350,7 +350,7 @@ class PatientInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return channel._error(503, "not_ready", NOT_READY_RETRY_AFTER)
-            admission = await channel._admit(message.text)
+            admission = await channel._admit(agent, message.text)
             if admission == "busy":
                 return channel._error(503, "busy", BUSY_RETRY_AFTER)
             try:
@@ -388,13 +388,19 @@ class PatientInput(InputChannel):
 
         return bp
 
-    async def _admit(self, text: str) -> str:
+    async def _admit(self, agent: Any, text: str) -> str:
         """``"slot"`` (a turn slot was taken: release it), ``"urgent"`` (triage escalates it: no slot, no wait)
-        or ``"busy"`` (no slot freed within ``max_queue_seconds``)."""
+        or ``"busy"`` (no slot freed within ``max_queue_seconds``).
+
+        Only a message that would have to wait is triaged here: first the typed text (rules and
+        reader, no model needed), then, if that is calm, the NLU's verdict, whose triage also reads
+        the spelling corrector's readings (a red flag that only the corrected text shows must not
+        wait either). One extra parse per waiting message: the price of never queueing a red flag.
+        """
         if not self._turn_slots.locked():
             await self._turn_slots.acquire()  # a free slot: no wait
             return "slot"
-        if triage_assess(text).escalated:
+        if triage_assess(text).escalated or await self._triage_level_by_nlu(agent, text) is not None:
             return "urgent"
         try:
             await asyncio.wait_for(self._turn_slots.acquire(), self.max_queue_seconds)
@@ -487,17 +493,26 @@ class PatientInput(InputChannel):
         Used when the conversation could not be loaded or saved, so that a patient with red-flag
         symptoms still gets the advice.
         """
+        level = await PatientInput._triage_level_by_nlu(agent, text)
+        if level is None:
+            return []
+        variants = agent.domain.responses.get(TRIAGE_RESPONSES[level]) or []
+        return [m for m in (patient_message(dict(v)) for v in variants[:1]) if m]
+
+    @staticmethod
+    async def _triage_level_by_nlu(agent: Any, text: str) -> Optional[str]:
+        """The triage level (emergency, crisis, urgent) the NLU pipeline gives ``text``, or None.
+
+        The pipeline's triage reads the typed text and every reading of the spelling corrector
+        (config.yml ``TriageOverride``), so this is the verdict a turn would act on.
+        """
         try:
             parse = await agent.parse_message(text)
-            intent = (parse.get("intent") or {}).get("name")
-            level = next((lv for lv, name in TRIAGE_INTENTS.items() if name == intent), None)
-            if level is None:
-                return []
-            variants = agent.domain.responses.get(TRIAGE_RESPONSES[level]) or []
-            return [m for m in (patient_message(dict(v)) for v in variants[:1]) if m]
         except Exception as error:
             logger.error("patient.emergency_check.failed error=%s", type(error).__name__)
-            return []
+            return None
+        intent = (parse.get("intent") or {}).get("name")
+        return next((lv for lv, name in TRIAGE_INTENTS.items() if name == intent), None)
 
     @staticmethod
     def _ok(message: Any, replies: List[Dict[str, Any]]) -> HTTPResponse:

@@ -33,11 +33,20 @@ _safe_reply: Optional[str] = None
 
 
 def _replied_since_last_message(events: List[Event]) -> bool:
-    """Whether this turn already has a safe reply (several failing actions in one turn: one reply)."""
+    """Whether this turn already has a reply that the safe one must not follow.
+
+    Either a safe reply (several failing actions in one turn: one reply), or a triage reply
+    (emergency, crisis, urgent: a domain response that needs no action server). After "call your
+    emergency number" or the crisis message, "Sorry, please try again" would read as if the message
+    had not been understood; the action that failed after it (e.g. the crisis line's number) only
+    adds to a reply that is already complete.
+    """
     for event in reversed(events):
         if isinstance(event, UserUttered):
             return False
-        if isinstance(event, BotUttered) and (event.metadata or {}).get(FAILED_ACTION_KEY):
+        if isinstance(event, BotUttered) and (
+            (event.metadata or {}).get(FAILED_ACTION_KEY) or ((event.data or {}).get("custom") or {}).get("triage")
+        ):
             return True
     return False
 

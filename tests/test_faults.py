@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from clinic_channel.patient import load_messages
+from clinic_triage import assess as triage_assess
 from tests.conftest import ROOT
 from tests.support.process import wait_until
 from tests.support.servers import Servers, running_servers
@@ -38,6 +39,8 @@ clinic_channel.patient.PatientInput:
   session_start_rate: "1000/3600"
 """
 NO_REPLY = load_messages()["no_reply"]
+# Saddle numbness with typos: the typed text's triage is calm, the corrected reading's an emergency.
+TYPO_HIDDEN_RED_FLAG = "cantt feeel my bum"
 
 
 @pytest.fixture
@@ -109,6 +112,15 @@ def test_action_server_killed_mid_conversation(servers):
     assert texts(answer) == NO_REPLY, "a safe reply, not silence"
     urgent = send(servers, sid, "i cant control my bladder since this morning")
     assert urgent["messages"][0]["emergency"] is True, "the emergency reply needs no action server"
+    # The crisis and urgent replies are domain responses; the contact action after each fails, and
+    # no "please try again" follows a complete triage reply.
+    for text, level in (
+        ("i dont want to be alive anymore", "crisis"),
+        ("my wound is redder and more sore than yesterday but no fever", "urgent"),
+    ):
+        answer = send(servers, session(servers), text)
+        assert [m.get("level") for m in answer["messages"]] == [level], (text, answer)
+        assert NO_REPLY not in texts(answer)
     health = requests.get(f"{servers.rasa_url}/webhooks/patient/health", timeout=10)
     assert health.status_code == 503 and health.json()["action_server"] is False
     servers.start_actions()
@@ -227,7 +239,7 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
     env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "PATIENT_SESSION_SECRET": uuid.uuid4().hex}
     busy_text = load_messages()["busy"]
     with running_servers(tmp_path, extra_env=env, credentials=credentials) as servers:
-        sids = [session(servers) for _ in range(4)]
+        sids = [session(servers) for _ in range(5)]
         port = int(servers.action_url.rsplit(":", 1)[1])
         servers.stop_actions()
         hole = BlackHole(port)
@@ -265,6 +277,16 @@ def test_a_burst_beyond_capacity_is_told_busy_at_once_but_an_emergency_is_always
             assert emergency.status_code == 200, emergency.text  # a queued message would have been told busy
             assert all(thread.is_alive() for thread in hanging), "answered while every slot was still taken"
             assert any(m.get("emergency") for m in emergency.json()["messages"])
+            # A red flag that only the spelling corrector's reading shows does not wait either.
+            assert not triage_assess(TYPO_HIDDEN_RED_FLAG).escalated, "the typed text alone must be calm here"
+            hidden = requests.post(
+                f"{servers.rasa_url}/webhooks/patient/message",
+                json={"session_id": sids[4], "message": TYPO_HIDDEN_RED_FLAG},
+                timeout=60,
+            )
+            assert hidden.status_code == 200, hidden.text
+            assert all(thread.is_alive() for thread in hanging), "answered while every slot was still taken"
+            assert [m.get("level") for m in hidden.json()["messages"]] == ["emergency"]
         finally:
             for thread in hanging:
                 thread.join()
