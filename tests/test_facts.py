@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from actions.facts import FactBook
+from tests.patient_texts import all_patient_texts, fact_texts
 from tests.conftest import FREQUENCY_WORDS, QUESTION_INTENTS, ROOT, absolute_claims_in
 
 pytestmark = pytest.mark.unit
@@ -69,29 +70,8 @@ def test_the_sheets_overclaims_are_recorded_as_withheld(book: FactBook):
     assert "will not die" in withheld
 
 
-def _fact_texts(book: FactBook):
-    return (
-        [(f.id, f.answer) for f in book.facts]
-        + [(f"{i}:lead", t.lead) for i, t in book.topics.items()]
-        + [(f"{i}:gap", t.gap or "") for i, t in book.topics.items()]
-    )
-
-
-def _response_texts(domain):
-    from clinic_channel.patient import load_messages
-
-    texts = [(name, v.get("text") or "") for name, variants in domain["responses"].items() for v in variants]
-    texts += [
-        (f"{name}:button", b["title"])
-        for name, variants in domain["responses"].items()
-        for v in variants
-        for b in v.get("buttons", [])
-    ]
-    return texts + [(f"channel:{code}", text) for code, text in load_messages().items()]
-
-
 def test_no_answer_promises_absolute_safety(book: FactBook):
-    assert [(name, absolute_claims_in(t)) for name, t in _fact_texts(book) if absolute_claims_in(t)] == []
+    assert [(name, absolute_claims_in(t)) for name, t in fact_texts(book) if absolute_claims_in(t)] == []
 
 
 def test_the_absolute_claims_check_finds_promises_but_not_honest_limits():
@@ -110,21 +90,28 @@ def _words(text: str):
     return re.findall(r"[a-z0-9]+(?:['’][a-z]+)?", text.lower())
 
 
-def _ngrams(text: str, n: int = 5):
+def _ngrams(text: str, n: int):
     words = _words(text)
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
+FRAGMENT_WORDS = 5  # a run this long shared with a withheld claim is a repeat of it
+
+
 def withheld_fragments_in(text: str, book: FactBook):
-    """(withheld id, the shared 5 words) for every run of 5 words ``text`` shares with a withheld claim."""
-    grams = _ngrams(text)
-    return [(w.id, " ".join(g)) for w in book.withheld for g in sorted(_ngrams(w.source) & grams)]
+    """(withheld id, the shared words) for every run of 5 words ``text`` shares with a withheld claim;
+    a claim shorter than 5 words ("basically no bleeding") counts when it appears whole."""
+    found = []
+    for w in book.withheld:
+        n = min(FRAGMENT_WORDS, len(_words(w.source)))
+        found += [(w.id, " ".join(g)) for g in sorted(_ngrams(w.source, n) & _ngrams(text, n))]
+    return found
 
 
 def test_no_text_repeats_any_part_of_a_withheld_claim(book: FactBook, domain):
-    """Not just the whole withheld sentence: no answer, lead, gap, response or channel message shares
-    any run of 5 consecutive words with one (e.g. "not hurt the nerves and")."""
-    found = [(name, withheld_fragments_in(t, book)) for name, t in _fact_texts(book) + _response_texts(domain)]
+    """Not just the whole withheld sentence: no answer, lead, gap, response, channel message or widget
+    string shares any run of 5 consecutive words with one (e.g. "not hurt the nerves and")."""
+    found = [(name, withheld_fragments_in(t, book)) for name, t in all_patient_texts(domain, book)]
     assert [(name, hits) for name, hits in found if hits] == []
 
 
@@ -132,6 +119,11 @@ def test_the_fragment_check_catches_a_paraphrase_around_a_withheld_fragment(book
     assert withheld_fragments_in("The surgeon will take care to not hurt the nerves and vessels.", book)
     assert withheld_fragments_in("Experts agree: there is absolutely no risk of paralysis here!", book)
     assert not withheld_fragments_in("The clinic's sheet says the surgeon has a clear view.", book)
+    # A withheld claim shorter than the run: found when it is repeated whole, not by one shared word.
+    assert withheld_fragments_in("The clinic's sheet says there is basically no bleeding.", book) == [
+        ("claim.no_bleeding", "basically no bleeding")
+    ]
+    assert not withheld_fragments_in("Bleeding is a question for your surgeon.", book)
 
 
 def test_withheld_claims_are_not_the_source_of_any_fact(book: FactBook):

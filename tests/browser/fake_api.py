@@ -47,7 +47,7 @@ CRISIS = [
         "level": "crisis",
     },
     {
-        "text": "You can call a crisis line now: 0800 555 0100. They are there to listen, day and night.",
+        "text": "You can call a crisis line now: 0800 555 0100.",
         "emergency": False,
     },
 ]
