@@ -13,6 +13,10 @@
   .venv/bin/python bench/triage_eval.py --part tune4 --train-without-part [--combine off]
   # every tuning part as new authors, for each value of discounted_threshold (rules/semantic.yml)
   .venv/bin/python bench/triage_eval.py --lopo
+  # another class_weight and a threshold grid above the shipped one: CV (each threshold with every
+  # discounted_threshold), and leave one part out at these thresholds and discounted_thresholds
+  .venv/bin/python bench/triage_eval.py --cv --class-weight none --thresholds 0.6,0.65,0.7,0.75,0.8,0.85,0.9
+  .venv/bin/python bench/triage_eval.py --lopo --class-weight none --thresholds 0.6,0.7 --discounted 0.1,off
 
 The held-out part is measured, never tuned on: nothing here changes a rule or a setting.
 """
@@ -43,6 +47,18 @@ PARTS = {
 
 
 STRICT_GRID = (None, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.0)  # None: the same threshold as every other message
+CV_GRID = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+def repick_discounted(figures_by_strict: Dict[Optional[float], Dict[str, Any]]) -> Optional[float]:
+    """The rule of ``discounted_threshold`` (rules/semantic.yml) at one threshold: of the values of
+    ``STRICT_GRID``, the one that keeps the most calm messages calm while escalating not one emergency
+    or crisis message fewer than None (the same threshold as every other message); ties: the largest
+    (None counts as the largest)."""
+    reference = figures_by_strict[None]["emergency_crisis_sensitivity"]["hits"]
+    allowed = [s for s in STRICT_GRID if figures_by_strict[s]["emergency_crisis_sensitivity"]["hits"] >= reference]
+    best = max(figures_by_strict[s]["calm_kept_calm"]["hits"] for s in allowed)
+    return next(s for s in allowed if figures_by_strict[s]["calm_kept_calm"]["hits"] == best)  # grid is descending
 
 
 def _joined(
@@ -89,7 +105,13 @@ def _pct(entry: Dict[str, Any]) -> str:
     return f"{100 * entry['rate']:.1f} % ({entry['hits']}/{entry['n']})"
 
 
-def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: float = 0.99) -> None:
+def cross_validate(
+    settings: semantic.SemanticSettings,
+    thresholds: Sequence[float] = CV_GRID,
+    folds: int = 6,
+    min_calm: float = 0.95,
+    min_sensitivity: float = 0.99,
+) -> None:
     """Author-grouped CV of the second reader, alone and joined with the rules; prints the chosen threshold.
 
     Each fold trains on the other authors' corpus messages plus the NLU calm examples (as at run
@@ -102,11 +124,12 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
     emergency + crisis sensitivity is >= ``min_sensitivity``. When none holds both, sensitivity wins
     (a missed emergency is the worse error): the smallest threshold that holds it, which keeps the
     most calm. The joined figures apply ``discounted_threshold`` as shipped; a last table shows each
-    value of it at the shipped threshold (the rule that chose it is in ``rules/semantic.yml``)."""
+    value of it at the shipped threshold (the rule that chose it is in ``rules/semantic.yml``), and a
+    grid of every threshold with every value of it, with the value its rule picks at each threshold.
+    ``settings`` may differ from the shipped ones (``--class-weight``)."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
-    settings = semantic.load_settings()
     corpus = semantic.load_corpus(settings.corpus_files)
     rules_only = Triage(load_rules())
     texts = [rules_only.classifier_text(m["text"]) for m in corpus]  # as the classifier reads them at run time
@@ -134,14 +157,15 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
     print(
         f"author-grouped {folds}-fold CV, {len(texts)} tuning messages ({len(set(authors))} authors, "
         f"{int(calm.sum())} calm), + {len(calm_texts)} NLU examples as calm in every training fold; "
-        f"combine={combine}, discounted_threshold={settings.discounted_threshold}"
+        f"combine={combine}, discounted_threshold={settings.discounted_threshold}, "
+        f"class_weight={settings.class_weight}, C={settings.C}"
     )
     print(
         "| threshold on P(none) | reader alone: escalated messages escalated | reader alone: calm kept calm "
         "| with the rules: emergency + crisis escalated | with the rules: calm kept calm |\n|---|---|---|---|---|"
     )
     chosen, fallback = None, None
-    for threshold in [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]:
+    for threshold in thresholds:
         sens, spec = (p_none[escalated] < threshold).mean(), (p_none[calm] >= threshold).mean()
         figures = evaluation.report(list(levels), joined(threshold))
         top, kept = figures["emergency_crisis_sensitivity"], figures["calm_kept_calm"]
@@ -181,13 +205,42 @@ def cross_validate(folds: int = 6, min_calm: float = 0.95, min_sensitivity: floa
             f"| {_strict_label(strict)} | {_pct(figures['emergency_crisis_sensitivity'])} "
             f"| {_pct(figures['calm_kept_calm'])} | {_pct(figures['per_level']['urgent']['escalated'])} |"
         )
+    print(
+        "\nEvery threshold with every discounted_threshold, joined with the rules: "
+        "emergency + crisis escalated / calm kept calm / urgent escalated at all (hits; of "
+        f"{int(top_levels.sum())} / {int(calm.sum())} / {int((levels == 'urgent').sum())}); "
+        "last column: the value the rule of discounted_threshold picks at that threshold\n"
+        "| threshold | "
+        + " | ".join(_strict_label(s) for s in STRICT_GRID)
+        + " | re-picked |\n|---|"
+        + "---|" * (len(STRICT_GRID) + 1)
+    )
+    for threshold in thresholds:
+        by_strict = {s: evaluation.report(list(levels), joined(threshold, s)) for s in STRICT_GRID}
+        cells = [
+            f"{f['emergency_crisis_sensitivity']['hits']} / {f['calm_kept_calm']['hits']} / "
+            f"{f['per_level']['urgent']['escalated']['hits']}"
+            for f in by_strict.values()
+        ]
+        print(f"| {threshold:.2f} | " + " | ".join(cells) + f" | {_strict_label(repick_discounted(by_strict))} |")
 
 
-def leave_one_part_out() -> None:
+def leave_one_part_out(
+    settings: semantic.SemanticSettings,
+    thresholds: Optional[Sequence[float]] = None,
+    discounted: Optional[Sequence[Optional[float]]] = None,
+) -> None:
     """Each tuning part as new authors: the reader trained without it (plus the NLU calm examples), the
-    part's messages joined with the rules at the shipped threshold, for each ``discounted_threshold``
-    of ``STRICT_GRID`` and for the rules alone. The rules were written on every part (optimistic)."""
-    settings = semantic.load_settings()
+    part's messages joined with the rules at each of ``thresholds`` (default: the shipped threshold),
+    for each ``discounted_threshold`` of ``discounted`` (default: ``STRICT_GRID`` at the shipped
+    threshold, the shipped value at other thresholds) and for the rules alone. The rules were written
+    on every part (optimistic)."""
+    if thresholds is None:
+        thresholds = [settings.threshold]
+        discounted = STRICT_GRID if discounted is None else discounted
+    elif discounted is None:
+        discounted = [settings.discounted_threshold]
+    columns = [(t, s) for t in thresholds for s in discounted]
     rules_only = Triage(load_rules())
     calm_texts = [rules_only.classifier_text(t) for t in semantic.calm_examples(settings)]
     parts = {path.stem: semantic.load_corpus([path]) for path in settings.corpus_files}
@@ -196,11 +249,11 @@ def leave_one_part_out() -> None:
         for name, corpus in parts.items()
     }
     print(
-        f"leave one part out, threshold {settings.threshold}, combine={settings.combine}\n"
+        f"leave one part out, combine={settings.combine}, class_weight={settings.class_weight}, C={settings.C}\n"
         "| part | rules only: E + C / calm | "
-        + " | ".join(f"discounted_threshold {_strict_label(s)}: E + C / calm" for s in STRICT_GRID)
+        + " | ".join(f"threshold {t:.2f}, discounted_threshold {_strict_label(s)}: E + C / calm" for t, s in columns)
         + " |\n|---|---|"
-        + "---|" * len(STRICT_GRID)
+        + "---|" * len(columns)
     )
     totals: Dict[str, List[int]] = {}
     for name, corpus in parts.items():
@@ -211,14 +264,14 @@ def leave_one_part_out() -> None:
         p_none, reader_level = _reader_scores(model, texts, settings.min_words)
         labels = [m["level"] for m in corpus]
         rule_levels = [a.level for a in assessed]
-        discounted = [a.rules_discounted_all for a in assessed]
+        discounted_all = [a.rules_discounted_all for a in assessed]
         cells = []
         for key, predicted in [("rules", rule_levels)] + [
             (
-                _strict_label(s),
-                _joined(rule_levels, discounted, p_none, reader_level, settings.combine, settings.threshold, s),
+                f"{t} {_strict_label(s)}",
+                _joined(rule_levels, discounted_all, p_none, reader_level, settings.combine, t, s),
             )
-            for s in STRICT_GRID
+            for t, s in columns
         ]:
             figures = evaluation.report(labels, predicted)
             top, kept = figures["emergency_crisis_sensitivity"], figures["calm_kept_calm"]
@@ -248,6 +301,14 @@ def regex_detector(revision: str) -> Callable[[str], str]:
     return lambda text: "emergency" if red_flags.detect(text) else NONE
 
 
+def _floats(text: str) -> List[float]:
+    return [float(value) for value in text.split(",")]
+
+
+def _strict_values(text: str) -> List[Optional[float]]:
+    return [None if value.strip() == "off" else float(value) for value in text.split(",")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cv", action="store_true", help="choose the classifier threshold by cross-validation")
@@ -263,13 +324,27 @@ def main() -> None:
         action="store_true",
         help="in process: train the second reader without the measured part's files (new authors)",
     )
+    parser.add_argument(
+        "--class-weight", choices=("balanced", "none"), help="--cv / --lopo: fit the reader with this class_weight"
+    )
+    parser.add_argument(
+        "--thresholds", type=_floats, help="--cv / --lopo: comma-separated thresholds on P(none) (e.g. 0.6,0.7)"
+    )
+    parser.add_argument(
+        "--discounted",
+        type=_strict_values,
+        help="--lopo: comma-separated discounted_threshold values, 'off' for none (e.g. 0.1,off)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    if args.cv:
-        cross_validate()
-        return
-    if args.lopo:
-        leave_one_part_out()
+    if args.cv or args.lopo:
+        settings = semantic.load_settings()
+        if args.class_weight:
+            settings = dataclasses.replace(settings, class_weight=args.class_weight)
+        if args.cv:
+            cross_validate(settings, args.thresholds or CV_GRID)
+        else:
+            leave_one_part_out(settings, args.thresholds, args.discounted)
         return
     corpus = semantic.load_corpus(PARTS[args.part])
     texts, labels = [m["text"] for m in corpus], [m["level"] for m in corpus]
