@@ -4,6 +4,8 @@
   .venv/bin/python bench/triage_eval.py --cv
   # a corpus part in process, with the shipped settings or another `combine` mode
   .venv/bin/python bench/triage_eval.py --part heldout [--combine off|either|rules_first]
+  # the second held-out part (tests/data/triage/heldout2.yml, other authors again), in the same way
+  .venv/bin/python bench/triage_eval.py --part heldout2
   # end to end over HTTP through a running server's patient channel (new conversation per message;
   # start the server with bench/credentials.load.yml so the session-start limit does not refuse it)
   .venv/bin/python bench/triage_eval.py --part heldout --url http://127.0.0.1:5005
@@ -18,7 +20,7 @@
   .venv/bin/python bench/triage_eval.py --cv --class-weight none --thresholds 0.6,0.65,0.7,0.75,0.8,0.85,0.9
   .venv/bin/python bench/triage_eval.py --lopo --class-weight none --thresholds 0.6,0.7 --discounted 0.1,off
 
-The held-out part is measured, never tuned on: nothing here changes a rule or a setting.
+The held-out parts are measured, never tuned on: nothing here changes a rule or a setting.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from clinic_triage.engine import LEVELS, NONE, Triage, load_rules  # noqa: E402
 
 PARTS = {
     "heldout": [ROOT / "tests" / "data" / "triage" / "heldout.yml"],
+    "heldout2": [ROOT / "tests" / "data" / "triage" / "heldout2.yml"],
     "tuning": sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml")),
     **{path.stem: [path] for path in (ROOT / "clinic_triage" / "corpus").glob("tune*.yml")},
 }

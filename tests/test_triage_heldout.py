@@ -1,32 +1,45 @@
-"""The held-out triage gate: every held-out message, end to end over HTTP, as a patient sends it.
+"""The held-out triage gates: every held-out message, end to end over HTTP, as a patient sends it.
 
-Each message of tests/data/triage/heldout.yml (written by other authors than the tuning corpus, and
-never used to tune a rule or a setting) is the first message of a new conversation through the
-patient channel of the real Rasa server; the level of the reply is compared with the label. The
-figures are written to var/results/triage_heldout.json (BENCHMARKS.md quotes them).
+Each message of a held-out part (written by other authors than the tuning corpus, and never used to
+tune a rule or a setting) is the first message of a new conversation through the patient channel of
+the real Rasa server; the level of the reply is compared with the label. The figures are written to
+var/results/ (BENCHMARKS.md quotes them). There are two parts: tests/data/triage/heldout.yml, and
+tests/data/triage/heldout2.yml, written later by new authors and committed before any rule or
+reader ran on it, because the first part's aggregate confusions had been read for many sessions.
+Neither part is ever in what the second reader trains on (checked below).
 
-The targets are emergency + crisis escalated >= 99 % and calm messages kept calm >= 95 %. The gate
-holds the first at the target; the second is not met yet (93.8 % when last measured, in process and over HTTP: the
-learned second reader trades calm messages for missed emergencies), so the gate holds it at 93 %, one
-message below the last measurement, against regressions until it is. SAFETY.md (H1, H1b) records both.
+The targets are emergency + crisis escalated >= 99 % and calm messages kept calm >= 95 %. The first
+part's gate holds the first at the target; the second is not met yet (93.8 % when last measured, in
+process and over HTTP: the learned second reader trades calm messages for missed emergencies), so the
+gate holds it at 93 %, one message below the last measurement, against regressions until it is.
+SAFETY.md (H1, H1b) records both. The second part's gates are in its test's docstring.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
+from typing import Any, Dict
 
 import pytest
 
-from clinic_triage import evaluation, semantic
+from clinic_triage import evaluation, normalise, semantic
 from tests.conftest import ROOT
 from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.integration
 
-HELD_OUT = ROOT / "tests" / "data" / "triage" / "heldout.yml"
+TRIAGE_DATA = ROOT / "tests" / "data" / "triage"
+HELD_OUT = TRIAGE_DATA / "heldout.yml"
+HELD_OUT_2 = TRIAGE_DATA / "heldout2.yml"
+HELD_OUT_PARTS = (HELD_OUT, HELD_OUT_2)
 MIN_EMERGENCY_CRISIS_SENSITIVITY = 0.99  # the target
 MIN_CALM_KEPT_CALM = 0.93  # below the 0.95 target: see the module docstring
+# The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
+MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.962  # below the 0.99 target: the measured 155/161, rounded down
+MIN_CRISIS_ESCALATED_2 = 0.88  # the measured 22/25
+MIN_CALM_KEPT_CALM_2 = 0.962  # one message below the measured 154/159 (the 0.95 target is met)
 
 
 @pytest.fixture(scope="module")
@@ -42,18 +55,67 @@ def server_url(tmp_path_factory):
         yield servers.rasa_url
 
 
-def test_held_out_triage_end_to_end(server_url):
-    corpus = semantic.load_corpus([HELD_OUT])
+def _measure(server_url: str, part: Path, result_name: str, title: str) -> Dict[str, Any]:
+    """The part's figures end to end over HTTP, written to var/results/``result_name`` and printed."""
+    corpus = semantic.load_corpus([part])
     predicted = evaluation.http_levels(server_url, [m["text"] for m in corpus])
     figures = evaluation.report([m["level"] for m in corpus], predicted)
-    out = ROOT / "var" / "results" / "triage_heldout.json"
+    out = ROOT / "var" / "results" / result_name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
-    print("\n" + evaluation.format_report("held-out, end to end over HTTP", figures))
+    print("\n" + evaluation.format_report(title, figures))
+    return figures
+
+
+def test_held_out_triage_end_to_end(server_url):
+    figures = _measure(server_url, HELD_OUT, "triage_heldout.json", "held-out, end to end over HTTP")
     assert figures["emergency_crisis_sensitivity"]["rate"] >= MIN_EMERGENCY_CRISIS_SENSITIVITY, figures["confusion"]
     assert figures["calm_kept_calm"]["rate"] >= MIN_CALM_KEPT_CALM, figures["confusion"]
     # Nothing labelled emergency or crisis may be answered as merely urgent without being counted above.
     assert figures["per_level"]["crisis"]["escalated"]["rate"] >= MIN_EMERGENCY_CRISIS_SENSITIVITY
+
+
+def test_second_held_out_part_end_to_end(server_url):
+    """The second held-out part, measured once when it was added, with nothing changed because of it.
+
+    Emergency + crisis sensitivity does not reach the 0.99 target on this part: 96.3 % (155/161) were
+    escalated to emergency or crisis (in process and over HTTP alike), and 88 % (22/25) of the crisis
+    messages were escalated at all. The gate holds these measured figures, rounded down, against
+    regressions; it does not claim the target. Calm messages kept calm, 96.9 % (154/159), meet the
+    0.95 target; the gate sits one message below the measurement."""
+    figures = _measure(
+        server_url, HELD_OUT_2, "triage_heldout2.json", "second held-out part (heldout2), end to end over HTTP"
+    )
+    assert figures["emergency_crisis_sensitivity"]["rate"] >= MIN_EMERGENCY_CRISIS_SENSITIVITY_2, figures["confusion"]
+    assert figures["calm_kept_calm"]["rate"] >= MIN_CALM_KEPT_CALM_2, figures["confusion"]
+    assert figures["per_level"]["crisis"]["escalated"]["rate"] >= MIN_CRISIS_ESCALATED_2, figures["confusion"]
+
+
+@pytest.mark.unit
+def test_no_held_out_message_is_in_what_the_second_reader_learns_from():
+    """The second reader trains on its corpus files and the NLU calm examples: no held-out part is one
+    of those files, none lies under tests/, and no held-out message (after the triage's own
+    normalising) is a tuning message or a calm example. The two held-out parts share no message either."""
+    settings = semantic.load_settings()
+    files = {path.resolve() for path in settings.corpus_files}
+    assert files and not files & {part.resolve() for part in HELD_OUT_PARTS}
+    assert not [path for path in files if (ROOT / "tests").resolve() in path.parents]
+    learned = {normalise(m["text"]) for m in semantic.load_corpus(sorted(files))}
+    learned |= {normalise(text) for text in semantic.calm_examples(settings)}
+    held = [[normalise(m["text"]) for m in semantic.load_corpus([part])] for part in HELD_OUT_PARTS]
+    for part, texts in zip(HELD_OUT_PARTS, held):
+        shared = sum(text in learned for text in texts)
+        assert shared == 0, f"{part.name}: {shared} message(s) also in the second reader's training data"
+    assert not set(held[0]) & set(held[1]), "the two held-out parts share a message"
+
+
+@pytest.mark.unit
+def test_the_second_held_out_part_is_large_and_spread_as_written():
+    """At least 300 messages by new authors (none of the first part's), every level present."""
+    first, second = (semantic.load_corpus([part]) for part in HELD_OUT_PARTS)
+    assert len(second) >= 300
+    assert not {m["author"] for m in first} & {m["author"] for m in second}
+    assert {m["level"] for m in second} == {"emergency", "crisis", "urgent", "none"}
 
 
 def test_reply_level_reads_the_channel_and_an_older_server():
