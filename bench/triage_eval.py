@@ -114,6 +114,10 @@ def _strict_label(strict: Optional[float]) -> str:
     return "same as threshold (off)" if strict is None else f"{strict:.2f}"
 
 
+def _minimum_label(minimum: Optional[float]) -> str:
+    return "no condition (off)" if minimum is None else f"{minimum:.2f}"
+
+
 def _pct(entry: Dict[str, Any]) -> str:
     return f"{100 * entry['rate']:.1f} % ({entry['hits']}/{entry['n']})"
 
@@ -279,7 +283,7 @@ def cross_validate(
         figures = evaluation.report(list(levels), predicted)
         calm_crisis = sum(1 for label, level in zip(levels, predicted) if label == NONE and level == "crisis")
         print(
-            f"| {_strict_label(u)} | {_strict_label(c)} | {_pct(figures['emergency_crisis_sensitivity'])} "
+            f"| {_strict_label(u)} | {_minimum_label(c)} | {_pct(figures['emergency_crisis_sensitivity'])} "
             f"| {_pct(figures['calm_kept_calm'])} | {_pct(figures['per_level']['urgent']['escalated'])} "
             f"| {calm_crisis} |",
             flush=True,
@@ -321,7 +325,7 @@ def leave_one_part_out(
         "| part | rules only: E + C / calm | "
         + " | ".join(
             f"threshold {t:.2f}, discounted_threshold {_strict_label(s)}"
-            + (f", unflagged_threshold {_strict_label(u)}, crisis minimum {_strict_label(c)}" if levers else "")
+            + (f", unflagged_threshold {_strict_label(u)}, crisis minimum {_minimum_label(c)}" if levers else "")
             + ": E + C / calm"
             for t, s, u, c in columns
         )
@@ -342,7 +346,7 @@ def leave_one_part_out(
         cells = []
         for key, predicted in [("rules", rule_levels)] + [
             (
-                f"{t} {_strict_label(s)} {_strict_label(u)} {_strict_label(c)}",
+                f"{t} {_strict_label(s)} {_strict_label(u)} {_minimum_label(c)}",
                 _joined(
                     rule_levels,
                     discounted_all,

@@ -6,9 +6,10 @@ patient channel of the real Rasa server; the level of the reply is compared with
 figures are written to var/results/triage_heldout.json (BENCHMARKS.md quotes them).
 
 The targets are emergency + crisis escalated >= 99 % and calm messages kept calm >= 95 %. The gate
-holds the first at the target; the second is not met yet (93.8 % when last measured, in process and over HTTP: the
-learned second reader trades calm messages for missed emergencies), so the gate holds it at 93 %, one
-message below the last measurement, against regressions until it is. SAFETY.md (H1, H1b) records both.
+holds the first at the target; the second is not met yet (94.5 %, 138/146, when last measured, in process and
+over HTTP: the learned second reader trades calm messages for missed emergencies), so the gate holds it at
+93.8 % (137/146), one message below the last measurement, against regressions until it is. SAFETY.md (H1,
+H1b) records both.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 HELD_OUT = ROOT / "tests" / "data" / "triage" / "heldout.yml"
 MIN_EMERGENCY_CRISIS_SENSITIVITY = 0.99  # the target
-MIN_CALM_KEPT_CALM = 0.93  # below the 0.95 target: see the module docstring
+MIN_CALM_KEPT_CALM = 0.938  # 137/146, below the 0.95 target: see the module docstring
 
 
 @pytest.fixture(scope="module")
