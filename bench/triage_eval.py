@@ -19,6 +19,10 @@
   # discounted_threshold), and leave one part out at these thresholds and discounted_thresholds
   .venv/bin/python bench/triage_eval.py --cv --class-weight none --thresholds 0.6,0.65,0.7,0.75,0.8,0.85,0.9
   .venv/bin/python bench/triage_eval.py --lopo --class-weight none --thresholds 0.6,0.7 --discounted 0.1,off
+  # unflagged_threshold and the crisis level's min_level_probability (rules/semantic.yml): every pair of
+  # the values given, at the shipped threshold and discounted_threshold ('off': null)
+  .venv/bin/python bench/triage_eval.py --cv --unflagged off,0.5,0.4 --crisis-minimum off,0.3
+  .venv/bin/python bench/triage_eval.py --lopo --unflagged off,0.5 --crisis-minimum off
 
 The held-out parts are measured, never tuned on: nothing here changes a rule or a setting.
 """
@@ -27,13 +31,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -64,44 +69,56 @@ def repick_discounted(figures_by_strict: Dict[Optional[float], Dict[str, Any]]) 
     return next(s for s in allowed if figures_by_strict[s]["calm_kept_calm"]["hits"] == best)  # grid is descending
 
 
+Scores = List[Optional[Dict[str, float]]]  # the reader's probabilities per message; None: too short to judge
+
+
 def _joined(
     rule_levels: Sequence[str],
     discounted_all: Sequence[bool],
-    p_none: Sequence[float],
-    reader_level: Sequence[str],
+    found_nothing: Sequence[bool],
+    scores: Scores,
     combine: str,
     threshold: float,
     strict: Optional[float],
+    unflagged: Optional[float] = None,
+    minimums: Optional[Mapping[str, float]] = None,
 ) -> List[str]:
     """The run-time level of each message: the rules' level joined with the reader's as ``combine`` says,
     the reader escalating when P(none) is below ``threshold`` (below ``strict`` when the rules discounted
-    every mention they found and ``strict`` is set)."""
+    every mention they found and ``strict`` is set, below ``unflagged`` when they found no mention at
+    all and ``unflagged`` is set), at the level :func:`semantic.choose_level` gives with ``minimums``."""
     out = []
-    for rule, discounted, p, reader in zip(rule_levels, discounted_all, p_none, reader_level):
-        limit = strict if discounted and strict is not None else threshold
-        asks = p < limit and (combine == "either" or (combine == "rules_first" and rule == NONE))
+    for rule, discounted, nothing, probabilities in zip(rule_levels, discounted_all, found_nothing, scores):
+        reader = NONE
+        if probabilities is not None:
+            limit = threshold
+            if discounted and strict is not None:
+                limit = strict
+            elif nothing and unflagged is not None:
+                limit = unflagged
+            reader = semantic.choose_level(probabilities, limit, minimums or {})[0] or NONE
+        asks = combine == "either" or (combine == "rules_first" and rule == NONE)
         out.append(min((rule, reader if asks else NONE), key=LEVELS.index))
     return out
 
 
-def _reader_scores(
-    model: semantic.SemanticTriage, texts: Sequence[str], min_words: int
-) -> Tuple[List[float], List[str]]:
-    """P(none) and the most likely escalated level of each text (1.0 / none below ``min_words``)."""
-    p_none, levels = [], []
-    for text in texts:
-        if len(text.split()) < min_words:
-            p_none.append(1.0)
-            levels.append(NONE)
-            continue
-        probabilities = model.probabilities(text)
-        p_none.append(probabilities[NONE])
-        levels.append(max((c for c in model.classes if c != NONE), key=probabilities.__getitem__))
-    return p_none, levels
+def _reader_scores(model: semantic.SemanticTriage, texts: Sequence[str], min_words: int) -> Scores:
+    """The reader's probabilities for each text (None below ``min_words``: left to the rules)."""
+    return [None if len(text.split()) < min_words else model.probabilities(text) for text in texts]
+
+
+def _minimums(settings: semantic.SemanticSettings, crisis: Optional[float]) -> Dict[str, float]:
+    """The settings' ``min_level_probability`` with the crisis level's replaced (None: no condition)."""
+    minimums = {k: v for k, v in settings.min_level_probability.items() if k != "crisis"}
+    return minimums if crisis is None else {**minimums, "crisis": crisis}
 
 
 def _strict_label(strict: Optional[float]) -> str:
     return "same as threshold (off)" if strict is None else f"{strict:.2f}"
+
+
+def _minimum_label(minimum: Optional[float]) -> str:
+    return "no condition (off)" if minimum is None else f"{minimum:.2f}"
 
 
 def _pct(entry: Dict[str, Any]) -> str:
@@ -111,6 +128,8 @@ def _pct(entry: Dict[str, Any]) -> str:
 def cross_validate(
     settings: semantic.SemanticSettings,
     thresholds: Sequence[float] = CV_GRID,
+    unflagged: Optional[Sequence[Optional[float]]] = None,
+    crisis_minimums: Optional[Sequence[Optional[float]]] = None,
     folds: int = 6,
     min_calm: float = 0.95,
     min_sensitivity: float = 0.99,
@@ -129,6 +148,8 @@ def cross_validate(
     most calm. The joined figures apply ``discounted_threshold`` as shipped; a last table shows each
     value of it at the shipped threshold (the rule that chose it is in ``rules/semantic.yml``), and a
     grid of every threshold with every value of it, with the value its rule picks at each threshold.
+    With ``unflagged`` or ``crisis_minimums``, a last table gives every pair of an ``unflagged_threshold``
+    and a crisis ``min_level_probability`` at the settings' threshold and discounted_threshold.
     ``settings`` may differ from the shipped ones (``--class-weight``)."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
@@ -139,28 +160,45 @@ def cross_validate(
     assessed = [rules_only.assess(m["text"]) for m in corpus]
     rule_levels = [a.level for a in assessed]
     discounted_all = [a.rules_discounted_all for a in assessed]
+    found_nothing = [a.rules_found_nothing for a in assessed]
     calm_texts = [rules_only.classifier_text(t) for t in semantic.calm_examples(settings)]
     levels = np.array([m["level"] for m in corpus])
     authors = [m["author"] for m in corpus]
-    p_none = np.ones(len(texts))
-    reader_level = [NONE] * len(texts)  # the most likely escalated level, used when P(none) is below the threshold
+    scores: Scores = [None] * len(texts)
     for train, test in GroupKFold(n_splits=folds).split(texts, levels, authors):
         model = semantic.SemanticTriage(
             [texts[i] for i in train] + calm_texts, list(levels[train]) + [NONE] * len(calm_texts), settings
         )
-        scores, tops = _reader_scores(model, [texts[i] for i in test], settings.min_words)
-        for i, p, top in zip(test, scores, tops):
-            p_none[i], reader_level[i] = p, top
+        for i, probabilities in zip(test, _reader_scores(model, [texts[i] for i in test], settings.min_words)):
+            scores[i] = probabilities
+    p_none = np.array([1.0 if p is None else p[NONE] for p in scores])
     calm, escalated = levels == NONE, levels != NONE
     combine = settings.combine
 
-    def joined(threshold: float, strict: Optional[float] = settings.discounted_threshold) -> List[str]:
-        return _joined(rule_levels, discounted_all, list(p_none), reader_level, combine, threshold, strict)
+    def joined(
+        threshold: float,
+        strict: Optional[float] = settings.discounted_threshold,
+        unflagged_threshold: Optional[float] = settings.unflagged_threshold,
+        minimums: Mapping[str, float] = settings.min_level_probability,
+    ) -> List[str]:
+        return _joined(
+            rule_levels,
+            discounted_all,
+            found_nothing,
+            scores,
+            combine,
+            threshold,
+            strict,
+            unflagged_threshold,
+            minimums,
+        )
 
     print(
         f"author-grouped {folds}-fold CV, {len(texts)} tuning messages ({len(set(authors))} authors, "
         f"{int(calm.sum())} calm), + {len(calm_texts)} NLU examples as calm in every training fold; "
         f"combine={combine}, discounted_threshold={settings.discounted_threshold}, "
+        f"unflagged_threshold={settings.unflagged_threshold}, "
+        f"min_level_probability={dict(settings.min_level_probability)}, "
         f"class_weight={settings.class_weight}, C={settings.C}"
     )
     print(
@@ -226,24 +264,58 @@ def cross_validate(
             for f in by_strict.values()
         ]
         print(f"| {threshold:.2f} | " + " | ".join(cells) + f" | {_strict_label(repick_discounted(by_strict))} |")
+    if unflagged is None and crisis_minimums is None:
+        return
+    nothing = np.array(found_nothing)
+    print(
+        f"\nmessages in which the rules found no red-flag mention at all: {int((nothing & calm).sum())} calm, "
+        f"{int((nothing & escalated).sum())} escalated ({int((nothing & top_levels).sum())} emergency or crisis)"
+    )
+    print(
+        f"\nAt threshold {settings.threshold}, discounted_threshold {settings.discounted_threshold}: each "
+        "unflagged_threshold with each crisis min_level_probability, joined with the rules\n"
+        "| unflagged_threshold | crisis minimum | with the rules: emergency + crisis escalated "
+        "| with the rules: calm kept calm | urgent escalated at all | calm escalated to crisis |\n"
+        "|---|---|---|---|---|---|"
+    )
+    for u, c in itertools.product(
+        unflagged if unflagged is not None else [settings.unflagged_threshold],
+        crisis_minimums if crisis_minimums is not None else [settings.min_level_probability.get("crisis")],
+    ):
+        predicted = joined(settings.threshold, settings.discounted_threshold, u, _minimums(settings, c))
+        figures = evaluation.report(list(levels), predicted)
+        calm_crisis = sum(1 for label, level in zip(levels, predicted) if label == NONE and level == "crisis")
+        print(
+            f"| {_strict_label(u)} | {_minimum_label(c)} | {_pct(figures['emergency_crisis_sensitivity'])} "
+            f"| {_pct(figures['calm_kept_calm'])} | {_pct(figures['per_level']['urgent']['escalated'])} "
+            f"| {calm_crisis} |",
+            flush=True,
+        )
 
 
 def leave_one_part_out(
     settings: semantic.SemanticSettings,
     thresholds: Optional[Sequence[float]] = None,
     discounted: Optional[Sequence[Optional[float]]] = None,
+    unflagged: Optional[Sequence[Optional[float]]] = None,
+    crisis_minimums: Optional[Sequence[Optional[float]]] = None,
 ) -> None:
     """Each tuning part as new authors: the reader trained without it (plus the NLU calm examples), the
     part's messages joined with the rules at each of ``thresholds`` (default: the shipped threshold),
     for each ``discounted_threshold`` of ``discounted`` (default: ``STRICT_GRID`` at the shipped
-    threshold, the shipped value at other thresholds) and for the rules alone. The rules were written
-    on every part (optimistic)."""
+    threshold when neither ``unflagged`` nor ``crisis_minimums`` is given, else the shipped value), each
+    ``unflagged_threshold`` of ``unflagged`` and each crisis minimum of ``crisis_minimums`` (default:
+    the shipped values), and for the rules alone. The rules were written on every part (optimistic)."""
+    levers = unflagged is not None or crisis_minimums is not None
     if thresholds is None:
         thresholds = [settings.threshold]
-        discounted = STRICT_GRID if discounted is None else discounted
+        if discounted is None:
+            discounted = [settings.discounted_threshold] if levers else STRICT_GRID
     elif discounted is None:
         discounted = [settings.discounted_threshold]
-    columns = [(t, s) for t in thresholds for s in discounted]
+    unflagged = [settings.unflagged_threshold] if unflagged is None else unflagged
+    crisis_minimums = [settings.min_level_probability.get("crisis")] if crisis_minimums is None else crisis_minimums
+    columns = list(itertools.product(thresholds, discounted, unflagged, crisis_minimums))
     rules_only = Triage(load_rules())
     calm_texts = [rules_only.classifier_text(t) for t in semantic.calm_examples(settings)]
     parts = {path.stem: semantic.load_corpus([path]) for path in settings.corpus_files}
@@ -254,7 +326,12 @@ def leave_one_part_out(
     print(
         f"leave one part out, combine={settings.combine}, class_weight={settings.class_weight}, C={settings.C}\n"
         "| part | rules only: E + C / calm | "
-        + " | ".join(f"threshold {t:.2f}, discounted_threshold {_strict_label(s)}: E + C / calm" for t, s in columns)
+        + " | ".join(
+            f"threshold {t:.2f}, discounted_threshold {_strict_label(s)}"
+            + (f", unflagged_threshold {_strict_label(u)}, crisis minimum {_minimum_label(c)}" if levers else "")
+            + ": E + C / calm"
+            for t, s, u, c in columns
+        )
         + " |\n|---|---|"
         + "---|" * len(columns)
     )
@@ -264,17 +341,28 @@ def leave_one_part_out(
         train_levels = [m["level"] for other, c in parts.items() if other != name for m in c]
         model = semantic.SemanticTriage(train_texts + calm_texts, train_levels + [NONE] * len(calm_texts), settings)
         texts, assessed = prepared[name]
-        p_none, reader_level = _reader_scores(model, texts, settings.min_words)
+        scores = _reader_scores(model, texts, settings.min_words)
         labels = [m["level"] for m in corpus]
         rule_levels = [a.level for a in assessed]
         discounted_all = [a.rules_discounted_all for a in assessed]
+        found_nothing = [a.rules_found_nothing for a in assessed]
         cells = []
         for key, predicted in [("rules", rule_levels)] + [
             (
-                f"{t} {_strict_label(s)}",
-                _joined(rule_levels, discounted_all, p_none, reader_level, settings.combine, t, s),
+                f"{t} {_strict_label(s)} {_strict_label(u)} {_minimum_label(c)}",
+                _joined(
+                    rule_levels,
+                    discounted_all,
+                    found_nothing,
+                    scores,
+                    settings.combine,
+                    t,
+                    s,
+                    u,
+                    _minimums(settings, c),
+                ),
             )
-            for t, s in columns
+            for t, s, u, c in columns
         ]:
             figures = evaluation.report(labels, predicted)
             top, kept = figures["emergency_crisis_sensitivity"], figures["calm_kept_calm"]
@@ -338,6 +426,16 @@ def main() -> None:
         type=_strict_values,
         help="--lopo: comma-separated discounted_threshold values, 'off' for none (e.g. 0.1,off)",
     )
+    parser.add_argument(
+        "--unflagged",
+        type=_strict_values,
+        help="--cv / --lopo: comma-separated unflagged_threshold values, 'off' for none (e.g. off,0.5,0.4)",
+    )
+    parser.add_argument(
+        "--crisis-minimum",
+        type=_strict_values,
+        help="--cv / --lopo: comma-separated min_level_probability values for crisis, 'off' for none",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if args.cv or args.lopo:
@@ -345,9 +443,9 @@ def main() -> None:
         if args.class_weight:
             settings = dataclasses.replace(settings, class_weight=args.class_weight)
         if args.cv:
-            cross_validate(settings, args.thresholds or CV_GRID)
+            cross_validate(settings, args.thresholds or CV_GRID, args.unflagged, args.crisis_minimum)
         else:
-            leave_one_part_out(settings, args.thresholds, args.discounted)
+            leave_one_part_out(settings, args.thresholds, args.discounted, args.unflagged, args.crisis_minimum)
         return
     corpus = semantic.load_corpus(PARTS[args.part])
     texts, labels = [m["text"] for m in corpus], [m["level"] for m in corpus]

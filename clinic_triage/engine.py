@@ -19,7 +19,8 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    reads the whole message for wording no pattern describes; ``combine`` there says how its
    verdict joins the rules' (by default either one escalates). When the rules found red-flag
    mentions and discounted every one, the reader is held to its stricter ``discounted_threshold``:
-   the rules were told why the message is calm.
+   the rules were told why the message is calm; when they found none at all, to
+   ``unflagged_threshold``; ``min_level_probability`` says how sure it must be of a level to name it.
 
 Every mention is reported with its context, counted or not, and a classifier escalation as the
 finding ``classifier`` with its probability, so staff can see why a message was, or was not,
@@ -106,6 +107,11 @@ class Assessment:
     def rules_discounted_all(self) -> bool:
         """The rules found red-flag mentions and discounted every one (negated, over, someone else's ...)."""
         return all_discounted([f for f in self.findings if f.flag != CLASSIFIER_FLAG])
+
+    @property
+    def rules_found_nothing(self) -> bool:
+        """The rules found no red-flag mention at all, counted or discounted."""
+        return not any(f.flag != CLASSIFIER_FLAG for f in self.findings)
 
     @property
     def flags(self) -> List[str]:
@@ -310,7 +316,9 @@ class Triage:
             if key not in findings or (finding.counted and not findings[key].counted):
                 findings[key] = finding
         if self.semantic is not None and (self.combine == "either" or not findings):
-            level, probability = self.semantic.verdict(classifier_text, rules_discounted_all=all_discounted(found))
+            level, probability = self.semantic.verdict(
+                classifier_text, rules_discounted_all=all_discounted(found), rules_found_nothing=not found
+            )
             if level is not None:
                 findings[(CLASSIFIER_FLAG, "")] = Finding(CLASSIFIER_FLAG, level, "", (f"P={probability:.2f}",), True)
         ordered = sorted(findings.values(), key=lambda f: (LEVELS.index(f.level), not f.counted, f.flag))

@@ -13,9 +13,9 @@ import logging
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -25,6 +25,8 @@ SETTINGS_FILE = Path(__file__).with_name("rules") / "semantic.yml"
 # Fitted readers, one file per fingerprint of everything they depend on (see :func:`train`).
 CACHE_DIR = Path(__file__).resolve().parent.parent / "var" / "triage-cache"
 COMBINE_MODES = ("either", "rules_first", "off")
+NONE = "none"
+ESCALATED_LEVELS = ("crisis", "emergency", "urgent")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,12 @@ class SemanticSettings:
     # "balanced": each level weighs as much in the fit as the others (scikit-learn's class_weight);
     # "none": every message weighs the same.
     class_weight: str = "balanced"
+    # The threshold used instead of ``threshold`` when the rules found no red-flag mention at all in the
+    # message (counted or discounted); None: ``threshold``.
+    unflagged_threshold: Optional[float] = None
+    # The least probability at which the reader names a level on its own, per escalated level (a level
+    # not listed: no condition); see :func:`choose_level`.
+    min_level_probability: Mapping[str, float] = field(default_factory=dict)
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
@@ -67,8 +75,10 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         threshold=float(data["threshold"]),
         combine=data["combine"],
         min_words=int(data.get("min_words", 1)),
-        discounted_threshold=_optional_threshold(data.get("discounted_threshold")),
+        discounted_threshold=_optional_threshold(data.get("discounted_threshold"), "discounted_threshold"),
         class_weight=_class_weight(data.get("class_weight", "balanced")),
+        unflagged_threshold=_optional_threshold(data.get("unflagged_threshold"), "unflagged_threshold"),
+        min_level_probability=_level_minimums(data.get("min_level_probability")),
     )
 
 
@@ -78,13 +88,51 @@ def _class_weight(value: object) -> str:
     return str(value)
 
 
-def _optional_threshold(value: object) -> Optional[float]:
+def _optional_threshold(value: object, name: str) -> Optional[float]:
     if value is None:
         return None
     threshold = float(value)  # type: ignore[arg-type]
     if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"semantic.yml: discounted_threshold must be between 0 and 1 or null, not {value!r}")
+        raise ValueError(f"semantic.yml: {name} must be between 0 and 1 or null, not {value!r}")
     return threshold
+
+
+def _level_minimums(value: object) -> Dict[str, float]:
+    """``min_level_probability``: escalated level -> least probability; levels set to null are left out."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not set(value) <= set(ESCALATED_LEVELS):
+        raise ValueError(f"semantic.yml: min_level_probability must map {ESCALATED_LEVELS} to values, not {value!r}")
+    minimums = {}
+    for level, minimum in value.items():
+        checked = _optional_threshold(minimum, f"min_level_probability.{level}")
+        if checked is not None:
+            minimums[str(level)] = checked
+    return minimums
+
+
+def choose_level(
+    probabilities: Mapping[str, float], limit: float, minimums: Mapping[str, float]
+) -> Tuple[Optional[str], float]:
+    """The reader's verdict from its probabilities: (level, P(level)), or (None, P(none)) when it does
+    not escalate.
+
+    It escalates when P(none) is below ``limit``, to its most likely escalated level. A level with a
+    minimum in ``minimums`` that its probability does not reach counts as calm instead: its probability
+    is added to P(none) and the next most likely level is judged the same way, so the reader falls back
+    to a level it is sure enough of, or to none. Without minimums: the most likely escalated level
+    whenever P(none) is below ``limit``."""
+    p_none = probabilities[NONE]
+    calm = p_none
+    # Most likely first; equal probabilities keep the order of ``probabilities`` (the fitted classes).
+    for level in sorted((c for c in probabilities if c != NONE), key=lambda c: -probabilities[c]):
+        if calm >= limit:
+            break
+        minimum = minimums.get(level)
+        if minimum is None or probabilities[level] >= minimum:
+            return level, probabilities[level]
+        calm += probabilities[level]
+    return None, p_none
 
 
 def load_corpus(files: Sequence[Path]) -> List[Dict[str, str]]:
@@ -124,6 +172,10 @@ class SemanticTriage:
         self.discounted_threshold = (
             settings.threshold if settings.discounted_threshold is None else settings.discounted_threshold
         )
+        self.unflagged_threshold = (
+            settings.threshold if settings.unflagged_threshold is None else settings.unflagged_threshold
+        )
+        self.min_level_probability: Dict[str, float] = dict(settings.min_level_probability)
         self.min_words = settings.min_words
         union, regression = self._model.steps[0][1], self._model.steps[1][1]
         self._vectorizers = []
@@ -162,19 +214,32 @@ class SemanticTriage:
         """The same probabilities through scikit-learn (the reference for the tests)."""
         return dict(zip(self.classes, (float(p) for p in self._model.predict_proba([text])[0])))
 
-    def verdict(self, text: str, rules_discounted_all: bool = False) -> Tuple[Optional[str], float]:
+    def limit(self, rules_discounted_all: bool = False, rules_found_nothing: bool = False) -> float:
+        """The threshold on P(none) for a message: ``discounted_threshold`` when the rules found red-flag
+        mentions and discounted every one (they were told why the message is calm),
+        ``unflagged_threshold`` when they found none at all (the reader alone reads a red flag in it),
+        ``threshold`` otherwise."""
+        if rules_discounted_all:
+            return self.discounted_threshold
+        if rules_found_nothing:
+            return self.unflagged_threshold
+        return self.threshold
+
+    def verdict(
+        self, text: str, rules_discounted_all: bool = False, rules_found_nothing: bool = False
+    ) -> Tuple[Optional[str], float]:
         """(level, probability of that level) when the message should be escalated, else (None, P(none));
         (None, 1.0) for a message shorter than ``min_words``.
 
-        ``rules_discounted_all``: the rules found red-flag mentions and discounted every one, i.e. they
-        were told why the message is calm; then P(none) must fall below ``discounted_threshold``."""
+        The threshold is :meth:`limit`'s; the level is :func:`choose_level`'s, with the per-level
+        minimums of ``min_level_probability``."""
         if len(text.split()) < self.min_words:
             return None, 1.0
-        probabilities = self.probabilities(text)
-        if probabilities["none"] >= (self.discounted_threshold if rules_discounted_all else self.threshold):
-            return None, probabilities["none"]
-        level = max((c for c in self.classes if c != "none"), key=probabilities.__getitem__)
-        return level, probabilities[level]
+        return choose_level(
+            self.probabilities(text),
+            self.limit(rules_discounted_all, rules_found_nothing),
+            self.min_level_probability,
+        )
 
 
 def calm_examples(settings: SemanticSettings) -> List[str]:

@@ -121,34 +121,88 @@ def test_rules_discounted_all_means_mentions_found_and_none_counted():
     assert Assessment("emergency", (_finding(CLASSIFIER_FLAG, True), _finding("fever", False))).rules_discounted_all
 
 
+def test_rules_found_nothing_means_no_mention_of_the_rules_counted_or_not():
+    assert Assessment("none").rules_found_nothing
+    assert Assessment("emergency", (_finding(CLASSIFIER_FLAG, True),)).rules_found_nothing
+    assert not Assessment("none", (_finding("fever", False),)).rules_found_nothing
+    assert not Assessment("emergency", (_finding("fever", True),)).rules_found_nothing
+
+
 class _RecordingReader:
     """Stands in for the second reader: records what the engine tells it, never escalates."""
 
     def __init__(self) -> None:
         self.calls: list = []
 
-    def verdict(self, text: str, rules_discounted_all: bool = False):
-        self.calls.append(rules_discounted_all)
+    def verdict(self, text: str, rules_discounted_all: bool = False, rules_found_nothing: bool = False):
+        self.calls.append((rules_discounted_all, rules_found_nothing))
         return None, 1.0
 
 
 @pytest.mark.parametrize(
-    "text, discounted_all",
+    "text, discounted_all, found_nothing",
     [
-        ("I have no fever, no pain in the leg and the peeing goes normal. When can I go again to work?", True),
-        ("I have a fever of 39 and the wound is leaking pus since this morning", False),
-        ("how long will the operation take and when can i go home", False),
+        ("I have no fever, no pain in the leg and the peeing goes normal. When can I go again to work?", True, False),
+        ("I have a fever of 39 and the wound is leaking pus since this morning", False, False),
+        ("how long will the operation take and when can i go home", False, True),
     ],
 )
-def test_the_engine_tells_the_reader_when_the_rules_discounted_every_mention(monkeypatch, text, discounted_all):
+def test_the_engine_tells_the_reader_what_the_rules_found(monkeypatch, text, discounted_all, found_nothing):
     triage = default_triage()
     recording = _RecordingReader()
     monkeypatch.setattr(triage, "semantic", recording)
     monkeypatch.setattr(triage, "combine", "either")
     triage.assess(text)
-    assert recording.calls == [discounted_all]
-    rules_only = Triage(triage.rules)
-    assert rules_only.assess(text).rules_discounted_all is discounted_all
+    assert recording.calls == [(discounted_all, found_nothing)]
+    rules_only = Triage(triage.rules).assess(text)
+    assert rules_only.rules_discounted_all is discounted_all
+    assert rules_only.rules_found_nothing is found_nothing
+
+
+def test_a_stricter_threshold_applies_only_when_the_rules_found_no_mention(tmp_path):
+    settings = dataclasses.replace(_tiny_settings(tmp_path), threshold=0.6, unflagged_threshold=0.0)
+    reader = semantic.train(settings, lambda t: t)
+    text = "i cannot pee at all since this morning"
+    assert reader.probabilities(text)["none"] < 0.6
+    assert reader.verdict(text)[0] == "emergency"
+    assert reader.verdict(text, rules_found_nothing=True) == (None, reader.probabilities(text)["none"])
+    assert reader.limit(rules_discounted_all=True) == reader.discounted_threshold
+    unset = semantic.train(dataclasses.replace(settings, unflagged_threshold=None), lambda t: t)
+    assert unset.unflagged_threshold == unset.threshold == 0.6
+    assert unset.verdict(text, rules_found_nothing=True)[0] == "emergency"
+
+
+_PROBABILITIES = {"crisis": 0.35, "emergency": 0.2, "none": 0.4, "urgent": 0.05}
+
+
+def test_without_minimums_the_reader_names_its_most_likely_level_below_the_threshold():
+    assert semantic.choose_level(_PROBABILITIES, 0.6, {}) == ("crisis", 0.35)
+    assert semantic.choose_level(_PROBABILITIES, 0.4, {}) == (None, 0.4)
+    tied = {"crisis": 0.3, "emergency": 0.3, "none": 0.4, "urgent": 0.0}
+    assert semantic.choose_level(tied, 0.6, {})[0] == "crisis", "ties keep the fitted classes' order, as before"
+
+
+def test_a_level_the_reader_is_not_sure_enough_of_counts_as_calm():
+    # P(crisis) 0.35 < 0.5: crisis counts as calm, P(none) + P(crisis) = 0.75 is not below 0.6: none.
+    assert semantic.choose_level(_PROBABILITIES, 0.6, {"crisis": 0.5}) == (None, 0.4)
+    # ... but below 0.8: it falls back to its next most likely level.
+    assert semantic.choose_level(_PROBABILITIES, 0.8, {"crisis": 0.5}) == ("emergency", 0.2)
+    # That level's own minimum applies as well; a level that reaches its minimum is named as before.
+    assert semantic.choose_level(_PROBABILITIES, 0.8, {"crisis": 0.5, "emergency": 0.3}) == (None, 0.4)
+    assert semantic.choose_level(_PROBABILITIES, 0.6, {"crisis": 0.35}) == ("crisis", 0.35)
+    assert semantic.choose_level(_PROBABILITIES, 0.6, {"emergency": 0.9}) == ("crisis", 0.35)
+
+
+def test_the_reader_applies_its_level_minimums(tmp_path):
+    text = "i cannot pee at all since this morning"
+    plain = semantic.train(_tiny_settings(tmp_path), lambda t: t)
+    level, probability = plain.verdict(text)
+    assert level == "emergency"
+    strict = semantic.train(
+        dataclasses.replace(_tiny_settings(tmp_path), min_level_probability={"emergency": probability + 1e-6}),
+        lambda t: t,
+    )
+    assert strict.verdict(text) == (None, strict.probabilities(text)["none"])
 
 
 def test_discounted_threshold_is_checked(tmp_path):
@@ -165,6 +219,29 @@ def test_discounted_threshold_is_checked(tmp_path):
     assert semantic.load_settings(bad).discounted_threshold == 0.2
     bad.write_text(shipped.replace("DT", "0.2").replace("class_weight: balanced", "class_weight: heavy"))
     with pytest.raises(ValueError, match="class_weight"):
+        semantic.load_settings(bad)
+
+
+def test_unflagged_threshold_and_level_minimums_are_checked(tmp_path):
+    corpus = str(semantic.SETTINGS_FILE.parent.parent / "corpus" / "tune*.yml")
+    shipped = semantic.SETTINGS_FILE.read_text().replace('"../corpus/tune*.yml"', f'"{corpus}"')
+    shipped = re.sub(r"(?m)^unflagged_threshold: .*$", "unflagged_threshold: UT", shipped)
+    shipped = re.sub(r"(?m)^  crisis: .*$", "  crisis: CM", shipped)
+    bad = tmp_path / "semantic.yml"
+    bad.write_text(shipped.replace("UT", "-0.1").replace("CM", "null"))
+    with pytest.raises(ValueError, match="unflagged_threshold"):
+        semantic.load_settings(bad)
+    bad.write_text(shipped.replace("UT", "0.3").replace("CM", "2"))
+    with pytest.raises(ValueError, match="min_level_probability.crisis"):
+        semantic.load_settings(bad)
+    bad.write_text(shipped.replace("UT", "0.3").replace("CM", "0.4"))
+    loaded = semantic.load_settings(bad)
+    assert loaded.unflagged_threshold == 0.3 and loaded.min_level_probability == {"crisis": 0.4}
+    bad.write_text(shipped.replace("UT", "null").replace("CM", "null"))
+    assert semantic.load_settings(bad).unflagged_threshold is None
+    assert semantic.load_settings(bad).min_level_probability == {}, "null: no condition"
+    bad.write_text(shipped.replace("UT", "null").replace("  crisis: CM", "  none: 0.5"))
+    with pytest.raises(ValueError, match="min_level_probability"):
         semantic.load_settings(bad)
 
 
