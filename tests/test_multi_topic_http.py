@@ -62,7 +62,12 @@ def test_the_heldout_set_is_big_enough_and_names_real_topics(book):
     assert all(book.has_topic(t) for m in HELDOUT for t in m["topics"])
 
 
-def test_both_topics_are_answered_in_at_least_90_percent(webhook, book):
+# The target is 90 %; measured 96.8 % (60/62) since session 7 (BENCHMARKS.md). The gate sits one
+# message below what is reached, so a regression of one more message fails.
+MIN_BOTH_TOPICS_ANSWERED = 0.95  # 59/62
+
+
+def test_both_topics_are_answered_in_at_least_95_percent(webhook, book):
     answered, in_order, misses = 0, 0, []
     two = [m for m in HELDOUT if len(m["topics"]) == 2]
     for m in two:
@@ -74,7 +79,7 @@ def test_both_topics_are_answered_in_at_least_90_percent(webhook, book):
         else:
             misses.append((m["text"], m["topics"], found))
     rate = answered / len(two)
-    assert rate >= 0.90, f"both topics answered in {rate:.1%}; missed: {misses}"
+    assert rate >= MIN_BOTH_TOPICS_ANSWERED, f"both topics answered in {rate:.1%}; missed: {misses}"
     assert in_order >= 0.9 * answered, "topics should come in the order asked"
 
 
