@@ -20,6 +20,15 @@ Rules, in order, for each word of three or more letters:
 Words with digits, short words and everything between words (spaces, punctuation) are kept as
 they are, so the corrected text lines up with the original word for word.
 
+The training examples are written as patients write, slips included ("wnat", "surgen", "cn"). With
+``slip_min_count`` set (0, the default, switches this off), :func:`training_slips` leaves such a word
+out of the domain vocabulary, so that it is corrected like any other slip instead of being known,
+a candidate and perhaps protected: a word of four or more letters of the training texts only (not of ``domain.yml`` or
+``facts/facts.yml``, not an English word of the list, not a medical or chat word) that occurs fewer
+than ``slip_min_count`` times there and is one edit from a known word the clinic's texts use at least
+``slip_ratio`` times as often, and from no protected word. The component corrects the training texts
+with the same speller, so the classifier learns from the corrected form it will also see at run time.
+
 Then, optionally, a **context step** (:class:`WordContext`, a noisy channel over word bigrams of the
 same domain texts) for the slips a word-by-word corrector cannot see: a slip that is itself a real
 word ("how ling is recovery", "what does it cots", "an our after") and a non-word whose closest
@@ -78,6 +87,9 @@ COMMON_ENGLISH = 300
 
 MIN_LETTERS = 3
 LONG_WORD = 7  # from this length on, domain words are also looked for two edits away
+# Shorter words of the training texts are never taken for slips (:func:`training_slips`): there
+# they are mostly abbreviations and chat ("cm", "tv", "ur", "ivf", "pre", "eid").
+SLIP_MIN_LETTERS = 4
 
 _LETTERS = re.compile(r"[a-z]+")
 
@@ -109,6 +121,60 @@ def domain_vocabulary(texts: Iterable[str], sources: Iterable[Path] = VOCABULARY
         for text in _strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
             counts.update(words_of(text))
     return counts
+
+
+def one_edit(word: str) -> Set[str]:
+    """Every string one edit from ``word``: a letter dropped, added, replaced, or two neighbours swapped."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    edits |= {a + c + b for a, b in splits for c in letters}
+    edits.discard(word)
+    return edits
+
+
+def training_slips(
+    training: Mapping[str, int],
+    clean: Mapping[str, int],
+    english_words: FrozenSet[str],
+    medical: FrozenSet[str],
+    chat: FrozenSet[str],
+    min_count: int,
+    ratio: float,
+) -> FrozenSet[str]:
+    """The words of the training texts that are slips, not domain words (``slip_min_count``).
+
+    ``training``: word counts of the training texts alone; ``clean``: those of the clean sources
+    (``domain.yml``, ``facts/facts.yml``); ``english_words``: the English list the speller knows.
+    A slip: a word of ``SLIP_MIN_LETTERS`` or more letters that no clean source, English list, medical or chat list
+    has, seen fewer than ``min_count`` times in the training texts, one edit from a known word (an
+    English, chat or clean-source word, or a training word seen ``min_count`` times or more) that the
+    clinic's texts (training and clean sources) use at least ``ratio`` times as often, and one edit
+    from no protected word (the medical list, a clean-source word of ``LONG_WORD`` letters or more
+    that is not English): between medical words the corrector never guesses, so such a word is left
+    as a domain word. A rare word with no much more frequent neighbour ("bunion", "merhaba") is a
+    word, not a slip. ``min_count`` 0: none."""
+    if min_count <= 0:
+        return frozenset()
+    protected = medical | {w for w in clean if w not in english_words and len(w) >= LONG_WORD}
+    counts: Counter[str] = Counter(training)
+    counts.update(clean)
+
+    def known(word: str) -> bool:
+        return word in english_words or word in chat or word in clean or training.get(word, 0) >= min_count
+
+    slips = set()
+    for word, count in training.items():
+        if len(word) < SLIP_MIN_LETTERS or count >= min_count or known(word) or word in medical:
+            continue
+        near = one_edit(word)
+        if near & protected:
+            continue
+        if any(counts[n] >= ratio * counts[word] and known(n) for n in near if n in counts):
+            slips.add(word)
+    return frozenset(slips)
 
 
 BOUNDARY = "<s>"  # the start and the end of a text, in the bigram counts
@@ -316,6 +382,7 @@ class DomainSpeller:
     real_words_after_a_slip: bool = False
     context_min_letters: int = MIN_LETTERS
     context_guard: str = "triage_words"
+    slips: FrozenSet[str] = frozenset()  # training-text words left out of ``domain`` (:func:`training_slips`)
     _domain: SymSpell = field(init=False, repr=False)
     _english: SymSpell = field(init=False, repr=False)
     _known: FrozenSet[str] = field(init=False, repr=False)
@@ -459,21 +526,36 @@ def build_speller(
     real_words_after_a_slip: bool = False,
     context_min_letters: int = MIN_LETTERS,
     context_guard: str = "triage_words",
+    slip_min_count: int = 0,
+    slip_ratio: float = 10.0,
 ) -> DomainSpeller:
     """A speller over the training texts' words, ``sources`` and the medical list; with the context
-    step (bigrams of the same texts) when any of ``ratios`` (domain word, English word, non-word) is set."""
+    step (bigrams of the same texts) when any of ``ratios`` (domain word, English word, non-word) is set.
+    With ``slip_min_count`` > 0 the training texts' slips (:func:`training_slips`) are left out of
+    the vocabulary (the stored one too, so a loaded model needs no setting for it)."""
     texts, sources = list(training_texts), list(sources)
     context = WordContext(dict(domain_bigrams(texts, sources))) if any(ratios) else None
-    vocabulary = dict(domain_vocabulary(texts, sources))
+    vocabulary = domain_vocabulary(texts, sources)
+    medical = medical_terms()
+    slips = training_slips(
+        domain_vocabulary(texts, ()),
+        domain_vocabulary((), sources),
+        english(english_words).words,
+        medical,
+        chat_words(),
+        slip_min_count,
+        slip_ratio,
+    )
     return DomainSpeller(
-        vocabulary,
-        medical_terms(),
+        {word: count for word, count in vocabulary.items() if word not in slips},
+        medical,
         english_words,
         context,
         *ratios,
         real_words_after_a_slip,
         context_min_letters,
         context_guard,
+        slips,
     )
 
 
@@ -510,4 +592,6 @@ def speller_settings(settings: Mapping[str, Any]) -> Dict[str, Any]:
         "real_words_after_a_slip": bool(settings.get("real_words_after_a_slip")),
         "context_min_letters": int(settings.get("context_min_letters") or MIN_LETTERS),
         "context_guard": str(settings.get("context_guard") or "triage_words"),
+        "slip_min_count": int(settings.get("slip_min_count") or 0),
+        "slip_ratio": float(settings.get("slip_ratio") or 10.0),
     }

@@ -14,7 +14,9 @@ can never remove a red flag that the typed text or the word step's text shows, a
 hide one that a corrected text shows. ``tests/test_spelling_corrector.py`` keeps this order in
 ``config.yml``.
 
-The domain vocabulary (words of the training examples, ``domain.yml`` and ``facts/facts.yml``) is
+The domain vocabulary (words of the training examples, ``domain.yml`` and ``facts/facts.yml``;
+with ``slip_min_count`` set, without the training examples' own slips, which the training texts
+are then corrected like any other: :func:`clinic_nlu.spelling.training_slips`) is
 stored in the model as JSON (no pickle); the English word list and the medical list are read when
 the model is loaded. With the context step switched on (any of the three ratios in ``config.yml``;
 see :mod:`clinic_nlu.spelling`), the word-pair counts of the same texts are stored next to it.
@@ -83,6 +85,11 @@ class SpellingCorrector(GraphComponent):
         # context_min_letters: 2 also reads two-letter words (only in a message with an unknown word);
         # context_guard: which words the context step leaves alone (clinic_nlu/spelling.py::guard_words:
         # triage_words, symptom_words, negations, none).
+        # slip_min_count: 0 (off) takes every word of the training texts as a clinic word; N > 0 leaves
+        # out a training-text word of four or more letters seen fewer than N times there, one edit from
+        # a known word the clinic's texts use slip_ratio times as often and from no protected word (a
+        # slip such as "wnat", "surgen": corrected like any slip, training texts included;
+        # clinic_nlu/spelling.py::training_slips).
         return {
             "english_words": 50000,
             "domain_word_ratio": 0.0,
@@ -91,6 +98,8 @@ class SpellingCorrector(GraphComponent):
             "real_words_after_a_slip": False,
             "context_min_letters": MIN_LETTERS,
             "context_guard": "triage_words",
+            "slip_min_count": 0,
+            "slip_ratio": 10.0,
         }
 
     def __init__(

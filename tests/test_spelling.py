@@ -18,6 +18,8 @@ from clinic_nlu.spelling import (
     english,
     guard_words,
     medical_terms,
+    one_edit,
+    training_slips,
     negation_words,
     speller_settings,
     triage_words,
@@ -301,6 +303,8 @@ def test_the_settings_of_the_corrector_become_build_speller_arguments():
         "real_words_after_a_slip": False,
         "context_min_letters": 3,
         "context_guard": "triage_words",
+        "slip_min_count": 0,
+        "slip_ratio": 10.0,
     }
     read = speller_settings({"english_words": 20000, "non_word_ratio": 20, "context_min_letters": 2})
     assert read["english_words"] == 20000 and read["ratios"] == (0.0, 0.0, 20.0) and read["context_min_letters"] == 2
@@ -326,3 +330,64 @@ def test_a_word_pair_the_clinic_texts_use_fits_better_than_one_they_do_not():
     context = WordContext(dict(domain_bigrams(["how long is the recovery", "how long does it take"], [])))
     assert context.score("how", "long", "is") > context.score("how", "ling", "is")
     assert context.score("<s>", "how", "long") > context.score("<s>", "who", "long")
+
+
+# Slips in the training texts (slip_min_count): not domain words, so corrected like any other slip.
+SLIPS = {"slip_min_count": 2, "slip_ratio": 10}
+
+
+def test_one_edit_is_a_drop_an_insertion_a_replacement_or_a_swap():
+    near = one_edit("want")
+    assert {"wnat", "wan", "wamt", "wannt", "swant"} <= near and "want" not in near and "wnta" not in near
+
+
+def test_a_rare_training_word_next_to_a_much_more_frequent_known_word_is_a_slip():
+    english_words = frozenset({"want", "union", "surgeon", "the"})
+    training = {"wnat": 1, "want": 30, "surgen": 1, "bunion": 1, "merhaba": 1, "clinik": 3, "codeinne": 1, "the": 50}
+    clean = {"surgeon": 12, "clinic": 40}
+    medical = frozenset({"codeine"})
+    slips = training_slips(training, clean, english_words, medical, frozenset(), 2, 10)
+    # "bunion": its neighbour "union" is never used; "merhaba": no neighbour; "clinik": seen twice or
+    # more; "codeinne": one edit from a medical word, which the corrector never guesses between.
+    assert slips == {"wnat", "surgen"}
+    assert training_slips(training, clean, english_words, medical, frozenset(), 4, 10) == {"wnat", "surgen", "clinik"}
+    assert training_slips(training, clean, english_words, medical, frozenset(), 2, 50) == set()  # not 50 times
+    assert training_slips(training, clean, english_words, medical, frozenset(), 0, 10) == set()  # switched off
+
+
+def test_short_words_english_words_and_clean_source_words_are_never_slips():
+    english_words = frozenset({"can", "want"})
+    training = {"cn": 1, "ur": 1, "wan": 1, "wantt": 1, "can": 40, "want": 40}
+    slips = training_slips(training, {"wantt": 1}, english_words, frozenset(), frozenset(), 2, 10)
+    assert slips == frozenset()  # "cn", "ur", "wan": under four letters; "wantt": in a clean source
+
+
+@pytest.fixture(scope="module")
+def slip_speller() -> DomainSpeller:
+    return build_speller([*_training_texts(), "can i spaek to the surgoen"], **speller_settings(SLIPS))
+
+
+def test_off_by_default_every_training_word_is_a_domain_word(speller):
+    assert speller.slips == frozenset()
+    assert speller.domain == dict(domain_vocabulary(_training_texts()))
+
+
+def test_a_training_slip_is_not_known_not_a_candidate_and_not_protected(slip_speller):
+    assert {"spaek", "surgoen"} <= slip_speller.slips  # seen once in the training texts
+    assert not slip_speller.slips & set(slip_speller.domain)
+    assert not slip_speller.slips & slip_speller.protected
+    assert slip_speller.correct("can i spaek to the surgoen")[0] == "can i speak to the surgeon"
+    # Nor a candidate: a slip one edit from a training slip goes to the real word.
+    assert slip_speller.correct_word("surgoenn") == "surgeon"
+
+
+def test_with_training_slips_left_out_medical_words_stay_protected_and_are_never_swapped(slip_speller):
+    assert medical_terms() <= slip_speller.protected
+    wrong: Set[str] = set()
+    for word in sorted(medical_terms()):
+        assert slip_speller.correct_word(word) == word
+        for typed in set(one_slip_variants(word)):
+            corrected = slip_speller.correct_word(typed)
+            if corrected not in (typed, word) and corrected in slip_speller.protected:
+                wrong.add(f"{word} -> {typed} -> {corrected}")
+    assert not wrong, sorted(wrong)[:20]

@@ -199,6 +199,31 @@ def test_a_typo_never_lowers_the_level_that_the_typed_text_has(corrector):
             assert order.index(message.get("triage")["level"]) <= order.index(triage.assess(typed).level), typed
 
 
+def test_with_slip_min_count_training_slips_leave_the_model_and_the_training_texts_are_corrected(tmp_path):
+    """slip_min_count set: a slip seen once in the training texts is not stored as a clinic word, the
+    training text is corrected as the classifier will see it at run time, and the loaded model
+    corrects the same slip; off (the default) it stays a known word."""
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    typed = "can i spaek to the surgoen"
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), "test")
+    for setting, expected in ((2, "can i speak to the surgeon"), (0, typed)):
+        settings = {**SpellingCorrector.get_default_config(), "slip_min_count": setting}
+        extra = Message(data={"text": typed, "intent": "request_human"})
+        training = TrainingData(load_data(str(ROOT / "data" / "nlu.yml")).training_examples + [extra])
+        resource = Resource(f"slips{setting}")
+        component = SpellingCorrector.create(settings, storage, resource, context)
+        component.train(training)
+        with storage.read_from(resource) as directory:
+            vocabulary = json.loads((directory / "domain_vocabulary.json").read_text())
+        assert ("surgoen" in vocabulary) == (setting == 0) and vocabulary["surgeon"] > 0
+        component.process_training_data(training)
+        assert extra.get("text") == expected
+        loaded = SpellingCorrector.load(settings, storage, resource, context)
+        assert run(loaded, typed).get(CORRECTED_TEXT) == (None if setting == 0 else expected)
+
+
 def test_config_corrects_first_restores_before_triage_and_triage_stays_last():
     names = [c["name"] for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]]
     if "clinic_nlu.spelling_corrector.SpellingCorrector" not in names:
