@@ -191,6 +191,17 @@ def shot(page, name: str) -> Path:
 
 
 # ------------------------------------------------------------------ page helpers (used by tests)
+def widget_ready(page) -> None:
+    """Wait until the widget is on the page after a navigation.
+
+    Its script is deferred, and it installs the listener for the page's own chat buttons
+    (``data-clinic-chat``) before it attaches itself: a click on such a button before that is lost.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.locator("#clinic-chat")).to_be_attached()
+
+
 def open_widget(page):
     from playwright.sync_api import expect
 

@@ -14,7 +14,16 @@ import requests
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import bot_messages, focused, open_widget, send, shift_tab_to, shot, user_messages
+from tests.browser.conftest import (
+    bot_messages,
+    focused,
+    open_widget,
+    send,
+    shift_tab_to,
+    shot,
+    user_messages,
+    widget_ready,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -139,6 +148,7 @@ def test_contact_page_starts_the_callback_request(page, real_stack):
     dialog.get_by_role("button", name="OK, I understand").click()
     dialog.get_by_role("link", name="Contact page").click()
     expect(page).to_have_url(real_stack["demo"] + "/contact.html")
+    widget_ready(page)
     page.get_by_role("button", name="Ask for a callback in the chat").click()
     expect(user_messages(page).last).to_have_text("You said: I want to talk to a person")
     page.get_by_role("button", name="Yes, call me back").click()

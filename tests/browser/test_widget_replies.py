@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import bot_messages, open_widget, send, user_messages
+from tests.browser.conftest import bot_messages, open_widget, send, user_messages, widget_ready
 
 pytestmark = pytest.mark.browser
 
@@ -172,6 +172,7 @@ def test_the_contact_link_leads_to_the_contact_page_and_its_callback_request(pag
     contact.click()
     expect(page).to_have_url(fake_stack["demo"] + "/contact.html")
     expect(page.get_by_role("heading", level=1)).to_have_text("Contact us")
+    widget_ready(page)
     page.get_by_role("button", name="Ask for a callback in the chat").click()
     expect(page.get_by_role("dialog")).to_be_visible()
     expect(user_messages(page).last).to_have_text("You said: I want to talk to a person")
