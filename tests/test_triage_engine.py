@@ -228,6 +228,7 @@ def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_the
     assert {t: rules_only.assess(t).level for t in crisis} == {t: CRISIS for t in crisis}
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
 
+
 def test_every_finding_reports_its_context_for_staff():
     result = assess("no fever but my calf is swollen and hot")
     by_flag = {f.flag: f for f in result.findings}
