@@ -201,6 +201,34 @@ def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_n
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_they_resemble_are_calm():
+    """The rules alone: indirect self-harm in lay, dialect and reported words is a crisis (someone
+    else's too, also when told in the past tense without being over); everyday sentences with the
+    same words stay calm."""
+    rules_only = Triage(default_triage().rules)
+    crisis = [
+        "dont want to be around anymore",
+        "it will be better for my husband if i am not more here",
+        "mi a burden pon mi daughter",
+        "i see no reason to stay alive",
+        "i keep thinking about the rope in the garage, i went and looked at it today",
+        "i have been cutting myself when the pain comes",
+        "dad wrote 'goodbye' notes to all of us and put them on the table",
+        "she says she's going to do away with herself",
+    ]
+    calm = [
+        "i cut myself shaving, can i still have the op?",
+        "it would be easier if i was not there when they change the dressing",
+        "my husband wants to be dead tired after the op so he sleeps",
+        "there is no point in me coming to the appointment if the scan is not ready",
+        "i forgive everyone for the mix-up with the appointment, no worries",
+        "my sister tried to end her life when she was a teenager, she is fine now",
+        "i went down on the floor to do my physio exercises, is that ok?",
+    ]
+    assert {t: rules_only.assess(t).level for t in crisis} == {t: CRISIS for t in crisis}
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+
+
 def test_every_finding_reports_its_context_for_staff():
     result = assess("no fever but my calf is swollen and hot")
     by_flag = {f.flag: f for f in result.findings}

@@ -40,7 +40,7 @@ MIN_CALM_KEPT_CALM = 0.938  # 137/146, below the 0.95 target: see the module doc
 # The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
 MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.962  # below the 0.99 target: the measured 155/161, rounded down
 MIN_CRISIS_ESCALATED_2 = 0.88  # the measured 22/25
-MIN_CALM_KEPT_CALM_2 = 0.962  # one message below the measured 154/159 (the 0.95 target is met)
+MIN_CALM_KEPT_CALM_2 = 0.968  # one message below the measured 155/159 (the 0.95 target is met)
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +77,14 @@ def test_held_out_triage_end_to_end(server_url):
 
 
 def test_second_held_out_part_end_to_end(server_url):
-    """The second held-out part, measured once when it was added, with nothing changed because of it.
+    """The second held-out part, measured once per change of the rules, never tuned on.
 
-    Emergency + crisis sensitivity does not reach the 0.99 target on this part: 96.3 % (155/161) were
-    escalated to emergency or crisis (in process and over HTTP alike), and 88 % (22/25) of the crisis
-    messages were escalated at all. The gate holds these measured figures, rounded down, against
-    regressions; it does not claim the target. Calm messages kept calm, 96.9 % (154/159), meet the
-    0.95 target; the gate sits one message below the measurement."""
+    Emergency + crisis sensitivity does not reach the 0.99 target on this part: when first measured
+    96.3 % (155/161) were escalated to emergency or crisis and 88 % (22/25) of the crisis messages were
+    escalated at all; after the eighth tuning part's rules, over HTTP, 96.9 % (156/161) and 92 % (23/25).
+    The gate holds the figures one message below the latest measurement against regressions; it does
+    not claim the target. Calm messages kept calm, 97.5 % (155/159), meet the 0.95 target; the gate
+    sits one message below the measurement."""
     figures = _measure(
         server_url, HELD_OUT_2, "triage_heldout2.json", "second held-out part (heldout2), end to end over HTTP"
     )
