@@ -11,8 +11,8 @@ Neither part is ever in what the second reader trains on (checked below).
 The targets are emergency + crisis escalated >= 99 % and calm messages kept calm >= 95 %. The first
 part's gate holds the first at the target; the second is not met (93.2 %, 136/146, when last
 measured, in process and over HTTP, BENCHMARKS.md: the learned second reader trades calm messages
-for missed emergencies), so the gate holds it at 93 % against regressions until it is. SAFETY.md (H1, H1b) records both. The second part's gates are in its
-test's docstring.
+for missed emergencies), so the gate holds it at 93 % against regressions until it is. SAFETY.md
+(H1, H1b) records both. The second part's gates are in its test's docstring.
 """
 
 from __future__ import annotations
