@@ -44,12 +44,12 @@ stress: train ## Race demonstrations (evidence, not a gate): pytest's stress tie
 stories: train ## Rasa story tests with the runtime layer installed, failing on any prediction error
 	RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m clinic_runtime test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
 
-nlu-eval: train ## NLU on the held-out tests/nlu_test.yml (intent macro-F1 >= 0.90) and its typo split (>= 0.92)
+nlu-eval: train ## NLU on the held-out tests/nlu_test.yml (intent macro-F1 >= 0.95) and its typo split (>= 0.93): about two messages below what is reached
 	$(RASA) test nlu --model models --nlu tests/nlu_test.yml --out var/results/nlu
-	$(VENV)/bin/python scripts/check_nlu_threshold.py var/results/nlu/intent_report.json --min-macro-f1 0.90
+	$(VENV)/bin/python scripts/check_nlu_threshold.py var/results/nlu/intent_report.json --min-macro-f1 0.95
 	$(VENV)/bin/python scripts/make_typos.py tests/nlu_test.yml tests/nlu_test_typos.yml --check
 	$(RASA) test nlu --model models --nlu tests/nlu_test_typos.yml --out var/results/nlu_typos
-	$(VENV)/bin/python scripts/check_nlu_threshold.py var/results/nlu_typos/intent_report.json --min-macro-f1 0.92 --name nlu-eval-typos
+	$(VENV)/bin/python scripts/check_nlu_threshold.py var/results/nlu_typos/intent_report.json --min-macro-f1 0.93 --name nlu-eval-typos
 
 test-deploy: train ## Containers: build the images (podman; base stand-ins if no registry), run deploy/compose.yml, patient + emergency through the proxy, review app sees it, API not public; torn down after
 	@scripts/test_deploy.sh
