@@ -396,6 +396,8 @@ class PatientInput(InputChannel):
         reader, no model needed), then, if that is calm, the NLU's verdict, whose triage also reads
         the spelling corrector's readings (a red flag that only the corrected text shows must not
         wait either). One extra parse per waiting message: the price of never queueing a red flag.
+        With the runtime layer that parse runs on the parse worker thread while turns are in flight
+        (clinic_runtime/parse_offload.py), so it does not hold up the turns already running.
         """
         if not self._turn_slots.locked():
             await self._turn_slots.acquire()  # a free slot: no wait
