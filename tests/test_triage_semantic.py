@@ -96,16 +96,27 @@ def test_settings_are_checked(tmp_path):
         semantic.load_settings(bad)
 
 
-def test_a_stricter_threshold_applies_only_when_the_rules_discounted_every_mention(tmp_path):
-    settings = dataclasses.replace(_tiny_settings(tmp_path), threshold=0.6, discounted_threshold=0.0)
+# (the setting, the condition under which it applies) for each stricter threshold.
+STRICTER_THRESHOLDS = {
+    "discounted_threshold": "rules_discounted_all",  # the rules discounted every mention they found
+    "unflagged_threshold": "rules_found_nothing",  # the rules found no red-flag mention at all
+}
+
+
+@pytest.mark.parametrize("setting", sorted(STRICTER_THRESHOLDS))
+def test_a_stricter_threshold_applies_only_under_its_condition(tmp_path, setting):
+    condition = STRICTER_THRESHOLDS[setting]
+    ((other_setting, other_condition),) = [(s, c) for s, c in STRICTER_THRESHOLDS.items() if s != setting]
+    settings = dataclasses.replace(_tiny_settings(tmp_path), threshold=0.6, **{setting: 0.0})
     reader = semantic.train(settings, lambda t: t)
     text = "i cannot pee at all since this morning"
     assert reader.probabilities(text)["none"] < 0.6
     assert reader.verdict(text)[0] == "emergency"
-    assert reader.verdict(text, rules_discounted_all=True) == (None, reader.probabilities(text)["none"])
-    unset = semantic.train(dataclasses.replace(settings, discounted_threshold=None), lambda t: t)
-    assert unset.discounted_threshold == unset.threshold == 0.6
-    assert unset.verdict(text, rules_discounted_all=True)[0] == "emergency"
+    assert reader.verdict(text, **{condition: True}) == (None, reader.probabilities(text)["none"])
+    assert reader.limit(**{other_condition: True}) == getattr(reader, other_setting)
+    unset = semantic.train(dataclasses.replace(settings, **{setting: None}), lambda t: t)
+    assert getattr(unset, setting) == unset.threshold == 0.6
+    assert unset.verdict(text, **{condition: True})[0] == "emergency"
 
 
 def _finding(flag: str, counted: bool) -> Finding:
@@ -157,19 +168,6 @@ def test_the_engine_tells_the_reader_what_the_rules_found(monkeypatch, text, dis
     rules_only = Triage(triage.rules).assess(text)
     assert rules_only.rules_discounted_all is discounted_all
     assert rules_only.rules_found_nothing is found_nothing
-
-
-def test_a_stricter_threshold_applies_only_when_the_rules_found_no_mention(tmp_path):
-    settings = dataclasses.replace(_tiny_settings(tmp_path), threshold=0.6, unflagged_threshold=0.0)
-    reader = semantic.train(settings, lambda t: t)
-    text = "i cannot pee at all since this morning"
-    assert reader.probabilities(text)["none"] < 0.6
-    assert reader.verdict(text)[0] == "emergency"
-    assert reader.verdict(text, rules_found_nothing=True) == (None, reader.probabilities(text)["none"])
-    assert reader.limit(rules_discounted_all=True) == reader.discounted_threshold
-    unset = semantic.train(dataclasses.replace(settings, unflagged_threshold=None), lambda t: t)
-    assert unset.unflagged_threshold == unset.threshold == 0.6
-    assert unset.verdict(text, rules_found_nothing=True)[0] == "emergency"
 
 
 _PROBABILITIES = {"crisis": 0.35, "emergency": 0.2, "none": 0.4, "urgent": 0.05}
