@@ -535,11 +535,12 @@ def build_speller(
     the vocabulary (the stored one too, so a loaded model needs no setting for it)."""
     texts, sources = list(training_texts), list(sources)
     context = WordContext(dict(domain_bigrams(texts, sources))) if any(ratios) else None
-    vocabulary = domain_vocabulary(texts, sources)
+    training, clean = domain_vocabulary(texts, ()), domain_vocabulary((), sources)
+    vocabulary = training + clean  # = domain_vocabulary(texts, sources), each source read once
     medical = medical_terms()
     slips = training_slips(
-        domain_vocabulary(texts, ()),
-        domain_vocabulary((), sources),
+        training,
+        clean,
         english(english_words).words,
         medical,
         chat_words(),
