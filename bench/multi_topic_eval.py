@@ -92,7 +92,8 @@ RANK_GRID = [round(x, 2) for x in np.arange(0.05, 0.51, 0.025)]
 
 
 class Model:
-    """The pipeline's classifier outside Rasa; MiniLM embeddings are cached by text."""
+    """The pipeline's classifier outside Rasa; MiniLM embeddings are cached by text. ``class_weight``
+    is passed to the logistic regression (None, the default, is the pipeline's)."""
 
     def __init__(
         self, encoder: MiniLMEncoder, cache: Dict[str, np.ndarray], class_weight: Optional[str] = None
