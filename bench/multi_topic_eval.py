@@ -35,7 +35,7 @@ import argparse
 import random
 import sys
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import scipy.sparse
@@ -92,10 +92,13 @@ RANK_GRID = [round(x, 2) for x in np.arange(0.05, 0.51, 0.025)]
 
 
 class Model:
-    """The pipeline's classifier outside Rasa; MiniLM embeddings are cached by text."""
+    """The pipeline's classifier outside Rasa; MiniLM embeddings are cached by text. ``class_weight``
+    is passed to the logistic regression (None, the default, is the pipeline's)."""
 
-    def __init__(self, encoder: MiniLMEncoder, cache: Dict[str, np.ndarray]) -> None:
-        self.encoder, self.cache = encoder, cache
+    def __init__(
+        self, encoder: MiniLMEncoder, cache: Dict[str, np.ndarray], class_weight: Optional[str] = None
+    ) -> None:
+        self.encoder, self.cache, self.class_weight = encoder, cache, class_weight
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         missing = sorted({t for t in texts if t not in self.cache})
@@ -108,7 +111,9 @@ class Model:
         self.vecs = [_vectorizer("word", [1, 2]), _vectorizer("char_wb", [2, 5])]
         for v in self.vecs:
             v.fit(texts)
-        self.clf = LogisticRegression(C=C, max_iter=3000, random_state=42).fit(self.features(texts), labels)
+        self.clf = LogisticRegression(C=C, max_iter=3000, random_state=42, class_weight=self.class_weight).fit(
+            self.features(texts), labels
+        )
         return self
 
     def features(self, texts: Sequence[str]) -> scipy.sparse.csr_matrix:
