@@ -1,6 +1,8 @@
 """Per-intent cross-validation on the training data: where data/nlu.yml has gaps.
 
     .venv/bin/python bench/cv_intents.py [--data data/nlu.yml] [--folds 5] [--typos] [--confusions 25]
+    # new training data, paired: the same test folds, the new examples only ever trained on
+    .venv/bin/python bench/cv_intents.py --data old.yml --train-also new.yml --typos
 
 The pipeline's features and classifier outside Rasa (TF-IDF word 1-2 + char_wb 2-5, MiniLM sentence
 embedding x dense_weight, logistic regression with the config's C; bench/multi_topic_eval.py's
@@ -42,7 +44,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -129,26 +131,33 @@ def sweep(name: str) -> None:
 
 
 def run(
-    data: Path, folds: int, typos: bool, candidates: bool = False
+    data: Path, folds: int, typos: bool, candidates: bool = False, train_also: Optional[Path] = None
 ) -> Dict[str, Tuple[List[str], List[str], List[str], List[float]]]:
+    """Pooled gold, predictions, texts and per-fold macro-F1 per set (clean, and typo with ``typos``).
+
+    ``train_also``: examples added to every training fold and never tested, so that the test folds are
+    those of ``data`` alone: a paired before/after for new training data (before: without it)."""
     texts, labels = load_examples(data)
+    extra_texts, extra_labels = load_examples(train_also) if train_also else ([], [])
     y = np.array(labels)
     encoder, cache = MiniLMEncoder(), {}
     out: Dict[str, Tuple[List[str], List[str], List[str], List[float]]] = {"clean": ([], [], [], [])}
     if typos:
         out["typo"] = ([], [], [], [])
     for k, (tr, te) in enumerate(StratifiedKFold(n_splits=folds, shuffle=True, random_state=42).split(texts, y)):
-        speller = config_speller([texts[i] for i in tr])  # config.yml's settings, context step included
+        train_texts = [texts[i] for i in tr] + extra_texts
+        speller = config_speller(train_texts)  # config.yml's settings, context step included
         fix = lambda t: speller.correct(t)[0]  # noqa: E731
-        train_texts = [fix(texts[i]) for i in tr]
-        model = Model(encoder, cache).fit(train_texts, y[tr])
+        train_texts = [fix(t) for t in train_texts]
+        train_y = np.array([str(v) for v in y[tr]] + list(extra_labels))
+        model = Model(encoder, cache).fit(train_texts, train_y)
         models = {"reference": model}
         if candidates:
-            TRAIN_COUNTS[k] = Counter(str(v) for v in y[tr])
-            mean = len(tr) / len(TRAIN_COUNTS[k])
+            TRAIN_COUNTS[k] = Counter(str(v) for v in train_y)
+            mean = len(train_y) / len(TRAIN_COUNTS[k])
             for power in TEMPER_GRID:  # (mean count / count) ** power; 1 is sklearn's "balanced"
                 weights = {c: (mean / n) ** power for c, n in TRAIN_COUNTS[k].items()}
-                models[weighted(power)] = Model(encoder, cache, class_weight=weights).fit(train_texts, y[tr])
+                models[weighted(power)] = Model(encoder, cache, class_weight=weights).fit(train_texts, train_y)
         sets = {"clean": [texts[i] for i in te]}
         if typos:
             sets["typo"] = [add_typos(texts[i], seed=TYPO_SEED) for i in te]
@@ -423,8 +432,11 @@ def main(argv: Sequence[str] = ()) -> int:
         action="store_true",
         help="also the levers against the not-covered sink, paired on the same folds",
     )
+    parser.add_argument(
+        "--train-also", type=Path, help="NLU YAML added to every training fold, never tested (paired before/after)"
+    )
     args = parser.parse_args(list(argv) or None)
-    runs = run(args.data, args.folds, args.typos, args.candidates)
+    runs = run(args.data, args.folds, args.typos, args.candidates, args.train_also)
     results = {name: report(name, *res, args.confusions) for name, res in runs.items()}
     if args.sweep:
         for name in RANKINGS:
