@@ -51,6 +51,13 @@ _NOT_NAME_WORDS = frozenset(
         "want",
         "need",
         "help",
+        # A sentence, not a name ("i'm scared", "it's urgent", "don't call"): "I'm Anna" is read above.
+        "i'm",
+        "it's",
+        "its",
+        "don't",
+        "dont",
+        "not",
     }
 )
 # What a patient types to leave the form. Decided from the words, not the intent classifier, so that
@@ -85,19 +92,44 @@ _STOP_PHRASES = frozenset(
     }
 )
 _NOT_A_TIME = re.compile(r"https?://|www\.|[<>{}]", re.IGNORECASE)
+# How patients introduce the detail asked for ("my name is John Smith", "it's 07700 900123"). A lead-in
+# that can only introduce a name is taken in any case; one that also starts an ordinary sentence
+# ("i'm scared", "it's urgent", "call me back") only before a capital letter, as a name is written.
+_NAME_LEAD_IN = re.compile(r"^(?:(?:my|the|his|her) name(?:'s| is)|name(?: is)?\s*[:\-]?|names?)\s+", re.IGNORECASE)
+_CAPITAL_NAME_LEAD_IN = re.compile(
+    r"^(?:i'?m|i am|it'?s|it is|this is|call me|you can call me|ask for)\s+(?=[^\W\d_])", re.IGNORECASE
+)
+_COURTESY = re.compile(r"[,\s]+(?:please|pls|thanks|thank you|thx)\.?$", re.IGNORECASE)
+_PHONE_LEAD_IN = re.compile(
+    r"^(?:(?:my|the|his|her) (?:phone |mobile |cell |home |telephone )?(?:number|no\.?)(?:'s| is)?|"
+    r"(?:phone|mobile|cell|tel|number)\s*(?:number)?\s*(?:is)?|it'?s|it is|call me on|ring me on|"
+    r"you can (?:call|ring|reach) me (?:on|at))\s*[:\-]?\s*(?=[+(\d])",
+    re.IGNORECASE,
+)
 
 
 def _squash(text: Optional[str]) -> str:
     return re.sub(r"\s+", " ", (text or "")).strip()
 
 
+def _without_name_lead_in(text: str) -> str:
+    """The name without "my name is", "I'm", a trailing "please" and the like."""
+    text = _COURTESY.sub("", text.replace("\u2019", "'"))
+    for lead_in in (_NAME_LEAD_IN, _CAPITAL_NAME_LEAD_IN):
+        rest = lead_in.sub("", text, count=1)
+        if rest != text and (lead_in is _NAME_LEAD_IN or rest[:1].isupper()):
+            return rest
+    return text
+
+
 def clean_name(text: Optional[str]) -> Optional[str]:
     """The name as given (whitespace tidied), or None if it does not look like a name.
 
     A name is 1-5 words of letters (with hyphens, apostrophes, dots), at most 80 characters,
-    and none of the words that make it a question or a sentence.
+    and none of the words that make it a question or a sentence; "my name is", "I'm Anna" and a
+    trailing "please" are not part of it.
     """
-    name = _squash(text).strip(".")
+    name = _without_name_lead_in(_squash(text)).strip(".")
     if not name or len(name) > MAX_NAME_CHARS or len(name.split()) > 5:
         return None
     if not _NAME.match(name) or any(w.lower().strip(".") in _NOT_NAME_WORDS for w in name.split()):
@@ -106,8 +138,9 @@ def clean_name(text: Optional[str]) -> Optional[str]:
 
 
 def clean_phone(text: Optional[str]) -> Optional[str]:
-    """The number as given (whitespace tidied), or None unless it has 6-15 digits and only phone characters."""
-    phone = _squash(text)
+    """The number as given (whitespace tidied; "my number is", "it's" in front left out), or None unless it
+    has 6-15 digits and only phone characters."""
+    phone = _PHONE_LEAD_IN.sub("", _COURTESY.sub("", _squash(text)), count=1)
     if not phone or not _PHONE_CHARS.match(phone):
         return None
     digits = sum(c.isdigit() for c in phone)

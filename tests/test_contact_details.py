@@ -44,6 +44,42 @@ def test_things_that_are_not_names_are_refused(text):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my name is john smith", "john smith"),
+        ("My name's Anna", "Anna"),
+        ("name: Ahmed Khan", "Ahmed Khan"),
+        ("I'm Maria", "Maria"),
+        ("I\u2019m Maria", "Maria"),
+        ("I am Ahmed Khan", "Ahmed Khan"),
+        ("It's Tom", "Tom"),
+        ("This is Anna", "Anna"),
+        ("Call me Dave", "Dave"),
+        ("john smith please", "john smith"),
+        ("Anna, thanks", "Anna"),
+    ],
+)
+def test_a_name_introduced_the_way_patients_write_it_is_the_name_alone(text, expected):
+    assert clean_name(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i'm scared",
+        "it's urgent",
+        "It's not urgent",
+        "this is urgent",
+        "call me back",
+        "i am worried",
+        "my name is what",
+    ],
+)
+def test_a_sentence_that_starts_like_an_introduction_is_not_a_name(text):
+    assert clean_name(text) is None
+
+
+@pytest.mark.parametrize(
     "text",
     ["+44 20 7946 0958", "(555) 123-4567", "0301234567", "+49/30/1234567", "555.123.4567"],
 )
@@ -56,6 +92,26 @@ def test_phone_numbers_in_common_formats_are_kept(text):
     ["12345", "1" * 16, "call me maybe", "+44 20 7946 0958 ext 12", "five five five", "", None, "555-CALL-NOW"],
 )
 def test_things_that_are_not_phone_numbers_are_refused(text):
+    assert clean_phone(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my number is 07700 900123", "07700 900123"),
+        ("it's +44 20 7946 0958", "+44 20 7946 0958"),
+        ("call me on 0301234567", "0301234567"),
+        ("my mobile number is (555) 123-4567", "(555) 123-4567"),
+        ("phone: 555.123.4567", "555.123.4567"),
+        ("07700900123 please", "07700900123"),
+    ],
+)
+def test_a_number_introduced_the_way_patients_write_it_is_the_number_alone(text, expected):
+    assert clean_phone(text) == expected
+
+
+@pytest.mark.parametrize("text", ["my number is 12", "it's 555-CALL-NOW", "call me on monday"])
+def test_an_introduced_non_number_is_still_refused(text):
     assert clean_phone(text) is None
 
 

@@ -291,6 +291,18 @@ def test_a_callback_is_collected_only_with_consent(servers):
     ]
 
 
+def test_a_name_and_number_given_in_a_sentence_are_stored_without_it(servers):
+    session = new_session(servers)
+    send(servers, session, "can someone call me")
+    send(servers, session, "yes")
+    assert "phone number" in said(send(servers, session, "my name is john smith")).lower()
+    assert "good time" in said(send(servers, session, "my number is 07700 900123")).lower()
+    done = said(send(servers, session, "tomorrow morning"))
+    assert "Thank you, john smith." in done and "07700 900123" in done
+    stored_request = [v for v in slot_values(servers, session, "callback_request") if v]
+    assert [(r["name"], r["phone"]) for r in stored_request] == [("john smith", "07700 900123")]
+
+
 def test_declining_or_stopping_the_callback_stores_no_details(servers):
     declined = new_session(servers)
     send(servers, declined, "i want to speak to someone")
