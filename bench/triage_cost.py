@@ -1,8 +1,8 @@
 """Per-message cost of the triage: the rules of a git revision against the working tree's, in one process.
 
   .venv/bin/python bench/triage_cost.py --against HEAD~1 [--repeats 3]
-  # the same rules, B's second reader with the sentence embedding (embedding_weight 1) beside the n-grams
-  .venv/bin/python bench/triage_cost.py --against HEAD --b-embedding-weight 1
+  # the same rules; A's second reader without the sentence embedding, B's with it (embedding_weight)
+  .venv/bin/python bench/triage_cost.py --against HEAD --a-embedding-weight 0 --b-embedding-weight 1
 
 Both pipelines (rules from ``clinic_triage/rules/`` at the revision and in the working tree, each with
 the shipped second reader) assess the same messages one at a time, alternating A, B, B, A ... so that
@@ -51,12 +51,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--against", default="HEAD~1", help="git revision whose rules are A")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--a-embedding-weight", type=float, help="A's embedding_weight (default: as shipped)")
     parser.add_argument("--b-embedding-weight", type=float, help="B's embedding_weight (default: as shipped)")
     args = parser.parse_args()
-    settings = semantic.load_settings()
-    b_settings = settings
-    if args.b_embedding_weight is not None:
-        b_settings = dataclasses.replace(settings, embedding_weight=args.b_embedding_weight)
+    shipped = semantic.load_settings()
+    settings, b_settings = (
+        shipped if weight is None else dataclasses.replace(shipped, embedding_weight=weight)
+        for weight in (args.a_embedding_weight, args.b_embedding_weight)
+    )
     corpus = [m["text"] for m in semantic.load_corpus(settings.corpus_files)]
     questions = semantic.calm_examples(settings)
     pipelines = {

@@ -55,7 +55,8 @@ def _tiny_settings(tmp_path) -> semantic.SemanticSettings:
         )
     )
     settings = semantic.load_settings()
-    return dataclasses.replace(settings, corpus_files=(corpus,), calm_examples_from=None)
+    # The n-grams alone (the sentence encoder is not needed for these tests; see the embedding tests).
+    return dataclasses.replace(settings, corpus_files=(corpus,), calm_examples_from=None, embedding_weight=0.0)
 
 
 def test_a_fitted_reader_is_reused_and_refitted_when_an_input_changes(tmp_path):
