@@ -23,6 +23,10 @@
   # the values given, at the shipped threshold and discounted_threshold ('off': null)
   .venv/bin/python bench/triage_eval.py --cv --unflagged off,0.5,0.4 --crisis-minimum off,0.3
   .venv/bin/python bench/triage_eval.py --lopo --unflagged off,0.5 --crisis-minimum off
+  # the sentence embedding beside the n-grams (embedding_weight, rules/semantic.yml; 0: off): the CV
+  # for each weight (its threshold re-picked), then leave one part out at a weight's threshold
+  .venv/bin/python bench/triage_eval.py --cv --embedding-weight 0,0.5,1,2,3
+  .venv/bin/python bench/triage_eval.py --lopo --embedding-weight 1 --thresholds 0.6
 
 The held-out parts are measured, never tuned on: nothing here changes a rule or a setting.
 """
@@ -102,6 +106,14 @@ def _joined(
     return out
 
 
+def memo_embed() -> semantic.Embed:
+    """all-MiniLM-L6-v2 with every text's embedding kept for the whole run (each text encoded once,
+    however many folds read it)."""
+    from clinic_triage import embedding
+
+    return embedding.CachedEmbed(embedding.minilm(), maxsize=1_000_000)
+
+
 def _reader_scores(model: semantic.SemanticTriage, texts: Sequence[str], min_words: int) -> Scores:
     """The reader's probabilities for each text (None below ``min_words``: left to the rules)."""
     return [None if len(text.split()) < min_words else model.probabilities(text) for text in texts]
@@ -133,8 +145,10 @@ def cross_validate(
     folds: int = 6,
     min_calm: float = 0.95,
     min_sensitivity: float = 0.99,
-) -> None:
-    """Author-grouped CV of the second reader, alone and joined with the rules; prints the chosen threshold.
+    embed: Optional[semantic.Embed] = None,
+) -> Dict[str, Any]:
+    """Author-grouped CV of the second reader, alone and joined with the rules; prints the chosen
+    threshold and returns it (``threshold``) with the joined figures at it (``figures``).
 
     Each fold trains on the other authors' corpus messages plus the NLU calm examples (as at run
     time) and is scored on its own authors' corpus messages only (the hard cases). The second table
@@ -150,7 +164,8 @@ def cross_validate(
     grid of every threshold with every value of it, with the value its rule picks at each threshold.
     With ``unflagged`` or ``crisis_minimums``, a last table gives every pair of an ``unflagged_threshold``
     and a crisis ``min_level_probability`` at the settings' threshold and discounted_threshold.
-    ``settings`` may differ from the shipped ones (``--class-weight``)."""
+    ``settings`` may differ from the shipped ones (``--class-weight``, ``--embedding-weight``; ``embed``
+    is the encoder when its ``embedding_weight`` is above 0)."""
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
@@ -167,7 +182,7 @@ def cross_validate(
     scores: Scores = [None] * len(texts)
     for train, test in GroupKFold(n_splits=folds).split(texts, levels, authors):
         model = semantic.SemanticTriage(
-            [texts[i] for i in train] + calm_texts, list(levels[train]) + [NONE] * len(calm_texts), settings
+            [texts[i] for i in train] + calm_texts, list(levels[train]) + [NONE] * len(calm_texts), settings, embed
         )
         for i, probabilities in zip(test, _reader_scores(model, [texts[i] for i in test], settings.min_words)):
             scores[i] = probabilities
@@ -199,7 +214,7 @@ def cross_validate(
         f"combine={combine}, discounted_threshold={settings.discounted_threshold}, "
         f"unflagged_threshold={settings.unflagged_threshold}, "
         f"min_level_probability={dict(settings.min_level_probability)}, "
-        f"class_weight={settings.class_weight}, C={settings.C}"
+        f"class_weight={settings.class_weight}, C={settings.C}, embedding_weight={settings.embedding_weight}"
     )
     print(
         "| threshold on P(none) | reader alone: escalated messages escalated | reader alone: calm kept calm "
@@ -229,6 +244,16 @@ def cross_validate(
         f"largest threshold with calm kept calm >= {100 * min_calm:.0f} % and emergency + crisis >= "
         f"{100 * min_sensitivity:.0f} % (with the rules): {chosen} (rules/semantic.yml has {settings.threshold})"
     )
+    picked = chosen if chosen is not None else fallback
+    at_picked = evaluation.report(list(levels), joined(picked)) if picked is not None else None
+    if at_picked is not None:
+        print(
+            f"embedding_weight {settings.embedding_weight}, re-picked threshold {picked}: with the rules, "
+            f"emergency + crisis {_pct(at_picked['emergency_crisis_sensitivity'])}, "
+            f"calm {_pct(at_picked['calm_kept_calm'])}, "
+            f"urgent escalated {_pct(at_picked['per_level']['urgent']['escalated'])}"
+        )
+    result: Dict[str, Any] = {"threshold": picked, "figures": at_picked}
     explained = np.array(discounted_all)
     top_levels = np.isin(levels, list(evaluation.TOP))
     print(
@@ -265,7 +290,7 @@ def cross_validate(
         ]
         print(f"| {threshold:.2f} | " + " | ".join(cells) + f" | {_strict_label(repick_discounted(by_strict))} |")
     if unflagged is None and crisis_minimums is None:
-        return
+        return result
     nothing = np.array(found_nothing)
     print(
         f"\nmessages in which the rules found no red-flag mention at all: {int((nothing & calm).sum())} calm, "
@@ -291,6 +316,7 @@ def cross_validate(
             f"| {calm_crisis} |",
             flush=True,
         )
+    return result
 
 
 def leave_one_part_out(
@@ -299,13 +325,17 @@ def leave_one_part_out(
     discounted: Optional[Sequence[Optional[float]]] = None,
     unflagged: Optional[Sequence[Optional[float]]] = None,
     crisis_minimums: Optional[Sequence[Optional[float]]] = None,
+    embed: Optional[semantic.Embed] = None,
 ) -> None:
     """Each tuning part as new authors: the reader trained without it (plus the NLU calm examples), the
     part's messages joined with the rules at each of ``thresholds`` (default: the shipped threshold),
     for each ``discounted_threshold`` of ``discounted`` (default: ``STRICT_GRID`` at the shipped
     threshold when neither ``unflagged`` nor ``crisis_minimums`` is given, else the shipped value), each
     ``unflagged_threshold`` of ``unflagged`` and each crisis minimum of ``crisis_minimums`` (default:
-    the shipped values), and for the rules alone. The rules were written on every part (optimistic)."""
+    the shipped values), and for the rules alone. The rules were written on every part (optimistic), so
+    each cell also gives the emergency + crisis messages the reader ALONE escalates to emergency or
+    crisis (its own verdict at that column's settings). ``embed``: the encoder when the settings'
+    ``embedding_weight`` is above 0."""
     levers = unflagged is not None or crisis_minimums is not None
     if thresholds is None:
         thresholds = [settings.threshold]
@@ -324,12 +354,13 @@ def leave_one_part_out(
         for name, corpus in parts.items()
     }
     print(
-        f"leave one part out, combine={settings.combine}, class_weight={settings.class_weight}, C={settings.C}\n"
+        f"leave one part out, combine={settings.combine}, class_weight={settings.class_weight}, C={settings.C}, "
+        f"embedding_weight={settings.embedding_weight}\n"
         "| part | rules only: E + C / calm | "
         + " | ".join(
             f"threshold {t:.2f}, discounted_threshold {_strict_label(s)}"
             + (f", unflagged_threshold {_strict_label(u)}, crisis minimum {_minimum_label(c)}" if levers else "")
-            + ": E + C / calm"
+            + ": E + C / calm / reader alone E + C"
             for t, s, u, c in columns
         )
         + " |\n|---|---|"
@@ -339,7 +370,9 @@ def leave_one_part_out(
     for name, corpus in parts.items():
         train_texts = [t for other, (texts, _) in prepared.items() if other != name for t in texts]
         train_levels = [m["level"] for other, c in parts.items() if other != name for m in c]
-        model = semantic.SemanticTriage(train_texts + calm_texts, train_levels + [NONE] * len(calm_texts), settings)
+        model = semantic.SemanticTriage(
+            train_texts + calm_texts, train_levels + [NONE] * len(calm_texts), settings, embed
+        )
         texts, assessed = prepared[name]
         scores = _reader_scores(model, texts, settings.min_words)
         labels = [m["level"] for m in corpus]
@@ -347,7 +380,8 @@ def leave_one_part_out(
         discounted_all = [a.rules_discounted_all for a in assessed]
         found_nothing = [a.rules_found_nothing for a in assessed]
         cells = []
-        for key, predicted in [("rules", rule_levels)] + [
+        nobody = [NONE] * len(rule_levels)  # no rule escalates: the reader's own verdict
+        for key, predicted, alone in [("rules", rule_levels, None)] + [
             (
                 f"{t} {_strict_label(s)} {_strict_label(u)} {_minimum_label(c)}",
                 _joined(
@@ -361,19 +395,29 @@ def leave_one_part_out(
                     u,
                     _minimums(settings, c),
                 ),
+                _joined(nobody, discounted_all, found_nothing, scores, "either", t, s, u, _minimums(settings, c)),
             )
             for t, s, u, c in columns
         ]:
             figures = evaluation.report(labels, predicted)
             top, kept = figures["emergency_crisis_sensitivity"], figures["calm_kept_calm"]
-            total = totals.setdefault(key, [0, 0, 0, 0])
-            for j, value in enumerate((top["hits"], top["n"], kept["hits"], kept["n"])):
+            alone_hits = (
+                None if alone is None else evaluation.report(labels, alone)["emergency_crisis_sensitivity"]["hits"]
+            )
+            total = totals.setdefault(key, [0, 0, 0, 0, 0])
+            for j, value in enumerate((top["hits"], top["n"], kept["hits"], kept["n"], alone_hits or 0)):
                 total[j] += value
-            cells.append(f"{top['hits']}/{top['n']} / {kept['hits']}/{kept['n']}")
+            cells.append(
+                f"{top['hits']}/{top['n']} / {kept['hits']}/{kept['n']}" + ("" if alone is None else f" / {alone_hits}")
+            )
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     print(
         "| all parts | "
-        + " | ".join(f"{100 * t[0] / t[1]:.1f} % / {100 * t[2] / t[3]:.1f} % ({t[2]}/{t[3]})" for t in totals.values())
+        + " | ".join(
+            f"{100 * t[0] / t[1]:.1f} % ({t[0]}/{t[1]}) / {100 * t[2] / t[3]:.1f} % ({t[2]}/{t[3]})"
+            + ("" if key == "rules" else f" / {t[4]}")
+            for key, t in totals.items()
+        )
         + " |"
     )
 
@@ -436,16 +480,44 @@ def main() -> None:
         type=_strict_values,
         help="--cv / --lopo: comma-separated min_level_probability values for crisis, 'off' for none",
     )
+    parser.add_argument(
+        "--embedding-weight",
+        type=_floats,
+        help="--cv / --lopo: comma-separated embedding_weight values (0: off), each measured in turn; "
+        "--part: one value",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if args.cv or args.lopo:
         settings = semantic.load_settings()
         if args.class_weight:
             settings = dataclasses.replace(settings, class_weight=args.class_weight)
-        if args.cv:
-            cross_validate(settings, args.thresholds or CV_GRID, args.unflagged, args.crisis_minimum)
-        else:
-            leave_one_part_out(settings, args.thresholds, args.discounted, args.unflagged, args.crisis_minimum)
+        weights = args.embedding_weight or [settings.embedding_weight]
+        embed = memo_embed() if any(w > 0 for w in weights) else None
+        summary = []
+        for weight in weights:
+            weighted = dataclasses.replace(settings, embedding_weight=weight)
+            if args.cv:
+                result = cross_validate(
+                    weighted, args.thresholds or CV_GRID, args.unflagged, args.crisis_minimum, embed=embed
+                )
+                summary.append((weight, result))
+            else:
+                leave_one_part_out(
+                    weighted, args.thresholds, args.discounted, args.unflagged, args.crisis_minimum, embed=embed
+                )
+            print(flush=True)
+        if len(summary) > 1:
+            print(
+                "| embedding_weight | re-picked threshold | with the rules: emergency + crisis escalated "
+                "| calm kept calm | urgent escalated at all |\n|---|---|---|---|---|"
+            )
+            for weight, result in summary:
+                f = result["figures"]
+                print(
+                    f"| {weight} | {result['threshold']} | {_pct(f['emergency_crisis_sensitivity'])} "
+                    f"| {_pct(f['calm_kept_calm'])} | {_pct(f['per_level']['urgent']['escalated'])} |"
+                )
         return
     corpus = semantic.load_corpus(PARTS[args.part])
     texts, labels = [m["text"] for m in corpus], [m["level"] for m in corpus]
@@ -461,6 +533,8 @@ def main() -> None:
         settings = semantic.load_settings()
         if args.combine:
             settings = dataclasses.replace(settings, combine=args.combine)
+        if args.embedding_weight:
+            settings = dataclasses.replace(settings, embedding_weight=args.embedding_weight[0])
         name = f"{args.part}, in process, combine={settings.combine}"
         if args.train_without_part:
             left_out = {path.resolve() for path in PARTS[args.part]}

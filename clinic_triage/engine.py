@@ -21,6 +21,8 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    mentions and discounted every one, the reader is held to its stricter ``discounted_threshold``:
    the rules were told why the message is calm; when they found none at all, to
    ``unflagged_threshold``; ``min_level_probability`` says how sure it must be of a level to name it.
+   With ``embedding_weight`` above 0 it also reads a sentence embedding of the same text
+   (:mod:`clinic_triage.embedding`; the encoder is loaded only then).
 
 Every mention is reported with its context, counted or not, and a classifier escalation as the
 finding ``classifier`` with its probability, so staff can see why a message was, or was not,
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional,
 import yaml
 
 if TYPE_CHECKING:
-    from clinic_triage.semantic import SemanticSettings, SemanticTriage
+    from clinic_triage.semantic import Embed, SemanticSettings, SemanticTriage
 
 RULES_DIR = Path(__file__).with_name("rules")
 
@@ -199,7 +201,13 @@ class Triage:
         rules: Optional[RuleSet] = None,
         semantic_settings: "Optional[SemanticSettings]" = None,
         prefilter: bool = True,
+        embed: "Optional[Embed]" = None,
+        embedder: Optional[str] = None,
     ) -> None:
+        """``embed`` (texts -> normalised sentence embeddings) and its name ``embedder`` are used only
+        when the settings' ``embedding_weight`` is above 0; by default all-MiniLM-L6-v2
+        (:func:`clinic_triage.embedding.minilm`). Either way, embeddings are cached per text. A fitted
+        reader is cached on disk only when the encoder has a name (an unnamed one could differ)."""
         from clinic_triage import medspacy_setup
 
         medspacy_setup.install()
@@ -259,11 +267,19 @@ class Triage:
         self.semantic: "Optional[SemanticTriage]" = None
         self.combine = "off"
         if semantic_settings is not None and semantic_settings.combine != "off":
-            from clinic_triage import semantic
+            from clinic_triage import embedding, semantic
 
-            # Trained on the text as the rules see it (discounted mentions masked), like it is used.
-            key = semantic.fingerprint(semantic_settings, self.rules.files)
-            self.semantic = semantic.train(semantic_settings, self.classifier_text, cache_key=key)
+            cached: "Optional[Embed]" = None
+            if semantic_settings.embedding_weight > 0:
+                if embed is None:
+                    embed, embedder = embedding.minilm(), embedder or embedding.identity()
+                cached = embedding.CachedEmbed(embed)
+            # Trained on the text as the rules see it (discounted mentions masked), like it is used;
+            # the embedding, when read, is of that same text.
+            key: Optional[str] = semantic.fingerprint(semantic_settings, self.rules.files, embedder or "")
+            if cached is not None and not embedder:
+                key = None
+            self.semantic = semantic.train(semantic_settings, self.classifier_text, cache_key=key, embed=cached)
             self.combine = semantic_settings.combine
 
     def _counts(self, flag: str, context: FrozenSet[str]) -> bool:

@@ -1,8 +1,12 @@
 """The learned second reader of the triage: n-gram logistic regression over the four levels.
 
 No Rasa imports. Trained when the pipeline loads, from the labelled tuning corpus named in
-``rules/semantic.yml`` (about a thousand messages: well under a second), so a clinician who adds a
+``rules/semantic.yml`` (a few thousand messages: about a second), so a clinician who adds a
 message to the corpus changes the model on the next start, with no separate training step.
+
+Optionally (``embedding_weight`` above 0) a dense sentence embedding of the same text is read
+beside the n-grams. The reader does not know where the embedding comes from: the caller passes an
+``embed`` function (texts -> one normalised row per text), e.g. :func:`clinic_triage.embedding.minilm`.
 """
 
 from __future__ import annotations
@@ -15,9 +19,15 @@ import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Sentence embeddings of texts: (len(texts), dimension), each row L2-normalised.
+Embed = Callable[[Sequence[str]], "np.ndarray"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +64,9 @@ class SemanticSettings:
     # The least probability at which the reader names a level on its own, per escalated level (a level
     # not listed: no condition); see :func:`choose_level`.
     min_level_probability: Mapping[str, float] = field(default_factory=dict)
+    # The weight of the sentence embedding of the text beside the n-grams (each n-gram block is
+    # L2-normalised, the embedding too, so the embedding block's length is this weight); 0: off.
+    embedding_weight: float = 0.0
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
@@ -79,7 +92,15 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         class_weight=_class_weight(data.get("class_weight", "balanced")),
         unflagged_threshold=_optional_threshold(data.get("unflagged_threshold"), "unflagged_threshold"),
         min_level_probability=_level_minimums(data.get("min_level_probability")),
+        embedding_weight=_embedding_weight(data.get("embedding_weight", 0)),
     )
+
+
+def _embedding_weight(value: object) -> float:
+    weight = float(value)  # type: ignore[arg-type]
+    if not weight >= 0.0:
+        raise ValueError(f"semantic.yml: embedding_weight must be 0 (off) or more, not {value!r}")
+    return weight
 
 
 def _class_weight(value: object) -> str:
@@ -149,25 +170,38 @@ class SemanticTriage:
     magnitude less time per message.
     """
 
-    def __init__(self, texts: Sequence[str], levels: Sequence[str], settings: SemanticSettings) -> None:
+    def __init__(
+        self,
+        texts: Sequence[str],
+        levels: Sequence[str],
+        settings: SemanticSettings,
+        embed: Optional[Embed] = None,
+    ) -> None:
+        """Fit on ``texts`` (as :meth:`probabilities` will read them) and their ``levels``; ``embed``
+        is required when ``settings.embedding_weight`` is above 0 (it is kept for scoring, never pickled)."""
+        import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline, make_union
+        from sklearn.pipeline import make_union
 
-        features = make_union(
+        self.embedding_weight = settings.embedding_weight
+        if self.embedding_weight > 0 and embed is None:
+            raise ValueError("semantic.yml sets embedding_weight above 0: the reader needs an embed function")
+        self._embed: Optional[Embed] = embed if self.embedding_weight > 0 else None
+        self._features = make_union(
             TfidfVectorizer(analyzer="char_wb", ngram_range=settings.char_ngrams, min_df=2, sublinear_tf=True),
             TfidfVectorizer(analyzer="word", ngram_range=settings.word_ngrams, sublinear_tf=True),
         )
-        self._model = make_pipeline(
-            features,
-            LogisticRegression(
-                C=settings.C,
-                max_iter=2000,
-                class_weight="balanced" if settings.class_weight == "balanced" else None,
-            ),
+        self._regression = LogisticRegression(
+            C=settings.C,
+            max_iter=2000,
+            class_weight="balanced" if settings.class_weight == "balanced" else None,
         )
-        self._model.fit(list(texts), list(levels))
-        self.classes: List[str] = list(self._model.classes_)
+        features = self._features.fit_transform(list(texts))
+        if self._embed is not None:
+            features = self._with_embedding(features, np.asarray(self._embed(list(texts)), dtype=np.float64))
+        self._regression.fit(features, list(levels))
+        self.classes: List[str] = list(self._regression.classes_)
         self.threshold = settings.threshold
         self.discounted_threshold = (
             settings.threshold if settings.discounted_threshold is None else settings.discounted_threshold
@@ -177,18 +211,42 @@ class SemanticTriage:
         )
         self.min_level_probability: Dict[str, float] = dict(settings.min_level_probability)
         self.min_words = settings.min_words
-        union, regression = self._model.steps[0][1], self._model.steps[1][1]
         self._vectorizers = []
         offset = 0
-        for _, vectorizer in union.transformer_list:
+        for _, vectorizer in self._features.transformer_list:
             self._vectorizers.append((vectorizer.build_analyzer(), vectorizer.vocabulary_, vectorizer.idf_, offset))
             offset += len(vectorizer.vocabulary_)
-        self._coef = regression.coef_
-        self._intercept = regression.intercept_
+        self._coef = self._regression.coef_
+        self._intercept = self._regression.intercept_
+        # The embedding's coefficients (the columns after the n-grams'), scaled by the weight once.
+        self._dense_coef = self._coef[:, offset:] * self.embedding_weight if self._embed is not None else None
 
-    def probabilities(self, text: str) -> Dict[str, float]:
-        """P(level) for each level: sublinear TF-IDF, L2-normalised per vectoriser, multinomial softmax
-        (the logistic function when only two levels were trained)."""
+    def _with_embedding(self, ngrams: Any, embeddings: "np.ndarray") -> Any:
+        """The n-gram features with the weighted embeddings as further columns (sparse)."""
+        from scipy.sparse import csr_matrix, hstack
+
+        return hstack([ngrams, csr_matrix(embeddings * self.embedding_weight)], format="csr")
+
+    def __getstate__(self) -> Dict[str, Any]:
+        """Everything but the embed function (an encoder is not pickled: :func:`train` sets it again)."""
+        return {**self.__dict__, "_embed": None}
+
+    def set_embed(self, embed: Optional[Embed]) -> None:
+        """The embed function to score with (after loading a pickled reader that reads embeddings)."""
+        self._embed = embed if self.embedding_weight > 0 else None
+
+    def embedding(self, text: str) -> Optional["np.ndarray"]:
+        """The embedding of ``text`` the reader reads (None when it reads none)."""
+        if self.embedding_weight <= 0:
+            return None
+        if self._embed is None:
+            raise ValueError("this reader reads embeddings: set_embed() was not called")
+        return self._embed([text])[0]
+
+    def probabilities(self, text: str, embedding: Optional["np.ndarray"] = None) -> Dict[str, float]:
+        """P(level) for each level: sublinear TF-IDF, L2-normalised per vectoriser, the weighted
+        embedding when the reader reads one (``embedding``, else computed), multinomial softmax (the
+        logistic function when only two levels were trained)."""
         import numpy as np
 
         logits = self._intercept.copy()
@@ -204,6 +262,9 @@ class SemanticTriage:
             values = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))) * idf[columns]
             values /= np.sqrt(values @ values)
             logits += self._coef[:, columns + offset] @ values
+        if self._dense_coef is not None:
+            vector = self.embedding(text) if embedding is None else embedding
+            logits += self._dense_coef @ np.asarray(vector, dtype=np.float64)
         if len(logits) == 1:  # two classes: scikit-learn fits one row and uses the logistic function
             positive = 1.0 / (1.0 + np.exp(-logits[0]))
             return dict(zip(self.classes, (1.0 - float(positive), float(positive))))
@@ -212,7 +273,12 @@ class SemanticTriage:
 
     def sklearn_probabilities(self, text: str) -> Dict[str, float]:
         """The same probabilities through scikit-learn (the reference for the tests)."""
-        return dict(zip(self.classes, (float(p) for p in self._model.predict_proba([text])[0])))
+        import numpy as np
+
+        features = self._features.transform([text])
+        if self._dense_coef is not None:
+            features = self._with_embedding(features, np.asarray(self.embedding(text), dtype=np.float64)[None, :])
+        return dict(zip(self.classes, (float(p) for p in self._regression.predict_proba(features)[0])))
 
     def limit(self, rules_discounted_all: bool = False, rules_found_nothing: bool = False) -> float:
         """The threshold on P(none) for a message: ``discounted_threshold`` when the rules found red-flag
@@ -229,7 +295,7 @@ class SemanticTriage:
         self, text: str, rules_discounted_all: bool = False, rules_found_nothing: bool = False
     ) -> Tuple[Optional[str], float]:
         """(level, probability of that level) when the message should be escalated, else (None, P(none));
-        (None, 1.0) for a message shorter than ``min_words``.
+        (None, 1.0) for a message shorter than ``min_words`` (nothing is embedded for it).
 
         The threshold is :meth:`limit`'s; the level is :func:`choose_level`'s, with the per-level
         minimums of ``min_level_probability``."""
@@ -255,9 +321,11 @@ def calm_examples(settings: SemanticSettings) -> List[str]:
     return out
 
 
-def fingerprint(settings: SemanticSettings, extra_files: Sequence[Path] = ()) -> str:
-    """A hash of every input of the fitted reader: its settings, corpus, calm examples, the files named
-    in ``extra_files`` (the rules that mask the text) and this package's code."""
+def fingerprint(settings: SemanticSettings, extra_files: Sequence[Path] = (), embedder: str = "") -> str:
+    """A hash of every input of the fitted reader: its settings (``embedding_weight`` among them),
+    corpus, calm examples, the files named in ``extra_files`` (the rules that mask the text), the
+    name and version of the sentence encoder (``embedder``, when the reader reads embeddings) and this
+    package's code."""
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     files = [
@@ -270,6 +338,8 @@ def fingerprint(settings: SemanticSettings, extra_files: Sequence[Path] = ()) ->
     for path in files:
         digest.update(str(Path(path).name).encode() + b"\0" + Path(path).read_bytes() + b"\0")
     digest.update(repr(settings).encode())
+    if settings.embedding_weight > 0:
+        digest.update(b"embedder\0" + embedder.encode())
     return digest.hexdigest()[:32]
 
 
@@ -278,9 +348,11 @@ def train(
     prepare: Callable[[str], str],
     cache_key: Optional[str] = None,
     cache_dir: Path = CACHE_DIR,
+    embed: Optional[Embed] = None,
 ) -> SemanticTriage:
     """The second reader trained on the settings' corpus and calm examples, each text passed through
-    ``prepare`` (the engine's normalising and masking, the same as at run time).
+    ``prepare`` (the engine's normalising and masking, the same as at run time); ``embed`` is the
+    sentence encoder when ``embedding_weight`` is above 0 (the cache key must then name it).
 
     With a ``cache_key`` (:func:`fingerprint`), a reader fitted before on the same inputs is loaded
     from ``cache_dir`` instead (a server start then skips the fitting); a missing or unwritable
@@ -292,10 +364,11 @@ def train(
             with cached.open("rb") as handle:
                 reader = pickle.load(handle)
             if isinstance(reader, SemanticTriage):
+                reader.set_embed(embed)
                 return reader
         except Exception as error:  # a damaged file: fit again
             logger.warning("triage.semantic.cache_unreadable error=%s", type(error).__name__)
-    reader = _fit(settings, prepare)
+    reader = _fit(settings, prepare, embed)
     if cached is not None:
         try:
             cache_dir.mkdir(parents=True, exist_ok=True)
@@ -308,8 +381,8 @@ def train(
     return reader
 
 
-def _fit(settings: SemanticSettings, prepare: Callable[[str], str]) -> SemanticTriage:
+def _fit(settings: SemanticSettings, prepare: Callable[[str], str], embed: Optional[Embed]) -> SemanticTriage:
     corpus = load_corpus(settings.corpus_files)
     texts = [m["text"] for m in corpus] + calm_examples(settings)
     levels = [m["level"] for m in corpus] + ["none"] * (len(texts) - len(corpus))
-    return SemanticTriage([prepare(t) for t in texts], levels, settings)
+    return SemanticTriage([prepare(t) for t in texts], levels, settings, embed)

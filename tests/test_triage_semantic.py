@@ -55,7 +55,8 @@ def _tiny_settings(tmp_path) -> semantic.SemanticSettings:
         )
     )
     settings = semantic.load_settings()
-    return dataclasses.replace(settings, corpus_files=(corpus,), calm_examples_from=None)
+    # The n-grams alone (the sentence encoder is not needed for these tests; see the embedding tests).
+    return dataclasses.replace(settings, corpus_files=(corpus,), calm_examples_from=None, embedding_weight=0.0)
 
 
 def test_a_fitted_reader_is_reused_and_refitted_when_an_input_changes(tmp_path):
@@ -251,3 +252,130 @@ def test_unweighted_levels_give_the_rare_level_less_weight(tmp_path):
     balanced = semantic.train(settings, lambda t: t).probabilities(text)["emergency"]
     unweighted = semantic.train(dataclasses.replace(settings, class_weight="none"), lambda t: t)
     assert unweighted.probabilities(text)["emergency"] < balanced
+
+
+# ---------------------------------------------------------------- the sentence embedding beside the n-grams
+
+
+def _fake_embed(texts):
+    """A deterministic stand-in for a sentence encoder: one normalised 8-wide row per text."""
+    import hashlib
+
+    import numpy as np
+
+    rows = [np.random.default_rng(int(hashlib.sha256(t.encode()).hexdigest()[:8], 16)).normal(size=8) for t in texts]
+    matrix = np.array(rows).reshape(len(texts), 8)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+def _three_level_settings(tmp_path, weight: float) -> semantic.SemanticSettings:
+    """The tiny corpus with a third level, so the multinomial path is exercised as well."""
+    settings = _tiny_settings(tmp_path)
+    corpus = settings.corpus_files[0]
+    corpus.write_text(
+        corpus.read_text()
+        + "".join(
+            f'  - {{text: "i want to end it all tonight {i}", level: crisis, category: c, author: a{i % 3}}}\n'
+            for i in range(6)
+        )
+    )
+    return dataclasses.replace(settings, embedding_weight=weight)
+
+
+EMBEDDED_TEXTS = ["i cannot pee at all since this morning", "i want to end it all", "how much", "", "zzzz qqqq x y z"]
+
+
+@pytest.mark.parametrize("levels", [2, 3])
+def test_with_an_embedding_its_scores_equal_scikit_learns(tmp_path, levels):
+    settings = _three_level_settings(tmp_path, 2.0) if levels == 3 else _tiny_settings(tmp_path)
+    settings = dataclasses.replace(settings, embedding_weight=2.0)
+    reader = semantic.train(settings, lambda t: t, embed=_fake_embed)
+    assert len(reader.classes) == levels
+    for text in EMBEDDED_TEXTS:
+        fast, reference = reader.probabilities(text), reader.sklearn_probabilities(text)
+        assert max(abs(fast[c] - reference[c]) for c in reader.classes) < 1e-9
+        given = reader.probabilities(text, embedding=_fake_embed([text])[0])
+        assert given == fast, "an embedding passed in is the one computed"
+    without = semantic.train(dataclasses.replace(settings, embedding_weight=0.0), lambda t: t, embed=_fake_embed)
+    assert without.probabilities(EMBEDDED_TEXTS[0]) != reader.probabilities(EMBEDDED_TEXTS[0])
+    assert without.embedding(EMBEDDED_TEXTS[0]) is None, "weight 0: nothing is embedded"
+
+
+def test_an_embedding_weight_needs_an_encoder_and_is_checked(tmp_path):
+    with pytest.raises(ValueError, match="embed"):
+        semantic.train(_three_level_settings(tmp_path, 1.0), lambda t: t)
+    corpus = str(semantic.SETTINGS_FILE.parent.parent / "corpus" / "tune*.yml")
+    shipped = semantic.SETTINGS_FILE.read_text().replace('"../corpus/tune*.yml"', f'"{corpus}"')
+    shipped = re.sub(r"(?m)^embedding_weight: .*$", "embedding_weight: EW", shipped)
+    bad = tmp_path / "semantic.yml"
+    bad.write_text(shipped.replace("EW", "-1"))
+    with pytest.raises(ValueError, match="embedding_weight"):
+        semantic.load_settings(bad)
+    bad.write_text(shipped.replace("EW", "1.5"))
+    assert semantic.load_settings(bad).embedding_weight == 1.5
+    assert dataclasses.replace(semantic.load_settings(), embedding_weight=0.0).embedding_weight == 0.0
+
+
+def test_the_cache_key_names_the_embedding_and_a_cached_reader_gets_its_encoder_back(tmp_path):
+    settings = _three_level_settings(tmp_path, 1.0)
+    off = dataclasses.replace(settings, embedding_weight=0.0)
+    keys = {
+        semantic.fingerprint(off),
+        semantic.fingerprint(off, embedder="encoder A"),
+        semantic.fingerprint(settings, embedder="encoder A"),
+        semantic.fingerprint(dataclasses.replace(settings, embedding_weight=2.0), embedder="encoder A"),
+        semantic.fingerprint(settings, embedder="encoder B"),
+    }
+    assert len(keys) == 4, "weight and encoder change the key; the encoder's name does not matter when off"
+    key = semantic.fingerprint(settings, embedder="encoder A")
+    first = semantic.train(settings, lambda t: t, cache_key=key, cache_dir=tmp_path / "cache", embed=_fake_embed)
+    pickled = (tmp_path / "cache" / f"{key}.pkl").read_bytes()
+    assert b"_fake_embed" not in pickled, "the encoder is not pickled"
+    again = semantic.train(settings, lambda t: t, cache_key=key, cache_dir=tmp_path / "cache", embed=_fake_embed)
+    assert again.probabilities(EMBEDDED_TEXTS[1]) == first.probabilities(EMBEDDED_TEXTS[1])
+
+
+def test_the_embedding_cache_encodes_each_text_once():
+    from clinic_triage.embedding import CachedEmbed
+
+    calls = []
+
+    def counting(texts):
+        calls.append(list(texts))
+        return _fake_embed(texts)
+
+    cached = CachedEmbed(counting, maxsize=2)
+    first = cached(["a b", "c d", "a b"])
+    assert calls == [["a b", "c d"]] and first.shape == (3, 8)
+    assert (cached(["c d"]) == first[1]).all() and len(calls) == 1
+    cached(["e f"])  # "a b" is now the least recently used of three: dropped
+    cached(["a b"])
+    assert calls[-1] == ["a b"] and len(calls) == 3
+    assert cached([]).shape[0] == 0
+
+
+def test_the_engine_encodes_one_messages_readings_once(tmp_path):
+    calls = []
+
+    def counting(texts):
+        calls.append(list(texts))
+        return _fake_embed(texts)
+
+    triage = Triage(semantic_settings=_three_level_settings(tmp_path, 1.0), embed=counting)
+    calls.clear()
+    text = "How long will the operation take and when can I go home"
+    triage.assess(text)
+    triage.assess(text.lower())  # another reading, the same text for the reader
+    triage.assess("hi")  # shorter than min_words: nothing to embed
+    assert calls == [[triage.classifier_text(text)]]
+
+
+def test_the_triage_package_does_not_import_the_nlu_package():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, clinic_triage, clinic_triage.engine, clinic_triage.semantic, clinic_triage.embedding;"
+        "assert not [m for m in sys.modules if m.startswith('clinic_nlu')], 'clinic_nlu imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(semantic.SETTINGS_FILE.parents[2]))
