@@ -259,6 +259,11 @@ def test_farewells_means_and_lay_emergencies_are_escalated_but_the_errands_they_
         "I pray God takes me through the operation safely",
         "I cannot drive 6 weeks, when can I go back to work?",
         "he hasn't come round to see me yet, when does the surgeon visit",
+        "whats the point of me coming in if the scan isnt ready",
+        "can I take all my tablets together in the morning",
+        "my son found the cuts on his legs from football",
+        "my period has been bleeding steadily for a week, should I postpone",
+        "I've had enough of life on the sofa, when can I walk the dog",
     ]
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
