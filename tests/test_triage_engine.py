@@ -229,46 +229,6 @@ def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_the
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
 
 
-def test_farewells_means_and_lay_emergencies_are_escalated_but_the_errands_they_resemble_are_calm():
-    """The rules alone: farewells (belongings given away, letters, not being around for a coming day),
-    means kept at hand (tablets put by, a gun, a car's exhaust), and emergencies in old-fashioned or
-    phonetic words are escalated; the everyday errands and questions with the same words stay calm."""
-    rules_only = Triage(default_triage().rules)
-    escalated = {
-        "my daughter gave her guitar to her best friend, she said she won't need it.": CRISIS,
-        "she won't be around for her birthday, she keeps saying it": CRISIS,
-        "i have collected enough of the oxycodone now": CRISIS,
-        "i keep thinking about the gun in the shed": CRISIS,
-        "he was sitting in the garage with the car running": CRISIS,
-        "i have written my letters, they are on the table": CRISIS,
-        "my family would get by better on the life insurance": CRISIS,
-        "my dad says he wants to hang himself": CRISIS,
-        "i have not been able to spend a penny since yesterday": EMERGENCY,
-        "38,9 temperature and shaking": EMERGENCY,
-        "my legs won't hold me up any more": EMERGENCY,
-        "the bleeding refused to stop after i changed the pad": EMERGENCY,
-        "my wife came over all funny and she is on the sofa": EMERGENCY,
-    }
-    calm = [
-        "I gave my crutches back to the hospital, I won't need them.",
-        "I won't be here for my birthday, I'll be on the ward!",
-        "the anaesthetic is so you don't wake up during the op, right?",
-        "I've set aside my tablets for the morning of the op, which ones do I take",
-        "I have written all my notes for the anaesthetist",
-        "can you put me down for the morning list",
-        "I pray God takes me through the operation safely",
-        "I cannot drive 6 weeks, when can I go back to work?",
-        "he hasn't come round to see me yet, when does the surgeon visit",
-        "whats the point of me coming in if the scan isnt ready",
-        "can I take all my tablets together in the morning",
-        "my son found the cuts on his legs from football",
-        "my period has been bleeding steadily for a week, should I postpone",
-        "I've had enough of life on the sofa, when can I walk the dog",
-    ]
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-
-
 def test_every_finding_reports_its_context_for_staff():
     result = assess("no fever but my calf is swollen and hot")
     by_flag = {f.flag: f for f in result.findings}
