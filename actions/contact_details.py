@@ -8,7 +8,7 @@ who changes the subject is asked again rather than having their question stored 
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
 MAX_NAME_CHARS = 80
 MAX_TIME_CHARS = 120
@@ -95,17 +95,43 @@ _NOT_A_TIME = re.compile(r"https?://|www\.|[<>{}]", re.IGNORECASE)
 # How patients introduce the detail asked for ("my name is John Smith", "it's 07700 900123"). A lead-in
 # that can only introduce a name is taken in any case; one that also starts an ordinary sentence
 # ("i'm scared", "it's urgent", "call me back") only before a capital letter, as a name is written.
-_NAME_LEAD_IN = re.compile(r"^(?:(?:my|the|his|her) name(?:'s| is)|name(?: is)?\s*[:\-]?|names?)\s+", re.IGNORECASE)
-_CAPITAL_NAME_LEAD_IN = re.compile(
-    r"^(?:i'?m|i am|it'?s|it is|this is|call me|you can call me|ask for)\s+(?=[^\W\d_])", re.IGNORECASE
+_NAME_LEAD_INS = ("my name is", "my name's", "the name is", "his name is", "her name is", "name is", "name", "names")
+_SENTENCE_LEAD_INS = ("i'm", "im", "i am", "it's", "it is", "this is", "call me", "you can call me", "ask for")
+_PHONE_LEAD_INS = (
+    "my number is",
+    "my number's",
+    "my phone number is",
+    "my mobile number is",
+    "my mobile is",
+    "my phone is",
+    "my number",
+    "phone number",
+    "mobile number",
+    "number is",
+    "phone",
+    "mobile",
+    "tel",
+    "number",
+    "it's",
+    "it is",
+    "call me on",
+    "ring me on",
+    "you can call me",
+    "you can ring me",
+    "you can reach me",
 )
-_COURTESY = re.compile(r"[,\s]+(?:please|pls|thanks|thank you|thx)\.?$", re.IGNORECASE)
-_PHONE_LEAD_IN = re.compile(
-    r"^(?:(?:my|the|his|her) (?:phone |mobile |cell |home |telephone )?(?:number|no\.?)(?:'s| is)?|"
-    r"(?:phone|mobile|cell|tel|number)\s*(?:number)?\s*(?:is)?|it'?s|it is|call me on|ring me on|"
-    r"you can (?:call|ring|reach) me (?:on|at))\s*[:\-]?\s*(?=[+(\d])",
-    re.IGNORECASE,
-)
+_COURTESIES = ("please", "pls", "thanks", "thank you", "thx")
+
+
+def _one_of(phrases: Tuple[str, ...]) -> str:
+    """A regular expression for any of ``phrases``, longest first, spaces as any white space."""
+    return "|".join(re.escape(p).replace("\\ ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+
+
+_NAME_LEAD_IN = re.compile(rf"^(?:{_one_of(_NAME_LEAD_INS)})\s*[:\-]?\s+", re.IGNORECASE)
+_CAPITAL_NAME_LEAD_IN = re.compile(rf"^(?:{_one_of(_SENTENCE_LEAD_INS)})\s+(?=[^\W\d_])", re.IGNORECASE)
+_PHONE_LEAD_IN = re.compile(rf"^(?:{_one_of(_PHONE_LEAD_INS)})(?:\s+(?:on|at))?\s*[:\-]?\s*(?=[+(\d])", re.IGNORECASE)
+_COURTESY = re.compile(rf"[,\s]+(?:{_one_of(_COURTESIES)})\.?$", re.IGNORECASE)
 
 
 def _squash(text: Optional[str]) -> str:
@@ -140,7 +166,7 @@ def clean_name(text: Optional[str]) -> Optional[str]:
 def clean_phone(text: Optional[str]) -> Optional[str]:
     """The number as given (whitespace tidied; "my number is", "it's" in front left out), or None unless it
     has 6-15 digits and only phone characters."""
-    phone = _PHONE_LEAD_IN.sub("", _COURTESY.sub("", _squash(text)), count=1)
+    phone = _PHONE_LEAD_IN.sub("", _COURTESY.sub("", _squash(text).replace("\u2019", "'")), count=1)
     if not phone or not _PHONE_CHARS.match(phone):
         return None
     digits = sum(c.isdigit() for c in phone)
