@@ -639,9 +639,11 @@
     input.id = "cc-input";
     input.rows = 1;
     input.placeholder = s.inputPlaceholder;
-    input.maxLength = this.maxChars();
+    // No maxLength: the browser would cut a pasted story at the limit without a word, and its end (a
+    // red flag, say) would be lost unseen. An over-long text stays whole and the patient is told.
     input.autocomplete = "off";
     input.setAttribute("enterkeyhint", "send");
+    input.addEventListener("input", function () { self.checkLength(); });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -1130,6 +1132,21 @@
     this.send(text);
   };
 
+  // While the text is over the limit, say so at once (as a paste happens), not only on Send; the
+  // message is kept whole so the patient can shorten it. Back under the limit, the note goes.
+  ClinicChat.prototype.checkLength = function () {
+    var over = this.input.value.trim().length > this.maxChars();
+    var shown = this.input.getAttribute("aria-invalid") === "true" && this.status.querySelector(".cc-input-error");
+    if (over && !shown) {
+      this.status.textContent = "";
+      this.status.appendChild(el("p", "cc-input-error", fmt(this.s.tooLong, { max: this.maxChars() })));
+      this.input.setAttribute("aria-invalid", "true");
+    } else if (!over && shown) {
+      this.status.textContent = "";
+      this.input.removeAttribute("aria-invalid");
+    }
+  };
+
   ClinicChat.prototype.showInputError = function (text) {
     this.status.textContent = "";
     this.status.appendChild(el("p", "cc-input-error", text));
@@ -1201,7 +1218,7 @@
         self.state.sessionId = r.data.session_id;
         if (typeof r.data.max_message_chars === "number" && r.data.max_message_chars > 0) {
           self.state.maxChars = r.data.max_message_chars;
-          self.input.maxLength = r.data.max_message_chars;
+          self.checkLength();
         }
         self.save();
         return { ok: true };

@@ -141,3 +141,17 @@ def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
 def urgency_rank(flag: str) -> int:
     """Where a flag sorts in Open items: its place in URGENCY_ORDER, else OTHER_URGENCY."""
     return URGENCY_ORDER.index(flag) if flag in URGENCY_ORDER else OTHER_URGENCY
+
+
+def buttons_offered(data: Dict[str, Any]) -> Dict[str, str]:
+    """payload -> title of the buttons under one stored assistant message.
+
+    A click sends the payload (``/affirm``) as the patient's text; staff should read the title the
+    patient saw ("Yes, call me back"), in the transcript and in the lists alike."""
+    payload = data.get("data") or {}
+    buttons = payload.get("buttons") if isinstance(payload, dict) else None
+    return {
+        str(b.get("payload")).strip(): str(b.get("title"))
+        for b in (buttons or [])
+        if isinstance(b, dict) and b.get("payload") and b.get("title")
+    }

@@ -23,6 +23,7 @@ from review.store.flags import (
     CLASSIFIER_FLAGS,
     FORM_ACTIONS,
     FORM_DETAIL_SLOTS,
+    buttons_offered,
     event_flags,
     intent_of,
     load_data,
@@ -95,8 +96,12 @@ def _apply_events(
     redact_text: bool,
     new_intents: Set[str],
     new_callbacks: List[Dict[str, Any]],
+    offered: Optional[Dict[str, str]] = None,
 ) -> int:
     """Fold stored events (ordered by id) into one conversation's summary, idempotently.
+
+    ``offered``: payload -> title of the buttons the assistant offered before ``rows`` (a click in
+    ``rows`` on a button offered in an earlier batch); a click is kept as the title the patient saw.
 
     Besides the flags, keeps the conversation's worst flag (URGENCY_ORDER) with the patient message
     it was raised on: the message itself, or for a flag raised by the assistant's action, reply or a
@@ -109,6 +114,7 @@ def _apply_events(
     # With them, the message they were raised on (for the worst message of Open items).
     pending: Optional[Tuple[Set[str], Optional[float], Optional[str], Any, Any, int]] = None
     current_text, current_ts = summary.get("last_user_text"), summary.get("last_ts")
+    offered = dict(offered or {})
     before_text, before_ts = current_text, current_ts  # the patient message before the current one
 
     def raise_flag(flag: str, text: Any, at: Any, event_id: int) -> None:
@@ -140,10 +146,13 @@ def _apply_events(
         summary["last_ts"] = max(summary["last_ts"] or ts, ts)
         summary["last_event_id"] = row.id
         data = load_data(row.data)
+        if row.type_name == "bot":
+            offered.update(buttons_offered(data))
         if row.type_name == "user" and data.get("text"):
-            shown = redact(data["text"]) if redact_text else data["text"]
+            said = str(data["text"])
+            said = offered.get(said.strip(), said) if said.startswith("/") else said
             before_text, before_ts = current_text, current_ts
-            current_text, current_ts = shown[:LAST_TEXT_CAP], ts
+            current_text, current_ts = (redact(said) if redact_text else said)[:LAST_TEXT_CAP], ts
         elif row.type_name == "slot" and data.get("name") in FORM_DETAIL_SLOTS and data.get("value") is not None:
             # that message answered the callback form (a name, a phone number): never shown as the worst
             current_text, current_ts = before_text, before_ts
@@ -168,7 +177,7 @@ def _apply_events(
             text = data.get("text")
             if text:
                 summary["turns"] += 1
-                shown = current_text
+                shown = current_text or ""
                 summary["last_user_text"] = shown
                 if len(search) < SEARCH_TEXT_CAP:
                     search = (search + " " + shown.lower())[:SEARCH_TEXT_CAP]
@@ -304,6 +313,33 @@ class Alert:
     ts: float
 
 
+# How many of the assistant's messages before a batch are read for the buttons a click in it chose.
+BUTTONS_LOOKBACK = 10
+
+
+def _buttons_before(conn: Connection, sender: str, rows: Sequence[Any]) -> Dict[str, str]:
+    """The buttons offered just before ``rows`` when one of them is a click (a ``/payload`` text) that
+    the batch itself does not explain: the offer was folded in an earlier batch. One query then, none
+    otherwise."""
+    for row in rows:
+        if row.type_name == "bot" and buttons_offered(load_data(row.data)):
+            return {}
+        if row.type_name == "user" and str(load_data(row.data).get("text") or "").startswith("/"):
+            break
+    else:
+        return {}
+    earlier = conn.execute(
+        sa.select(events.c.data)
+        .where(events.c.sender_id == sender, events.c.type_name == "bot", events.c.id < rows[0].id)
+        .order_by(events.c.id.desc())
+        .limit(BUTTONS_LOOKBACK)
+    ).all()
+    offered: Dict[str, str] = {}
+    for r in reversed(earlier):
+        offered.update(buttons_offered(load_data(r.data)))
+    return offered
+
+
 def _index_rows(
     conn: Connection, rows: Sequence[Any], settings: Settings, alerts: Optional[List[Alert]] = None
 ) -> None:
@@ -352,7 +388,8 @@ def _index_rows(
             }
         seen: Set[str] = set()
         was_alert = summary["urgency"] <= ALERT_URGENCY
-        if not _apply_events(summary, sender_rows, settings.redact_contact_details, seen, callback_rows):
+        offered = _buttons_before(conn, sender, sender_rows)
+        if not _apply_events(summary, sender_rows, settings.redact_contact_details, seen, callback_rows, offered):
             continue  # nothing new for this conversation
         if not was_alert and summary["urgency"] <= ALERT_URGENCY and alerts is not None:
             alerts.append(Alert(sender, summary["worst_flag"], summary["worst_ts"] or summary["last_ts"]))

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from review.store.flags import (
+    buttons_offered,
     CLASSIFIER_FLAGS,
     FORM_ACTIONS,
     FORM_DETAIL_SLOTS,
@@ -142,14 +143,7 @@ def build_transcript(
                 fact_ids=[str(x) for x in meta["fact_ids"]] if isinstance(meta.get("fact_ids"), list) else [],
                 buttons=[str(b.get("title")) for b in (payload.get("buttons") or []) if isinstance(b, dict)],
             )
-            if payload.get("buttons"):
-                offered.update(
-                    {
-                        str(b.get("payload")).strip(): str(b.get("title"))
-                        for b in payload["buttons"]
-                        if isinstance(b, dict) and b.get("payload") and b.get("title")
-                    }
-                )
+            offered.update(buttons_offered(data))
         elif row.type_name == "slot":
             name = data.get("name")
             if name in FORM_DETAIL_SLOTS and data.get("value") is not None and turns[-1].event_id:

@@ -293,6 +293,27 @@ def test_emergency_advice_in_an_error_answer_is_shown(page, api):
     expect(page.locator("#clinic-chat .cc-row-user.cc-failed")).to_be_visible()
 
 
+def test_an_over_long_paste_is_kept_whole_and_explained_not_cut(page, api):
+    """A text over the server's limit (200 here) is not cut silently at the limit: its end may be the
+    red flag. It stays whole in the box, the patient is told at once, and nothing is sent."""
+    open_widget(page)
+    send(page, "hi")
+    expect(bot_messages(page)).to_have_count(1)
+    story = "My back has hurt for years and I tried everything. " * 5 + "Now I can't pee since this morning."
+    assert len(story) > 200
+    box = page.get_by_role("textbox", name="Your message")
+    box.fill(story)
+    expect(box).to_have_value(story)
+    expect(page.locator("#clinic-chat .cc-input-error")).to_contain_text("under 200 characters")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    box.press("Enter")
+    expect(user_messages(page)).to_have_count(1)
+    expect(box).to_have_value(story)
+    box.fill("Now I can't pee since this morning.")
+    expect(page.locator("#clinic-chat .cc-input-error")).to_have_count(0)
+    expect(box).not_to_have_attribute("aria-invalid", "true")
+
+
 def test_rejected_message_is_explained_and_given_back(page, api):
     open_widget(page)
     api.fail_next(413, "message_too_long", "Your message is too long. Please keep it under 200 characters.")
