@@ -58,6 +58,24 @@ _NOT_NAME_WORDS = frozenset(
         "don't",
         "dont",
         "not",
+        # How someone is, or when: what follows "I'm", "it's" or "call me" when it is not a name.
+        "urgent",
+        "scared",
+        "worried",
+        "afraid",
+        "sorry",
+        "fine",
+        "ok",
+        "okay",
+        "sure",
+        "ready",
+        "sick",
+        "dying",
+        "numb",
+        "bleeding",
+        "back",
+        "later",
+        "here",
     }
 )
 # What a patient types to leave the form. Decided from the words, not the intent classifier, so that
@@ -93,10 +111,10 @@ _STOP_PHRASES = frozenset(
 )
 _NOT_A_TIME = re.compile(r"https?://|www\.|[<>{}]", re.IGNORECASE)
 # How patients introduce the detail asked for ("my name is John Smith", "it's 07700 900123"). A lead-in
-# that can only introduce a name is taken in any case; one that also starts an ordinary sentence
-# ("i'm scared", "it's urgent", "call me back") only before a capital letter, as a name is written.
+# that also starts an ordinary sentence ("i'm scared", "it's urgent", "call me back") is left out too:
+# what follows must then pass as a name, and the words above refuse "scared", "urgent" or "back".
 _NAME_LEAD_INS = ("my name is", "my name's", "the name is", "his name is", "her name is", "name is", "name", "names")
-_SENTENCE_LEAD_INS = ("i'm", "im", "i am", "it's", "it is", "this is", "call me", "you can call me", "ask for")
+_SENTENCE_LEAD_INS = ("i'm", "i am", "it's", "it is", "this is", "call me", "you can call me", "ask for")
 _PHONE_LEAD_INS = (
     "my number is",
     "my number's",
@@ -129,7 +147,7 @@ def _one_of(phrases: Tuple[str, ...]) -> str:
 
 
 _NAME_LEAD_IN = re.compile(rf"^(?:{_one_of(_NAME_LEAD_INS)})\s*[:\-]?\s+", re.IGNORECASE)
-_CAPITAL_NAME_LEAD_IN = re.compile(rf"^(?:{_one_of(_SENTENCE_LEAD_INS)})\s+(?=[^\W\d_])", re.IGNORECASE)
+_SENTENCE_LEAD_IN = re.compile(rf"^(?:{_one_of(_SENTENCE_LEAD_INS)})\s+(?=[^\W\d_])", re.IGNORECASE)
 _PHONE_LEAD_IN = re.compile(rf"^(?:{_one_of(_PHONE_LEAD_INS)})(?:\s+(?:on|at))?\s*[:\-]?\s*(?=[+(\d])", re.IGNORECASE)
 _COURTESY = re.compile(rf"[,\s]+(?:{_one_of(_COURTESIES)})\.?$", re.IGNORECASE)
 
@@ -141,9 +159,9 @@ def _squash(text: Optional[str]) -> str:
 def _without_name_lead_in(text: str) -> str:
     """The name without "my name is", "I'm", a trailing "please" and the like."""
     text = _COURTESY.sub("", text.replace("\u2019", "'"))
-    for lead_in in (_NAME_LEAD_IN, _CAPITAL_NAME_LEAD_IN):
+    for lead_in in (_NAME_LEAD_IN, _SENTENCE_LEAD_IN):
         rest = lead_in.sub("", text, count=1)
-        if rest != text and (lead_in is _NAME_LEAD_IN or rest[:1].isupper()):
+        if rest != text:
             return rest
     return text
 
