@@ -12,6 +12,7 @@ actually reads, nothing judged. Nothing is stored outside a temporary directory.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 import uuid
@@ -28,7 +29,7 @@ from tests.support.servers import running_servers  # noqa: E402
 
 def conversations(text: str) -> List[List[str]]:
     """The conversations of ``text``: blocks separated by blank lines, one message per line."""
-    blocks = [block.strip() for block in text.split("\n\n")]
+    blocks = [block.strip() for block in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))]
     return [[line.strip() for line in block.splitlines() if line.strip()] for block in blocks if block]
 
 

@@ -18,6 +18,8 @@ from transcript import conversations  # noqa: E402
 def test_a_blank_line_starts_a_new_conversation():
     text = "hi\n  how long is recovery  \n\n\n\nmy legs are numb\n"
     assert conversations(text) == [["hi", "how long is recovery"], ["my legs are numb"]]
+    windows = "hi\r\nhow much\r\n  \r\nbye\r\n"
+    assert conversations(windows) == [["hi", "how much"], ["bye"]]
 
 
 @pytest.mark.integration

@@ -1141,9 +1141,9 @@
       this.status.textContent = "";
       this.status.appendChild(el("p", "cc-input-error", fmt(this.s.tooLong, { max: this.maxChars() })));
       this.input.setAttribute("aria-invalid", "true");
-    } else if (!over && shown) {
-      this.status.textContent = "";
-      this.input.removeAttribute("aria-invalid");
+    } else if (!over) {
+      if (shown) this.status.textContent = "";
+      this.input.removeAttribute("aria-invalid");  // also when another status replaced the note
     }
   };
 
