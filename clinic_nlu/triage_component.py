@@ -16,7 +16,8 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
   ``triage.read`` says which text gave the level (``typed``, ``corrected`` or ``word_step``).
 - The classifier's own prediction stays under ``classifier_intent`` and the triage under
   ``triage`` (level, counted flags, every finding with its context), so staff see why.
-  ``red_flags`` keeps the counted findings in the older ``{flag, matched}`` form.
+  ``red_flags`` keeps the counted findings in the older ``{flag, matched}`` form, each with the
+  flag's ``description`` from the rules (the staff app shows it as the reason for the flag).
 """
 
 from __future__ import annotations
@@ -93,7 +94,11 @@ class TriageOverride(GraphComponent):
             message.set("triage", {**assessment.as_dict(), "read": read}, add_to_output=True)
             message.set(
                 "red_flags",
-                [{"flag": f.flag, "matched": f.matched} for f in assessment.findings if f.counted],
+                [
+                    {"flag": f.flag, "matched": f.matched, "description": self._triage.description_of(f.flag)}
+                    for f in assessment.findings
+                    if f.counted
+                ],
                 add_to_output=True,
             )
             predicted = message.get(INTENT) or {}

@@ -266,6 +266,7 @@ class Triage:
         )
         self.semantic: "Optional[SemanticTriage]" = None
         self.combine = "off"
+        self.semantic_description = semantic_settings.description if semantic_settings is not None else ""
         if semantic_settings is not None and semantic_settings.combine != "off":
             from clinic_triage import embedding, semantic
 
@@ -315,6 +316,13 @@ class Triage:
             masked += [clean[end:start], DISCOUNTED_MARK]
             end = stop
         return findings, "".join(masked) + clean[end:]
+
+    def description_of(self, flag: str) -> str:
+        """What a finding's flag means, in the words staff see: the flag's description in the rules, or
+        the learned reader's (``rules/semantic.yml``) for its findings."""
+        if flag == CLASSIFIER_FLAG:
+            return self.semantic_description
+        return self.rules.description_of(flag)
 
     def classifier_text(self, text: str) -> str:
         """``text`` as the second reader reads it: normalised, discounted mentions masked."""

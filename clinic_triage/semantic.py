@@ -67,6 +67,8 @@ class SemanticSettings:
     # The weight of the sentence embedding of the text beside the n-grams (each n-gram block is
     # L2-normalised, the embedding too, so the embedding block's length is this weight); 0: off.
     embedding_weight: float = 0.0
+    # What a finding of this reader means, in the words staff see beside the message.
+    description: str = ""
 
 
 def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
@@ -93,6 +95,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         unflagged_threshold=_optional_threshold(data.get("unflagged_threshold"), "unflagged_threshold"),
         min_level_probability=_level_minimums(data.get("min_level_probability")),
         embedding_weight=_embedding_weight(data.get("embedding_weight", 0)),
+        description=str(data.get("description") or ""),
     )
 
 

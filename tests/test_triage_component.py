@@ -6,6 +6,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_nlu.triage_component import DEMOTE, KEEP, TriageOverride
+from clinic_triage.engine import CLASSIFIER_FLAG as CLASSIFIER_FLAG_NAME
 from clinic_triage.engine import default_triage
 
 pytestmark = pytest.mark.unit
@@ -35,6 +36,29 @@ def test_an_escalated_message_gets_its_triage_intent(text, intent):
     assert message.get("intent_ranking")[0]["name"] == intent
     assert message.get("classifier_intent")["name"] == "ask_scarring"
     assert message.get("triage")["level"] != "none" and message.get("triage")["findings"]
+
+
+def test_each_counted_red_flag_carries_the_rules_description_for_staff():
+    """The staff app shows why a message was escalated: the description the rules give each flag."""
+    triage = default_triage()
+    message = _message("my wound is oozing pus and i have chills", "ask_scarring", 0.93)
+    _component().process([message])
+    found = message.get("red_flags")
+    assert found and all(f["description"] == triage.description_of(f["flag"]) for f in found)
+    assert all(f["description"] and f["description"] != f["flag"] for f in found)
+
+
+def test_the_learned_readers_findings_are_described_from_its_settings_file():
+    from clinic_triage.semantic import load_settings
+
+    described = default_triage().description_of(CLASSIFIER_FLAG_NAME)
+    assert described and described == load_settings().description
+
+
+def test_no_description_holds_the_separator_the_staff_app_joins_them_with():
+    triage = default_triage()
+    flags = [*triage.rules.flags, CLASSIFIER_FLAG_NAME]
+    assert all(";" not in triage.description_of(flag) for flag in flags)
 
 
 def test_a_calm_message_keeps_the_classifier_intent_and_records_the_discounted_finding():

@@ -17,6 +17,7 @@ from review.store.schema import OTHER_URGENCY, URGENCY_ORDER
 # Triage level -> flag, from the intent the triage sets, the response that answers it, or the level
 # recorded on the message (clinic_vocabulary has the names).
 TRIAGE_INTENT_FLAGS = {intent: level for level, intent in TRIAGE_INTENTS.items()}
+TRIAGE_LEVELS = frozenset(TRIAGE_INTENTS)  # the escalated levels (crisis, emergency, urgent): flags with a reason
 TRIAGE_ACTION_FLAGS = {response: level for level, response in TRIAGE_RESPONSES.items()}
 HANDOFF_INTENTS = {"request_human"}
 HANDOFF_ACTIONS = {"action_handoff"}
@@ -79,6 +80,26 @@ def failed_action_of(data: Dict[str, Any]) -> Optional[str]:
     meta = data.get("metadata") or {}
     name = meta.get("failed_action") if isinstance(meta, dict) else None
     return str(name)[:255] if name else None
+
+
+REASON_CAP = 400  # characters of a stored reason (descriptions of the red flags one message raised)
+
+
+def triage_reason(data: Dict[str, Any]) -> Optional[str]:
+    """Why a patient message was escalated, in the rules' words: the descriptions of the red flags that
+    counted (``parse_data.red_flags``), in order, each once. Events stored before the descriptions were
+    recorded give the flags' names. None when nothing counted."""
+    parse = data.get("parse_data") or {}
+    found = parse.get("red_flags") if isinstance(parse, dict) else None
+    if not isinstance(found, list):
+        return None
+    reasons = [
+        str(f.get("description") or str(f.get("flag") or "").replace("_", " ")).strip()
+        for f in found
+        if isinstance(f, dict)
+    ]
+    reasons = list(dict.fromkeys(r for r in reasons if r))
+    return "; ".join(reasons)[:REASON_CAP] or None
 
 
 def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:

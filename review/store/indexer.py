@@ -23,10 +23,12 @@ from review.store.flags import (
     CLASSIFIER_FLAGS,
     FORM_ACTIONS,
     FORM_DETAIL_SLOTS,
+    TRIAGE_LEVELS,
     buttons_offered,
     event_flags,
     intent_of,
     load_data,
+    triage_reason,
     urgency_rank,
 )
 from review.store.redaction import redact
@@ -86,6 +88,7 @@ _SUMMARY_COLUMNS = [
     "worst_text",
     "worst_ts",
     "worst_event_id",
+    "worst_reason",
     "waiting_since",
 ]
 
@@ -114,14 +117,21 @@ def _apply_events(
     # With them, the message they were raised on (for the worst message of Open items).
     pending: Optional[Tuple[Set[str], Optional[float], Optional[str], Any, Any, int]] = None
     current_text, current_ts = summary.get("last_user_text"), summary.get("last_ts")
+    current_reason: Optional[str] = None  # why the triage escalated the current patient message, if it did
     offered = dict(offered or {})
-    before_text, before_ts = current_text, current_ts  # the patient message before the current one
+    # the patient message before the current one
+    before_text, before_ts, before_reason = current_text, current_ts, current_reason
 
     def raise_flag(flag: str, text: Any, at: Any, event_id: int) -> None:
         summary[f"flag_{flag}"] = True
         if urgency_rank(flag) < summary.get("urgency", NO_URGENCY):
             summary.update(
-                urgency=urgency_rank(flag), worst_flag=flag, worst_text=text, worst_ts=at, worst_event_id=event_id
+                urgency=urgency_rank(flag),
+                worst_flag=flag,
+                worst_text=text,
+                worst_ts=at,
+                worst_event_id=event_id,
+                worst_reason=current_reason if flag in TRIAGE_LEVELS else None,
             )
 
     def settle(form_input: bool) -> None:
@@ -151,11 +161,12 @@ def _apply_events(
         if row.type_name == "user" and data.get("text"):
             said = str(data["text"])
             said = offered.get(said.strip(), said) if said.startswith("/") else said
-            before_text, before_ts = current_text, current_ts
+            before_text, before_ts, before_reason = current_text, current_ts, current_reason
             current_text, current_ts = (redact(said) if redact_text else said)[:LAST_TEXT_CAP], ts
+            current_reason = triage_reason(data)
         elif row.type_name == "slot" and data.get("name") in FORM_DETAIL_SLOTS and data.get("value") is not None:
             # that message answered the callback form (a name, a phone number): never shown as the worst
-            current_text, current_ts = before_text, before_ts
+            current_text, current_ts, current_reason = before_text, before_ts, before_reason
         flags = event_flags(row.type_name, data)
         if row.type_name == "user":
             settle(form_input=False)
@@ -384,6 +395,7 @@ def _index_rows(
                 "worst_text": None,
                 "worst_ts": None,
                 "worst_event_id": None,
+                "worst_reason": None,
                 "waiting_since": None,
             }
         seen: Set[str] = set()
@@ -433,6 +445,7 @@ def rebuild_index(engine: Engine, settings: Settings) -> int:
                 worst_text=None,
                 worst_ts=None,
                 worst_event_id=None,
+                worst_reason=None,
                 waiting_since=None,
             )
         )

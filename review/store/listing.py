@@ -184,7 +184,7 @@ LIST_COLUMNS = [
 ]
 
 
-OPEN_COLUMNS = [*LIST_COLUMNS, "urgency", "worst_flag", "worst_text", "worst_ts", "waiting_since"]
+OPEN_COLUMNS = [*LIST_COLUMNS, "urgency", "worst_flag", "worst_text", "worst_ts", "worst_reason", "waiting_since"]
 
 
 COUNT_CAP = 10_000  # list pages count matches up to this many (an exact count of 100k rows costs a scan)

@@ -66,6 +66,7 @@ conversations = sa.Table(
     sa.Column("worst_text", sa.Text),  # the patient message it was raised on (redacted like last_user_text)
     sa.Column("worst_ts", sa.Float),
     sa.Column("worst_event_id", sa.BigInteger),  # the event that raised it (the live count's "new since")
+    sa.Column("worst_reason", sa.Text),  # for a triage flag: the rules' descriptions of what was found
     sa.Column("waiting_since", sa.Float),  # the first patient message nobody has reviewed yet
 )
 sa.Index("ix_review_conv_last", conversations.c.last_ts, conversations.c.sender_id)
@@ -300,6 +301,7 @@ _ADDED_COLUMNS: Dict[str, Dict[str, str]] = {
         "worst_text": "TEXT",
         "worst_ts": "FLOAT",
         "worst_event_id": "BIGINT",
+        "worst_reason": "TEXT",
         "waiting_since": "FLOAT",
     },
     callbacks.name: {"outcome": "VARCHAR(16)", "outcome_by": "VARCHAR(64)", "outcome_at": "FLOAT"},

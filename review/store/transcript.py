@@ -99,7 +99,11 @@ def build_transcript(
                 ranking=ranking,
                 classifier_intent=classifier.get("name") if isinstance(classifier, dict) else None,
                 classifier_confidence=classifier.get("confidence") if isinstance(classifier, dict) else None,
-                red_flags=[str(r.get("flag")) for r in (parse.get("red_flags") or []) if isinstance(r, dict)],
+                red_flags=[
+                    str(r.get("description") or r.get("flag"))
+                    for r in (parse.get("red_flags") or [])
+                    if isinstance(r, dict)
+                ],
                 low_confidence=conf is not None and conf < threshold,
                 rating=ratings.get(str(data.get("message_id"))) if data.get("message_id") else None,
                 flags=sorted(event_flags("user", data)),

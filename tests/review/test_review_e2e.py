@@ -3,7 +3,9 @@ with its flags, intents and confidences (the issue's "done when", over HTTP inst
 
 from __future__ import annotations
 
+import html
 import re
+from typing import Set
 
 import pytest
 import requests
@@ -12,6 +14,15 @@ from tests.support.review_app import PASSWORD, Staff, cli, review_server
 from tests.support.servers import ROOT, running_servers
 
 pytestmark = pytest.mark.integration
+
+
+def rule_descriptions() -> Set[str]:
+    """Every reason the triage can give: the flags' descriptions and the learned reader's."""
+    from clinic_triage.engine import load_rules
+    from clinic_triage.semantic import load_settings
+
+    rules = load_rules()
+    return {rules.description_of(flag) for flag in rules.flags} | {load_settings().description}
 
 
 def test_rasa_conversation_shows_up_in_review_app(tmp_path):
@@ -52,6 +63,12 @@ def test_rasa_conversation_shows_up_in_review_app(tmp_path):
         assert "action_handoff" in conv
         # the callback request is listed with the open items, phone visible; redacted in the transcript
         items = staff.get("/open").text
+        # the emergency's row says why, in the words of the rules file (targets.yml)
+        row = items[items.index(f"/conversation?id={sender}") :].split("</tr>")[0]
+        reasons = re.findall(r"Why flagged: ([^<]+)<", row)
+        assert reasons, row
+        shown = {r.strip() for r in html.unescape(reasons[0]).split(";")}
+        assert shown and shown <= rule_descriptions(), shown
         callbacks = items[items.index("Callback requests (") :]
         assert "Maria Lopez" in callbacks and "0151 2345 6789" in callbacks and "weekday mornings" in callbacks
         transcript = conv[conv.index('class="transcript"') :]

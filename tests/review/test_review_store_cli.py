@@ -406,7 +406,15 @@ def test_a_database_from_before_the_urgency_columns_gets_them_ranked(fresh_db):
         store.index_new_events(engine, settings)
         with engine.begin() as conn:
             conn.execute(sa.text("DROP INDEX ix_review_conv_urgency"))
-            for column in ("urgency", "worst_flag", "worst_text", "worst_ts", "worst_event_id", "waiting_since"):
+            for column in (
+                "urgency",
+                "worst_flag",
+                "worst_text",
+                "worst_ts",
+                "worst_event_id",
+                "worst_reason",
+                "waiting_since",
+            ):
                 conn.execute(sa.text(f"ALTER TABLE review_conversations DROP COLUMN {column}"))
         store.create_schema(engine)
         assert "ix_review_conv_urgency" in {i["name"] for i in sa.inspect(engine).get_indexes("review_conversations")}

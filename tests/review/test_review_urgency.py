@@ -25,6 +25,7 @@ from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, rev
 from tests.review.urgency_data import (
     CRISIS_TEXT,
     HARMLESS_TEXT,
+    REASONS,
     URGENCY_IDS,
     triage_conversation,
     urgency_conversations,
@@ -145,6 +146,18 @@ def test_a_row_shows_the_worst_message_its_flag_and_the_wait(alice, urgency_db):
     # short readable name, full id on hover
     assert f'title="urg-crisis-early">{short_name("urg-crisis-early")}<' in page
     assert "Times are shown in Europe/Berlin" in page
+
+
+def test_a_triage_row_says_why_it_was_flagged_and_other_rows_do_not(alice):
+    page = alice.get("/open").text
+    assert f"Why flagged: {html.escape(REASONS['crisis'])}<" in row_of(page, "urg-crisis-early")
+    assert f"Why flagged: {html.escape(REASONS['emergency'])}<" in row_of(page, "urg-emergency-new")
+    assert "Why flagged: urgent flag<" in row_of(page, "urg-urgent")  # stored before descriptions: the name
+    for other in ("urg-callback", "urg-feedback", "urg-other", "urg-lowconf"):
+        assert "Why flagged" not in row_of(page, other)
+    # the crisis came first and the later harmless message does not replace its reason
+    conv = alice.get("/conversation", id="urg-crisis-early").text
+    assert f"Why flagged: {html.escape(REASONS['crisis'])}" in conv
 
 
 def test_open_items_paginate_in_urgency_order(urgency_db, tmp_path):

@@ -19,6 +19,9 @@ URGENCY_IDS = [
 CRISIS_TEXT = "some days I think everyone would be better off without me"
 HARMLESS_TEXT = "thanks for the chat, all good now"
 EMERGENCY_TEXT = "I can't feel my legs, call me on 0151 2345 6789"
+# What the triage recorded as each level's reason (the rules' descriptions); urgent as an event
+# stored before descriptions were recorded: the flag's name stands in.
+REASONS = {"crisis": "Thoughts of self-harm, said indirectly", "emergency": "Weakness or numbness in both legs"}
 
 
 def _user(
@@ -34,8 +37,8 @@ def _user(
         "red_flags": [],
     }
     if level:
-        parse["triage"] = {"level": level, "flags": ["x"], "findings": []}
-        parse["red_flags"] = [{"flag": "x", "matched": text}]
+        parse["triage"] = {"level": level, "flags": [f"{level}_flag"], "findings": []}
+        parse["red_flags"] = [{"flag": f"{level}_flag", "matched": text, "description": REASONS.get(level)}]
     return UserUttered(
         text, intent=parse["intent"], parse_data=parse, timestamp=ts, input_channel="rest", message_id=message_id
     )
