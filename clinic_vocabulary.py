@@ -21,6 +21,11 @@ TRIAGE_RESPONSES: Dict[str, str] = {
 EMERGENCY_INTENT = TRIAGE_INTENTS["emergency"]
 EMERGENCY_RESPONSE = TRIAGE_RESPONSES["emergency"]
 PERSONAL_INTENT = "ask_personal_advice"
+# A question about the patient's own symptom ("my scar itches, is that normal?"): the NLU step that
+# reads it as personal (clinic_nlu/own_case_component.py) records why under this key of the message,
+# and the deferral then adds a calm safety-net line (this response).
+OWN_CASE_KEY = "own_case"
+OWN_SYMPTOM_RESPONSE = "utter_own_symptom_safety_net"
 
 # Question topics a message may ask several of at once (the fact book's topics, facts/facts.yml,
 # plus a question about the patient's own case, which is never answered with facts but deferred to a

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.facts import FactBook, load_fact_book
 from actions.multi_topic import plan_reply, questions_asked, topics_asked
 from actions.settings import load_settings
+from clinic_vocabulary import OWN_CASE_KEY
 
 RISK_INTENT = "ask_safety"
 
@@ -49,10 +50,12 @@ def send_topics_answer(
     book: FactBook,
     topics: List[Text],
     questions: Optional[Mapping[Text, List[Text]]] = None,
+    own_symptom: bool = False,
 ) -> List[EventType]:
     """Answer a message that asks about several ``topics`` in one short reply (actions/multi_topic.py);
-    ``questions`` gives the patient's words per topic, quoted where the sheet does not answer one."""
-    reply = plan_reply(book, topics, questions=questions)
+    ``questions`` gives the patient's words per topic, quoted where the sheet does not answer one;
+    ``own_symptom``: its personal part asks about a symptom of the patient's own."""
+    reply = plan_reply(book, topics, questions=questions, own_symptom=own_symptom)
     for response in reply.before:
         dispatcher.utter_message(response=response)
     for answer in reply.messages:  # in the order asked: the topics' facts, or a domain response
@@ -85,7 +88,13 @@ class ActionAnswerTopic(Action):
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
         if len(asked) >= 2:
-            return send_topics_answer(dispatcher, book, asked, questions_asked(tracker.latest_message))
+            return send_topics_answer(
+                dispatcher,
+                book,
+                asked,
+                questions_asked(tracker.latest_message),
+                own_symptom=bool(tracker.latest_message.get(OWN_CASE_KEY)),
+            )
         intent = latest_intent(tracker)
         if not book.has_topic(intent):
             dispatcher.utter_message(response="utter_ask_which_topic")

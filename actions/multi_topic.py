@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from actions.facts import Fact, FactBook
-from clinic_vocabulary import NOT_COVERED_INTENT, PERSONAL_INTENT
+from clinic_vocabulary import NOT_COVERED_INTENT, OWN_SYMPTOM_RESPONSE, PERSONAL_INTENT
 
 RISK_INTENT = "ask_safety"
 # How many of a topic's primary facts a several-topic reply gives: enough to answer, short enough
@@ -130,13 +130,18 @@ def plan_reply(
     topics: List[str],
     facts_per_topic: int = FACTS_PER_TOPIC,
     questions: Optional[Mapping[str, Sequence[str]]] = None,
+    own_symptom: bool = False,
 ) -> TopicsReply:
     """The reply to a message asking about ``topics`` (in the order asked); ``questions`` gives the
-    patient's words per topic (quoted for a question the sheet does not answer)."""
+    patient's words per topic (quoted for a question the sheet does not answer). ``own_symptom``: the
+    personal part asks about a symptom of the patient's own, so the deferral is followed by the calm
+    safety-net line."""
     personal = PERSONAL_INTENT in topics
     before: List[str] = []
     if personal:
         before.append("utter_personal_defer")
+        if own_symptom:
+            before.append(OWN_SYMPTOM_RESPONSE)
     if RISK_INTENT in topics:
         before.append("utter_risk_defer")
     messages: List[ReplyMessage] = []

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import fact_book, send_topics_answer
 from actions.multi_topic import questions_asked, topics_asked
-from clinic_vocabulary import NOT_COVERED_INTENT
+from clinic_vocabulary import NOT_COVERED_INTENT, OWN_CASE_KEY
 
 
 class ActionAnswerNotCovered(Action):
@@ -33,7 +33,13 @@ class ActionAnswerNotCovered(Action):
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
         if len(asked) >= 2 and NOT_COVERED_INTENT in asked:
-            return send_topics_answer(dispatcher, book, asked, questions_asked(tracker.latest_message))
+            return send_topics_answer(
+                dispatcher,
+                book,
+                asked,
+                questions_asked(tracker.latest_message),
+                own_symptom=bool(tracker.latest_message.get(OWN_CASE_KEY)),
+            )
         dispatcher.utter_message(response="utter_not_covered")
         related = book.related_fact(tracker.latest_message.get("text") or "")
         fact_ids: List[Text] = []

@@ -25,6 +25,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answering import RISK_INTENT, fact_book
 from actions.facts import FactBook
 from actions.settings import load_settings
+from clinic_vocabulary import OWN_CASE_KEY, OWN_SYMPTOM_RESPONSE
 
 PERSONAL_INTENT = "ask_personal_advice"
 
@@ -59,7 +60,10 @@ class ActionDeferPersonal(Action):
         book = fact_book()
         ranking = tracker.latest_message.get("intent_ranking") or []
         min_confidence = load_settings().personal_context_min_confidence
-        if likely_topic(ranking, book, min_confidence) == RISK_INTENT:
+        if tracker.latest_message.get(OWN_CASE_KEY):
+            # "My scar itches, is that normal?": a symptom of their own, so the calm safety-net line.
+            dispatcher.utter_message(response=OWN_SYMPTOM_RESPONSE)
+        elif likely_topic(ranking, book, min_confidence) == RISK_INTENT:
             # "Is it risky for me?": the risk deferral (a response, no facts) right after the personal one.
             dispatcher.utter_message(response="utter_risk_defer")
         topic = general_topic(ranking, book, min_confidence)

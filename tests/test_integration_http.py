@@ -60,6 +60,19 @@ def test_an_emergency_is_escalated_even_mid_conversation(servers):
     assert "emergency" in urgent.lower() and "emergency number" in urgent
 
 
+def test_a_question_about_the_patients_own_symptom_is_deferred_calmly(servers, domain, book):
+    """ "My scar is itchy, is that ok?" is the patient's own case: the deferral and the calm safety-net
+    line, no facts about the scar, no alarm; the same symptom asked in general stays a topic."""
+    own = say(servers, f"it-{uuid.uuid4()}", "my scar is itchy is that ok")
+    said = texts(own)
+    for name in ("utter_personal_defer", "utter_own_symptom_safety_net"):
+        assert domain["responses"][name][0]["text"] in said
+    assert not [f.id for f in book.facts if f.answer in said]
+    assert all(r[0]["text"] not in said for n, r in domain["responses"].items() if n.startswith("utter_emergency"))
+    general = say(servers, f"it-{uuid.uuid4()}", "will the scar itch when it heals")
+    assert domain["responses"]["utter_personal_defer"][0]["text"] not in texts(general)
+
+
 def test_every_message_gets_a_reply_and_is_stored(servers):
     sender = f"it-{uuid.uuid4()}"
     messages = ["hello", "asdf qwer zxcv", "blorp fnord", "yes", "what is the capital of france", "thanks, bye"]

@@ -94,6 +94,12 @@ def test_a_personal_question_is_deferred_first_and_only_allowed_topics_follow(bo
     assert reply.after == ["utter_multi_topic_personal_contact"] and reply.personal
 
 
+def test_an_own_symptom_part_adds_the_safety_net_line_after_the_deferral(book):
+    reply = plan_reply(book, ["ask_personal_advice", "ask_cost"], own_symptom=True)
+    assert reply.before[:2] == ["utter_personal_defer", "utter_own_symptom_safety_net"]
+    assert "utter_own_symptom_safety_net" not in plan_reply(book, ["ask_personal_advice", "ask_cost"]).before
+
+
 def test_a_personal_question_with_no_allowed_topic_gets_only_the_deferral(book):
     reply = plan_reply(book, ["ask_personal_advice", "ask_indications"])
     assert reply.before == ["utter_personal_defer"] and reply.text == "" and reply.topics == []

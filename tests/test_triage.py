@@ -91,6 +91,26 @@ async def test_a_personal_risk_question_gets_the_risk_deferral_and_no_safety_fac
     assert _stated_facts(dispatcher) == []
 
 
+@pytest.mark.asyncio
+async def test_an_own_symptom_question_gets_the_safety_net_line_not_the_risk_deferral(dispatcher, domain):
+    """ "My leg aches, should I worry?": the deferral, then the calm safety-net line (a domain response);
+    the worry about the symptom is not a question about the operation's risks."""
+    from rasa_sdk import Tracker
+
+    ranking = [{"name": "ask_personal_advice", "confidence": 1.0}, {"name": "ask_safety", "confidence": 0.7}]
+    latest = {
+        "text": "my leg aches, should i worry",
+        "intent": ranking[0],
+        "intent_ranking": ranking,
+        "own_case": {"symptom": "my leg aches", "question": "should i worry"},
+    }
+    tracker = Tracker("test-sender", {}, latest, [], False, None, {}, "action_listen")
+    await ActionDeferPersonal().run(dispatcher, tracker, {})
+    names = response_names(dispatcher)
+    assert names == ["utter_personal_defer", "utter_own_symptom_safety_net", "utter_offer_contact"]
+    assert "utter_own_symptom_safety_net" in domain["responses"] and _stated_facts(dispatcher) == []
+
+
 def test_the_allow_list_is_data_and_excludes_indications_and_outcomes(book):
     allowed = {i for i, t in book.topics.items() if t.general_after_personal}
     assert allowed and not allowed & NEVER_AFTER_PERSONAL

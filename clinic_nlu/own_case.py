@@ -1,0 +1,57 @@
+"""A question about the patient's own symptom ("my scar itches, is that normal?"), free of Rasa.
+
+docs/intents.md puts the patient's own case under the personal deferral: a clinician judges it, not
+the sheet. Such messages share their words with the topics, so the classifier tends to answer them
+with a topic's facts. The reviewable patterns in ``own_case.yml`` (next to this module) find the
+writer describing a symptom of their own and asking whether it is normal or a worry; both must be
+found. Used by :mod:`clinic_nlu.own_case_component`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+import yaml
+
+RULES_FILE = Path(__file__).resolve().parent / "own_case.yml"
+
+
+@dataclass(frozen=True)
+class OwnCaseRules:
+    """The compiled patterns of ``own_case.yml``."""
+
+    symptom: Tuple["re.Pattern[str]", ...]
+    question: Tuple["re.Pattern[str]", ...]
+
+    def match(self, text: str) -> Optional[Tuple[str, str]]:
+        """The (symptom, question) wording found in ``text``, or None unless both are there."""
+        clean = re.sub(r"\s+", " ", (text or "").lower().replace("\u2019", "'"))
+        symptom = next((m.group(0) for p in self.symptom if (m := p.search(clean))), None)
+        if symptom is None:
+            return None
+        question = next((m.group(0) for p in self.question if (m := p.search(clean))), None)
+        return (symptom, question) if question is not None else None
+
+
+def load_rules(path: Path = RULES_FILE) -> OwnCaseRules:
+    """Read and compile ``path``; a pattern that does not compile names itself in the error."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if data.get("version") != 1:
+        raise ValueError(f"{path.name}: unknown version {data.get('version')!r}")
+
+    def compiled(key: str) -> Tuple["re.Pattern[str]", ...]:
+        patterns = data.get(key) or []
+        if not patterns:
+            raise ValueError(f"{path.name}: no {key} patterns")
+        out = []
+        for pattern in patterns:
+            try:
+                out.append(re.compile(pattern))
+            except re.error as error:
+                raise ValueError(f"{path.name}: {key} pattern {pattern!r} does not compile: {error}") from error
+        return tuple(out)
+
+    return OwnCaseRules(symptom=compiled("symptom"), question=compiled("question"))

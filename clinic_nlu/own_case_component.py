@@ -1,0 +1,137 @@
+"""Rasa NLU component: a question about the patient's own symptom gets the personal deferral.
+
+"My scar itches, is that normal?" is the patient's own case (docs/intents.md): a clinician judges
+it, not the sheet. The classifier reads such messages as the topic whose words they share (the
+scar, pain relief, recovery) and would answer with that topic's facts, which to someone still in
+pain can read as "it should be gone by now". When the reviewable patterns of ``own_case.yml`` find
+an own symptom and a question whether it is normal (:mod:`clinic_nlu.own_case`), and the classifier
+read the message as a topic, "not covered", out of scope, not understood or (a guess the triage
+overrules) an escalation, the intent becomes ``ask_personal_advice``; the classifier's reading and
+the wording found are kept under ``own_case`` so staff see why. In a message with several topics
+("my scar itches. should i worry?" splits into a scar part and a safety part), the parts holding the
+symptom or the question become one personal part, first; the other topics are still answered.
+
+Placed after TopicMargin and before RestoreOriginalText: it reads the corrected text (a slip does not
+hide the symptom) and then the typed one (a correction does not hide it either). The triage runs
+after it and still escalates any red flag whatever this step set.
+``enabled: false`` in config.yml switches it off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Tuple
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlu.multi_topic import TOPICS_KEY
+from clinic_nlu.own_case import OwnCaseRules, load_rules
+from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_nlu.topic_margin import FALLBACK_INTENT
+from clinic_vocabulary import FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, OWN_CASE_KEY, PERSONAL_INTENT, TRIAGE_INTENTS
+
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+# The readings an own-symptom question replaces; any other intent (a greeting, a callback request)
+# is left alone. The classifier's own guess of an escalation is among them: the triage, which runs
+# after this step, decides escalation from the words alone and overrides this step when it escalates.
+REPLACEABLE = frozenset(
+    {*FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, *TRIAGE_INTENTS.values()}
+)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class OwnCaseDeferral(GraphComponent):
+    """Reads a question about the writer's own symptom as the personal question it is."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"enabled": True}
+
+    def __init__(self, config: Dict[Text, Any], rules: Optional[OwnCaseRules] = None) -> None:
+        enabled = config.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValueError("OwnCaseDeferral: enabled must be true or false")
+        self._rules = (rules or load_rules()) if enabled else None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "OwnCaseDeferral":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Set the personal intent on each message that asks about the writer's own symptom."""
+        if self._rules is None:
+            return messages
+        for message in messages:
+            predicted = message.get(INTENT) or {}
+            topics = message.get(TOPICS_KEY) or []
+            if len(topics) < 2 and predicted.get(INTENT_NAME_KEY) not in REPLACEABLE:
+                continue
+            found = self._rules.match(message.get(TEXT) or "") or self._rules.match(message.get(ORIGINAL_TEXT) or "")
+            if found is None:
+                continue
+            if len(topics) >= 2 and not self._defer_parts(message, topics, found):
+                continue
+            symptom, question = found
+            why = {"replaced": dict(predicted), "symptom": symptom, "question": question}
+            message.set(OWN_CASE_KEY, why, add_to_output=True)
+            if len(message.get(TOPICS_KEY) or []) < 2:
+                _set_intent(message, {INTENT_NAME_KEY: PERSONAL_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0})
+        return messages
+
+    @staticmethod
+    def _defer_parts(message: Message, topics: List[Dict[str, Any]], found: Tuple[str, str]) -> bool:
+        """In a message with several topics, the parts that hold the own symptom or its question
+        become one personal part, put first (the reply defers before anything else, as
+        actions/multi_topic.py does for a personal part). Returns False when no part holds either.
+
+        What is left decides the message's intent as the MultiTopicCollector would: a not-covered
+        part leads, else the first fact topic; with neither left, the message is one personal
+        question (no ``topics``)."""
+        own = [t for t in topics if any(w in q.lower() for q in t.get("questions") or [] for w in found)]
+        if not own:
+            return False
+        rest = [t for t in topics if t not in own and t.get("name") != PERSONAL_INTENT]
+        personal = {
+            "name": PERSONAL_INTENT,
+            "confidence": 1.0,
+            "questions": [
+                q for t in topics if t in own or t.get("name") == PERSONAL_INTENT for q in t.get("questions") or []
+            ],
+        }
+        lead = next((t for t in rest if t.get("name") == NOT_COVERED_INTENT), None) or next(
+            (t for t in rest if t.get("name") in FACT_TOPIC_INTENTS), None
+        )
+        if lead is None:
+            message.data.pop(TOPICS_KEY, None)
+            return True
+        message.set(TOPICS_KEY, [personal, *rest], add_to_output=True)
+        _set_intent(message, {INTENT_NAME_KEY: lead["name"], PREDICTED_CONFIDENCE_KEY: lead["confidence"]})
+        return True
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+
+def _set_intent(message: Message, decided: Dict[str, Any]) -> None:
+    """``decided`` as the message's intent, first in its ranking."""
+    name = decided[INTENT_NAME_KEY]
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
+    message.set(INTENT, decided, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)

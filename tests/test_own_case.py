@@ -1,0 +1,86 @@
+"""clinic_nlu/own_case.py: a question about the writer's own symptom, found by the reviewable patterns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clinic_nlu.own_case import RULES_FILE, load_rules
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my back hurts when i sit, is that normal",
+        "My scar is itchy – is that OK?",
+        "i still have some pain after the op is that normal",
+        "its been 2 weeks and bending still hurts, should i worry",
+        "the cut is a little bit sore, normal??",
+        "why does my back ache more when i walk after the op",
+        "i get twinges when i turn over in bed, is that ok",
+        "my stitches feel itchy and tight, ok or not?",
+        "dear sir, i experience soreness at the incision site ten days post surgery. is this to be expected?",
+        "my sciatica is still there after the operation, why?",
+        "I\u2019m still sore at 8 weeks, is that bad",
+    ],
+)
+def test_an_own_symptom_with_a_normality_question_is_found(rules, text):
+    assert rules.match(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # general questions about symptoms: no symptom of the writer's own
+        "is it normal to have some pain after the operation",
+        "how long will my back be sore after the operation",
+        "will the scar itch when it heals",
+        "does everyone feel tired after the anaesthetic",
+        "should i worry about the anaesthetic",
+        "is it ok to shower after the op",
+        # an own symptom but no question whether it is normal: the topic question stands
+        "i have back pain, what is endoscopic discectomy",
+        "my back pain has lasted two years, who is this operation for",
+        "my leg hurts, how much does the operation cost",
+        # someone else's
+        "my friend had this op, how long was her recovery",
+    ],
+)
+def test_a_general_question_or_one_without_the_normality_question_is_not(rules, text):
+    assert rules.match(text) is None
+
+
+def test_no_training_question_of_another_intent_is_taken():
+    """The patterns take no question that data/nlu.yml labels as anything but the own case: a topic
+    question of the training data is never turned into a deferral."""
+    rules = load_rules()
+    taken = []
+    for block in yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]:
+        if "intent" not in block or block["intent"] == "ask_personal_advice":
+            continue
+        for line in block["examples"].splitlines():
+            example = line.strip()[2:].strip()
+            if example and rules.match(example):
+                taken.append((block["intent"], example))
+    assert taken == []
+
+
+def test_the_rules_file_sits_next_to_the_module_and_a_bad_pattern_names_itself(tmp_path: Path):
+    assert RULES_FILE.parent == ROOT / "clinic_nlu"
+    bad = tmp_path / "own_case.yml"
+    bad.write_text("version: 1\nsymptom: ['my (back']\nquestion: ['normal']\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"symptom pattern 'my \(back'"):
+        load_rules(bad)
+    bad.write_text("version: 1\nsymptom: ['x']\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no question patterns"):
+        load_rules(bad)

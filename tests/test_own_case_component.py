@@ -1,0 +1,98 @@
+"""The Rasa component OwnCaseDeferral: an own-symptom question becomes the personal question."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from clinic_nlu.own_case_component import OwnCaseDeferral
+from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_vocabulary import OWN_CASE_KEY, PERSONAL_INTENT
+
+pytestmark = pytest.mark.unit
+
+OWN = "my scar is itchy, is that normal?"
+
+
+def _message(text: str, intent: str, topics: Optional[List[Dict[str, Any]]] = None, **extra: Any) -> Message:
+    data: Dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.8},
+        "intent_ranking": [{"name": intent, "confidence": 0.8}, {"name": "ask_safety", "confidence": 0.1}],
+        **extra,
+    }
+    if topics:
+        data["topics"] = topics
+    return Message(data=data)
+
+
+def _run(message: Message, enabled: bool = True) -> Message:
+    OwnCaseDeferral({"enabled": enabled}).process([message])
+    return message
+
+
+@pytest.mark.parametrize("intent", ["ask_scarring", "ask_not_covered", "nlu_fallback", "out_of_scope", "report_urgent"])
+def test_an_own_symptom_question_read_as_a_topic_or_unsure_becomes_personal(intent):
+    message = _run(_message(OWN, intent))
+    assert message.get("intent") == {"name": PERSONAL_INTENT, "confidence": 1.0}
+    assert message.get("intent_ranking")[0]["name"] == PERSONAL_INTENT
+    assert [r["name"] for r in message.get("intent_ranking")[1:]] == [intent, "ask_safety"]  # kept for the action
+    why = message.get(OWN_CASE_KEY)
+    assert why["replaced"]["name"] == intent and why["symptom"] == "my scar is itchy" and why["question"]
+
+
+@pytest.mark.parametrize("intent", ["greet", "request_human", "affirm", "thank"])
+def test_other_intents_and_general_questions_are_left_alone(intent):
+    message = _run(_message(OWN, intent))
+    assert message.get("intent")["name"] == intent and message.get(OWN_CASE_KEY) is None
+    general = _run(_message("is it normal to have pain after the operation?", "ask_pain_relief"))
+    assert general.get("intent")["name"] == "ask_pain_relief" and general.get(OWN_CASE_KEY) is None
+
+
+def test_the_typed_text_counts_when_the_correction_lost_the_symptom():
+    message = _message("i get things when i turn over, is that ok", "ask_not_covered")
+    message.set(ORIGINAL_TEXT, "i get twinges when i turn over, is that ok")
+    assert _run(message).get("intent")["name"] == PERSONAL_INTENT
+
+
+def test_switched_off_it_changes_nothing():
+    message = _run(_message(OWN, "ask_scarring"), enabled=False)
+    assert message.get("intent")["name"] == "ask_scarring" and message.get(OWN_CASE_KEY) is None
+    with pytest.raises(ValueError):
+        OwnCaseDeferral({"enabled": "yes"})
+
+
+def test_in_a_message_of_several_topics_the_own_parts_become_one_personal_part_first():
+    text = "my scar is itchy. should i be worried? and how much does it cost"
+    topics = [
+        {"name": "ask_scarring", "confidence": 0.5, "questions": ["my scar is itchy"]},
+        {"name": "ask_safety", "confidence": 0.9, "questions": ["should i be worried?"]},
+        {"name": "ask_cost", "confidence": 0.95, "questions": ["how much does it cost"]},
+    ]
+    message = _run(_message(text, "ask_scarring", topics))
+    assert [t["name"] for t in message.get("topics")] == [PERSONAL_INTENT, "ask_cost"]
+    assert message.get("topics")[0]["questions"] == ["my scar is itchy", "should i be worried?"]
+    assert message.get("intent")["name"] == "ask_cost"  # the rule that answers several topics runs
+    assert message.get(OWN_CASE_KEY)["replaced"]["name"] == "ask_scarring"
+
+
+def test_several_parts_that_are_all_the_own_question_make_one_personal_question():
+    topics = [
+        {"name": "ask_scarring", "confidence": 0.5, "questions": ["my scar is itchy"]},
+        {"name": "ask_safety", "confidence": 0.9, "questions": ["should i be worried?"]},
+    ]
+    message = _run(_message("my scar is itchy. should i be worried?", "ask_scarring", topics))
+    assert message.get("topics") is None and message.get("intent")["name"] == PERSONAL_INTENT
+
+
+def test_several_topics_none_of_them_the_own_question_are_left_alone():
+    topics = [
+        {"name": "ask_cost", "confidence": 0.9, "questions": ["how much is it"]},
+        {"name": "ask_recovery_time", "confidence": 0.9, "questions": ["how long is recovery"]},
+    ]
+    text = "my back hurts, is that normal? how much is it and how long is recovery"
+    message = _run(_message(text, "ask_cost", topics))
+    assert [t["name"] for t in message.get("topics")] == ["ask_cost", "ask_recovery_time"]
+    assert message.get(OWN_CASE_KEY) is None
