@@ -201,6 +201,16 @@ def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_n
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_the_saddle_check_said_as_a_habit_is_current_not_a_condition():
+    """ "When I wipe" / "when I use toilet paper" report what happens now (docs/triage-levels.md lists
+    "when I wipe" among the saddle-area words); "if" still makes it a question. Rules alone."""
+    rules_only = Triage(default_triage().rules)
+    assert rules_only.assess("when i use toilet paper i don't feel nothing on my bottom").level == EMERGENCY
+    assert rules_only.assess("since monday, when i wipe i cant feel it down there").level == EMERGENCY
+    assert rules_only.assess("what should i do if i cant feel my bottom when i wipe").level == NONE
+    assert rules_only.assess("if i ever cant feel anything when i go to the toilet, who do i call").level == NONE
+
+
 def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_they_resemble_are_calm():
     """The rules alone: indirect self-harm in lay, dialect and reported words is a crisis (someone
     else's too, also when told in the past tense without being over); everyday sentences with the
