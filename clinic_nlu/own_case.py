@@ -4,7 +4,8 @@ docs/intents.md puts the patient's own case under the personal deferral: a clini
 the sheet. Such messages share their words with the topics, so the classifier tends to answer them
 with a topic's facts. The reviewable patterns in ``own_case.yml`` (next to this module) find the
 writer describing a symptom of their own and asking whether it is normal or a worry; both must be
-found. Used by :mod:`clinic_nlu.own_case_component`.
+found. A message that is nothing but that question ("is that normal?", typed after telling the
+symptom) is found on its own (:meth:`OwnCaseRules.bare`). Used by :mod:`clinic_nlu.own_case_component`.
 """
 
 from __future__ import annotations
@@ -25,15 +26,25 @@ class OwnCaseRules:
 
     symptom: Tuple["re.Pattern[str]", ...]
     question: Tuple["re.Pattern[str]", ...]
+    bare_question: Tuple["re.Pattern[str]", ...]
 
     def match(self, text: str) -> Optional[Tuple[str, str]]:
         """The (symptom, question) wording found in ``text``, or None unless both are there."""
-        clean = re.sub(r"\s+", " ", (text or "").lower().replace("\u2019", "'"))
+        clean = _clean(text)
         symptom = next((m.group(0) for p in self.symptom if (m := p.search(clean))), None)
         if symptom is None:
             return None
         question = next((m.group(0) for p in self.question if (m := p.search(clean))), None)
         return (symptom, question) if question is not None else None
+
+    def bare(self, text: str) -> Optional[str]:
+        """The message itself when it is nothing but a normality question ("is that normal?"), else None."""
+        clean = _clean(text).strip(" .,!?;:")
+        return clean if any(p.fullmatch(clean) for p in self.bare_question) else None
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", (text or "").lower().replace("\u2019", "'"))
 
 
 def load_rules(path: Path = RULES_FILE) -> OwnCaseRules:
@@ -54,4 +65,6 @@ def load_rules(path: Path = RULES_FILE) -> OwnCaseRules:
                 raise ValueError(f"{path.name}: {key} pattern {pattern!r} does not compile: {error}") from error
         return tuple(out)
 
-    return OwnCaseRules(symptom=compiled("symptom"), question=compiled("question"))
+    return OwnCaseRules(
+        symptom=compiled("symptom"), question=compiled("question"), bare_question=compiled("bare_question")
+    )

@@ -7,7 +7,10 @@ pain can read as "it should be gone by now". When the reviewable patterns of ``o
 an own symptom and a question whether it is normal (:mod:`clinic_nlu.own_case`), and the classifier
 read the message as a topic, "not covered", out of scope, not understood or (a guess the triage
 overrules) an escalation, the intent becomes ``ask_personal_advice``; the classifier's reading and
-the wording found are kept under ``own_case`` so staff see why. In a message with several topics
+the wording found are kept under ``own_case`` so staff see why (also when the classifier itself read
+the message as personal: the reply then adds the safety-net line). A message that is nothing but the
+question ("is that normal?", "should i worry?"), typed after telling the symptom, is read as personal
+whatever the classifier read (it took such messages for "no" or "are you a bot?"). In a message with several topics
 ("my scar itches. should i worry?" splits into a scar part and a safety part), the parts holding the
 symptom or the question become one personal part, first; the other topics are still answered.
 
@@ -80,23 +83,30 @@ class OwnCaseDeferral(GraphComponent):
             return messages
         for message in messages:
             predicted = message.get(INTENT) or {}
+            name = predicted.get(INTENT_NAME_KEY)
             topics = message.get(TOPICS_KEY) or []
-            if len(topics) < 2 and predicted.get(INTENT_NAME_KEY) not in REPLACEABLE:
-                continue
-            found = self._rules.match(message.get(TEXT) or "") or self._rules.match(message.get(ORIGINAL_TEXT) or "")
+            texts = [message.get(TEXT) or "", message.get(ORIGINAL_TEXT) or ""]
+            found: Optional[Tuple[Optional[str], str]] = next((f for f in map(self._rules.match, texts) if f), None)
+            if found is None and len(topics) < 2:
+                # nothing but the question, typed after telling the symptom: whatever the classifier read
+                bare = next((b for b in map(self._rules.bare, texts) if b), None)
+                found = (None, bare) if bare else None
+            elif found is not None and len(topics) < 2 and name not in REPLACEABLE | {PERSONAL_INTENT}:
+                found = None
             if found is None:
                 continue
             if len(topics) >= 2 and not self._defer_parts(message, topics, found):
                 continue
             symptom, question = found
+            # Recorded also when the classifier already read it as personal: the reply adds the safety net.
             why = {"replaced": dict(predicted), "symptom": symptom, "question": question}
             message.set(OWN_CASE_KEY, why, add_to_output=True)
-            if len(message.get(TOPICS_KEY) or []) < 2:
+            if len(message.get(TOPICS_KEY) or []) < 2 and name != PERSONAL_INTENT:
                 _set_intent(message, {INTENT_NAME_KEY: PERSONAL_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0})
         return messages
 
     @staticmethod
-    def _defer_parts(message: Message, topics: List[Dict[str, Any]], found: Tuple[str, str]) -> bool:
+    def _defer_parts(message: Message, topics: List[Dict[str, Any]], found: Tuple[Optional[str], str]) -> bool:
         """In a message with several topics, the parts that hold the own symptom or its question
         become one personal part, put first (the reply defers before anything else, as
         actions/multi_topic.py does for a personal part). Returns False when no part holds either.
@@ -104,7 +114,7 @@ class OwnCaseDeferral(GraphComponent):
         What is left decides the message's intent as the MultiTopicCollector would: a not-covered
         part leads, else the first fact topic; with neither left, the message is one personal
         question (no ``topics``)."""
-        own = [t for t in topics if any(w in q.lower() for q in t.get("questions") or [] for w in found)]
+        own = [t for t in topics if any(w and w in q.lower() for q in t.get("questions") or [] for w in found)]
         if not own:
             return False
         rest = [t for t in topics if t not in own and t.get("name") != PERSONAL_INTENT]

@@ -71,6 +71,11 @@ def test_a_question_about_the_patients_own_symptom_is_deferred_calmly(servers, d
     assert all(r[0]["text"] not in said for n, r in domain["responses"].items() if n.startswith("utter_emergency"))
     general = say(servers, f"it-{uuid.uuid4()}", "will the scar itch when it heals")
     assert domain["responses"]["utter_personal_defer"][0]["text"] not in texts(general)
+    # told first, asked after: "normal?" alone (read alone as "no" or not understood) is the own case
+    sender = f"it-{uuid.uuid4()}"
+    say(servers, sender, "my scar itches")
+    later = texts(say(servers, sender, "normal?"))
+    assert domain["responses"]["utter_own_symptom_safety_net"][0]["text"] in later
 
 
 def test_every_message_gets_a_reply_and_is_stored(servers):

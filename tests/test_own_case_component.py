@@ -51,6 +51,33 @@ def test_other_intents_and_general_questions_are_left_alone(intent):
     assert general.get("intent")["name"] == "ask_pain_relief" and general.get(OWN_CASE_KEY) is None
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("is that normal?", "deny"),
+        ("is this normal", "bot_challenge"),
+        ("normal?", "nlu_fallback"),
+        ("should i worry?", "ask_safety"),
+    ],
+)
+def test_nothing_but_the_question_after_telling_a_symptom_becomes_personal(text, intent):
+    message = _run(_message(text, intent))
+    assert message.get("intent")["name"] == PERSONAL_INTENT
+    assert message.get(OWN_CASE_KEY)["symptom"] is None and message.get(OWN_CASE_KEY)["question"]
+
+
+@pytest.mark.parametrize("text, intent", [("ok", "affirm"), ("no", "deny"), ("is it safe?", "ask_safety")])
+def test_an_answer_or_a_topic_question_is_not_a_bare_normality_question(text, intent):
+    message = _run(_message(text, intent))
+    assert message.get("intent")["name"] == intent and message.get(OWN_CASE_KEY) is None
+
+
+def test_a_message_the_classifier_read_as_personal_keeps_its_reading_and_is_marked_for_the_safety_net():
+    message = _run(_message("my leg still aches a bit. should i worry?", PERSONAL_INTENT))
+    assert message.get("intent") == {"name": PERSONAL_INTENT, "confidence": 0.8}
+    assert message.get(OWN_CASE_KEY)["symptom"] == "my leg still aches"
+
+
 def test_the_typed_text_counts_when_the_correction_lost_the_symptom():
     message = _message("i get things when i turn over, is that ok", "ask_not_covered")
     message.set(ORIGINAL_TEXT, "i get twinges when i turn over, is that ok")
