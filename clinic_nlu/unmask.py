@@ -35,6 +35,7 @@ from typing import Dict, FrozenSet, List, Optional, Tuple
 from symspellpy import Verbosity
 
 from clinic_nlu.spelling import chat_words, english, english_frequencies, medical_terms
+from clinic_triage.engine import latin_lookalikes
 
 VOCABULARY_SIZE = 50000  # the speller's English list size (config.yml english_words default)
 MAX_WORD = 20  # longest word tried when splitting a run of letters
@@ -43,15 +44,6 @@ MIN_SPLIT = 6  # a shorter unknown run of letters is left alone (most are typos)
 # Blank-looking letters (category Lo, so not removed as format characters) and the Braille blank.
 _FILLERS = dict.fromkeys([0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800], " ")
 _DROPPED_CATEGORIES = {"Mn", "Me", "Cf"}
-# Look-alike letters: Cyrillic and Greek, lower and upper case, to the Latin letter they show as.
-_LOOKALIKES = str.maketrans(
-    {
-        **dict(zip("аеіјорсухѕԁһӏԛԝёїɡı", "aeijopcyxsdhlqweigi")),
-        **dict(zip("АВЕІЈКМНОРСТХУЅ", "abeijkmhopctxys")),
-        **dict(zip("αβεικνορτυχ", "abeiknoptux")),
-        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abezhikmnoptyx")),
-    }
-)
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "€": "e"})
 _JOINED = re.compile(r"[^\W_]+(?:[-_.][^\W_]+){2,}")
 _SINGLES = re.compile(r"(?<!\S)(?:[^\W_]|')(?:\s+(?:[^\W_]|')){2,}(?!\S)")
@@ -133,10 +125,7 @@ def _known(word: str) -> bool:
 
 def _plain_piece(match: "re.Match[str]") -> str:
     """One word (letters and digits, apostrophes inside) in its plain spelling."""
-    piece = match.group(0)
-    looks = piece.translate(_LOOKALIKES)
-    if looks != piece and all(ch.isascii() or not ch.isalpha() for ch in looks):
-        piece = looks
+    piece = latin_lookalikes(match.group(0))
     bare = piece.replace("'", "")
     if _DIGIT.search(bare) and re.search(r"[a-z]", bare):
         leet = bare.translate(_LEET)

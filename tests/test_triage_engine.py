@@ -249,6 +249,20 @@ def test_normalise_handles_case_apostrophes_invisible_characters_and_lines():
     assert assess("I CAN\u2019T\u200b pee").level == EMERGENCY
 
 
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("I can't p\u0435\u0435", EMERGENCY),  # Cyrillic "е"
+        ("I \u0441\u0430n't \u0440\u0435\u0435 sin\u0441\u0435 this m\u043erning", EMERGENCY),  # not a crisis
+        ("I w\u0430nt t\u03bf kill mys\u0435lf", CRISIS),  # Cyrillic "а", "е", Greek "ο"
+        ("\u043f\u0440\u0438\u0432\u0435\u0442, how long is recovery?", NONE),
+    ],
+)
+def test_latin_look_alike_letters_are_read_as_latin(text, level):
+    assert assess(text).level == level
+    assert normalise("\u043f\u0440\u0438\u0432\u0435\u0442 p\u0435\u0435") == "\u043f\u0440\u0438\u0432\u0435\u0442 pee"
+
+
 def test_empty_and_huge_messages():
     assert assess("").level == NONE and assess("   ").level == NONE
     assert assess("a " * 5000 + " i cant pee").level == EMERGENCY

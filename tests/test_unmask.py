@@ -26,8 +26,6 @@ DISGUISED = [
     ("i_want_to_kill_myself", "crisis"),
     ("icantfeelmylegs", "emergency"),
     ("ican'tpee", "emergency"),
-    ("I can't p\u0435\u0435", "emergency"),  # Cyrillic "е"
-    ("I w\u0430nt t\u043e kill mys\u0435lf", "crisis"),  # Cyrillic "а", "о", "е"
     ("".join(ch + "\u0301" if ch.isalpha() else ch for ch in "I can't feel my legs"), "emergency"),  # accents
     ("i want 2 die", "crisis"),
 ]
