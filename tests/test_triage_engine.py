@@ -146,6 +146,9 @@ def test_tuning_corpus_message_gets_its_level(case):
         # long-standing or long past, and "just" before what happened to someone else now
         ("my legs have been weak for months, that is why i am having the operation", NONE, None),
         ("ma pal's just collapsed in the pub, he had the same op as me last week", EMERGENCY, "collapse"),
+        # both legs in telegraphic words, with no "my"
+        ("legs numb, cant walk", EMERGENCY, "both_legs"),
+        ("legs weak for months, thats why im having the op", NONE, None),
         # "emergency" as the first word, also typed as a command or after punctuation
         ("/emergency", EMERGENCY, "emergency_request"),
         ("!! emergency", EMERGENCY, "emergency_request"),

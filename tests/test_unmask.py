@@ -17,6 +17,7 @@ DISGUISED = [
     ("I c4n't p33 s1nc3 th1s m0rn1ng", "emergency"),
     ("1 c4nt f33l my l3gs", "emergency"),
     ("numbness in my s4ddle area", "emergency"),
+    ("l3gs numb, c4nt w4lk", "emergency"),
     ("I w4nt t0 k1ll mys3lf", "crisis"),
     (" ".join("I can't pee since this morning"), "emergency"),
     ("c a n t  f e e l  m y  l e g s", "emergency"),
