@@ -111,6 +111,17 @@ def test_a_red_flag_in_disguise_gets_the_triage_reply(servers, text, level):
     assert answer.json()["messages"][0]["level"] == level, said(answer)
 
 
+def test_a_message_too_long_to_take_still_gets_the_emergency_advice_it_asks_for(servers):
+    session = new_session(servers)
+    story = "I have read the leaflet and I would like to know more about the operation. " * 3
+    answer = send(servers, session, story + "Since this morning I can't feel my legs.")
+    assert answer.status_code == 413 and answer.json()["error"] == "message_too_long"
+    assert answer.json()["messages"][0]["level"] == "emergency"
+    calm = send(servers, session, story + "How long until I can drive?")
+    assert calm.status_code == 413 and "messages" not in calm.json()
+    assert not any(e["type"] == "user" for e in stored(servers, session))  # nothing was taken
+
+
 def test_conversations_the_server_did_not_issue_are_refused(servers):
     for session in ["default", "", None, "p1.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef"]:
         answer = send(servers, session, "hello")
