@@ -29,10 +29,10 @@ SESSION_PREFIX = "p1"
 # would make "<id>\n" a different conversation (and a fresh rate-limit budget) that still verifies.
 _SESSION_RE = re.compile(r"p1\.([0-9a-f]{32})\.([0-9a-f]{32})")
 _MESSAGE_ID_RE = re.compile(r"[A-Za-z0-9_-]{8,64}")
-# Zero-width and bidi-control characters: invisible, and used to smuggle text past checks.
-_INVISIBLE = dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
-)
+# Letters that show as a blank (Hangul fillers, the Braille blank): spaces, so that a message of
+# nothing else is empty. Format characters (Unicode category Cf: zero-width, bidi controls, the
+# soft hyphen, left/right marks, tags) are invisible and used to smuggle text past checks: dropped.
+_BLANKS = dict.fromkeys([0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800], " ")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Put before a text that starts with "/" so that Rasa does not read it as "/intent{entities}".
 # U+2060 WORD JOINER: not whitespace (Rasa strips whitespace first), invisible when shown.
@@ -77,16 +77,19 @@ class SessionSigner:
 
 
 def clean_text(text: str) -> str:
-    """NFC-normalised text without control, zero-width or bidi characters, whitespace tidied at the ends.
+    """NFC-normalised text without control or format characters (zero-width, bidi, soft hyphen, tags),
+    blank-looking letters as spaces, whitespace tidied at the ends.
 
     Line breaks and tabs become spaces; everything a patient can see is kept (emoji, accents, RTL
     scripts).
     """
     text = _SURROGATES.sub("\ufffd", text)  # lone surrogates (from JSON "\\ud83d") are not text
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = unicodedata.normalize("NFC", text).translate(_BLANKS)
     whitespace = "\t\r\n\v\f"
     text = "".join(
-        " " if ch in whitespace else ch for ch in text if ch in whitespace or unicodedata.category(ch) != "Cc"
+        " " if ch in whitespace else ch
+        for ch in text
+        if ch in whitespace or unicodedata.category(ch) not in ("Cc", "Cf")
     )
     return text.strip()
 

@@ -44,6 +44,7 @@ from clinic_channel.guard import (
     SLASH_GUARD,
     RequestError,
     SessionSigner,
+    clean_text,
     is_json_content_type,
     neutralise_slash,
     parse_feedback_request,
@@ -339,14 +340,12 @@ class PatientInput(InputChannel):
                 data = parse_json_object(request.body or b"", channel.max_body_bytes)
                 message = parse_message_request(data, channel.signer, channel.max_message_chars)
             except RequestError as error:
+                if error.code == "message_too_long":  # the session is valid: rate-limited like a message
+                    return await channel._too_long(request, data)
                 return channel._error(error.status, error.code)
-            for limiter, key in (
-                (channel.session_limiter, message.session_id),
-                (channel.client_limiter, channel._client(request)),
-            ):
-                wait = await limiter.acquire(key)
-                if wait:
-                    return channel._error(429, "rate_limited", wait)
+            wait = await channel._acquire(request, message.session_id)
+            if wait:
+                return channel._error(429, "rate_limited", wait)
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return channel._error(503, "not_ready", NOT_READY_RETRY_AFTER)
@@ -387,6 +386,35 @@ class PatientInput(InputChannel):
             return response.json({"status": "ok" if ok else "degraded", **report}, status=200 if ok else 503)
 
         return bp
+
+    async def _acquire(self, request: Request, session_id: str) -> int:
+        """Seconds to wait before this conversation and client may send another message (0: go on)."""
+        for limiter, key in ((self.session_limiter, session_id), (self.client_limiter, self._client(request))):
+            wait = await limiter.acquire(key)
+            if wait:
+                return wait
+        return 0
+
+    async def _too_long(self, request: Request, data: Dict[str, Any]) -> HTTPResponse:
+        """413 for a message over the limit, with the triage reply if its words escalate (judged by the
+        rules, no model time): a long story that ends "and now I can't feel my legs" must still get
+        the emergency advice. Nothing is stored: the patient is asked to send it shorter."""
+        wait = await self._acquire(request, data["session_id"])
+        if wait:
+            return self._error(429, "rate_limited", wait)
+        text = clean_text(data["message"])[: self.max_body_bytes]
+        level = triage_assess(text).level
+        agent = request.app.ctx.agent
+        replies = self._triage_reply(agent, level) if agent is not None and level in ESCALATED else []
+        if replies:
+            return self._error(413, "message_too_long", messages=replies)
+        return self._error(413, "message_too_long")
+
+    @staticmethod
+    def _triage_reply(agent: Any, level: str) -> List[Dict[str, Any]]:
+        """The domain's first response for the triage ``level`` (emergency, crisis, urgent), as the widget shows it."""
+        variants = agent.domain.responses.get(TRIAGE_RESPONSES[level]) or []
+        return [m for m in (patient_message(dict(v)) for v in variants[:1]) if m]
 
     async def _admit(self, agent: Any, text: str) -> str:
         """``"slot"`` (a turn slot was taken: release it), ``"urgent"`` (triage escalates it: no slot, no wait)
@@ -496,10 +524,7 @@ class PatientInput(InputChannel):
         symptoms still gets the advice.
         """
         level = await PatientInput._triage_level_by_nlu(agent, text)
-        if level is None:
-            return []
-        variants = agent.domain.responses.get(TRIAGE_RESPONSES[level]) or []
-        return [m for m in (patient_message(dict(v)) for v in variants[:1]) if m]
+        return [] if level is None else PatientInput._triage_reply(agent, level)
 
     @staticmethod
     async def _triage_level_by_nlu(agent: Any, text: str) -> Optional[str]:

@@ -14,6 +14,9 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
   result, the word step's text in ``text_word_step``: every distinct one is triaged and the most
   severe level wins, so a typo cannot hide a red flag and no correction can remove one.
   ``triage.read`` says which text gave the level (``typed``, ``corrected`` or ``word_step``).
+- The typed text with its disguises undone (:func:`clinic_nlu.unmask.unmasked`: "c4nt f33l my l3gs",
+  "c a n ' t  p e e", look-alike letters) is read too (``triage.read``: ``unmasked``), when it differs,
+  so hiding the words of a red flag does not hide the red flag.
 - The classifier's own prediction stays under ``classifier_intent`` and the triage under
   ``triage`` (level, counted flags, every finding with its context), so staff see why.
   ``red_flags`` keeps the counted findings in the older ``{flag, matched}`` form, each with the
@@ -22,7 +25,7 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -32,6 +35,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic_nlu.unmask import unmasked
 from clinic_triage import NONE, Triage
 from clinic_triage.engine import LEVELS, Assessment
 from clinic_vocabulary import TRIAGE_INTENTS
@@ -70,12 +74,12 @@ class TriageOverride(GraphComponent):
 
     def _assess(self, message: Message) -> Tuple[Assessment, str]:
         """The most severe assessment of the message's distinct readings (typed, then corrected,
-        then the word step's; the first wins a tie) and which reading gave it."""
+        then the word step's, then the unmasked one; the first wins a tie) and which reading gave it."""
         typed = message.get(TEXT)
         assessment, read = self._triage.assess(typed), "typed"
         seen = {typed}
-        for key, name in READINGS:
-            text: Optional[str] = message.get(key)
+        readings = [(message.get(key), name) for key, name in READINGS] + [(unmasked(typed), "unmasked")]
+        for text, name in readings:
             if not text or text in seen:
                 continue
             seen.add(text)

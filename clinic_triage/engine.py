@@ -59,12 +59,37 @@ BOUNDARY = "BOUNDARY"
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x1f]")
+# Cyrillic and Greek letters that look like Latin ones, to the Latin letter they show as (lower case).
+LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("аеіјорсухѕԁһӏԛԝёїɡı", "aeijopcyxsdhlqweigi")),
+        **dict(zip("АВЕІЈКМНОРСТХУЅ", "abeijkmhopctxys")),
+        **dict(zip("αβεικνορτυχ", "abeiknoptux")),
+        **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "abezhikmnoptyx")),
+    }
+)
+_NON_ASCII_WORD = re.compile(r"\w*[^\x00-\x7f]\w*")
+
+
+def latin_lookalikes(text: str) -> str:
+    """Each word made only of Latin letters and Cyrillic or Greek look-alikes of them ("рее" with
+    Cyrillic letters) in Latin letters; words of those scripts ("привет") as they are."""
+    if text.isascii():
+        return text
+
+    def latin(match: "re.Match[str]") -> str:
+        word = match.group(0)
+        mapped = word.translate(LOOKALIKES)
+        return mapped if mapped.isascii() else word
+
+    return _NON_ASCII_WORD.sub(latin, text)
 
 
 def normalise(text: str) -> str:
-    """Lower-case, unify apostrophes, drop invisible characters, line breaks end a sentence."""
+    """Lower-case, unify apostrophes, drop invisible characters, Latin look-alike letters as Latin,
+    line breaks end a sentence."""
     text = unicodedata.normalize("NFKC", text or "").translate(_APOSTROPHES)
-    text = _INVISIBLE.sub("", text.replace("\r", "\n")).lower()
+    text = latin_lookalikes(_INVISIBLE.sub("", text.replace("\r", "\n"))).lower()
     text = re.sub(r"\s*\n+\s*", ". ", text.strip())
     return re.sub(r"[ \t]+", " ", text)
 

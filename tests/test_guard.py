@@ -15,6 +15,7 @@ from clinic_channel.guard import (
     parse_json_object,
     parse_message_request,
     parse_rate,
+    parse_text,
 )
 from clinic_store.rate_limits import RateLimiter
 
@@ -236,3 +237,33 @@ def test_a_rest_sender_with_a_trailing_line_break_is_refused(sender):
     with pytest.raises(RequestError) as raised:
         parse_rest_request({"sender": sender, "message": "hi"}, 2000)
     assert raised.value.code == "invalid_sender"
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u00ad",
+        "\u180e",
+        "\u200e",
+        "\u200f",
+        "\u2062",
+        "\U000e0041",
+        "\u061c",
+        "\u3164",
+        "\u2800",
+        "\u115f\u1160",
+        "\uffa0",
+    ],
+)
+def test_a_message_of_invisible_or_blank_characters_is_empty(invisible):
+    assert clean_text(invisible * 3) == ""
+    with pytest.raises(RequestError) as raised:
+        parse_text(f" {invisible} ", 2000)
+    assert raised.value.code == "empty_message"
+
+
+def test_format_characters_inside_words_are_dropped_and_visible_text_is_kept():
+    assert (
+        clean_text("can\u00ad't p\u200eee \u2800 caf\u00e9 \U0001f600 \u05e9\u05dc\u05d5\u05dd")
+        == "can't pee   caf\u00e9 \U0001f600 \u05e9\u05dc\u05d5\u05dd"
+    )

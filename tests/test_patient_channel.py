@@ -96,6 +96,32 @@ def test_the_emergency_reply_is_marked(servers):
     assert not any(m["emergency"] for m in calm.json()["messages"])
 
 
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("1 c4nt f33l my l3gs", "emergency"),  # leetspeak
+        ("c a n ' t  p e e", "emergency"),  # spaced letters
+        ("I can't p\u0435\u0435", "emergency"),  # Cyrillic look-alikes
+        ("i\u200bcant\u200bfeel\u200bmy\u200blegs", "emergency"),  # zero-width spaces for spaces
+        ("i w4nt t0 k1ll mys3lf", "crisis"),
+    ],
+)
+def test_a_red_flag_in_disguise_gets_the_triage_reply(servers, text, level):
+    answer = send(servers, new_session(servers), text)
+    assert answer.json()["messages"][0]["level"] == level, said(answer)
+
+
+def test_a_message_too_long_to_take_still_gets_the_emergency_advice_it_asks_for(servers):
+    session = new_session(servers)
+    story = "I have read the leaflet and I would like to know more about the operation. " * 3
+    answer = send(servers, session, story + "Since this morning I can't feel my legs.")
+    assert answer.status_code == 413 and answer.json()["error"] == "message_too_long"
+    assert answer.json()["messages"][0]["level"] == "emergency"
+    calm = send(servers, session, story + "How long until I can drive?")
+    assert calm.status_code == 413 and "messages" not in calm.json()
+    assert not any(e["type"] == "user" for e in stored(servers, session))  # nothing was taken
+
+
 def test_conversations_the_server_did_not_issue_are_refused(servers):
     for session in ["default", "", None, "p1.0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef"]:
         answer = send(servers, session, "hello")

@@ -61,6 +61,21 @@ def test_no_description_holds_the_separator_the_staff_app_joins_them_with():
     assert all(";" not in triage.description_of(flag) for flag in flags)
 
 
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("1 c4nt f33l my l3gs", "report_emergency"),
+        ("c a n ' t  p e e", "report_emergency"),
+        ("i want 2 die", "report_crisis"),
+    ],
+)
+def test_a_red_flag_in_disguise_escalates_and_says_which_reading_found_it(text, intent):
+    message = _message(text, "out_of_scope", 0.6)
+    _component().process([message])
+    assert message.get("intent") == {"name": intent, "confidence": 1.0}
+    assert message.get("triage")["read"] == "unmasked"
+
+
 def test_a_calm_message_keeps_the_classifier_intent_and_records_the_discounted_finding():
     message = _message("no fever after the op, when can i drive?", "ask_recovery_time")
     _component().process([message])

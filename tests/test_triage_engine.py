@@ -146,6 +146,13 @@ def test_tuning_corpus_message_gets_its_level(case):
         # long-standing or long past, and "just" before what happened to someone else now
         ("my legs have been weak for months, that is why i am having the operation", NONE, None),
         ("ma pal's just collapsed in the pub, he had the same op as me last week", EMERGENCY, "collapse"),
+        # both legs in telegraphic words, with no "my"
+        ("legs numb, cant walk", EMERGENCY, "both_legs"),
+        ("legs weak for months, thats why im having the op", NONE, None),
+        # "emergency" as the first word, also typed as a command or after punctuation
+        ("/emergency", EMERGENCY, "emergency_request"),
+        ("!! emergency", EMERGENCY, "emergency_request"),
+        ("no emergency, just a question about the scar", NONE, None),
     ],
 )
 def test_context(text, level, flag):
@@ -253,6 +260,20 @@ def test_normalise_handles_case_apostrophes_invisible_characters_and_lines():
     assert normalise("  I CAN\u2019T\u200b  pee\x00 ") == "i can't pee"
     assert normalise("no fever\ncan't pee") == "no fever. can't pee"
     assert assess("I CAN\u2019T\u200b pee").level == EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("I can't p\u0435\u0435", EMERGENCY),  # Cyrillic "е"
+        ("I \u0441\u0430n't \u0440\u0435\u0435 sin\u0441\u0435 this m\u043erning", EMERGENCY),  # not a crisis
+        ("I w\u0430nt t\u03bf kill mys\u0435lf", CRISIS),  # Cyrillic "а", "е", Greek "ο"
+        ("\u043f\u0440\u0438\u0432\u0435\u0442, how long is recovery?", NONE),
+    ],
+)
+def test_latin_look_alike_letters_are_read_as_latin(text, level):
+    assert assess(text).level == level
+    assert normalise("\u043f\u0440\u0438\u0432\u0435\u0442 p\u0435\u0435") == "\u043f\u0440\u0438\u0432\u0435\u0442 pee"
 
 
 def test_empty_and_huge_messages():
