@@ -5,7 +5,9 @@ the sheet. Such messages share their words with the topics, so the classifier te
 with a topic's facts. The reviewable patterns in ``own_case.yml`` (next to this module) find the
 writer describing a symptom of their own and asking whether it is normal or a worry; both must be
 found. A message that is nothing but that question ("is that normal?", typed after telling the
-symptom) is found on its own (:meth:`OwnCaseRules.bare`). Used by :mod:`clinic_nlu.own_case_component`.
+symptom) is found on its own (:meth:`OwnCaseRules.bare`), and so is a symptom told without asking
+anything (:meth:`OwnCaseRules.told`; the component applies it only where the classifier found no
+topic). Used by :mod:`clinic_nlu.own_case_component`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class OwnCaseRules:
     symptom: Tuple["re.Pattern[str]", ...]
     question: Tuple["re.Pattern[str]", ...]
     bare_question: Tuple["re.Pattern[str]", ...]
+    asks_something: Tuple["re.Pattern[str]", ...]
 
     def match(self, text: str) -> Optional[Tuple[str, str]]:
         """The (symptom, question) wording found in ``text``, or None unless both are there."""
@@ -36,6 +39,14 @@ class OwnCaseRules:
             return None
         question = next((m.group(0) for p in self.question if (m := p.search(clean))), None)
         return (symptom, question) if question is not None else None
+
+    def told(self, text: str) -> Optional[str]:
+        """The symptom wording when ``text`` tells a symptom of the writer's own and asks nothing
+        ("my back hurts when i sit"), else None."""
+        clean = _clean(text)
+        if any(p.search(clean) for p in self.asks_something):
+            return None
+        return next((m.group(0) for p in self.symptom if (m := p.search(clean))), None)
 
     def bare(self, text: str) -> Optional[str]:
         """The message itself when it is nothing but a normality question ("is that normal?"), else None."""
@@ -66,5 +77,8 @@ def load_rules(path: Path = RULES_FILE) -> OwnCaseRules:
         return tuple(out)
 
     return OwnCaseRules(
-        symptom=compiled("symptom"), question=compiled("question"), bare_question=compiled("bare_question")
+        symptom=compiled("symptom"),
+        question=compiled("question"),
+        bare_question=compiled("bare_question"),
+        asks_something=compiled("asks_something"),
     )

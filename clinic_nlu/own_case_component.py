@@ -10,9 +10,12 @@ overrules) an escalation, the intent becomes ``ask_personal_advice``; the classi
 the wording found are kept under ``own_case`` so staff see why (also when the classifier itself read
 the message as personal: the reply then adds the safety-net line). A message that is nothing but the
 question ("is that normal?", "should i worry?"), typed after telling the symptom, is read as personal
-whatever the classifier read (it took such messages for "no" or "are you a bot?"). In a message with several topics
-("my scar itches. should i worry?" splits into a scar part and a safety part), the parts holding the
-symptom or the question become one personal part, first; the other topics are still answered.
+whatever the classifier read (it took such messages for "no" or "are you a bot?"); a symptom told
+without asking anything ("my back hurts when i sit") is too, where the classifier found no topic in
+it (out of scope, not understood, not covered: it got "I can only answer general questions").
+In a message with several topics ("my scar itches. should i worry?" splits into a scar part and a
+safety part), the parts holding the symptom or the question become one personal part, first; the
+other topics are still answered.
 
 Placed after TopicMargin and before RestoreOriginalText: it reads the corrected text (a slip does not
 hide the symptom) and then the typed one (a correction does not hide it either). The triage runs
@@ -48,6 +51,10 @@ OUT_OF_SCOPE_INTENT = "out_of_scope"
 # The readings an own-symptom question replaces; any other intent (a greeting, a callback request)
 # is left alone. The classifier's own guess of an escalation is among them: the triage, which runs
 # after this step, decides escalation from the words alone and overrides this step when it escalates.
+# The readings a symptom told without a question replaces: those that found no topic in it.
+NO_TOPIC = frozenset({NOT_COVERED_INTENT, FALLBACK_INTENT, OUT_OF_SCOPE_INTENT})
+# (the symptom's wording, the question's wording): either may be missing, never both
+Found = Tuple[Optional[str], Optional[str]]
 REPLACEABLE = frozenset(
     {*FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, FALLBACK_INTENT, OUT_OF_SCOPE_INTENT, *TRIAGE_INTENTS.values()}
 )
@@ -86,11 +93,15 @@ class OwnCaseDeferral(GraphComponent):
             name = predicted.get(INTENT_NAME_KEY)
             topics = message.get(TOPICS_KEY) or []
             texts = [message.get(TEXT) or "", message.get(ORIGINAL_TEXT) or ""]
-            found: Optional[Tuple[Optional[str], str]] = next((f for f in map(self._rules.match, texts) if f), None)
+            found: Optional[Found] = next((f for f in map(self._rules.match, texts) if f), None)
             if found is None and len(topics) < 2:
                 # nothing but the question, typed after telling the symptom: whatever the classifier read
                 bare = next((b for b in map(self._rules.bare, texts) if b), None)
                 found = (None, bare) if bare else None
+                if found is None and name in NO_TOPIC:
+                    # a symptom told, nothing asked, no topic found ("my back hurts when i sit")
+                    told = next((t for t in map(self._rules.told, texts) if t), None)
+                    found = (told, None) if told else None
             elif found is not None and len(topics) < 2 and name not in REPLACEABLE | {PERSONAL_INTENT}:
                 found = None
             if found is None:
@@ -106,7 +117,7 @@ class OwnCaseDeferral(GraphComponent):
         return messages
 
     @staticmethod
-    def _defer_parts(message: Message, topics: List[Dict[str, Any]], found: Tuple[Optional[str], str]) -> bool:
+    def _defer_parts(message: Message, topics: List[Dict[str, Any]], found: Found) -> bool:
         """In a message with several topics, the parts that hold the own symptom or its question
         become one personal part, put first (the reply defers before anything else, as
         actions/multi_topic.py does for a personal part). Returns False when no part holds either.

@@ -76,6 +76,10 @@ def test_a_question_about_the_patients_own_symptom_is_deferred_calmly(servers, d
     say(servers, sender, "my scar itches")
     later = texts(say(servers, sender, "normal?"))
     assert domain["responses"]["utter_own_symptom_safety_net"][0]["text"] in later
+    # a symptom told, nothing asked: the deferral, not "I can only answer general questions"
+    told = texts(say(servers, f"it-{uuid.uuid4()}", "my back hurts when i sit"))
+    assert domain["responses"]["utter_personal_defer"][0]["text"] in told
+    assert domain["responses"]["utter_out_of_scope"][0]["text"] not in told
 
 
 def test_every_message_gets_a_reply_and_is_stored(servers):

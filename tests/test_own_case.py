@@ -72,6 +72,30 @@ def test_answers_and_other_questions_are_not(rules, text):
     assert rules.bare(text) is None
 
 
+@pytest.mark.parametrize("text", ["my back hurts when i sit", "i still have some pain after the op", "my scar itches"])
+def test_a_symptom_told_without_a_question_is_found(rules, text):
+    assert rules.told(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my back hurts, how much is it", "my shoulder hurts what is it", "i had the op 2 weeks ago", "my back hurts?"],
+)
+def test_a_symptom_with_a_question_or_no_symptom_is_not_told(rules, text):
+    assert rules.told(text) is None
+
+
+def test_no_training_message_without_a_topic_is_a_told_symptom():
+    """A told symptom replaces only out of scope, not understood and not covered: none of those
+    training messages is one (the triage's intents, which are, are never replaced by it)."""
+    rules = load_rules()
+    taken = []
+    for block in yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]:
+        if block.get("intent") in ("out_of_scope", "ask_not_covered"):
+            taken += [e.strip()[2:] for e in block["examples"].splitlines() if rules.told(e.strip()[2:])]
+    assert taken == []
+
+
 def test_no_training_question_of_another_intent_is_taken():
     """The patterns take no question that data/nlu.yml labels as anything but the own case: a topic
     question of the training data is never turned into a deferral."""

@@ -72,6 +72,22 @@ def test_an_answer_or_a_topic_question_is_not_a_bare_normality_question(text, in
     assert message.get("intent")["name"] == intent and message.get(OWN_CASE_KEY) is None
 
 
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "ask_not_covered"])
+def test_a_symptom_told_without_a_question_and_no_topic_becomes_personal(intent):
+    message = _run(_message("my back hurts when i sit", intent))
+    assert message.get("intent")["name"] == PERSONAL_INTENT
+    assert message.get(OWN_CASE_KEY) == {
+        "replaced": {"name": intent, "confidence": 0.8},
+        "symptom": "my back hurts",
+        "question": None,
+    }
+
+
+def test_a_symptom_told_where_the_classifier_found_a_topic_keeps_the_topic():
+    message = _run(_message("my scar itches", "ask_scarring"))
+    assert message.get("intent")["name"] == "ask_scarring" and message.get(OWN_CASE_KEY) is None
+
+
 def test_a_message_the_classifier_read_as_personal_keeps_its_reading_and_is_marked_for_the_safety_net():
     message = _run(_message("my leg still aches a bit. should i worry?", PERSONAL_INTENT))
     assert message.get("intent") == {"name": PERSONAL_INTENT, "confidence": 0.8}
