@@ -82,6 +82,15 @@ def test_a_question_about_the_patients_own_symptom_is_deferred_calmly(servers, d
     assert domain["responses"]["utter_out_of_scope"][0]["text"] not in told
 
 
+def test_should_i_worry_after_the_emergency_advice_gets_it_again_not_a_calmer_line(servers, domain):
+    sender = f"it-{uuid.uuid4()}"
+    say(servers, sender, "my wound is leaking pus and i have a fever")
+    again = texts(say(servers, sender, "should i worry?"))
+    assert domain["responses"]["utter_emergency"][0]["text"] in again
+    assert domain["responses"]["utter_own_symptom_safety_net"][0]["text"] not in again
+    assert domain["responses"]["utter_personal_defer"][0]["text"] not in again
+
+
 def test_every_message_gets_a_reply_and_is_stored(servers):
     sender = f"it-{uuid.uuid4()}"
     messages = ["hello", "asdf qwer zxcv", "blorp fnord", "yes", "what is the capital of france", "thanks, bye"]
