@@ -1,7 +1,9 @@
 """Callback requests: with the patient's consent, collect a name, phone number and a good time.
 
 The form (``callback_form`` in domain.yml) only starts after the patient said yes to
-``utter_offer_callback``. While it asks for a detail, the patient's message IS that detail: it is
+``utter_offer_callback``, or asked to be called in their own words ("call me back":
+``actions.handoff.asks_to_be_called``; ``utter_callback_start`` then says what is stored).
+While it asks for a detail, the patient's message IS that detail: it is
 checked by :mod:`actions.contact_details` (a clear re-ask when it does not look like one), never
 read as a question. "stop", "cancel" or "no thanks" (decided from the words, not the classifier)
 ends the form, and then nothing is kept in the slots. Only the triage wins over the form: a red
