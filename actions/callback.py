@@ -22,7 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact_details import clean_name, clean_phone, clean_time, is_stop
+from actions.contact_details import clean_name, clean_phone, clean_time, corrected_phone, is_stop
 
 DETAIL_SLOTS = ("callback_name", "callback_phone", "callback_time")
 
@@ -58,7 +58,12 @@ class ValidateCallbackForm(FormValidationAction):
     def validate_callback_time(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """A preferred time in the patient's words."""
+        """A preferred time in the patient's words. A phone number typed here corrects the number just
+        given ("sorry, 07700 900123"): it replaces it, is said back, and the time is asked again."""
+        phone = None if is_stop(slot_value) else corrected_phone(slot_value)
+        if phone is not None:
+            dispatcher.utter_message(response="utter_callback_phone_changed", callback_phone=phone)
+            return {"callback_phone": phone, "callback_time": None}
         return self._check(slot_value, clean_time(slot_value), "callback_time", dispatcher)
 
 

@@ -191,6 +191,20 @@ def clean_phone(text: Optional[str]) -> Optional[str]:
     return phone if MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS else None
 
 
+# How a patient corrects the number just given ("sorry, 07700 900123", "no its +44 ...").
+_CORRECTION_LEAD_IN = re.compile(
+    r"^(?:(?:sorry|oops|no|nope|wait|actually|correction|i\s+mean|i\s+meant|wrong\s+number|its|it's|it\s+is)[\s,.:!\-]+)+",
+    re.IGNORECASE,
+)
+
+
+def corrected_phone(text: Optional[str]) -> Optional[str]:
+    """The phone number in ``text`` when it is just a number, possibly after "sorry", "no, it's" and
+    the like (a correction of the number given before), else None."""
+    squashed = _squash(text).replace("\u2019", "'")
+    return clean_phone(_CORRECTION_LEAD_IN.sub("", squashed, count=1))
+
+
 def clean_time(text: Optional[str]) -> Optional[str]:
     """A preferred time in the patient's words, or None if empty, too long, a question or a link."""
     when = _squash(text)

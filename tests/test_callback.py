@@ -70,3 +70,22 @@ def test_stop_ends_the_form_without_a_re_ask(slot, dispatcher, tracker_for):
 def test_a_time_the_classifier_may_read_as_no_is_still_a_time(dispatcher, tracker_for):
     validator = ValidateCallbackForm().validate_callback_time
     assert validator("no preference", dispatcher, tracker_for("deny"), {}) == {"callback_time": "no preference"}
+
+
+@pytest.mark.parametrize("text", ["07700900123", "sorry 07700 900123", "no its +44 7700 900123", "oops, 07700900123"])
+def test_a_phone_number_typed_when_the_time_is_asked_corrects_the_number(text, dispatcher, tracker_for):
+    """A patient who sees a slip in the number they just gave types it again: it replaces the number
+    (and is said back), and the time is asked again; it is never stored as the time to call."""
+    validator = ValidateCallbackForm().validate_callback_time
+    slots = validator(text, dispatcher, tracker_for("out_of_scope"), {})
+    assert slots["callback_time"] is None
+    assert slots["callback_phone"].replace(" ", "").endswith("7700900123")
+    assert response_names(dispatcher) == ["utter_callback_phone_changed"]
+    assert dispatcher.messages[0]["callback_phone"] == slots["callback_phone"]
+
+
+@pytest.mark.parametrize("text", ["after 5", "monday 10am", "9 to 5", "evening after 18:30"])
+def test_a_time_with_numbers_is_still_a_time(text, dispatcher, tracker_for):
+    assert ValidateCallbackForm().validate_callback_time(text, dispatcher, tracker_for("greet"), {}) == {
+        "callback_time": text
+    }
