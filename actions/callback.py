@@ -22,7 +22,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact_details import clean_name, clean_phone, clean_time, corrected_phone, is_stop
+from actions.contact_details import (
+    clean_name,
+    clean_phone,
+    clean_time,
+    corrected_phone,
+    is_acknowledgement,
+    is_stop,
+)
 
 DETAIL_SLOTS = ("callback_name", "callback_phone", "callback_time")
 
@@ -46,7 +53,10 @@ class ValidateCallbackForm(FormValidationAction):
     def validate_callback_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """A name: 1-5 words of letters."""
+        """A name: 1-5 words of letters. A "yes" or "thanks" (the form may start right after "call me
+        back") is not one: the name is asked again, without saying it was wrong."""
+        if is_acknowledgement(slot_value):
+            return {"callback_name": None}
         return self._check(slot_value, clean_name(slot_value), "callback_name", dispatcher)
 
     def validate_callback_phone(

@@ -213,7 +213,41 @@ def clean_time(text: Optional[str]) -> Optional[str]:
     return when
 
 
+# A yes or a thanks where a detail is asked ("What name should the clinic ask for?" -> "yes please").
+_ACKNOWLEDGEMENTS = frozenset(
+    {
+        "yes",
+        "yes please",
+        "yeah",
+        "yep",
+        "yup",
+        "ok",
+        "okay",
+        "ok please",
+        "sure",
+        "please",
+        "please do",
+        "go ahead",
+        "thanks",
+        "thank you",
+        "thx",
+        "ok thanks",
+        "ok thank you",
+        "yes thanks",
+        "yes thank you",
+    }
+)
+
+
+def _words(text: Optional[str]) -> str:
+    return _squash(re.sub(r"[^\w\s]", "", _squash(text).lower().replace("\u2019", "'").replace("'", "")))
+
+
+def is_acknowledgement(text: Optional[str]) -> bool:
+    """Whether ``text`` is only a yes or a thanks ("yes please", "ok", "thank you"), not a detail."""
+    return _words(text) in _ACKNOWLEDGEMENTS
+
+
 def is_stop(text: Optional[str]) -> bool:
     """Whether ``text`` asks to leave the callback form ("stop", "cancel", "no thanks", ...)."""
-    words = re.sub(r"[^\w\s]", "", _squash(text).lower().replace("\u2019", "'").replace("'", ""))
-    return _squash(words) in _STOP_PHRASES
+    return _words(text) in _STOP_PHRASES

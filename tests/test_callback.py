@@ -89,3 +89,12 @@ def test_a_time_with_numbers_is_still_a_time(text, dispatcher, tracker_for):
     assert ValidateCallbackForm().validate_callback_time(text, dispatcher, tracker_for("greet"), {}) == {
         "callback_time": text
     }
+
+
+@pytest.mark.parametrize("text", ["yes", "Yes please", "ok", "sure", "thanks", "thank you", "yeah"])
+def test_a_yes_or_thanks_when_the_name_is_asked_is_no_name_and_the_name_is_asked_again(text, dispatcher, tracker_for):
+    """After "call me back" the form asks the name at once; a patient who answers "yes" or "thanks"
+    to it is asked again, plainly (no "that does not look like a name"), and nothing is stored."""
+    validator = ValidateCallbackForm().validate_callback_name
+    assert validator(text, dispatcher, tracker_for("affirm"), {}) == {"callback_name": None}
+    assert dispatcher.messages == []

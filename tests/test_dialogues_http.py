@@ -95,3 +95,12 @@ def test_more_twice_gives_the_details_once(chat):
     again = say("more")
     assert "nerve root during the operation" not in again
     assert "That is all the clinic's information sheet says" in again
+
+
+def test_yes_to_the_name_question_after_call_me_back_asks_the_name_again(chat):
+    say = chat()
+    say("call me back pls")
+    again = say("yes")
+    assert "What name should the clinic ask for?" in again
+    assert "does not look like a name" not in again
+    assert "Which phone number" in say("Sara")
