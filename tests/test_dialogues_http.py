@@ -104,3 +104,10 @@ def test_yes_to_the_name_question_after_call_me_back_asks_the_name_again(chat):
     assert "What name should the clinic ask for?" in again
     assert "does not look like a name" not in again
     assert "Which phone number" in say("Sara")
+
+
+def test_a_calm_question_right_after_an_emergency_reply_keeps_the_advice_in_view(chat):
+    say = chat()
+    say("i suddenly cant control my bladder and my legs numb")
+    reply = say("how long is the recovery normally?")
+    assert reply.index("emergency number now") < reply.index("3 to 6 weeks")
