@@ -28,6 +28,7 @@ from actions.contact_details import (
     clean_time,
     corrected_phone,
     is_acknowledgement,
+    is_question,
     is_stop,
 )
 
@@ -47,7 +48,8 @@ class ValidateCallbackForm(FormValidationAction):
             # nothing was sent and forgets what was given.
             return {slot: None, "requested_slot": None}
         if cleaned is None:
-            dispatcher.utter_message(response=f"utter_invalid_{slot}")
+            question = is_question(value)
+            dispatcher.utter_message(response="utter_callback_question_first" if question else f"utter_invalid_{slot}")
         return {slot: cleaned}
 
     def validate_callback_name(

@@ -248,6 +248,18 @@ def is_acknowledgement(text: Optional[str]) -> bool:
     return _words(text) in _ACKNOWLEDGEMENTS
 
 
+_QUESTION_WORDS = frozenset(
+    {"what", "whats", "how", "why", "when", "where", "which", "who", "is", "are", "can", "could", "will", "would"}
+    | {"does", "do", "should", "shall"}
+)
+
+
+def is_question(text: Optional[str]) -> bool:
+    """Whether ``text`` reads as a question ("how much does it cost", "is it safe?")."""
+    words = _words(text).split()
+    return "?" in (text or "") or bool(words) and words[0] in _QUESTION_WORDS
+
+
 def is_stop(text: Optional[str]) -> bool:
     """Whether ``text`` asks to leave the callback form ("stop", "cancel", "no thanks", ...)."""
     return _words(text) in _STOP_PHRASES

@@ -16,9 +16,9 @@ DETAILS = {"callback_name": "Anna Meier", "callback_phone": "+41 44 123 45 67", 
 @pytest.mark.parametrize(
     "slot, good, bad",
     [
-        ("callback_name", "Anna Meier", "how much does it cost"),
+        ("callback_name", "Anna Meier", "i want a doctor"),
         ("callback_phone", "+41 44 123 45 67", "call me"),
-        ("callback_time", "after 5pm", "when is it open?"),
+        ("callback_time", "after 5pm", "see www.example.com"),
     ],
 )
 def test_each_detail_is_validated_and_a_bad_one_asked_again(slot, good, bad, dispatcher, tracker_for):
@@ -98,3 +98,19 @@ def test_a_yes_or_thanks_when_the_name_is_asked_is_no_name_and_the_name_is_asked
     validator = ValidateCallbackForm().validate_callback_name
     assert validator(text, dispatcher, tracker_for("affirm"), {}) == {"callback_name": None}
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    "slot, question",
+    [
+        ("callback_name", "what is recovery time"),
+        ("callback_phone", "how much does it cost?"),
+        ("callback_time", "is it safe?"),
+    ],
+)
+def test_a_question_typed_into_the_form_is_told_how_to_ask_it(slot, question, dispatcher, tracker_for):
+    """A question is not "not a name": the patient is told they can ask it after the form, or type
+    "stop" to ask now; the detail is asked again."""
+    validator = getattr(ValidateCallbackForm(), f"validate_{slot}")
+    assert validator(question, dispatcher, tracker_for("ask_recovery_time"), {}) == {slot: None}
+    assert response_names(dispatcher) == ["utter_callback_question_first"]

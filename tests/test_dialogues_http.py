@@ -111,3 +111,13 @@ def test_a_calm_question_right_after_an_emergency_reply_keeps_the_advice_in_view
     say("i suddenly cant control my bladder and my legs numb")
     reply = say("how long is the recovery normally?")
     assert reply.index("emergency number now") < reply.index("3 to 6 weeks")
+
+
+def test_a_question_typed_into_the_callback_form_is_told_how_to_ask_it(chat):
+    say = chat()
+    say("call me")
+    reply = say("what is recovery time")
+    assert 'type "stop"' in reply and "What name should the clinic ask for?" in reply
+    assert "does not look like a name" not in reply
+    assert "not sent a callback request" in say("stop")
+    assert "3 to 6 weeks" in say("what is recovery time")
