@@ -260,6 +260,19 @@ def is_question(text: Optional[str]) -> bool:
     return "?" in (text or "") or bool(words) and words[0] in _QUESTION_WORDS
 
 
+# Said before or after the stop words ("nah forget it", "ok stop", "just cancel it please").
+_STOP_LEAD_INS = ("nah", "no", "oh", "ok", "okay", "um", "just", "actually", "sorry", "please", "no thanks")
+_STOP_TAILS = ("please", "thanks", "thank you", "then")
+_STOP_AROUND = re.compile(
+    rf"^(?:(?:{_one_of(_STOP_LEAD_INS)})\s+)*(?P<core>.+?)(?:\s+(?:{_one_of(_STOP_TAILS)}))*$", re.IGNORECASE
+)
+
+
 def is_stop(text: Optional[str]) -> bool:
-    """Whether ``text`` asks to leave the callback form ("stop", "cancel", "no thanks", ...)."""
-    return _words(text) in _STOP_PHRASES
+    """Whether ``text`` asks to leave the callback form ("stop", "cancel", "no thanks", ...), also
+    with a lead-in or a courtesy around it ("nah forget it", "ok stop", "cancel it please")."""
+    words = _words(text)
+    if words in _STOP_PHRASES:
+        return True
+    around = _STOP_AROUND.match(words)
+    return bool(around) and around.group("core") in _STOP_PHRASES

@@ -121,3 +121,10 @@ def test_a_question_typed_into_the_callback_form_is_told_how_to_ask_it(chat):
     assert "does not look like a name" not in reply
     assert "not sent a callback request" in say("stop")
     assert "3 to 6 weeks" in say("what is recovery time")
+
+
+def test_nah_forget_it_in_the_callback_form_leaves_it(chat):
+    say = chat()
+    say("i want callback")
+    say("Tom")
+    assert "not sent a callback request" in say("nah forget it")
