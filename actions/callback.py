@@ -29,6 +29,7 @@ from actions.contact_details import (
     corrected_phone,
     is_acknowledgement,
     is_question,
+    is_question_not_time,
     is_stop,
 )
 
@@ -76,6 +77,9 @@ class ValidateCallbackForm(FormValidationAction):
         if phone is not None:
             dispatcher.utter_message(response="utter_callback_phone_changed", callback_phone=phone)
             return {"callback_phone": phone, "callback_time": None}
+        if not is_stop(slot_value) and is_question_not_time(slot_value):  # never stored as the time
+            dispatcher.utter_message(response="utter_callback_question_first")
+            return {"callback_time": None}
         return self._check(slot_value, clean_time(slot_value), "callback_time", dispatcher)
 
 

@@ -254,10 +254,31 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+# Said before a question ("actually how long is recovery", "wait, is it safe").
+_QUESTION_LEAD_INS = frozenset({"actually", "and", "but", "so", "also", "ok", "okay", "oh", "wait", "sorry", "um"})
+# "how about monday", "what about friday": a suggestion, not a question.
+_SUGGESTION = re.compile(r"^(?:how|what)\s+about\b")
+# A day or a time of day: a message with one is a time, even worded as a question ("is 10am ok").
+_TIMEISH = re.compile(
+    r"\d|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b"
+    r"|\b(?:morning|afternoon|evening|night|noon|midday|today|tomorrow|weekday|weekend|anytime|any\s+time)s?\b",
+    re.IGNORECASE,
+)
+
+
 def is_question(text: Optional[str]) -> bool:
-    """Whether ``text`` reads as a question ("how much does it cost", "is it safe?")."""
+    """Whether ``text`` reads as a question ("how much does it cost", "actually, is it safe?")."""
     words = _words(text).split()
+    while words and words[0] in _QUESTION_LEAD_INS:
+        words = words[1:]
+    if _SUGGESTION.match(" ".join(words)):
+        return "?" in (text or "")
     return "?" in (text or "") or bool(words) and words[0] in _QUESTION_WORDS
+
+
+def is_question_not_time(text: Optional[str]) -> bool:
+    """A question that names no day or time of day (so not "can you call at 5", "is monday ok?")."""
+    return is_question(text) and not _TIMEISH.search(text or "")
 
 
 # Said before or after the stop words ("nah forget it", "ok stop", "just cancel it please").

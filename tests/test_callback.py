@@ -114,3 +114,16 @@ def test_a_question_typed_into_the_form_is_told_how_to_ask_it(slot, question, di
     validator = getattr(ValidateCallbackForm(), f"validate_{slot}")
     assert validator(question, dispatcher, tracker_for("ask_recovery_time"), {}) == {slot: None}
     assert response_names(dispatcher) == ["utter_callback_question_first"]
+
+
+@pytest.mark.parametrize("text", ["actually how long is recovery", "and how much does it cost", "wait, is it safe"])
+def test_a_question_without_a_question_mark_is_not_stored_as_the_time(text, dispatcher, tracker_for):
+    validator = ValidateCallbackForm().validate_callback_time
+    assert validator(text, dispatcher, tracker_for("ask_recovery_time"), {}) == {"callback_time": None}
+    assert response_names(dispatcher) == ["utter_callback_question_first"]
+
+
+@pytest.mark.parametrize("text", ["how about monday morning", "can you call at 5", "what about friday", "is 10am ok"])
+def test_a_time_worded_as_a_question_is_still_a_time(text, dispatcher, tracker_for):
+    validator = ValidateCallbackForm().validate_callback_time
+    assert validator(text, dispatcher, tracker_for("greet"), {}) == {"callback_time": text}

@@ -128,3 +128,14 @@ def test_nah_forget_it_in_the_callback_form_leaves_it(chat):
     say("i want callback")
     say("Tom")
     assert "not sent a callback request" in say("nah forget it")
+
+
+def test_a_question_typed_as_the_time_is_not_stored_as_the_time(chat):
+    say = chat()
+    say("can someone call me back")
+    say("John")
+    say("07700900123")
+    reply = say("actually how long is recovery")
+    assert 'type "stop"' in reply and "good time to call" in reply
+    done = say("morning")
+    assert "at 07700900123 (morning)" in done
