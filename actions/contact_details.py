@@ -296,4 +296,4 @@ def is_stop(text: Optional[str]) -> bool:
     if words in _STOP_PHRASES:
         return True
     around = _STOP_AROUND.match(words)
-    return bool(around) and around.group("core") in _STOP_PHRASES
+    return around is not None and around.group("core") in _STOP_PHRASES
