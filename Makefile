@@ -41,8 +41,8 @@ integration: train ## pytest's other tiers: real servers over HTTP, databases, C
 stress: train ## Race demonstrations (evidence, not a gate): pytest's stress tier
 	$(PYTEST) tests -q --tier stress
 
-stories: train ## Rasa story tests with the runtime layer installed, failing on any prediction error
-	RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m clinic_runtime test core --model models --stories tests/test_stories.yml --fail-on-prediction-errors --out var/results/core
+stories: train ## Rasa story tests with the runtime layer installed, failing on any wrong intent (--e2e: each user text through the NLU) or action
+	RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 $(VENV)/bin/python -m clinic_runtime test core --model models --stories tests/test_stories.yml --e2e --fail-on-prediction-errors --out var/results/core
 
 nlu-eval: train ## NLU on the held-out tests/nlu_test.yml (intent macro-F1 >= 0.95) and its typo split (>= 0.93): about two messages below what is reached
 	$(RASA) test nlu --model models --nlu tests/nlu_test.yml --out var/results/nlu

@@ -88,13 +88,14 @@ class ActionAnswerTopic(Action):
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
         if len(asked) >= 2:
-            return send_topics_answer(
+            events = send_topics_answer(
                 dispatcher,
                 book,
                 asked,
                 questions_asked(tracker.latest_message),
                 own_symptom=bool(tracker.latest_message.get(OWN_CASE_KEY)),
             )
+            return events + [SlotSet("more_given", None)]
         intent = latest_intent(tracker)
         if not book.has_topic(intent):
             dispatcher.utter_message(response="utter_ask_which_topic")
@@ -102,11 +103,14 @@ class ActionAnswerTopic(Action):
         fact_ids = send_topic_answer(dispatcher, book, intent)
         if book.has_details(intent):
             dispatcher.utter_message(response="utter_offer_more")
-        return [SlotSet("last_topic", intent), SlotSet("fact_ids", fact_ids)]
+        # A new answer on a topic: "tell me more" may give its details (again).
+        return [SlotSet("last_topic", intent), SlotSet("fact_ids", fact_ids), SlotSet("more_given", None)]
 
 
 class ActionTellMore(Action):
-    """Give the remaining facts on the topic of the previous answer ("tell me more")."""
+    """Give the remaining facts on the topic of the previous answer ("tell me more"), once: asked
+    again, "that is all the sheet says". An "ok" after an answer that offered nothing more is an
+    acknowledgement ("anything else?")."""
 
     def name(self) -> Text:
         return "action_tell_more"
@@ -117,9 +121,12 @@ class ActionTellMore(Action):
         if not topic or not book.has_topic(topic):
             dispatcher.utter_message(response="utter_ask_which_topic")
             return []
-        if not book.has_details(topic):
+        if not book.has_details(topic) and latest_intent(tracker) == "affirm":
+            dispatcher.utter_message(response="utter_anything_else")
+            return [SlotSet("fact_ids", [])]
+        if not book.has_details(topic) or tracker.get_slot("more_given") == topic:
             dispatcher.utter_message(response="utter_no_more_details")
             return [SlotSet("fact_ids", [])]
         fact_ids = send_topic_answer(dispatcher, book, topic, details=True)
         dispatcher.utter_message(response="utter_anything_else")
-        return [SlotSet("fact_ids", fact_ids)]
+        return [SlotSet("fact_ids", fact_ids), SlotSet("more_given", topic)]

@@ -1,7 +1,9 @@
 """Callback requests: with the patient's consent, collect a name, phone number and a good time.
 
 The form (``callback_form`` in domain.yml) only starts after the patient said yes to
-``utter_offer_callback``. While it asks for a detail, the patient's message IS that detail: it is
+``utter_offer_callback``, or asked to be called in their own words ("call me back":
+``actions.handoff.asks_to_be_called``; ``utter_callback_start`` then says what is stored).
+While it asks for a detail, the patient's message IS that detail: it is
 checked by :mod:`actions.contact_details` (a clear re-ask when it does not look like one), never
 read as a question. "stop", "cancel" or "no thanks" (decided from the words, not the classifier)
 ends the form, and then nothing is kept in the slots. Only the triage wins over the form: a red
@@ -20,7 +22,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.contact_details import clean_name, clean_phone, clean_time, is_stop
+from actions.contact_details import (
+    clean_name,
+    clean_phone,
+    clean_time,
+    corrected_phone,
+    is_acknowledgement,
+    is_question,
+    is_question_not_time,
+    is_stop,
+)
 
 DETAIL_SLOTS = ("callback_name", "callback_phone", "callback_time")
 
@@ -38,13 +49,17 @@ class ValidateCallbackForm(FormValidationAction):
             # nothing was sent and forgets what was given.
             return {slot: None, "requested_slot": None}
         if cleaned is None:
-            dispatcher.utter_message(response=f"utter_invalid_{slot}")
+            question = is_question(value)
+            dispatcher.utter_message(response="utter_callback_question_first" if question else f"utter_invalid_{slot}")
         return {slot: cleaned}
 
     def validate_callback_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """A name: 1-5 words of letters."""
+        """A name: 1-5 words of letters. A "yes" or "thanks" (the form may start right after "call me
+        back") is not one: the name is asked again, without saying it was wrong."""
+        if is_acknowledgement(slot_value):
+            return {"callback_name": None}
         return self._check(slot_value, clean_name(slot_value), "callback_name", dispatcher)
 
     def validate_callback_phone(
@@ -56,7 +71,15 @@ class ValidateCallbackForm(FormValidationAction):
     def validate_callback_time(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """A preferred time in the patient's words."""
+        """A preferred time in the patient's words. A phone number typed here corrects the number just
+        given ("sorry, 07700 900123"): it replaces it, is said back, and the time is asked again."""
+        phone = None if is_stop(slot_value) else corrected_phone(slot_value)
+        if phone is not None:
+            dispatcher.utter_message(response="utter_callback_phone_changed", callback_phone=phone)
+            return {"callback_phone": phone, "callback_time": None}
+        if not is_stop(slot_value) and is_question_not_time(slot_value):  # never stored as the time
+            dispatcher.utter_message(response="utter_callback_question_first")
+            return {"callback_time": None}
         return self._check(slot_value, clean_time(slot_value), "callback_time", dispatcher)
 
 

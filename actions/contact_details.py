@@ -191,6 +191,20 @@ def clean_phone(text: Optional[str]) -> Optional[str]:
     return phone if MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS else None
 
 
+# How a patient corrects the number just given ("sorry, 07700 900123", "no its +44 ...").
+_CORRECTION_LEAD_IN = re.compile(
+    r"^(?:(?:sorry|oops|no|nope|wait|actually|correction|i\s+mean|i\s+meant|wrong\s+number|its|it's|it\s+is)[\s,.:!\-]+)+",
+    re.IGNORECASE,
+)
+
+
+def corrected_phone(text: Optional[str]) -> Optional[str]:
+    """The phone number in ``text`` when it is just a number, possibly after "sorry", "no, it's" and
+    the like (a correction of the number given before), else None."""
+    squashed = _squash(text).replace("\u2019", "'")
+    return clean_phone(_CORRECTION_LEAD_IN.sub("", squashed, count=1))
+
+
 def clean_time(text: Optional[str]) -> Optional[str]:
     """A preferred time in the patient's words, or None if empty, too long, a question or a link."""
     when = _squash(text)
@@ -199,7 +213,87 @@ def clean_time(text: Optional[str]) -> Optional[str]:
     return when
 
 
+# A yes or a thanks where a detail is asked ("What name should the clinic ask for?" -> "yes please").
+_ACKNOWLEDGEMENTS = frozenset(
+    {
+        "yes",
+        "yes please",
+        "yeah",
+        "yep",
+        "yup",
+        "ok",
+        "okay",
+        "ok please",
+        "sure",
+        "please",
+        "please do",
+        "go ahead",
+        "thanks",
+        "thank you",
+        "thx",
+        "ok thanks",
+        "ok thank you",
+        "yes thanks",
+        "yes thank you",
+    }
+)
+
+
+def _words(text: Optional[str]) -> str:
+    return _squash(re.sub(r"[^\w\s]", "", _squash(text).lower().replace("\u2019", "'").replace("'", "")))
+
+
+def is_acknowledgement(text: Optional[str]) -> bool:
+    """Whether ``text`` is only a yes or a thanks ("yes please", "ok", "thank you"), not a detail."""
+    return _words(text) in _ACKNOWLEDGEMENTS
+
+
+_QUESTION_WORDS = frozenset(
+    {"what", "whats", "how", "why", "when", "where", "which", "who", "is", "are", "can", "could", "will", "would"}
+    | {"does", "do", "should", "shall"}
+)
+
+
+# Said before a question ("actually how long is recovery", "wait, is it safe").
+_QUESTION_LEAD_INS = frozenset({"actually", "and", "but", "so", "also", "ok", "okay", "oh", "wait", "sorry", "um"})
+# "how about monday", "what about friday": a suggestion, not a question.
+_SUGGESTION = re.compile(r"^(?:how|what)\s+about\b")
+# A day or a time of day: a message with one is a time, even worded as a question ("is 10am ok").
+_TIMEISH = re.compile(
+    r"\d|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b"
+    r"|\b(?:morning|afternoon|evening|night|noon|midday|today|tomorrow|weekday|weekend|anytime|any\s+time)s?\b",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: Optional[str]) -> bool:
+    """Whether ``text`` reads as a question ("how much does it cost", "actually, is it safe?")."""
+    words = _words(text).split()
+    while words and words[0] in _QUESTION_LEAD_INS:
+        words = words[1:]
+    if _SUGGESTION.match(" ".join(words)):
+        return "?" in (text or "")
+    return "?" in (text or "") or bool(words) and words[0] in _QUESTION_WORDS
+
+
+def is_question_not_time(text: Optional[str]) -> bool:
+    """A question that names no day or time of day (so not "can you call at 5", "is monday ok?")."""
+    return is_question(text) and not _TIMEISH.search(text or "")
+
+
+# Said before or after the stop words ("nah forget it", "ok stop", "just cancel it please").
+_STOP_LEAD_INS = ("nah", "no", "oh", "ok", "okay", "um", "just", "actually", "sorry", "please", "no thanks")
+_STOP_TAILS = ("please", "thanks", "thank you", "then")
+_STOP_AROUND = re.compile(
+    rf"^(?:(?:{_one_of(_STOP_LEAD_INS)})\s+)*(?P<core>.+?)(?:\s+(?:{_one_of(_STOP_TAILS)}))*$", re.IGNORECASE
+)
+
+
 def is_stop(text: Optional[str]) -> bool:
-    """Whether ``text`` asks to leave the callback form ("stop", "cancel", "no thanks", ...)."""
-    words = re.sub(r"[^\w\s]", "", _squash(text).lower().replace("\u2019", "'").replace("'", ""))
-    return _squash(words) in _STOP_PHRASES
+    """Whether ``text`` asks to leave the callback form ("stop", "cancel", "no thanks", ...), also
+    with a lead-in or a courtesy around it ("nah forget it", "ok stop", "cancel it please")."""
+    words = _words(text)
+    if words in _STOP_PHRASES:
+        return True
+    around = _STOP_AROUND.match(words)
+    return around is not None and around.group("core") in _STOP_PHRASES

@@ -6,6 +6,7 @@ configured the assistant says so instead of inventing a number.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
@@ -14,9 +15,23 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.settings import load_settings
 
+# "call me back", "please phone me", "can you ring me", "i want a callback": the patient asks to be
+# called, which is their consent to the callback form; "don't call me" and "can i call you" are not.
+_CALL_ME = re.compile(
+    r"\b(?:call(?:ed)?|phone(?:d)?|ring|rung)\s+(?:me|us)\b|\bcall[\s-]?backs?\b|\bphone\s+call\b",
+    re.IGNORECASE,
+)
+_DONT = re.compile(r"\b(?:don'?t|do\s+not|never|no)\s+(?:\w+\s+)?(?:call|phone|ring)", re.IGNORECASE)
+
+
+def asks_to_be_called(text: Text) -> bool:
+    """Whether the patient's message asks the clinic to call them."""
+    return bool(_CALL_ME.search(text)) and not _DONT.search(text)
+
 
 class ActionHandoff(Action):
-    """Tell the patient how to reach the clinic's staff, flag the conversation, offer a callback."""
+    """Tell the patient how to reach the clinic's staff, flag the conversation, offer a callback (or,
+    when the patient asked to be called, say the callback form starts)."""
 
     def name(self) -> Text:
         return "action_handoff"
@@ -33,5 +48,7 @@ class ActionHandoff(Action):
                 dispatcher.utter_message(response="utter_contact_email", clinic_email=settings.clinic_email)
             if settings.clinic_hours:
                 dispatcher.utter_message(response="utter_contact_hours", clinic_hours=settings.clinic_hours)
-        dispatcher.utter_message(response="utter_offer_callback")
-        return [SlotSet("handoff_requested", True)]
+        callback = asks_to_be_called(tracker.latest_message.get("text") or "")
+        # Asked to be called: the callback form follows at once (data/rules.yml); else it is offered.
+        dispatcher.utter_message(response="utter_callback_start" if callback else "utter_offer_callback")
+        return [SlotSet("handoff_requested", True), SlotSet("callback_asked", callback)]

@@ -106,6 +106,35 @@ async def test_tell_more_without_details_says_that_is_all(dispatcher, tracker_fo
 
 
 @pytest.mark.asyncio
+async def test_a_second_more_on_the_same_topic_says_that_is_all_instead_of_repeating(dispatcher, tracker_for):
+    """ "more" then "more" again: the details once, then "that is all the sheet says", not the same
+    five paragraphs again."""
+    first = await _run(ActionTellMore(), dispatcher, tracker_for("ask_more", slots={"last_topic": "ask_comparison"}))
+    assert SlotSet("more_given", "ask_comparison") in first
+    again = CollectingDispatcher()
+    slots = {"last_topic": "ask_comparison", "more_given": "ask_comparison"}
+    events = await _run(ActionTellMore(), again, tracker_for("ask_more", slots=slots))
+    assert response_names(again) == ["utter_no_more_details"]
+    assert not [m for m in again.messages if m.get("fact_ids")]
+    assert SlotSet("fact_ids", []) in events
+
+
+@pytest.mark.asyncio
+async def test_a_new_answer_on_the_topic_lets_more_give_the_details_again(dispatcher, tracker_for):
+    slots = {"last_topic": "ask_comparison", "more_given": "ask_comparison"}
+    events = await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_comparison", slots=slots))
+    assert SlotSet("more_given", None) in events
+
+
+@pytest.mark.asyncio
+async def test_ok_after_an_answer_with_nothing_more_is_not_told_that_is_all(dispatcher, tracker_for):
+    """ "ok" after the safety answer (no "would you like to know more?" was asked) reads as an
+    acknowledgement: "anything else?", not "That is all the sheet says about this"."""
+    await _run(ActionTellMore(), dispatcher, tracker_for("affirm", slots={"last_topic": "ask_safety"}))
+    assert response_names(dispatcher) == ["utter_anything_else"]
+
+
+@pytest.mark.asyncio
 async def test_tell_more_without_a_topic_asks_which_topic(dispatcher, tracker_for):
     await _run(ActionTellMore(), dispatcher, tracker_for("ask_more"))
     assert response_names(dispatcher) == ["utter_ask_which_topic"]

@@ -146,6 +146,14 @@ def test_bad_preferred_times_are_refused(text):
         "forget it",
         "i changed my mind",
         "don't call me",
+        # A lead-in or a courtesy around the stop words (a walk's patient was stuck on "nah forget it").
+        "nah forget it",
+        "no, forget it",
+        "oh never mind",
+        "ok stop",
+        "just cancel it please",
+        "actually i changed my mind",
+        "no thanks, forget it",
     ],
 )
 def test_stop_words_leave_the_form(text):
@@ -156,7 +164,18 @@ def test_stop_words_leave_the_form(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["no preference", "not before 10am", "Anna Stopford", "anytime but not mondays", "+44 7700 900123", "", None],
+    [
+        "no preference",
+        "not before 10am",
+        "Anna Stopford",
+        "anytime but not mondays",
+        "+44 7700 900123",
+        "",
+        None,
+        "ok",
+        "just mornings",
+        "no mondays please",
+    ],
 )
 def test_details_that_merely_contain_no_or_stop_are_not_stop(text):
     from actions.contact_details import is_stop

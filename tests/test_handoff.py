@@ -18,7 +18,7 @@ async def test_without_configured_contact_no_number_is_given(monkeypatch, dispat
     events = await ActionHandoff().run(dispatcher, tracker_for("request_human"), {})
     assert response_names(dispatcher) == ["utter_handoff_no_contact", "utter_offer_callback"]
     assert dispatcher.messages[0]["clinic_name"] == "the clinic"
-    assert events == [SlotSet("handoff_requested", True)]
+    assert events == [SlotSet("handoff_requested", True), SlotSet("callback_asked", False)]
 
 
 @pytest.mark.asyncio
@@ -36,3 +36,29 @@ async def test_configured_contact_details_are_passed_to_the_responses(monkeypatc
     ]
     assert dispatcher.messages[1]["clinic_phone"] == "+00 000 000 000"
     assert dispatcher.messages[2]["clinic_hours"] == "Mon-Fri 9-17"
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text",
+    ["i want a call back", "please call me", "can someone phone me", "call me back pls", "can you ring me tomorrow"],
+)
+async def test_asking_to_be_called_starts_the_callback_without_asking_again(monkeypatch, dispatcher, tracker_for, text):
+    """The patient already said they want a call: the form starts (its first question says "stop"
+    works), instead of "Would you like the clinic to call you back?", which patients answered with
+    their name and lost the form."""
+    monkeypatch.delenv("CLINIC_PHONE", raising=False)
+    events = await ActionHandoff().run(dispatcher, tracker_for("request_human", text=text), {})
+    assert response_names(dispatcher) == ["utter_handoff_no_contact", "utter_callback_start"]
+    assert SlotSet("callback_asked", True) in events
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text", ["can i speak to someone", "i need to talk to doctor", "can i call you", "please don't call me, email me"]
+)
+async def test_asking_for_a_person_still_asks_before_a_callback(monkeypatch, dispatcher, tracker_for, text):
+    monkeypatch.delenv("CLINIC_PHONE", raising=False)
+    events = await ActionHandoff().run(dispatcher, tracker_for("request_human", text=text), {})
+    assert response_names(dispatcher)[-1] == "utter_offer_callback"
+    assert SlotSet("callback_asked", False) in events

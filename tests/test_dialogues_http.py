@@ -1,0 +1,141 @@
+"""Multi-turn conversations as patients hold them, over real HTTP (the action server, the Rasa
+server and the trained model in models/): what the patient reads after a follow-up, an offer, a
+correction in the callback form, or an acknowledgement of an emergency reply."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Callable, Dict, Iterator, List
+
+import pytest
+import requests
+
+from tests.conftest import ROOT
+from tests.support.servers import running_servers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def chat(tmp_path_factory) -> Iterator[Callable[[], Callable[[str], str]]]:
+    """A factory of conversations: each call is a new patient; ``say(text)`` returns the reply text."""
+    if not list((ROOT / "models").glob("*.tar.gz")):
+        pytest.fail("no trained model in models/: run `make train` (make test does)")
+    env = {"CLINIC_PHONE": "", "CLINIC_EMAIL": "", "CRISIS_LINE": ""}
+    with running_servers(tmp_path_factory.mktemp("servers"), extra_env=env) as servers:
+
+        def conversation() -> Callable[[str], str]:
+            sender = f"dialogue-{uuid.uuid4()}"
+
+            def say(text: str) -> str:
+                reply = requests.post(servers.webhook, json={"sender": sender, "message": text}, timeout=30)
+                assert reply.status_code == 200
+                parts: List[Dict] = reply.json()
+                return "\n".join(p.get("text", "") for p in parts)
+
+            return say
+
+        yield conversation
+
+
+GOODBYE = "Goodbye, and take care"
+
+
+def test_and_after_that_after_an_answer_is_not_a_goodbye(chat):
+    say = chat()
+    say("what is this endoscopy thing")
+    reply = say("and after that?")
+    assert GOODBYE not in reply
+    assert "nerve root during the operation" in reply  # the topic's detail facts
+
+
+def test_a_patient_who_asks_to_be_called_gives_the_details_straight_away(chat):
+    say = chat()
+    start = say("i want someone to call me")
+    assert "What name should the clinic ask for?" in start
+    assert "Would you like the clinic to call you back?" not in start
+    assert "Which phone number" in say("Maria")
+    assert "good time to call" in say("+44 7700 900 123")
+    done = say("anytime after 5pm")
+    assert "Thank you, Maria" in done and "+44 7700 900 123" in done and "anytime after 5pm" in done
+
+
+def test_a_corrected_phone_number_replaces_the_first_and_is_not_stored_as_the_time(chat):
+    say = chat()
+    say("can someone phone me")
+    say("Priya")
+    say("0770090012")
+    changed = say("sorry 07700900123")
+    assert "07700900123" in changed and "good time to call" in changed
+    done = say("evening")
+    assert "at 07700900123 (evening)" in done
+
+
+def test_ok_after_an_emergency_reply_repeats_what_to_do_now(chat):
+    say = chat()
+    assert "emergency number" in say("i suddenly cant control my bladder and my legs numb")
+    reply = say("ok thanks")
+    assert "call your local emergency number now" in reply.lower()
+    assert "anything else" not in reply.lower()
+
+
+def test_ok_after_a_crisis_reply_is_met_calmly_not_with_anything_else(chat):
+    say = chat()
+    say("i dont want to live anymore")
+    reply = say("ok")
+    assert "You don't have to go through this alone" in reply
+    assert "anything else" not in reply.lower()
+
+
+def test_more_twice_gives_the_details_once(chat):
+    say = chat()
+    say("what is endoscopic discectomy")
+    first = say("more")
+    assert "nerve root during the operation" in first
+    again = say("more")
+    assert "nerve root during the operation" not in again
+    assert "That is all the clinic's information sheet says" in again
+
+
+def test_yes_to_the_name_question_after_call_me_back_asks_the_name_again(chat):
+    say = chat()
+    say("call me back pls")
+    again = say("yes")
+    assert "What name should the clinic ask for?" in again
+    assert "does not look like a name" not in again
+    assert "Which phone number" in say("Sara")
+
+
+def test_a_calm_question_right_after_an_emergency_reply_keeps_the_advice_in_view(chat):
+    say = chat()
+    say("i suddenly cant control my bladder and my legs numb")
+    reply = say("how long is the recovery normally?")
+    assert reply.index("emergency number now") < reply.index("3 to 6 weeks")
+
+
+def test_a_question_typed_into_the_callback_form_is_told_how_to_ask_it(chat):
+    say = chat()
+    say("call me")
+    reply = say("what is recovery time")
+    assert 'type "stop"' in reply and "What name should the clinic ask for?" in reply
+    assert "does not look like a name" not in reply
+    assert "not sent a callback request" in say("stop")
+    assert "3 to 6 weeks" in say("what is recovery time")
+
+
+def test_nah_forget_it_in_the_callback_form_leaves_it(chat):
+    say = chat()
+    say("i want callback")
+    say("Tom")
+    assert "not sent a callback request" in say("nah forget it")
+
+
+def test_a_question_typed_as_the_time_is_not_stored_as_the_time(chat):
+    say = chat()
+    say("can someone call me back")
+    say("John")
+    say("07700900123")
+    reply = say("actually how long is recovery")
+    assert 'type "stop"' in reply and "good time to call" in reply
+    done = say("morning")
+    assert "at 07700900123 (morning)" in done
