@@ -88,6 +88,8 @@ _STOP_PHRASES = frozenset(
         "exit",
         "no",
         "nope",
+        "nah",
+        "nah thanks",
         "no thanks",
         "no thank you",
         "never mind",
@@ -198,11 +200,39 @@ _CORRECTION_LEAD_IN = re.compile(
 )
 
 
+# Times typed as numbers where the time is asked: "0900-1200", "9.30 - 11.30", "1000 1200 1400".
+_CLOCK = re.compile(r"(\d{1,2})[:.]?(\d{2})")
+_GROUP_SEPARATOR = re.compile(r"\s*(?:-|–|to|till|until|and|,|/)\s*|\s+")
+
+
+def _times_as_numbers(text: str) -> bool:
+    """Whether ``text`` is two or more clock times and nothing else ("0900-1200", "9.30 - 11.30")."""
+    groups = [g for g in _GROUP_SEPARATOR.split(text.strip("() ")) if g]
+    clocks = [_CLOCK.fullmatch(g.strip("()")) for g in groups]
+    return len(groups) >= 2 and all(c and int(c.group(1)) < 24 and int(c.group(2)) < 60 for c in clocks)
+
+
+# A number that looks like a phone number on its own (no "sorry" in front): long enough, and starting
+# as phone numbers are written (a trunk 0, an international + or 00, a bracketed area code).
+_PHONE_START = re.compile(r"^(?:\+|0|\()")
+MIN_BARE_CORRECTION_DIGITS = 9
+
+
 def corrected_phone(text: Optional[str]) -> Optional[str]:
-    """The phone number in ``text`` when it is just a number, possibly after "sorry", "no, it's" and
-    the like (a correction of the number given before), else None."""
+    """The phone number in ``text`` when it is just a number, after "sorry", "no, it's" and the like
+    (a correction of the number given before), or without such words when it looks like a phone
+    number (at least nine digits, written as phone numbers start); never times written as numbers
+    ("0900-1200"). Else None."""
     squashed = _squash(text).replace("\u2019", "'")
-    return clean_phone(_CORRECTION_LEAD_IN.sub("", squashed, count=1))
+    rest = _CORRECTION_LEAD_IN.sub("", squashed, count=1)
+    phone = clean_phone(rest)
+    if phone is None or _times_as_numbers(phone):
+        return None
+    if rest == squashed and (
+        sum(c.isdigit() for c in phone) < MIN_BARE_CORRECTION_DIGITS or not _PHONE_START.match(phone)
+    ):
+        return None
+    return phone
 
 
 def clean_time(text: Optional[str]) -> Optional[str]:
@@ -261,7 +291,10 @@ _SUGGESTION = re.compile(r"^(?:how|what)\s+about\b")
 # A day or a time of day: a message with one is a time, even worded as a question ("is 10am ok").
 _TIMEISH = re.compile(
     r"\d|\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b"
-    r"|\b(?:morning|afternoon|evening|night|noon|midday|today|tomorrow|weekday|weekend|anytime|any\s+time)s?\b",
+    r"|\b(?:morning|afternoon|evening|night|noon|midday|today|tomorrow|weekday|weekend|anytime|any\s+time)s?\b"
+    # "when you can", "when it's convenient", "should be free after lunch", "after the school run", "asap"
+    r"|\b(?:when(?:ever)?\s+(?:you|it'?s|its|is)\b|convenient|free|lunch|(?:after|before)\s+(?:work|school)"
+    r"|school\s+run|asap)\b",
     re.IGNORECASE,
 )
 

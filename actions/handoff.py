@@ -16,12 +16,34 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.settings import load_settings
 
 # "call me back", "please phone me", "can you ring me", "i want a callback": the patient asks to be
-# called, which is their consent to the callback form; "don't call me" and "can i call you" are not.
+# called, which is their consent to the callback form. Only a request counts: "don't call me", "i'd
+# rather you didn't call", "i prefer email not a phone call", "can i call you", "how does the callback
+# work?", "the clinic called me yesterday" are not (they get the question "Would you like ...?").
 _CALL_ME = re.compile(
-    r"\b(?:call(?:ed)?|phone(?:d)?|ring|rung)\s+(?:me|us)\b|\bcall[\s-]?backs?\b|\bphone\s+call\b",
+    "|".join(
+        (
+            # an imperative: "call me back", "please phone me", "ok ring us"
+            r"(?:^|[.,!;:]\s*)(?:(?:please|pls|plz|just|ok|okay|yes|so|then)\s+)*(?:call|phone|ring)\s+(?:me|us)\b",
+            # "can you / someone / the clinic call me"
+            r"\b(?:can|could|would|will)\s+(?:you|someone|somebody|anyone|they|the\s+(?:clinic|team|nurse|doctor|surgeon)"
+            r"|a\s+(?:nurse|doctor))\s+(?:please\s+)?(?:call|phone|ring)\s+(?:me|us)\b",
+            # "i want a call back", "i'd like to get a phone call"
+            r"\b(?:i|we)(?:'d|\s+would)?\s+(?:like|want|need)\s+(?:(?:a|to\s+(?:get|have|request)\s+a)\s+"
+            r"(?:call[\s-]?back|phone\s+call|call)|call[\s-]?back)\b",
+            # "i want someone to call me", "i'd like to be called back"
+            r"\b(?:i|we)(?:'d|\s+would)?\s+(?:like|want|need)\s+(?:someone|somebody|you|the\s+clinic)\s+to\s+"
+            r"(?:call|phone|ring)\s+(?:me|us)\b",
+            r"\b(?:i|we)(?:'d|\s+would)?\s+(?:like|want)\s+to\s+be\s+(?:called|phoned|rung)\b",
+            r"\b(?:call[\s-]?back|phone\s+call)\s+(?:please|pls|plz)\b|\b(?:request|book|arrange)\s+a\s+call[\s-]?back\b",
+        )
+    ),
     re.IGNORECASE,
 )
-_DONT = re.compile(r"\b(?:don'?t|do\s+not|never|no)\s+(?:\w+\s+)?(?:call|phone|ring)", re.IGNORECASE)
+_DONT = re.compile(
+    r"\b(?:don'?t|dont|do\s+not|didn'?t|didnt|not|never|no|rather\s+not)\b[^.?!]{0,25}?\b(?:call|phone|ring)"
+    r"|\bprefer\s+(?:an?\s+)?(?:e-?mail|text|not|writing)\b",
+    re.IGNORECASE,
+)
 
 
 def asks_to_be_called(text: Text) -> bool:

@@ -11,10 +11,9 @@ safety are never added: after "can you treat my calcified disc?" they would read
 the most likely topic is safety, the risk deferral (utter_risk_defer, a response) follows the
 personal one instead.
 Red-flag emergencies are not handled here: they are escalated by the NLU pipeline and a rule
-with a domain response, so they never depend on the action server. But a question about the
-symptom right after an escalation ("should i worry?", "is that normal?" after the emergency advice)
-gets that advice again (the same domain response, after ``utter_triage_still_applies``), never the
-calmer deferral.
+with a domain response, so they never depend on the action server; a personal question right after
+one ("should i worry?" after the emergency advice) gets that advice again by a rule (data/rules.yml),
+never this deferral.
 """
 
 from __future__ import annotations
@@ -28,23 +27,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answering import RISK_INTENT, fact_book
 from actions.facts import FactBook
 from actions.settings import load_settings
-from clinic_vocabulary import OWN_CASE_KEY, OWN_SYMPTOM_RESPONSE, TRIAGE_RESPONSES
-
-# Said before the escalation is repeated, when a patient asks "should i worry?" right after it.
-STILL_APPLIES_RESPONSE = "utter_triage_still_applies"
+from clinic_vocabulary import OWN_CASE_KEY, OWN_SYMPTOM_RESPONSE
 
 PERSONAL_INTENT = "ask_personal_advice"
-
-
-def escalated_just_before(tracker: Tracker) -> Optional[Text]:
-    """The triage level (emergency, crisis, urgent) of the patient's previous message, if it was
-    escalated; None otherwise. Only the message right before the latest one counts."""
-    users = [e for e in reversed(tracker.events) if e.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    triage = (users[1].get("parse_data") or {}).get("triage") or {}
-    level = triage.get("level") if isinstance(triage, dict) else None
-    return level if level in TRIAGE_RESPONSES else None
 
 
 def likely_topic(ranking: List[Dict[Text, Any]], book: FactBook, min_confidence: float) -> Optional[Text]:
@@ -73,12 +58,6 @@ class ActionDeferPersonal(Action):
         return "action_defer_personal"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        level = escalated_just_before(tracker) if tracker.latest_message.get(OWN_CASE_KEY) else None
-        if level is not None:
-            # "Should i worry?" right after the emergency advice: the advice again, never a softer line.
-            dispatcher.utter_message(response=STILL_APPLIES_RESPONSE)
-            dispatcher.utter_message(response=TRIAGE_RESPONSES[level])
-            return [SlotSet("personal_question", True)]
         dispatcher.utter_message(response="utter_personal_defer")
         book = fact_book()
         ranking = tracker.latest_message.get("intent_ranking") or []

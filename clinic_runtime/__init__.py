@@ -9,7 +9,7 @@ patch                   what it changes
 action_timeout          the seconds the server waits for a custom action (Rasa: 300)
 safe_reply              a failed action becomes a stored, flagged "could not answer" reply
 cached_validation       the action server's answer is validated with a schema built once
-short_action_calls      the action server gets the events since the patient's previous message
+short_action_calls      the action server gets the events since the patient's latest message
 kept_alive_requests     connections to the action server are reused across calls
 sequential_runner       the prediction graph runs in order, without dask
 tracker_speedups        tracker copies and applied events without replaying the conversation

@@ -9,9 +9,8 @@ either) and are installed by the patient channel when the server starts.
   the same time.
 - ``RemoteAction._action_call_format`` sends the whole conversation (every event) to the action
   server on every call, so a call grows with the conversation. Our actions read only the slots,
-  the latest message and the events since it (forms: the slot candidates appended after it), and
-  the patient's message before it (was it escalated? actions/triage.py), so the events before the
-  patient's previous message are left out (the slots still carry their values).
+  the latest message and the events since it (forms: the slot candidates appended after it), so
+  the events before the patient's latest message are left out (the slots still carry their values).
 - ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``, which re-checks the whole
   event schema against the meta-schema on every action call: most of an action call's time in
   bench/profile_turns.py. A validator built once gives the same result and the same error.
@@ -37,8 +36,6 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 
 _validator = None
-# The patient messages whose turns are sent to the action server: the latest and the one before it.
-USER_TURNS_SENT = 2
 
 
 def set_action_timeout(seconds: float) -> None:
@@ -73,17 +70,14 @@ _full_call_format = rasa_action.RemoteAction._action_call_format  # Rasa's, kept
 
 
 def _action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[Text, Any]:
-    """Rasa's request body (``RemoteAction._action_call_format``) with only the recent events (from the
-    patient's previous message on), and without serialising the older ones first (that was
-    O(conversation length) per action call)."""
+    """Rasa's request body (``RemoteAction._action_call_format``) with only the recent events, and
+    without serialising the older ones first (that was O(conversation length) per action call)."""
     from rasa.shared.core.trackers import EventVerbosity
 
     recent: List[Any] = []
-    users = 0
     for event in reversed(tracker.events):
         recent.append(event)
-        users += event.type_name == "user"
-        if users == USER_TURNS_SENT:
+        if event.type_name == "user":
             break
     state = tracker.current_state(EventVerbosity.NONE)  # everything but the events
     state["events"] = [event.as_dict() for event in reversed(recent)]
@@ -94,7 +88,7 @@ def _action_call_format(self: Any, tracker: Any, domain: Any) -> Dict[Text, Any]
 
 
 def install_short_action_calls() -> None:
-    """Send the action server only the events since the patient's previous message (idempotent)."""
+    """Send the action server only the events since the patient's latest message (idempotent)."""
     rasa_action.RemoteAction._action_call_format = _action_call_format
 
 

@@ -190,14 +190,11 @@ def count_predictions(recorded: Dict[str, Any]) -> Dict[str, int]:
 
 
 def trimmed_body(body: Dict[str, Any]) -> Dict[str, Any]:
-    """Rasa's full action-call body with the events before the patient's previous message left out:
+    """Rasa's full action-call body with the events before the patient's latest message left out:
     what clinic_runtime.action_calls documents that it sends (the rest of the body unchanged)."""
-    from clinic_runtime.action_calls import USER_TURNS_SENT
-
     events = body["tracker"]["events"]
     starts = [index for index, event in enumerate(events) if event.get("event") == "user"]
-    keep = starts[-USER_TURNS_SENT:]
-    cut = {**body["tracker"], "events": events[keep[0] :] if len(starts) >= USER_TURNS_SENT else events}
+    cut = {**body["tracker"], "events": events[starts[-1] :] if starts else events}
     return {**body, "tracker": cut}
 
 

@@ -154,6 +154,9 @@ def test_bad_preferred_times_are_refused(text):
         "just cancel it please",
         "actually i changed my mind",
         "no thanks, forget it",
+        # "nah" where the name is asked was stored as the name
+        "nah",
+        "Nah thanks",
     ],
 )
 def test_stop_words_leave_the_form(text):
@@ -181,3 +184,29 @@ def test_details_that_merely_contain_no_or_stop_are_not_stop(text):
     from actions.contact_details import is_stop
 
     assert not is_stop(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["when you can", "when its convenient", "should be free after lunch", "would prefer after school run"]
+)
+def test_times_without_a_clock_time_are_times_not_questions(text):
+    from actions.contact_details import is_question_not_time
+
+    assert not is_question_not_time(text)
+
+
+@pytest.mark.parametrize("text", ["0900-1200", "9.30 - 11.30", "1000 1200 1400", "sorry, 0900-1200", "0770"])
+def test_times_written_as_numbers_never_replace_the_phone_number(text):
+    from actions.contact_details import corrected_phone
+
+    assert corrected_phone(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, phone",
+    [("07700 900123", "07700 900123"), ("sorry 07700900123", "07700900123"), ("020 7946 0958", "020 7946 0958")],
+)
+def test_a_phone_number_typed_where_the_time_is_asked_corrects_the_number(text, phone):
+    from actions.contact_details import corrected_phone
+
+    assert corrected_phone(text) == phone

@@ -41,7 +41,19 @@ async def test_configured_contact_details_are_passed_to_the_responses(monkeypatc
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     "text",
-    ["i want a call back", "please call me", "can someone phone me", "call me back pls", "can you ring me tomorrow"],
+    [
+        "i want a call back",
+        "please call me",
+        "can someone phone me",
+        "call me back pls",
+        "can you ring me tomorrow",
+        "can someone call me back please",
+        "hi, call me back please",
+        "i'd like someone to call me",
+        "i would like to be called back",
+        "callback please",
+        "i want callback",
+    ],
 )
 async def test_asking_to_be_called_starts_the_callback_without_asking_again(monkeypatch, dispatcher, tracker_for, text):
     """The patient already said they want a call: the form starts (its first question says "stop"
@@ -55,7 +67,22 @@ async def test_asking_to_be_called_starts_the_callback_without_asking_again(monk
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
-    "text", ["can i speak to someone", "i need to talk to doctor", "can i call you", "please don't call me, email me"]
+    "text",
+    [
+        "can i speak to someone",
+        "i need to talk to doctor",
+        "can i call you",
+        "please don't call me, email me",
+        "i dont want a phone call, can i email",
+        "i prefer email not a phone call",
+        "can you not call me",
+        "i would rather you didn't call me",
+        "don't want anyone to phone me",
+        "how does the callback work?",
+        "is there a callback service?",
+        "the clinic called me yesterday, i want to speak to someone",
+        "my surgeon phoned me last week, can i talk to him",
+    ],
 )
 async def test_asking_for_a_person_still_asks_before_a_callback(monkeypatch, dispatcher, tracker_for, text):
     monkeypatch.delenv("CLINIC_PHONE", raising=False)

@@ -62,19 +62,18 @@ def test_floats_agree_within_the_tolerance_only():
     assert differences({"c": 1}, {"c": 1.0}) == []
 
 
-def test_the_trimmed_body_keeps_the_events_from_the_previous_user_message_and_everything_else():
-    events = [ACTION, USER, ACTION, ACTION, USER, ACTION, USER, {"event": "slot"}]
+def test_the_trimmed_body_keeps_the_events_from_the_latest_user_message_and_everything_else():
     body = {
         "next_action": "action_tell_more",
         "sender_id": "s",
         "version": "3.6.21",
-        "tracker": {"slots": {"last_topic": "ask_cost"}, "events": events},
+        "tracker": {"slots": {"last_topic": "ask_cost"}, "events": [ACTION, USER, ACTION, USER, {"event": "slot"}]},
     }
     cut = trimmed_body(body)
-    assert cut["tracker"]["events"] == [USER, ACTION, USER, {"event": "slot"}]
+    assert cut["tracker"]["events"] == [USER, {"event": "slot"}]
     assert {k: v for k, v in cut["tracker"].items() if k != "events"} == {"slots": {"last_topic": "ask_cost"}}
     assert {k: v for k, v in cut.items() if k != "tracker"} == {k: v for k, v in body.items() if k != "tracker"}
-    assert len(body["tracker"]["events"]) == 8, "the original is left as it was"
+    assert len(body["tracker"]["events"]) == 5, "the original is left as it was"
 
 
 def test_the_plan_holds_every_story_turn_and_every_held_out_message_once():

@@ -111,40 +111,6 @@ async def test_an_own_symptom_question_gets_the_safety_net_line_not_the_risk_def
     assert "utter_own_symptom_safety_net" in domain["responses"] and _stated_facts(dispatcher) == []
 
 
-def _after(level: str, latest_text: str):
-    """A tracker whose previous patient message was triaged ``level`` and whose latest one is an
-    own-symptom question."""
-    from rasa_sdk import Tracker
-
-    ranking = [{"name": "ask_personal_advice", "confidence": 1.0}]
-    latest = {
-        "text": latest_text,
-        "intent": ranking[0],
-        "intent_ranking": ranking,
-        "own_case": {"symptom": None, "question": latest_text},
-    }
-    events = [
-        {"event": "user", "text": "earlier", "parse_data": {"triage": {"level": level}}},
-        {"event": "bot", "text": "..."},
-        {"event": "user", "text": latest_text, "parse_data": latest},
-    ]
-    return Tracker("test-sender", {}, latest, events, False, None, {}, "action_listen")
-
-
-@pytest.mark.asyncio
-@pytest.mark.parametrize("level", ["emergency", "crisis", "urgent"])
-async def test_should_i_worry_right_after_an_escalation_gets_that_advice_again(dispatcher, domain, level):
-    await ActionDeferPersonal().run(dispatcher, _after(level, "should i worry?"), {})
-    assert response_names(dispatcher) == ["utter_triage_still_applies", f"utter_{level}"]
-    assert "utter_triage_still_applies" in domain["responses"]
-
-
-@pytest.mark.asyncio
-async def test_after_a_calm_message_the_question_gets_the_deferral(dispatcher):
-    await ActionDeferPersonal().run(dispatcher, _after("none", "is that normal?"), {})
-    assert response_names(dispatcher)[:2] == ["utter_personal_defer", "utter_own_symptom_safety_net"]
-
-
 def test_the_allow_list_is_data_and_excludes_indications_and_outcomes(book):
     allowed = {i for i, t in book.topics.items() if t.general_after_personal}
     assert allowed and not allowed & NEVER_AFTER_PERSONAL
