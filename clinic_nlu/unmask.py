@@ -40,6 +40,7 @@ from clinic_triage.engine import latin_lookalikes
 VOCABULARY_SIZE = 50000  # the speller's English list size (config.yml english_words default)
 MAX_WORD = 20  # longest word tried when splitting a run of letters
 MIN_SPLIT = 6  # a shorter unknown run of letters is left alone (most are typos)
+MAX_SPLIT = 80  # a longer run is no sentence typed without spaces: left alone (its typo lookup is slow)
 
 # Blank-looking letters (category Lo, so not removed as format characters) and the Braille blank.
 _FILLERS = dict.fromkeys([0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800], " ")
@@ -131,7 +132,13 @@ def _plain_piece(match: "re.Match[str]") -> str:
         leet = bare.translate(_LEET)
         if leet.isalpha() and _known(leet) and (len(leet) > 2 or leet in _SHORT_WORDS):
             return leet
-    if bare.isalpha() and bare.isascii() and len(bare) >= MIN_SPLIT and not _known(bare) and not _a_typo(bare):
+    if (
+        bare.isalpha()
+        and bare.isascii()
+        and MIN_SPLIT <= len(bare) <= MAX_SPLIT
+        and not _known(bare)
+        and not _a_typo(bare)
+    ):
         words = split_words(bare)
         # Three words at least ("cannot" stays), one-letter words only as a leading "i" ("afebrile"
         # is no "a febrile", "pyrexia" no "pyrex i a").

@@ -89,3 +89,12 @@ def test_the_unmasked_reading_raises_no_tuning_corpus_message_above_its_level():
         if LEVELS.index(read) < LEVELS.index(typed) and LEVELS.index(read) < LEVELS.index(m["level"]):
             raised.append((m["text"], m["level"], read))
     assert raised == []
+
+
+def test_a_run_of_letters_too_long_for_a_sentence_is_left_as_it_is():
+    """Only runs up to MAX_SPLIT letters are split into words (a longer one is no sentence typed
+    without spaces, and its typo lookup would cost a tenth of a second per message)."""
+    from clinic_nlu.unmask import MAX_SPLIT
+
+    assert unmasked("x" * 2000) == "x" * 2000
+    assert unmasked("icantfeelmylegs" * (MAX_SPLIT // 15 + 1)) == "icantfeelmylegs" * (MAX_SPLIT // 15 + 1)
