@@ -16,7 +16,10 @@ in the order asked, under ``topics`` in the parse data; :func:`plan_reply` decid
   not-covered question), and the reply ends with the callback offer ``utter_offer_callback``;
 - after a personal question, only the topics the facts file allows after one
   (``general_after_personal``), framed by ``utter_personal_general_intro``, as
-  actions/triage.py does for a single personal question.
+  actions/triage.py does for a single personal question; a question on any other topic is not
+  dropped either: at its place, ``utter_multi_topic_held_back`` quotes it and says why the team
+  should answer it (recovery or pain-relief facts beside "my back still hurts, is that ok?" would
+  read as an answer about the person) and that asked on its own it gets the sheet's general points.
 
 Every sentence is a domain response or comes from ``facts/facts.yml``; the only other words are the
 patient's own, quoted.
@@ -39,6 +42,7 @@ MAX_QUOTE_CHARS = 100
 NOT_COVERED_RESPONSE = "utter_multi_topic_not_covered"
 RELATED_RESPONSE = "utter_not_covered_related"
 CALLBACK_OFFER = "utter_offer_callback"
+HELD_BACK_RESPONSE = "utter_multi_topic_held_back"
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,9 @@ def plan_reply(
         if topic == PERSONAL_INTENT or not book.has_topic(topic):
             continue
         if personal and not book.topics[topic].general_after_personal:
+            flush()
+            asked = (questions or {}).get(topic) or [book.topics[topic].title]
+            messages.extend(ReplyMessage(response=HELD_BACK_RESPONSE, values={"question": quoted(q)}) for q in asked)
             continue
         facts = _facts(book, topic, personal, fact_ids, facts_per_topic)
         if not facts:

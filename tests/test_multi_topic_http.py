@@ -131,6 +131,27 @@ def test_a_question_about_the_patients_own_case_is_deferred_first(webhook, book)
     assert "ask_indications" not in leads_in(book, "\n".join(reply))
 
 
+@pytest.mark.parametrize(
+    "text, held_back_words, answered_topic",
+    [
+        ("how long is recovery and how much does it cost? my back still hurts is that ok?", "recovery", "ask_cost"),
+        ("my scar itches, normal? and when can i drive", "drive", None),
+    ],
+)
+def test_a_topic_held_back_after_an_own_symptom_is_said_not_dropped(
+    webhook, book, text, held_back_words, answered_topic
+):
+    """The deferral first; the general question that could read as an answer about the person is
+    quoted and left to the team rather than silently dropped; an allowed topic is still answered."""
+    reply = first_turn(webhook, text)
+    assert reply[0] == response_text("utter_personal_defer")
+    before, after = response_text("utter_multi_topic_held_back").split("{question}")
+    assert any(t.startswith(before) and t.endswith(after) and held_back_words in t for t in reply), reply
+    assert book.topics["ask_recovery_time"].lead not in "\n".join(reply)
+    if answered_topic:
+        assert book.topics[answered_topic].lead in "\n".join(reply)
+
+
 def said_not_covered(text: str, question_words: str) -> bool:
     """Whether ``text`` is utter_multi_topic_not_covered quoting a question with ``question_words``."""
     before, after = response_text("utter_multi_topic_not_covered").split("{question}")

@@ -94,15 +94,40 @@ def test_a_personal_question_is_deferred_first_and_only_allowed_topics_follow(bo
     assert reply.after == ["utter_multi_topic_personal_contact"] and reply.personal
 
 
+def test_a_topic_held_back_after_a_personal_question_is_said_not_dropped(book):
+    """ "how long is recovery and what does it cost? my back still hurts, is that ok?": the recovery
+    question is quoted at its place and left to the team, not silently skipped."""
+    reply = plan_reply(
+        book,
+        ["ask_personal_advice", "ask_recovery_time", "ask_cost"],
+        questions={
+            "ask_personal_advice": ["my back still hurts is that ok?"],
+            "ask_recovery_time": ["how long is recovery"],
+        },
+        own_symptom=True,
+    )
+    assert [(m.response, m.values.get("question"), m.topics) for m in reply.messages] == [
+        ("utter_multi_topic_held_back", "how long is recovery", []),
+        (None, None, ["ask_cost"]),
+    ]
+    assert reply.topics == ["ask_cost"] and book.topics["ask_recovery_time"].lead not in reply.text
+
+
+def test_a_held_back_topic_without_the_patients_words_is_named_by_its_title(book):
+    reply = plan_reply(book, ["ask_personal_advice", "ask_indications"])
+    assert [m.values for m in reply.messages] == [{"question": book.topics["ask_indications"].title}]
+
+
 def test_an_own_symptom_part_adds_the_safety_net_line_after_the_deferral(book):
     reply = plan_reply(book, ["ask_personal_advice", "ask_cost"], own_symptom=True)
     assert reply.before[:2] == ["utter_personal_defer", "utter_own_symptom_safety_net"]
     assert "utter_own_symptom_safety_net" not in plan_reply(book, ["ask_personal_advice", "ask_cost"]).before
 
 
-def test_a_personal_question_with_no_allowed_topic_gets_only_the_deferral(book):
+def test_a_personal_question_with_no_allowed_topic_gets_the_deferral_and_no_facts(book):
     reply = plan_reply(book, ["ask_personal_advice", "ask_indications"])
     assert reply.before == ["utter_personal_defer"] and reply.text == "" and reply.topics == []
+    assert [m.response for m in reply.messages] == ["utter_multi_topic_held_back"] and not reply.fact_ids
 
 
 def test_a_fact_shared_by_two_topics_is_said_once_when_the_second_has_others(book):
@@ -198,7 +223,7 @@ def test_a_personal_question_with_a_not_covered_part_defers_first_and_still_offe
         questions={"ask_not_covered": ["who is the surgeon"]},
     )
     assert reply.before == ["utter_personal_defer"] and reply.topics == []
-    assert [m.response for m in reply.messages] == ["utter_multi_topic_not_covered"]
+    assert [m.response for m in reply.messages] == ["utter_multi_topic_held_back", "utter_multi_topic_not_covered"]
     assert reply.after == ["utter_multi_topic_personal_contact", "utter_offer_callback"]
 
 
@@ -235,6 +260,8 @@ def test_the_responses_exist(domain):
         "utter_multi_topic_more",
         "utter_multi_topic_personal_contact",
         "utter_multi_topic_not_covered",
+        "utter_multi_topic_held_back",
     ):
         assert domain["responses"][name][0]["text"]
     assert "{question}" in domain["responses"]["utter_multi_topic_not_covered"][0]["text"]
+    assert "{question}" in domain["responses"]["utter_multi_topic_held_back"][0]["text"]
