@@ -23,6 +23,8 @@
   # the values given, at the shipped threshold and discounted_threshold ('off': null)
   .venv/bin/python bench/triage_eval.py --cv --unflagged off,0.5,0.4 --crisis-minimum off,0.3
   .venv/bin/python bench/triage_eval.py --lopo --unflagged off,0.5 --crisis-minimum off
+  # the emergency level's min_level_probability (one value per run; 'off': null), CV or LOPO
+  .venv/bin/python bench/triage_eval.py --cv --thresholds 0.6 --emergency-minimum 0.5
   # the sentence embedding beside the n-grams (embedding_weight, rules/semantic.yml; 0: off): the CV
   # for each weight (its threshold re-picked), then leave one part out at a weight's threshold
   .venv/bin/python bench/triage_eval.py --cv --embedding-weight 0,0.5,1,2,3
@@ -123,6 +125,21 @@ def _minimums(settings: semantic.SemanticSettings, crisis: Optional[float]) -> D
     """The settings' ``min_level_probability`` with the crisis level's replaced (None: no condition)."""
     minimums = {k: v for k, v in settings.min_level_probability.items() if k != "crisis"}
     return minimums if crisis is None else {**minimums, "crisis": crisis}
+
+
+def with_emergency_minimum(
+    settings: semantic.SemanticSettings, values: Optional[Sequence[Optional[float]]]
+) -> semantic.SemanticSettings:
+    """``settings`` with the emergency level's ``min_level_probability`` replaced by the one value of
+    ``values`` (None in it: no condition); unchanged when ``values`` is None."""
+    if values is None:
+        return settings
+    if len(values) != 1:
+        raise SystemExit("--emergency-minimum takes one value per run")
+    minimums = {k: v for k, v in settings.min_level_probability.items() if k != "emergency"}
+    if values[0] is not None:
+        minimums["emergency"] = values[0]
+    return dataclasses.replace(settings, min_level_probability=minimums)
 
 
 def _strict_label(strict: Optional[float]) -> str:
@@ -481,6 +498,12 @@ def main() -> None:
         help="--cv / --lopo: comma-separated min_level_probability values for crisis, 'off' for none",
     )
     parser.add_argument(
+        "--emergency-minimum",
+        type=_strict_values,
+        help="--cv / --lopo / --part: one min_level_probability value for emergency ('off' for none) "
+        "in place of rules/semantic.yml's",
+    )
+    parser.add_argument(
         "--embedding-weight",
         type=_floats,
         help="--cv / --lopo: comma-separated embedding_weight values (0: off), each measured in turn; "
@@ -489,7 +512,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if args.cv or args.lopo:
-        settings = semantic.load_settings()
+        settings = with_emergency_minimum(semantic.load_settings(), args.emergency_minimum)
         if args.class_weight:
             settings = dataclasses.replace(settings, class_weight=args.class_weight)
         weights = args.embedding_weight or [settings.embedding_weight]
@@ -530,7 +553,7 @@ def main() -> None:
         detect = regex_detector(args.regex_detector_from)
         predicted = [detect(t) for t in texts]
     else:
-        settings = semantic.load_settings()
+        settings = with_emergency_minimum(semantic.load_settings(), args.emergency_minimum)
         if args.combine:
             settings = dataclasses.replace(settings, combine=args.combine)
         if args.embedding_weight:
