@@ -35,6 +35,14 @@ _SPLIT = re.compile(
     rf"\s*,?\s+\b(?:{_JOINERS})\b\s+|\s*[&+]\s*|\s*,\s+(?=(?:{_QUESTION_WORDS})\b)",
     re.IGNORECASE,
 )
+# A part that only says which thing the question before it meant ("will it come back? the herniation
+# i mean", "i mean the scar", "i meant after the op") is a clarification, not a question of its own
+# (one that asks something again, "i mean, how long is recovery", is still split off).
+_CLARIFICATION = re.compile(
+    r"^(?:i mean|i meant|i am talking about|i'?m talking about|meaning)\b|\b(?:i mean|i meant)[\s.!?]*$",
+    re.IGNORECASE,
+)
+_ASKS = re.compile(rf"\b(?:{_QUESTION_WORDS})\b", re.IGNORECASE)
 _LEADING_JOINER = re.compile(rf"^(?:{_JOINERS})\b[\s,]*", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -58,13 +66,20 @@ def split_parts(text: str, max_parts: int = 4) -> List[str]:
     """The candidate questions of ``text``, in order; ``[text]`` when there is nothing to split.
 
     A joining word that starts a sentence ("Also, what ...") is left out. Parts without a letter are
-    dropped. At most ``max_parts`` parts: the rest of the message is
-    kept together in the last one, so the cost of a long message stays bounded.
+    dropped; a part that only clarifies the one before it ("... the herniation i mean") joins it. At
+    most ``max_parts`` parts: the rest of the message is kept together in the last one, so the cost of
+    a long message stays bounded.
     """
     parts: List[str] = []
     for sentence in sentences(text):
         parts.extend(_LEADING_JOINER.sub("", p.strip(" ,;:-")) for p in _SPLIT.split(sentence))
-    parts = [p for p in parts if _LETTER.search(p)]
+    kept: List[str] = []
+    for part in (p for p in parts if _LETTER.search(p)):
+        if kept and _CLARIFICATION.search(part) and not _ASKS.search(_CLARIFICATION.sub("", part)):
+            kept[-1] = f"{kept[-1]} {part}"
+        else:
+            kept.append(part)
+    parts = kept
     if len(parts) > max_parts:
         parts = parts[: max_parts - 1] + [" ".join(parts[max_parts - 1 :])]
     return parts or [text]

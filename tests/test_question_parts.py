@@ -35,6 +35,24 @@ def test_one_question_stays_whole(text):
     assert split_parts(text) == [text]
 
 
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("will it come back? the herniation i mean", ["will it come back? the herniation i mean"]),
+        ("how much is it? i mean the op", ["how much is it? i mean the op"]),
+        ("how long is recovery. I meant after the op", ["how long is recovery. I meant after the op"]),
+        # a clarification that asks again is still a question of its own
+        (
+            "what does it cost? i mean, how long is recovery too",
+            ["what does it cost? i mean", "how long is recovery too"],
+        ),
+        ("i mean the scar. how long is recovery", ["i mean the scar.", "how long is recovery"]),
+    ],
+)
+def test_a_part_that_only_says_what_the_question_before_meant_joins_it(text, parts):
+    assert split_parts(text) == parts
+
+
 def test_a_symptom_list_is_cut_but_its_pieces_are_not_confident_topics():
     """ "pain in my back and leg" is cut (the splitter does not understand words); it stays one
     topic because "leg" alone is no confident question: ordered_topics keeps only sure parts."""
