@@ -1,6 +1,7 @@
 """Rasa NLU components: the featurizers read a spelling-corrected text, triage reads every reading.
 
-``SpellingCorrector`` goes first in the pipeline. It corrects the message with
+``SpellingCorrector`` goes first in the pipeline (after the step that sets instruction-like text
+aside, :mod:`clinic_nlu.instructions_component`). It corrects the message with
 :class:`clinic_nlu.spelling.DomainSpeller` and, when anything changed, puts the corrected text in
 ``text`` (what the tokenizer, featurizers and classifier read) and keeps what the patient typed
 under ``text_original``.
@@ -37,6 +38,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic_nlu.instructions_component import FULL_TEXT, WITHOUT_INSTRUCTIONS
 from clinic_nlu.spelling import MIN_LETTERS, DomainSpeller, build_speller, load_speller, speller_settings
 from clinic_nlu.typo_augmenter import AUGMENTED
 
@@ -206,14 +208,20 @@ class RestoreOriginalText(GraphComponent):
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
-        """Undo :class:`SpellingCorrector`'s swap on every message it changed."""
+        """Undo :class:`SpellingCorrector`'s swap on every message it changed, and the swap of
+        :class:`clinic_nlu.instructions_component.SetAsideInstructions` (the full typed text back in
+        ``text``, the typed text without the instructions under ``text_without_instructions``)."""
         for message in messages:
             original = message.get(ORIGINAL_TEXT)
-            if original is None:
-                continue
-            message.set(CORRECTED_TEXT, message.get(TEXT), add_to_output=True)
-            message.set(TEXT, original)
-            message.data.pop(ORIGINAL_TEXT, None)
+            if original is not None:
+                message.set(CORRECTED_TEXT, message.get(TEXT), add_to_output=True)
+                message.set(TEXT, original)
+                message.data.pop(ORIGINAL_TEXT, None)
+            full = message.get(FULL_TEXT)
+            if full is not None:
+                message.set(WITHOUT_INSTRUCTIONS, message.get(TEXT), add_to_output=True)
+                message.set(TEXT, full)
+                message.data.pop(FULL_TEXT, None)
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

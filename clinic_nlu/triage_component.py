@@ -14,6 +14,9 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
   result, the word step's text in ``text_word_step``: every distinct one is triaged and the most
   severe level wins, so a typo cannot hide a red flag and no correction can remove one.
   ``triage.read`` says which text gave the level (``typed``, ``corrected`` or ``word_step``).
+- When instruction-like text was set aside for the classifier (``clinic_nlu.instructions_component``),
+  the typed text without it (``text_without_instructions``) is read too (``without_instructions``);
+  ``text`` still holds the full typed text, so a red flag anywhere in the message escalates.
 - The typed text with its disguises undone (:func:`clinic_nlu.unmask.unmasked`: "c4nt f33l my l3gs",
   "c a n ' t  p e e", look-alike letters) is read too (``triage.read``: ``unmasked``), when it differs,
   so hiding the words of a red flag does not hide the red flag.
@@ -43,7 +46,13 @@ from clinic_vocabulary import TRIAGE_INTENTS
 DEMOTE, KEEP = "demote", "keep"
 # Set by clinic_nlu.spelling_corrector (named here to keep this module free of it), with the name
 # ``triage.read`` gives each: read in this order, a later text decides only when it is more severe.
-READINGS = (("text_corrected", "corrected"), ("text_word_step", "word_step"))
+# clinic_nlu.instructions_component sets the typed text without instruction-like parts aside for the
+# classifier; the triage reads the full typed text and this one too ("without_instructions").
+READINGS = (
+    ("text_corrected", "corrected"),
+    ("text_word_step", "word_step"),
+    ("text_without_instructions", "without_instructions"),
+)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

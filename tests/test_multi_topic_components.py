@@ -197,10 +197,14 @@ def test_training_data_passes_unchanged():
 
 def test_the_pipeline_splits_before_classifying_collects_after_the_fallback_and_triages_last():
     """The splitter comes before the tokenizer (only the spelling corrector, which corrects the
-    whole message, may come before it: the parts then carry the corrected words)."""
+    whole message, and the step that sets instruction-like text aside may come before it: the parts
+    then carry the corrected words, without the instructions)."""
     names = [c["name"] for c in yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]]
     splitter = names.index("clinic_nlu.multi_topic.QuestionSplitter")
-    assert set(names[:splitter]) <= {"clinic_nlu.spelling_corrector.SpellingCorrector"}
+    assert set(names[:splitter]) <= {
+        "clinic_nlu.spelling_corrector.SpellingCorrector",
+        "clinic_nlu.instructions_component.SetAsideInstructions",
+    }
     assert splitter < names.index("WhitespaceTokenizer")
     # The parts are collected from the classifier's own reading; the topic margin comes after and
     # leaves a message with several topics as the collector set it.

@@ -166,6 +166,21 @@ def test_injection_attempt_is_rendered_as_text(page, real_stack):
     shot(page, "e2e-06-injection")
 
 
+QUOTED_MARKUP = "how long is recovery and who is the surgeon <img/src=x onerror=alert(1)>?"
+
+
+def test_a_reply_that_quotes_the_patients_markup_shows_it_as_text(page, real_stack):
+    """A part the sheet does not answer is quoted back ("You asked: ..."); markup in it stays text."""
+    open_widget(page)
+    send(page, QUOTED_MARKUP)
+    expect(bot_messages(page).filter(has_text="You asked:")).to_have_count(1)
+    quoted = bot_messages(page).filter(has_text="You asked:").first
+    expect(quoted).to_contain_text("onerror=alert(1)>")
+    assert page.locator("#clinic-chat img, #clinic-chat script, #clinic-chat svg image").count() == 0
+    assert page.locator("#clinic-chat .cc-log *[onerror]").count() == 0
+    assert page.evaluate("window.__alerts") == []
+
+
 def test_talk_to_a_person(page):
     open_widget(page)
     page.get_by_role("button", name="Talk to a person").click()
