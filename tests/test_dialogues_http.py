@@ -139,3 +139,66 @@ def test_a_question_typed_as_the_time_is_not_stored_as_the_time(chat):
     assert 'type "stop"' in reply and "good time to call" in reply
     done = say("morning")
     assert "at 07700900123 (morning)" in done
+
+
+STILL_APPLIES = "I can't judge this here, so please follow this advice:"
+EMERGENCY_ADVICE = "This could be a medical emergency"
+CRISIS_ADVICE = "I'm really sorry you are going through this"
+URGENT_ADVICE = "This needs a doctor's advice today"
+PERSONAL_DEFERRAL = "A doctor or surgeon at the clinic needs to look at your case"
+
+
+def test_should_i_worry_turns_after_an_emergency_reply_gets_the_emergency_advice_again(chat):
+    say = chat()
+    say("i have sudden numbness in my groin and i cant control my bladder")
+    say("how much does it cost")
+    reply = say("should i worry?")
+    assert STILL_APPLIES in reply and EMERGENCY_ADVICE in reply
+    assert PERSONAL_DEFERRAL not in reply
+    assert "call your local emergency number now" in say("ok").lower()
+    assert "3 to 6 weeks" in say("how long is recovery")
+    say("thanks")
+    later = say("what should i do?")
+    assert STILL_APPLIES in later and EMERGENCY_ADVICE in later
+
+
+def test_a_personal_question_turns_after_a_crisis_reply_gets_the_calm_crisis_message_not_the_emergency_one(chat):
+    say = chat()
+    say("i dont want to live anymore")
+    say("thanks")
+    say("how long is recovery")
+    reply = say("should i worry?")
+    assert STILL_APPLIES in reply and CRISIS_ADVICE in reply
+    assert EMERGENCY_ADVICE not in reply and PERSONAL_DEFERRAL not in reply
+    assert "You don't have to go through this alone" in say("ok")
+
+
+def test_is_that_normal_after_an_urgent_reply_and_a_topic_answer_gets_the_urgent_advice_again(chat):
+    say = chat()
+    say("the painkillers arent working at all, the pain is unbearable")
+    say("ok")
+    say("how big is the scar")
+    reply = say("is that normal?")
+    assert STILL_APPLIES in reply and URGENT_ADVICE in reply
+    assert EMERGENCY_ADVICE not in reply
+
+
+def test_the_most_serious_escalation_of_the_conversation_is_the_one_repeated(chat):
+    say = chat()
+    say("the painkillers arent working at all, the pain is unbearable")
+    say("i have sudden numbness in my groin and i cant control my bladder")
+    say("what is the operation")
+    assert EMERGENCY_ADVICE in say("what should i do?")
+    say = chat()
+    say("i dont want to live anymore")
+    say("i have sudden numbness in my groin and i cant control my bladder")
+    say("how much does it cost")
+    reply = say("should i worry?")
+    assert CRISIS_ADVICE in reply and EMERGENCY_ADVICE not in reply
+
+
+def test_without_an_escalation_a_personal_question_still_gets_the_calm_deferral(chat):
+    say = chat()
+    say("how long is recovery")
+    reply = say("what should i do?")
+    assert PERSONAL_DEFERRAL in reply and STILL_APPLIES not in reply
