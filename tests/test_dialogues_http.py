@@ -202,3 +202,28 @@ def test_without_an_escalation_a_personal_question_still_gets_the_calm_deferral(
     say("how long is recovery")
     reply = say("what should i do?")
     assert PERSONAL_DEFERRAL in reply and STILL_APPLIES not in reply
+
+
+def test_a_phone_number_typed_instead_of_yes_to_the_callback_offer_starts_the_form_with_it(chat):
+    say = chat()
+    assert "Would you like the clinic to call you back?" in say("can i talk to a person")
+    assert "What name should the clinic ask for?" in say("07700 900123")
+    assert "good time to call" in say("Maria")  # the number is not asked again
+    done = say("mornings")
+    assert "Thank you, Maria" in done and "07700 900123" in done
+
+
+def test_a_name_typed_instead_of_yes_to_the_callback_offer_starts_the_form_with_it(chat):
+    say = chat()
+    say("can i talk to a person")
+    assert "Which phone number should they call?" in say("Maria Lopez")
+    assert "good time to call" in say("07700 900123")
+    assert "Thank you, Maria Lopez" in say("after 5pm")
+
+
+def test_an_unrelated_reply_to_the_callback_offer_does_not_start_the_form(chat):
+    say = chat()
+    say("can i talk to a person")
+    reply = say("what is the weather like today")
+    assert "What name should the clinic ask for?" not in reply and "Which phone number" not in reply
+
