@@ -227,3 +227,11 @@ def test_an_unrelated_reply_to_the_callback_offer_does_not_start_the_form(chat):
     reply = say("what is the weather like today")
     assert "What name should the clinic ask for?" not in reply and "Which phone number" not in reply
 
+
+def test_the_same_question_twice_is_answered_again_after_a_short_lead(chat):
+    say = chat()
+    first = say("how long is recovery")
+    again = say("how long is the recovery?")
+    assert "As I said" not in first
+    assert again.startswith("As I said") and "3 to 6 weeks" in again
+    assert "As I said" not in say("how much does it cost")
