@@ -235,3 +235,14 @@ def test_the_same_question_twice_is_answered_again_after_a_short_lead(chat):
     assert "As I said" not in first
     assert again.startswith("As I said") and "3 to 6 weeks" in again
     assert "As I said" not in say("how much does it cost")
+
+
+def test_a_bare_follow_up_after_an_answer_asks_for_more_not_goodbye(chat):
+    say = chat()
+    say("what does it cost")
+    reply = say("and for that one?")
+    assert GOODBYE not in reply
+    assert "That is all the clinic's information sheet says" in reply
+    say = chat()
+    say("what is endoscopic discectomy")
+    assert "nerve root during the operation" in say("what about that one")
