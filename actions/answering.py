@@ -100,6 +100,10 @@ class ActionAnswerTopic(Action):
         if not book.has_topic(intent):
             dispatcher.utter_message(response="utter_ask_which_topic")
             return []
+        if tracker.get_slot("last_topic") == intent:
+            # The same topic as the answer before ("how long is recovery?" twice, "how long for that?"):
+            # a short lead says so, then the answer again in full.
+            dispatcher.utter_message(response="utter_answer_again")
         fact_ids = send_topic_answer(dispatcher, book, intent)
         if book.has_details(intent):
             dispatcher.utter_message(response="utter_offer_more")

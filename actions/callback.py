@@ -2,7 +2,9 @@
 
 The form (``callback_form`` in domain.yml) only starts after the patient said yes to
 ``utter_offer_callback``, or asked to be called in their own words ("call me back":
-``actions.handoff.asks_to_be_called``; ``utter_callback_start`` then says what is stored).
+``actions.handoff.asks_to_be_called``; ``utter_callback_start`` then says what is stored), or
+typed a detail instead of "yes" to the offer ("07700 900123", "Maria Lopez"): the form then starts
+with that detail taken (``ActionReplyToCallbackOffer``).
 While it asks for a detail, the patient's message IS that detail: it is
 checked by :mod:`actions.contact_details` (a clear re-ask when it does not look like one), never
 read as a question. "stop", "cancel" or "no thanks" (decided from the words, not the classifier)
@@ -18,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -27,6 +29,7 @@ from actions.contact_details import (
     clean_phone,
     clean_time,
     corrected_phone,
+    detail_given_unasked,
     is_acknowledgement,
     is_question,
     is_question_not_time,
@@ -34,6 +37,7 @@ from actions.contact_details import (
 )
 
 DETAIL_SLOTS = ("callback_name", "callback_phone", "callback_time")
+CALLBACK_FORM = "callback_form"
 
 
 class ValidateCallbackForm(FormValidationAction):
@@ -116,3 +120,21 @@ class ActionCancelCallback(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(response="utter_callback_cancelled")
         return [SlotSet(slot, None) for slot in DETAIL_SLOTS] + [SlotSet("requested_slot", None)]
+
+
+class ActionReplyToCallbackOffer(Action):
+    """After "Would you like the clinic to call you back?", a reply the classifier reads as out of scope,
+    not understood or a request for a person, which may be a detail typed instead of "yes" ("Maria
+    Lopez", "07700 900123"): that is the patient's yes, so the callback form starts with the detail
+    taken. Any other such reply: nothing here, and the rules (data/rules.yml) give its intent's usual
+    answer next."""
+
+    def name(self) -> Text:
+        return "action_reply_to_callback_offer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        detail = detail_given_unasked(tracker.latest_message.get("text"))
+        if detail is not None:
+            slot, value = detail
+            return [SlotSet(slot, value), FollowupAction(CALLBACK_FORM)]
+        return []

@@ -330,3 +330,32 @@ def is_stop(text: Optional[str]) -> bool:
         return True
     around = _STOP_AROUND.match(words)
     return around is not None and around.group("core") in _STOP_PHRASES
+
+
+# Short replies written like a name that are greetings or goodbyes ("Hi", "Bye"), never taken for one.
+_GREETING_WORDS = frozenset({"hi", "hello", "hey", "hiya", "hallo", "bye", "goodbye", "ciao", "cheers"})
+
+
+def detail_given_unasked(text: Optional[str]) -> Optional[Tuple[str, str]]:
+    """The callback detail a patient typed in reply to the offer of a callback, before any was asked
+    ("Would you like the clinic to call you back?" answered with "07700 900123" or "Maria Lopez"):
+    ``("callback_phone", number)`` or ``("callback_name", name)``, else None.
+
+    Typing a detail is the patient's yes. A number counts when it is a phone number (never times
+    written as numbers, "0900-1200"). A name counts only when it cannot be an ordinary short reply:
+    after "my name is", "I'm", "this is" and the like, or written as a name, each of its one to
+    three words with a capital letter ("Maria Lopez"; not "maybe", "hmm ok").
+    """
+    squashed = _squash(text)
+    phone = clean_phone(squashed)
+    if phone is not None:
+        return None if _times_as_numbers(phone) else ("callback_phone", phone)
+    name = clean_name(squashed)
+    if name is None or len(name.split()) > 3 or is_acknowledgement(squashed) or is_stop(squashed):
+        return None
+    if any(word.lower() in _GREETING_WORDS for word in name.split()):
+        return None
+    plain = squashed.replace("\u2019", "'")
+    introduced = any(lead_in.match(plain) for lead_in in (_NAME_LEAD_IN, _SENTENCE_LEAD_IN))
+    written_as_name = all(word[0].isupper() for word in name.split())
+    return ("callback_name", name) if introduced or written_as_name else None

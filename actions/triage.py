@@ -11,9 +11,9 @@ safety are never added: after "can you treat my calcified disc?" they would read
 the most likely topic is safety, the risk deferral (utter_risk_defer, a response) follows the
 personal one instead.
 Red-flag emergencies are not handled here: they are escalated by the NLU pipeline and a rule
-with a domain response, so they never depend on the action server; a personal question right after
-one ("should i worry?" after the emergency advice) gets that advice again by a rule (data/rules.yml),
-never this deferral.
+with a domain response, so they never depend on the action server; a personal question after one
+("should i worry?" after the emergency advice, right after it or turns later) gets that advice again
+by a rule (data/rules.yml, on the escalation slots of domain.yml), never this deferral.
 """
 
 from __future__ import annotations

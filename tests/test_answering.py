@@ -143,3 +143,17 @@ async def test_tell_more_without_a_topic_asks_which_topic(dispatcher, tracker_fo
 def test_actions_have_names_and_docstrings():
     for action in (ActionAnswerTopic(), ActionTellMore()):
         assert action.name().startswith("action_") and type(action).__doc__
+
+
+@pytest.mark.asyncio
+async def test_the_same_topic_as_the_answer_before_is_answered_again_after_a_short_lead(dispatcher, tracker_for):
+    tracker = tracker_for("ask_recovery_time", slots={"last_topic": "ask_recovery_time"})
+    await _run(ActionAnswerTopic(), dispatcher, tracker)
+    assert response_names(dispatcher)[0] == "utter_answer_again"
+    assert any(m.get("topic") == "ask_recovery_time" for m in dispatcher.messages)
+
+
+@pytest.mark.asyncio
+async def test_a_new_topic_gets_no_lead(dispatcher, tracker_for):
+    await _run(ActionAnswerTopic(), dispatcher, tracker_for("ask_cost", slots={"last_topic": "ask_recovery_time"}))
+    assert "utter_answer_again" not in response_names(dispatcher)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 
-from actions.callback import ActionCancelCallback, ActionSubmitCallback, ValidateCallbackForm
+from actions.callback import (
+    ActionCancelCallback,
+    ActionReplyToCallbackOffer,
+    ActionSubmitCallback,
+    ValidateCallbackForm,
+)
 from tests.conftest import response_names
 
 pytestmark = pytest.mark.unit
@@ -127,3 +132,30 @@ def test_a_question_without_a_question_mark_is_not_stored_as_the_time(text, disp
 def test_a_time_worded_as_a_question_is_still_a_time(text, dispatcher, tracker_for):
     validator = ValidateCallbackForm().validate_callback_time
     assert validator(text, dispatcher, tracker_for("greet"), {}) == {"callback_time": text}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text, intent, slot",
+    [("07700 900123", "request_human", "callback_phone"), ("Maria Lopez", "out_of_scope", "callback_name")],
+)
+async def test_a_detail_typed_after_the_callback_offer_starts_the_form_with_it(
+    text, intent, slot, dispatcher, tracker_for
+):
+    events = await ActionReplyToCallbackOffer().run(dispatcher, tracker_for(intent, text=text), {})
+    assert events == [SlotSet(slot, text), FollowupAction("callback_form")]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("what is the weather", "out_of_scope"),
+        ("hmm ok", "nlu_fallback"),
+        ("i want to speak to a real person", "request_human"),
+    ],
+)
+async def test_any_other_reply_after_the_callback_offer_is_left_to_the_rules(text, intent, dispatcher, tracker_for):
+    assert await ActionReplyToCallbackOffer().run(dispatcher, tracker_for(intent, text=text), {}) == []
+    assert dispatcher.messages == []

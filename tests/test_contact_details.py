@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.contact_details import clean_name, clean_phone, clean_time
+from actions.contact_details import clean_name, clean_phone, clean_time, detail_given_unasked
 
 pytestmark = pytest.mark.unit
 
@@ -210,3 +210,42 @@ def test_a_phone_number_typed_where_the_time_is_asked_corrects_the_number(text, 
     from actions.contact_details import corrected_phone
 
     assert corrected_phone(text) == phone
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("07700 900123", ("callback_phone", "07700 900123")),
+        ("+44 7700 900 123", ("callback_phone", "+44 7700 900 123")),
+        ("Maria Lopez", ("callback_name", "Maria Lopez")),
+        ("John", ("callback_name", "John")),
+        ("my name is maria", ("callback_name", "maria")),
+        ("I'm Anna", ("callback_name", "Anna")),
+    ],
+)
+def test_a_detail_typed_in_reply_to_the_callback_offer_is_taken(text, expected):
+    assert detail_given_unasked(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0900-1200",
+        "maria lopez",
+        "maybe",
+        "hmm ok",
+        "Hi",
+        "Hello",
+        "Bye",
+        "No thanks",
+        "Yes please",
+        "Thanks",
+        "what is the weather",
+        "I'm scared",
+        "Not sure",
+        "call me back",
+        "Stop",
+    ],
+)
+def test_an_ordinary_reply_to_the_callback_offer_is_no_detail(text):
+    assert detail_given_unasked(text) is None

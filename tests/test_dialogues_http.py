@@ -139,3 +139,110 @@ def test_a_question_typed_as_the_time_is_not_stored_as_the_time(chat):
     assert 'type "stop"' in reply and "good time to call" in reply
     done = say("morning")
     assert "at 07700900123 (morning)" in done
+
+
+STILL_APPLIES = "I can't judge this here, so please follow this advice:"
+EMERGENCY_ADVICE = "This could be a medical emergency"
+CRISIS_ADVICE = "I'm really sorry you are going through this"
+URGENT_ADVICE = "This needs a doctor's advice today"
+PERSONAL_DEFERRAL = "A doctor or surgeon at the clinic needs to look at your case"
+
+
+def test_should_i_worry_turns_after_an_emergency_reply_gets_the_emergency_advice_again(chat):
+    say = chat()
+    say("i have sudden numbness in my groin and i cant control my bladder")
+    say("how much does it cost")
+    reply = say("should i worry?")
+    assert STILL_APPLIES in reply and EMERGENCY_ADVICE in reply
+    assert PERSONAL_DEFERRAL not in reply
+    assert "call your local emergency number now" in say("ok").lower()
+    assert "3 to 6 weeks" in say("how long is recovery")
+    say("thanks")
+    later = say("what should i do?")
+    assert STILL_APPLIES in later and EMERGENCY_ADVICE in later
+
+
+def test_a_personal_question_turns_after_a_crisis_reply_gets_the_calm_crisis_message_not_the_emergency_one(chat):
+    say = chat()
+    say("i dont want to live anymore")
+    say("thanks")
+    say("how long is recovery")
+    reply = say("should i worry?")
+    assert STILL_APPLIES in reply and CRISIS_ADVICE in reply
+    assert EMERGENCY_ADVICE not in reply and PERSONAL_DEFERRAL not in reply
+    assert "You don't have to go through this alone" in say("ok")
+
+
+def test_is_that_normal_after_an_urgent_reply_and_a_topic_answer_gets_the_urgent_advice_again(chat):
+    say = chat()
+    say("the painkillers arent working at all, the pain is unbearable")
+    say("ok")
+    say("how big is the scar")
+    reply = say("is that normal?")
+    assert STILL_APPLIES in reply and URGENT_ADVICE in reply
+    assert EMERGENCY_ADVICE not in reply
+
+
+def test_the_most_serious_escalation_of_the_conversation_is_the_one_repeated(chat):
+    say = chat()
+    say("the painkillers arent working at all, the pain is unbearable")
+    say("i have sudden numbness in my groin and i cant control my bladder")
+    say("what is the operation")
+    assert EMERGENCY_ADVICE in say("what should i do?")
+    say = chat()
+    say("i dont want to live anymore")
+    say("i have sudden numbness in my groin and i cant control my bladder")
+    say("how much does it cost")
+    reply = say("should i worry?")
+    assert CRISIS_ADVICE in reply and EMERGENCY_ADVICE not in reply
+
+
+def test_without_an_escalation_a_personal_question_still_gets_the_calm_deferral(chat):
+    say = chat()
+    say("how long is recovery")
+    reply = say("what should i do?")
+    assert PERSONAL_DEFERRAL in reply and STILL_APPLIES not in reply
+
+
+def test_a_phone_number_typed_instead_of_yes_to_the_callback_offer_starts_the_form_with_it(chat):
+    say = chat()
+    assert "Would you like the clinic to call you back?" in say("can i talk to a person")
+    assert "What name should the clinic ask for?" in say("07700 900123")
+    assert "good time to call" in say("Maria")  # the number is not asked again
+    done = say("mornings")
+    assert "Thank you, Maria" in done and "07700 900123" in done
+
+
+def test_a_name_typed_instead_of_yes_to_the_callback_offer_starts_the_form_with_it(chat):
+    say = chat()
+    say("can i talk to a person")
+    assert "Which phone number should they call?" in say("Maria Lopez")
+    assert "good time to call" in say("07700 900123")
+    assert "Thank you, Maria Lopez" in say("after 5pm")
+
+
+def test_an_unrelated_reply_to_the_callback_offer_does_not_start_the_form(chat):
+    say = chat()
+    say("can i talk to a person")
+    reply = say("what is the weather like today")
+    assert "What name should the clinic ask for?" not in reply and "Which phone number" not in reply
+
+
+def test_the_same_question_twice_is_answered_again_after_a_short_lead(chat):
+    say = chat()
+    first = say("how long is recovery")
+    again = say("how long is the recovery?")
+    assert "As I said" not in first
+    assert again.startswith("As I said") and "3 to 6 weeks" in again
+    assert "As I said" not in say("how much does it cost")
+
+
+def test_a_bare_follow_up_after_an_answer_asks_for_more_not_goodbye(chat):
+    say = chat()
+    say("what does it cost")
+    reply = say("and for that one?")
+    assert GOODBYE not in reply
+    assert "That is all the clinic's information sheet says" in reply
+    say = chat()
+    say("what is endoscopic discectomy")
+    assert "nerve root during the operation" in say("what about that one")

@@ -1,0 +1,78 @@
+"""Rasa NLU component: a bare follow-up ("and for that one?") asks for more on the last topic.
+
+With no topic word in it, the classifier reads such a message as whatever its few words resemble:
+"and for that one?" came out as a goodbye ("Goodbye, and take care" in the middle of the
+conversation), "what about that one" as not understood, "what about for that" as the patient's own
+case. :func:`clinic_nlu.follow_up.is_bare_follow_up` decides from the words alone; the intent then
+becomes ``ask_more`` (action_tell_more: the last topic's details, or "that is all the sheet says", or
+"which topic?" when there was none), and the classifier's reading is kept under ``follow_up`` for staff.
+
+Placed after OwnCaseDeferral and before RestoreOriginalText (it reads the corrected text, then the
+typed one). The triage runs after it and still escalates any red flag. ``enabled: false`` switches it off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlu.follow_up import is_bare_follow_up
+from clinic_nlu.multi_topic import TOPICS_KEY
+from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+
+MORE_INTENT = "ask_more"
+FOLLOW_UP_KEY = "follow_up"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class BareFollowUp(GraphComponent):
+    """Reads a message that only points back at the answer before as a request for more."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"enabled": True}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        enabled = config.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise ValueError("BareFollowUp: enabled must be true or false")
+        self._enabled = enabled
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "BareFollowUp":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Set ``ask_more`` on each bare follow-up (read on the corrected or the typed text)."""
+        if not self._enabled:
+            return messages
+        for message in messages:
+            predicted: Optional[Dict[str, Any]] = message.get(INTENT)
+            texts = [message.get(TEXT) or "", message.get(ORIGINAL_TEXT) or ""]
+            if not predicted or predicted.get(INTENT_NAME_KEY) == MORE_INTENT:
+                continue
+            if not any(is_bare_follow_up(text) for text in texts):
+                continue
+            message.set(FOLLOW_UP_KEY, {"replaced": dict(predicted)}, add_to_output=True)
+            message.data.pop(TOPICS_KEY, None)
+            decided = {INTENT_NAME_KEY: MORE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != MORE_INTENT]
+            message.set(INTENT, decided, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

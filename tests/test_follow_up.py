@@ -1,0 +1,95 @@
+"""clinic_nlu.follow_up and its component: a bare follow-up ("and for that one?") asks for more."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, Tuple
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+
+from clinic_nlu.follow_up import is_bare_follow_up
+from clinic_nlu.follow_up_component import FOLLOW_UP_KEY, BareFollowUp
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "and for that one?",
+        "what about that one",
+        "same for that?",
+        "for that too?",
+        "what about for that",
+        "and for the other one?",
+        "how about this one",
+        "what about it",
+        "And for THAT one??",
+    ],
+)
+def test_a_message_that_only_points_back_is_a_bare_follow_up(text):
+    assert is_bare_follow_up(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "same",
+        "and?",
+        "ok",
+        "bye",
+        "that's all",
+        "so what is it",
+        "what is it",
+        "is it safe",
+        "and the scar?",
+        "is that the same for everyone?",
+        "and for that one, how much does it cost?",
+        "that one costs 300",
+    ],
+)
+def test_a_question_or_reply_of_its_own_is_not_a_bare_follow_up(text):
+    assert not is_bare_follow_up(text)
+
+
+def _training_examples() -> Iterator[Tuple[str, str]]:
+    data = yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    for block in data["nlu"]:
+        for line in (block.get("examples") or "").splitlines():
+            if line.strip().startswith("- "):
+                yield block["intent"], line.strip()[2:].strip()
+
+
+def test_no_training_question_of_another_intent_is_read_as_a_bare_follow_up():
+    assert [(i, t) for i, t in _training_examples() if i != "ask_more" and is_bare_follow_up(t)] == []
+
+
+def _message(text: str, intent: str) -> Message:
+    data: Dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.6},
+        "intent_ranking": [{"name": intent, "confidence": 0.6}, {"name": "ask_more", "confidence": 0.2}],
+    }
+    return Message(data=data)
+
+
+@pytest.mark.parametrize("intent", ["goodbye", "nlu_fallback", "ask_personal_advice", "out_of_scope"])
+def test_the_component_reads_a_bare_follow_up_as_ask_more_and_keeps_the_classifiers_reading(intent):
+    message = _message("and for that one?", intent)
+    BareFollowUp({"enabled": True}).process([message])
+    assert message.get("intent") == {"name": "ask_more", "confidence": 1.0}
+    assert [r["name"] for r in message.get("intent_ranking")] == ["ask_more", intent]
+    assert message.get(FOLLOW_UP_KEY)["replaced"]["name"] == intent
+
+
+def test_the_component_leaves_other_messages_and_can_be_switched_off():
+    other = _message("and the scar?", "ask_scarring")
+    BareFollowUp({"enabled": True}).process([other])
+    assert other.get("intent")["name"] == "ask_scarring" and other.get(FOLLOW_UP_KEY) is None
+    off = _message("and for that one?", "goodbye")
+    BareFollowUp({"enabled": False}).process([off])
+    assert off.get("intent")["name"] == "goodbye"
+    with pytest.raises(ValueError):
+        BareFollowUp({"enabled": "yes"})
