@@ -15,7 +15,7 @@ in the order asked, under ``topics`` in the parse data; :func:`plan_reply` decid
   cover it (with the one related sheet fact where the facts file names one, as for a single
   not-covered question), and the reply ends with the callback offer ``utter_offer_callback``;
 - after a personal question, only the topics the facts file allows after one
-  (``general_after_personal``), framed by ``utter_personal_general_intro``, as
+  (``general_after_personal``), framed by ``utter_personal_general_intro`` right before them, as
   actions/triage.py does for a single personal question; a question on any other topic is not
   dropped either: at its place, ``utter_multi_topic_held_back`` quotes it and says why the team
   should answer it (recovery or pain-relief facts beside "my back still hurts, is that ok?" would
@@ -187,8 +187,12 @@ def plan_reply(
         fact_ids += [f.id for f in facts]
         answered.append(topic)
     flush()
-    if answered:
-        before.append("utter_personal_general_intro" if personal else "utter_multi_topic_intro")
+    if answered and personal:
+        # right before the first of the sheet's facts, after any question left to the team
+        first = next(i for i, m in enumerate(messages) if m.text and NOT_COVERED_INTENT not in m.topics)
+        messages.insert(first, ReplyMessage(response="utter_personal_general_intro"))
+    elif answered:
+        before.append("utter_multi_topic_intro")
     after = ["utter_multi_topic_personal_contact" if personal else "utter_multi_topic_more"]
     if not_covered:
         after.append(CALLBACK_OFFER)

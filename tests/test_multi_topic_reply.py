@@ -86,8 +86,13 @@ def test_the_risk_deferral_comes_first_even_when_risk_is_asked_second(book):
 
 def test_a_personal_question_is_deferred_first_and_only_allowed_topics_follow(book):
     reply = plan_reply(book, ["ask_personal_advice", "ask_cost", "ask_recovery_time", "ask_safety"])
-    assert reply.before[:2] == ["utter_personal_defer", "utter_risk_defer"]
-    assert reply.before[-1] == "utter_personal_general_intro"
+    assert reply.before == ["utter_personal_defer", "utter_risk_defer"]
+    assert [m.response for m in reply.messages] == [
+        "utter_personal_general_intro",  # right before the sheet's general facts
+        None,  # cost
+        "utter_multi_topic_held_back",  # recovery
+        "utter_multi_topic_held_back",  # safety
+    ]
     assert reply.topics == ["ask_cost"]  # recovery and safety could read as an answer about the person
     assert book.topics["ask_recovery_time"].lead not in reply.text
     assert all(book.may_follow_personal_question(f) for f in book.facts if f.id in reply.fact_ids)
@@ -108,6 +113,7 @@ def test_a_topic_held_back_after_a_personal_question_is_said_not_dropped(book):
     )
     assert [(m.response, m.values.get("question"), m.topics) for m in reply.messages] == [
         ("utter_multi_topic_held_back", "how long is recovery", []),
+        ("utter_personal_general_intro", None, []),
         (None, None, ["ask_cost"]),
     ]
     assert reply.topics == ["ask_cost"] and book.topics["ask_recovery_time"].lead not in reply.text
