@@ -334,6 +334,86 @@ def is_stop(text: Optional[str]) -> bool:
 
 # Short replies written like a name that are greetings or goodbyes ("Hi", "Bye"), never taken for one.
 _GREETING_WORDS = frozenset({"hi", "hello", "hey", "hiya", "hallo", "bye", "goodbye", "ciao", "cheers"})
+# Words of the ordinary short replies to a question ("no idea", "sounds good", "maybe tomorrow",
+# "whatever works"): a reply typed in lower case with one of them is never read as a name.
+_REPLY_WORDS = frozenset(
+    {
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "no",
+        "nope",
+        "nah",
+        "not",
+        "maybe",
+        "perhaps",
+        "sure",
+        "idea",
+        "good",
+        "great",
+        "fine",
+        "nice",
+        "cool",
+        "right",
+        "alright",
+        "sounds",
+        "thanks",
+        "thank",
+        "thx",
+        "ok",
+        "okay",
+        "hmm",
+        "hm",
+        "um",
+        "uh",
+        "erm",
+        "well",
+        "oh",
+        "ah",
+        "lol",
+        "whatever",
+        "anything",
+        "nothing",
+        "something",
+        "all",
+        "none",
+        "just",
+        "only",
+        "also",
+        "too",
+        "very",
+        "really",
+        "now",
+        "then",
+        "soon",
+        "today",
+        "tomorrow",
+        "tonight",
+        "later",
+        "again",
+        "and",
+        "or",
+        "but",
+        "so",
+        "if",
+        "a",
+        "an",
+        "the",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "from",
+        "by",
+        "about",
+        "works",
+        "work",
+    }
+)
 
 
 def detail_given_unasked(text: Optional[str]) -> Optional[Tuple[str, str]]:
@@ -343,8 +423,11 @@ def detail_given_unasked(text: Optional[str]) -> Optional[Tuple[str, str]]:
 
     Typing a detail is the patient's yes. A number counts when it is a phone number (never times
     written as numbers, "0900-1200"). A name counts only when it cannot be an ordinary short reply:
-    after "my name is", "I'm", "this is" and the like, or written as a name, each of its one to
-    three words with a capital letter ("Maria Lopez"; not "maybe", "hmm ok").
+    after "my name is", "I'm", "this is" and the like; or written as a name, each of its one to
+    three words with a capital letter ("Maria Lopez"); or, as patients type on a phone, two or three
+    words in lower case ("john smith") none of which is a word of an ordinary short reply
+    (``_REPLY_WORDS``: not "no idea", "sounds good", "hmm ok"). A single lower-case word ("maybe",
+    "john") stays ambiguous and is not taken.
     """
     squashed = _squash(text)
     phone = clean_phone(squashed)
@@ -358,4 +441,7 @@ def detail_given_unasked(text: Optional[str]) -> Optional[Tuple[str, str]]:
     plain = squashed.replace("\u2019", "'")
     introduced = any(lead_in.match(plain) for lead_in in (_NAME_LEAD_IN, _SENTENCE_LEAD_IN))
     written_as_name = all(word[0].isupper() for word in name.split())
-    return ("callback_name", name) if introduced or written_as_name else None
+    typed_as_name = len(name.split()) >= 2 and not any(
+        word.lower().strip(".'") in _REPLY_WORDS | _QUESTION_WORDS for word in name.split()
+    )
+    return ("callback_name", name) if introduced or written_as_name or typed_as_name else None

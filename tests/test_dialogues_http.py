@@ -221,6 +221,14 @@ def test_a_name_typed_instead_of_yes_to_the_callback_offer_starts_the_form_with_
     assert "Thank you, Maria Lopez" in say("after 5pm")
 
 
+def test_a_name_typed_in_lower_case_instead_of_yes_to_the_callback_offer_starts_the_form_with_it(chat):
+    say = chat()
+    say("i want to talk to someone")
+    assert "Which phone number should they call?" in say("john smith")
+    assert "good time to call" in say("07700 900123")
+    assert "Thank you, john smith" in say("after 5pm")
+
+
 def test_an_unrelated_reply_to_the_callback_offer_does_not_start_the_form(chat):
     say = chat()
     say("can i talk to a person")
