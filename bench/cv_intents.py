@@ -3,6 +3,8 @@
     .venv/bin/python bench/cv_intents.py [--data data/nlu.yml] [--folds 5] [--typos] [--confusions 25]
     # new training data, paired: the same test folds, the new examples only ever trained on
     .venv/bin/python bench/cv_intents.py --data old.yml --train-also new.yml --typos
+    # a relabelling, paired: each text stays in the test fold it has in the data before
+    .venv/bin/python bench/cv_intents.py --data relabelled.yml --fold-labels old.yml --typos
 
 The pipeline's features and classifier outside Rasa (TF-IDF word 1-2 + char_wb 2-5, MiniLM sentence
 embedding x dense_weight, logistic regression with the config's C; bench/multi_topic_eval.py's
@@ -130,13 +132,42 @@ def sweep(name: str) -> None:
             print(f"{m:.2f} | {fb:.2f} | {f1:.4f} | {honest:.3f} | {given_topic:.3f} | {lost:.3f}")
 
 
+def splits(
+    texts: List[str], labels: List[str], folds: int, fold_labels: Optional[Path] = None
+) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """The (train, test) index pairs: stratified k-fold (shuffle, seed 42) on ``labels``; with
+    ``fold_labels`` (another NLU file, e.g. the data before a relabelling), each text is in the test
+    fold the same split of THAT file gives it, so relabelled examples do not re-draw the folds of all
+    the others (a text not in that file is only ever trained on)."""
+    if fold_labels is None:
+        return list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=42).split(texts, np.array(labels)))
+    ref_texts, ref_labels = load_examples(fold_labels)
+    fold_of: Dict[str, int] = {}
+    ref_splits = StratifiedKFold(n_splits=folds, shuffle=True, random_state=42).split(ref_texts, np.array(ref_labels))
+    for k, (_, te) in enumerate(ref_splits):
+        fold_of.update({ref_texts[i]: k for i in te})
+    out = []
+    for k in range(folds):
+        te = np.array([i for i, t in enumerate(texts) if fold_of.get(t) == k], dtype=int)
+        tr = np.array([i for i, t in enumerate(texts) if fold_of.get(t) != k], dtype=int)
+        out.append((tr, te))
+    return out
+
+
 def run(
-    data: Path, folds: int, typos: bool, candidates: bool = False, train_also: Optional[Path] = None
+    data: Path,
+    folds: int,
+    typos: bool,
+    candidates: bool = False,
+    train_also: Optional[Path] = None,
+    fold_labels: Optional[Path] = None,
 ) -> Dict[str, Tuple[List[str], List[str], List[str], List[float]]]:
     """Pooled gold, predictions, texts and per-fold macro-F1 per set (clean, and typo with ``typos``).
 
     ``train_also``: examples added to every training fold and never tested, so that the test folds are
-    those of ``data`` alone: a paired before/after for new training data (before: without it)."""
+    those of ``data`` alone: a paired before/after for new training data (before: without it).
+    ``fold_labels``: draw the folds from that file (see :func:`splits`): a paired before/after for a
+    relabelling."""
     texts, labels = load_examples(data)
     extra_texts, extra_labels = load_examples(train_also) if train_also else ([], [])
     y = np.array(labels)
@@ -144,7 +175,7 @@ def run(
     out: Dict[str, Tuple[List[str], List[str], List[str], List[float]]] = {"clean": ([], [], [], [])}
     if typos:
         out["typo"] = ([], [], [], [])
-    for k, (tr, te) in enumerate(StratifiedKFold(n_splits=folds, shuffle=True, random_state=42).split(texts, y)):
+    for k, (tr, te) in enumerate(splits(texts, labels, folds, fold_labels)):
         train_texts = [texts[i] for i in tr] + extra_texts
         speller = config_speller(train_texts)  # config.yml's settings, context step included
         fix = lambda t: speller.correct(t)[0]  # noqa: E731
@@ -435,8 +466,13 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument(
         "--train-also", type=Path, help="NLU YAML added to every training fold, never tested (paired before/after)"
     )
+    parser.add_argument(
+        "--fold-labels",
+        type=Path,
+        help="draw the folds from this NLU YAML (the data before a relabelling): each text keeps its test fold",
+    )
     args = parser.parse_args(list(argv) or None)
-    runs = run(args.data, args.folds, args.typos, args.candidates, args.train_also)
+    runs = run(args.data, args.folds, args.typos, args.candidates, args.train_also, args.fold_labels)
     results = {name: report(name, *res, args.confusions) for name, res in runs.items()}
     if args.sweep:
         for name in RANKINGS:
