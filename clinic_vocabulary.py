@@ -26,6 +26,10 @@ PERSONAL_INTENT = "ask_personal_advice"
 # and the deferral then adds a calm safety-net line (this response).
 OWN_CASE_KEY = "own_case"
 OWN_SYMPTOM_RESPONSE = "utter_own_symptom_safety_net"
+# A follow-up read as "more on the last topic" (clinic_nlu/follow_up_component.py) records the
+# classifier's reading under this key of the message, and with a subject ("what about work") that
+# subject under "about" (actions/answering.py answers it).
+FOLLOW_UP_KEY = "follow_up"
 
 # Question topics a message may ask several of at once (the fact book's topics, facts/facts.yml,
 # plus a question about the patient's own case, which is never answered with facts but deferred to a

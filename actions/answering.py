@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.facts import FactBook, load_fact_book
 from actions.multi_topic import plan_reply, questions_asked, topics_asked
 from actions.settings import load_settings
-from clinic_vocabulary import OWN_CASE_KEY
+from clinic_vocabulary import FOLLOW_UP_KEY, OWN_CASE_KEY
 
 RISK_INTENT = "ask_safety"
 
@@ -114,7 +114,9 @@ class ActionAnswerTopic(Action):
 class ActionTellMore(Action):
     """Give the remaining facts on the topic of the previous answer ("tell me more"), once: asked
     again, "that is all the sheet says". An "ok" after an answer that offered nothing more is an
-    acknowledgement ("anything else?")."""
+    acknowledgement ("anything else?"). A follow-up with a subject ("what about work") gets the
+    previous answer again when the subject belongs to its topic (``follow_up_words``), else "which
+    topic?"."""
 
     def name(self) -> Text:
         return "action_tell_more"
@@ -125,6 +127,16 @@ class ActionTellMore(Action):
         if not topic or not book.has_topic(topic):
             dispatcher.utter_message(response="utter_ask_which_topic")
             return []
+        subject = (tracker.latest_message.get(FOLLOW_UP_KEY) or {}).get("about")
+        if subject:
+            # "what about work" after the recovery answer: that answer again, gap note included, when
+            # the subject belongs to the topic; else the patient is asked which topic they mean.
+            if not book.follows_up(topic, subject):
+                dispatcher.utter_message(response="utter_ask_which_topic")
+                return [SlotSet("fact_ids", [])]
+            dispatcher.utter_message(response="utter_answer_again")
+            fact_ids = send_topic_answer(dispatcher, book, topic)
+            return [SlotSet("fact_ids", fact_ids)]
         if not book.has_details(topic) and latest_intent(tracker) == "affirm":
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("fact_ids", [])]

@@ -37,6 +37,9 @@ class Topic:
     lead: str
     gap: Optional[str]
     general_after_personal: bool = False
+    # Subjects of a follow-up that belong to this topic ("what about work" after the recovery answer):
+    # the answer is then this topic's again (actions/answering.py).
+    follow_up_words: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class FactBook:
                 _one_line(spec["lead"]),
                 _one_line(spec["gap"]) if spec.get("gap") else None,
                 spec.get("general_after_personal") is True,
+                tuple(w.lower() for w in spec.get("follow_up_words") or ()),
             )
             for intent, spec in data["topics"].items()
         }
@@ -125,6 +129,15 @@ class FactBook:
 
     def has_topic(self, intent: str) -> bool:
         return intent in self.topics
+
+    def follows_up(self, intent: str, subject: str) -> bool:
+        """Whether a follow-up's ``subject`` ("work", "sports") belongs to the topic ``intent``: one of its
+        words is one of the topic's ``follow_up_words`` (a plural "s" aside)."""
+        topic = self.topics.get(intent)
+        if topic is None:
+            return False
+        words = {w for w in topic.follow_up_words}
+        return any(w in words or w.rstrip("s") in words for w in subject.lower().split())
 
     def has_details(self, intent: str) -> bool:
         return bool(self.facts_for(intent, primary=False))

@@ -7,6 +7,12 @@ case. :func:`clinic_nlu.follow_up.is_bare_follow_up` decides from the words alon
 becomes ``ask_more`` (action_tell_more: the last topic's details, or "that is all the sheet says", or
 "which topic?" when there was none), and the classifier's reading is kept under ``follow_up`` for staff.
 
+A follow-up with a subject ("what about work", "and sports?") is read the same way, but only when the
+classifier found no question in it of its own (``NO_QUESTION_READINGS``: "what about work" came out as
+the patient's own case, "and sports" as out of scope); its subject is kept under ``follow_up``
+(``about``) for the answer, which repeats the last topic when the subject belongs to it and asks
+which topic otherwise. "and the scar?", read as the scar topic, keeps that reading.
+
 Placed after OwnCaseDeferral and before RestoreOriginalText (it reads the corrected text, then the
 typed one). The triage runs after it and still escalates any red flag. ``enabled: false`` switches it off.
 """
@@ -23,12 +29,14 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlu.follow_up import is_bare_follow_up
+from clinic_nlu.follow_up import follow_up_subject, is_bare_follow_up
 from clinic_nlu.multi_topic import TOPICS_KEY
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_vocabulary import FOLLOW_UP_KEY
 
 MORE_INTENT = "ask_more"
-FOLLOW_UP_KEY = "follow_up"
+# The classifier's readings of a follow-up with a subject that carry no question of their own.
+NO_QUESTION_READINGS = frozenset({"out_of_scope", "nlu_fallback", "ask_personal_advice", "goodbye"})
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -64,9 +72,15 @@ class BareFollowUp(GraphComponent):
             texts = [message.get(TEXT) or "", message.get(ORIGINAL_TEXT) or ""]
             if not predicted or predicted.get(INTENT_NAME_KEY) == MORE_INTENT:
                 continue
+            follow_up: Dict[str, Any] = {"replaced": dict(predicted)}
             if not any(is_bare_follow_up(text) for text in texts):
-                continue
-            message.set(FOLLOW_UP_KEY, {"replaced": dict(predicted)}, add_to_output=True)
+                if predicted.get(INTENT_NAME_KEY) not in NO_QUESTION_READINGS:
+                    continue
+                subject = next((s for s in map(follow_up_subject, texts) if s), None)
+                if subject is None:
+                    continue
+                follow_up["about"] = subject
+            message.set(FOLLOW_UP_KEY, follow_up, add_to_output=True)
             message.data.pop(TOPICS_KEY, None)
             decided = {INTENT_NAME_KEY: MORE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != MORE_INTENT]

@@ -140,6 +140,34 @@ async def test_tell_more_without_a_topic_asks_which_topic(dispatcher, tracker_fo
     assert response_names(dispatcher) == ["utter_ask_which_topic"]
 
 
+def _follow_up(about, topic):
+    from tests.conftest import make_tracker
+
+    tracker = make_tracker("ask_more", slots={"last_topic": topic}, text=f"what about {about}")
+    tracker.latest_message["follow_up"] = {"replaced": {"name": "out_of_scope", "confidence": 0.6}, "about": about}
+    return tracker
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("about", ["work", "sports", "flying", "sex"])
+async def test_a_follow_up_whose_subject_belongs_to_the_last_topic_gets_that_answer_again(book, dispatcher, about):
+    """ "what about work" after the recovery answer: "as I said" and the recovery answer again, with
+    its gap note (what the sheet does not say), not "that is all" or a goodbye."""
+    events = await _run(ActionTellMore(), dispatcher, _follow_up(about, "ask_recovery_time"))
+    assert response_names(dispatcher)[0] == "utter_answer_again"
+    [facts] = [m for m in dispatcher.messages if m.get("topic") == "ask_recovery_time"]
+    assert book.topics["ask_recovery_time"].gap in facts["text"]
+    assert SlotSet("fact_ids", facts["fact_ids"]) in events
+
+
+@pytest.mark.asyncio
+async def test_a_follow_up_whose_subject_is_not_the_last_topics_asks_which_topic(dispatcher):
+    events = await _run(ActionTellMore(), dispatcher, _follow_up("sports", "ask_cost"))
+    assert response_names(dispatcher) == ["utter_ask_which_topic"]
+    assert not [m for m in dispatcher.messages if m.get("fact_ids")]
+    assert SlotSet("fact_ids", []) in events
+
+
 def test_actions_have_names_and_docstrings():
     for action in (ActionAnswerTopic(), ActionTellMore()):
         assert action.name().startswith("action_") and type(action).__doc__

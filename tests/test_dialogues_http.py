@@ -245,6 +245,19 @@ def test_the_same_question_twice_is_answered_again_after_a_short_lead(chat):
     assert "As I said" not in say("how much does it cost")
 
 
+def test_a_follow_up_with_a_subject_after_the_recovery_answer_gets_that_answer_again(chat):
+    """ "what about work" / "and sports" after the recovery answer: that answer again (it names work and
+    exercise), not the personal deferral or "I can only answer general questions"."""
+    say = chat()
+    say("how long is recovery")
+    for follow_up in ("what about work", "and sports"):
+        reply = say(follow_up)
+        assert reply.startswith("As I said") and "3 to 6 weeks" in reply, (follow_up, reply)
+    say = chat()
+    say("what does it cost")
+    assert "Which topic would you like to know about?" in say("and sports")
+
+
 def test_a_bare_follow_up_after_an_answer_asks_for_more_not_goodbye(chat):
     say = chat()
     say("what does it cost")

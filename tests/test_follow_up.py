@@ -8,8 +8,9 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from clinic_nlu.follow_up import is_bare_follow_up
-from clinic_nlu.follow_up_component import FOLLOW_UP_KEY, BareFollowUp
+from clinic_nlu.follow_up import follow_up_subject, is_bare_follow_up
+from clinic_nlu.follow_up_component import NO_QUESTION_READINGS, BareFollowUp
+from clinic_vocabulary import FOLLOW_UP_KEY
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.unit
@@ -93,3 +94,64 @@ def test_the_component_leaves_other_messages_and_can_be_switched_off():
     assert off.get("intent")["name"] == "goodbye"
     with pytest.raises(ValueError):
         BareFollowUp({"enabled": "yes"})
+
+
+@pytest.mark.parametrize(
+    "text, subject",
+    [
+        ("what about work", "work"),
+        ("and sports?", "sports"),
+        ("and the sports", "sports"),
+        ("how about flying", "flying"),
+        ("driving too?", "driving"),
+        ("ok and work?", "work"),
+        ("and what about work?", "work"),
+        ("so what about the job", "job"),
+        ("What about Insurance?", "insurance"),
+    ],
+)
+def test_a_follow_up_with_a_subject_gives_its_subject(text, subject):
+    assert follow_up_subject(text) == subject
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "and?",
+        "and after?",
+        "what about my mri",
+        "and you?",
+        "what about tomorrow",
+        "what about monday morning",
+        "what about 5pm",
+        "and for that one?",
+        "what about it",
+        "and how long is recovery",
+        "also is it safe",
+        "work",
+        "what about the long drive home after",
+    ],
+)
+def test_a_question_of_its_own_a_time_or_the_own_case_has_no_follow_up_subject(text):
+    assert follow_up_subject(text) is None
+
+
+def test_no_training_example_of_a_reading_without_a_question_has_a_follow_up_subject():
+    assert [(i, t) for i, t in _training_examples() if i in NO_QUESTION_READINGS and follow_up_subject(t)] == []
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback", "ask_personal_advice"])
+def test_the_component_reads_a_follow_up_with_a_subject_as_ask_more_with_its_subject(intent):
+    message = _message("what about work", intent)
+    BareFollowUp({"enabled": True}).process([message])
+    assert message.get("intent") == {"name": "ask_more", "confidence": 1.0}
+    assert message.get(FOLLOW_UP_KEY) == {"replaced": {"name": intent, "confidence": 0.6}, "about": "work"}
+
+
+@pytest.mark.parametrize(
+    "text, intent", [("and the scar?", "ask_scarring"), ("what about pregnancy", "ask_not_covered")]
+)
+def test_a_follow_up_with_a_subject_the_classifier_read_as_a_question_keeps_that_reading(text, intent):
+    message = _message(text, intent)
+    BareFollowUp({"enabled": True}).process([message])
+    assert message.get("intent")["name"] == intent and message.get(FOLLOW_UP_KEY) is None
