@@ -250,3 +250,28 @@ def test_loader_rejects_a_facts_file_without_its_sheet(tmp_path):
     (tmp_path / "facts.yml").write_text(yaml.safe_dump(data))
     with pytest.raises(FileNotFoundError):
         FactBook.load(tmp_path / "facts.yml")
+
+
+@pytest.mark.parametrize(
+    "intent, words",
+    [
+        ("ask_recovery_time", ["drive", "fly", "sex"]),
+        ("ask_pain_relief", ["first days", "medicine", "how long the relief lasts"]),
+        ("ask_safety", ["come back"]),
+    ],
+)
+def test_a_gap_note_names_what_patients_ask_on_its_topic_and_the_sheet_does_not_say(book: FactBook, intent, words):
+    """The sheet says nothing of flying or sex after the operation, of pain in the first days, of how
+    long relief lasts or of the problem coming back: the topic's answer says so rather than leaving
+    the patient to read its facts as an answer."""
+    gap = book.topics[intent].gap or ""
+    assert all(w in gap for w in words), gap
+
+
+def test_follow_up_words_are_not_words_of_another_topics_follow_ups(book: FactBook):
+    seen = {}
+    for intent, topic in book.topics.items():
+        for word in topic.follow_up_words:
+            assert seen.setdefault(word, intent) == intent, word
+    assert book.follows_up("ask_recovery_time", "sports") and book.follows_up("ask_cost", "insurance")
+    assert not book.follows_up("ask_cost", "sports") and not book.follows_up("no_such_topic", "work")
