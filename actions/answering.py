@@ -115,8 +115,8 @@ class ActionTellMore(Action):
     """Give the remaining facts on the topic of the previous answer ("tell me more"), once: asked
     again, "that is all the sheet says". An "ok" after an answer that offered nothing more is an
     acknowledgement ("anything else?"). A follow-up with a subject ("what about work") gets the
-    previous answer again when the subject belongs to its topic (``follow_up_words``), else "which
-    topic?"."""
+    previous answer again when the subject belongs to its topic (``follow_up_words``), the answer of
+    the topic it belongs to otherwise, else "which topic?"."""
 
     def name(self) -> Text:
         return "action_tell_more"
@@ -124,19 +124,12 @@ class ActionTellMore(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         book = fact_book()
         topic = tracker.get_slot("last_topic")
+        subject = (tracker.latest_message.get(FOLLOW_UP_KEY) or {}).get("about")
+        if subject:
+            return self._answer_subject(dispatcher, book, topic, subject)
         if not topic or not book.has_topic(topic):
             dispatcher.utter_message(response="utter_ask_which_topic")
             return []
-        subject = (tracker.latest_message.get(FOLLOW_UP_KEY) or {}).get("about")
-        if subject:
-            # "what about work" after the recovery answer: that answer again, gap note included, when
-            # the subject belongs to the topic; else the patient is asked which topic they mean.
-            if not book.follows_up(topic, subject):
-                dispatcher.utter_message(response="utter_ask_which_topic")
-                return [SlotSet("fact_ids", [])]
-            dispatcher.utter_message(response="utter_answer_again")
-            fact_ids = send_topic_answer(dispatcher, book, topic)
-            return [SlotSet("fact_ids", fact_ids)]
         if not book.has_details(topic) and latest_intent(tracker) == "affirm":
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("fact_ids", [])]
@@ -146,3 +139,20 @@ class ActionTellMore(Action):
         fact_ids = send_topic_answer(dispatcher, book, topic, details=True)
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("fact_ids", fact_ids), SlotSet("more_given", topic)]
+
+    @staticmethod
+    def _answer_subject(
+        dispatcher: CollectingDispatcher, book: FactBook, topic: Optional[Text], subject: Text
+    ) -> List[EventType]:
+        """ "what about work" after the recovery answer: that answer again ("as I said", gap note
+        included) when the subject belongs to the last topic; the topic it belongs to otherwise ("and
+        insurance?" after the recovery answer: the cost answer); "which topic?" when it belongs to none."""
+        if topic and book.has_topic(topic) and book.follows_up(topic, subject):
+            dispatcher.utter_message(response="utter_answer_again")
+            return [SlotSet("fact_ids", send_topic_answer(dispatcher, book, topic))]
+        other = next((t for t in book.topics if book.follows_up(t, subject)), None)
+        if other is None:
+            dispatcher.utter_message(response="utter_ask_which_topic")
+            return [SlotSet("fact_ids", [])]
+        fact_ids = send_topic_answer(dispatcher, book, other)
+        return [SlotSet("last_topic", other), SlotSet("fact_ids", fact_ids), SlotSet("more_given", None)]

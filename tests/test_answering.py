@@ -161,8 +161,18 @@ async def test_a_follow_up_whose_subject_belongs_to_the_last_topic_gets_that_ans
 
 
 @pytest.mark.asyncio
-async def test_a_follow_up_whose_subject_is_not_the_last_topics_asks_which_topic(dispatcher):
-    events = await _run(ActionTellMore(), dispatcher, _follow_up("sports", "ask_cost"))
+@pytest.mark.parametrize("last_topic", ["ask_recovery_time", None])
+async def test_a_follow_up_whose_subject_belongs_to_another_topic_gets_that_topics_answer(dispatcher, last_topic):
+    events = await _run(ActionTellMore(), dispatcher, _follow_up("insurance", last_topic))
+    assert "utter_answer_again" not in response_names(dispatcher)
+    assert [m["topic"] for m in dispatcher.messages if m.get("topic")] == ["ask_cost"]
+    assert SlotSet("last_topic", "ask_cost") in events
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("last_topic", ["ask_cost", None])
+async def test_a_follow_up_whose_subject_belongs_to_no_topic_asks_which_topic(dispatcher, last_topic):
+    events = await _run(ActionTellMore(), dispatcher, _follow_up("weather", last_topic))
     assert response_names(dispatcher) == ["utter_ask_which_topic"]
     assert not [m for m in dispatcher.messages if m.get("fact_ids")]
     assert SlotSet("fact_ids", []) in events
