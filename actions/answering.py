@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.facts import FactBook, load_fact_book
 from actions.multi_topic import plan_reply, questions_asked, topics_asked
 from actions.settings import load_settings
-from clinic_vocabulary import FOLLOW_UP_KEY, OWN_CASE_KEY
+from clinic_vocabulary import FOLLOW_UP_KEY, OWN_CASE_KEY, PATIENT_WORDS_KEY
 
 RISK_INTENT = "ask_safety"
 
@@ -60,7 +60,9 @@ def send_topics_answer(
         dispatcher.utter_message(response=response)
     for answer in reply.messages:  # in the order asked: the topics' facts, or a domain response
         if answer.response:
-            dispatcher.utter_message(response=answer.response, **answer.values)
+            # The values are the patient's own words: marked, so that they are shown as plain text.
+            quoted = {PATIENT_WORDS_KEY: list(answer.values.values())} if answer.values else None
+            dispatcher.utter_message(response=answer.response, json_message=quoted, **answer.values)
         else:
             dispatcher.utter_message(
                 text=answer.text, topic=answer.topics[0], topics=answer.topics, fact_ids=answer.fact_ids

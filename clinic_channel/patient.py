@@ -11,6 +11,7 @@ tracker store's fail-safe) keeps answering when nothing can be stored. This chan
 - rate-limits per conversation and per client address;
 - makes a tracker-store failure an explicit 503 (no silent in-memory fallback);
 - replays the stored replies when a client retries a message it already sent (``message_id``);
+- marks the patient's own words a reply quotes (``segments``), which a client shows as plain text;
 - marks the triage replies (``level``: emergency, crisis or urgent; ``emergency: true`` for the first
   two) so the widget can show them unmistakably; red-flag messages never wait for a busy slot.
 
@@ -58,7 +59,7 @@ from clinic_runtime.action_calls import close_kept_alive_sessions
 from clinic_runtime.heap import freeze_loaded_heap
 from clinic_store.rate_limits import DEFAULT_KEY_PREFIX, make_limiter
 from clinic_triage import ESCALATED, assess as triage_assess
-from clinic_vocabulary import TRIAGE_INTENTS, TRIAGE_RESPONSES
+from clinic_vocabulary import PATIENT_WORDS_KEY, TRIAGE_INTENTS, TRIAGE_RESPONSES
 
 logger = logging.getLogger(__name__)
 
@@ -105,9 +106,37 @@ def load_secret(env: Optional[Mapping[str, str]] = None, secret_file: Path = DEF
     return secret_file.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
+def patient_segments(text: str, words: Any) -> Optional[List[Dict[str, Any]]]:
+    """``text`` cut into segments that join back to it, the patient's quoted ``words`` marked
+    ``"patient": true`` (each found in order), or None when the text quotes none of them.
+
+    A reply that quotes the patient ("You asked: ...") must show those words as plain text: a client
+    that turns the bot's ``http(s)://`` addresses into links must not turn the patient's into links.
+    """
+    if not isinstance(words, list):
+        return None
+    segments: List[Dict[str, Any]] = []
+    cursor = 0
+    for quote in words:
+        if not isinstance(quote, str) or not quote:
+            continue
+        at = text.find(quote, cursor)
+        if at < 0:
+            continue
+        if at > cursor:
+            segments.append({"text": text[cursor:at], "patient": False})
+        segments.append({"text": quote, "patient": True})
+        cursor = at + len(quote)
+    if not segments:
+        return None
+    if cursor < len(text):
+        segments.append({"text": text[cursor:], "patient": False})
+    return segments
+
+
 def patient_message(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     """A bot message as the widget gets it: text, buttons, emergency flag and triage level (or None
-    if it has neither text nor buttons)."""
+    if it has neither text nor buttons); ``segments`` when it quotes the patient's own words."""
     text = message.get("text") or ""
     buttons = message.get("buttons") or message.get("quick_replies") or []
     if not text and not buttons:
@@ -121,6 +150,9 @@ def patient_message(message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     }
     if buttons:
         out["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
+    segments = patient_segments(out["text"], custom.get(PATIENT_WORDS_KEY))
+    if segments:
+        out["segments"] = segments
     return out
 
 

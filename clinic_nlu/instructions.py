@@ -9,8 +9,13 @@ and a reply to several questions quoted the injected sentence back as one the sh
 
 :meth:`InstructionRules.set_aside` removes those parts with the reviewable patterns of
 ``instructions.yml`` (next to this module) and returns what is left, which the classifier then reads
-as if it had been sent alone. It never adds words, only removes whole parts, and when nothing but
-instruction-like text is left it returns None, so such a message is classified whole as before.
+as if it had been sent alone. It never adds words, only removes whole parts. When nothing but
+markup is there (tags, template tokens, a bracketed system block: "<img src=x onerror=alert(1)>",
+"</s> [INST] [/INST]"), what is left is empty: the message asks nothing, and gets the reply for a
+message that was not understood (clinic_nlu/instructions_component.py), never whatever the tag's
+words resemble (the image tag above was read as a goodbye). When nothing but instruction-like
+sentences is there, it returns None and the message is classified whole as before: those patterns
+also match ordinary whole messages ("forget it", "translate this into spanish").
 The triage never reads this text instead of the typed one (clinic_nlu/instructions_component.py).
 """
 
@@ -37,6 +42,11 @@ class SetAside:
     kept: str
     removed: Tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def nothing_left(self) -> bool:
+        """Whether none of the patient's own words are left (only markup was sent)."""
+        return not _WORD.search(self.kept)
+
 
 @dataclass(frozen=True)
 class InstructionRules:
@@ -50,7 +60,8 @@ class InstructionRules:
     lead_in: "re.Pattern[str]"
 
     def set_aside(self, text: str) -> Optional[SetAside]:
-        """``text`` without its instruction-like parts, or None when it has none or nothing else.
+        """``text`` without its instruction-like parts (``kept`` empty when it was only markup), or
+        None when it has none or only instruction-like sentences.
 
         Blocks (a system message, a note to the assistant in brackets) and markers (template tokens,
         HTML tags, markdown headings) go first; markers leave a sentence break. Then each sentence
@@ -67,6 +78,8 @@ class InstructionRules:
         for pattern in self.markers:
             removed += [m.group(0).strip() for m in pattern.finditer(work) if m.group(0).strip()]
             work = pattern.sub("\n", work)
+        if removed and not _WORD.search(work):
+            return SetAside(kept="", removed=tuple(removed))  # only markup: nothing of the patient's own
         kept: List[str] = []
         for sentence in _SENTENCE_BREAK.split(work):
             rest = self._sentence(sentence.strip(), removed)

@@ -27,7 +27,10 @@ reply defers to a clinician before anything else.
 
 A part the sheet does not answer ("how long is recovery and who is the surgeon?") is a topic too,
 with its own threshold ``not_covered_threshold`` and its words kept (``questions``), so the reply
-says, at its place, that the sheet does not cover it. At least one part must be a fact topic. When
+says, at its place, that the sheet does not cover it. The parts are cut from the spelling-corrected
+text the classifier reads, but ``questions`` holds the words the patient typed
+(:func:`clinic_nlu.question_parts.typed_parts`): a reply quotes the patient, never the corrector.
+At least one part must be a fact topic. When
 one of the topics is not covered, the message's intent is ``ask_not_covered``: its rule runs
 ``action_answer_not_covered``, which answers every topic in order and ends with the callback offer
 (and a "yes" then starts the callback form). The triage component runs after this one and still
@@ -47,7 +50,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from clinic_nlu.question_parts import ordered_topics, split_parts
+from clinic_nlu.question_parts import ordered_topics, split_parts, typed_parts
+from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT
 
 TOPICS_KEY = "topics"
@@ -56,6 +60,7 @@ TOPICS_KEY = "topics"
 WHOLE_MESSAGE_INTENT_KEY = "whole_message_intent"
 _PARTS = "question_parts"  # on the message: its part messages (never in the output)
 _IS_PART = "is_question_part"  # on a part message
+_TYPED = "question_part_as_typed"  # on a part message: its words as the patient typed them
 # Whole-message predictions that may hide several questions.
 # A message the classifier reads as not covered stays one question, since a false split of it
 # ("should i stop smoking before the op and how long before") would state a topic's facts to a
@@ -108,7 +113,10 @@ class QuestionSplitter(GraphComponent):
             parts = split_parts(text, self._max_parts)
             if len(parts) < 2:
                 continue
-            part_messages = [Message(data={TEXT: part, _IS_PART: True}) for part in parts]
+            typed = typed_parts(parts, text, message.get(ORIGINAL_TEXT) or text)
+            part_messages = [
+                Message(data={TEXT: part, _IS_PART: True, _TYPED: words}) for part, words in zip(parts, typed)
+            ]
             message.set(_PARTS, part_messages)
             added.extend(part_messages)
         return messages + added if added else messages
@@ -165,7 +173,7 @@ class MultiTopicCollector(GraphComponent):
             _PART_TOPICS,
             self._threshold,
             {NOT_COVERED_INTENT: self._not_covered_threshold},
-            texts=[str(p.get(TEXT) or "") for p in parts],
+            texts=[str(p.get(_TYPED) or p.get(TEXT) or "") for p in parts],
         )
         hits = sorted(hits, key=lambda h: h.name != PERSONAL_INTENT)  # stable: the personal question first
         lead = next((h for h in hits if h.name in FACT_TOPIC_INTENTS), None)

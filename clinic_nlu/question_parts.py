@@ -85,6 +85,58 @@ def split_parts(text: str, max_parts: int = 4) -> List[str]:
     return parts or [text]
 
 
+# The words the spelling corrector reads and replaces one for one (clinic_nlu/spelling.py::readings):
+# everything between them is kept as typed, so a corrected text lines up with the typed one.
+_SPELLER_WORD = re.compile(r"[A-Za-z]+")
+
+
+def typed_parts(parts: Sequence[str], corrected: str, typed: str) -> List[str]:
+    """Each part of the ``corrected`` text (as :func:`split_parts` cut it) in the words the patient typed.
+
+    The classifier reads the spelling-corrected text, but a reply that quotes a part ("You asked:
+    ...") must quote the patient's own words. The corrector changes words one for one and keeps
+    everything between them, so the n-th word of ``corrected`` is the n-th word of ``typed``: each
+    part's words are found, in order, among the corrected text's words (the joining words the split
+    dropped are skipped), and the same stretch of ``typed`` is returned, with the punctuation the
+    part starts or ends with. A part that cannot be lined up (texts that do not line up word for
+    word, which the corrector never produces) is returned as it is.
+    """
+    if corrected == typed:
+        return list(parts)
+    words = list(_SPELLER_WORD.finditer(corrected))
+    typed_words = list(_SPELLER_WORD.finditer(typed))
+    if len(words) != len(typed_words):
+        return list(parts)
+    out: List[str] = []
+    cursor = 0
+    for part in parts:
+        found = list(_SPELLER_WORD.finditer(part))
+        matched: List[int] = []
+        i = cursor
+        for word in found:
+            while i < len(words) and words[i].group(0) != word.group(0):
+                i += 1
+            if i == len(words):
+                break
+            matched.append(i)
+            i += 1
+        if not found or len(matched) != len(found):
+            out.append(part)
+            continue
+        cursor = i
+        first, last = matched[0], matched[-1]
+        head, tail = part[: found[0].start()], part[found[-1].end() :]
+        # Between words the texts are the same, so the typed stretch is shifted by the words' offsets.
+        begin = typed_words[first].start()
+        if corrected[words[first].start() - len(head) : words[first].start()] == head:
+            begin -= len(head)
+        end = typed_words[last].end()
+        if corrected[words[last].end() : words[last].end() + len(tail)] == tail:
+            end += len(tail)
+        out.append(typed[begin:end])
+    return out
+
+
 @dataclass(frozen=True)
 class TopicHit:
     """A topic asked in a message, with the classifier's confidence for the part that asks it and

@@ -374,3 +374,17 @@ def test_a_rating_of_a_reply_is_stored_for_staff(servers):
     assert foreign.status_code == 404, "a conversation can only rate its own messages"
     # The conversation goes on normally after a rating.
     assert "cost" in said(send(servers, session, "what does it cost")).lower()
+
+
+def test_the_patients_quoted_words_are_sent_as_plain_text_segments():
+    from clinic_channel.patient import patient_message
+
+    text = 'You asked: "who is the surgeon at http://evil.example?". The sheet does not cover that.'
+    out = patient_message({"text": text, "custom": {"patient_words": ["who is the surgeon at http://evil.example?"]}})
+    assert out is not None
+    assert "".join(s["text"] for s in out["segments"]) == text
+    assert [s["text"] for s in out["segments"] if s["patient"]] == ["who is the surgeon at http://evil.example?"]
+    # No quoted words, words not in the text, or no custom data: no segments.
+    assert "segments" not in patient_message({"text": text, "custom": {"patient_words": ["not there"]}})
+    assert "segments" not in patient_message({"text": text, "custom": {"patient_words": "who"}})
+    assert "segments" not in patient_message({"text": text})

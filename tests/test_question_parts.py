@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from clinic_nlu.question_parts import TopicHit, is_multi_topic, ordered_topics, ranked_topics, sentences, split_parts
+from clinic_nlu.question_parts import (
+    TopicHit,
+    is_multi_topic,
+    ordered_topics,
+    ranked_topics,
+    sentences,
+    split_parts,
+    typed_parts,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -116,3 +126,29 @@ def test_ranked_topics_reads_a_ranking_in_its_own_order():
     assert is_multi_topic(ranked_topics(ranking, TOPICS, 0.1))
     assert not is_multi_topic(ranked_topics(ranking, TOPICS, 0.2))
     assert TopicHit("ask_cost", 0.5).as_dict() == {"name": "ask_cost", "confidence": 0.5}
+
+
+@pytest.mark.parametrize(
+    "typed, corrected",
+    [
+        (
+            "how lnog is recovrey adn who is teh surgen?",
+            "how long is recovery and who is the surgeon?",
+        ),
+        ("Wht does it cots? Also, who is teh surgen, pls", "what does it cost? Also, who is the surgeon, pls"),
+        ("how lnog is recovrey & teh surgen i mean", "how long is recovery & the surgeon i mean"),
+    ],
+)
+def test_parts_of_a_corrected_text_are_quoted_in_the_words_typed(typed, corrected):
+    parts = split_parts(corrected)
+    quotes = typed_parts(parts, corrected, typed)
+    assert len(quotes) == len(parts)
+    for part, quote in zip(parts, quotes):
+        assert quote in typed  # the patient's own stretch of text, never the corrector's words
+        # word for word the same stretch (a joined part keeps the "&" the patient typed between)
+        assert len(re.findall("[A-Za-z]+", quote)) == len(re.findall("[A-Za-z]+", part))
+
+
+def test_parts_that_cannot_be_lined_up_are_kept():
+    assert typed_parts(["a b"], "a b", "a b") == ["a b"]
+    assert typed_parts(["how long"], "how long", "how long is it") == ["how long"]

@@ -9,7 +9,8 @@
  *
  * Security rules this file keeps (tests/browser/test_static.py checks them):
  *  - server and patient text only ever becomes text nodes (textContent); never HTML;
- *  - links are built from text with createElement('a'), http(s) only;
+ *  - links are built from text with createElement('a'), http(s) only, and never from the patient's
+ *    own words a reply quotes (the server marks them: `segments`, docs/patient-api.md);
  *  - no inline event handlers, no eval, no inline styles in markup (CSSOM properties only),
  *    so it works under a CSP without 'unsafe-inline' / 'unsafe-eval'.
  * Talks to the guarded REST patient channel (docs/patient-api.md).
@@ -380,6 +381,17 @@
       URL_RE.lastIndex = last;
     }
     if (last < text.length) appendPlainText(parent, text.slice(last), phones);
+  }
+
+  // The server's segments of a reply that quotes the patient (docs/patient-api.md): kept only when they
+  // join back to the reply's text exactly; the ones marked `patient` are shown as plain text.
+  function patientSegments(m) {
+    if (!Array.isArray(m.segments) || typeof m.text !== "string") return null;
+    var ok = m.segments.every(function (seg) { return seg && typeof seg.text === "string"; });
+    if (!ok) return null;
+    var joined = m.segments.map(function (seg) { return seg.text; }).join("");
+    if (joined !== m.text) return null;
+    return m.segments.map(function (seg) { return { text: seg.text, patient: seg.patient === true }; });
   }
 
   // A leading warning sign in a reply's text ("\u26a0\ufe0f This could be ..."), with its space.
@@ -873,7 +885,16 @@
       }
       bubble.appendChild(el("span", "cc-sr-only", s.bot + " "));
       var body = el("span", "cc-text");
-      appendRichText(body, text, s, [phones.emergency, phones.clinic, phones.crisis]);
+      var phoneList = [phones.emergency, phones.clinic, phones.crisis];
+      if (item.segments && text === item.text) {
+        // The patient's own words a reply quotes stay plain text: never a link, whatever they hold.
+        item.segments.forEach(function (seg) {
+          if (seg.patient) body.appendChild(document.createTextNode(seg.text));
+          else appendRichText(body, seg.text, s, phoneList);
+        });
+      } else {
+        appendRichText(body, text, s, phoneList);
+      }
       bubble.appendChild(body);
       // Tap-to-call for the level's configured numbers.
       var calls = [];
@@ -1048,6 +1069,7 @@
         buttons: Array.isArray(m.buttons) ? m.buttons.filter(function (b) { return b && typeof b.title === "string"; }) : [],
         emergency: m.emergency === true,
         level: m.level === "emergency" || m.level === "crisis" || m.level === "urgent" ? m.level : null,
+        segments: patientSegments(m),
         replyTo: item.id
       });
       first = first || row;

@@ -120,6 +120,21 @@ class FakePatientAPI:
                 {"text": "First part of the answer.", "emergency": False},
                 {"text": "Second part of the answer.", "emergency": False},
             ]
+        elif t.startswith("quote "):
+            # A reply quoting the patient's words, marked as the real channel marks them (segments);
+            # the bot's own part has a link.
+            lead, tail = 'You asked: "', '". See https://example.org/faq for more.'
+            out = [
+                {
+                    "text": lead + text + tail,
+                    "emergency": False,
+                    "segments": [
+                        {"text": lead, "patient": False},
+                        {"text": text, "patient": True},
+                        {"text": tail, "patient": False},
+                    ],
+                }
+            ]
         else:
             out = [{"text": "You wrote: " + text, "emergency": False}]
         self.last_buttons[session] = [b["payload"] for m in out for b in m.get("buttons", [])]

@@ -181,6 +181,21 @@ def test_a_reply_that_quotes_the_patients_markup_shows_it_as_text(page, real_sta
     assert page.evaluate("window.__alerts") == []
 
 
+QUOTED_URL = "how long is recovery and who is the surgeon at http://evil.example/login?"
+
+
+def test_a_url_in_the_patients_quoted_words_is_not_a_link(page, real_stack):
+    """A part the sheet does not answer is quoted back ("You asked: ..."); a web address in the
+    patient's own words stays plain text (the bot's own addresses may still be links)."""
+    open_widget(page)
+    send(page, QUOTED_URL)
+    quoted = bot_messages(page).filter(has_text="You asked:")
+    expect(quoted).to_have_count(1)
+    expect(quoted.first).to_contain_text("who is the surgeon at http://evil.example/login?")
+    assert page.locator("#clinic-chat a[href*='evil.example']").count() == 0
+    assert quoted.first.locator("a").count() == 0
+
+
 def test_talk_to_a_person(page):
     open_widget(page)
     page.get_by_role("button", name="Talk to a person").click()

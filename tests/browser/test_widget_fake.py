@@ -826,3 +826,19 @@ def test_an_emergency_reply_opens_the_closed_panel(page, api):
     expect(page.get_by_role("dialog")).to_be_visible()
     expect(page.locator("#clinic-chat .cc-emergency")).to_be_visible()
     expect(page.locator("#clinic-chat .cc-badge")).to_be_hidden()
+
+
+def test_the_patients_quoted_words_stay_plain_text_and_the_bots_links_stay_links(page, api):
+    """The server marks the patient's own words a reply quotes (segments): a web address in them is
+    never a link; the bot's own address in the same reply still is."""
+    open_widget(page)
+    send(page, "quote who is the surgeon at http://evil.example/login")
+    reply = bot_messages(page).last
+    expect(reply).to_contain_text('You asked: "quote who is the surgeon at http://evil.example/login"')
+    expect(reply.get_by_role("link")).to_have_count(1)
+    expect(reply.get_by_role("link")).to_have_attribute("href", "https://example.org/faq")
+    assert page.locator("#clinic-chat a[href*='evil.example']").count() == 0
+    page.reload()  # the stored conversation renders the same way
+    expect(page.get_by_role("dialog")).to_be_visible()  # stays open
+    expect(bot_messages(page).last.get_by_role("link")).to_have_count(1)
+    assert page.locator("#clinic-chat a[href*='evil.example']").count() == 0

@@ -1,0 +1,101 @@
+"""Rasa NLU component: a message clearly not in English gets the honest "I read English only" reply.
+
+The classifier and the triage rules know English only. A message in another language got a wrong
+topic's answer or "not understood", and a red flag written in it was not escalated ("je ne sens plus
+mes jambes et je n'arrive plus à uriner"). Full multilingual triage is out of scope; instead,
+:class:`clinic_nlu.language.LanguageCheck` (word lists, no model; measured in BENCHMARKS.md) reads the
+typed text without any instruction-like parts, and a message it finds clearly not English gets the
+intent ``not_english``: its rule sends ``utter_not_english`` (domain.yml: the assistant reads English
+only; if it is urgent or an emergency, call the local emergency number now). The classifier's reading
+is kept under ``not_english`` for staff. A short greeting, thanks or goodbye the classifier knows
+("hola buenos dias", trained as a greeting) keeps its own reply.
+
+Placed after BareFollowUp and before RestoreOriginalText; the triage runs after it and still
+escalates a red flag it reads (an English one in a mixed message). ``enabled: false`` switches it off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from clinic_nlu.language import LanguageCheck, language_check, words_in
+from clinic_nlu.multi_topic import TOPICS_KEY
+from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_vocabulary import NOT_ENGLISH_INTENT, SOCIAL_INTENTS
+
+NOT_ENGLISH_KEY = "not_english"
+# A greeting, thanks or goodbye of at most this many words keeps the classifier's reading.
+SOCIAL_MAX_WORDS = 4
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class NotEnglish(GraphComponent):
+    """Sets ``not_english`` on a message clearly written in another language."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # english_words: the English word list's size; common_words: the most frequent English words,
+        # never read as another language's; min_words and english_share: a message of at least
+        # min_words words, with another language's stop words and fewer than english_share of its
+        # words read as English, is not English (clinic_nlu/language.py; BENCHMARKS.md).
+        return {"enabled": True, "english_words": 50000, "common_words": 1000, "min_words": 3, "english_share": 0.5}
+
+    def __init__(self, config: Dict[Text, Any], check: Optional[LanguageCheck] = None) -> None:
+        settings = {**self.get_default_config(), **config}
+        enabled = settings["enabled"]
+        if not isinstance(enabled, bool):
+            raise ValueError("NotEnglish: enabled must be true or false")
+        self._check = (
+            check
+            or language_check(
+                int(settings["english_words"]),
+                int(settings["common_words"]),
+                int(settings["min_words"]),
+                float(settings["english_share"]),
+            )
+            if enabled
+            else None
+        )
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NotEnglish":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Set ``not_english`` on each message written in another language (read on the typed text)."""
+        if self._check is None:
+            return messages
+        for message in messages:
+            text = message.get(ORIGINAL_TEXT) or message.get(TEXT) or ""
+            predicted: Dict[str, Any] = message.get(INTENT) or {}
+            if not text or text.startswith("/") or not self._check.not_english(text):
+                continue
+            if predicted.get(INTENT_NAME_KEY) in SOCIAL_INTENTS and len(words_in(text)) <= SOCIAL_MAX_WORDS:
+                continue
+            reading = self._check.read(text)
+            message.set(
+                NOT_ENGLISH_KEY, {"replaced": dict(predicted), "language": reading.language}, add_to_output=True
+            )
+            message.data.pop(TOPICS_KEY, None)
+            decided = {INTENT_NAME_KEY: NOT_ENGLISH_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != NOT_ENGLISH_INTENT]
+            message.set(INTENT, decided, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

@@ -1,0 +1,106 @@
+"""clinic_nlu/language.py and its component: a message clearly not in English gets the honest reply.
+
+The decision rule (BENCHMARKS.md): no English message of data/nlu.yml, the triage corpus and the
+development sets is flagged (misspelt, non-native and patois English included), and at least 90 % of
+tests/data/not_english_dev.yml (six languages) is."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def check():
+    from clinic_nlu.language import language_check
+
+    return language_check()
+
+
+def _nlu_examples():
+    nlu = yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]
+    for block in nlu:
+        for line in (block.get("examples") or "").splitlines():
+            if line.strip().startswith("- "):
+                yield block.get("intent"), line.strip()[2:].strip()
+
+
+def test_no_english_training_message_is_flagged(check):
+    """The only training messages flagged are greetings in other languages, which the component leaves
+    to the classifier (a short greeting keeps its reply)."""
+    flagged = [(intent, text) for intent, text in _nlu_examples() if check.not_english(text)]
+    assert all(intent in ("greet", "goodbye", "thank") and len(text.split()) <= 4 for intent, text in flagged), flagged
+
+
+def test_no_message_of_the_triage_corpus_is_flagged(check):
+    texts = []
+    for path in sorted((ROOT / "clinic_triage" / "corpus").glob("*.yml")):
+        texts += [m["text"] for m in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]]
+    assert len(texts) > 2000
+    assert [t for t in texts if check.not_english(t)] == []
+
+
+def test_at_least_90_percent_of_the_other_languages_are_caught(check):
+    data = yaml.safe_load((ROOT / "tests" / "data" / "not_english_dev.yml").read_text(encoding="utf-8"))
+    caught = total = 0
+    for language, texts in data["messages"].items():
+        hits = sum(check.not_english(t) for t in texts)
+        assert hits >= 8, language
+        caught, total = caught + hits, total + len(texts)
+    assert caught >= 0.9 * total
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I want to die.",
+        "hola",
+        "Łukasz Kowalski",
+        "wat dose it cots",
+        "Mi frighten bad. Mi keep tinking mi might die pon di table.",
+        "since two days my leg is numb, I have the operation on monday",
+        "PELD recovery?",
+    ],
+)
+def test_english_and_one_word_messages_are_not_flagged(check, text):
+    assert not check.not_english(text)
+
+
+@pytest.mark.parametrize("text", ["Я не чувствую ног", "我感觉不到我的腿", "je ne sens plus mes jambes"])
+def test_other_scripts_and_languages_are_flagged(check, text):
+    assert check.not_english(text)
+
+
+def test_the_component_sets_not_english_and_keeps_short_greetings():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from clinic_nlu.language_component import NotEnglish
+
+    french = Message(data={"text": "je ne sens plus mes jambes et je n'arrive plus à uriner"})
+    french.set("intent", {"name": "out_of_scope", "confidence": 0.5})
+    french.set("topics", [{"name": "ask_cost"}])
+    greeting = Message(data={"text": "hola buenos dias", "intent": {"name": "greet", "confidence": 0.9}})
+    english = Message(data={"text": "how long is recovery", "intent": {"name": "ask_recovery_time"}})
+    NotEnglish({"enabled": True}).process([french, greeting, english])
+    assert french.get("intent") == {"name": "not_english", "confidence": 1.0}
+    assert french.get("not_english")["replaced"]["name"] == "out_of_scope"
+    assert french.get("not_english")["language"] == "fr" and french.get("topics") is None
+    assert greeting.get("intent")["name"] == "greet" and english.get("intent")["name"] == "ask_recovery_time"
+    off = Message(data={"text": "je ne sens plus mes jambes", "intent": {"name": "out_of_scope"}})
+    NotEnglish({"enabled": False}).process([off])
+    assert off.get("intent")["name"] == "out_of_scope"
+    with pytest.raises(ValueError):
+        NotEnglish({"enabled": "yes"})
+
+
+def test_the_reply_is_in_the_domain_with_the_emergency_advice():
+    from clinic_vocabulary import NOT_ENGLISH_INTENT, NOT_ENGLISH_RESPONSE
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    assert NOT_ENGLISH_INTENT in domain["intents"]
+    text = domain["responses"][NOT_ENGLISH_RESPONSE][0]["text"]
+    assert "English" in text and "emergency number" in text
