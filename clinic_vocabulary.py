@@ -30,6 +30,9 @@ OWN_SYMPTOM_RESPONSE = "utter_own_symptom_safety_net"
 # classifier's reading under this key of the message, and with a subject ("what about work") that
 # subject under "about" (actions/answering.py answers it).
 FOLLOW_UP_KEY = "follow_up"
+# The questions of a message that asks about several topics (clinic_nlu/multi_topic.py), one entry
+# per topic with its name, confidence and the parts that asked it (actions/multi_topic.py reads them).
+TOPICS_KEY = "topics"
 
 # Question topics a message may ask several of at once (the fact book's topics, facts/facts.yml,
 # plus a question about the patient's own case, which is never answered with facts but deferred to a

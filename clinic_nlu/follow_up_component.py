@@ -21,17 +21,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.follow_up import follow_up_subject, is_bare_follow_up
-from clinic_nlu.multi_topic import TOPICS_KEY
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_nlu.switchable import SwitchableComponent, replace_intent
 from clinic_vocabulary import FOLLOW_UP_KEY
 
 MORE_INTENT = "ask_more"
@@ -40,28 +36,11 @@ NO_QUESTION_READINGS = frozenset({"out_of_scope", "nlu_fallback", "ask_personal_
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class BareFollowUp(GraphComponent):
+class BareFollowUp(SwitchableComponent):
     """Reads a message that only points back at the answer before as a request for more."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"enabled": True}
-
     def __init__(self, config: Dict[Text, Any]) -> None:
-        enabled = config.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise ValueError("BareFollowUp: enabled must be true or false")
-        self._enabled = enabled
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "BareFollowUp":
-        return cls(config)
+        self._enabled = self.enabled_in(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Set ``ask_more`` on each bare follow-up (read on the corrected or the typed text)."""
@@ -72,7 +51,7 @@ class BareFollowUp(GraphComponent):
             texts = [message.get(TEXT) or "", message.get(ORIGINAL_TEXT) or ""]
             if not predicted or predicted.get(INTENT_NAME_KEY) == MORE_INTENT:
                 continue
-            follow_up: Dict[str, Any] = {"replaced": dict(predicted)}
+            follow_up: Dict[str, Any] = {}
             if not any(is_bare_follow_up(text) for text in texts):
                 if predicted.get(INTENT_NAME_KEY) not in NO_QUESTION_READINGS:
                     continue
@@ -80,13 +59,5 @@ class BareFollowUp(GraphComponent):
                 if subject is None:
                     continue
                 follow_up["about"] = subject
-            message.set(FOLLOW_UP_KEY, follow_up, add_to_output=True)
-            message.data.pop(TOPICS_KEY, None)
-            decided = {INTENT_NAME_KEY: MORE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != MORE_INTENT]
-            message.set(INTENT, decided, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+            replace_intent(message, MORE_INTENT, FOLLOW_UP_KEY, follow_up)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data

@@ -27,16 +27,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.instructions import InstructionRules, load_rules
+from clinic_nlu.switchable import SwitchableComponent, replace_intent
 
 # The typed text while the pipeline reads it without the instructions (never in the output).
 FULL_TEXT = "text_with_instructions"
@@ -47,33 +44,14 @@ SET_ASIDE_KEY = "instructions_set_aside"
 # Set (true) when nothing but markup was sent; the classifier's reading is kept under
 # ``replaced`` of ``instructions_only`` once NothingLeftToRead has replaced it.
 NOTHING_LEFT_KEY = "instructions_only"
-# The multi-topic step's key (clinic_nlu/multi_topic.py), cleared with the intent.
-_TOPICS_KEY = "topics"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class SetAsideInstructions(GraphComponent):
+class SetAsideInstructions(SwitchableComponent):
     """Lets the classifier read a message without the text that instructs the assistant."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"enabled": True}
-
     def __init__(self, config: Dict[Text, Any], rules: Optional[InstructionRules] = None) -> None:
-        enabled = config.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise ValueError("SetAsideInstructions: enabled must be true or false")
-        self._rules = (rules or load_rules()) if enabled else None
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "SetAsideInstructions":
-        return cls(config)
+        self._rules = (rules or load_rules()) if self.enabled_in(config) else None
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace each message's text by what is left without its instruction-like parts."""
@@ -95,34 +73,13 @@ class SetAsideInstructions(GraphComponent):
             message.set(SET_ASIDE_KEY, list(found.removed), add_to_output=True)
         return messages
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Training messages are read as written."""
-        return training_data
-
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class NothingLeftToRead(GraphComponent):
+class NothingLeftToRead(SwitchableComponent):
     """A message that was only markup is not understood, whatever the classifier read."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"enabled": True}
-
     def __init__(self, config: Dict[Text, Any]) -> None:
-        enabled = config.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise ValueError("NothingLeftToRead: enabled must be true or false")
-        self._enabled = enabled
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NothingLeftToRead":
-        return cls(config)
+        self._enabled = self.enabled_in(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Set ``nlu_fallback`` on each message marked ``instructions_only``."""
@@ -131,18 +88,5 @@ class NothingLeftToRead(GraphComponent):
         for message in messages:
             if message.get(NOTHING_LEFT_KEY) is not True:
                 continue
-            predicted = dict(message.get(INTENT) or {})
-            message.set(NOTHING_LEFT_KEY, {"replaced": predicted}, add_to_output=True)
-            message.data.pop(_TOPICS_KEY, None)
-            decided = {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [
-                r
-                for r in message.get(INTENT_RANKING_KEY) or []
-                if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME
-            ]
-            message.set(INTENT, decided, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+            replace_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME, NOTHING_LEFT_KEY)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data

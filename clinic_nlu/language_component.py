@@ -18,17 +18,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.language import LanguageCheck, language_check, words_in
-from clinic_nlu.multi_topic import TOPICS_KEY
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_nlu.switchable import SwitchableComponent, replace_intent
 from clinic_vocabulary import NOT_ENGLISH_INTENT, SOCIAL_INTENTS
 
 NOT_ENGLISH_KEY = "not_english"
@@ -37,7 +33,7 @@ SOCIAL_MAX_WORDS = 4
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class NotEnglish(GraphComponent):
+class NotEnglish(SwitchableComponent):
     """Sets ``not_english`` on a message clearly written in another language."""
 
     @staticmethod
@@ -50,9 +46,7 @@ class NotEnglish(GraphComponent):
 
     def __init__(self, config: Dict[Text, Any], check: Optional[LanguageCheck] = None) -> None:
         settings = {**self.get_default_config(), **config}
-        enabled = settings["enabled"]
-        if not isinstance(enabled, bool):
-            raise ValueError("NotEnglish: enabled must be true or false")
+        enabled = self.enabled_in(settings)
         self._check = (
             check
             or language_check(
@@ -64,16 +58,6 @@ class NotEnglish(GraphComponent):
             if enabled
             else None
         )
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "NotEnglish":
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Set ``not_english`` on each message written in another language (read on the typed text)."""
@@ -87,15 +71,5 @@ class NotEnglish(GraphComponent):
             if predicted.get(INTENT_NAME_KEY) in SOCIAL_INTENTS and len(words_in(text)) <= SOCIAL_MAX_WORDS:
                 continue
             reading = self._check.read(text)
-            message.set(
-                NOT_ENGLISH_KEY, {"replaced": dict(predicted), "language": reading.language}, add_to_output=True
-            )
-            message.data.pop(TOPICS_KEY, None)
-            decided = {INTENT_NAME_KEY: NOT_ENGLISH_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != NOT_ENGLISH_INTENT]
-            message.set(INTENT, decided, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
+            replace_intent(message, NOT_ENGLISH_INTENT, NOT_ENGLISH_KEY, {"language": reading.language})
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data

@@ -52,9 +52,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.question_parts import ordered_topics, split_parts, typed_parts
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
-from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT
+from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT, TOPICS_KEY
 
-TOPICS_KEY = "topics"
 # The whole message's own prediction when the topics replaced it (not "classifier_intent": staff
 # read that one as a red-flag override).
 WHOLE_MESSAGE_INTENT_KEY = "whole_message_intent"

@@ -27,23 +27,19 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
     PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.multi_topic import TOPICS_KEY
 from clinic_nlu.own_case import OwnCaseRules, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_nlu.switchable import SwitchableComponent, set_intent
 from clinic_nlu.topic_margin import FALLBACK_INTENT
 from clinic_vocabulary import FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, OWN_CASE_KEY, PERSONAL_INTENT, TRIAGE_INTENTS
 
@@ -61,28 +57,11 @@ REPLACEABLE = frozenset(
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class OwnCaseDeferral(GraphComponent):
+class OwnCaseDeferral(SwitchableComponent):
     """Reads a question about the writer's own symptom as the personal question it is."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"enabled": True}
-
     def __init__(self, config: Dict[Text, Any], rules: Optional[OwnCaseRules] = None) -> None:
-        enabled = config.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise ValueError("OwnCaseDeferral: enabled must be true or false")
-        self._rules = (rules or load_rules()) if enabled else None
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "OwnCaseDeferral":
-        return cls(config)
+        self._rules = (rules or load_rules()) if self.enabled_in(config) else None
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Set the personal intent on each message that asks about the writer's own symptom."""
@@ -113,7 +92,7 @@ class OwnCaseDeferral(GraphComponent):
             why = {"replaced": dict(predicted), "symptom": symptom, "question": question}
             message.set(OWN_CASE_KEY, why, add_to_output=True)
             if len(message.get(TOPICS_KEY) or []) < 2 and name != PERSONAL_INTENT:
-                _set_intent(message, {INTENT_NAME_KEY: PERSONAL_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0})
+                set_intent(message, {INTENT_NAME_KEY: PERSONAL_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0})
         return messages
 
     @staticmethod
@@ -143,16 +122,5 @@ class OwnCaseDeferral(GraphComponent):
             message.data.pop(TOPICS_KEY, None)
             return True
         message.set(TOPICS_KEY, [personal, *rest], add_to_output=True)
-        _set_intent(message, {INTENT_NAME_KEY: lead["name"], PREDICTED_CONFIDENCE_KEY: lead["confidence"]})
+        set_intent(message, {INTENT_NAME_KEY: lead["name"], PREDICTED_CONFIDENCE_KEY: lead["confidence"]})
         return True
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
-
-def _set_intent(message: Message, decided: Dict[str, Any]) -> None:
-    """``decided`` as the message's intent, first in its ranking."""
-    name = decided[INTENT_NAME_KEY]
-    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) != name]
-    message.set(INTENT, decided, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [decided, *ranking], add_to_output=True)
