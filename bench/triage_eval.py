@@ -23,6 +23,8 @@
   # the values given, at the shipped threshold and discounted_threshold ('off': null)
   .venv/bin/python bench/triage_eval.py --cv --unflagged off,0.5,0.4 --crisis-minimum off,0.3
   .venv/bin/python bench/triage_eval.py --lopo --unflagged off,0.5 --crisis-minimum off
+  # the weight of the corpus's calm messages in the reader's fit (corpus_calm_weight; one value per run)
+  .venv/bin/python bench/triage_eval.py --lopo --thresholds 0.6 --discounted 0.1 --corpus-calm-weight 1.5
   # the emergency level's min_level_probability (one value per run; 'off': null), CV or LOPO
   .venv/bin/python bench/triage_eval.py --cv --thresholds 0.6 --emergency-minimum 0.5
   # the sentence embedding beside the n-grams (embedding_weight, rules/semantic.yml; 0: off): the CV
