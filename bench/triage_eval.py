@@ -23,6 +23,8 @@
   # the values given, at the shipped threshold and discounted_threshold ('off': null)
   .venv/bin/python bench/triage_eval.py --cv --unflagged off,0.5,0.4 --crisis-minimum off,0.3
   .venv/bin/python bench/triage_eval.py --lopo --unflagged off,0.5 --crisis-minimum off
+  # the weight of the corpus's calm messages in the reader's fit (corpus_calm_weight; one value per run)
+  .venv/bin/python bench/triage_eval.py --lopo --thresholds 0.6 --discounted 0.1 --corpus-calm-weight 1.5
   # the emergency level's min_level_probability (one value per run; 'off': null), CV or LOPO
   .venv/bin/python bench/triage_eval.py --cv --thresholds 0.6 --emergency-minimum 0.5
   # the sentence embedding beside the n-grams (embedding_weight, rules/semantic.yml; 0: off): the CV
@@ -199,7 +201,11 @@ def cross_validate(
     scores: Scores = [None] * len(texts)
     for train, test in GroupKFold(n_splits=folds).split(texts, levels, authors):
         model = semantic.SemanticTriage(
-            [texts[i] for i in train] + calm_texts, list(levels[train]) + [NONE] * len(calm_texts), settings, embed
+            [texts[i] for i in train] + calm_texts,
+            list(levels[train]) + [NONE] * len(calm_texts),
+            settings,
+            embed,
+            semantic.sample_weights(list(levels[train]), len(calm_texts), settings),
         )
         for i, probabilities in zip(test, _reader_scores(model, [texts[i] for i in test], settings.min_words)):
             scores[i] = probabilities
@@ -372,12 +378,13 @@ def leave_one_part_out(
     }
     print(
         f"leave one part out, combine={settings.combine}, class_weight={settings.class_weight}, C={settings.C}, "
+        f"corpus_calm_weight={settings.corpus_calm_weight}, "
         f"embedding_weight={settings.embedding_weight}\n"
-        "| part | rules only: E + C / calm | "
+        "| part | rules only: E + C / calm / urgent escalated | "
         + " | ".join(
             f"threshold {t:.2f}, discounted_threshold {_strict_label(s)}"
             + (f", unflagged_threshold {_strict_label(u)}, crisis minimum {_minimum_label(c)}" if levers else "")
-            + ": E + C / calm / reader alone E + C"
+            + ": E + C / calm / reader alone E + C / urgent escalated"
             for t, s, u, c in columns
         )
         + " |\n|---|---|"
@@ -388,7 +395,11 @@ def leave_one_part_out(
         train_texts = [t for other, (texts, _) in prepared.items() if other != name for t in texts]
         train_levels = [m["level"] for other, c in parts.items() if other != name for m in c]
         model = semantic.SemanticTriage(
-            train_texts + calm_texts, train_levels + [NONE] * len(calm_texts), settings, embed
+            train_texts + calm_texts,
+            train_levels + [NONE] * len(calm_texts),
+            settings,
+            embed,
+            semantic.sample_weights(train_levels, len(calm_texts), settings),
         )
         texts, assessed = prepared[name]
         scores = _reader_scores(model, texts, settings.min_words)
@@ -421,11 +432,16 @@ def leave_one_part_out(
             alone_hits = (
                 None if alone is None else evaluation.report(labels, alone)["emergency_crisis_sensitivity"]["hits"]
             )
-            total = totals.setdefault(key, [0, 0, 0, 0, 0])
-            for j, value in enumerate((top["hits"], top["n"], kept["hits"], kept["n"], alone_hits or 0)):
+            urgent = figures["per_level"]["urgent"]["escalated"]
+            total = totals.setdefault(key, [0, 0, 0, 0, 0, 0, 0])
+            for j, value in enumerate(
+                (top["hits"], top["n"], kept["hits"], kept["n"], alone_hits or 0, urgent["hits"], urgent["n"])
+            ):
                 total[j] += value
             cells.append(
-                f"{top['hits']}/{top['n']} / {kept['hits']}/{kept['n']}" + ("" if alone is None else f" / {alone_hits}")
+                f"{top['hits']}/{top['n']} / {kept['hits']}/{kept['n']}"
+                + ("" if alone is None else f" / {alone_hits}")
+                + f" / {urgent['hits']}/{urgent['n']}"
             )
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
     print(
@@ -433,6 +449,7 @@ def leave_one_part_out(
         + " | ".join(
             f"{100 * t[0] / t[1]:.1f} % ({t[0]}/{t[1]}) / {100 * t[2] / t[3]:.1f} % ({t[2]}/{t[3]})"
             + ("" if key == "rules" else f" / {t[4]}")
+            + f" / {t[5]}/{t[6]}"
             for key, t in totals.items()
         )
         + " |"
@@ -480,6 +497,11 @@ def main() -> None:
         "--class-weight", choices=("balanced", "none"), help="--cv / --lopo: fit the reader with this class_weight"
     )
     parser.add_argument(
+        "--corpus-calm-weight",
+        type=float,
+        help="--cv / --lopo: fit the reader with this corpus_calm_weight (rules/semantic.yml)",
+    )
+    parser.add_argument(
         "--thresholds", type=_floats, help="--cv / --lopo: comma-separated thresholds on P(none) (e.g. 0.6,0.7)"
     )
     parser.add_argument(
@@ -515,6 +537,8 @@ def main() -> None:
         settings = with_emergency_minimum(semantic.load_settings(), args.emergency_minimum)
         if args.class_weight:
             settings = dataclasses.replace(settings, class_weight=args.class_weight)
+        if args.corpus_calm_weight:
+            settings = dataclasses.replace(settings, corpus_calm_weight=args.corpus_calm_weight)
         weights = args.embedding_weight or [settings.embedding_weight]
         embed = memo_embed() if any(w > 0 for w in weights) else None
         summary = []

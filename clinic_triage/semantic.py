@@ -67,6 +67,10 @@ class SemanticSettings:
     # The weight of the sentence embedding of the text beside the n-grams (each n-gram block is
     # L2-normalised, the embedding too, so the embedding block's length is this weight); 0: off.
     embedding_weight: float = 0.0
+    # The weight in the fit of each calm message of the tuning corpus (the hard calm cases: general
+    # questions, negated lists, the past, logistics with symptom words) relative to one calm NLU
+    # example, every other message weighing 1; 1: all the same.
+    corpus_calm_weight: float = 1.0
     # What a finding of this reader means, in the words staff see beside the message.
     description: str = ""
 
@@ -95,6 +99,7 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         unflagged_threshold=_optional_threshold(data.get("unflagged_threshold"), "unflagged_threshold"),
         min_level_probability=_level_minimums(data.get("min_level_probability")),
         embedding_weight=_embedding_weight(data.get("embedding_weight", 0)),
+        corpus_calm_weight=_corpus_calm_weight(data.get("corpus_calm_weight", 1)),
         description=str(data.get("description") or ""),
     )
 
@@ -104,6 +109,25 @@ def _embedding_weight(value: object) -> float:
     if not weight >= 0.0:
         raise ValueError(f"semantic.yml: embedding_weight must be 0 (off) or more, not {value!r}")
     return weight
+
+
+def _corpus_calm_weight(value: object) -> float:
+    weight = float(value)  # type: ignore[arg-type]
+    if not weight > 0.0:
+        raise ValueError(f"semantic.yml: corpus_calm_weight must be above 0, not {value!r}")
+    return weight
+
+
+def sample_weights(
+    corpus_levels: Sequence[str], calm_examples: int, settings: SemanticSettings
+) -> Optional[List[float]]:
+    """The fit's weight of each training message, the corpus's messages first (``corpus_levels``) and
+    then ``calm_examples`` NLU examples: the corpus's calm messages weigh ``corpus_calm_weight``,
+    every other message 1; None when that weight is 1 (no weights)."""
+    if settings.corpus_calm_weight == 1.0:
+        return None
+    corpus = [settings.corpus_calm_weight if level == NONE else 1.0 for level in corpus_levels]
+    return corpus + [1.0] * calm_examples
 
 
 def _class_weight(value: object) -> str:
@@ -179,8 +203,10 @@ class SemanticTriage:
         levels: Sequence[str],
         settings: SemanticSettings,
         embed: Optional[Embed] = None,
+        weights: Optional[Sequence[float]] = None,
     ) -> None:
-        """Fit on ``texts`` (as :meth:`probabilities` will read them) and their ``levels``; ``embed``
+        """Fit on ``texts`` (as :meth:`probabilities` will read them) and their ``levels``, each message
+        weighing as ``weights`` says (None: all the same; :func:`sample_weights`); ``embed``
         is required when ``settings.embedding_weight`` is above 0 (it is kept for scoring, never pickled)."""
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -203,7 +229,7 @@ class SemanticTriage:
         features = self._features.fit_transform(list(texts))
         if self._embed is not None:
             features = self._with_embedding(features, np.asarray(self._embed(list(texts)), dtype=np.float64))
-        self._regression.fit(features, list(levels))
+        self._regression.fit(features, list(levels), sample_weight=None if weights is None else list(weights))
         self.classes: List[str] = list(self._regression.classes_)
         self.threshold = settings.threshold
         self.discounted_threshold = (
@@ -388,4 +414,5 @@ def _fit(settings: SemanticSettings, prepare: Callable[[str], str], embed: Optio
     corpus = load_corpus(settings.corpus_files)
     texts = [m["text"] for m in corpus] + calm_examples(settings)
     levels = [m["level"] for m in corpus] + ["none"] * (len(texts) - len(corpus))
-    return SemanticTriage([prepare(t) for t in texts], levels, settings, embed)
+    weights = sample_weights(levels[: len(corpus)], len(texts) - len(corpus), settings)
+    return SemanticTriage([prepare(t) for t in texts], levels, settings, embed, weights)

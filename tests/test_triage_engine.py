@@ -6,6 +6,7 @@ tests/test_triage_heldout.py.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Dict, List
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from clinic_triage import CRISIS, EMERGENCY, ESCALATED, LEVELS, NONE, URGENT, assess, normalise
-from clinic_triage.engine import RULES_DIR, Triage, default_triage, load_rules
+from clinic_triage.engine import DISCOUNTED_MARK, RULES_DIR, Triage, default_triage, load_rules
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.unit
@@ -216,6 +217,53 @@ def test_the_saddle_check_said_as_a_habit_is_current_not_a_condition():
     assert rules_only.assess("since monday, when i wipe i cant feel it down there").level == EMERGENCY
     assert rules_only.assess("what should i do if i cant feel my bottom when i wipe").level == NONE
     assert rules_only.assess("if i ever cant feel anything when i go to the toilet, who do i call").level == NONE
+
+
+def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_symptom_now():
+    """Rules alone: "is possible to have" (no "it"), "yrs ago", "her knee op", "when i was baby" and a
+    form's or nurse's question about one's history ("if i ever had", "have you ever had") are general
+    or over; the same symptoms told as happening now stay escalated."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "after operation is possible to have infection in the wound?",
+        "my mum fainted after her knee op yrs ago, will they monitor me for that",
+        "the form asks if i ever had seizures, what do i write",
+        "have you ever had a patient who cant pee after this",
+        "when i was baby i had one fit with fever, never again",
+    ]
+    escalated = {
+        "worst headache i have ever had and my legs are numb": EMERGENCY,
+        "i cant pee, is possible?": EMERGENCY,
+        "my dad fainted yrs ago and now he collapsed again": EMERGENCY,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
+def test_reader_words_are_masked_for_the_reader_only_when_discounted_and_never_change_the_rules():
+    """targets.yml's reader words (symptom words that are no red flag alone; none shipped, so a list
+    is given here): masked in the text the second reader reads where ConText discounts them, kept where
+    they are said as happening; they never make a finding, and they do not take a red flag's one-target
+    modifier ("no trouble since")."""
+    rules = dataclasses.replace(
+        default_triage().rules,
+        reader_words=(
+            r"\b(?:numb\w*|tingl\w*|weak|faint\w*|bleed\w*|blood\w*|leak\w*|swollen|hot|fevers?)\b",
+            r"\b(?:head ?aches?|pain\w*|cough\w*)\b",
+        ),
+    )
+    rules_only = Triage(rules)
+    masked = rules_only.classifier_text("Not bleeding, not swollen, not hot, not leaking. Just bored.")
+    assert masked.count(DISCOUNTED_MARK) == 4 and "bleeding" not in masked
+    assert "leaking" in rules_only.classifier_text("no idea why but my wound is leaking")
+    assert "bleeding" in rules_only.classifier_text("the wound is bleeding a lot")
+    without = Triage(dataclasses.replace(rules, reader_words=()))
+    for text in [
+        "I fainted once when they took blood, but I recovered at once and have had no trouble since.",
+        "no headache and nothing leaks from the wound, can i fly?",
+        "my calf is swollen and hot, no fever",
+    ]:
+        assert rules_only.assess(text).as_dict() == without.assess(text).as_dict(), text
 
 
 def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_they_resemble_are_calm():

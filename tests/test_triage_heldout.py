@@ -39,7 +39,7 @@ MIN_CALM_KEPT_CALM = 0.93  # 136/146 measured, below the 0.95 target: see the mo
 # The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
 MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.962  # below the 0.99 target: the measured 155/161, rounded down
 MIN_CRISIS_ESCALATED_2 = 0.88  # the measured 22/25
-MIN_CALM_KEPT_CALM_2 = 0.968  # one message below the measured 155/159 (the 0.95 target is met)
+MIN_CALM_KEPT_CALM_2 = 0.974  # one message below the measured 156/159 (the 0.95 target is met)
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,9 @@ def test_second_held_out_part_end_to_end(server_url):
     96.3 % (155/161) were escalated to emergency or crisis and 88 % (22/25) of the crisis messages were
     escalated at all; after the eighth tuning part's rules, over HTTP, 96.9 % (156/161) and 92 % (23/25).
     The gate holds the figures one message below the latest measurement against regressions; it does
-    not claim the target. Calm messages kept calm, 97.5 % (155/159), meet the 0.95 target; the gate
-    sits one message below the measurement."""
+    not claim the target. Calm messages kept calm, 97.5 % (155/159), then 98.1 % (156/159) after the
+    eleventh tuning part and its context rules, meet the 0.95 target; the gate sits one message below
+    the latest measurement."""
     figures = _measure(
         server_url, HELD_OUT_2, "triage_heldout2.json", "second held-out part (heldout2), end to end over HTTP"
     )

@@ -254,6 +254,25 @@ def test_unweighted_levels_give_the_rare_level_less_weight(tmp_path):
     assert unweighted.probabilities(text)["emergency"] < balanced
 
 
+def test_the_corpus_calm_weight_weighs_only_the_corpus_calm_messages_and_is_checked(tmp_path):
+    settings = dataclasses.replace(_tiny_settings(tmp_path), corpus_calm_weight=1.0)
+    assert semantic.sample_weights(["none", "emergency"], 2, settings) is None, "1: no weights"
+    heavier = dataclasses.replace(settings, corpus_calm_weight=2.0)
+    assert semantic.sample_weights(["none", "emergency"], 2, heavier) == [2.0, 1.0, 1.0, 1.0]
+    text = "i cannot pee at all since this morning"
+    light = semantic.train(settings, lambda t: t).probabilities(text)["none"]
+    assert (
+        semantic.train(dataclasses.replace(settings, corpus_calm_weight=4.0), lambda t: t).probabilities(text)["none"]
+        > light
+    )
+    corpus = str(semantic.SETTINGS_FILE.parent.parent / "corpus" / "tune*.yml")
+    shipped = semantic.SETTINGS_FILE.read_text().replace('"../corpus/tune*.yml"', f'"{corpus}"')
+    bad = tmp_path / "semantic.yml"
+    bad.write_text(re.sub(r"(?m)^corpus_calm_weight: .*$", "corpus_calm_weight: 0", shipped))
+    with pytest.raises(ValueError, match="corpus_calm_weight"):
+        semantic.load_settings(bad)
+
+
 # ---------------------------------------------------------------- the sentence embedding beside the n-grams
 
 
