@@ -52,8 +52,6 @@ ESCALATED: FrozenSet[str] = frozenset({CRISIS, EMERGENCY, URGENT})
 CLASSIFIER_FLAG = "classifier"
 # What the classifier reads in place of a mention the rules discounted (one token, no real word).
 DISCOUNTED_MARK = "xdiscountedx"
-# The target category of targets.yml's `reader_words` (never a flag of its own).
-READER_WORD = "_reader_word"
 
 # Modifiers of direction BOUNDARY only end other modifiers' scopes ("but", a new clause); medspaCy
 # runs them as PSEUDO rules that other rules name in ``terminated_by``.
@@ -166,9 +164,6 @@ class RuleSet:
     modifiers: Mapping[str, Sequence[Mapping[str, Any]]]
     discounts: Tuple[_Discount, ...]
     files: Tuple[Path, ...] = ()
-    # targets.yml's `reader_words`: symptom words that are no red flag alone, masked for the second
-    # reader where the context rules discount them (never a finding).
-    reader_words: Tuple[str, ...] = ()
 
     def level_of(self, flag: str) -> str:
         return str(self.flags[flag]["level"])
@@ -214,16 +209,10 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
     discounts = tuple(
         _Discount(frozenset(row["when"]), frozenset(row.get("unless", []))) for row in context["decision"]["discount"]
     )
-    reader_words = tuple(
-        _expand(p, targets.get("fragments", {})) for p in (targets.get("reader_words") or {}).get("patterns", [])
-    )
-    for p in reader_words:
-        re.compile(p)
     return RuleSet(
         flags=flags,
         modifiers=modifiers,
         discounts=discounts,
-        reader_words=reader_words,
         files=(rules_dir / "targets.yml", rules_dir / "context.yml"),
     )
 
@@ -252,6 +241,24 @@ class Triage:
         from medspacy.target_matcher import TargetRule
 
         self.rules = rules or load_rules()
+        nlp = spacy.blank("en")
+        nlp.add_pipe("sentencizer")
+        matcher: Any = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "prune": False})
+        matcher.add(
+            [
+                TargetRule(literal=f"{flag}#{i}", category=flag, pattern=pattern)
+                for flag, spec in self.rules.flags.items()
+                for i, pattern in enumerate(spec["patterns"])
+            ]
+        )
+        context: Any = nlp.add_pipe(
+            "medspacy_context",
+            config={
+                "rules": None,
+                "span_attrs": None,
+                "input_span_type": "group",
+            },
+        )
         boundaries = {
             c for c, entries in self.rules.modifiers.items() if any(e["direction"] == BOUNDARY for e in entries)
         }
@@ -272,47 +279,8 @@ class Triage:
                             terminated_by=set() if boundary else terminated_by,
                         )
                     )
-
-        def pipeline(targets: List[Any]) -> Any:
-            nlp = spacy.blank("en")
-            nlp.add_pipe("sentencizer")
-            matcher: Any = nlp.add_pipe("medspacy_target_matcher", config={"result_type": "group", "prune": False})
-            matcher.add(targets)
-            context: Any = nlp.add_pipe(
-                "medspacy_context",
-                config={
-                    "rules": None,
-                    "span_attrs": None,
-                    "input_span_type": "group",
-                },
-            )
-            context.add(context_rules)
-            return nlp
-
-        self._nlp = pipeline(
-            [
-                TargetRule(literal=f"{flag}#{i}", category=flag, pattern=pattern)
-                for flag, spec in self.rules.flags.items()
-                for i, pattern in enumerate(spec["patterns"])
-            ]
-        )
-        # The reader words in a pipeline of their own: beside the red flags they would take the place
-        # of a red flag as the nearest target of a one-target modifier ("no trouble since").
-        self._reader_nlp = (
-            pipeline(
-                [
-                    TargetRule(literal=f"{READER_WORD}#{i}", category=READER_WORD, pattern=pattern)
-                    for i, pattern in enumerate(self.rules.reader_words)
-                ]
-            )
-            if self.rules.reader_words
-            else None
-        )
-        self._any_reader_word = (
-            re.compile("|".join(f"(?:{p})" for p in self.rules.reader_words))
-            if prefilter and self.rules.reader_words
-            else None
-        )
+        context.add(context_rules)
+        self._nlp = nlp
         # Every target pattern in one regex: a message none of them matches has no red-flag mention,
         # so the spaCy pass (which runs the same patterns over the same text) would find nothing.
         # Most messages are such ordinary questions: this skips most of their triage time.
@@ -354,26 +322,18 @@ class Triage:
         clean = normalise(text)
         if not clean:
             return [], ""
+        if self._any_target is not None and not self._any_target.search(clean):
+            return [], clean
+        doc = self._nlp(clean)
         findings: List[Finding] = []
         counted_chars: List[Tuple[int, int]] = []
         discounted_chars: List[Tuple[int, int]] = []
-        if self._any_target is None or self._any_target.search(clean):
-            doc = self._nlp(clean)
-            for span in doc.spans.get("medspacy_spans", []):
-                flag = span.label_
-                context = frozenset(m.category for m in span._.modifiers)
-                counted = self._counts(flag, context)
-                findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
-                (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))
-        if self._reader_nlp is not None and (self._any_reader_word is None or self._any_reader_word.search(clean)):
-            # Reader words: no finding, only masked where the decision table discounts them.
-            reader_doc = self._reader_nlp(clean)
-            for span in reader_doc.spans.get("medspacy_spans", []):
-                context = frozenset(m.category for m in span._.modifiers)
-                if any(d.when <= context and not (d.unless & context) for d in self.rules.discounts):
-                    discounted_chars.append((span.start_char, span.end_char))
-        if not discounted_chars:
-            return findings, clean
+        for span in doc.spans.get("medspacy_spans", []):
+            flag = span.label_
+            context = frozenset(m.category for m in span._.modifiers)
+            counted = self._counts(flag, context)
+            findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
+            (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))
         masked, end = [], 0
         for start, stop in sorted(discounted_chars):
             if start < end or any(s < stop and start < e for s, e in counted_chars):

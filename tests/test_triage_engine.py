@@ -6,7 +6,6 @@ tests/test_triage_heldout.py.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 from typing import Dict, List
@@ -15,7 +14,7 @@ import pytest
 import yaml
 
 from clinic_triage import CRISIS, EMERGENCY, ESCALATED, LEVELS, NONE, URGENT, assess, normalise
-from clinic_triage.engine import DISCOUNTED_MARK, RULES_DIR, Triage, default_triage, load_rules
+from clinic_triage.engine import RULES_DIR, Triage, default_triage, load_rules
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.unit
@@ -238,32 +237,6 @@ def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_
     }
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
-
-
-def test_reader_words_are_masked_for_the_reader_only_when_discounted_and_never_change_the_rules():
-    """targets.yml's reader words (symptom words that are no red flag alone; none shipped, so a list
-    is given here): masked in the text the second reader reads where ConText discounts them, kept where
-    they are said as happening; they never make a finding, and they do not take a red flag's one-target
-    modifier ("no trouble since")."""
-    rules = dataclasses.replace(
-        default_triage().rules,
-        reader_words=(
-            r"\b(?:numb\w*|tingl\w*|weak|faint\w*|bleed\w*|blood\w*|leak\w*|swollen|hot|fevers?)\b",
-            r"\b(?:head ?aches?|pain\w*|cough\w*)\b",
-        ),
-    )
-    rules_only = Triage(rules)
-    masked = rules_only.classifier_text("Not bleeding, not swollen, not hot, not leaking. Just bored.")
-    assert masked.count(DISCOUNTED_MARK) == 4 and "bleeding" not in masked
-    assert "leaking" in rules_only.classifier_text("no idea why but my wound is leaking")
-    assert "bleeding" in rules_only.classifier_text("the wound is bleeding a lot")
-    without = Triage(dataclasses.replace(rules, reader_words=()))
-    for text in [
-        "I fainted once when they took blood, but I recovered at once and have had no trouble since.",
-        "no headache and nothing leaks from the wound, can i fly?",
-        "my calf is swollen and hot, no fever",
-    ]:
-        assert rules_only.assess(text).as_dict() == without.assess(text).as_dict(), text
 
 
 def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_they_resemble_are_calm():
