@@ -8,9 +8,16 @@ come from :mod:`clinic_vocabulary`.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
-from clinic_vocabulary import CALLBACK_FORM, TRIAGE_INTENTS, TRIAGE_RESPONSES
+from clinic_vocabulary import (
+    CALLBACK_FORM,
+    FOLLOW_UP_KEY,
+    NOT_ENGLISH_INTENT,
+    OWN_CASE_KEY,
+    TRIAGE_INTENTS,
+    TRIAGE_RESPONSES,
+)
 from review.store.schema import OTHER_URGENCY, URGENCY_ORDER
 
 
@@ -27,13 +34,28 @@ FALLBACK_INTENTS = {"nlu_fallback"}
 FALLBACK_ACTIONS = {"action_default_fallback", "action_two_stage_fallback"}
 OUT_OF_SCOPE_INTENTS = {"out_of_scope"}
 OUT_OF_SCOPE_ACTIONS = {"utter_out_of_scope"}
+# A message written in another language (clinic_nlu/language_component.py): the assistant read it
+# as "I read English only"; a person should read it (help in the patient's language, a red flag the
+# English rules could not read). Its parse data holds ``not_english`` = {replaced, language}.
+NOT_ENGLISH_KEY = "not_english"
+NOT_ENGLISH_INTENTS = {NOT_ENGLISH_INTENT}
+# Text addressed to the assistant's programming or markup, set aside before classification
+# (clinic_nlu/instructions_component.py): the parts under ``instructions_set_aside``; a message that
+# was nothing but markup is also marked ``instructions_only`` (= {replaced}: read as not understood).
+# Raises the "security" flag, whatever the message was read as (a form answer too).
+SET_ASIDE_KEY = "instructions_set_aside"
+NOTHING_LEFT_KEY = "instructions_only"
+SET_ASIDE_CAP = 10  # set-aside parts kept for the transcript, each at most REASON_CAP characters
+# Rule components that replaced the classifier's reading, each under its own key of the parse data
+# with the reading under ``replaced`` (clinic_nlu/switchable.py): shown to staff in this order.
+OVERRIDE_KEYS = (NOT_ENGLISH_KEY, NOTHING_LEFT_KEY, OWN_CASE_KEY, FOLLOW_UP_KEY)
 NEGATIVE_FEEDBACK = {"down", "negative", "thumbs_down", "-1"}
 # A patient message that the callback form took as a detail (name, phone number, time) is form input,
 # not a question: the flags that come from the intent classifier's reading of it, and its confidence,
 # are not counted (a name is not "out of scope"). Its triage flags always are. A message is form
 # input when the first action after it is the form.
 FORM_ACTIONS = {CALLBACK_FORM}
-CLASSIFIER_FLAGS = {"handoff", "personal", "fallback", "out_of_scope"}
+CLASSIFIER_FLAGS = {"handoff", "personal", "fallback", "out_of_scope", "not_english"}
 # Slots the callback form fills from the patient's own words (name, phone number, time).
 FORM_DETAIL_SLOTS = {"callback_name", "callback_phone", "callback_time"}
 
@@ -102,6 +124,37 @@ def triage_reason(data: Dict[str, Any]) -> Optional[str]:
     return "; ".join(reasons)[:REASON_CAP] or None
 
 
+def set_aside_parts(data: Dict[str, Any]) -> List[str]:
+    """The instruction-like parts and markup set aside from a patient message before it was read
+    (``parse_data.instructions_set_aside``), as plain strings, capped; [] when none."""
+    parse = data.get("parse_data") or {}
+    parts = parse.get(SET_ASIDE_KEY) if isinstance(parse, dict) else None
+    if not isinstance(parts, list):
+        return []
+    return [str(p)[:REASON_CAP] for p in parts if str(p).strip()][:SET_ASIDE_CAP]
+
+
+def overrides(data: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The readings a rule component replaced on a patient message (OVERRIDE_KEYS order): for each,
+    ``key``, the classifier's ``intent`` and ``confidence``, and what the rule recorded about why
+    (``language``, ``about``, ``symptom``, ``question``) when it did."""
+    parse = data.get("parse_data") or {}
+    found: List[Dict[str, Any]] = []
+    for key in OVERRIDE_KEYS:
+        why = parse.get(key) if isinstance(parse, dict) else None
+        if not isinstance(why, dict):
+            continue
+        replaced: Dict[str, Any] = why["replaced"] if isinstance(why.get("replaced"), dict) else {}
+        conf = replaced.get("confidence")
+        try:
+            conf = float(conf) if conf is not None else None
+        except (TypeError, ValueError):
+            conf = None
+        details = {k: str(why[k])[:REASON_CAP] for k in ("language", "about", "symptom", "question") if why.get(k)}
+        found.append({"key": key, "intent": replaced.get("name"), "confidence": conf, **details})
+    return found
+
+
 def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
     """The flags one stored event raises (low confidence is judged separately, by threshold)."""
     flags: Set[str] = set()
@@ -123,6 +176,10 @@ def event_flags(type_name: str, data: Dict[str, Any]) -> Set[str]:
             flags.add("fallback")
         if intent in OUT_OF_SCOPE_INTENTS:
             flags.add("out_of_scope")
+        if intent in NOT_ENGLISH_INTENTS or isinstance(parse.get(NOT_ENGLISH_KEY), dict):
+            flags.add("not_english")
+        if set_aside_parts(data) or parse.get(NOTHING_LEFT_KEY):
+            flags.add("security")
         if negative_feedback(data):
             flags.add("feedback")
     elif type_name == "action":

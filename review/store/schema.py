@@ -23,10 +23,14 @@ metadata = sa.MetaData()
 # failed_action: an action failed mid-turn (e.g. the action server was down) and the patient got the
 # safe reply instead (clinic_runtime/action_failures.py stores it with metadata.failed_action).
 # crisis / emergency / urgent: the triage level of a patient message (clinic_triage, docs/triage-levels.md).
+# not_english: a patient message written in another language (the assistant read English only; a
+# person should read it). security: instruction-like text or markup was set aside from a patient
+# message before it was read (review/store/flags.py).
 FLAGS = (
     "crisis",
     "emergency",
     "urgent",
+    "not_english",
     "handoff",
     "personal",
     "fallback",
@@ -34,11 +38,16 @@ FLAGS = (
     "feedback",
     "callback",
     "failed_action",
+    "security",
 )
 # Open items come worst first: a conversation's urgency is the rank of its worst flag in this order,
 # OTHER_URGENCY for any other stored flag, NO_URGENCY when it has none (low confidence alone is judged
-# at query time, by threshold, and sorts with NO_URGENCY, after every stored flag).
-URGENCY_ORDER = ("crisis", "emergency", "urgent", "callback", "feedback")
+# at query time, by threshold, and sorts with NO_URGENCY, after every stored flag). A message in
+# another language comes after the triage levels (the English rules found nothing they could read)
+# and before a callback request: nobody knows yet what it says. The stored ranks follow this order:
+# when it changes, create_schema re-ranks every summary from its worst flag (URGENCY_ORDER_KEY).
+URGENCY_ORDER = ("crisis", "emergency", "urgent", "not_english", "callback", "feedback")
+URGENCY_ORDER_KEY = "urgency_order"  # review_meta: the URGENCY_ORDER the stored ranks were computed with
 OTHER_URGENCY = len(URGENCY_ORDER)
 NO_URGENCY = 9
 URGENCY_FLAG_ORDER = (*URGENCY_ORDER, *[f for f in FLAGS if f not in URGENCY_ORDER])
@@ -366,11 +375,39 @@ def _backfill_urgency(conn: Connection) -> None:
     )
 
 
+def _rank_by_worst_flag() -> Any:
+    """The urgency rank of a summary row from its stored worst flag (SQL), in today's URGENCY_ORDER."""
+    c = conversations.c
+    return sa.case(
+        *[(c.worst_flag == flag, i) for i, flag in enumerate(URGENCY_ORDER)],
+        (c.worst_flag.is_(None), NO_URGENCY),
+        else_=OTHER_URGENCY,
+    )
+
+
+def _rerank_if_order_changed(engine: Engine) -> None:
+    """Re-rank every summary from its worst flag when URGENCY_ORDER differs from the order its ranks
+    were stored with (a flag added to the order shifts the ranks after it). Nothing is done, and no
+    lock taken, when the order is unchanged."""
+    order = ",".join(URGENCY_ORDER)
+    with engine.connect() as conn:
+        if get_meta(conn, URGENCY_ORDER_KEY) == order:
+            return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
+        if get_meta(conn, URGENCY_ORDER_KEY) == order:
+            return  # another process got there first
+        conn.execute(conversations.update().values(urgency=_rank_by_worst_flag()))
+        set_meta(conn, URGENCY_ORDER_KEY, order)
+
+
 def create_schema(engine: Engine) -> None:
-    """Create the review_ tables (if missing, with any flag column added since) and the audit log's
-    append-only triggers."""
+    """Create the review_ tables (if missing, with any flag column added since), re-rank the summaries
+    when the urgency order changed, and create the audit log's append-only triggers."""
     metadata.create_all(engine)
     _add_missing_columns(engine)
+    _rerank_if_order_changed(engine)
     with engine.begin() as conn:
         statements = _SQLITE_AUDIT_TRIGGERS if engine.dialect.name == "sqlite" else _PG_AUDIT_TRIGGERS
         if engine.dialect.name == "postgresql":

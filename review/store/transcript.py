@@ -20,6 +20,9 @@ from review.store.flags import (
     load_data,
     negative_feedback,
     negative_value,
+    NOTHING_LEFT_KEY,
+    overrides,
+    set_aside_parts,
 )
 from review.store.redaction import redact
 from review.store.schema import callbacks, conversations, corrections, events, notes
@@ -37,6 +40,10 @@ class Turn:
     ranking: List[Tuple[Optional[str], float]] = field(default_factory=list)  # (intent, confidence), best first
     classifier_intent: Optional[str] = None
     classifier_confidence: Optional[float] = None
+    # readings a rule component replaced (review/store/flags.py::overrides): key, intent, confidence, why
+    overrides: List[Dict[str, Any]] = field(default_factory=list)
+    set_aside: List[str] = field(default_factory=list)  # instruction-like text or markup set aside before reading
+    markup_only: bool = False  # nothing but markup was sent: read as not understood
     red_flags: List[str] = field(default_factory=list)
     low_confidence: bool = False
     negative_feedback: bool = False
@@ -109,6 +116,12 @@ def build_transcript(
                 flags=sorted(event_flags("user", data)),
                 correction=corrections_by_event.get(row.id),
                 button_payload=raw_text if title is not None else None,
+                overrides=[
+                    {k: show(v) if k in ("about", "symptom", "question") else v for k, v in o.items()}
+                    for o in overrides(data)
+                ],
+                set_aside=[show(p) for p in set_aside_parts(data)],
+                markup_only=bool(parse.get(NOTHING_LEFT_KEY)),
             )
             turn.negative_feedback = negative_feedback(data) or negative_value(turn.rating)
             if turn.negative_feedback and "feedback" not in turn.flags:

@@ -179,3 +179,32 @@ def test_the_tab_title_announces_a_new_emergency(browser, app):
     assert "I suddenly cannot move my legs" in page.locator("table.open-items").inner_text()
     assert problems == []
     context.close()
+
+
+def test_text_set_aside_and_a_message_in_another_language_in_chromium(browser, app):
+    """Markup set aside from a patient message is shown as text (no image, no script, no dialog) under a
+    security flag; a message in another language is flagged with what the classifier had read."""
+    import time
+
+    from tests.review.test_review_language_security import FRENCH, MARKUP, conversations
+
+    base, db = app
+    convs = conversations(time.time())
+    write_conversations(db, {k: convs[k] for k in ("ls-markup", "ls-french")})
+    context, page, problems = _logged_in_page(browser, base, "/conversation?id=ls-markup")
+    page.on("dialog", lambda d: (problems.append("dialog: " + d.message), d.dismiss()))
+    main = page.locator("main")
+    assert MARKUP in main.inner_text()  # the message itself, literally
+    set_aside = page.locator(".set-aside li code").all_inner_texts()
+    assert set_aside == ["<!-- hi -->", '<img src=x onerror=alert("pwned")>']
+    assert page.locator("main img").count() == 0
+    assert page.locator(".patient .flag-security").first.inner_text() == "Security: text set aside"
+    assert "Markup-only override: the classifier said greet (0.83)" in main.inner_text()
+    page.goto(base + "/conversation?id=ls-french")
+    assert FRENCH in main.inner_text()
+    assert page.locator(".patient .flag-not_english").first.is_visible()
+    assert "Not-English override: the classifier said ask_recovery_time (0.61) · language fr" in main.inner_text()
+    page.goto(base + "/open?flag=not_english")
+    assert FRENCH in page.locator("table.open-items").inner_text()
+    assert problems == []
+    context.close()
