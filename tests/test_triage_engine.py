@@ -239,6 +239,54 @@ def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_text_speak_general_questions_are_calm_but_requests_and_red_flags_in_text_speak_are_not():
+    """Rules alone: "u" for "you" and "r u" for "are you" make the same general question as the words
+    they stand for; a request for help ("can you get me an ambulance", "call someone") is not a
+    question about a risk, so the red flag after it stays escalated, typed out or in text speak."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "will u bleed a lot after the op",
+        "r u likely 2 get a fever after surgery",
+        "do u get a fever after the op usually",
+        "can u get a blood clot from this op",
+        "if u ever had a clot do they still operate",
+    ]
+    escalated = {
+        "can you get me an ambulance my legs are numb": EMERGENCY,
+        "can u get me an ambulance my legs are numb": EMERGENCY,
+        "can you get an ambulance please my husband collapsed": EMERGENCY,
+        "can u call someone i cant breathe": EMERGENCY,
+        "can you call someone i cant breathe": EMERGENCY,
+        "can u get someone i cant feel my legs": EMERGENCY,
+        "u there? i cant pee since last night": EMERGENCY,
+        "will u send an ambulance i collapsed": EMERGENCY,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        # ordinary pain or stiffness that is still there, asked about: calm (the personal deferral)
+        ("i still feel some pain down my leg, is something wrong", NONE),
+        ("two weeks since my op and bending still hurts, is it ok", NONE),
+        # a red flag asked about as "is that normal?" is that red flag
+        ("i cant feel my bum since yesterday is that normal", EMERGENCY),
+        ("my wound is leaking clear fluid is that ok", EMERGENCY),
+        ("i cant pee since this morning, is something wrong", EMERGENCY),
+        ("both my legs went numb today, is that normal", EMERGENCY),
+        ("my legs keep giving way, is something wrong", EMERGENCY),
+        ("headache when i sit up and it goes away when i lie down, is that normal after the op", EMERGENCY),
+        ("the pain is much worse and the painkillers dont help at all, is that normal", URGENT),
+        ("my wound is redder and warmer than yesterday, is it ok", URGENT),
+    ],
+)
+def test_own_symptom_asked_about_as_normal_gets_the_level_of_the_symptom(text, level):
+    result = assess(text)
+    assert result.level == level, result.as_dict()
+
+
 def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_they_resemble_are_calm():
     """The rules alone: indirect self-harm in lay, dialect and reported words is a crisis (someone
     else's too, also when told in the past tense without being over); everyday sentences with the
