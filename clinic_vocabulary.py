@@ -62,8 +62,6 @@ QUESTION_TOPICS = FACT_TOPIC_INTENTS
 # that the assistant reads English only, with the emergency advice.
 NOT_ENGLISH_INTENT = "not_english"
 NOT_ENGLISH_RESPONSE = "utter_not_english"
-# The intents a short greeting, thanks or goodbye in another language keeps ("hola buenos dias").
-SOCIAL_INTENTS = ("greet", "thank", "goodbye")
 # Under this key of a bot message's ``custom`` data, the patient's own words a reply quotes ("You
 # asked: ..."): the patient channel sends them as plain-text segments, which the widget never turns
 # into links (clinic_channel/patient.py::patient_message).

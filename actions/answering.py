@@ -118,7 +118,8 @@ class ActionTellMore(Action):
     again, "that is all the sheet says". An "ok" after an answer that offered nothing more is an
     acknowledgement ("anything else?"). A follow-up with a subject ("what about work") gets the
     previous answer again when the subject belongs to its topic (``follow_up_words``), the answer of
-    the topic it belongs to otherwise, else "which topic?"."""
+    the topic it belongs to otherwise, else the reply for a message not understood (with its line on
+    feeling very unwell: the subject may be a symptom)."""
 
     def name(self) -> Text:
         return "action_tell_more"
@@ -148,13 +149,16 @@ class ActionTellMore(Action):
     ) -> List[EventType]:
         """ "what about work" after the recovery answer: that answer again ("as I said", gap note
         included) when the subject belongs to the last topic; the topic it belongs to otherwise ("and
-        insurance?" after the recovery answer: the cost answer); "which topic?" when it belongs to none."""
+        insurance?" after the recovery answer: the cost answer); when it belongs to none, the reply for a
+        message not understood ("pick a topic", and call the emergency number if very unwell)."""
         if topic and book.has_topic(topic) and book.follows_up(topic, subject):
             dispatcher.utter_message(response="utter_answer_again")
             return [SlotSet("fact_ids", send_topic_answer(dispatcher, book, topic))]
         other = next((t for t in book.topics if book.follows_up(t, subject)), None)
         if other is None:
-            dispatcher.utter_message(response="utter_ask_which_topic")
+            # Not understood, as the classifier read it: the subject may be a symptom ("and the
+            # bleeding?", "what about peeing"), so this reply keeps the line on feeling very unwell.
+            dispatcher.utter_message(response="utter_ask_rephrase")
             return [SlotSet("fact_ids", [])]
         fact_ids = send_topic_answer(dispatcher, book, other)
         return [SlotSet("last_topic", other), SlotSet("fact_ids", fact_ids), SlotSet("more_given", None)]

@@ -15,7 +15,7 @@ outside the list, or no reference.
 A follow-up with a subject ("what about work", "and sports?", "driving too?") asks about one thing
 more on the answer before. :func:`follow_up_subject` gives that subject: one or two words after
 "and" / "also" / "what about" / "how about" (or before "too" / "as well"), none of them a question
-word, a word of the patient's own case ("my", "me") or a day or time (the callback form's answers).
+word, a word of the patient's own case ("my", "me"), a goodbye or a day or time (the callback form's answers).
 Whether the subject belongs to the last topic is the answer's business (``follow_up_words`` in
 facts/facts.yml, actions/answering.py).
 """
@@ -54,9 +54,11 @@ _LEAD = re.compile(r"^(?:(?:and|but|so|ok|okay|then)\s+)*(?:(?:what|how)\s+about
 _TAIL = re.compile(r"^(?:(?:and|but|so|ok|okay|also)\s+)*(?P<subject>.+?)\s+(?:too|as\s+well)$")
 _ARTICLES = frozenset({"the", "a", "an", "for", "with", "about"})
 # Never a subject: what makes the message a question of its own, the patient's own case, a pointer
-# back (a bare follow-up, above), or a day or time (an answer to the callback form).
+# back (a bare follow-up, above), a day or time (an answer to the callback form), or a goodbye ("and
+# bye", "bye too": the classifier's goodbye reading is kept).
 _NOT_SUBJECT = frozenset(
     "what how why when where which who whom is are was can could will would should does do did shall may "
+    "bye goodbye goodnight cheers ciao "
     "i i'm im me my mine myself we us our you your it its it's that this these those there them they he she "
     "one ones other same again too well then also not no yes ok okay please thanks more else after before "
     "today tomorrow tonight morning afternoon evening night noon weekend weekday later now soon "

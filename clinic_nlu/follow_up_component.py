@@ -10,8 +10,9 @@ becomes ``ask_more`` (action_tell_more: the last topic's details, or "that is al
 A follow-up with a subject ("what about work", "and sports?") is read the same way, but only when the
 classifier found no question in it of its own (``NO_QUESTION_READINGS``: "what about work" came out as
 the patient's own case, "and sports" as out of scope); its subject is kept under ``follow_up``
-(``about``) for the answer, which repeats the last topic when the subject belongs to it and asks
-which topic otherwise. "and the scar?", read as the scar topic, keeps that reading.
+(``about``) for the answer, which repeats the last topic when the subject belongs to it, gives the
+topic it belongs to otherwise, and else the reply for a message not understood (with its line on
+feeling very unwell: "and the bleeding?" may be a symptom). "and the scar?", read as the scar topic, keeps that reading.
 
 Placed after OwnCaseDeferral and before RestoreOriginalText (it reads the corrected text, then the
 typed one). The triage runs after it and still escalates any red flag. ``enabled: false`` switches it off.

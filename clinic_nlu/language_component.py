@@ -7,8 +7,10 @@ mes jambes et je n'arrive plus à uriner"). Full multilingual triage is out of s
 typed text without any instruction-like parts, and a message it finds clearly not English gets the
 intent ``not_english``: its rule sends ``utter_not_english`` (domain.yml: the assistant reads English
 only; if it is urgent or an emergency, call the local emergency number now). The classifier's reading
-is kept under ``not_english`` for staff. A short greeting, thanks or goodbye the classifier knows
-("hola buenos dias", trained as a greeting) keeps its own reply.
+is kept under ``not_english`` for staff. A greeting, thanks or goodbye the classifier read gets this
+reply too: a greeting word in front of a red flag ("buenos dias tengo fiebre", "bonjour je saigne
+beaucoup") was read as a greeting, and the greeting's reply has no emergency advice; the honest reply
+suits a greeting in another language as well ("hola buenos dias").
 
 Placed after BareFollowUp and before RestoreOriginalText; the triage runs after it and still
 escalates a red flag it reads (an English one in a mixed message). ``enabled: false`` switches it off.
@@ -19,17 +21,15 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from clinic_nlu.language import LanguageCheck, language_check, words_in
+from clinic_nlu.language import LanguageCheck, language_check
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.switchable import SwitchableComponent, replace_intent
-from clinic_vocabulary import NOT_ENGLISH_INTENT, SOCIAL_INTENTS
+from clinic_vocabulary import NOT_ENGLISH_INTENT
 
 NOT_ENGLISH_KEY = "not_english"
-# A greeting, thanks or goodbye of at most this many words keeps the classifier's reading.
-SOCIAL_MAX_WORDS = 4
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -65,10 +65,7 @@ class NotEnglish(SwitchableComponent):
             return messages
         for message in messages:
             text = message.get(ORIGINAL_TEXT) or message.get(TEXT) or ""
-            predicted: Dict[str, Any] = message.get(INTENT) or {}
             if not text or text.startswith("/") or not self._check.not_english(text):
-                continue
-            if predicted.get(INTENT_NAME_KEY) in SOCIAL_INTENTS and len(words_in(text)) <= SOCIAL_MAX_WORDS:
                 continue
             reading = self._check.read(text)
             replace_intent(message, NOT_ENGLISH_INTENT, NOT_ENGLISH_KEY, {"language": reading.language})

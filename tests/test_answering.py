@@ -171,9 +171,15 @@ async def test_a_follow_up_whose_subject_belongs_to_another_topic_gets_that_topi
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize("last_topic", ["ask_cost", None])
-async def test_a_follow_up_whose_subject_belongs_to_no_topic_asks_which_topic(dispatcher, last_topic):
-    events = await _run(ActionTellMore(), dispatcher, _follow_up("weather", last_topic))
-    assert response_names(dispatcher) == ["utter_ask_which_topic"]
+@pytest.mark.parametrize("about", ["weather", "bleeding", "peeing"])
+async def test_a_follow_up_whose_subject_belongs_to_no_topic_is_not_understood_with_the_safety_line(
+    dispatcher, domain, last_topic, about
+):
+    """ "and the bleeding?" may be a symptom the triage did not escalate: the not-understood reply, which
+    says to call the emergency number if very unwell, never a bare "which topic?"."""
+    events = await _run(ActionTellMore(), dispatcher, _follow_up(about, last_topic))
+    assert response_names(dispatcher) == ["utter_ask_rephrase"]
+    assert "emergency number" in domain["responses"]["utter_ask_rephrase"][0]["text"]
     assert not [m for m in dispatcher.messages if m.get("fact_ids")]
     assert SlotSet("fact_ids", []) in events
 

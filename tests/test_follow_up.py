@@ -130,6 +130,10 @@ def test_a_follow_up_with_a_subject_gives_its_subject(text, subject):
         "also is it safe",
         "work",
         "what about the long drive home after",
+        "and bye",
+        "bye too",
+        "ok and goodbye",
+        "and goodnight",
     ],
 )
 def test_a_question_of_its_own_a_time_or_the_own_case_has_no_follow_up_subject(text):

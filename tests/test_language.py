@@ -30,8 +30,8 @@ def _nlu_examples():
 
 
 def test_no_english_training_message_is_flagged(check):
-    """The only training messages flagged are greetings in other languages, which the component leaves
-    to the classifier (a short greeting keeps its reply)."""
+    """The only training messages flagged are short greetings in other languages ("hola buenos dias"),
+    which get the honest "I read English only" reply: it suits them too."""
     flagged = [(intent, text) for intent, text in _nlu_examples() if check.not_english(text)]
     assert all(intent in ("greet", "goodbye", "thank") and len(text.split()) <= 4 for intent, text in flagged), flagged
 
@@ -75,7 +75,7 @@ def test_other_scripts_and_languages_are_flagged(check, text):
     assert check.not_english(text)
 
 
-def test_the_component_sets_not_english_and_keeps_short_greetings():
+def test_the_component_sets_not_english_also_on_what_the_classifier_read_as_a_greeting():
     from rasa.shared.nlu.training_data.message import Message
 
     from clinic_nlu.language_component import NotEnglish
@@ -83,13 +83,23 @@ def test_the_component_sets_not_english_and_keeps_short_greetings():
     french = Message(data={"text": "je ne sens plus mes jambes et je n'arrive plus à uriner"})
     french.set("intent", {"name": "out_of_scope", "confidence": 0.5})
     french.set("topics", [{"name": "ask_cost"}])
-    greeting = Message(data={"text": "hola buenos dias", "intent": {"name": "greet", "confidence": 0.9}})
+    # A greeting word in front of a red flag was read as a greeting (no emergency advice in its reply).
+    greetings = [
+        Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+        for text, intent in [
+            ("buenos dias tengo fiebre", "greet"),
+            ("bonjour je saigne beaucoup", "greet"),
+            ("merci je vais mourir", "thank"),
+            ("hola buenos dias", "greet"),
+        ]
+    ]
     english = Message(data={"text": "how long is recovery", "intent": {"name": "ask_recovery_time"}})
-    NotEnglish({"enabled": True}).process([french, greeting, english])
+    NotEnglish({"enabled": True}).process([french, *greetings, english])
     assert french.get("intent") == {"name": "not_english", "confidence": 1.0}
     assert french.get("not_english")["replaced"]["name"] == "out_of_scope"
     assert french.get("not_english")["language"] == "fr" and french.get("topics") is None
-    assert greeting.get("intent")["name"] == "greet" and english.get("intent")["name"] == "ask_recovery_time"
+    assert [m.get("intent")["name"] for m in greetings] == ["not_english"] * len(greetings)
+    assert english.get("intent")["name"] == "ask_recovery_time"
     off = Message(data={"text": "je ne sens plus mes jambes", "intent": {"name": "out_of_scope"}})
     NotEnglish({"enabled": False}).process([off])
     assert off.get("intent")["name"] == "out_of_scope"

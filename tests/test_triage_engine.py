@@ -234,6 +234,11 @@ def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_
         "worst headache i have ever had and my legs are numb": EMERGENCY,
         "i cant pee, is possible?": EMERGENCY,
         "my dad fainted yrs ago and now he collapsed again": EMERGENCY,
+        # "since / after her knee op" dates a symptom that is here now: not the past.
+        "my mum cant feel her legs since her knee op": EMERGENCY,
+        "my dad cant pee since his hip op": EMERGENCY,
+        "since her hip replacement she cant feel her legs": EMERGENCY,
+        "i cant feel my legs since my knee op": EMERGENCY,
     }
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
