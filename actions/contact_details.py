@@ -8,75 +8,89 @@ who changes the subject is asked again rather than having their question stored 
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
+from pathlib import Path
+from typing import FrozenSet, Optional, Tuple
 
 MAX_NAME_CHARS = 80
 MAX_TIME_CHARS = 120
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 6, 15
 
+NOT_NAME_WORDS_FILE = Path(__file__).resolve().parent / "not_name_words.txt"
+
+
+def _complaint_words(path: Path = NOT_NAME_WORDS_FILE) -> FrozenSet[str]:
+    """The words of a complaint (symptoms, body parts) that are never part of a name: one a line, #
+    comments (``not_name_words.txt``, reviewed with the other data files)."""
+    lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(line for line in lines if line)
+
+
 _PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]+$")
 _NAME = re.compile(r"^[^\W\d_]+(?:[\s'’.\-][^\W\d_]*)*$", re.UNICODE)
 # Words that make a "name" a sentence or a question ("how much is it", "i want a doctor").
-_NOT_NAME_WORDS = frozenset(
-    {
-        "what",
-        "how",
-        "why",
-        "where",
-        "which",
-        "who",
-        "does",
-        "do",
-        "is",
-        "are",
-        "can",
-        "could",
-        "would",
-        "should",
-        "the",
-        "my",
-        "me",
-        "i",
-        "you",
-        "it",
-        "this",
-        "that",
-        "cost",
-        "much",
-        "long",
-        "pain",
-        "surgery",
-        "operation",
-        "please",
-        "want",
-        "need",
-        "help",
-        # A sentence, not a name ("i'm scared", "it's urgent", "don't call"): "I'm Anna" is read above.
-        "i'm",
-        "it's",
-        "its",
-        "don't",
-        "dont",
-        "not",
-        # How someone is, or when: what follows "I'm", "it's" or "call me" when it is not a name.
-        "urgent",
-        "scared",
-        "worried",
-        "afraid",
-        "sorry",
-        "fine",
-        "ok",
-        "okay",
-        "sure",
-        "ready",
-        "sick",
-        "dying",
-        "numb",
-        "bleeding",
-        "back",
-        "later",
-        "here",
-    }
+_NOT_NAME_WORDS = (
+    frozenset(
+        {
+            "what",
+            "how",
+            "why",
+            "where",
+            "which",
+            "who",
+            "does",
+            "do",
+            "is",
+            "are",
+            "can",
+            "could",
+            "would",
+            "should",
+            "the",
+            "my",
+            "me",
+            "i",
+            "you",
+            "it",
+            "this",
+            "that",
+            "cost",
+            "much",
+            "long",
+            "pain",
+            "surgery",
+            "operation",
+            "please",
+            "want",
+            "need",
+            "help",
+            # A sentence, not a name ("i'm scared", "it's urgent", "don't call"): "I'm Anna" is read above.
+            "i'm",
+            "it's",
+            "its",
+            "don't",
+            "dont",
+            "not",
+            # How someone is, or when: what follows "I'm", "it's" or "call me" when it is not a name.
+            "urgent",
+            "scared",
+            "worried",
+            "afraid",
+            "sorry",
+            "fine",
+            "ok",
+            "okay",
+            "sure",
+            "ready",
+            "sick",
+            "dying",
+            "numb",
+            "bleeding",
+            "back",
+            "later",
+            "here",
+        }
+    )
+    | _complaint_words()
 )
 # What a patient types to leave the form. Decided from the words, not the intent classifier, so that
 # a detail such as "no preference" or "not before 10" is never taken for "stop".

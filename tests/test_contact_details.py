@@ -262,3 +262,19 @@ def test_a_detail_typed_in_reply_to_the_callback_offer_is_taken(text, expected):
 )
 def test_an_ordinary_reply_to_the_callback_offer_is_no_detail(text):
     assert detail_given_unasked(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["neck stiff", "bad headache", "pins needles", "tingling feet", "I am dizzy", "this is painful", "Bad Headache"],
+)
+def test_a_complaint_typed_after_the_callback_offer_or_as_the_name_is_no_name(text):
+    """A symptom is how the patient feels: taken as a name it would start the form and go unanswered."""
+    assert detail_given_unasked(text) is None
+    assert clean_name(text) is None
+
+
+@pytest.mark.parametrize("name", ["Anna Headley", "Mary Sorenson", "José García", "Siobhan O'Neill", "John Hurt"])
+def test_names_that_contain_a_complaint_word_inside_a_longer_word_are_still_names(name):
+    assert clean_name(name) == name
+    assert detail_given_unasked(name) == ("callback_name", name)
