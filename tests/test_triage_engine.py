@@ -244,6 +244,32 @@ def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question_or_the_past():
+    """Rules alone: "i no can feel legs", "me no feel legs, no can pee" are a cauda equina emergency as
+    much as "i cant feel my legs"; the same words asked about ("will i no can pee after operation?",
+    "will i not feel my legs after the op?") or told as someone else's past stay calm, and "no can do"
+    or "i no can come on monday" are no symptom."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "will i no can pee after operation?",
+        "will i not feel my legs after the op?",
+        "is it possible that i no can pee after?",
+        "my mother no could pee after her op years ago",
+        "no can do, sorry",
+        "i no can come on monday, other day ok?",
+    ]
+    escalated = {
+        "i no can feel legs": EMERGENCY,
+        "me no feel legs, no can pee": EMERGENCY,
+        "i no can pee since yesterday": EMERGENCY,
+        "i no can control pee": EMERGENCY,
+        "she not feel her feet": EMERGENCY,
+        "i not feel my legs will i be ok": EMERGENCY,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
 def test_text_speak_general_questions_are_calm_but_requests_and_red_flags_in_text_speak_are_not():
     """Rules alone: "u" for "you" and "r u" for "are you" make the same general question as the words
     they stand for; a request for help ("can you get me an ambulance", "call someone") is not a
