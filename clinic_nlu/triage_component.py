@@ -9,6 +9,9 @@ the classifier's output) and gives one level: emergency, crisis, urgent or none.
 - On none, a classifier guess of one of those intents is, by default (``classifier_escalation:
   demote``), replaced by the classifier's best other intent: the triage rules, not word
   statistics, decide when a patient is told to call an ambulance (BENCHMARKS.md compares both).
+  When that intent's share of the confidence left (the escalation intents taken out) is below
+  ``min_demoted_confidence`` (the FallbackClassifier's threshold), the message is not understood
+  (``nlu_fallback``) instead.
 - When a spelling corrector ran (``clinic_nlu.spelling_corrector``), the typed text is in ``text``,
   the corrected one in ``text_corrected`` and, when its context step changed the word step's
   result, the word step's text in ``text_word_step``: every distinct one is triaged and the most
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text, Tuple
 
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -61,12 +65,18 @@ class TriageOverride(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"classifier_escalation": DEMOTE}
+        # min_demoted_confidence: the FallbackClassifier's threshold (config.yml; a test keeps the two
+        # equal), which ran before this component and so never saw the demoted intent's confidence.
+        return {"classifier_escalation": DEMOTE, "min_demoted_confidence": 0.3}
 
     def __init__(self, config: Dict[Text, Any], triage: Triage) -> None:
+        config = {**self.get_default_config(), **config}
         if config["classifier_escalation"] not in (DEMOTE, KEEP):
             raise ValueError(f"classifier_escalation must be {DEMOTE!r} or {KEEP!r}")
         self._demote = config["classifier_escalation"] == DEMOTE
+        self._min_demoted = float(config["min_demoted_confidence"])
+        if not 0.0 <= self._min_demoted <= 1.0:
+            raise ValueError("min_demoted_confidence must be between 0 and 1")
         self._triage = triage
 
     @classmethod
@@ -126,6 +136,15 @@ class TriageOverride(GraphComponent):
             elif self._demote and predicted.get(INTENT_NAME_KEY) in TRIAGE_INTENTS.values():
                 message.set("classifier_intent", predicted, add_to_output=True)
                 rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in TRIAGE_INTENTS.values()]
+                if rest and _share_of_the_rest(rest) < self._min_demoted:
+                    # As unsure as the FallbackClassifier's threshold, among the intents left: not
+                    # understood (the rephrase reply, with the safety line), never a topic the words
+                    # barely resemble.
+                    fallback = {
+                        INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME,
+                        PREDICTED_CONFIDENCE_KEY: self._min_demoted,
+                    }
+                    rest = [fallback, *(r for r in rest if r.get(INTENT_NAME_KEY) != DEFAULT_NLU_FALLBACK_INTENT_NAME)]
                 if rest:
                     message.set(INTENT, dict(rest[0]), add_to_output=True)
                     message.set(INTENT_RANKING_KEY, rest, add_to_output=True)
@@ -133,3 +152,12 @@ class TriageOverride(GraphComponent):
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+def _share_of_the_rest(rest: List[Dict[str, Any]]) -> float:
+    """The first intent's confidence among the intents left once the escalation intents are taken
+    out of the ranking ("no fever, no numbness. when can i drive?": the recovery topic keeps most of
+    what the emergency guess leaves; a message the classifier reads as nothing else does not)."""
+    confidences = [float(r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) for r in rest]
+    total = sum(confidences)
+    return confidences[0] / total if total > 0 else 0.0

@@ -101,6 +101,55 @@ def test_a_classifier_guess_of_emergency_on_a_calm_message_is_demoted_by_default
     assert kept.get("intent")["name"] == "report_emergency"
 
 
+def test_a_demoted_guess_whose_next_intent_is_unsure_is_not_understood():
+    """The FallbackClassifier ran before the demotion: a next intent below its threshold would be a
+    topic the words barely resemble ("i no can walk good" as the safety facts at 0.01)."""
+    ranking = [
+        {"name": "report_emergency", "confidence": 0.9},
+        {"name": "ask_safety", "confidence": 0.02},
+        {"name": "greet", "confidence": 0.02},
+        {"name": "ask_cost", "confidence": 0.02},
+        {"name": "goodbye", "confidence": 0.02},
+        {"name": "report_crisis", "confidence": 0.02},
+    ]
+    message = _message("some words no rule reads", "report_emergency", 0.9, ranking)
+    _component(DEMOTE).process([message])
+    assert message.get("intent") == {"name": "nlu_fallback", "confidence": 0.3}
+    assert [r["name"] for r in message.get("intent_ranking")] == [
+        "nlu_fallback",
+        "ask_safety",
+        "greet",
+        "ask_cost",
+        "goodbye",
+    ]
+    assert message.get("classifier_intent")["name"] == "report_emergency"
+
+
+def test_a_demoted_guess_keeps_the_next_intent_when_it_holds_most_of_what_is_left():
+    """ "no fever, no numbness. when can i drive?": the emergency guess takes most of the
+    probability, but of what it leaves the recovery topic holds most: it is the answer."""
+    ranking = [
+        {"name": "report_emergency", "confidence": 0.85},
+        {"name": "ask_recovery_time", "confidence": 0.1},
+        {"name": "ask_safety", "confidence": 0.05},
+    ]
+    message = _message("no fever, no numbness. when can i drive again?", "report_emergency", 0.85, ranking)
+    _component(DEMOTE).process([message])
+    assert message.get("intent") == {"name": "ask_recovery_time", "confidence": 0.1}
+
+
+def test_the_demotion_floor_is_the_fallback_threshold_of_config_yml():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text())["pipeline"]
+    fallback = next(c for c in pipeline if c["name"] == "FallbackClassifier")
+    triage = next(c for c in pipeline if c["name"].endswith("TriageOverride"))
+    floor = triage.get("min_demoted_confidence", TriageOverride.get_default_config()["min_demoted_confidence"])
+    assert floor == fallback["threshold"]
+
+
 def test_a_bad_mode_is_refused():
     with pytest.raises(ValueError):
         TriageOverride({"classifier_escalation": "maybe"}, default_triage())
