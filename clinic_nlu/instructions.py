@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-import yaml
+from clinic_nlu.pattern_file import PatternFile
 
 RULES_FILE = Path(__file__).resolve().parent / "instructions.yml"
 _FLAGS = re.IGNORECASE | re.DOTALL
@@ -120,22 +120,7 @@ class InstructionRules:
 
 def load_rules(path: Path = RULES_FILE) -> InstructionRules:
     """Read and compile ``path``; a pattern that does not compile names itself in the error."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    if data.get("version") != 1:
-        raise ValueError(f"{path.name}: unknown version {data.get('version')!r}")
-
-    def compiled(key: str) -> Tuple["re.Pattern[str]", ...]:
-        patterns = data.get(key) or []
-        if not patterns:
-            raise ValueError(f"{path.name}: no {key} patterns")
-        out = []
-        for pattern in patterns:
-            try:
-                out.append(re.compile(pattern, _FLAGS))
-            except re.error as error:
-                raise ValueError(f"{path.name}: {key} pattern {pattern!r} does not compile: {error}") from error
-        return tuple(out)
-
+    compiled = PatternFile(path, _FLAGS).compiled
     lead_ins = compiled("lead_ins")
     return InstructionRules(
         blocks=compiled("blocks"),

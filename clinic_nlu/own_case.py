@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Tuple
 
-import yaml
+from clinic_nlu.pattern_file import PatternFile
 
 RULES_FILE = Path(__file__).resolve().parent / "own_case.yml"
 
@@ -60,22 +60,7 @@ def _clean(text: str) -> str:
 
 def load_rules(path: Path = RULES_FILE) -> OwnCaseRules:
     """Read and compile ``path``; a pattern that does not compile names itself in the error."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    if data.get("version") != 1:
-        raise ValueError(f"{path.name}: unknown version {data.get('version')!r}")
-
-    def compiled(key: str) -> Tuple["re.Pattern[str]", ...]:
-        patterns = data.get(key) or []
-        if not patterns:
-            raise ValueError(f"{path.name}: no {key} patterns")
-        out = []
-        for pattern in patterns:
-            try:
-                out.append(re.compile(pattern))
-            except re.error as error:
-                raise ValueError(f"{path.name}: {key} pattern {pattern!r} does not compile: {error}") from error
-        return tuple(out)
-
+    compiled = PatternFile(path).compiled
     return OwnCaseRules(
         symptom=compiled("symptom"),
         question=compiled("question"),
