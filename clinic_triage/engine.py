@@ -157,13 +157,27 @@ class _Discount:
 
 
 @dataclass(frozen=True)
+class _Carried:
+    """A cue that a whole sentence gives to the mentions of the sentence before it (``previous_sentence``
+    in context.yml): ``category`` is added to those that already have one of ``applies_to`` (with
+    ``only_if_alone``, only when that sentence has a single mention)."""
+
+    category: str
+    applies_to: FrozenSet[str]
+    patterns: Tuple["re.Pattern[str]", ...]
+    only_if_alone: bool = False
+
+
+@dataclass(frozen=True)
 class RuleSet:
-    """The parsed rule files: flags (level, description, patterns), modifiers, decision table."""
+    """The parsed rule files: flags (level, description, patterns), modifiers, decision table, and the
+    cues a sentence gives to the sentence before it."""
 
     flags: Mapping[str, Mapping[str, Any]]
     modifiers: Mapping[str, Sequence[Mapping[str, Any]]]
     discounts: Tuple[_Discount, ...]
     files: Tuple[Path, ...] = ()
+    carried: Tuple[_Carried, ...] = ()
 
     def level_of(self, flag: str) -> str:
         return str(self.flags[flag]["level"])
@@ -209,10 +223,20 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
     discounts = tuple(
         _Discount(frozenset(row["when"]), frozenset(row.get("unless", []))) for row in context["decision"]["discount"]
     )
+    carried = tuple(
+        _Carried(
+            category=entry["category"],
+            applies_to=frozenset(entry["applies_to"]),
+            patterns=tuple(re.compile(_expand(p, context.get("fragments", {}))) for p in entry["patterns"]),
+            only_if_alone=bool(entry.get("only_if_alone", False)),
+        )
+        for entry in context.get("previous_sentence", [])
+    )
     return RuleSet(
         flags=flags,
         modifiers=modifiers,
         discounts=discounts,
+        carried=carried,
         files=(rules_dir / "targets.yml", rules_dir / "context.yml"),
     )
 
@@ -328,9 +352,10 @@ class Triage:
         findings: List[Finding] = []
         counted_chars: List[Tuple[int, int]] = []
         discounted_chars: List[Tuple[int, int]] = []
-        for span in doc.spans.get("medspacy_spans", []):
+        spans = list(doc.spans.get("medspacy_spans", []))
+        contexts = self._carry([frozenset(m.category for m in span._.modifiers) for span in spans], spans, doc)
+        for span, context in zip(spans, contexts):
             flag = span.label_
-            context = frozenset(m.category for m in span._.modifiers)
             counted = self._counts(flag, context)
             findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
             (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))
@@ -341,6 +366,29 @@ class Triage:
             masked += [clean[end:start], DISCOUNTED_MARK]
             end = stop
         return findings, "".join(masked) + clean[end:]
+
+    def _carry(self, contexts: List[FrozenSet[str]], spans: Sequence[Any], doc: Any) -> List[FrozenSet[str]]:
+        """``contexts`` with the cues of ``previous_sentence`` (context.yml) added: ConText reads one
+        sentence at a time, but "can you get numb down below after this? mine has been numb since last
+        night" claims the asked-about symptom in the next sentence."""
+        if not self.rules.carried or not spans:
+            return contexts
+        sentences = list(doc.sents)
+        starts = [sent.start for sent in sentences]
+        index = [max(i for i, start in enumerate(starts) if start <= span.start) for span in spans]
+        contexts = list(contexts)
+        for number, sentence in enumerate(sentences[1:], start=1):
+            text = sentence.text.strip()
+            for cue in self.rules.carried:
+                if not any(p.search(text) for p in cue.patterns):
+                    continue
+                before = [i for i, at in enumerate(index) if at == number - 1]
+                if cue.only_if_alone and len({(spans[i].start, spans[i].end) for i in before}) > 1:
+                    continue
+                before = [i for i in before if contexts[i] & cue.applies_to]
+                for i in before:
+                    contexts[i] = contexts[i] | {cue.category}
+        return contexts
 
     def description_of(self, flag: str) -> str:
         """What a finding's flag means, in the words staff see: the flag's description in the rules, or

@@ -244,6 +244,57 @@ def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_own_symptom_claimed_in_the_sentence_after_a_general_question_is_a_red_flag_now():
+    """Rules alone: a general question followed by the writer's own claim in the next sentence ("...
+    after? because i cant", "mine has been numb since last night", "i did twice this morning") is the
+    red flag now; the same question followed by a worry, "mine is fine" or an old episode stays calm."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "have you ever had a patient who cant pee after? i'm just nervous",
+        "have you ever had a patient who cant pee after? because i cant stop thinking about it",
+        "do people get numb down below after this? mine is fine so far",
+        "i've read people can pass out after this op. i did once in 2010 at the dentist",
+    ]
+    escalated = {
+        "have you ever had a patient who cant pee after? because i cant, since this morning": EMERGENCY,
+        "do people get numb down below after this? mine has been numb since last night": EMERGENCY,
+        "i've read people can pass out after this op. i did twice this morning": EMERGENCY,
+        "is it common to get a fever after this? same here, 38.6 and shaking": EMERGENCY,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
+def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
+    """Rules alone: "had fever tues. gone now" and "i had a headache yesterday. it finished quickly" are
+    over; "still there now" is not, and when the report has two red flags ("... and i cant pee. gone
+    now") nothing is taken as over."""
+    rules_only = Triage(default_triage().rules)
+    calm = ["had fever tues. gone now", "i had a fever on monday. it finished quickly"]
+    escalated = {
+        "had fever tues. still there now": EMERGENCY,
+        "i had a fever yesterday and i cant pee. gone now": EMERGENCY,
+        "cant pee since this morning. the headache is gone now": EMERGENCY,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
+def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
+    """Rules alone: "bled thru 3 pads" is heavy bleeding; "leg pins n needles since op" is one-limb
+    numbness (urgent), "pins n needles before the op" is not; "no problem with breathing" denies the
+    symptom (a rash after a new tablet stays urgent), "now i have problem with breathing" reports it."""
+    rules_only = Triage(default_triage().rules)
+    assert rules_only.assess("bled thru 3 pads").level == EMERGENCY
+    assert rules_only.assess("blood coming thru the dressing all night").level == EMERGENCY
+    assert rules_only.assess("leg pins n needles since op. one leg. not worse").level == URGENT
+    assert rules_only.assess("had pins n needles in my leg for years before the op").level == NONE
+    rash = "new tablet and now i have red itchy points on my arms, no problem with breathing"
+    assert rules_only.assess(rash).level == URGENT
+    assert rules_only.assess("no problem with breathing, just wondering when i can drive").level == NONE
+    assert rules_only.assess("now i have problem with breathing").level == EMERGENCY
+
+
 def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question_or_the_past():
     """Rules alone: "i no can feel legs", "me no feel legs, no can pee" are a cauda equina emergency as
     much as "i cant feel my legs"; the same words asked about ("will i no can pee after operation?",
