@@ -295,6 +295,17 @@ def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_proble
     assert rules_only.assess("now i have problem with breathing").level == EMERGENCY
 
 
+def test_the_time_of_reading_about_a_condition_is_not_the_time_of_a_symptom():
+    """Rules alone: "i was reading on a forum last night about people who end up with cauda equina" is
+    a worry about something read, not the condition last night; a symptom told after the reading is
+    still a red flag now."""
+    rules_only = Triage(default_triage().rules)
+    calm = "i was reading on a forum last night about people who end up with cauda equina after this op"
+    assert rules_only.assess(calm).level == NONE
+    assert rules_only.assess("i was reading on a forum last night and now i cant feel my bottom").level == EMERGENCY
+    assert rules_only.assess("read about clots yesterday, my calf is swollen and hot").level == EMERGENCY
+
+
 def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question_or_the_past():
     """Rules alone: "i no can feel legs", "me no feel legs, no can pee" are a cauda equina emergency as
     much as "i cant feel my legs"; the same words asked about ("will i no can pee after operation?",
