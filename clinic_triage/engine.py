@@ -11,7 +11,8 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    are all kept, so a long urgent match cannot hide a short emergency one).
 3. medspaCy's ``ConText`` links each mention to the modifiers of ``rules/context.yml`` in its
    sentence: negated, hypothetical (a general question, a worry, a plan), historical (over),
-   another person, past, current.
+   another person, past, current. A few whole sentences also give a cue to the sentence before
+   them (``previous_sentence``: "... after? because i cant" claims the symptom asked about).
 4. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
    unless current; another person's past). The highest level among the mentions that count is
    the rules' level.
