@@ -10,7 +10,9 @@ only; if it is urgent or an emergency, call the local emergency number now). The
 is kept under ``not_english`` for staff. A greeting, thanks or goodbye the classifier read gets this
 reply too: a greeting word in front of a red flag ("buenos dias tengo fiebre", "bonjour je saigne
 beaucoup") was read as a greeting, and the greeting's reply has no emergency advice; the honest reply
-suits a greeting in another language as well ("hola buenos dias").
+suits a greeting in another language as well ("hola buenos dias", "hola"). Short messages ("dolor
+espalda", "ból pleców") are judged with the reviewed list of other languages' common words
+(``foreign_words.txt``).
 
 Placed after BareFollowUp and before RestoreOriginalText; the triage runs after it and still
 escalates a red flag it reads (an English one in a mixed message). ``enabled: false`` switches it off.

@@ -134,6 +134,26 @@ def test_non_native_and_misspelt_english_is_not_told_it_is_not_english(servers, 
     assert response_text("utter_not_english") not in texts, texts
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["hola", "dolor espalda", "ból pleców", "merci beaucoup", "rückenschmerzen?", "kiedy praca", "dor nas costas"],
+)
+def test_a_short_message_in_another_language_gets_the_honest_reply(servers, text):
+    texts = [m["text"] for m in ask(servers, text)]
+    assert texts == [response_text("utter_not_english")], texts
+
+
+@pytest.mark.parametrize("text", ["hi", "thanks", "cost?", "back pain", "recovry time", "ok", "bye"])
+def test_a_short_english_message_is_not_told_it_is_not_english(servers, text):
+    texts = [m["text"] for m in ask(servers, text)]
+    assert texts and response_text("utter_not_english") not in texts, texts
+
+
+def test_a_short_foreign_message_with_an_english_red_flag_still_escalates(servers):
+    messages = ask(servers, "ayuda, i cant feel my legs")
+    assert messages[0]["level"] == "emergency", messages
+
+
 def test_an_english_red_flag_in_a_mixed_message_still_escalates(servers):
     messages = ask(servers, "bonjour, je suis inquiet: i cant feel my legs and i cant pee since this morning")
     assert messages[0]["level"] == "emergency", messages
