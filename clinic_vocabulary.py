@@ -54,6 +54,12 @@ MULTI_TOPIC_INTENTS = (*FACT_TOPIC_INTENTS, PERSONAL_INTENT)
 NOT_COVERED_INTENT = "ask_not_covered"
 NOT_COVERED_ACTION = "action_answer_not_covered"
 NOT_COVERED_RESPONSE = "utter_not_covered"
+# A general question whether the problem can come back after this operation ("will it come back?"):
+# clinic_nlu/recurrence_component.py marks it with this entity (the intent is left as read), the
+# dialogue rules send it to the not-covered action, which then says this response (what the sheet
+# says and does not say) instead of the general one.
+RECURRENCE_ENTITY = "recurrence_question"
+RECURRENCE_RESPONSE = "utter_recurrence_not_covered"
 # The consented callback form: while it asks for a detail, the patient's message is that detail.
 CALLBACK_FORM = "callback_form"
 # The question topics answered from the sheet's facts (the `topics` of facts/facts.yml).

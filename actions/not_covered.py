@@ -7,7 +7,10 @@ that fact added, attributed; otherwise no fact is given, so no other topic's fac
 A message that also asks about topics the sheet does answer ("how long is recovery and who is the
 surgeon?": the NLU pipeline lists its ``topics``, the not-covered one among them) gets every topic
 in the order asked, the not-covered one said as such, and the callback offer at the end
-(actions/multi_topic.py). Every sentence is a domain response or a fact.
+(actions/multi_topic.py). A general question whether the problem can come back after the
+operation (the ``recurrence_question`` entity, clinic_nlu/recurrence_component.py; data/rules.yml
+sends it here whatever topic it was read as) gets its own response, saying what the sheet does and
+does not say, then the callback offer, no fact. Every sentence is a domain response or a fact.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answering import fact_book, send_topics_answer
 from actions.multi_topic import questions_asked, topics_asked
-from clinic_vocabulary import NOT_COVERED_INTENT, OWN_CASE_KEY
+from clinic_vocabulary import (
+    NOT_COVERED_INTENT,
+    NOT_COVERED_RESPONSE,
+    OWN_CASE_KEY,
+    RECURRENCE_ENTITY,
+    RECURRENCE_RESPONSE,
+)
 
 
 class ActionAnswerNotCovered(Action):
@@ -40,7 +49,13 @@ class ActionAnswerNotCovered(Action):
                 questions_asked(tracker.latest_message),
                 own_symptom=bool(tracker.latest_message.get(OWN_CASE_KEY)),
             )
-        dispatcher.utter_message(response="utter_not_covered")
+        entities = tracker.latest_message.get("entities") or []
+        if any(e.get("entity") == RECURRENCE_ENTITY for e in entities):
+            # whether the problem comes back: what the sheet does and does not say, no fact
+            dispatcher.utter_message(response=RECURRENCE_RESPONSE)
+            dispatcher.utter_message(response="utter_offer_callback")
+            return [SlotSet("last_topic", None), SlotSet("fact_ids", [])]
+        dispatcher.utter_message(response=NOT_COVERED_RESPONSE)
         related = book.related_fact(tracker.latest_message.get("text") or "")
         fact_ids: List[Text] = []
         if related is not None:

@@ -33,7 +33,7 @@ TZ_KEY = "messages_timezone"
 LEVEL_RANK: Dict[Optional[str], int] = {"crisis": 3, "emergency": 2, "urgent": 1}
 # "Not covered": an in-domain question the information sheet does not answer.
 NOT_COVERED_INTENTS = {"ask_not_covered"}
-NOT_COVERED_ACTIONS = {"utter_not_covered", "action_not_covered"}
+NOT_COVERED_ACTIONS = {"utter_not_covered", "utter_recurrence_not_covered", "action_not_covered"}
 _LOCK = threading.Lock()
 _COLUMNS = [c.name for c in store.messages.columns]
 

@@ -268,3 +268,21 @@ def test_a_bare_follow_up_after_an_answer_asks_for_more_not_goodbye(chat):
     say = chat()
     say("what is endoscopic discectomy")
     assert "nerve root during the operation" in say("what about that one")
+
+
+def test_will_it_come_back_gets_what_the_sheet_does_not_say_and_the_callback_offer(chat):
+    say = chat()
+    reply = say("will it come back?")
+    assert "does not say if the problem can come back after this operation" in reply
+    assert "Would you like the clinic to call you back?" in reply
+    assert "pain relief" not in reply.lower() and "The clinic's sheet says" not in reply  # no topic's facts
+    assert "What name should the clinic ask for?" in say("yes please")
+    later = chat()("is the surgery permanent or do i need another one later")
+    assert "if you may need another operation later" in later and "rephrase" not in later.lower()
+
+
+def test_a_recurrence_question_in_the_writers_own_case_keeps_the_deferral_and_a_red_flag_its_escalation(chat):
+    own = chat()("my disc slipped again after my endoscopy, what should i do")
+    assert PERSONAL_DEFERRAL in own and "does not say if the problem can come back" not in own
+    red = chat()("will it come back? since yesterday i cant control my bladder")
+    assert "emergency number" in red and "does not say if the problem can come back" not in red

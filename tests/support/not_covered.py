@@ -79,10 +79,13 @@ class Verdict:
 
 def judge(replies: List[Dict[str, Any]], facts: List[Dict[str, Any]], related: Optional[str]) -> Verdict:
     """Judge the REST replies and the stored facts of one out-of-sheet question."""
-    not_covered, offer = response_text("utter_not_covered"), response_text("utter_offer_callback")
+    offer = response_text("utter_offer_callback")
+    # the general answer, or the one for "can it come back?" (the recurrence_question entity), which
+    # says as plainly that the sheet does not cover it
+    not_covered = (response_text("utter_not_covered"), response_text("utter_recurrence_not_covered"))
     texts = [m.get("text") or "" for m in replies]
     offered = any(offer in (m.get("text") or "") and m.get("buttons") for m in replies)
-    honest = any(not_covered in t for t in texts) and offered
+    honest = any(n in t for n in not_covered for t in texts) and offered
     ids = [i for f in facts for i in f["fact_ids"]]
     return Verdict(
         honest=honest,

@@ -1,0 +1,50 @@
+"""A general question whether the problem can come back after this operation, free of Rasa.
+
+The clinic's sheet says nothing about the problem coming back, or another operation being needed
+later, after the operation it describes; its "high recurrence rate" is about the older methods.
+The reviewable patterns in ``recurrence.yml`` (next to this module) find such a question; the NLU
+component :mod:`clinic_nlu.recurrence_component` then marks the message with an entity and the
+dialogue rules give the honest answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Tuple
+
+from clinic_nlu.pattern_file import PatternFile
+
+RULES_FILE = Path(__file__).resolve().parent / "recurrence.yml"
+
+
+@dataclass(frozen=True)
+class RecurrenceRules:
+    """The compiled patterns of ``recurrence.yml``."""
+
+    question: Tuple["re.Pattern[str]", ...]
+    own_case: Tuple["re.Pattern[str]", ...]
+
+    def find(self, text: str) -> Optional[Tuple[int, int]]:
+        """The (start, end) in ``text`` of the first recurrence wording found, or None; None too
+        when the writer speaks of their own case (``own_case``)."""
+        clean = _clean(text)
+        if any(p.search(clean) for p in self.own_case):
+            return None
+        found = [m for p in self.question if (m := p.search(clean))]
+        if not found:
+            return None
+        first = min(found, key=lambda m: m.start())
+        return first.start(), first.end()
+
+
+def _clean(text: str) -> str:
+    """Lower case with typographic apostrophes made plain; the same length, so positions hold."""
+    return (text or "").lower().replace("\u2019", "'")
+
+
+def load_rules(path: Path = RULES_FILE) -> RecurrenceRules:
+    """Read and compile ``path``; a pattern that does not compile names itself in the error."""
+    compiled = PatternFile(path).compiled
+    return RecurrenceRules(question=compiled("question"), own_case=compiled("own_case"))

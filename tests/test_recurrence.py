@@ -1,0 +1,147 @@
+"""Recurrence questions ("will it come back?"): the reviewable patterns, the NLU step that marks them
+with an entity (the intent kept), and the honest answer the not-covered action then gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+
+from actions.not_covered import ActionAnswerNotCovered
+from clinic_nlu.recurrence import RULES_FILE, load_rules
+from clinic_nlu.recurrence_component import RecurrenceQuestion
+from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
+from clinic_vocabulary import OWN_CASE_KEY, RECURRENCE_ENTITY, RECURRENCE_RESPONSE
+from tests.conftest import ROOT, make_tracker, response_names
+
+pytestmark = pytest.mark.unit
+
+DEV: Dict[str, Any] = yaml.safe_load((ROOT / "bench" / "recurrence_dev.yml").read_text(encoding="utf-8"))
+RULES = load_rules()
+
+
+@pytest.mark.parametrize("text", DEV["recurrence"])
+def test_a_general_recurrence_question_is_found(text):
+    assert RULES.find(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *DEV["near_miss"],
+        "when will the pain come back to normal",
+        "can i come back if i have more questions",
+        "is it ok to come back to work after 3 weeks",
+        "how long does the pain relief last",
+    ],
+)
+def test_a_calm_question_on_another_topic_is_not_found(text):
+    assert RULES.find(text) is None
+
+
+@pytest.mark.parametrize("text", DEV["own_case"])
+def test_the_writers_own_case_is_not_found(text):
+    assert RULES.find(text) is None
+
+
+def test_the_span_found_is_where_the_wording_is():
+    text = "Hi, WILL IT COME BACK later?"
+    start, end = RULES.find(text)
+    assert text[start:end] == "IT COME BACK"
+    curly = "what if it\u2019s coming back"
+    start, end = RULES.find(curly)
+    assert curly[start:end].lower() == "it\u2019s coming back"
+
+
+@pytest.mark.parametrize("key", ["question", "own_case"])
+def test_a_bad_or_missing_pattern_list_stops_loading_with_its_name(tmp_path: Path, key: str):
+    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data[key] = ["(unclosed"]
+    bad = tmp_path / "recurrence.yml"
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=key):
+        load_rules(bad)
+    data[key] = []
+    bad.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"no {key} patterns"):
+        load_rules(bad)
+
+
+def _message(text: str, intent: str, **extra: Any) -> Message:
+    ranking = [{"name": intent, "confidence": 0.7}, {"name": "ask_not_covered", "confidence": 0.2}]
+    return Message(
+        data={"text": text, "intent": {"name": intent, "confidence": 0.7}, "intent_ranking": ranking, **extra}
+    )
+
+
+def _entities(message: Message) -> List[Dict[str, Any]]:
+    return [e for e in message.get("entities") or [] if e["entity"] == RECURRENCE_ENTITY]
+
+
+def _run(message: Message, enabled: bool = True) -> Message:
+    RecurrenceQuestion({"enabled": enabled}).process([message])
+    return message
+
+
+@pytest.mark.parametrize("intent", ["ask_safety", "ask_pain_relief", "nlu_fallback", "ask_not_covered"])
+def test_the_step_adds_the_entity_and_leaves_the_intent(intent):
+    message = _run(_message("can the hernia come back after the operation", intent))
+    assert message.get("intent") == {"name": intent, "confidence": 0.7}
+    assert [r["name"] for r in message.get("intent_ranking")] == [intent, "ask_not_covered"]
+    (entity,) = _entities(message)
+    assert entity["value"] == "the hernia come back" and (entity["start"], entity["end"]) == (4, 24)
+
+
+def test_a_slip_fixed_by_the_corrector_is_found_and_the_whole_typed_text_marked():
+    typed = "will it cmoe back"
+    message = _run(_message("will it come back", "ask_safety", **{ORIGINAL_TEXT: typed}))
+    (entity,) = _entities(message)
+    assert (entity["start"], entity["end"], entity["value"]) == (0, len(typed), typed)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        _message("will it come back?", "ask_personal_advice"),
+        _message("will it come back?", "ask_safety", **{OWN_CASE_KEY: {"symptom": "x", "question": "y"}}),
+        _message("will it come back? and what does it cost?", "ask_safety", topics=[{"name": "a"}, {"name": "b"}]),
+        _message("how long until i can go back to work", "ask_recovery_time"),
+    ],
+)
+def test_the_own_case_several_topics_and_other_questions_get_no_entity(message):
+    assert not _entities(_run(message))
+
+
+def test_switched_off_the_step_adds_nothing_and_a_bad_switch_is_an_error():
+    assert not _entities(_run(_message("will it come back?", "ask_safety"), enabled=False))
+    with pytest.raises(ValueError, match="enabled"):
+        RecurrenceQuestion({"enabled": "yes"})
+
+
+@pytest.mark.asyncio
+async def test_the_not_covered_action_says_what_the_sheet_does_not_say_then_offers_the_callback(dispatcher):
+    tracker = make_tracker("ask_safety", text="will it come back?")
+    tracker.latest_message["entities"] = [{"entity": RECURRENCE_ENTITY, "value": "it come back", "start": 5, "end": 17}]
+    await ActionAnswerNotCovered().run(dispatcher, tracker, {})
+    assert response_names(dispatcher) == [RECURRENCE_RESPONSE, "utter_offer_callback"]
+    assert not any(m.get("fact_ids") for m in dispatcher.messages)
+
+
+def test_the_recurrence_reply_promises_nothing_and_hands_over(domain):
+    text = domain["responses"][RECURRENCE_RESPONSE][0]["text"]
+    assert "does not say" in text and "surgeon" in text
+    assert not any(ch.isdigit() for ch in text) and "%" not in text
+    assert RECURRENCE_ENTITY in domain["entities"]
+
+
+def test_the_not_covered_judge_takes_the_recurrence_reply_as_honest_and_nothing_else():
+    from tests.support.not_covered import judge, response_text
+
+    offer = {"text": response_text("utter_offer_callback"), "buttons": [{"title": "Yes"}]}
+    recurrence = {"text": response_text(RECURRENCE_RESPONSE)}
+    assert judge([recurrence, offer], [], None).ok
+    assert not judge([{"text": response_text("utter_ask_rephrase")}, offer], [], None).honest
+    assert not judge([recurrence], [], None).honest  # no callback offer
