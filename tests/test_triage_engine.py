@@ -254,8 +254,17 @@ def test_own_symptom_claimed_in_the_sentence_after_a_general_question_is_a_red_f
         "have you ever had a patient who cant pee after? because i cant stop thinking about it",
         "do people get numb down below after this? mine is fine so far",
         "i've read people can pass out after this op. i did once in 2010 at the dentist",
+        # an operation date, feeling well, reading, a scab, something long-standing or over
+        "can you get numb down below after the op? mine is next tuesday",
+        "is it common to get a fever after this surgery? i am now 2 weeks after the op and feel good",
+        "is it common to get a fever after this surgery? i have now booked my op for june",
+        "is it common to get a fever after this surgery? i am just now reading the leaflet",
+        "do people get numb down below after this? mine did too but it went away after a day",
+        "do wounds bleed after this? mine has a small scab",
+        "do legs go weak after this op? mine has always been weak since childbirth",
     ]
     escalated = {
+        "can the wound bleed a lot after? mine is bleeding through the dressing now": EMERGENCY,
         "have you ever had a patient who cant pee after? because i cant, since this morning": EMERGENCY,
         "do people get numb down below after this? mine has been numb since last night": EMERGENCY,
         "i've read people can pass out after this op. i did twice this morning": EMERGENCY,
@@ -270,8 +279,12 @@ def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
     over; "still there now" is not, and when the report has two red flags ("... and i cant pee. gone
     now") nothing is taken as over."""
     rules_only = Triage(default_triage().rules)
-    calm = ["had fever tues. gone now", "i had a fever on monday. it finished quickly"]
+    calm = ["had fever tues. gone now", "i had a fever on monday. it finished quickly", "had a fever sunday. fine now"]
     escalated = {
+        # a bare "ok", "normal" or "better" is no all-clear
+        "had blood soaking through the dressing. normal": EMERGENCY,
+        "was bleeding heavily from the wound. the wound is better": EMERGENCY,
+        "was coughing up blood. ok": EMERGENCY,
         "had fever tues. still there now": EMERGENCY,
         "i had a fever yesterday and i cant pee. gone now": EMERGENCY,
         "cant pee since this morning. the headache is gone now": EMERGENCY,
@@ -304,6 +317,9 @@ def test_the_time_of_reading_about_a_condition_is_not_the_time_of_a_symptom():
     assert rules_only.assess(calm).level == NONE
     assert rules_only.assess("i was reading on a forum last night and now i cant feel my bottom").level == EMERGENCY
     assert rules_only.assess("read about clots yesterday, my calf is swollen and hot").level == EMERGENCY
+    # the time of the reading dates the symptom when the symptom, not what was read, follows
+    assert rules_only.assess("i was reading this morning when my legs went numb, cant pee").level == EMERGENCY
+    assert rules_only.assess("was watching it last night when i collapsed").level == EMERGENCY
 
 
 def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question_or_the_past():
@@ -327,6 +343,8 @@ def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question
         "i no can control pee": EMERGENCY,
         "she not feel her feet": EMERGENCY,
         "i not feel my legs will i be ok": EMERGENCY,
+        "help no feel legs": EMERGENCY,
+        "sciatica came back, no feel legs": EMERGENCY,
     }
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
@@ -394,6 +412,8 @@ def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_the
         "i have been cutting myself when the pain comes",
         "dad wrote 'goodbye' notes to all of us and put them on the table",
         "she says she's going to do away with herself",
+        "i'd rather be dead than have surgery again",
+        "if it comes back again i cant go on",
     ]
     calm = [
         "i cut myself shaving, can i still have the op?",
@@ -403,6 +423,9 @@ def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_the
         "i forgive everyone for the mix-up with the appointment, no worries",
         "my sister tried to end her life when she was a teenager, she is fine now",
         "i went down on the floor to do my physio exercises, is that ok?",
+        "i'd rather be awake than asleep for the op",
+        "i cant go on holiday for 6 weeks?",
+        "i cant go on the bike yet, when can i",
     ]
     assert {t: rules_only.assess(t).level for t in crisis} == {t: CRISIS for t in crisis}
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
