@@ -304,6 +304,8 @@ def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_proble
     assert rules_only.assess("had pins n needles in my leg for years before the op").level == NONE
     rash = "new tablet and now i have red itchy points on my arms, no problem with breathing"
     assert rules_only.assess(rash).level == URGENT
+    # the marks the stitches left are no rash
+    assert rules_only.assess("little red dots where the stitches were, is that normal?").level == NONE
     assert rules_only.assess("no problem with breathing, just wondering when i can drive").level == NONE
     assert rules_only.assess("now i have problem with breathing").level == EMERGENCY
 
