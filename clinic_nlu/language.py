@@ -27,9 +27,10 @@ short chat). Accents are ignored when words are compared ("cuanto" is "cuánto")
 
 Short messages ("hola", "dolor espalda", "ból pleców", "merci beaucoup") have too few words for the
 stop-word test. For them there is a reviewed list of common words of the languages the clinic's
-patients write (``foreign_words.txt``: greetings, thanks, pain, back, leg, help, when, work, cost; no
-word that is English, English chat or medical use, nor a name). A listed word never reads as English
-and counts as another language's word, so:
+patients write (``foreign_words.txt``: greetings, thanks, pain, back, leg, help, when, work, cost, and
+red-flag words: blood, bleeding, chest, breath, emergency, fever; no word that is English, English chat
+or medical use, nor a name). A listed word never reads as English and counts as another language's
+word, so:
 
 - **a short message** (fewer than ``min_words`` words) is not English when at least one of its words
   is listed, none reads as English and none of the others is one slip (a letter dropped, added,

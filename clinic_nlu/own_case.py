@@ -7,7 +7,8 @@ writer describing a symptom of their own and asking whether it is normal or a wo
 found. A message that is nothing but that question ("is that normal?", typed after telling the
 symptom) is found on its own (:meth:`OwnCaseRules.bare`), and so is a symptom told without asking
 anything (:meth:`OwnCaseRules.told`; the component applies it only where the classifier found no
-topic). Used by :mod:`clinic_nlu.own_case_component`.
+topic), and so is a report that the problem has come back, asked or not
+(:meth:`OwnCaseRules.returned`). Used by :mod:`clinic_nlu.own_case_component`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class OwnCaseRules:
     question: Tuple["re.Pattern[str]", ...]
     bare_question: Tuple["re.Pattern[str]", ...]
     asks_something: Tuple["re.Pattern[str]", ...]
+    came_back: Tuple["re.Pattern[str]", ...]
 
     def match(self, text: str) -> Optional[Tuple[str, str]]:
         """The (symptom, question) wording found in ``text``, or None unless both are there."""
@@ -39,6 +41,15 @@ class OwnCaseRules:
             return None
         question = next((m.group(0) for p in self.question if (m := p.search(clean))), None)
         return (symptom, question) if question is not None else None
+
+    def returned(self, text: str) -> Optional[Tuple[str, Optional[str]]]:
+        """(the report that the problem has come back, the normality question or None) when ``text``
+        reports it ("it came back after the op", "my pain is back"), asked or not; else None."""
+        clean = _clean(text)
+        back = next((m.group(0) for p in self.came_back if (m := p.search(clean))), None)
+        if back is None:
+            return None
+        return back, next((m.group(0) for p in self.question if (m := p.search(clean))), None)
 
     def told(self, text: str) -> Optional[str]:
         """The symptom wording when ``text`` tells a symptom of the writer's own and asks nothing
@@ -66,4 +77,5 @@ def load_rules(path: Path = RULES_FILE) -> OwnCaseRules:
         question=compiled("question"),
         bare_question=compiled("bare_question"),
         asks_something=compiled("asks_something"),
+        came_back=compiled("came_back"),
     )

@@ -13,6 +13,9 @@ question ("is that normal?", "should i worry?"), typed after telling the symptom
 whatever the classifier read (it took such messages for "no" or "are you a bot?"); a symptom told
 without asking anything ("my back hurts when i sit") is too, where the classifier found no topic in
 it (out of scope, not understood, not covered: it got "I can only answer general questions").
+A report that the problem or a symptom has come back ("it came back after the op", "my pain is back")
+counts as an own symptom question, asked or not: a topic's facts or the general recurrence answer
+would not fit it.
 In a message with several topics ("my scar itches. should i worry?" splits into a scar part and a
 safety part), the parts holding the symptom or the question become one personal part, first; the
 other topics are still answered.
@@ -73,6 +76,9 @@ class OwnCaseDeferral(SwitchableComponent):
             topics = message.get(TOPICS_KEY) or []
             texts = [message.get(TEXT) or "", message.get(ORIGINAL_TEXT) or ""]
             found: Optional[Found] = next((f for f in map(self._rules.match, texts) if f), None)
+            if found is None:
+                # "it came back after the op", "my pain is back": the own case, asked or not
+                found = next((f for f in map(self._rules.returned, texts) if f), None)
             if found is None and len(topics) < 2:
                 # nothing but the question, typed after telling the symptom: whatever the classifier read
                 bare = next((b for b in map(self._rules.bare, texts) if b), None)

@@ -202,6 +202,33 @@ def test_the_component_sets_not_english_also_on_what_the_classifier_read_as_a_gr
         NotEnglish({"enabled": "yes"})
 
 
+@pytest.mark.parametrize(
+    "text, intent, language",
+    [
+        # red-flag words in a short message: read as a greeting (no emergency advice) or a topic before
+        ("ayuda sangre", "greet", "es"),
+        ("hilfe blut", "greet", "de"),
+        ("dolor pecho", "ask_what_is_endoscopy", "es"),
+        ("koorts", "nlu_fallback", "nl"),
+        ("nefes alamıyorum", "out_of_scope", "tr"),
+    ],
+)
+def test_a_short_red_flag_in_another_language_gets_the_honest_reply_whatever_was_read(text, intent, language):
+    from rasa.shared.nlu.training_data.message import Message
+
+    from clinic_nlu.language_component import NotEnglish
+
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9}})
+    NotEnglish({"enabled": True}).process([message])
+    assert message.get("intent")["name"] == "not_english"
+    assert message.get("not_english")["language"] == language
+
+
+@pytest.mark.parametrize("text", ["blood", "bleeding", "chest pain", "cant breathe", "fever", "blod", "breth", "fevr"])
+def test_a_short_english_red_flag_or_a_slip_of_one_is_not_flagged(check, text):
+    assert not check.not_english(text)
+
+
 def test_the_reply_is_in_the_domain_with_the_emergency_advice():
     from clinic_vocabulary import NOT_ENGLISH_INTENT, NOT_ENGLISH_RESPONSE
 

@@ -85,6 +85,44 @@ def test_a_symptom_with_a_question_or_no_symptom_is_not_told(rules, text):
     assert rules.told(text) is None
 
 
+@pytest.mark.parametrize(
+    "text, back",
+    [
+        ("the sciatica came back since the op, what do i do?", "the sciatica came back"),
+        ("it came back after the op, is that normal?", "it came back"),
+        ("my pain is back 3 weeks after the endoscopy", "my pain is back"),
+        ("the numbness has now come back in my foot", "the numbness has now come back"),
+        ("It\u2019s back, what now", "it's back"),
+        ("my leg pain has returned", "my leg pain has returned"),
+    ],
+)
+def test_a_report_that_the_problem_came_back_is_found_asked_or_not(rules, text, back):
+    found = rules.returned(text)
+    assert found is not None and found[0] == back
+    assert (found[1] is not None) == ("normal" in text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a general question whether it comes back: the recurrence answer's (clinic_nlu/recurrence.yml)
+        "will the sciatica come back?",
+        "can the hernia come back after the operation",
+        "what if it's coming back",
+        "has it ever come back for other patients",
+        "what happens if the pain is back after a year",
+        "what if it came back",
+        # "back" the body part, and coming back to the clinic
+        "is back pain common after the op",
+        "it's back surgery, right?",
+        "when do i come back for a check up",
+        "does the pain come back when the anaesthetic wears off",
+    ],
+)
+def test_a_general_question_or_another_back_is_not_a_report(rules, text):
+    assert rules.returned(text) is None
+
+
 def test_no_training_message_without_a_topic_is_a_told_symptom():
     """A told symptom replaces only out of scope, not understood and not covered: none of those
     training messages is one (the triage's intents, which are, are never replaced by it)."""
@@ -106,7 +144,7 @@ def test_no_training_question_of_another_intent_is_taken():
             continue
         for line in block["examples"].splitlines():
             example = line.strip()[2:].strip()
-            if example and (rules.match(example) or rules.bare(example)):
+            if example and (rules.match(example) or rules.bare(example) or rules.returned(example)):
                 taken.append((block["intent"], example))
     assert taken == []
 

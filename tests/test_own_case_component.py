@@ -139,3 +139,21 @@ def test_several_topics_none_of_them_the_own_question_are_left_alone():
     message = _run(_message(text, "ask_cost", topics))
     assert [t["name"] for t in message.get("topics")] == ["ask_cost", "ask_recovery_time"]
     assert message.get(OWN_CASE_KEY) is None
+
+
+@pytest.mark.parametrize("intent", ["ask_recovery_time", "ask_pain_relief", "ask_not_covered", "nlu_fallback"])
+def test_a_report_that_the_problem_came_back_becomes_personal_asked_or_not_whatever_topic_was_read(intent):
+    message = _run(_message("my pain is back 3 weeks after the endoscopy", intent))
+    assert message.get("intent") == {"name": PERSONAL_INTENT, "confidence": 1.0}
+    assert message.get(OWN_CASE_KEY) == {
+        "replaced": {"name": intent, "confidence": 0.8},
+        "symptom": "my pain is back",
+        "question": None,
+    }
+
+
+def test_a_general_question_whether_it_comes_back_or_a_report_read_as_a_greeting_is_left_alone():
+    general = _run(_message("will the sciatica come back?", "ask_safety"))
+    assert general.get("intent")["name"] == "ask_safety" and general.get(OWN_CASE_KEY) is None
+    greeting = _run(_message("hi, it came back", "greet"))
+    assert greeting.get("intent")["name"] == "greet" and greeting.get(OWN_CASE_KEY) is None

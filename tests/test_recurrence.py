@@ -14,7 +14,7 @@ from actions.not_covered import ActionAnswerNotCovered
 from clinic_nlu.recurrence import RULES_FILE, load_rules
 from clinic_nlu.recurrence_component import RecurrenceQuestion
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
-from clinic_vocabulary import OWN_CASE_KEY, RECURRENCE_ENTITY, RECURRENCE_RESPONSE
+from clinic_vocabulary import OWN_CASE_KEY, PERSONAL_INTENT, RECURRENCE_ENTITY, RECURRENCE_RESPONSE
 from tests.conftest import ROOT, make_tracker, response_names
 
 pytestmark = pytest.mark.unit
@@ -42,9 +42,79 @@ def test_a_calm_question_on_another_topic_is_not_found(text):
     assert RULES.find(text) is None
 
 
-@pytest.mark.parametrize("text", DEV["own_case"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "will it happen again",
+        "could this happen again after the op",
+        "is it going to happen again",
+        "what if the disc comes out again",
+        "is back pain common after the op, and can it come back?",
+        "will the sciatica come back?",
+        "what if it came back",
+    ],
+)
+def test_the_problem_coming_or_happening_again_is_still_found(text):
+    assert RULES.find(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "when can i go out again after the op?",
+        "when can i go back again to the gym",
+        "can i come again next week to change the dressing?",
+        "will i be able to go out again the same week",
+        "can my husband come again to pick me up",
+    ],
+)
+def test_the_patient_going_or_coming_again_is_not_found(text):
+    assert RULES.find(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *DEV["own_case"],
+        "the sciatica came back since the op, what do i do?",
+        "it came back after the op, is that normal?",
+        "it has come back since the op",
+        "the pain is back 3 weeks after the endoscopy",
+        "the disc slipped again after the op, what now?",
+        "the pain has returned, will i need another op?",
+    ],
+)
 def test_the_writers_own_case_is_not_found(text):
     assert RULES.find(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("the sciatica came back since the op, what do i do?", "ask_not_covered"),
+        ("it came back after the op, is that normal?", "ask_safety"),
+        ("my pain is back 3 weeks after the endoscopy", "ask_recovery_time"),
+    ],
+)
+def test_a_report_that_it_came_back_gets_the_personal_deferral_not_the_recurrence_answer(text, intent):
+    """Both steps in pipeline order (OwnCaseDeferral, then RecurrenceQuestion), as config.yml runs them."""
+    from clinic_nlu.own_case_component import OwnCaseDeferral
+
+    message = _message(text, intent)
+    OwnCaseDeferral({"enabled": True}).process([message])
+    _run(message)
+    assert message.get("intent")["name"] == PERSONAL_INTENT and message.get(OWN_CASE_KEY)
+    assert not _entities(message)
+
+
+def test_a_general_question_whether_it_comes_back_stays_a_recurrence_question():
+    from clinic_nlu.own_case_component import OwnCaseDeferral
+
+    message = _message("will the sciatica come back?", "ask_safety")
+    OwnCaseDeferral({"enabled": True}).process([message])
+    _run(message)
+    assert message.get("intent")["name"] == "ask_safety" and not message.get(OWN_CASE_KEY)
+    assert [e["value"] for e in _entities(message)] == ["the sciatica come back"]
 
 
 def test_the_span_found_is_where_the_wording_is():
