@@ -10,11 +10,12 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    mention with the patterns of ``rules/targets.yml`` (overlapping mentions of different flags
    are all kept, so a long urgent match cannot hide a short emergency one).
 3. medspaCy's ``ConText`` links each mention to the modifiers of ``rules/context.yml`` in its
-   sentence: negated, hypothetical (a general question, a worry, a plan), historical (over),
-   another person, past, current. A few whole sentences also give a cue to the sentence before
+   sentence: negated, hypothetical (a general question, a worry, a plan), historical (long past),
+   resolved (said to be over), another person, past, current (a time now), still (still there). A few whole sentences also give a cue to the sentence before
    them (``previous_sentence``: "... after? because i cant" claims the symptom asked about).
 4. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
-   unless current; another person's past). The highest level among the mentions that count is
+   unless current or still; resolved unless still; another person's past). A flag can list cues
+   that count as still there for it (``still_if``: self-harm "last night, it passed"). The highest level among the mentions that count is
    the rules' level.
 5. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
    reads the whole message for wording no pattern describes; ``combine`` there says how its
@@ -57,6 +58,7 @@ DISCOUNTED_MARK = "xdiscountedx"
 # Modifiers of direction BOUNDARY only end other modifiers' scopes ("but", a new clause); medspaCy
 # runs them as PSEUDO rules that other rules name in ``terminated_by``.
 BOUNDARY = "BOUNDARY"
+STILL = "STILL"  # the context category that a flag's ``still_if`` cues add
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x1f]")
@@ -213,6 +215,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             "patterns": patterns,
             "ignores": frozenset(spec.get("ignores", [])),
             "requires": frozenset(spec.get("requires", [])),
+            "still_if": frozenset(spec.get("still_if", [])),
         }
     modifiers: Dict[str, List[Dict[str, Any]]] = {}
     for category, entries in context["modifiers"].items():
@@ -337,6 +340,8 @@ class Triage:
         spec = self.rules.flags[flag]
         if spec["requires"] and not spec["requires"] & context:
             return False  # e.g. a condition's name with nobody saying they have it
+        if spec["still_if"] & context:
+            context = context | {STILL}  # e.g. self-harm "last night, it passed" is still a crisis now
         applicable = context - spec["ignores"]
         return not any(d.when <= applicable and not (d.unless & context) for d in self.rules.discounts)
 

@@ -293,6 +293,57 @@ def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_said_to_be_over_stays_over_whatever_day_it_was_but_still_there_wins():
+    """Rules alone: a symptom said to be over (RESOLVED: "it went away", "it stopped after i pressed on
+    it", "dry since then") is calm even with a time word ("yesterday", "last night"); "still", "since
+    this morning" or "went away for a bit" (STILL) keep it a red flag; self-harm last night that "passed"
+    is still a crisis (`still_if`), someone else's long ago and over is not."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "i had a temp yesterday, it went away",
+        "wound was bleeding a lot last night but it stopped after i pressed on it",
+        "legs felt heavy and weak this morning after the long drive but fine now",
+        "my sister tried to end her life when she was a teenager, she is fine now",
+        "my husband fainted when he had blood taken once, can he still come in with me?",
+    ]
+    escalated = {
+        "i cant pee since this morning, it went away for a bit but still cant": EMERGENCY,
+        "i cant pee since this morning, it went away": EMERGENCY,
+        "i had a temp yesterday, it went away but i still feel shivery and hot": EMERGENCY,
+        "i wanted to end it all last night, it passed": CRISIS,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
+def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resemble():
+    """Rules alone: a temperature without its unit after a general question, trying to wee and
+    nothing, a puffy red leg, wanting to die said as seeing no point in waking up or putting tablets
+    aside are red flags; shyness about peeing in front of people, "no breathing problems", "is clear
+    fluid a bad sign?" and reading about a condition last night are not."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "i cant pee in front of people lol, will i need a catheter?",
+        "no chest pain no breathing problems, just wondering about driving",
+        "is clear fluid from the wound a bad sign?",
+        "reading about cauda equina last night, what are the first signs?",
+        "i have 38 stitches apparently, is that a lot?",
+        "can you faint after this op?",
+        "i faint at needles, will there be many?",
+    ]
+    escalated = {
+        "do people get fever after spine surgery? i have 39 now": EMERGENCY,
+        "can you faint after this op? i did twice today": EMERGENCY,
+        "ive been trying to wee for 3 hours and nothing": EMERGENCY,
+        "leg all puffy and red below the knee": EMERGENCY,
+        "dont see the point of waking up": CRISIS,
+        "been putting my tramadol aside": CRISIS,
+        "mum had a fall and passed out, shes breathing but not making much sense": EMERGENCY,
+    }
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+
+
 def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
     """Rules alone: "bled thru 3 pads" is heavy bleeding; "leg pins n needles since op" is one-limb
     numbness (urgent), "pins n needles before the op" is not; "no problem with breathing" denies the
@@ -426,6 +477,8 @@ def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_the
         "my sister tried to end her life when she was a teenager, she is fine now",
         "i went down on the floor to do my physio exercises, is that ok?",
         "i'd rather be awake than asleep for the op",
+        "i kept my tablets by the bed",
+        "im putting the ibuprofen aside until after the op as told",
         "i cant go on holiday for 6 weeks?",
         "i cant go on the bike yet, when can i",
     ]
