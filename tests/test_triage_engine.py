@@ -330,11 +330,14 @@ def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resembl
         "i have 38 stitches apparently, is that a lot?",
         "can you faint after this op?",
         "i faint at needles, will there be many?",
+        "after the endoscopy, can the bulge grow back?",
+        "my disc bulge got bigger on the scan, can you still do it?",
     ]
     escalated = {
         "do people get fever after spine surgery? i have 39 now": EMERGENCY,
         "can you faint after this op? i did twice today": EMERGENCY,
         "ive been trying to wee for 3 hours and nothing": EMERGENCY,
+        "there is a bulge next to the scar and its getting bigger and really painful": EMERGENCY,
         "leg all puffy and red below the knee": EMERGENCY,
         "dont see the point of waking up": CRISIS,
         "been putting my tramadol aside": CRISIS,
