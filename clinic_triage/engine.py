@@ -11,12 +11,13 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    are all kept, so a long urgent match cannot hide a short emergency one).
 3. medspaCy's ``ConText`` links each mention to the modifiers of ``rules/context.yml`` in its
    sentence: negated, hypothetical (a general question, a worry, a plan), historical (long past),
-   resolved (said to be over), another person, past, current (a time now), still (still there). A few whole sentences also give a cue to the sentence before
-   them (``previous_sentence``: "... after? because i cant" claims the symptom asked about).
+   resolved (said to be over), another person, past, current (a time now), still (still there).
+   A few whole sentences also give a cue to the sentence before them (``previous_sentence``:
+   "... after? because i cant" claims the symptom asked about).
 4. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
    unless current or still; resolved unless still; another person's past). A flag can list cues
-   that count as still there for it (``still_if``: self-harm "last night, it passed"). The highest level among the mentions that count is
-   the rules' level.
+   that count as still there for it (``still_if``: self-harm "last night, it passed"). The highest
+   level among the mentions that count is the rules' level.
 5. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
    reads the whole message for wording no pattern describes; ``combine`` there says how its
    verdict joins the rules' (by default either one escalates). When the rules found red-flag
@@ -287,8 +288,11 @@ class Triage:
                 "input_span_type": "group",
             },
         )
+        # Boundaries that end every modifier's scope; an ``opt_in`` one ends only those that name it.
         boundaries = {
-            c for c, entries in self.rules.modifiers.items() if any(e["direction"] == BOUNDARY for e in entries)
+            c
+            for c, entries in self.rules.modifiers.items()
+            if any(e["direction"] == BOUNDARY and not e.get("opt_in") for e in entries)
         }
         context_rules = []
         for category, entries in self.rules.modifiers.items():

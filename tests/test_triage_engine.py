@@ -316,6 +316,38 @@ def test_said_to_be_over_stays_over_whatever_day_it_was_but_still_there_wins():
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
+    """Rules alone: "the headache went away", "my chest infection cleared up", "the epidural wore off"
+    are over for something else, not for the red flag told with them; a red flag that came back
+    ("its back now", "numb again", "returned today") is there now; told today, the cauda equina signs,
+    collapse and the chest stay escalated even if "it went away" (`still_if`); a return that is denied
+    ("never came back", "hasnt come back since") is no sign that it is still there."""
+    rules_only = Triage(default_triage().rules)
+    escalated = {
+        "i cant pee this morning, the headache went away": EMERGENCY,
+        "coughing up blood today, my chest infection cleared up last week": EMERGENCY,
+        "cant feel my legs today but my back pain has recovered": EMERGENCY,
+        "my calf is swollen and hot, the bleeding stopped after i pressed on it": EMERGENCY,
+        "i cant pee, it stopped after the catheter came out": EMERGENCY,
+        "my temp is 39 today even after antibiotics": EMERGENCY,
+        "my legs went numb when the epidural wore off this morning": EMERGENCY,
+        "numbness round my bum went away after an hour but its back now": EMERGENCY,
+        "numb down there gone away but today numb again": EMERGENCY,
+        "the numbness in my groin wore off but returned today": EMERGENCY,
+        "no pee nothing since 6am": EMERGENCY,
+        "couldnt pee this morning, it went away": EMERGENCY,
+        "i fainted this morning but im fine now": EMERGENCY,
+        "walk into the sea and not come back": CRISIS,
+    }
+    calm = [
+        "my numb bum went away on tuesday and hasnt come back since",
+        "bleeding stopped after pressing, it didnt come back",
+        "i had a fever yesterday, it went away this morning",
+    ]
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+
+
 def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resemble():
     """Rules alone: a temperature without its unit after a general question, trying to wee and
     nothing, a puffy red leg, wanting to die said as seeing no point in waking up or putting tablets
