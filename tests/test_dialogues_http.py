@@ -286,3 +286,16 @@ def test_a_recurrence_question_in_the_writers_own_case_keeps_the_deferral_and_a_
     assert PERSONAL_DEFERRAL in own and "does not say if the problem can come back" not in own
     red = chat()("will it come back? since yesterday i cant control my bladder")
     assert "emergency number" in red and "does not say if the problem can come back" not in red
+
+
+def test_a_name_that_is_also_a_word_of_another_language_is_taken_as_the_name(chat):
+    """'Kamar' is on the reviewed list of other languages' words (Hindi and Urdu for the back): typed
+    as the name in the callback form, it is the name, not a message in another language."""
+    say = chat()
+    say("call me back pls")
+    asked = say("yes")
+    assert "What name should the clinic ask for?" in asked
+    reply = say("Kamar")
+    assert "Which phone number" in reply and "English" not in reply
+    assert "good time to call" in say("07700 900123")
+    assert "Thank you, Kamar" in say("mornings")
