@@ -15,9 +15,8 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    A few whole sentences also give a cue to the sentence before them (``previous_sentence``:
    "... after? because i cant" claims the symptom asked about).
 4. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
-   unless current or still; resolved unless still; another person's past). A flag can list cues
-   that count as still there for it (``still_if``: self-harm "last night, it passed"). The highest
-   level among the mentions that count is the rules' level.
+   or resolved unless current or still; another person's past). The highest level among the
+   mentions that count is the rules' level.
 5. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
    reads the whole message for wording no pattern describes; ``combine`` there says how its
    verdict joins the rules' (by default either one escalates). When the rules found red-flag
@@ -59,7 +58,6 @@ DISCOUNTED_MARK = "xdiscountedx"
 # Modifiers of direction BOUNDARY only end other modifiers' scopes ("but", a new clause); medspaCy
 # runs them as PSEUDO rules that other rules name in ``terminated_by``.
 BOUNDARY = "BOUNDARY"
-STILL = "STILL"  # the context category that a flag's ``still_if`` cues add
 _FRAGMENT = re.compile(r"\{([a-z_]+)\}")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b-\x1f]")
@@ -216,7 +214,6 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             "patterns": patterns,
             "ignores": frozenset(spec.get("ignores", [])),
             "requires": frozenset(spec.get("requires", [])),
-            "still_if": frozenset(spec.get("still_if", [])),
         }
     modifiers: Dict[str, List[Dict[str, Any]]] = {}
     for category, entries in context["modifiers"].items():
@@ -344,8 +341,6 @@ class Triage:
         spec = self.rules.flags[flag]
         if spec["requires"] and not spec["requires"] & context:
             return False  # e.g. a condition's name with nobody saying they have it
-        if spec["still_if"] & context:
-            context = context | {STILL}  # e.g. self-harm "last night, it passed" is still a crisis now
         applicable = context - spec["ignores"]
         return not any(d.when <= applicable and not (d.unless & context) for d in self.rules.discounts)
 

@@ -293,24 +293,26 @@ def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
-def test_said_to_be_over_stays_over_whatever_day_it_was_but_still_there_wins():
-    """Rules alone: a symptom said to be over (RESOLVED: "it went away", "it stopped after i pressed on
-    it", "dry since then") is calm even with a time word ("yesterday", "last night"); "still", "since
-    this morning" or "went away for a bit" (STILL) keep it a red flag; self-harm last night that "passed"
-    is still a crisis (`still_if`), someone else's long ago and over is not."""
+def test_said_to_be_over_is_calm_when_long_past_but_a_symptom_of_today_or_yesterday_stays_escalated():
+    """Rules alone: over and long past is calm; a symptom of today or yesterday said to be over ("i had a
+    temp yesterday, it went away") stays escalated, because a clot, a leak or an infection can seem to
+    settle for hours; "went away for a bit", "since this morning" or "but came back" keep it there."""
     rules_only = Triage(default_triage().rules)
     calm = [
-        "i had a temp yesterday, it went away",
-        "wound was bleeding a lot last night but it stopped after i pressed on it",
-        "legs felt heavy and weak this morning after the long drive but fine now",
         "my sister tried to end her life when she was a teenager, she is fine now",
-        "my husband fainted when he had blood taken once, can he still come in with me?",
+        "i had an infection after my knee op years ago, it cleared up",
+        "the calf tightness goes away when i rest",
     ]
     escalated = {
+        "i had a temp yesterday, it went away": EMERGENCY,
+        "my calf was hot and swollen this morning, it went away after i put my feet up": EMERGENCY,
+        "pus from the wound this morning, it stopped after i cleaned it": EMERGENCY,
         "i cant pee since this morning, it went away for a bit but still cant": EMERGENCY,
-        "i cant pee since this morning, it went away": EMERGENCY,
-        "i had a temp yesterday, it went away but i still feel shivery and hot": EMERGENCY,
+        "i had a fever yesterday, it went away but came back tonight": EMERGENCY,
         "i wanted to end it all last night, it passed": CRISIS,
+        "i tried to kill myself once": CRISIS,
+        "my husband fainted in the bathroom, only once": EMERGENCY,
+        "can u pass out from pain my mum passed out on the floor": EMERGENCY,
     }
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
@@ -319,9 +321,9 @@ def test_said_to_be_over_stays_over_whatever_day_it_was_but_still_there_wins():
 def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
     """Rules alone: "the headache went away", "my chest infection cleared up", "the epidural wore off"
     are over for something else, not for the red flag told with them; a red flag that came back
-    ("its back now", "numb again", "returned today") is there now; told today, the cauda equina signs,
-    collapse and the chest stay escalated even if "it went away" (`still_if`); a return that is denied
-    ("never came back", "hasnt come back since") is no sign that it is still there."""
+    ("its back now", "numb again", "returned today") is there now; a return that is denied ("never
+    came back", "hasnt come back since") is no sign that it is still there; an over-phrase whose subject
+    is the symptom itself or "that" still says it is over."""
     rules_only = Triage(default_triage().rules)
     escalated = {
         "i cant pee this morning, the headache went away": EMERGENCY,
@@ -341,8 +343,9 @@ def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
     }
     calm = [
         "my numb bum went away on tuesday and hasnt come back since",
-        "bleeding stopped after pressing, it didnt come back",
-        "i had a fever yesterday, it went away this morning",
+        "i had a temperature after the op but that went away",
+        "i had a fever after the op but my temperature is back to normal",
+        "i had pus from the wound after the op, that cleared up",
     ]
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
@@ -360,14 +363,12 @@ def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resembl
         "is clear fluid from the wound a bad sign?",
         "reading about cauda equina last night, what are the first signs?",
         "i have 38 stitches apparently, is that a lot?",
-        "can you faint after this op?",
         "i faint at needles, will there be many?",
         "after the endoscopy, can the bulge grow back?",
         "my disc bulge got bigger on the scan, can you still do it?",
     ]
     escalated = {
         "do people get fever after spine surgery? i have 39 now": EMERGENCY,
-        "can you faint after this op? i did twice today": EMERGENCY,
         "ive been trying to wee for 3 hours and nothing": EMERGENCY,
         "there is a bulge next to the scar and its getting bigger and really painful": EMERGENCY,
         "leg all puffy and red below the knee": EMERGENCY,
