@@ -81,7 +81,7 @@ def test_second_held_out_part_end_to_end(server_url):
     Emergency + crisis sensitivity does not reach the 0.99 target on this part: when first measured
     96.3 % (155/161) were escalated to emergency or crisis and 88 % (22/25) of the crisis messages were
     escalated at all; after the eighth tuning part's rules, over HTTP, 96.9 % (156/161) and 92 % (23/25);
-    once "said to be over" became a cue of its own (RESOLVED), 97.5 % (157/161) and 96 % (24/25).
+    after the patterns of three reviews of new messages (session 16), 97.5 % (157/161) and 96 % (24/25).
     The gate holds the figures one message below the latest measurement against regressions; it does
     not claim the target. Calm messages kept calm, 97.5 % (155/159), then 98.1 % (156/159) after the
     eleventh tuning part and its context rules, meet the 0.95 target; the gate sits one message below
