@@ -306,6 +306,8 @@ class Triage:
                             max_scope=entry.get("max_scope"),
                             max_targets=entry.get("max_targets"),
                             terminated_by=set() if boundary else terminated_by,
+                            # only these flags' mentions, when the entry names them
+                            allowed_types=set(entry["allowed_types"]) if entry.get("allowed_types") else None,
                         )
                     )
         context.add(context_rules)

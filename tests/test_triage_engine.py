@@ -340,6 +340,8 @@ def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
         "couldnt pee this morning, it went away": EMERGENCY,
         "i fainted this morning but im fine now": EMERGENCY,
         "walk into the sea and not come back": CRISIS,
+        "i cant pee, my temperature is back to normal": EMERGENCY,
+        "my legs are numb, my temp came down": EMERGENCY,
     }
     calm = [
         "my numb bum went away on tuesday and hasnt come back since",
