@@ -342,12 +342,15 @@ def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
         "walk into the sea and not come back": CRISIS,
         "i cant pee, my temperature is back to normal": EMERGENCY,
         "my legs are numb, my temp came down": EMERGENCY,
+        "i cant pee, the wound healed fine": EMERGENCY,
     }
     calm = [
         "my numb bum went away on tuesday and hasnt come back since",
         "i had a temperature after the op but that went away",
         "i had a fever after the op but my temperature is back to normal",
         "i had pus from the wound after the op, that cleared up",
+        "there was some pus after the op, the infection cleared up with antibiotics",
+        "i had pus from the wound after the op, the wound healed fine",
     ]
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
