@@ -180,6 +180,8 @@ class RuleSet:
     discounts: Tuple[_Discount, ...]
     files: Tuple[Path, ...] = ()
     carried: Tuple[_Carried, ...] = ()
+    # The categories that overlapping mentions of one flag share (``overlapping_mentions_share``).
+    shared_by_overlaps: FrozenSet[str] = frozenset()
 
     def level_of(self, flag: str) -> str:
         return str(self.flags[flag]["level"])
@@ -239,6 +241,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         modifiers=modifiers,
         discounts=discounts,
         carried=carried,
+        shared_by_overlaps=frozenset(context.get("overlapping_mentions_share", [])),
         files=(rules_dir / "targets.yml", rules_dir / "context.yml"),
     )
 
@@ -361,6 +364,7 @@ class Triage:
         discounted_chars: List[Tuple[int, int]] = []
         spans = list(doc.spans.get("medspacy_spans", []))
         contexts = self._carry([frozenset(m.category for m in span._.modifiers) for span in spans], spans, doc)
+        contexts = _shared_by_overlaps(contexts, spans, self.rules.shared_by_overlaps)
         for span, context in zip(spans, contexts):
             flag = span.label_
             counted = self._counts(flag, context)
@@ -428,6 +432,23 @@ class Triage:
         ordered = sorted(findings.values(), key=lambda f: (LEVELS.index(f.level), not f.counted, f.flag))
         level = next((f.level for f in ordered if f.counted), NONE)
         return Assessment(level, tuple(ordered))
+
+
+def _shared_by_overlaps(
+    contexts: Sequence[FrozenSet[str]], spans: Sequence[Any], categories: FrozenSet[str]
+) -> List[FrozenSet[str]]:
+    """``contexts`` where overlapping mentions of one flag share the cues of ``categories`` (when it
+    happened: ``overlapping_mentions_share`` in context.yml) that reached any of them. A cue's scope
+    may reach one wording of an event and not the other ("had a temp of 38 the day after surgery, it
+    went away": "had a temp" and "temp of 38"); a negation's reach stays the wording's own."""
+    shared = list(contexts)
+    if not categories:
+        return shared
+    for i, one in enumerate(spans):
+        for j, other in enumerate(spans):
+            if i != j and one.label_ == other.label_ and one.start < other.end and other.start < one.end:
+                shared[i] = shared[i] | (contexts[j] & categories)
+    return shared
 
 
 @lru_cache(maxsize=1)
