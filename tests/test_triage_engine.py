@@ -385,6 +385,53 @@ def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resembl
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
 
 
+def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sentences_they_resemble():
+    """Rules alone, wordings of two new tuning parts (Scots, London slang, non-native English, a
+    checklist): each is a red flag; the sentences beside them, with the same words in an ordinary
+    sense, stay calm."""
+    rules_only = Triage(default_triage().rules)
+    escalated = {
+        "ive no been able tae pass water since last night": EMERGENCY,
+        "bladder not emptied since 6. feels full, nothing coming": EMERGENCY,
+        "the 2 legs are weak since this morning": EMERGENCY,
+        "my legs went from under me on the stairs": EMERGENCY,
+        "im shiverin and my teeth are chatterin": EMERGENCY,
+        "i am shaking like cold under the blanket": EMERGENCY,
+        "a bubble of blood at the op place, every hour more big": EMERGENCY,
+        "blood coming from the wound continuously": EMERGENCY,
+        "the back of my leg is hot and swollen": EMERGENCY,
+        "i cannae get a breath sitting in my chair": EMERGENCY,
+        "my dad fell in the kitchen, not talking, eyes closed": EMERGENCY,
+        "he aint waking up": EMERGENCY,
+        "pus coming out and its gone green": EMERGENCY,
+        "when i stay seated my head hurts, when i lie down it passes": EMERGENCY,
+        "cant take this no more": CRISIS,
+        "no point me being here, everyone be better off": CRISIS,
+        "id rather not wake up at all": CRISIS,
+        "i want that god take me": CRISIS,
+        "been thinking its the easy way out.": CRISIS,
+        "if the pain no stop i take everything": CRISIS,
+        "i dont feel like living": CRISIS,
+    }
+    calm = [
+        "is surgery the easy way out?",
+        "i take everything the doctor gives me",
+        "i stopped the painkillers on purpose because they made me sick",
+        "i'd rather not wake up during the op",
+        "there's no point me being here early if the op is at 10",
+        "tell my wife i loved the food",
+        "i put ice on the swelling every hour, is that ok?",
+        "my body is very hot in this weather",
+        "i cant get a breath of fresh air in this ward",
+        "he fell asleep, eyes closed, snoring",
+        "what if i get a headache when i sit up?",
+        "pus: none. fever: no. redness a bit more today",
+        "i shake like a leaf before any operation, will i get something to calm me?",
+    ]
+    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+
+
 def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
     """Rules alone: "bled thru 3 pads" is heavy bleeding; "leg pins n needles since op" is one-limb
     numbness (urgent), "pins n needles before the op" is not; "no problem with breathing" denies the
