@@ -60,6 +60,21 @@ NOT_COVERED_RESPONSE = "utter_not_covered"
 # says and does not say) instead of the general one.
 RECURRENCE_ENTITY = "recurrence_question"
 RECURRENCE_RESPONSE = "utter_recurrence_not_covered"
+# The intents such a question is read as that data/rules.yml sends, with the entity, to that answer
+# (a test checks the two agree).
+RECURRENCE_READINGS = (
+    "ask_safety",
+    "ask_pain_relief",
+    "ask_comparison",
+    "ask_other_treatments",
+    "ask_recovery_time",
+    "ask_what_is_endoscopy",
+    "ask_not_covered",
+    "nlu_fallback",
+)
+# In a message that asks about several topics, the part that asks it is a topic of its own under this
+# name (clinic_nlu/multi_topic.py); the reply says RECURRENCE_RESPONSE at its place (actions/multi_topic.py).
+RECURRENCE_TOPIC = RECURRENCE_ENTITY
 # The consented callback form: while it asks for a detail, the patient's message is that detail.
 CALLBACK_FORM = "callback_form"
 # The question topics answered from the sheet's facts (the `topics` of facts/facts.yml).

@@ -14,6 +14,11 @@ in the order asked, under ``topics`` in the parse data; :func:`plan_reply` decid
   asked, ``utter_multi_topic_not_covered`` quotes the patient's question and says the sheet does not
   cover it (with the one related sheet fact where the facts file names one, as for a single
   not-covered question), and the reply ends with the callback offer ``utter_offer_callback``;
+- a part asking in general whether the problem can come back (``recurrence_question``,
+  clinic_nlu/multi_topic.py) gets, at its place, ``utter_recurrence_not_covered`` (the sheet does not
+  say; no figure, no fact), and the reply ends with the callback offer, as for a not-covered part;
+  beside a personal question it is held back like a topic not allowed after one (never the general
+  recurrence answer to a person who told about their own case);
 - after a personal question, only the topics the facts file allows after one
   (``general_after_personal``), framed by ``utter_personal_general_intro`` right before them, as
   actions/triage.py does for a single personal question; a question on any other topic is not
@@ -31,7 +36,13 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 from actions.facts import Fact, FactBook
-from clinic_vocabulary import NOT_COVERED_INTENT, OWN_SYMPTOM_RESPONSE, PERSONAL_INTENT
+from clinic_vocabulary import (
+    NOT_COVERED_INTENT,
+    OWN_SYMPTOM_RESPONSE,
+    PERSONAL_INTENT,
+    RECURRENCE_RESPONSE,
+    RECURRENCE_TOPIC,
+)
 
 RISK_INTENT = "ask_safety"
 # How many of a topic's primary facts a several-topic reply gives: enough to answer, short enough
@@ -82,7 +93,7 @@ class TopicsReply:
 def topics_asked(parse_data: Mapping[str, Any], book: FactBook) -> List[str]:
     """The topics of the parse data that the reply can handle, in order, each once."""
     names = [t.get("name") for t in parse_data.get("topics") or [] if isinstance(t, Mapping)]
-    handled = (PERSONAL_INTENT, NOT_COVERED_INTENT)
+    handled = (PERSONAL_INTENT, NOT_COVERED_INTENT, RECURRENCE_TOPIC)
     return [n for n in dict.fromkeys(names) if isinstance(n, str) and (n in handled or book.has_topic(n))]
 
 
@@ -169,6 +180,15 @@ def plan_reply(
             extra = _not_covered_messages(book, (questions or {}).get(topic) or [], fact_ids)
             messages.extend(extra)
             fact_ids += [i for m in extra for i in m.fact_ids]
+            not_covered = True
+            continue
+        if topic == RECURRENCE_TOPIC:
+            flush()
+            if personal:  # the person's question, not the general answer: left to the team
+                held = (questions or {}).get(topic) or []
+                messages.extend(ReplyMessage(response=HELD_BACK_RESPONSE, values={"question": quoted(q)}) for q in held)
+                continue
+            messages.append(ReplyMessage(response=RECURRENCE_RESPONSE))
             not_covered = True
             continue
         if topic == PERSONAL_INTENT or not book.has_topic(topic):

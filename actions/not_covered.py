@@ -10,7 +10,9 @@ in the order asked, the not-covered one said as such, and the callback offer at 
 (actions/multi_topic.py). A general question whether the problem can come back after the
 operation (the ``recurrence_question`` entity, clinic_nlu/recurrence_component.py; data/rules.yml
 sends it here whatever topic it was read as) gets its own response, saying what the sheet does and
-does not say, then the callback offer, no fact. Every sentence is a domain response or a fact.
+does not say, then the callback offer, no fact; asked beside other topics ("how long is recovery and
+can the hernia come back?": the topic ``recurrence_question``), that response at its place among
+them. Every sentence is a domain response or a fact.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from clinic_vocabulary import (
     OWN_CASE_KEY,
     RECURRENCE_ENTITY,
     RECURRENCE_RESPONSE,
+    RECURRENCE_TOPIC,
 )
 
 
@@ -41,7 +44,7 @@ class ActionAnswerNotCovered(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         book = fact_book()
         asked = topics_asked(tracker.latest_message, book)
-        if len(asked) >= 2 and NOT_COVERED_INTENT in asked:
+        if len(asked) >= 2 and (NOT_COVERED_INTENT in asked or RECURRENCE_TOPIC in asked):
             return send_topics_answer(
                 dispatcher,
                 book,

@@ -35,11 +35,23 @@ one of the topics is not covered, the message's intent is ``ask_not_covered``: i
 ``action_answer_not_covered``, which answers every topic in order and ends with the callback offer
 (and a "yes" then starts the callback form). The triage component runs after this one and still
 overrides everything on a red flag anywhere in the message.
+
+A part that asks whether the problem can come back after the operation ("how long is recovery and can
+the hernia come back?"; the patterns of clinic_nlu/recurrence.yml, on its typed or corrected words,
+read as one of the intents data/rules.yml sends to that answer) is a topic of its own,
+``recurrence_question``, with the classifier's topic kept under ``read_as``: the reply says at its
+place that the sheet does not say whether it comes back, and ends with the callback offer, as for a
+not-covered part (the intent is then ``ask_not_covered``). Never when the writer speaks of their own
+case anywhere in the message (``own_case`` of recurrence.yml and own_case.yml's "came back" lists)
+or a part is read as personal: the parts then keep the classifier's topics, and the personal
+deferral comes first (clinic_nlu/own_case_component.py puts a ``read_as`` back where it finds the own
+case later). ``recurrence: false`` in config.yml switches this off.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from dataclasses import replace
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -50,9 +62,19 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from clinic_nlu.instructions_component import FULL_TEXT
 from clinic_nlu.question_parts import ordered_topics, split_parts, typed_parts
+from clinic_nlu.recurrence import RecurrenceRules, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
-from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT, TOPICS_KEY
+from clinic_vocabulary import (
+    FACT_TOPIC_INTENTS,
+    MULTI_TOPIC_INTENTS,
+    NOT_COVERED_INTENT,
+    PERSONAL_INTENT,
+    RECURRENCE_READINGS,
+    RECURRENCE_TOPIC,
+    TOPICS_KEY,
+)
 
 # The whole message's own prediction when the topics replaced it (not "classifier_intent": staff
 # read that one as a red-flag override).
@@ -65,7 +87,9 @@ _TYPED = "question_part_as_typed"  # on a part message: its words as the patient
 # ("should i stop smoking before the op and how long before") would state a topic's facts to a
 # question the sheet does not answer.
 _OPEN_INTENTS = (*FACT_TOPIC_INTENTS, DEFAULT_NLU_FALLBACK_INTENT_NAME)
-_PART_TOPICS = (*MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT)
+_PART_TOPICS = (*MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, RECURRENCE_TOPIC)
+# Topics whose part the sheet does not answer: one of them leads the intent as ``ask_not_covered``.
+_NOT_ANSWERED = (NOT_COVERED_INTENT, RECURRENCE_TOPIC)
 
 
 def _top_intent(message: Message) -> Dict[Text, Any]:
@@ -133,11 +157,15 @@ class MultiTopicCollector(GraphComponent):
         # A part counts when the classifier gives its topic at least this confidence (a part the sheet
         # does not answer: not_covered_threshold): calibrated by cross-validation on data/nlu.yml
         # (bench/multi_topic_eval.py), not below the fallback's 0.3.
-        return {"threshold": 0.3, "not_covered_threshold": 0.3}
+        # ``recurrence``: a part asking whether the problem comes back is a topic of its own.
+        return {"threshold": 0.3, "not_covered_threshold": 0.3, "recurrence": True}
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[Text, Any], rules: Optional[RecurrenceRules] = None) -> None:
         self._threshold = float(config["threshold"])
         self._not_covered_threshold = float(config["not_covered_threshold"])
+        if not isinstance(config.get("recurrence", True), bool):
+            raise ValueError("MultiTopicCollector recurrence must be true or false")
+        self._recurrence = (rules or load_rules()) if config.get("recurrence", True) else None
 
     @classmethod
     def create(
@@ -167,29 +195,60 @@ class MultiTopicCollector(GraphComponent):
         if name not in _OPEN_INTENTS and not unsure_not_covered:
             return
         tops = [_top_intent(p) for p in parts]
+        names = [str(t.get(INTENT_NAME_KEY)) for t in tops]
+        texts = [str(p.get(_TYPED) or p.get(TEXT) or "") for p in parts]
+        recurrent = self._recurrence_parts(message, parts, names, texts)
         hits = ordered_topics(
-            [(str(t.get(INTENT_NAME_KEY)), float(t.get(PREDICTED_CONFIDENCE_KEY) or 0.0)) for t in tops],
+            [
+                (RECURRENCE_TOPIC if again else name, float(t.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+                for name, t, again in zip(names, tops, recurrent)
+            ],
             _PART_TOPICS,
             self._threshold,
-            {NOT_COVERED_INTENT: self._not_covered_threshold},
-            texts=[str(p.get(_TYPED) or p.get(TEXT) or "") for p in parts],
+            # the patterns, not the classifier, found a recurrence part: no confidence asked of it
+            {NOT_COVERED_INTENT: self._not_covered_threshold, RECURRENCE_TOPIC: 0.0},
+            texts=texts,
         )
+        read_as = next((n for n, again in zip(names, recurrent) if again), None)
+        hits = [replace(h, read_as=read_as) if h.name == RECURRENCE_TOPIC else h for h in hits]
         hits = sorted(hits, key=lambda h: h.name != PERSONAL_INTENT)  # stable: the personal question first
         lead = next((h for h in hits if h.name in FACT_TOPIC_INTENTS), None)
         if len(hits) < 2 or lead is None:
             return
-        # A not-covered part leads: its rule answers every topic and offers the callback.
-        lead = next((h for h in hits if h.name == NOT_COVERED_INTENT), lead)
+        # A part the sheet does not answer leads (as ask_not_covered): its rule answers every topic
+        # and offers the callback.
+        lead = next((h for h in hits if h.name in _NOT_ANSWERED), lead)
+        lead_name = NOT_COVERED_INTENT if lead.name in _NOT_ANSWERED else lead.name
         message.set(TOPICS_KEY, [h.as_dict() for h in hits], add_to_output=True)
         message.set(WHOLE_MESSAGE_INTENT_KEY, predicted, add_to_output=True)
-        intent = {INTENT_NAME_KEY: lead.name, PREDICTED_CONFIDENCE_KEY: lead.confidence}
+        intent = {INTENT_NAME_KEY: lead_name, PREDICTED_CONFIDENCE_KEY: lead.confidence}
         rest = [
             r
             for r in message.get(INTENT_RANKING_KEY) or []
-            if r.get(INTENT_NAME_KEY) not in (lead.name, DEFAULT_NLU_FALLBACK_INTENT_NAME)
+            if r.get(INTENT_NAME_KEY) not in (lead_name, DEFAULT_NLU_FALLBACK_INTENT_NAME)
         ]
         message.set(INTENT, intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [intent, *rest], add_to_output=True)
+
+    def _recurrence_parts(
+        self, message: Message, parts: List[Message], names: List[str], texts: List[str]
+    ) -> List[bool]:
+        """Per part, whether it asks in general whether the problem comes back: its typed or
+        corrected words hold the wording, and the classifier read it as an intent that data/rules.yml
+        sends to that answer. None when the writer speaks of their own case anywhere in the message
+        or a part is read as personal (the own case is the clinician's)."""
+        none = [False] * len(parts)
+        rules = self._recurrence
+        if rules is None or PERSONAL_INTENT in names:
+            return none
+        whole = [message.get(FULL_TEXT) or message.get(ORIGINAL_TEXT) or "", message.get(TEXT) or ""]
+        if any(rules.own(t) for t in whole if t):
+            return none
+        return [
+            (name in RECURRENCE_READINGS or (part.get(INTENT) or {}).get(INTENT_NAME_KEY) in RECURRENCE_READINGS)
+            and any(rules.find(t) for t in (typed, str(part.get(TEXT) or "")) if t)
+            for part, name, typed in zip(parts, names, texts)
+        ]
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -18,7 +18,8 @@ counts as an own symptom question, asked or not: a topic's facts or the general 
 would not fit it.
 In a message with several topics ("my scar itches. should i worry?" splits into a scar part and a
 safety part), the parts holding the symptom or the question become one personal part, first; the
-other topics are still answered.
+other topics are still answered (a part the collector took for a general question whether the problem
+comes back goes back to the topic the classifier read: the person's, not the general answer).
 
 Placed after TopicMargin and before RestoreOriginalText: it reads the corrected text (a slip does not
 hide the symptom) and then the typed one (a correction does not hide it either). The triage runs
@@ -113,7 +114,10 @@ class OwnCaseDeferral(SwitchableComponent):
         own = [t for t in topics if any(w and w in q.lower() for q in t.get("questions") or [] for w in found)]
         if not own:
             return False
-        rest = [t for t in topics if t not in own and t.get("name") != PERSONAL_INTENT]
+        # A part asking whether the problem comes back is the person's question now: it goes back
+        # to the topic the classifier read (the reply then holds it back or answers it in general, as
+        # any topic after a personal question), never the general recurrence answer.
+        rest = _as_read([t for t in topics if t not in own and t.get("name") != PERSONAL_INTENT])
         personal = {
             "name": PERSONAL_INTENT,
             "confidence": 1.0,
@@ -130,3 +134,21 @@ class OwnCaseDeferral(SwitchableComponent):
         message.set(TOPICS_KEY, [personal, *rest], add_to_output=True)
         set_intent(message, {INTENT_NAME_KEY: lead["name"], PREDICTED_CONFIDENCE_KEY: lead["confidence"]})
         return True
+
+
+def _as_read(topics: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """``topics`` with each one decided otherwise (``read_as``: a recurrence part) back under the
+    classifier's topic; a topic then listed twice is kept once, at its first place, with both
+    parts' words."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for topic in topics:
+        name = str(topic.get("read_as") or topic.get("name"))
+        entry = {k: v for k, v in topic.items() if k != "read_as"}
+        entry["name"] = name
+        if name in out:
+            kept = out[name]
+            kept["confidence"] = max(kept.get("confidence") or 0.0, entry.get("confidence") or 0.0)
+            kept["questions"] = [*(kept.get("questions") or []), *(entry.get("questions") or [])]
+        else:
+            out[name] = entry
+    return list(out.values())

@@ -140,16 +140,21 @@ def typed_parts(parts: Sequence[str], corrected: str, typed: str) -> List[str]:
 @dataclass(frozen=True)
 class TopicHit:
     """A topic asked in a message, with the classifier's confidence for the part that asks it and
-    the parts' own words (the reply quotes them where the sheet does not answer the question)."""
+    the parts' own words (the reply quotes them where the sheet does not answer the question);
+    ``read_as``: the classifier's topic for a part whose topic was decided otherwise (a question
+    whether the problem comes back, found by clinic_nlu/recurrence.yml)."""
 
     name: str
     confidence: float
     questions: Tuple[str, ...] = ()
+    read_as: Optional[str] = None
 
     def as_dict(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {"name": self.name, "confidence": self.confidence}
         if self.questions:
             out["questions"] = list(self.questions)
+        if self.read_as:
+            out["read_as"] = self.read_as
         return out
 
 

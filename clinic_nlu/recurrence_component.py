@@ -12,15 +12,18 @@ read them; data/rules.yml sends the intents such a message is read as, with the 
 not-covered answer (actions/not_covered.py).
 
 Not added to a message about the writer's own case (read as personal, marked by OwnCaseDeferral, or
-found by the file's ``own_case`` patterns: it keeps its existing handling), nor to a message with
-several topics (each is answered as before). Placed after OwnCaseDeferral and before
-RestoreOriginalText; the triage runs after it and escalates any red flag, whose rules win.
-``enabled: false`` in config.yml switches it off.
+found by the file's ``own_case`` patterns: it keeps its existing handling). In a message with several
+topics the MultiTopicCollector has made the part that asks it a topic of its own (``recurrence_question``,
+clinic_nlu/multi_topic.py; the intent ``ask_not_covered``); this step then adds the entity at that
+part's words, so staff and the benches see it, and adds none to any other message with several
+topics. Placed after OwnCaseDeferral and before RestoreOriginalText; the triage runs after it and
+escalates any red flag, whose rules win. ``enabled: false`` in config.yml switches it off (and the
+collector's ``recurrence: false`` the topic of its own).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
@@ -30,7 +33,7 @@ from clinic_nlu.instructions_component import FULL_TEXT
 from clinic_nlu.recurrence import RecurrenceRules, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.switchable import SwitchableComponent
-from clinic_vocabulary import OWN_CASE_KEY, PERSONAL_INTENT, RECURRENCE_ENTITY, TOPICS_KEY
+from clinic_vocabulary import OWN_CASE_KEY, PERSONAL_INTENT, RECURRENCE_ENTITY, RECURRENCE_TOPIC, TOPICS_KEY
 
 EXTRACTOR = "RecurrenceQuestion"
 
@@ -48,11 +51,17 @@ class RecurrenceQuestion(SwitchableComponent):
             return messages
         for message in messages:
             name = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if name == PERSONAL_INTENT or message.get(OWN_CASE_KEY) or len(message.get(TOPICS_KEY) or []) >= 2:
+            if name == PERSONAL_INTENT or message.get(OWN_CASE_KEY):
                 continue
             typed = message.get(FULL_TEXT) or message.get(ORIGINAL_TEXT) or message.get(TEXT) or ""
-            span = self._rules.find(typed)
+            topics = message.get(TOPICS_KEY) or []
+            if len(topics) >= 2:
+                span = self._part_span(topics, typed)
+            else:
+                span = self._rules.find(typed)
             if span is None:
+                if len(topics) >= 2:
+                    continue
                 if self._rules.find(message.get(TEXT) or "") is None:
                     continue
                 span = (0, len(typed))  # only the corrected text holds it: the whole typed text
@@ -62,3 +71,18 @@ class RecurrenceQuestion(SwitchableComponent):
                 ENTITIES, [*(message.get(ENTITIES) or []), {**entity, "extractor": EXTRACTOR}], add_to_output=True
             )
         return messages
+
+    def _part_span(self, topics: List[Dict[str, Any]], typed: str) -> Optional[Tuple[int, int]]:
+        """In a message with several topics, where in ``typed`` the recurrence part's wording is (the
+        whole part where only its corrected words hold it); None without such a part or beside a
+        personal one."""
+        if self._rules is None or any(t.get("name") == PERSONAL_INTENT for t in topics):
+            return None
+        part = next((t for t in topics if t.get("name") == RECURRENCE_TOPIC), None)
+        for question in (part or {}).get("questions") or []:
+            at = typed.find(question)
+            if at < 0:
+                continue
+            found = self._rules.find(question)
+            return (at + found[0], at + found[1]) if found else (at, at + len(question))
+        return None

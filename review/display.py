@@ -1,18 +1,24 @@
-"""How the review app shows times and conversation ids to staff.
+"""How the review app shows times, conversation ids and languages to staff.
 
 Times are stored in UTC and shown in the configured zone (``REVIEW_TIMEZONE``) with its abbreviation;
 waiting times read as "3 h 5 min". Conversation ids (often 30-70 character hashes) get a short name
 that is easy to say and remember ("calm-otter-417"): derived from a hash of the id, so it is stable
 and needs no storage. There are 3.6 million names, so among a few thousand conversations two may
-share one: the full id stays on hover and on the conversation page.
+share one: the full id stays on hover and on the conversation page. A language code the not-English
+test recorded reads as its name and the code, "Spanish (es)" (the names: ``language_names.txt``); a
+code without a name is shown as itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Optional
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Optional
 from zoneinfo import ZoneInfo
+
+LANGUAGE_NAMES = Path(__file__).resolve().parent / "language_names.txt"
 
 ADJECTIVES = (
     "amber",
@@ -171,3 +177,26 @@ def duration(seconds: float) -> str:
     days, hours = divmod(hours, 24)
     unit = "day" if days == 1 else "days"
     return f"{days} {unit} {hours} h" if hours else f"{days} {unit}"
+
+
+@lru_cache(maxsize=None)
+def language_names(path: Path = LANGUAGE_NAMES) -> Dict[str, str]:
+    """The language codes and their names (``language_names.txt``: a code, then its name, a line).
+
+    A line without a name, or a code listed twice, is an error (the list is reviewed by hand)."""
+    names: Dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        fields = line.split("#", 1)[0].split(None, 1)
+        if not fields:
+            continue
+        if len(fields) < 2 or fields[0] in names:
+            raise ValueError(f"{path.name}:{number}: expected a new language code and its name: {line!r}")
+        names[fields[0]] = fields[1].strip()
+    return names
+
+
+def language(code: Optional[str]) -> str:
+    """A language code as staff read it: "Spanish (es)"; a code without a name as itself ("" for none)."""
+    code = (code or "").strip()
+    name = language_names().get(code)
+    return f"{name} ({code})" if name else code

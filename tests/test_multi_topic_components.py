@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
 import pytest
 import yaml
@@ -11,8 +11,15 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.multi_topic import MultiTopicCollector, QuestionSplitter
+from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.topic_margin_component import TopicMargin
-from clinic_vocabulary import FACT_TOPIC_INTENTS, MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, PERSONAL_INTENT
+from clinic_vocabulary import (
+    FACT_TOPIC_INTENTS,
+    MULTI_TOPIC_INTENTS,
+    NOT_COVERED_INTENT,
+    PERSONAL_INTENT,
+    RECURRENCE_TOPIC,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -218,3 +225,88 @@ def test_the_topics_are_the_fact_books_and_the_personal_question():
     facts = yaml.safe_load((ROOT / "facts" / "facts.yml").read_text())
     assert set(FACT_TOPIC_INTENTS) == set(facts["topics"])
     assert set(MULTI_TOPIC_INTENTS) == set(FACT_TOPIC_INTENTS) | {PERSONAL_INTENT}
+
+
+def collect_texts(
+    parts: List[Tuple[str, List[Tuple[str, float]]]],
+    whole: Tuple[str, float] = ("ask_recovery_time", 0.6),
+    typed: str = "",
+    **config: Any,
+) -> Message:
+    """Split the parts' texts joined by "and" (``typed``: the text as typed, the joined one then being
+    the corrector's), classify the parts as given, collect."""
+    text = " and ".join(p for p, _ in parts)
+    message = Message(data={"text": text, **({ORIGINAL_TEXT: typed} if typed else {})})
+    out = QuestionSplitter.create({}, None, None, None).process([message])  # type: ignore[arg-type]
+    assert [p.get("text") for p in out[1:]] == [p for p, _ in parts]
+    classified(message, [whole])
+    for part, (_, ranking) in zip(out[1:], parts):
+        classified(part, ranking)
+    MultiTopicCollector.create(config, None, None, None).process(out)  # type: ignore[arg-type]
+    return message
+
+
+def test_a_part_asking_whether_the_problem_comes_back_is_a_topic_of_its_own_and_leads_as_not_covered():
+    message = collect_texts(
+        [("how long is recovery", [("ask_recovery_time", 0.9)]), ("can the hernia come back", [("ask_safety", 0.8)])]
+    )
+    assert message.get("topics") == [
+        {"name": "ask_recovery_time", "confidence": 0.9, "questions": ["how long is recovery"]},
+        {
+            "name": RECURRENCE_TOPIC,
+            "confidence": 0.8,
+            "questions": ["can the hernia come back"],
+            "read_as": "ask_safety",
+        },
+    ]
+    # Its rule (action_answer_not_covered) answers every topic and ends with the callback offer.
+    assert message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 0.8}
+
+
+def test_a_recurrence_part_read_as_the_same_topic_as_another_part_is_still_its_own():
+    message = collect_texts(
+        [("is it safe", [("ask_safety", 0.9)]), ("can the disc slip again", [("ask_safety", 0.7)])],
+        whole=("ask_safety", 0.9),
+    )
+    assert [t["name"] for t in message.get("topics")] == ["ask_safety", RECURRENCE_TOPIC]
+
+
+def test_a_recurrence_part_the_classifier_is_unsure_of_still_counts_and_a_slip_is_read_corrected():
+    message = collect_texts(
+        [("how long is recovery", [("ask_recovery_time", 0.9)]), ("can the hernia come back", [("nlu_fallback", 0.3)])],
+        typed="how long is recovery and can the hernia cmoe back",
+    )
+    (recurrence,) = [t for t in message.get("topics") if t["name"] == RECURRENCE_TOPIC]
+    assert recurrence["questions"] == ["can the hernia cmoe back"]  # the patient's words, quoted as typed
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        # the writer speaks of their own case somewhere in the message: the person's question
+        [
+            ("how long is recovery for my back", [("ask_recovery_time", 0.9)]),
+            ("can it come back", [("ask_safety", 0.8)]),
+        ],
+        [("the pain came back", [("ask_pain_relief", 0.5)]), ("will i need a second op", [("ask_safety", 0.8)])],
+        # a part read as personal
+        [("am i a good candidate", [(PERSONAL_INTENT, 0.6)]), ("can the hernia come back", [("ask_safety", 0.8)])],
+        # read as a topic data/rules.yml does not send to the recurrence answer ("how much is a second op")
+        [("how long is recovery", [("ask_recovery_time", 0.9)]), ("how much is a second op", [("ask_cost", 0.9)])],
+    ],
+)
+def test_no_recurrence_topic_for_the_own_case_a_personal_part_or_another_reading(parts):
+    message = collect_texts(parts)
+    assert RECURRENCE_TOPIC not in [t["name"] for t in message.get("topics") or []]
+    assert message.get("intent")["name"] != NOT_COVERED_INTENT
+
+
+def test_switched_off_a_recurrence_part_keeps_the_classifiers_topic():
+    parts = [
+        ("how long is recovery", [("ask_recovery_time", 0.9)]),
+        ("can the hernia come back", [("ask_safety", 0.8)]),
+    ]
+    message = collect_texts(parts, recurrence=False)
+    assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", "ask_safety"]
+    with pytest.raises(ValueError, match="recurrence"):
+        MultiTopicCollector({"threshold": 0.3, "not_covered_threshold": 0.3, "recurrence": "yes"})

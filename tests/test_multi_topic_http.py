@@ -1,6 +1,7 @@
 """Several questions in one message, over real HTTP: the real Rasa and action servers, the trained
 model in models/, the REST channel. The messages are the held-out tests/data/multi_topic.yml (never
-trained or tuned on) and the single questions of tests/nlu_test.yml."""
+trained or tuned on) and the single questions of tests/nlu_test.yml; the recurrence cases are that
+file's `recurrence` and `own_recurrence` lists (feature cases, not held out)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
 from actions.facts import FactBook
+from clinic_vocabulary import RECURRENCE_RESPONSE, RECURRENCE_TOPIC
 from tests.conftest import ROOT
 from tests.support.not_covered import stated_facts
 from tests.support.servers import Servers, running_servers
@@ -185,3 +187,58 @@ def test_a_part_the_sheet_does_not_answer_is_said_in_order_then_the_callback_is_
     assert stated and set(stated) <= topic_facts, stated
     # A yes starts the callback form, as after a single question the sheet does not answer.
     assert say(servers.webhook, sender, "yes please") == [response_text("utter_ask_callback_name")]
+
+
+MULTI_TOPIC_DATA = yaml.safe_load((ROOT / "tests" / "data" / "multi_topic.yml").read_text(encoding="utf-8"))
+RECURRENCE_CASES = MULTI_TOPIC_DATA["recurrence"]
+OWN_RECURRENCE = MULTI_TOPIC_DATA["own_recurrence"]
+
+
+def answers_in(book: FactBook, texts: List[str]) -> List[str]:
+    """The topics the reply answers in order: each topic's lead line, and ``recurrence_question``
+    where utter_recurrence_not_covered is said."""
+    recurrence = response_text(RECURRENCE_RESPONSE)
+    out: List[str] = []
+    for text in texts:
+        if text == recurrence:
+            out.append(RECURRENCE_TOPIC)
+        out += leads_in(book, text)
+    return out
+
+
+@pytest.mark.parametrize("case", RECURRENCE_CASES, ids=[c["text"][:40] for c in RECURRENCE_CASES])
+def test_a_recurrence_part_is_answered_at_its_place_then_the_callback_is_offered(servers, book, case):
+    """'how long is recovery and can the hernia come back?': the recovery facts, then at its place what
+    the sheet does not say about the problem coming back (no fact for it), then the callback offer."""
+    sender = f"mt-{uuid.uuid4()}"
+    r = requests.post(servers.webhook, json={"sender": sender, "message": case["text"]}, timeout=30)
+    assert r.status_code == 200
+    messages = r.json()
+    texts = [m.get("text", "") for m in messages]
+    assert answers_in(book, texts) == case["answers"], texts
+    assert response_text("utter_multi_topic_intro") in texts
+    assert texts[-1] == response_text("utter_offer_callback") and messages[-1].get("buttons")
+    topics = [t for t in case["answers"] if t != RECURRENCE_TOPIC]
+    allowed = {f.id for t in topics for f in book.facts_for(t)}
+    stated = [i for f in stated_facts(servers.db, sender) for i in f["fact_ids"]]
+    assert stated and set(stated) <= allowed, stated
+
+
+def test_yes_after_a_recurrence_part_starts_the_callback_form(webhook):
+    sender = f"mt-{uuid.uuid4()}"
+    say(webhook, sender, RECURRENCE_CASES[0]["text"])
+    assert say(webhook, sender, "yes please") == [response_text("utter_ask_callback_name")]
+
+
+@pytest.mark.parametrize("text", OWN_RECURRENCE)
+def test_an_own_recurrence_beside_other_questions_gets_the_deferral_never_the_recurrence_answer(webhook, text):
+    reply = first_turn(webhook, text)
+    assert reply[0] == response_text("utter_personal_defer"), reply
+    assert response_text(RECURRENCE_RESPONSE) not in reply
+
+
+def test_a_red_flag_beside_a_recurrence_part_gets_only_the_escalation(webhook):
+    reply = first_turn(
+        webhook, "how long is recovery and can the hernia come back? since yesterday i cant control my bladder"
+    )
+    assert [t for t in reply if t] == [response_text("utter_emergency")]

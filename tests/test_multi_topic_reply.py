@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from actions.answering import ActionAnswerTopic
 from actions.multi_topic import FACTS_PER_TOPIC, MAX_QUOTE_CHARS, plan_reply, questions_asked, quoted, topics_asked
 from actions.not_covered import ActionAnswerNotCovered
+from clinic_vocabulary import RECURRENCE_RESPONSE, RECURRENCE_TOPIC
 from tests.conftest import QUESTION_INTENTS, absolute_claims_in, response_names
 
 pytestmark = pytest.mark.unit
@@ -251,6 +252,55 @@ async def test_the_not_covered_action_answers_every_topic_in_order_and_offers_th
     assert answer["topics"] == ["ask_recovery_time"]
     assert answer["text"].startswith(book.topics["ask_recovery_time"].lead)
     assert SlotSet("last_topic", "ask_recovery_time") in events and SlotSet("fact_ids", answer["fact_ids"]) in events
+
+
+@pytest.mark.parametrize(
+    "topics, kinds",
+    [
+        (["ask_recovery_time", RECURRENCE_TOPIC], ["facts", RECURRENCE_RESPONSE]),
+        # consecutive topics' facts are one message
+        ([RECURRENCE_TOPIC, "ask_cost", "ask_scarring"], [RECURRENCE_RESPONSE, "facts"]),
+        (["ask_cost", RECURRENCE_TOPIC, "ask_scarring"], ["facts", RECURRENCE_RESPONSE, "facts"]),
+    ],
+)
+def test_a_recurrence_part_is_said_at_its_place_with_no_fact_and_the_callback_is_offered(book, topics, kinds):
+    reply = plan_reply(book, topics, questions={RECURRENCE_TOPIC: ["can the hernia come back?"]})
+    assert [m.response or "facts" for m in reply.messages] == kinds
+    facts = [t for t in topics if t != RECURRENCE_TOPIC]
+    assert reply.topics == facts and reply.not_covered
+    assert set(reply.fact_ids) <= {f.id for t in facts for f in book.facts_for(t, primary=True)}
+    assert reply.before == ["utter_multi_topic_intro"]
+    assert reply.after == ["utter_multi_topic_more", "utter_offer_callback"]
+
+
+def test_beside_a_personal_question_a_recurrence_part_is_held_back_never_answered_in_general(book):
+    reply = plan_reply(
+        book,
+        ["ask_personal_advice", "ask_cost", RECURRENCE_TOPIC],
+        questions={RECURRENCE_TOPIC: ["will i need a second op?"]},
+    )
+    responses = [m.response for m in reply.messages]
+    assert RECURRENCE_RESPONSE not in responses and RECURRENCE_RESPONSE not in reply.before + reply.after
+    [held] = [m for m in reply.messages if m.response == "utter_multi_topic_held_back"]
+    assert held.values == {"question": "will i need a second op?"}
+    assert reply.before == ["utter_personal_defer"] and reply.topics == ["ask_cost"] and not reply.not_covered
+
+
+@pytest.mark.asyncio
+async def test_the_not_covered_action_answers_a_recurrence_part_among_the_topics(book, dispatcher):
+    tracker = tracker_with_topics(
+        ["ask_recovery_time", RECURRENCE_TOPIC], "ask_not_covered", {RECURRENCE_TOPIC: ["can it come back?"]}
+    )
+    events = await ActionAnswerNotCovered().run(dispatcher, tracker, {})
+    assert response_names(dispatcher) == [
+        "utter_multi_topic_intro",
+        None,
+        RECURRENCE_RESPONSE,
+        "utter_multi_topic_more",
+        "utter_offer_callback",
+    ]
+    assert SlotSet("last_topic", "ask_recovery_time") in events
+    assert topics_asked(tracker.latest_message, book) == ["ask_recovery_time", RECURRENCE_TOPIC]
 
 
 @pytest.mark.asyncio

@@ -94,6 +94,10 @@ def test_a_symptom_with_a_question_or_no_symptom_is_not_told(rules, text):
         ("the numbness has now come back in my foot", "the numbness has now come back"),
         ("It\u2019s back, what now", "it's back"),
         ("my leg pain has returned", "my leg pain has returned"),
+        ("the disc slipped again after the op, what now?", "the disc slipped again"),
+        ("my disc has herniated again", "my disc has herniated again"),
+        ("the hernia has recurred", "the hernia has recurred"),
+        ("the condition grew back", "the condition grew back"),
     ],
 )
 def test_a_report_that_the_problem_came_back_is_found_asked_or_not(rules, text, back):
@@ -112,6 +116,10 @@ def test_a_report_that_the_problem_came_back_is_found_asked_or_not(rules, text, 
         "has it ever come back for other patients",
         "what happens if the pain is back after a year",
         "what if it came back",
+        "has the disc ever slipped again for other patients",
+        "what if it slipped again",
+        "what if the disc slipped again",
+        "can the disc slip again",
         # "back" the body part, and coming back to the clinic
         "is back pain common after the op",
         "it's back surgery, right?",

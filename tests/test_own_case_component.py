@@ -9,7 +9,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from clinic_nlu.own_case_component import OwnCaseDeferral
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
-from clinic_vocabulary import OWN_CASE_KEY, PERSONAL_INTENT
+from clinic_vocabulary import OWN_CASE_KEY, PERSONAL_INTENT, RECURRENCE_TOPIC
 
 pytestmark = pytest.mark.unit
 
@@ -157,3 +157,27 @@ def test_a_general_question_whether_it_comes_back_or_a_report_read_as_a_greeting
     assert general.get("intent")["name"] == "ask_safety" and general.get(OWN_CASE_KEY) is None
     greeting = _run(_message("hi, it came back", "greet"))
     assert greeting.get("intent")["name"] == "greet" and greeting.get(OWN_CASE_KEY) is None
+
+
+def test_a_recurrence_part_beside_an_own_symptom_goes_back_to_the_topic_the_classifier_read():
+    """ "i still get twinges, should i worry? and can the hernia come back?": the person's question,
+    never the general recurrence answer (the reply then holds a topic back or answers it in general)."""
+    topics = [
+        {"name": "ask_pain_relief", "confidence": 0.6, "questions": ["i still get twinges, should i worry?"]},
+        {"name": "ask_safety", "confidence": 0.9, "questions": ["is it safe"]},
+        {"name": RECURRENCE_TOPIC, "confidence": 0.8, "questions": ["can it come back?"], "read_as": "ask_safety"},
+        {"name": "ask_cost", "confidence": 0.9, "questions": ["what does it cost"]},
+    ]
+    text = "i still get twinges, should i worry? is it safe and can it come back? what does it cost"
+    message = _run(_message(text, "ask_pain_relief", topics))
+    assert message.get("topics") == [
+        {
+            "name": PERSONAL_INTENT,
+            "confidence": 1.0,
+            "questions": ["i still get twinges, should i worry?"],
+        },
+        # listed twice after the revert: kept once, at its first place, with both parts' words
+        {"name": "ask_safety", "confidence": 0.9, "questions": ["is it safe", "can it come back?"]},
+        {"name": "ask_cost", "confidence": 0.9, "questions": ["what does it cost"]},
+    ]
+    assert message.get("intent")["name"] == "ask_safety" and message.get(OWN_CASE_KEY)

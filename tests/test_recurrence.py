@@ -14,7 +14,14 @@ from actions.not_covered import ActionAnswerNotCovered
 from clinic_nlu.recurrence import RULES_FILE, load_rules
 from clinic_nlu.recurrence_component import RecurrenceQuestion
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
-from clinic_vocabulary import OWN_CASE_KEY, PERSONAL_INTENT, RECURRENCE_ENTITY, RECURRENCE_RESPONSE
+from clinic_vocabulary import (
+    OWN_CASE_KEY,
+    PERSONAL_INTENT,
+    RECURRENCE_ENTITY,
+    RECURRENCE_READINGS,
+    RECURRENCE_RESPONSE,
+    RECURRENCE_TOPIC,
+)
 from tests.conftest import ROOT, make_tracker, response_names
 
 pytestmark = pytest.mark.unit
@@ -215,3 +222,66 @@ def test_the_not_covered_judge_takes_the_recurrence_reply_as_honest_and_nothing_
     assert judge([recurrence, offer], [], None).ok
     assert not judge([{"text": response_text("utter_ask_rephrase")}, offer], [], None).honest
     assert not judge([recurrence], [], None).honest  # no callback offer
+
+
+def test_the_readings_sent_to_the_recurrence_answer_are_those_of_the_rules():
+    """clinic_nlu/multi_topic.py marks a part read as one of RECURRENCE_READINGS: the intents that
+    data/rules.yml sends, with the entity, to the recurrence answer."""
+    rules = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))["rules"]
+    steps = [s for r in rules if r["rule"].startswith("Whether the problem comes back") for s in r["steps"]]
+    read = {o["intent"] for s in steps for o in s.get("or", []) if RECURRENCE_ENTITY in (o.get("entities") or [])}
+    assert read == set(RECURRENCE_READINGS)
+
+
+def test_in_a_message_of_several_topics_the_entity_marks_the_recurrence_parts_words():
+    text = "How long is recovery and can the hernia come back?"
+    topics = [
+        {"name": "ask_recovery_time", "questions": ["How long is recovery"]},
+        {"name": RECURRENCE_TOPIC, "questions": ["can the hernia come back?"], "read_as": "ask_safety"},
+    ]
+    (entity,) = _entities(_run(_message(text, "ask_not_covered", topics=topics)))
+    assert entity["value"] == "the hernia come back" and text[entity["start"] : entity["end"]] == entity["value"]
+    beside_personal = [{"name": PERSONAL_INTENT, "questions": ["am i a good candidate"]}, *topics]
+    assert not _entities(_run(_message(text, "ask_not_covered", topics=beside_personal)))
+
+
+# ---- the one place for "it came back" wording (own_case.yml `came_back` and `came_back_wide`) ----
+
+
+def test_no_came_back_wording_is_left_in_recurrence_yml():
+    own_case = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))["own_case"]
+    assert not [p for p in own_case if " back" in p or "again" in p or "return" in p]  # "my back" is the body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the sciatica came back since the op, will i need another op?",
+        "it came back after the op, is it permanent?",
+        "the pain is back, will it come back again?",
+        "the disc slipped again last month, will i need a second operation?",
+        "the hernia has recurred, will i need another op?",
+        "the condition came back after the op, will i need another one?",
+    ],
+)
+def test_a_report_that_makes_a_message_personal_never_gets_the_recurrence_answer(text):
+    from clinic_nlu.own_case import load_rules as own_case_rules
+
+    assert own_case_rules().returned(text) is not None
+    assert RULES.find(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # any subject or none: no recurrence answer, but too wide to make the message personal
+        "the thing came back, will it come back again after another op?",
+        "slipped again after the op, do i need another operation?",
+        "when i came back from hospital, is the result permanent?",
+    ],
+)
+def test_a_wider_came_back_wording_withholds_the_recurrence_answer_without_deferring(text):
+    from clinic_nlu.own_case import load_rules as own_case_rules
+
+    assert own_case_rules().returned(text) is None
+    assert RULES.find(text) is None

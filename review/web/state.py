@@ -58,6 +58,7 @@ def make_jinja(settings: Settings) -> Environment:
     jinja.filters["ts"] = lambda ts: display.local_time(ts, settings.timezone)
     jinja.filters["ago"] = lambda ts: display.duration(time.time() - ts) if ts else ""
     jinja.filters["short"] = display.short_name
+    jinja.filters["language"] = display.language
     jinja.filters["conf"] = _fmt_conf
     jinja.globals["timezone"] = settings.timezone
     jinja.globals["callback_outcomes"] = store.CALLBACK_OUTCOMES

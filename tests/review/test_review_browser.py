@@ -203,7 +203,9 @@ def test_text_set_aside_and_a_message_in_another_language_in_chromium(browser, a
     page.goto(base + "/conversation?id=ls-french")
     assert FRENCH in main.inner_text()
     assert page.locator(".patient .flag-not_english").first.is_visible()
-    assert "Not-English override: the classifier said ask_recovery_time (0.61) · language fr" in main.inner_text()
+    assert (
+        "Not-English override: the classifier said ask_recovery_time (0.61) · language French (fr)" in main.inner_text()
+    )
     page.goto(base + "/open?flag=not_english")
     assert FRENCH in page.locator("table.open-items").inner_text()
     assert problems == []

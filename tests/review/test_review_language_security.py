@@ -145,7 +145,7 @@ def test_the_flag_filters_find_them(alice):
 def test_the_conversation_shows_the_language_and_what_the_classifier_read(alice):
     page = alice.get("/conversation", id="ls-french").text
     assert 'class="flag flag-not_english">Not in English<' in page
-    assert "Not-English override: the classifier said ask_recovery_time (0.61) · language <code>fr</code>" in page
+    assert "Not-English override: the classifier said ask_recovery_time (0.61) · language French (fr)" in page
     assert "Please read it yourself" in page
 
 
