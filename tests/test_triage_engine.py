@@ -412,6 +412,8 @@ def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sen
         "been thinking its the easy way out.": CRISIS,
         "if the pain no stop i take everything": CRISIS,
         "i dont feel like living": CRISIS,
+        # "it not better" says the symptom is still there, however the pain's "no stop" is read
+        "my calf was swollen last week and it not better": EMERGENCY,
     }
     calm = [
         "is surgery the easy way out?",
