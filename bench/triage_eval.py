@@ -25,6 +25,8 @@
   .venv/bin/python bench/triage_eval.py --lopo --unflagged off,0.5 --crisis-minimum off
   # the weight of the corpus's calm messages in the reader's fit (corpus_calm_weight; one value per run)
   .venv/bin/python bench/triage_eval.py --lopo --thresholds 0.6 --discounted 0.1 --corpus-calm-weight 1.5
+  # every message's leave-one-part-out verdict, to compare two revisions message by message
+  .venv/bin/python bench/triage_eval.py --lopo --thresholds 0.6 --discounted 0.1 --dump var/lopo.tsv
   # the emergency level's min_level_probability (one value per run; 'off': null), CV or LOPO
   .venv/bin/python bench/triage_eval.py --cv --thresholds 0.6 --emergency-minimum 0.5
   # the sentence embedding beside the n-grams (embedding_weight, rules/semantic.yml; 0: off): the CV
@@ -349,6 +351,7 @@ def leave_one_part_out(
     unflagged: Optional[Sequence[Optional[float]]] = None,
     crisis_minimums: Optional[Sequence[Optional[float]]] = None,
     embed: Optional[semantic.Embed] = None,
+    dump: Optional[Path] = None,
 ) -> None:
     """Each tuning part as new authors: the reader trained without it (plus the NLU calm examples), the
     part's messages joined with the rules at each of ``thresholds`` (default: the shipped threshold),
@@ -358,7 +361,8 @@ def leave_one_part_out(
     the shipped values), and for the rules alone. The rules were written on every part (optimistic), so
     each cell also gives the emergency + crisis messages the reader ALONE escalates to emergency or
     crisis (its own verdict at that column's settings). ``embed``: the encoder when the settings'
-    ``embedding_weight`` is above 0."""
+    ``embedding_weight`` is above 0. ``dump``: a TSV file of every message's verdicts (part, label, rules
+    alone, joined at the first column's settings, text), to compare two revisions message by message."""
     levers = unflagged is not None or crisis_minimums is not None
     if thresholds is None:
         thresholds = [settings.threshold]
@@ -391,6 +395,7 @@ def leave_one_part_out(
         + "---|" * len(columns)
     )
     totals: Dict[str, List[int]] = {}
+    rows: List[str] = []
     for name, corpus in parts.items():
         train_texts = [t for other, (texts, _) in prepared.items() if other != name for t in texts]
         train_levels = [m["level"] for other, c in parts.items() if other != name for m in c]
@@ -444,6 +449,17 @@ def leave_one_part_out(
                 + f" / {urgent['hits']}/{urgent['n']}"
             )
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+        if dump is not None:
+            t, s, u, c = columns[0]
+            first = _joined(
+                rule_levels, discounted_all, found_nothing, scores, settings.combine, t, s, u, _minimums(settings, c)
+            )
+            rows += [
+                "\t".join((name, m["level"], ruled, joined, " ".join(m["text"].split())))
+                for m, ruled, joined in zip(corpus, rule_levels, first)
+            ]
+    if dump is not None:
+        dump.write_text("part\tlabel\trules\tjoined\ttext\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
     print(
         "| all parts | "
         + " | ".join(
@@ -483,6 +499,9 @@ def main() -> None:
     parser.add_argument("--cv", action="store_true", help="choose the classifier threshold by cross-validation")
     parser.add_argument(
         "--lopo", action="store_true", help="every tuning part as new authors, each discounted_threshold"
+    )
+    parser.add_argument(
+        "--dump", type=Path, help="--lopo: write every message's verdicts (first column) to this TSV file"
     )
     parser.add_argument("--part", choices=sorted(PARTS), default="heldout")
     parser.add_argument("--url", help="measure end to end through this server's patient channel")
@@ -551,7 +570,13 @@ def main() -> None:
                 summary.append((weight, result))
             else:
                 leave_one_part_out(
-                    weighted, args.thresholds, args.discounted, args.unflagged, args.crisis_minimum, embed=embed
+                    weighted,
+                    args.thresholds,
+                    args.discounted,
+                    args.unflagged,
+                    args.crisis_minimum,
+                    embed=embed,
+                    dump=args.dump,
                 )
             print(flush=True)
         if len(summary) > 1:
