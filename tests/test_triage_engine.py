@@ -451,6 +451,70 @@ def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_proble
     assert rules_only.assess("now i have problem with breathing").level == EMERGENCY
 
 
+def test_urgent_wordings_of_failing_painkillers_new_one_limb_numbness_a_redder_wound_and_a_carers_rash():
+    """Rules alone: painkillers that "have done nothing", are "daein nothin", "not help", that the pain
+    "got the better of", pain "in spite of" them or "very very strong" while taking them, a pain that
+    "shot up" or is "9 of 10"; one limb numb, tingly or "sleeping" since yesterday or for two days, with
+    no verb; a wound that "is noticeably redder"; a relative's rash after a new medicine, told by a carer,
+    are urgent. The calm sentences they resemble (tablets that help, pain that is "a bit worse when i
+    sit", a numb spot since before the op, a limb that is not or less numb, a person doing nothing, the
+    weather "a bit warmer", someone's rash years ago or asked about) are not."""
+    rules_only = Triage(default_triage().rules)
+    urgent = [
+        "the painkillers have done nothing for the pain since this morning",
+        "the pills they sent me home with are doin nothin, cannae sleep",
+        "my pain meds are not doing anything",
+        "the pills not help, the pain is very strong",
+        "my back pain has got the better of the painkillers",
+        "pain is still there despite taking my painkillers regularly",
+        "pain persists in spite of all the prescribed tablets",
+        "im taking the codeine but the pain is getting worse",
+        "the pain has jumped to a 10 in the last hour",
+        "pain in my leg is 10 of 10 today",
+        "left arm numb since this morning, not getting worse",
+        "my left hand has been tingling since i woke up",
+        "right thigh tingly for two days now, not worse",
+        "since this morning my left foot is numb, only that one",
+        "since 3 days my foot is sleeping, only the left",
+        "the cut was fine this morning but now it is definitely redder",
+        "my husband got a rash on his chest after the new antibiotics, no swelling",
+    ]
+    calm = [
+        "is it normal to have some pain, the tablets help",
+        "i take paracetamol but the pain is still there a little, is it normal?",
+        "i take paracetamol and the pain is a bit worse when i sit, normal?",
+        "i take the tablets and the pain is so much better",
+        "i'm on painkillers and not doing anything, just resting, when can i walk more",
+        "i'm on the tablets and have done nothing all day, when can i drive",
+        "the pain got the better of me on the walk so i sat down, is walking ok",
+        "despite my blood pressure tablets my pressure is high, does it matter for the op",
+        "the pain shot down my leg when i sneezed, is that normal",
+        "my pain jumped to a 4 when i bent, is that ok",
+        "my pain score was 9 before the op and now it is 3",
+        "i have had a numb spot on my thigh since before the op, will it go",
+        "my leg was tingly for a couple days after the op but it stopped a week ago",
+        "my foot is not numb since yesterday, it is better",
+        "my leg is less numb since yesterday",
+        "i have had tingling in my left hand since two years",
+        "it's a bit warmer today, can i go for a walk",
+        "the scar is pink and a little puffy, normal healing?",
+        "my daughter had a rash after her new antibiotics last year, will she react again",
+        "no rash after the new tablet, can she take it with food",
+        "what if she gets a rash after the new tablets",
+    ]
+    assert {t: rules_only.assess(t).level for t in urgent} == {t: URGENT for t in urgent}
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+
+
+def test_an_earlier_time_said_to_be_fine_does_not_deny_the_symptom_told_before_it():
+    """Rules alone: "yesterday was ok" after a red flag dates it (the symptom is new), it does not deny
+    it as "... is fine" does; a symptom said to be fine stays calm."""
+    rules_only = Triage(default_triage().rules)
+    assert rules_only.assess("the tablets not help, yesterday was ok, today i cry").level == URGENT
+    assert rules_only.assess("i cant pee, yesterday was fine").level == EMERGENCY
+    assert rules_only.assess("no fever, bladder is fine, when can i drive").level == NONE
+
+
 def test_the_time_of_reading_about_a_condition_is_not_the_time_of_a_symptom():
     """Rules alone: "i was reading on a forum last night about people who end up with cauda equina" is
     a worry about something read, not the condition last night; a symptom told after the reading is
