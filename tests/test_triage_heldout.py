@@ -85,9 +85,9 @@ def test_second_held_out_part_end_to_end(server_url):
     after two new tuning parts and their rules (session 17), 96.9 % (156/161) and 96 % (24/25), one
     message fewer with changes that raised the first part to 127/127 (BENCHMARKS.md, session 17). The
     emergency + crisis gate stays where it was and is now the measured figure; the crisis gate one
-    message below it. Neither claims the target. Calm messages kept calm, 97.5 % (155/159), then 98.1 % (156/159) after the
-    eleventh tuning part and its context rules, meet the 0.95 target; the gate sits one message below
-    the latest measurement."""
+    message below it. Neither claims the target. Calm messages kept calm, 97.5 % (155/159), then
+    98.1 % (156/159) after the eleventh tuning part and its context rules, meet the 0.95 target; the
+    gate sits one message below the latest measurement."""
     figures = _measure(
         server_url, HELD_OUT_2, "triage_heldout2.json", "second held-out part (heldout2), end to end over HTTP"
     )
