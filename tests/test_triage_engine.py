@@ -434,6 +434,39 @@ def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sen
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
 
 
+def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it():
+    """Rules alone: a stay, a week's absence, a letter for work, "sick of", waking up during the
+    operation are ordinary; the same words meaning life are a crisis."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "i don't want to be here in the hospital for long, my shop will suffer",
+        "i don't want to wake up during the op",
+        "they'd be better off without me for a week while i rest",
+        "the team will be better off without me for two weeks",
+        "can the clinic write a letter for uni",
+        "sick of lying on the floor all day, is that normal",
+        "kept aside my tablets for the morning of the op as told",
+        "wrote a note to my mates about the op date",
+    ]
+    crisis = [
+        "ah dinnae want tae be here",
+        "nae point in anything any more",
+        "kinda just want to stop existing",
+        "there is no point for me to continue this life",
+        "theyd all be better off with me gone",
+        "everyone'd be better off with the insurance.",
+        "they'd be better off without me",
+        "i have kept back a month's supply of my sleeping tablets",
+        "i collect the pills from doctor, not take it, i keep in drawer",
+        "she intends to take all her pills tonight",
+        "i do not wish to wake up after the anaesthetic",
+        "i dont want to be here anymore",
+    ]
+    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert {t: rules_only.assess(t).level for t in crisis} == {t: CRISIS for t in crisis}
+    assert rules_only.assess("my bladdar wont emty, ive been trying for hours").level == EMERGENCY
+
+
 def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
     """Rules alone: "bled thru 3 pads" is heavy bleeding; "leg pins n needles since op" is one-limb
     numbness (urgent), "pins n needles before the op" is not; "no problem with breathing" denies the
