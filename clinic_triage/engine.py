@@ -13,7 +13,8 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    sentence: negated, hypothetical (a general question, a worry, a plan), historical (long past),
    resolved (said to be over), another person, past, current (a time now), still (still there).
    A few whole sentences also give a cue to the sentence before them (``previous_sentence``:
-   "... after? because i cant" claims the symptom asked about).
+   "... after? because i cant" claims the symptom asked about). Overlapping mentions of one flag
+   share the cues that date them (``overlapping_mentions_share``).
 4. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
    or resolved unless current or still; another person's past). The highest level among the
    mentions that count is the rules' level.

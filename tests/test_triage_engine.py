@@ -414,6 +414,8 @@ def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sen
         "i dont feel like living": CRISIS,
         # "it not better" says the symptom is still there, however the pain's "no stop" is read
         "my calf was swollen last week and it not better": EMERGENCY,
+        # a named reading is read on its own side of a "but"
+        "no fever but temp of 39 now": EMERGENCY,
     }
     calm = [
         "is surgery the easy way out?",
@@ -429,6 +431,8 @@ def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sen
         "what if i get a headache when i sit up?",
         "pus: none. fever: no. redness a bit more today",
         "i shake like a leaf before any operation, will i get something to calm me?",
+        # two overlapping wordings of one fever ("had a temp", "temp of 38") are dated together
+        "had a temp of 38 the day after surgery, it went away",
     ]
     assert {t: rules_only.assess(t).level for t in escalated} == escalated
     assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
