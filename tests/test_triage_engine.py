@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterable, List
 
 import pytest
 import yaml
@@ -18,6 +18,12 @@ from clinic_triage.engine import RULES_DIR, Triage, default_triage, load_rules
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.unit
+
+
+def _levels(triage: Triage, texts: Iterable[str]) -> Dict[str, str]:
+    """Each text with the level ``triage`` gives it (compared whole, so a failure names every text)."""
+    return {t: triage.assess(t).level for t in texts}
+
 
 TRIAGE_DATA = ROOT / "tests" / "data" / "triage"
 TUNING_FILES = sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml"))
@@ -176,8 +182,8 @@ def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_t
         "the leaflet lists clear fluid from the wound and i have clear fluid from the wound since this morning",
         "the discharge letter says watch for a fever but i have had shivers and a temperature all night",
     ]
-    assert {t: rules_only.assess(t).level for t in quoted} == {t: NONE for t in quoted}
-    assert {t: rules_only.assess(t).level for t in reported} == {t: EMERGENCY for t in reported}
+    assert _levels(rules_only, quoted) == {t: NONE for t in quoted}
+    assert _levels(rules_only, reported) == {t: EMERGENCY for t in reported}
 
 
 def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_not():
@@ -204,8 +210,8 @@ def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_n
         "she told me we'd all be better off without her": CRISIS,
         "the painkillers arent touching it": URGENT,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 def test_the_saddle_check_said_as_a_habit_is_current_not_a_condition():
@@ -240,8 +246,8 @@ def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_
         "since her hip replacement she cant feel her legs": EMERGENCY,
         "i cant feel my legs since my knee op": EMERGENCY,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 def test_own_symptom_claimed_in_the_sentence_after_a_general_question_is_a_red_flag_now():
@@ -270,8 +276,8 @@ def test_own_symptom_claimed_in_the_sentence_after_a_general_question_is_a_red_f
         "i've read people can pass out after this op. i did twice this morning": EMERGENCY,
         "is it common to get a fever after this? same here, 38.6 and shaking": EMERGENCY,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
@@ -289,8 +295,8 @@ def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
         "i had a fever yesterday and i cant pee. gone now": EMERGENCY,
         "cant pee since this morning. the headache is gone now": EMERGENCY,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 def test_said_to_be_over_is_calm_when_long_past_but_a_symptom_of_today_or_yesterday_stays_escalated():
@@ -314,8 +320,8 @@ def test_said_to_be_over_is_calm_when_long_past_but_a_symptom_of_today_or_yester
         "my husband fainted in the bathroom, only once": EMERGENCY,
         "can u pass out from pain my mum passed out on the floor": EMERGENCY,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
@@ -352,8 +358,8 @@ def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
         "there was some pus after the op, the infection cleared up with antibiotics",
         "i had pus from the wound after the op, the wound healed fine",
     ]
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
 def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resemble():
@@ -381,8 +387,8 @@ def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resembl
         "been putting my tramadol aside": CRISIS,
         "mum had a fall and passed out, shes breathing but not making much sense": EMERGENCY,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sentences_they_resemble():
@@ -434,8 +440,8 @@ def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sen
         # two overlapping wordings of one fever ("had a temp", "temp of 38") are dated together
         "had a temp of 38 the day after surgery, it went away",
     ]
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
 def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it():
@@ -466,8 +472,8 @@ def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it(
         "i do not wish to wake up after the anaesthetic",
         "i dont want to be here anymore",
     ]
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in crisis} == {t: CRISIS for t in crisis}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, crisis) == {t: CRISIS for t in crisis}
     assert rules_only.assess("my bladdar wont emty, ive been trying for hours").level == EMERGENCY
 
 
@@ -539,8 +545,8 @@ def test_urgent_wordings_of_failing_painkillers_new_one_limb_numbness_a_redder_w
         "no rash after the new tablet, can she take it with food",
         "what if she gets a rash after the new tablets",
     ]
-    assert {t: rules_only.assess(t).level for t in urgent} == {t: URGENT for t in urgent}
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert _levels(rules_only, urgent) == {t: URGENT for t in urgent}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
 def test_an_earlier_time_said_to_be_fine_does_not_deny_the_symptom_told_before_it():
@@ -590,8 +596,8 @@ def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question
         "help no feel legs": EMERGENCY,
         "sciatica came back, no feel legs": EMERGENCY,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 def test_text_speak_general_questions_are_calm_but_requests_and_red_flags_in_text_speak_are_not():
@@ -616,8 +622,8 @@ def test_text_speak_general_questions_are_calm_but_requests_and_red_flags_in_tex
         "u there? i cant pee since last night": EMERGENCY,
         "will u send an ambulance i collapsed": EMERGENCY,
     }
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
-    assert {t: rules_only.assess(t).level for t in escalated} == escalated
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert _levels(rules_only, escalated) == escalated
 
 
 @pytest.mark.parametrize(
@@ -673,8 +679,8 @@ def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_the
         "i cant go on holiday for 6 weeks?",
         "i cant go on the bike yet, when can i",
     ]
-    assert {t: rules_only.assess(t).level for t in crisis} == {t: CRISIS for t in crisis}
-    assert {t: rules_only.assess(t).level for t in calm} == {t: NONE for t in calm}
+    assert _levels(rules_only, crisis) == {t: CRISIS for t in crisis}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
 def test_every_finding_reports_its_context_for_staff():
