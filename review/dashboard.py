@@ -268,7 +268,15 @@ def unanswered_candidates(engine: Engine, rng: DateRange, threshold: float, limi
     conds = _rate_conditions(threshold)
     q = (
         sa.select(
-            m.event_id, m.sender_id, m.local_day, m.local_week, m.fallback, m.not_covered, m.thumbs_down, m.confidence
+            m.event_id,
+            m.sender_id,
+            m.local_day,
+            m.local_week,
+            m.fallback,
+            m.not_covered,
+            m.thumbs_down,
+            m.confidence,
+            m.language,
         )
         .where(
             *_in_range(rng),

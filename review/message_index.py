@@ -5,8 +5,8 @@ times per local day or week. Those are aggregates over patient *messages*, which
 summaries of :mod:`review.store` cannot give, so this index keeps one row per message: its intent and
 confidence, the worst triage level of the message or its reply, whether the reply was a fallback,
 "not covered" or out-of-scope answer, whether a callback request or a thumbs-down followed, whether
-it was a button click or an answer to the callback form, and the seconds until the first reply.
-It copies no message text.
+it was a button click or an answer to the callback form, the seconds until the first reply, and
+the language the not-English check named on it. It copies no message text.
 
 It has its own high-water mark (``review_meta`` key ``messages_indexed_event_id``), so a database
 indexed before this table existed fills it by itself. Local days and weeks are those of
@@ -79,6 +79,7 @@ def _new_row(row: Any, data: Dict[str, Any], zone: ZoneInfo) -> Dict[str, Any]:
         "form_answer": False,
         "payload": text.startswith("/"),
         "latency": None,
+        "language": store.language_of(data),
     }
 
 

@@ -96,7 +96,7 @@ class Group:
     label: str  # the most central message (as shown: redacted when the app redacts)
     count: int
     conversations: int
-    examples: List[Dict[str, Any]]  # {event_id, sender_id, text}, most central first
+    examples: List[Dict[str, Any]]  # {event_id, sender_id, text, language}, most central first
     event_ids: List[int]
     trend: List[Dict[str, Any]] = field(default_factory=list)  # [{bucket, count}] over the range
     reasons: Dict[str, int] = field(default_factory=dict)  # fallback / not_covered / low_confidence / thumbs_down
@@ -198,7 +198,15 @@ def group_unanswered(
             if _normalise(text) in seen:
                 continue
             seen.add(_normalise(text))
-            examples.append({"event_id": ids[i], "sender_id": rows[i]["sender_id"], "text": text})
+            candidate = rows[i]
+            examples.append(
+                {
+                    "event_id": ids[i],
+                    "sender_id": candidate["sender_id"],
+                    "text": text,
+                    "language": candidate.get("language"),
+                }
+            )
             if len(examples) >= EXAMPLES_SHOWN:
                 break
         counts = {k: 0 for k in bucket_keys}

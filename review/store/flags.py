@@ -134,6 +134,19 @@ def set_aside_parts(data: Dict[str, Any]) -> List[str]:
     return [str(p)[:REASON_CAP] for p in parts if str(p).strip()][:SET_ASIDE_CAP]
 
 
+LANGUAGE_CAP = 16  # characters of a stored language code (review_conversations / review_messages.language)
+
+
+def language_of(data: Dict[str, Any]) -> Optional[str]:
+    """The language code the not-English check recorded on a patient message (``parse_data.not_english
+    .language``, e.g. "fr"), the one the transcript shows by name; None when the message was not read
+    as another language or no language was named."""
+    parse = data.get("parse_data") or {}
+    why = parse.get(NOT_ENGLISH_KEY) if isinstance(parse, dict) else None
+    code = str(why.get("language") or "").strip() if isinstance(why, dict) else ""
+    return code[:LANGUAGE_CAP] or None
+
+
 def overrides(data: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The readings a rule component replaced on a patient message (OVERRIDE_KEYS order): for each,
     ``key``, the classifier's ``intent`` and ``confidence``, and what the rule recorded about why

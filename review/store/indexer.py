@@ -2,7 +2,8 @@
 
 Reads ``events.id`` above the high-water mark in ``review_meta`` and keeps, per conversation, its
 flags, turns, last patient message, search text, lowest confidence, the urgency of its worst flag
-with the message it was raised on (Open items' order), its intents and its callback requests.
+with the message it was raised on (Open items' order), the language of its latest message flagged
+not in English, its intents and its callback requests.
 Conversations that become a crisis or emergency are handed to :mod:`review.notify` once committed.
 """
 
@@ -27,6 +28,7 @@ from review.store.flags import (
     buttons_offered,
     event_flags,
     intent_of,
+    language_of,
     load_data,
     triage_reason,
     urgency_rank,
@@ -90,6 +92,7 @@ _SUMMARY_COLUMNS = [
     "worst_event_id",
     "worst_reason",
     "waiting_since",
+    "language",
 ]
 
 
@@ -114,8 +117,9 @@ def _apply_events(
     applied = 0
     # The classifier's flags, confidence and intent of the latest patient message, held until the
     # next action shows whether it was form input (then dropped). Held at the end of ``rows``: counted.
-    # With them, the message they were raised on (for the worst message of Open items).
-    pending: Optional[Tuple[Set[str], Optional[float], Optional[str], Any, Any, int]] = None
+    # With them, the message they were raised on (for the worst message of Open items), and the language
+    # the not-English check named on it: kept as the conversation's language with the flag, not without.
+    pending: Optional[Tuple[Set[str], Optional[float], Optional[str], Any, Any, int, Optional[str]]] = None
     current_text, current_ts = summary.get("last_user_text"), summary.get("last_ts")
     current_reason: Optional[str] = None  # why the triage escalated the current patient message, if it did
     offered = dict(offered or {})
@@ -137,9 +141,11 @@ def _apply_events(
     def settle(form_input: bool) -> None:
         nonlocal pending
         if pending is not None and not form_input:
-            held_flags, conf, intent, text, at, event_id = pending
+            held_flags, conf, intent, text, at, event_id, language = pending
             for flag in held_flags:
                 raise_flag(flag, text, at, event_id)
+            if "not_english" in held_flags and language:
+                summary["language"] = language
             if intent:
                 new_intents.add(intent)
             if conf is not None:
@@ -178,6 +184,7 @@ def _apply_events(
                 current_text,
                 current_ts if current_ts is not None else ts,
                 row.id,
+                language_of(data),
             )
             flags -= CLASSIFIER_FLAGS
         elif row.type_name == "action" and data.get("name") != "action_listen":
@@ -397,6 +404,7 @@ def _index_rows(
                 "worst_event_id": None,
                 "worst_reason": None,
                 "waiting_since": None,
+                "language": None,
             }
         seen: Set[str] = set()
         was_alert = summary["urgency"] <= ALERT_URGENCY
@@ -447,6 +455,7 @@ def rebuild_index(engine: Engine, settings: Settings) -> int:
                 worst_event_id=None,
                 worst_reason=None,
                 waiting_since=None,
+                language=None,
             )
         )
         conn.execute(conversation_intents.delete())

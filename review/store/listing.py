@@ -181,6 +181,7 @@ LIST_COLUMNS = [
     "reviewed_by",
     "assignee",
     "tags",
+    "language",  # shown by name beside the "Not in English" flag
 ]
 
 

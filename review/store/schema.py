@@ -77,6 +77,10 @@ conversations = sa.Table(
     sa.Column("worst_event_id", sa.BigInteger),  # the event that raised it (the live count's "new since")
     sa.Column("worst_reason", sa.Text),  # for a triage flag: the rules' descriptions of what was found
     sa.Column("waiting_since", sa.Float),  # the first patient message nobody has reviewed yet
+    # The language code the not-English check recorded on the conversation's latest patient message
+    # flagged not in English (flag_not_english; clinic_nlu/language_component.py), e.g. "fr"; NULL when
+    # no message was, or the check named no language. The lists show it by name (review/display.py).
+    sa.Column("language", sa.String(16)),
 )
 sa.Index("ix_review_conv_last", conversations.c.last_ts, conversations.c.sender_id)
 sa.Index("ix_review_conv_reviewed", conversations.c.reviewed, conversations.c.last_ts)
@@ -210,6 +214,7 @@ messages = sa.Table(
     sa.Column("form_answer", sa.Boolean, nullable=False, default=False),  # a callback-form detail (name, phone, time)
     sa.Column("payload", sa.Boolean, nullable=False, default=False),  # a button click ("/affirm")
     sa.Column("latency", sa.Float),  # seconds from the message to the first reply
+    sa.Column("language", sa.String(16)),  # the code the not-English check recorded on it ("fr"), else NULL
 )
 sa.Index("ix_review_messages_sender", messages.c.sender_id, messages.c.event_id)
 sa.Index("ix_review_messages_day", messages.c.local_day, messages.c.sender_id)
@@ -312,9 +317,11 @@ _ADDED_COLUMNS: Dict[str, Dict[str, str]] = {
         "worst_event_id": "BIGINT",
         "worst_reason": "TEXT",
         "waiting_since": "FLOAT",
+        "language": "VARCHAR(16)",
     },
     callbacks.name: {"outcome": "VARCHAR(16)", "outcome_by": "VARCHAR(64)", "outcome_at": "FLOAT"},
     audit.name: {"prev_hash": "VARCHAR(64)", "row_hash": "VARCHAR(64)"},
+    messages.name: {"language": "VARCHAR(16)"},
 }
 
 
@@ -323,6 +330,8 @@ def _add_missing_columns(engine: Engine) -> None:
 
     ``create_all`` creates missing tables only. A new flag starts false everywhere: the events that
     raise it did not exist before (``review.cli index --rebuild`` recomputes every summary anyway).
+    A new ``language`` column starts NULL: new messages fill it as they are indexed, and
+    ``review.cli index --rebuild`` fills it for the conversations and messages indexed before.
     Audit entries from before the hash chain keep NULL hashes (``verify_audit_chain`` reports them).
     """
 

@@ -221,7 +221,12 @@ def open_callbacks(engine: Engine, limit: int = 200) -> List[Dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(
-                callbacks, conversations.c.last_user_text, conversations.c.last_ts, conversations.c.flag_emergency
+                callbacks,
+                conversations.c.last_user_text,
+                conversations.c.last_ts,
+                conversations.c.flag_emergency,
+                conversations.c.flag_not_english,
+                conversations.c.language,
             )
             .select_from(callbacks.outerjoin(conversations, conversations.c.sender_id == callbacks.c.sender_id))
             .where(callbacks.c.status == "open")
