@@ -477,6 +477,59 @@ def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it(
     assert rules_only.assess("my bladdar wont emty, ive been trying for hours").level == EMERGENCY
 
 
+def test_fine_or_gone_said_of_someone_or_something_else_does_not_deny_the_red_flag_before_it():
+    """Rules alone: "my wife is gone" after a wish to die is bereavement, not a denial; "my bladder is
+    fine" still denies, and "he is fine now" still speaks of the person with the symptom."""
+    rules_only = Triage(default_triage().rules)
+    crisis = [
+        "i want to end it all my wife is gone",
+        "no reason to live anymore since my wife is gone",
+        "no point going on work is gone",
+        "dont want to live. the farm is gone, the kids are fine without me",
+    ]
+    assert _levels(rules_only, crisis) == {t: CRISIS for t in crisis}
+    assert rules_only.assess("i cant pee since this morning my husband is fine").level == EMERGENCY
+    calm = [
+        "no fever, my wound is fine, when can i shower",
+        "peeing is fine, when can i drive",
+        "my dad fainted at the hospital in 2019, he is fine now",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_ordinary_wordings_are_reported_never_counted_and_masked_for_the_second_reader():
+    """ordinary.yml: "i want the pain to stop" is reported as a pain wish, counts for nothing and is
+    left out of what the reader reads; a red flag that overlaps it ("... to stop for good") counts and stays
+    visible; "i want it all to stop", "no point going on" are never ordinary."""
+    triage = default_triage()
+    found = triage.assess("i want the pain to stop")
+    assert [(f.flag, f.counted, f.context) for f in found.findings if f.flag != "classifier"] == [
+        ("pain_wish", False, ("ORDINARY",))
+    ]
+    assert triage.classifier_text("honestly i just want the pain to stop") == "honestly i just"
+    assert triage.classifier_text("i want my life back") == "i"
+    assert triage.classifier_text("i want the pain to stop for good") == "i want the pain to stop for good"
+    assert triage.assess("i want the pain to stop for good").level == CRISIS
+    rules = triage.rules
+    never_ordinary = [
+        "i want it all to stop",
+        "i just want everything to stop",
+        "no point going on",
+        "no point going on work is gone",
+        "no point in living",
+        "no point trying any more",
+        "i don't want to wake up",
+        "i dont want to wake up tomorrow",
+        "the pain is killing me slowly inside",
+    ]
+    for text in never_ordinary:
+        clean = normalise(text)
+        hits = [name for name, (_, patterns) in rules.ordinary.items() for p in patterns if p.search(clean)]
+        assert hits == [], (text, hits)
+    for name in rules.ordinary:
+        assert name not in rules.flags and rules.description_of(name), name
+
+
 def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
     """Rules alone: "bled thru 3 pads" is heavy bleeding; "leg pins n needles since op" is one-limb
     numbness (urgent), "pins n needles before the op" is not; "no problem with breathing" denies the
