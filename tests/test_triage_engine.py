@@ -508,6 +508,8 @@ def test_ordinary_wordings_are_reported_never_counted_and_masked_for_the_second_
     ]
     assert triage.classifier_text("honestly i just want the pain to stop") == "honestly i just"
     assert triage.classifier_text("i want my life back") == "i"
+    assert triage.classifier_text("i want the old me back") == "i"
+    assert triage.classifier_text("any point in me icing it") == "it"
     assert triage.classifier_text("i want the pain to stop for good") == "i want the pain to stop for good"
     assert triage.assess("i want the pain to stop for good").level == CRISIS
     rules = triage.rules
@@ -518,6 +520,7 @@ def test_ordinary_wordings_are_reported_never_counted_and_masked_for_the_second_
         "no point going on work is gone",
         "no point in living",
         "no point trying any more",
+        "no point doing it anymore",
         "i don't want to wake up",
         "i dont want to wake up tomorrow",
         "the pain is killing me slowly inside",
@@ -528,6 +531,36 @@ def test_ordinary_wordings_are_reported_never_counted_and_masked_for_the_second_
         assert hits == [], (text, hits)
     for name in rules.ordinary:
         assert name not in rules.flags and rules.description_of(name), name
+
+
+def test_checklists_answered_with_no_and_new_wordings_of_collapse_haematoma_foot_drop_and_saddle_numbness():
+    """Rules alone: "fever no, pus no," denies each item; a faint called syncope, confusion called
+    muddled, a relative who "does not wake up", a lump "blown up" to a cricket ball, a foot "dropping more",
+    "i do not sense" down below are emergencies; their ordinary neighbours are not."""
+    rules_only = Triage(default_triage().rules)
+    emergency = [
+        "dad had a syncope on the stairs just now",
+        "she is very muddled since she woke, doesnt know what day it is",
+        "my wife fell in the garden and she does not wake up",
+        "the swelling by the scar has ballooned up since lunch",
+        "there is a lump at the op site about a cricket ball",
+        "left foot is drooping more since this morning",
+        "i dont sense anything down below when i wipe",
+        "fever no. but i cant pee since morning",
+    ]
+    calm = [
+        "fever no, pus no, leg numb no, pee fine. when can i shower?",
+        "temperature no, redness no. the stitches itch a bit, is that normal",
+        "my son does not wake up in the morning for school, can he visit me after the op",
+        "i had a syncope once in 2010, is local anaesthetic ok for me",
+        "i get muddled with the dates, when is the op",
+        "the bruise blew up like a balloon last week but it went down",
+        "mi rather dead dan have catheter lol, do they put one in?",
+        "i'd rather die than eat hospital food, can i bring my own",
+    ]
+    assert _levels(rules_only, emergency) == {t: EMERGENCY for t in emergency}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert rules_only.assess("i'd rather die than have to live like this").level == CRISIS
 
 
 def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
