@@ -512,6 +512,7 @@ def test_ordinary_wordings_are_reported_never_counted_and_masked_for_the_second_
     assert triage.classifier_text("any point in me icing it") == "it"
     assert triage.classifier_text("i want the pain to stop for good") == "i want the pain to stop for good"
     assert triage.assess("i want the pain to stop for good").level == CRISIS
+    assert triage.assess("i want the pain to stop. i have my tablets ready").level == CRISIS
     rules = triage.rules
     never_ordinary = [
         "i want it all to stop",
