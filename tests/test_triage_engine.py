@@ -477,6 +477,48 @@ def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it(
     assert rules_only.assess("my bladdar wont emty, ive been trying for hours").level == EMERGENCY
 
 
+def test_burdens_farewells_and_means_at_hand_in_new_words_and_their_calm_look_alikes():
+    """Rules alone: a burden on one's parents, sorry and goodbye, tara to everyone, gone from the world,
+    tablets to be used all at one time, a gun or a poison looked at, a car running in a shut garage,
+    things given away one after another, not needed after a near day, not troubling anyone much longer
+    are a crisis; the same words for a lift, an apology, a stay in hospital or a dose question are not."""
+    rules_only = Triage(default_triage().rules)
+    crisis = [
+        "honestly i'm just a burden on my mum and dad",
+        "she keeps telling me she's only a drag on us",
+        "sick of being a weight on my grandkids",
+        "left a card for them saying sorry and goodbye",
+        "my dad has been texting bye to everyone all evening",
+        "i want to vanish from this world",
+        "i've got enough tablets to rest for good",
+        "i am going to swallow them all in one go",
+        "my husband keeps the shotgun in the shed and he keeps staring at it",
+        "the weedkiller is under the sink and i cant stop thinking about it",
+        "sat in the van in the garage, engine running and the shutter down",
+        "gave me guitar to me nephew and me records to me mate",
+        "me bike is going to me grandson",
+        "mi nah need dem after friday",
+        "i won't be a bother to anyone much longer",
+        "she is on the roof of the car park and wants to disappear",
+    ]
+    calm = [
+        "my mum and dad drove me to the op, i feel guilty",
+        "i'm too heavy for my son to carry up the stairs",
+        "i said sorry to everyone for snapping yesterday",
+        "i'd like to disappear from the world for a few days after the op",
+        "can i swallow them all at once or one at a time?",
+        "my dad keeps his rifle in the cupboard and takes it out to clean it",
+        "we warmed the car up in the garage with the engine running and the door open",
+        "the cat is going to my sister while i'm in hospital",
+        "my tools are going to my apprentice when i retire",
+        "i won't need my brace after friday right?",
+        "i won't bother you much longer, last question: can i shower?",
+        "i need to sleep for good recovery, how many hours?",
+    ]
+    assert _levels(rules_only, crisis) == {t: CRISIS for t in crisis}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
 def test_fine_or_gone_said_of_someone_or_something_else_does_not_deny_the_red_flag_before_it():
     """Rules alone: "my wife is gone" after a wish to die is bereavement, not a denial; "my bladder is
     fine" still denies, and "he is fine now" still speaks of the person with the symptom."""
