@@ -15,10 +15,13 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
    A few whole sentences also give a cue to the sentence before them (``previous_sentence``:
    "... after? because i cant" claims the symptom asked about). Overlapping mentions of one flag
    share the cues that date them (``overlapping_mentions_share``).
-4. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
+4. Ordinary wordings that read like a red flag (``rules/ordinary.yml``: "i want the pain to stop")
+   are reported as findings of level none, never counted, and left out of what the second reader
+   reads.
+5. The ``decision`` table of ``context.yml`` discounts a mention (e.g. negated; historical
    or resolved unless current or still; another person's past). The highest level among the
    mentions that count is the rules' level.
-5. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
+6. A learned second reader (:mod:`clinic_triage.semantic`, settings in ``rules/semantic.yml``)
    reads the whole message for wording no pattern describes; ``combine`` there says how its
    verdict joins the rules' (by default either one escalates). When the rules found red-flag
    mentions and discounted every one, the reader is held to its stricter ``discounted_threshold``:
@@ -55,6 +58,8 @@ ESCALATED: FrozenSet[str] = frozenset({CRISIS, EMERGENCY, URGENT})
 CLASSIFIER_FLAG = "classifier"
 # What the classifier reads in place of a mention the rules discounted (one token, no real word).
 DISCOUNTED_MARK = "xdiscountedx"
+# The context of a finding of ``rules/ordinary.yml``: ordinary wording that reads like a red flag.
+ORDINARY = "ORDINARY"
 
 # Modifiers of direction BOUNDARY only end other modifiers' scopes ("but", a new clause); medspaCy
 # runs them as PSEUDO rules that other rules name in ``terminated_by``.
@@ -136,12 +141,12 @@ class Assessment:
     @property
     def rules_discounted_all(self) -> bool:
         """The rules found red-flag mentions and discounted every one (negated, over, someone else's ...)."""
-        return all_discounted([f for f in self.findings if f.flag != CLASSIFIER_FLAG])
+        return all_discounted([f for f in self.findings if f.flag != CLASSIFIER_FLAG and f.level != NONE])
 
     @property
     def rules_found_nothing(self) -> bool:
-        """The rules found no red-flag mention at all, counted or discounted."""
-        return not any(f.flag != CLASSIFIER_FLAG for f in self.findings)
+        """The rules found no red-flag mention at all, counted or discounted (ordinary wordings are none)."""
+        return not any(f.flag != CLASSIFIER_FLAG and f.level != NONE for f in self.findings)
 
     @property
     def flags(self) -> List[str]:
@@ -183,11 +188,15 @@ class RuleSet:
     carried: Tuple[_Carried, ...] = ()
     # The categories that overlapping mentions of one flag share (``overlapping_mentions_share``).
     shared_by_overlaps: FrozenSet[str] = frozenset()
+    # Ordinary wordings that read like a red flag (``ordinary.yml``): name -> (description, patterns).
+    ordinary: Mapping[str, Tuple[str, Tuple["re.Pattern[str]", ...]]] = field(default_factory=dict)
 
     def level_of(self, flag: str) -> str:
         return str(self.flags[flag]["level"])
 
     def description_of(self, flag: str) -> str:
+        if flag in self.ordinary:
+            return self.ordinary[flag][0]
         return str(self.flags[flag]["description"])
 
 
@@ -202,7 +211,8 @@ def _expand(pattern: str, fragments: Mapping[str, str]) -> str:
 
 
 def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
-    """Read ``targets.yml`` and ``context.yml``, expand their fragments and check every regex."""
+    """Read ``targets.yml``, ``context.yml`` and ``ordinary.yml``, expand the fragments and check every
+    regex."""
     targets = yaml.safe_load((rules_dir / "targets.yml").read_text(encoding="utf-8"))
     context = yaml.safe_load((rules_dir / "context.yml").read_text(encoding="utf-8"))
     flags: Dict[str, Dict[str, Any]] = {}
@@ -237,13 +247,22 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         )
         for entry in context.get("previous_sentence", [])
     )
+    ordinary_file = rules_dir / "ordinary.yml"
+    ordinary: Dict[str, Tuple[str, Tuple["re.Pattern[str]", ...]]] = {}
+    if ordinary_file.exists():
+        wordings = yaml.safe_load(ordinary_file.read_text(encoding="utf-8")).get("wordings") or {}
+        for name, spec in wordings.items():
+            if name in flags:
+                raise ValueError(f"ordinary.yml: {name!r} is also a red flag in targets.yml")
+            ordinary[name] = (str(spec["description"]), tuple(re.compile(p) for p in spec["patterns"]))
     return RuleSet(
         flags=flags,
         modifiers=modifiers,
         discounts=discounts,
         carried=carried,
         shared_by_overlaps=frozenset(context.get("overlapping_mentions_share", [])),
-        files=(rules_dir / "targets.yml", rules_dir / "context.yml"),
+        ordinary=ordinary,
+        files=(rules_dir / "targets.yml", rules_dir / "context.yml", *([ordinary_file] if ordinary else [])),
     )
 
 
@@ -357,27 +376,36 @@ class Triage:
         clean = normalise(text)
         if not clean:
             return [], ""
-        if self._any_target is not None and not self._any_target.search(clean):
-            return [], clean
-        doc = self._nlp(clean)
         findings: List[Finding] = []
         counted_chars: List[Tuple[int, int]] = []
         discounted_chars: List[Tuple[int, int]] = []
-        spans = list(doc.spans.get("medspacy_spans", []))
-        contexts = self._carry([frozenset(m.category for m in span._.modifiers) for span in spans], spans, doc)
-        contexts = _shared_by_overlaps(contexts, spans, self.rules.shared_by_overlaps)
-        for span, context in zip(spans, contexts):
-            flag = span.label_
-            counted = self._counts(flag, context)
-            findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
-            (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))
+        if self._any_target is None or self._any_target.search(clean):
+            doc = self._nlp(clean)
+            spans = list(doc.spans.get("medspacy_spans", []))
+            contexts = self._carry([frozenset(m.category for m in span._.modifiers) for span in spans], spans, doc)
+            contexts = _shared_by_overlaps(contexts, spans, self.rules.shared_by_overlaps)
+            for span, context in zip(spans, contexts):
+                flag = span.label_
+                counted = self._counts(flag, context)
+                findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
+                (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))
+        # Ordinary wordings are never counted: reported, and left out of what the second reader reads.
+        ordinary_chars: List[Tuple[int, int]] = []
+        for name, (_, patterns) in self.rules.ordinary.items():
+            for pattern in patterns:
+                for match in pattern.finditer(clean):
+                    findings.append(Finding(name, NONE, match.group(0), (ORDINARY,), False))
+                    ordinary_chars.append(match.span())
+        if not findings:
+            return [], clean
+        replaced = sorted([(*c, DISCOUNTED_MARK) for c in discounted_chars] + [(*c, "") for c in ordinary_chars])
         masked, end = [], 0
-        for start, stop in sorted(discounted_chars):
+        for start, stop, mark in replaced:
             if start < end or any(s < stop and start < e for s, e in counted_chars):
                 continue
-            masked += [clean[end:start], DISCOUNTED_MARK]
+            masked += [clean[end:start], mark]
             end = stop
-        return findings, "".join(masked) + clean[end:]
+        return findings, re.sub(r"  +", " ", "".join(masked) + clean[end:]).strip()
 
     def _carry(self, contexts: List[FrozenSet[str]], spans: Sequence[Any], doc: Any) -> List[FrozenSet[str]]:
         """``contexts`` with the cues of ``previous_sentence`` (context.yml) added: ConText reads one
@@ -416,7 +444,7 @@ class Triage:
     def assess(self, text: str) -> Assessment:
         """The triage level of ``text`` with every red-flag mention found in it."""
         found, classifier_text = self._read(text)
-        if not classifier_text:
+        if not classifier_text and not found:
             return Assessment(NONE)
         findings: Dict[Tuple[str, str], Finding] = {}
         for finding in found:
@@ -425,8 +453,10 @@ class Triage:
             if key not in findings or (finding.counted and not findings[key].counted):
                 findings[key] = finding
         if self.semantic is not None and (self.combine == "either" or not findings):
+            # Ordinary wordings are no red-flag mentions: they leave the reader's threshold as it is.
+            mentions = [f for f in found if f.level != NONE]
             level, probability = self.semantic.verdict(
-                classifier_text, rules_discounted_all=all_discounted(found), rules_found_nothing=not found
+                classifier_text, rules_discounted_all=all_discounted(mentions), rules_found_nothing=not mentions
             )
             if level is not None:
                 findings[(CLASSIFIER_FLAG, "")] = Finding(CLASSIFIER_FLAG, level, "", (f"P={probability:.2f}",), True)

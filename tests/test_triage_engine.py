@@ -477,6 +477,135 @@ def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it(
     assert rules_only.assess("my bladdar wont emty, ive been trying for hours").level == EMERGENCY
 
 
+def test_burdens_farewells_and_means_at_hand_in_new_words_and_their_calm_look_alikes():
+    """Rules alone: a burden on one's parents, sorry and goodbye, tara to everyone, gone from the world,
+    tablets to be used all at one time, a gun or a poison looked at, a car running in a shut garage,
+    things given away one after another, not needed after a near day, not troubling anyone much longer
+    are a crisis; the same words for a lift, an apology, a stay in hospital or a dose question are not."""
+    rules_only = Triage(default_triage().rules)
+    crisis = [
+        "honestly i'm just a burden on my mum and dad",
+        "she keeps telling me she's only a drag on us",
+        "sick of being a weight on my grandkids",
+        "left a card for them saying sorry and goodbye",
+        "my dad has been texting bye to everyone all evening",
+        "i want to vanish from this world",
+        "i've got enough tablets to rest for good",
+        "i am going to swallow them all in one go",
+        "my husband keeps the shotgun in the shed and he keeps staring at it",
+        "the weedkiller is under the sink and i cant stop thinking about it",
+        "sat in the van in the garage, engine running and the shutter down",
+        "gave me guitar to me nephew and me records to me mate",
+        "me bike is going to me grandson",
+        "mi nah need dem after friday",
+        "i won't be a bother to anyone much longer",
+        "she is on the roof of the car park and wants to disappear",
+    ]
+    calm = [
+        "my mum and dad drove me to the op, i feel guilty",
+        "i'm too heavy for my son to carry up the stairs",
+        "i said sorry to everyone for snapping yesterday",
+        "i'd like to disappear from the world for a few days after the op",
+        "can i swallow them all at once or one at a time?",
+        "my dad keeps his rifle in the cupboard and takes it out to clean it",
+        "we warmed the car up in the garage with the engine running and the door open",
+        "the cat is going to my sister while i'm in hospital",
+        "my tools are going to my apprentice when i retire",
+        "i won't need my brace after friday right?",
+        "i won't bother you much longer, last question: can i shower?",
+        "i need to sleep for good recovery, how many hours?",
+    ]
+    assert _levels(rules_only, crisis) == {t: CRISIS for t in crisis}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_fine_or_gone_said_of_someone_or_something_else_does_not_deny_the_red_flag_before_it():
+    """Rules alone: "my wife is gone" after a wish to die is bereavement, not a denial; "my bladder is
+    fine" still denies, and "he is fine now" still speaks of the person with the symptom."""
+    rules_only = Triage(default_triage().rules)
+    crisis = [
+        "i want to end it all my wife is gone",
+        "no reason to live anymore since my wife is gone",
+        "no point going on work is gone",
+        "dont want to live. the farm is gone, the kids are fine without me",
+    ]
+    assert _levels(rules_only, crisis) == {t: CRISIS for t in crisis}
+    assert rules_only.assess("i cant pee since this morning my husband is fine").level == EMERGENCY
+    calm = [
+        "no fever, my wound is fine, when can i shower",
+        "peeing is fine, when can i drive",
+        "my dad fainted at the hospital in 2019, he is fine now",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_ordinary_wordings_are_reported_never_counted_and_masked_for_the_second_reader():
+    """ordinary.yml: "i want the pain to stop" is reported as a pain wish, counts for nothing and is
+    left out of what the reader reads; a red flag that overlaps it ("... to stop for good") counts and stays
+    visible; "i want it all to stop", "no point going on" are never ordinary."""
+    triage = default_triage()
+    found = triage.assess("i want the pain to stop")
+    assert [(f.flag, f.counted, f.context) for f in found.findings if f.flag != "classifier"] == [
+        ("pain_wish", False, ("ORDINARY",))
+    ]
+    assert triage.classifier_text("honestly i just want the pain to stop") == "honestly i just"
+    assert triage.classifier_text("i want my life back") == "i"
+    assert triage.classifier_text("i want the old me back") == "i"
+    assert triage.classifier_text("any point in me icing it") == "it"
+    assert triage.classifier_text("i want the pain to stop for good") == "i want the pain to stop for good"
+    assert triage.assess("i want the pain to stop for good").level == CRISIS
+    assert triage.assess("i want the pain to stop. i have my tablets ready").level == CRISIS
+    rules = triage.rules
+    never_ordinary = [
+        "i want it all to stop",
+        "i just want everything to stop",
+        "no point going on",
+        "no point going on work is gone",
+        "no point in living",
+        "no point trying any more",
+        "no point doing it anymore",
+        "i don't want to wake up",
+        "i dont want to wake up tomorrow",
+        "the pain is killing me slowly inside",
+    ]
+    for text in never_ordinary:
+        clean = normalise(text)
+        hits = [name for name, (_, patterns) in rules.ordinary.items() for p in patterns if p.search(clean)]
+        assert hits == [], (text, hits)
+    for name in rules.ordinary:
+        assert name not in rules.flags and rules.description_of(name), name
+
+
+def test_checklists_answered_with_no_and_new_wordings_of_collapse_haematoma_foot_drop_and_saddle_numbness():
+    """Rules alone: "fever no, pus no," denies each item; a faint called syncope, confusion called
+    muddled, a relative who "does not wake up", a lump "blown up" to a cricket ball, a foot "dropping more",
+    "i do not sense" down below are emergencies; their ordinary neighbours are not."""
+    rules_only = Triage(default_triage().rules)
+    emergency = [
+        "dad had a syncope on the stairs just now",
+        "she is very muddled since she woke, doesnt know what day it is",
+        "my wife fell in the garden and she does not wake up",
+        "the swelling by the scar has ballooned up since lunch",
+        "there is a lump at the op site about a cricket ball",
+        "left foot is drooping more since this morning",
+        "i dont sense anything down below when i wipe",
+        "fever no. but i cant pee since morning",
+    ]
+    calm = [
+        "fever no, pus no, leg numb no, pee fine. when can i shower?",
+        "temperature no, redness no. the stitches itch a bit, is that normal",
+        "my son does not wake up in the morning for school, can he visit me after the op",
+        "i had a syncope once in 2010, is local anaesthetic ok for me",
+        "i get muddled with the dates, when is the op",
+        "the bruise blew up like a balloon last week but it went down",
+        "mi rather dead dan have catheter lol, do they put one in?",
+        "i'd rather die than eat hospital food, can i bring my own",
+    ]
+    assert _levels(rules_only, emergency) == {t: EMERGENCY for t in emergency}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert rules_only.assess("i'd rather die than have to live like this").level == CRISIS
+
+
 def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
     """Rules alone: "bled thru 3 pads" is heavy bleeding; "leg pins n needles since op" is one-limb
     numbness (urgent), "pins n needles before the op" is not; "no problem with breathing" denies the
