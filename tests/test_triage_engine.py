@@ -539,7 +539,7 @@ def test_fine_or_gone_said_of_someone_or_something_else_does_not_deny_the_red_fl
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_ordinary_wordings_are_reported_never_counted_and_masked_for_the_second_reader():
+def test_ordinary_wordings_are_reported_never_counted_and_left_out_for_the_second_reader():
     """ordinary.yml: "i want the pain to stop" is reported as a pain wish, counts for nothing and is
     left out of what the reader reads; a red flag that overlaps it ("... to stop for good") counts and stays
     visible; "i want it all to stop", "no point going on" are never ordinary."""
