@@ -5,7 +5,8 @@ No Rasa imports: the Rasa component (:mod:`clinic_nlu.triage_component`), the pa
 
 How a message is read (the standard is docs/triage-levels.md; every rule is in ``rules/``):
 
-1. The text is normalised (lower case, one kind of apostrophe, no invisible characters).
+1. The text is normalised (lower case, one kind of apostrophe, no invisible characters), and a word
+   typed without its vowels is read as the word ``rules/no_vowels.yml`` knows ("fvr" as "fever").
 2. spaCy splits it into tokens and sentences; medspaCy's ``TargetMatcher`` finds every red-flag
    mention with the patterns of ``rules/targets.yml`` (overlapping mentions of different flags
    are all kept, so a long urgent match cannot hide a short emergency one).
@@ -77,6 +78,15 @@ LOOKALIKES = str.maketrans(
     }
 )
 _NON_ASCII_WORD = re.compile(r"\w*[^\x00-\x7f]\w*")
+
+
+_NO_VOWEL_WORD = re.compile(r"\b[b-df-hj-np-tv-z]{3,}\b")
+
+
+def consonants(word: str) -> str:
+    """``word`` without its vowels (a, e, i, o, u) and with each doubled letter once: "dripping" and
+    "drppng" are both "drpng"."""
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiou']", "", word))
 
 
 def latin_lookalikes(text: str) -> str:
@@ -190,6 +200,15 @@ class RuleSet:
     shared_by_overlaps: FrozenSet[str] = frozenset()
     # Ordinary wordings that read like a red flag (``ordinary.yml``): name -> (description, patterns).
     ordinary: Mapping[str, Tuple[str, Tuple["re.Pattern[str]", ...]]] = field(default_factory=dict)
+    # Words typed without their vowels (``no_vowels.yml``): consonants -> the word ("fvr" -> "fever").
+    no_vowels: Mapping[str, str] = field(default_factory=dict)
+
+    def read_no_vowels(self, text: str) -> str:
+        """``text`` with each word of three or more letters and no vowel that ``no_vowels.yml`` knows
+        read as its word ("cnt pee" -> "cant pee"); every other word as it is."""
+        if not self.no_vowels:
+            return text
+        return _NO_VOWEL_WORD.sub(lambda m: self.no_vowels.get(consonants(m.group(0)), m.group(0)), text)
 
     def level_of(self, flag: str) -> str:
         return str(self.flags[flag]["level"])
@@ -255,6 +274,14 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             if name in flags:
                 raise ValueError(f"ordinary.yml: {name!r} is also a red flag in targets.yml")
             ordinary[name] = (str(spec["description"]), tuple(re.compile(p) for p in spec["patterns"]))
+    no_vowels: Dict[str, str] = {}
+    no_vowels_file = rules_dir / "no_vowels.yml"
+    if no_vowels_file.exists():
+        for word in yaml.safe_load(no_vowels_file.read_text(encoding="utf-8")).get("words") or []:
+            key = consonants(str(word))
+            if key in no_vowels and no_vowels[key] != word:
+                raise ValueError(f"no_vowels.yml: {no_vowels[key]!r} and {word!r} have the same consonants {key!r}")
+            no_vowels[key] = str(word)
     return RuleSet(
         flags=flags,
         modifiers=modifiers,
@@ -262,7 +289,13 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         carried=carried,
         shared_by_overlaps=frozenset(context.get("overlapping_mentions_share", [])),
         ordinary=ordinary,
-        files=(rules_dir / "targets.yml", rules_dir / "context.yml", *([ordinary_file] if ordinary else [])),
+        no_vowels=no_vowels,
+        files=(
+            rules_dir / "targets.yml",
+            rules_dir / "context.yml",
+            *([ordinary_file] if ordinary else []),
+            *([no_vowels_file] if no_vowels else []),
+        ),
     )
 
 
@@ -373,7 +406,7 @@ class Triage:
         """The rules' findings in ``text``, and the text the classifier reads: the normalised text
         with each mention the rules discounted (and no counted one overlaps) replaced by
         ``DISCOUNTED_MARK``, so that "no pus" does not read like "pus"."""
-        clean = normalise(text)
+        clean = self.rules.read_no_vowels(normalise(text))
         if not clean:
             return [], ""
         findings: List[Finding] = []

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from clinic_triage import CRISIS, EMERGENCY, ESCALATED, LEVELS, NONE, URGENT, assess, normalise
-from clinic_triage.engine import RULES_DIR, Triage, default_triage, load_rules
+from clinic_triage.engine import RULES_DIR, Triage, consonants, default_triage, load_rules
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.unit
@@ -604,6 +604,45 @@ def test_checklists_answered_with_no_and_new_wordings_of_collapse_haematoma_foot
     assert _levels(rules_only, emergency) == {t: EMERGENCY for t in emergency}
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
     assert rules_only.assess("i'd rather die than have to live like this").level == CRISIS
+
+
+def test_words_typed_without_vowels_are_read_as_the_red_flag_words_they_spell():
+    """no_vowels.yml: "cnt pee", "clf swln", "fvr 39 shkng" are red flags; text speak with no vowels
+    ("pls", "thx", "tbh", "ppl") stays as typed, and "cnt wait" is no red flag."""
+    rules_only = Triage(default_triage().rules)
+    emergency = ["cnt pee since 6am", "clf swln and hot since yday", "fvr 39 and shkng", "cnt brth", "blood soakng thrgh drssng"]
+    calm = ["pls thx, cnt wait for the op lol", "tbh scar dry, no pus, ppl say its fine", "hw lng is rcvry"]
+    assert _levels(rules_only, emergency) == {t: EMERGENCY for t in emergency}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    rules = default_triage().rules
+    assert rules.read_no_vowels("cnt pee frm ystrdy, pls hlp") == "cant pee from ystrdy, pls help"
+    assert consonants("dripping") == consonants("drppng") == "drpng"
+
+
+def test_a_list_of_no_vowel_words_where_two_words_share_their_consonants_is_refused(tmp_path):
+    for name in ("targets.yml", "context.yml"):
+        (tmp_path / name).write_text((RULES_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "no_vowels.yml").write_text("version: 1\nwords: [scar, score]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="scr"):
+        load_rules(tmp_path)
+
+
+def test_a_loss_the_feeling_dates_from_and_tablets_kept_for_when_one_is_ready():
+    """Rules alone: "since my joan passed last year i see no point going on" is now, though "last year"
+    dates the loss; tablets kept "for when i am ready" are a means at hand. A clot after a bereavement
+    years ago stays the past; tablets kept in a jar in the kitchen are a habit."""
+    rules_only = Triage(default_triage().rules)
+    crisis = [
+        "since my husband died last year i see no point going on",
+        "since my son passed in 2021 i dont want to be here",
+        "i keep my pills in a tin for when i'm ready",
+    ]
+    calm = [
+        "since my wife died in 2019 i had a clot once, is that a problem for the op",
+        "i keep my tablets in a jar in the kitchen, can i bring them",
+    ]
+    assert _levels(rules_only, crisis) == {t: CRISIS for t in crisis}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
 def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
