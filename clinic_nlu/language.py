@@ -63,6 +63,9 @@ FOREIGN_WORDS = Path(__file__).resolve().parent / "foreign_words.txt"
 # The other languages whose stop words are counted (spaCy's lists: words only, no model download).
 FOREIGN_LANGUAGES = ("fr", "es", "de", "it", "pl", "pt", "nl")
 _TOKEN = re.compile(r"[^\W\d_]+")
+# A word of three or more letters with no vowel ("cnt", "sttng", "pls", "thx"): English typed without
+# its vowels or an abbreviation, evidence of no language; not counted.
+_NO_VOWEL = re.compile(r"[b-df-hj-np-tv-z]{3,}")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 
 
@@ -145,8 +148,8 @@ class LanguageCheck:
         return word in self.known and not any(word in stops for _, stops in self.foreign_stop)
 
     def read(self, text: str) -> Reading:
-        """The counts :meth:`not_english` decides from."""
-        words = words_in(text)
+        """The counts :meth:`not_english` decides from (words without a vowel are left out)."""
+        words = [w for w in words_in(text) if not _NO_VOWEL.fullmatch(w)]
         letters = [c for c in text if c.isalpha()]
         other_script = sum(1 for c in letters if not _LATIN.match(c))
         english = sum(1 for w in words if self._reads_english(w))

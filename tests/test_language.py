@@ -236,3 +236,12 @@ def test_the_reply_is_in_the_domain_with_the_emergency_advice():
     assert NOT_ENGLISH_INTENT in domain["intents"]
     text = domain["responses"][NOT_ENGLISH_RESPONSE][0]["text"]
     assert "English" in text and "emergency number" in text
+
+
+def test_words_typed_without_vowels_are_evidence_of_no_language(check):
+    """"sttng", "kllng", "lyng" are English typed in a hurry: with "ok" (a Polish stop word too) they
+    made a message of English words read as Polish. A message in another language with such a word is
+    still flagged."""
+    assert not check.not_english("hed kllng sttng up, ok lyng flat. since op")
+    assert not check.not_english("cnt pee since 5am pls hlp")
+    assert check.not_english("je ne sens plus mes jambes depuis ce matin, pls")

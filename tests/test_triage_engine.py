@@ -610,7 +610,13 @@ def test_words_typed_without_vowels_are_read_as_the_red_flag_words_they_spell():
     """no_vowels.yml: "cnt pee", "clf swln", "fvr 39 shkng" are red flags; text speak with no vowels
     ("pls", "thx", "tbh", "ppl") stays as typed, and "cnt wait" is no red flag."""
     rules_only = Triage(default_triage().rules)
-    emergency = ["cnt pee since 6am", "clf swln and hot since yday", "fvr 39 and shkng", "cnt brth", "blood soakng thrgh drssng"]
+    emergency = [
+        "cnt pee since 6am",
+        "clf swln and hot since yday",
+        "fvr 39 and shkng",
+        "cnt brth",
+        "blood soakng thrgh drssng",
+    ]
     calm = ["pls thx, cnt wait for the op lol", "tbh scar dry, no pus, ppl say its fine", "hw lng is rcvry"]
     assert _levels(rules_only, emergency) == {t: EMERGENCY for t in emergency}
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
