@@ -239,7 +239,7 @@ def test_the_reply_is_in_the_domain_with_the_emergency_advice():
 
 
 def test_words_typed_without_vowels_are_evidence_of_no_language(check):
-    """ "sttng", "kllng", "lyng" are English typed in a hurry: with "ok" (a Polish stop word too) they
+    """Words such as "sttng", "kllng", "lyng" are English typed in a hurry: with "ok" (a Polish stop word too) they
     made a message of English words read as Polish. A message in another language with such a word is
     still flagged."""
     assert not check.not_english("hed kllng sttng up, ok lyng flat. since op")
