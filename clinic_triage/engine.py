@@ -230,8 +230,8 @@ def _expand(pattern: str, fragments: Mapping[str, str]) -> str:
 
 
 def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
-    """Read ``targets.yml``, ``context.yml`` and ``ordinary.yml``, expand the fragments and check every
-    regex."""
+    """Read ``targets.yml``, ``context.yml``, ``ordinary.yml`` and ``no_vowels.yml``, expand the
+    fragments, check every regex, and refuse two no-vowel words with the same consonants."""
     targets = yaml.safe_load((rules_dir / "targets.yml").read_text(encoding="utf-8"))
     context = yaml.safe_load((rules_dir / "context.yml").read_text(encoding="utf-8"))
     flags: Dict[str, Dict[str, Any]] = {}
@@ -405,7 +405,8 @@ class Triage:
     def _read(self, text: str) -> Tuple[List[Finding], str]:
         """The rules' findings in ``text``, and the text the classifier reads: the normalised text
         with each mention the rules discounted (and no counted one overlaps) replaced by
-        ``DISCOUNTED_MARK``, so that "no pus" does not read like "pus"."""
+        ``DISCOUNTED_MARK``, so that "no pus" does not read like "pus", and each ordinary wording
+        (``ordinary.yml``) left out, so that it weighs neither way."""
         clean = self.rules.read_no_vowels(normalise(text))
         if not clean:
             return [], ""
