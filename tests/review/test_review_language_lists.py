@@ -21,7 +21,7 @@ from markupsafe import escape
 from review import message_index, store
 from review.settings import load_settings
 from tests.review.conftest import make_database
-from tests.review.conversations import write_conversations
+from tests.review.conversations import _parse, write_conversations
 from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, review_server
 
 pytestmark = pytest.mark.integration
@@ -39,15 +39,7 @@ LANGUAGE_BADGE = "flag-language"
 def _user(text: str, ts: float, intent: str, conf: float = 1.0, metadata: Optional[dict] = None, **extra: Any):
     from rasa.shared.core.events import UserUttered
 
-    parse: Dict[str, Any] = {
-        "text": text,
-        "intent": {"name": intent, "confidence": conf},
-        "entities": [],
-        "intent_ranking": [{"name": intent, "confidence": conf}],
-        "red_flags": [],
-        "triage": {"level": "none", "findings": []},
-        **extra,
-    }
+    parse = _parse(text, intent, conf, triage={"level": "none", "findings": []}, **extra)
     return UserUttered(
         text, intent=parse["intent"], parse_data=parse, timestamp=ts, input_channel="rest", metadata=metadata or {}
     )
