@@ -8,11 +8,12 @@ reachable the PostgreSQL tests are skipped with a reason that ``pytest -ra`` pri
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 import pytest
 
@@ -45,7 +46,6 @@ def _pg_admin():
 
 def make_database(kind: str, tmp_dir: Path):
     """Context manager: a fresh database URL of ``kind`` ('sqlite' or 'postgresql')."""
-    import contextlib
 
     @contextlib.contextmanager
     def _cm() -> Iterator[str]:
@@ -69,13 +69,30 @@ def make_database(kind: str, tmp_dir: Path):
     return _cm()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def db_url(request, tmp_path_factory) -> Iterator[str]:
-    with make_database(request.param, tmp_path_factory.mktemp(f"db-{request.param}")) as url:
-        write_samples(url)
-        for user in ("alice", "bob"):
+@contextlib.contextmanager
+def seeded_database(
+    kind: str, tmp_dir: Path, seed: Callable[[str], object], users: Iterable[str] = ("alice",)
+) -> Iterator[str]:
+    """A fresh database of ``kind`` (``make_database``) filled by ``seed(url)``, in which each of
+    ``users`` has an account with the tests' ``PASSWORD`` (made by ``review.cli create-user``); yields
+    its URL. A PostgreSQL one is dropped afterwards; without a server the test is skipped.
+
+    The shape a test module's database fixture shares: the fixture keeps its own name, scope, backend
+    ``params`` and seed data, e.g.
+    ``with seeded_database(request.param, tmp, lambda url: write_conversations(url, ...)) as url``.
+    """
+    with make_database(kind, tmp_dir) as url:
+        seed(url)
+        for user in users:
             result = cli(url, "create-user", user, "--password-stdin", stdin=PASSWORD + "\n")
             assert result.returncode == 0, result.stderr
+        yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(request, tmp_path_factory) -> Iterator[str]:
+    kind = request.param
+    with seeded_database(kind, tmp_path_factory.mktemp(f"db-{kind}"), write_samples, users=("alice", "bob")) as url:
         yield url
 
 

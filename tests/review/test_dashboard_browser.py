@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.review.conftest import seeded_database
 from tests.review.dashboard_seed import make_specs, write_specs
-from tests.support.review_app import PASSWORD, cli, review_server
+from tests.support.review_app import PASSWORD, review_server
 
 pytestmark = pytest.mark.browser
 
@@ -25,14 +26,16 @@ SCREENSHOT = ROOT / "docs" / "dashboard.png"
 TZ = "Europe/London"
 
 
+def _seed(url: str) -> None:
+    write_specs(url, make_specs(TZ, datetime.now(ZoneInfo(TZ)).date()))
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dash-browser")
-    url = f"sqlite:///{tmp / 'rasa.db'}"
-    write_specs(url, make_specs(TZ, datetime.now(ZoneInfo(TZ)).date()))
-    assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    with review_server(url, tmp / "server.log", REVIEW_SECURE_COOKIES="true", REVIEW_TIMEZONE=TZ) as base:
-        yield base
+    with seeded_database("sqlite", tmp, _seed) as url:
+        with review_server(url, tmp / "server.log", REVIEW_SECURE_COOKIES="true", REVIEW_TIMEZONE=TZ) as base:
+            yield base
 
 
 def bars(page, svg):

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from tests.review.conftest import make_database
+from tests.review.conftest import seeded_database
 from tests.review.dashboard_seed import (
     HELDOUT,
     PHONE_TEXT,
@@ -31,7 +31,7 @@ from tests.review.dashboard_seed import (
     spec_events,
     write_specs,
 )
-from tests.support.review_app import PASSWORD, Staff, cli, review_server
+from tests.support.review_app import Staff, review_server
 
 pytestmark = pytest.mark.integration
 
@@ -50,11 +50,9 @@ RATE_KINDS = {
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def seeded(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"dash-{request.param}")
-    with make_database(request.param, tmp) as url:
-        today = datetime.now(ZoneInfo(TZ)).date()
-        specs = make_specs(TZ, today)
-        write_specs(url, specs)
-        assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    today = datetime.now(ZoneInfo(TZ)).date()
+    specs = make_specs(TZ, today)
+    with seeded_database(request.param, tmp, lambda url: write_specs(url, specs)) as url:
         with review_server(url, tmp / "server.log", REVIEW_TIMEZONE=TZ) as base:
             yield {"url": base, "db": url, "specs": specs, "today": today}
 

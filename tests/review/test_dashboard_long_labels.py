@@ -10,8 +10,9 @@ import time
 
 import pytest
 
+from tests.review.conftest import seeded_database
 from tests.review.conversations import write_conversations
-from tests.support.review_app import PASSWORD, Staff, cli, review_server
+from tests.support.review_app import logged_in_staff
 
 pytestmark = pytest.mark.integration
 
@@ -33,16 +34,16 @@ def _events():
     ]
 
 
+def _seed(url: str) -> None:
+    write_conversations(url, {"long": _events()})
+
+
 def _text(fragment: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
 
 
 def test_a_long_unanswered_message_is_shortened_in_the_headings_not_in_the_examples(tmp_path):
-    url = f"sqlite:///{tmp_path / 'rasa.db'}"
-    write_conversations(url, {"long": _events()})
-    assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    with review_server(url, tmp_path / "server.log") as app:
-        staff = Staff(app).logged_in("alice")
+    with seeded_database("sqlite", tmp_path, _seed) as url, logged_in_staff(url, tmp_path / "server.log") as staff:
         top = re.search(r'<ol class="top-unanswered">(.*?)</ol>', staff.get("/").text, re.S)
         assert top, "the dashboard lists no unanswered question"
         (item,) = re.findall(r"<q>(.*?)</q>", top.group(1), re.S)

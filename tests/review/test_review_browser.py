@@ -13,8 +13,9 @@ import re
 
 import pytest
 
+from tests.review.conftest import seeded_database
 from tests.review.conversations import XSS_TEXT, write_conversations, write_samples
-from tests.support.review_app import PASSWORD, cli, review_server
+from tests.support.review_app import PASSWORD, review_server
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,9 @@ pytestmark = pytest.mark.browser
 def app(tmp_path_factory):
     """(base URL of a review server, its database URL)."""
     tmp = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{tmp / 'rasa.db'}"
-    write_samples(url)
-    assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    with review_server(url, tmp / "server.log", REVIEW_SECURE_COOKIES="true", REVIEW_LIVE_POLL_SECONDS="1") as base:
-        yield base, url
+    with seeded_database("sqlite", tmp, write_samples) as url:
+        with review_server(url, tmp / "server.log", REVIEW_SECURE_COOKIES="true", REVIEW_LIVE_POLL_SECONDS="1") as base:
+            yield base, url
 
 
 def test_staff_flow_in_chromium(browser, app, tmp_path):

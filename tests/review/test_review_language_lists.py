@@ -20,9 +20,9 @@ from markupsafe import escape
 
 from review import message_index, store
 from review.settings import load_settings
-from tests.review.conftest import make_database
+from tests.review.conftest import seeded_database
 from tests.review.conversations import _parse, write_conversations
-from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, review_server
+from tests.support.review_app import Staff, cli, conversation_ids, logged_in_staff
 
 pytestmark = pytest.mark.integration
 
@@ -119,16 +119,15 @@ def _example(page: str, text: str) -> str:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def ll_db(request, tmp_path_factory) -> Iterator[str]:
-    with make_database(request.param, tmp_path_factory.mktemp(f"langlist-{request.param}")) as url:
-        write_conversations(url, conversations(time.time()))
-        assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    tmp = tmp_path_factory.mktemp(f"langlist-{request.param}")
+    with seeded_database(request.param, tmp, lambda url: write_conversations(url, conversations(time.time()))) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def alice(ll_db, tmp_path_factory) -> Iterator[Staff]:
-    with review_server(ll_db, tmp_path_factory.mktemp("langlist-log") / "server.log") as url:
-        yield Staff(url).logged_in("alice")
+    with logged_in_staff(ll_db, tmp_path_factory.mktemp("langlist-log") / "server.log", "alice") as staff:
+        yield staff
 
 
 def test_open_items_name_the_language_beside_the_flag_and_an_english_row_has_none(alice):
@@ -176,9 +175,7 @@ def test_unanswered_questions_name_the_language_of_a_message(alice):
 def test_an_index_from_before_the_language_column_is_upgraded_and_filled_by_a_rebuild(kind, tmp_path):
     """The previous version's index: the same summaries and message rows, without ``language``. The app
     adds the column when it starts and its lists keep working; ``index --rebuild`` fills it."""
-    with make_database(kind, tmp_path) as url:
-        write_conversations(url, conversations(time.time()))
-        assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    with seeded_database(kind, tmp_path, lambda url: write_conversations(url, conversations(time.time()))) as url:
         settings = load_settings({"DATABASE_URL": url})
         engine = store.make_engine(settings)
         try:
@@ -189,8 +186,7 @@ def test_an_index_from_before_the_language_column_is_upgraded_and_filled_by_a_re
                 conn.execute(sa.text("ALTER TABLE review_conversations DROP COLUMN language"))
                 conn.execute(sa.text("ALTER TABLE review_messages DROP COLUMN language"))
 
-            with review_server(url, tmp_path / "before.log") as base:
-                staff = Staff(base).logged_in("alice")
+            with logged_in_staff(url, tmp_path / "before.log", "alice") as staff:
                 page = staff.get("/open").text
                 assert NOT_ENGLISH_BADGE in _row(page, "ll-french") and LANGUAGE_BADGE not in page  # not yet filled
                 listed = staff.get("/conversations")
@@ -212,8 +208,7 @@ def test_an_index_from_before_the_language_column_is_upgraded_and_filled_by_a_re
                     "fr",
                     "fr",
                 ]
-            with review_server(url, tmp_path / "after.log") as base:
-                staff = Staff(base).logged_in("alice")
+            with logged_in_staff(url, tmp_path / "after.log", "alice") as staff:
                 page = staff.get("/open").text
                 assert FRENCH_BADGE in _row(page, "ll-french") and SPANISH_BADGE in _row(page, "ll-spanish")
                 assert FRENCH_BADGE in _row(staff.get("/conversations").text, "ll-french")

@@ -19,10 +19,10 @@ from markupsafe import escape
 
 from review import store
 from review.settings import load_settings
-from tests.review.conftest import make_database
+from tests.review.conftest import seeded_database
 from tests.review.conversations import write_conversations
 from tests.review.urgency_data import triage_conversation
-from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, review_server
+from tests.support.review_app import Staff, conversation_ids, logged_in_staff
 
 pytestmark = pytest.mark.integration
 
@@ -94,16 +94,15 @@ def conversations(now: float) -> Dict[str, List[Any]]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def ls_db(request, tmp_path_factory) -> Iterator[str]:
-    with make_database(request.param, tmp_path_factory.mktemp(f"langsec-{request.param}")) as url:
-        write_conversations(url, conversations(time.time()))
-        assert cli(url, "create-user", "alice", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    tmp = tmp_path_factory.mktemp(f"langsec-{request.param}")
+    with seeded_database(request.param, tmp, lambda url: write_conversations(url, conversations(time.time()))) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def alice(ls_db, tmp_path_factory) -> Iterator[Staff]:
-    with review_server(ls_db, tmp_path_factory.mktemp("langsec-log") / "server.log") as url:
-        yield Staff(url).logged_in("alice")
+    with logged_in_staff(ls_db, tmp_path_factory.mktemp("langsec-log") / "server.log", "alice") as staff:
+        yield staff
 
 
 def _table(page: str) -> str:

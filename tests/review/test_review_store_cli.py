@@ -12,10 +12,10 @@ import yaml
 
 from review import auth, store
 from review.settings import DEFAULT_DATABASE_URL, load_settings
-from tests.review.conftest import make_database
+from tests.review.conftest import make_database, seeded_database
 from tests.review.conversations import NLU_FIXTURE, PHONE, write_samples
 from tests.support.process import wait_until
-from tests.support.review_app import PASSWORD, Staff, cli, review_server
+from tests.support.review_app import PASSWORD, Staff, cli, logged_in_staff, review_server
 
 pytestmark = pytest.mark.integration
 
@@ -114,8 +114,7 @@ def test_password_hashing():
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_db(request, tmp_path):
-    with make_database(request.param, tmp_path) as url:
-        write_samples(url)
+    with seeded_database(request.param, tmp_path, write_samples, users=()) as url:
         yield url
 
 
@@ -227,10 +226,10 @@ def test_secure_cookie_mode(tmp_path):
 
 
 def test_disabled_account_is_logged_out_and_cannot_log_in(tmp_path):
-    url = f"sqlite:///{tmp_path / 'rasa.db'}"
-    write_samples(url)
-    assert cli(url, "create-user", "frank", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    with review_server(url, tmp_path / "log") as base:
+    with (
+        seeded_database("sqlite", tmp_path, write_samples, users=("frank",)) as url,
+        review_server(url, tmp_path / "log") as base,
+    ):
         s = Staff(base).logged_in("frank")
         r = cli(url, "disable-user", "frank")
         assert r.returncode == 0, r.stderr
@@ -242,10 +241,10 @@ def test_disabled_account_is_logged_out_and_cannot_log_in(tmp_path):
 
 
 def test_idle_session_expires(tmp_path):
-    url = f"sqlite:///{tmp_path / 'rasa.db'}"
-    write_samples(url)
-    assert cli(url, "create-user", "dave", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    with review_server(url, tmp_path / "log", REVIEW_SESSION_IDLE_MINUTES="0") as base:
+    with (
+        seeded_database("sqlite", tmp_path, write_samples, users=("dave",)) as url,
+        review_server(url, tmp_path / "log", REVIEW_SESSION_IDLE_MINUTES="0") as base,
+    ):
         s = Staff(base)
         assert s.login("dave").status_code == 303
         # Idle limit 0 minutes: the session ends as soon as the clock moves on (condition, not a sleep).
@@ -435,12 +434,14 @@ def test_a_database_from_before_the_urgency_columns_gets_them_ranked(fresh_db):
 def test_the_review_app_shows_a_failed_action(tmp_path):
     from tests.review.conversations import write_conversations
 
-    url = f"sqlite:///{tmp_path / 'rasa.db'}"
-    write_samples(url)
-    write_conversations(url, {"conv-failed": _failed_action_conversation(time.time() - 60)})
-    assert cli(url, "create-user", "erin", "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    with review_server(url, tmp_path / "log") as base:
-        staff = Staff(base).logged_in("erin")
+    def seed(url: str) -> None:
+        write_samples(url)
+        write_conversations(url, {"conv-failed": _failed_action_conversation(time.time() - 60)})
+
+    with (
+        seeded_database("sqlite", tmp_path, seed, users=("erin",)) as url,
+        logged_in_staff(url, tmp_path / "log", "erin") as staff,
+    ):
         assert "conv-failed" in staff.get("/open").text
         listed = staff.get("/conversations", flag="failed_action")
         assert listed.status_code == 200 and "conv-failed" in listed.text and "conv-emergency" not in listed.text

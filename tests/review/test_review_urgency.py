@@ -17,11 +17,11 @@ import pytest
 import sqlalchemy as sa
 
 from review.display import local_time, short_name
-from tests.review.conftest import make_database
+from tests.review.conftest import seeded_database
 from tests.review.conversations import write_conversations, write_samples
 from tests.review.helpers import Receiver
 from tests.support.process import PYTHON
-from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, review_server
+from tests.support.review_app import PASSWORD, Staff, cli, conversation_ids, logged_in_staff, review_server
 from tests.review.urgency_data import (
     CRISIS_TEXT,
     HARMLESS_TEXT,
@@ -46,11 +46,12 @@ def receiver(urgency_db) -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def urgency_db(request, tmp_path_factory) -> Iterator[str]:
-    with make_database(request.param, tmp_path_factory.mktemp(f"urgency-{request.param}")) as url:
+    def seed(url: str) -> None:
         write_samples(url)
         write_conversations(url, urgency_conversations())
-        for user in ("alice", "bob"):
-            assert cli(url, "create-user", user, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+
+    tmp = tmp_path_factory.mktemp(f"urgency-{request.param}")
+    with seeded_database(request.param, tmp, seed, users=("alice", "bob")) as url:
         yield url
 
 
@@ -166,8 +167,8 @@ def test_open_items_paginate_in_urgency_order(urgency_db, tmp_path):
         return conversation_ids(text[start : text.index("</table>", start)])
 
     # a second server on the same database, 3 rows a page (nothing new is written meanwhile)
-    with review_server(urgency_db, tmp_path / "server.log", REVIEW_PAGE_SIZE="3", REVIEW_INDEX_INTERVAL="0") as url:
-        staff = Staff(url).logged_in("alice")
+    log = tmp_path / "server.log"
+    with logged_in_staff(urgency_db, log, "alice", REVIEW_PAGE_SIZE="3", REVIEW_INDEX_INTERVAL="0") as staff:
         r = staff.get("/open")
         pages = [table_ids(r.text)]
         while (m := re.search(r'<a href="([^"]+)" rel="next">', r.text)) and len(pages) < 30:

@@ -98,6 +98,14 @@ class Staff:
         return self
 
 
+@contextmanager
+def logged_in_staff(db_url: str, log_path: Path, user: str = "alice", **env: str) -> Iterator[Staff]:
+    """``review_server(db_url, log_path, **env)`` and a ``Staff`` client logged in to it as ``user``
+    (with ``PASSWORD``, landing on the dashboard); the server stops when the block ends."""
+    with review_server(db_url, log_path, **env) as base:
+        yield Staff(base).logged_in(user)
+
+
 def conversation_ids(html: str) -> List[str]:
     """Conversation ids linked from a list page, in page order (duplicates removed)."""
     out: List[str] = []
