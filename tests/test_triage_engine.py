@@ -995,6 +995,7 @@ def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags
         "she had a blood clot in 2019, long since treated, and is now on your list for a lumbar op",
         "i stopped taking my blood pressure tablets on the doctors advice, is that ok before the op",
         "can i bring a skipping rope for exercise, i have a plan for tonight's workout",
+        "can i stash my tablets in my bag for the trip",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
     still_flagged = {
@@ -1002,6 +1003,8 @@ def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags
         "scared ill with a fever of 39 and shaking": EMERGENCY,
         "i quit taking my heart pills on purpose, if it stops it stops": CRISIS,
         "he has a rope in his garage and a plan for tonight": CRISIS,
+        "ive bin savin up my tablits for a wile now": CRISIS,
+        "im stashing my pills": CRISIS,
         "i won't be a bother to anybody no more": CRISIS,
         "me head is wrecked every time i sit up, lie flat and its gone": EMERGENCY,
         "me face has blown up and i can't hardly get me breath": EMERGENCY,
