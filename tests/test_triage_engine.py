@@ -976,3 +976,58 @@ def test_the_prefilter_changes_no_result():
     full = Triage(load_rules(), semantic.load_settings(), prefilter=False)
     fast = default_triage()
     assert [fast.assess(t).as_dict() for t in texts] == [full.assess(t).as_dict() for t in texts]
+
+
+def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags_by_the_rules_alone():
+    """Rules alone: a question about the wound's future, "scared ill ..." (I'll), "he's sound now",
+    "it went the same day", a partner called "the missus" or "me arl fella", and the "now" of a booking
+    are calm; medicines stopped on purpose, a rope with a plan, "head is wrecked" on sitting up, "can't
+    hardly get me breath", lips "like sausages", painkillers that "ain't touching it", an "itchy red
+    spot" after a new antibiotic and one numb foot "since the surgery" keep their levels."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "will the wound get infected if i eat crab?",
+        "is my scar going to split when i bend over",
+        "bit scared ill wet meself on the table lol, do they put a catheter in",
+        "me arl fella had sepsis after his bowel op years ago, hes sound now. am i more likely to get it",
+        "had a temp on day 2 but it went the same day, been grand since. do i mention it at my check",
+        "the missus had a clot after her knee op years ago, is that a risk for me",
+        "she had a blood clot in 2019, long since treated, and is now on your list for a lumbar op",
+        "i stopped taking my blood pressure tablets on the doctors advice, is that ok before the op",
+        "can i bring a skipping rope for exercise, i have a plan for tonight's workout",
+        "can i stash my tablets in my bag for the trip",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    still_flagged = {
+        "my wound is hot and red now, will it get worse?": URGENT,
+        "scared ill with a fever of 39 and shaking": EMERGENCY,
+        "i quit taking my heart pills on purpose, if it stops it stops": CRISIS,
+        "he has a rope in his garage and a plan for tonight": CRISIS,
+        "ive bin savin up my tablits for a wile now": CRISIS,
+        "im stashing my pills": CRISIS,
+        "i won't be a bother to anybody no more": CRISIS,
+        "me head is wrecked every time i sit up, lie flat and its gone": EMERGENCY,
+        "me face has blown up and i can't hardly get me breath": EMERGENCY,
+        "lips like a pair of sausages since the new tablets": EMERGENCY,
+        "the painkillers ain't touching it, me back's screaming": URGENT,
+        "started the antibiotic 2 days ago, now got itchy red spot on my arm, no swelling": URGENT,
+        "my left foot's been numb on top since the surgery, not spreading": URGENT,
+        "since the operation on monday the top of my left foot has been numb": URGENT,
+    }
+    assert _levels(rules_only, still_flagged) == still_flagged
+
+
+def test_statements_that_a_function_is_normal_are_ordinary_and_a_but_after_them_is_not():
+    """ordinary.yml's normal_function: "passing water normally", "full feeling in both legs",
+    "waterworks as normal", "legs strong" are left out of what the second reader reads (so a checklist of
+    what is well does not read like a red flag); followed by "but" they are not ordinary, and a red flag
+    told beside them still counts."""
+    triage = default_triage()
+    assert triage.classifier_text("i am passing water normally and have full feeling in both legs. ok?") == (
+        "i am and . ok?"
+    )
+    assert triage.classifier_text("waterworks as normal, legs strong. when can i drive?") == ", . when can i drive?"
+    for text in ("passing water ok but i cant feel my bum", "bladder fine, but both legs have gone weak"):
+        assert "normal_function" not in [f.flag for f in triage.assess(text).findings], text
+        assert triage.assess(text).level == EMERGENCY, text
+    assert triage.assess("legs fine, waterworks fine, but i cant pee since last night").level == EMERGENCY
