@@ -980,8 +980,8 @@ def test_the_prefilter_changes_no_result():
 
 def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags_by_the_rules_alone():
     """Rules alone: a question about the wound's future, "scared ill ..." (I'll), "he's sound now",
-    "it went the same day", a partner called "the missus" or "me arl fella", and the "now" of a booking
-    are calm; medicines stopped on purpose, a rope with a plan, "head is wrecked" on sitting up, "can't
+    "it went the same day", a partner called "the missus" or "me arl fella" are calm; medicines stopped
+    to die, a rope with a plan, "head is wrecked" on sitting up, "can't
     hardly get me breath", lips "like sausages", painkillers that "ain't touching it", an "itchy red
     spot" after a new antibiotic and one numb foot "since the surgery" keep their levels."""
     rules_only = Triage(default_triage().rules)
@@ -992,7 +992,6 @@ def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags
         "me arl fella had sepsis after his bowel op years ago, hes sound now. am i more likely to get it",
         "had a temp on day 2 but it went the same day, been grand since. do i mention it at my check",
         "the missus had a clot after her knee op years ago, is that a risk for me",
-        "she had a blood clot in 2019, long since treated, and is now on your list for a lumbar op",
         "i stopped taking my blood pressure tablets on the doctors advice, is that ok before the op",
         "can i bring a skipping rope for exercise, i have a plan for tonight's workout",
         "can i stash my tablets in my bag for the trip",
@@ -1017,17 +1016,67 @@ def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags
     assert _levels(rules_only, still_flagged) == still_flagged
 
 
+def test_the_calm_cues_of_tune19s_rules_never_hide_a_red_flag_told_beside_them():
+    """Rules alone, from a review of those rules: a question about the future needs a question mark or
+    a condition ("will my legs be ok both numb and weak" is a red flag now); the feeling or strength that
+    "went" was lost, not over; "been grand for weeks before this" dates the time before; "ill" read as
+    I'll only before what is feared; someone else telling what happened to the writer ("the missus says i
+    ... passed out", "my other half found me") ends the other person's scope; a relative "now booked in"
+    after a red flag is not told as over. And the new red-flag wordings stay narrow: medicines stopped
+    before the op or to drive, a rope for stretching, tablets stashed away from the dog, a head "wrecked"
+    by a waiting room, lips that look like slugs in lipstick, a red spot on the nose, a leg weak for years,
+    "won't be bothering you no more" once the appointment is sorted are calm."""
+    rules_only = Triage(default_triage().rules)
+    emergency = [
+        "will my legs be ok both numb and weak",
+        "will the scar be ok fever 39 and shaking",
+        "are my legs gonna be ok they keep giving way under me",
+        "the problem is my legs go from under me and i fall",
+        "what scares me is my wound start to open and leak yellow",
+        "woke up and both legs were numb, the feeling went overnight",
+        "my legs gave way on the stairs, the strength went within a day",
+        "calf is swollen hot and red, been grand for weeks before this",
+        "both legs numb and weak, been sound for weeks after the op",
+        "feeling scared ill shivering burning up 39.8 wound oozing",
+        "the missus says i went grey and passed out in the bathroom",
+        "my other half found me on the floor i had blacked out",
+        "my mum went numb down below and wet herself and is now booked in for an mri on monday",
+        "ive wet myself twice without noticing, the feeling went in a few hours",
+    ]
+    calm = [
+        "do i need to stop my bp tablets so i can have the op",
+        "i stopped my diabetes tablets on purpose before the op like the nurse said",
+        "stopped taking my meds so i can drive",
+        "physio gave me a rope to stretch my hamstrings, ill do it tonight",
+        "can i use the rope pulley in my garage gym",
+        "stashing my meds in the top cupboard away from the dog",
+        "me head is wrecked from sitting in that waiting room all day",
+        "my daughter says my lips look like slugs in this lipstick lol",
+        "red spot on my nose, can i still have the op",
+        "my leg's been weak for years, since the op its stronger",
+        "wont be bothering you no more, got my appointment sorted",
+    ]
+    assert _levels(rules_only, emergency) == {t: EMERGENCY for t in emergency}
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    assert rules_only.assess("i stopped my insulin to end it all").level == CRISIS
+
+
 def test_statements_that_a_function_is_normal_are_ordinary_and_a_but_after_them_is_not():
     """ordinary.yml's normal_function: "passing water normally", "full feeling in both legs",
     "waterworks as normal", "legs strong" are left out of what the second reader reads (so a checklist of
     what is well does not read like a red flag); followed by "but" they are not ordinary, and a red flag
-    told beside them still counts."""
+    told beside them still counts; after "not" or before a question mark they are not ordinary either."""
     triage = default_triage()
     assert triage.classifier_text("i am passing water normally and have full feeling in both legs. ok?") == (
         "i am and . ok?"
     )
     assert triage.classifier_text("waterworks as normal, legs strong. when can i drive?") == ", . when can i drive?"
-    for text in ("passing water ok but i cant feel my bum", "bladder fine, but both legs have gone weak"):
+    for text in (
+        "passing water ok but i cant feel my bum",
+        "bladder fine, but both legs have gone weak",
+        "not passing water normally, only dribbles and i cant tell when i need to go",
+        "i dont have full feeling in both legs anymore",
+    ):
         assert "normal_function" not in [f.flag for f in triage.assess(text).findings], text
         assert triage.assess(text).level == EMERGENCY, text
     assert triage.assess("legs fine, waterworks fine, but i cant pee since last night").level == EMERGENCY
