@@ -246,6 +246,10 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             "patterns": patterns,
             "ignores": frozenset(spec.get("ignores", [])),
             "requires": frozenset(spec.get("requires", [])),
+            # Words that must be somewhere in the message, in any sentence, for a mention to be found.
+            "in_message": tuple(
+                re.compile(_expand(p, targets.get("fragments", {}))) for p in spec.get("in_message", [])
+            ),
         }
     modifiers: Dict[str, List[Dict[str, Any]]] = {}
     for category, entries in context["modifiers"].items():
@@ -420,6 +424,9 @@ class Triage:
             contexts = _shared_by_overlaps(contexts, spans, self.rules.shared_by_overlaps)
             for span, context in zip(spans, contexts):
                 flag = span.label_
+                wanted = self.rules.flags[flag]["in_message"]
+                if wanted and not any(p.search(clean) for p in wanted):
+                    continue  # e.g. a position that eases a pain, with no headache named anywhere
                 counted = self._counts(flag, context)
                 findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
                 (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))

@@ -932,7 +932,7 @@ def test_medspacy_overlap_fix_is_what_keeps_inner_negations_and_scopes_right():
 
     cases = {
         "is it normal that i can not pee since the operation?": EMERGENCY,
-        "my leg below the knee is swollen, hot and painful, the other one is normal.": EMERGENCY,
+        "my leg is swollen, hot and painful, the other one is normal.": EMERGENCY,
     }
     assert {t: default_triage().assess(t).level for t in cases} == cases
     medspacy_setup.uninstall()
@@ -1014,6 +1014,51 @@ def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags
         "since the operation on monday the top of my left foot has been numb": URGENT,
     }
     assert _levels(rules_only, still_flagged) == still_flagged
+
+
+def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm_neighbours_by_the_rules_alone():
+    """Rules alone: a headache named in one sentence and its positions told in the next, a collapse
+    "half an hour ago" said to be over, a relative who "went down ... out cold", a swelling that has
+    "doubled", a leg swollen "below the knee", tablets gathered, given-away belongings, a way out, a rope
+    and a chosen spot, painkillers "not touching it" keep their levels; the same words about the back,
+    long ago ("thirty year ago", "before 3 years", "when i was a bairn"), about a prescription collected
+    or in an exercise are calm."""
+    rules_only = Triage(default_triage().rules)
+    still_flagged = {
+        "awful headache. when i stand up its pounding, lying flat it goes": EMERGENCY,
+        "the headache is back. it gets worse when i sit up and eases when i lie down": EMERGENCY,
+        "i fainted half an hour ago in the shower, feel fine now": EMERGENCY,
+        "my wife passed out 20 minutes ago, she's ok now": EMERGENCY,
+        "dad went down in the garden just now, out cold for a minute": EMERGENCY,
+        "the swelling by my stitches has doubled since lunch": EMERGENCY,
+        "my right leg is swollen and hot below the knee": EMERGENCY,
+        "i couldnt feel the toilet paper when i wiped this morning": EMERGENCY,
+        "i havent had a wee since last night and my belly is tight as a drum": EMERGENCY,
+        "i can not take breath and my chest is pressing": EMERGENCY,
+        "ive gathered up all my sleeping tablets": CRISIS,
+        "i collect my pills, have lots now": CRISIS,
+        "giving away all my things this week, i wont need them": CRISIS,
+        "the rope is in the shed and i know the spot": CRISIS,
+        "she said the pills are her way out": CRISIS,
+        "i just want to go to sleep and not wake up": CRISIS,
+        "the tablets from the ward arent touching it, pain is 9": URGENT,
+    }
+    assert _levels(rules_only, still_flagged) == still_flagged
+    calm = [
+        "my back is sore when i sit up and fine when i lie flat, normal?",
+        "had a headache yesterday. my back aches sitting but is better lying down",
+        "my dad had a clot forty years ago, hes fine now. am i at risk",
+        "before 5 years i had a fever with pneumonia, all good now. ok for the anaesthetic?",
+        "i fainted once when i was a bairn at the dentist, should i tell the anaesthetist",
+        "collecting my tablets from the chemist tomorrow, do i bring them in",
+        "i collected my repeat prescription tablets, do i take them on the morning of the op",
+        "can i do chest press at the gym after",
+        "the stockings leave red marks below the knee, is that ok",
+        "im on painkillers and not doing anything, just resting, when can i walk more",
+        "giving away all my old clothes to charity before we move, will i be fit to lift boxes",
+        "is there a way out of the car park at the back",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
 def test_the_calm_cues_of_tune19s_rules_never_hide_a_red_flag_told_beside_them():
