@@ -1019,10 +1019,9 @@ def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags
 def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm_neighbours_by_the_rules_alone():
     """Rules alone: a headache named in one sentence and its positions told in the next, a collapse
     "half an hour ago" said to be over, a relative who "went down ... out cold", a swelling that has
-    "doubled", a leg swollen "below the knee", tablets gathered, given-away belongings, a way out, a rope
-    and a chosen spot, painkillers "not touching it" keep their levels; the same words about the back,
-    long ago ("thirty year ago", "before 3 years", "when i was a bairn"), about a prescription collected
-    or in an exercise are calm."""
+    "doubled", one leg swollen "below the knee", tablets being collected, given-away belongings, a means
+    and a way out, a rope and a chosen spot, painkillers "not touching it" keep their levels; the same
+    words about the back, a disc on a scan, a prescription collected or an exercise are calm."""
     rules_only = Triage(default_triage().rules)
     still_flagged = {
         "awful headache. when i stand up its pounding, lying flat it goes": EMERGENCY,
@@ -1035,8 +1034,7 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
         "i couldnt feel the toilet paper when i wiped this morning": EMERGENCY,
         "i havent had a wee since last night and my belly is tight as a drum": EMERGENCY,
         "i can not take breath and my chest is pressing": EMERGENCY,
-        "ive gathered up all my sleeping tablets": CRISIS,
-        "i collect my pills, have lots now": CRISIS,
+        "ive been collecting my sleeping tablets": CRISIS,
         "giving away all my things this week, i wont need them": CRISIS,
         "the rope is in the shed and i know the spot": CRISIS,
         "she said the pills are her way out": CRISIS,
@@ -1047,16 +1045,52 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
     calm = [
         "my back is sore when i sit up and fine when i lie flat, normal?",
         "had a headache yesterday. my back aches sitting but is better lying down",
-        "my dad had a clot forty years ago, hes fine now. am i at risk",
-        "before 5 years i had a fever with pneumonia, all good now. ok for the anaesthetic?",
-        "i fainted once when i was a bairn at the dentist, should i tell the anaesthetist",
         "collecting my tablets from the chemist tomorrow, do i bring them in",
-        "i collected my repeat prescription tablets, do i take them on the morning of the op",
         "can i do chest press at the gym after",
         "the stockings leave red marks below the knee, is that ok",
         "im on painkillers and not doing anything, just resting, when can i walk more",
         "giving away all my old clothes to charity before we move, will i be fit to lift boxes",
         "is there a way out of the car park at the back",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words():
+    """From a review of this round's rules (rules alone): no new calm cue may hide a red flag ("before 3
+    months" and "thirty year ago" date the operation, not the symptom; "nowt" and "sweet as now" were
+    tried and not kept), and the new red-flag wordings must not catch ordinary sentences: a prescription
+    collected, a room cleared, a door out, a fear of the anaesthetic, a sample, motion sickness, a disc on a
+    scan, a laugh, headaches in general, minutes ago that date a reading."""
+    rules_only = Triage(default_triage().rules)
+    still_flagged = {
+        "Operation done before 3 months, wound is giving yellow pus and fever also coming": EMERGENCY,
+        "Been to the doctors wi me back thirty year ago, both legs are numb an ah cannae pee": EMERGENCY,
+        "Theres nowt ah can do, both me legs have gone numb and theyre buckling": EMERGENCY,
+        "Fainted at the bus stop an hour ago, a bloke caught me, im sweet as now": EMERGENCY,
+        "been collecting paracetamol from boots and the chemist, two packs each time so nobody asks": CRISIS,
+        "I keep collecting my tramadol on my way home and putting it aside in a tin, nobody knows": CRISIS,
+    }
+    assert _levels(rules_only, still_flagged) == still_flagged
+    calm = [
+        "I collected my painkillers from Asda pharmacy this morning, how many do I take",
+        "My daughter collected my tablets yesterday but they gave her the wrong strength",
+        "We're giving away everything in the spare room so I can sleep downstairs after the op",
+        "Nobody wants to be hanging about in A&E all day, how long is the wait",
+        "Forgot my pills at home, is there a way out the back to the pharmacy?",
+        "I'm scared I'll close my eyes and not wake up from the anaesthetic",
+        "i dont want 2 wake up early for the 7am slot",
+        "Haven't had a pee sample done yet for my pre-op",
+        "I don't know when I need to go to the hospital, what time should I arrive?",
+        "cant control motion sickness in the car, can i take a tablet",
+        "The bulge on my disc has doubled in size on the latest scan",
+        "I've got a swollen disc in my back and it's killing me, when is my op?",
+        "My mum crumpled up in tears when they gave her the date",
+        "I nearly wet mesel laughing at the nurse",
+        "The co-codamol gives me headaches. Sitting is horrendous, lying flat its much better.",
+        "Was reading a forum an hour ago about people going numb down below, how common is it?",
+        "both legs are swollen below the knee with my lipoedema, is that a problem",
+        "My mum went down to reception and they didn't answer her questions",
+        "the lump on my wrist went from a pea to an egg over the years, the GP says its a ganglion",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
