@@ -1040,6 +1040,8 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
         "she said the pills are her way out": CRISIS,
         "i just want to go to sleep and not wake up": CRISIS,
         "the tablets from the ward arent touching it, pain is 9": URGENT,
+        "i do not intend to be alive next week, the means are at home": CRISIS,
+        "i couldnt tell if i was finished on the loo and had to check if i had wet myself": EMERGENCY,
     }
     assert _levels(rules_only, still_flagged) == still_flagged
     calm = [
@@ -1051,6 +1053,8 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
         "im on painkillers and not doing anything, just resting, when can i walk more",
         "giving away all my old clothes to charity before we move, will i be fit to lift boxes",
         "is there a way out of the car park at the back",
+        "i am not able to work 6 weeks after the op, who writes my fit note",
+        "i cant tell if im finished with the physio exercises",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
