@@ -1047,7 +1047,6 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
     calm = [
         "my back is sore when i sit up and fine when i lie flat, normal?",
         "had a headache yesterday. my back aches sitting but is better lying down",
-        "collecting my tablets from the chemist tomorrow, do i bring them in",
         "can i do chest press at the gym after",
         "the stockings leave red marks below the knee, is that ok",
         "im on painkillers and not doing anything, just resting, when can i walk more",
@@ -1062,9 +1061,11 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
 def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words():
     """From a review of this round's rules (rules alone): no new calm cue may hide a red flag ("before 3
     months" and "thirty year ago" date the operation, not the symptom; "nowt" and "sweet as now" were
-    tried and not kept), and the new red-flag wordings must not catch ordinary sentences: a prescription
-    collected, a room cleared, a door out, a fear of the anaesthetic, a sample, motion sickness, a disc on a
-    scan, a laugh, headaches in general, minutes ago that date a reading."""
+    tried and not kept; "earlier today", "since 3 hours ago" and "a short while ago" keep their own cues;
+    tablets being collected stay a crisis wherever they are collected), and the new red-flag wordings must
+    not catch ordinary sentences: a prescription collected, a room cleared, a door out, a fear of the
+    anaesthetic, a sample, motion sickness, a disc on a scan, a near miss, headaches in general, minutes
+    ago that date a reading."""
     rules_only = Triage(default_triage().rules)
     still_flagged = {
         "Operation done before 3 months, wound is giving yellow pus and fever also coming": EMERGENCY,
@@ -1073,6 +1074,12 @@ def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_se
         "Fainted at the bus stop an hour ago, a bloke caught me, im sweet as now": EMERGENCY,
         "been collecting paracetamol from boots and the chemist, two packs each time so nobody asks": CRISIS,
         "I keep collecting my tramadol on my way home and putting it aside in a tin, nobody knows": CRISIS,
+        "collecting my diazepam from the gp every week and not taking it, 60 now": CRISIS,
+        "had a temp of 38.6 earlier today, it went away": EMERGENCY,
+        "my father he was not able to pass urine since 3 hours ago": EMERGENCY,
+        "no problems a short while ago now both my legs have gone numb": EMERGENCY,
+        "cant peeeee since this morning": EMERGENCY,
+        "numb about 2 inches either side of my spine right down to my feet": EMERGENCY,
     }
     assert _levels(rules_only, still_flagged) == still_flagged
     calm = [
@@ -1095,6 +1102,12 @@ def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_se
         "both legs are swollen below the knee with my lipoedema, is that a problem",
         "My mum went down to reception and they didn't answer her questions",
         "the lump on my wrist went from a pea to an egg over the years, the GP says its a ganglion",
+        "Moving into a bungalow after the op so I'm giving away everything I own that won't fit",
+        "I'd rather sleep and not bother waking up for the 6am obs, the nurses are relentless",
+        "Been on pills for 3 years for this disc, the op is my way out.",
+        "the GP doubled my water tablet for my puffy ankles, is that ok with the op",
+        "can you check if i had a fever on my notes from the op",
+        "I have a headache today. Sitting is unbearable with the sciatica, lying flat it's much less",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
