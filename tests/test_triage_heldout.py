@@ -9,9 +9,9 @@ reader ran on it, because the first part's aggregate confusions had been read fo
 Neither part is ever in what the second reader trains on (checked below).
 
 The targets are emergency + crisis escalated >= 99 % and calm messages kept calm >= 95 %. The first
-part's gate holds the first at the target; the second is not met (94.5 %, 138/146, when last
-measured, over HTTP, BENCHMARKS.md: the learned second reader trades calm messages for missed
-emergencies), so the gate holds it one message below (137/146) against regressions until it is. SAFETY.md
+part's gate holds the first at the target; the second is not met (93.8 %, 137/146, when last
+measured, in session 20; 94.5 %, 138/146, in session 19; BENCHMARKS.md: the learned second reader trades
+calm messages for missed emergencies), so the gate holds it at 137/146 against regressions until it is. SAFETY.md
 (H1, H1b) records both. The second part's gates are in its test's docstring.
 """
 
@@ -35,9 +35,9 @@ HELD_OUT = TRIAGE_DATA / "heldout.yml"
 HELD_OUT_2 = TRIAGE_DATA / "heldout2.yml"
 HELD_OUT_PARTS = (HELD_OUT, HELD_OUT_2)
 MIN_EMERGENCY_CRISIS_SENSITIVITY = 0.99  # the target
-MIN_CALM_KEPT_CALM = 0.938  # one message below the measured 138/146, below the 0.95 target: see the module docstring
+MIN_CALM_KEPT_CALM = 0.938  # 137/146, as measured in session 20, below the 0.95 target: see the docstring
 # The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
-MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.968  # below the 0.99 target: the measured 156/161 (157 in session 16)
+MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.968  # below the 0.99 target: one message below the measured 157/161 (session 20)
 MIN_CRISIS_ESCALATED_2 = 0.92  # one message below the measured 24/25
 MIN_CALM_KEPT_CALM_2 = 0.974  # one message below the measured 156/159 (the 0.95 target is met)
 
