@@ -1058,6 +1058,35 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
+def test_another_persons_recovery_makes_only_their_own_red_flag_calm_never_the_writers():
+    """Rules alone: "he's fine now", "my dad is fine now", "she recovered" (OTHER_RECOVERED) say that
+    another person is well, so their red flag told before is over; the writer's own red flag in the same
+    sentence stays escalated, and someone else's red flag of minutes ago stays an emergency."""
+    rules_only = Triage(default_triage().rules)
+    still_flagged = {
+        "i cant pee at all, my dad had that after his op and hes totally fine now": EMERGENCY,
+        "my calf is swollen and hot and my friend had it after her op and she's ok now": EMERGENCY,
+        "i cant feel my legs or bum and my brother had that and he's fine now, should i wait?": EMERGENCY,
+        "i cant feel my bum when i sit, my mate had it too and he recovered": EMERGENCY,
+        "i want to end it all, my friend went through this and she's fine now": CRISIS,
+        "my wife fainted an hour ago, she's ok now": EMERGENCY,
+    }
+    assert _levels(rules_only, still_flagged) == still_flagged
+    calm = [
+        "my dad fainted at the weekend, he's fine now",
+        "my husband had sepsis after his op, he's fully recovered",
+        "my friend had numbness down below after the same op and she's back to normal",
+        "my brother couldnt pee after his op, he's right as rain now",
+        "my son passed out at the blood test, he's ok now",
+        "my mum had a fever after her op and she recovered",
+        "i had a fever last week but im fine now",
+        "my legs went numb for a bit, they're fine now",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    found = rules_only.assess("my son passed out at the blood test, he's ok now").findings
+    assert [f.context for f in found if f.flag == "collapse"] == [("OTHER_PERSON", "OTHER_RECOVERED")]
+
+
 def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words():
     """From a review of this round's rules (rules alone): no new calm cue may hide a red flag ("before 3
     months" and "thirty year ago" date the operation, not the symptom; "nowt" and "sweet as now" were
