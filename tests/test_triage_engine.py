@@ -1087,6 +1087,67 @@ def test_another_persons_recovery_makes_only_their_own_red_flag_calm_never_the_w
     assert [f.context for f in found if f.flag == "collapse"] == [("OTHER_PERSON", "OTHER_RECOVERED")]
 
 
+def test_red_flags_of_tune22_and_tune23_in_new_words_and_the_ordinary_sentences_that_share_them():
+    """Rules alone: a relative's past told after the writer's own red flag ("my mum had a dvt 5 years
+    ago") dates only the relative's; a fear of not waking is ordinary unless a wish follows it; "is after
+    falling", "she dont know who i am", God asked to take one, hoping not to wake, "the sea can have me",
+    tablets lined up, dressings gone through, a lump grown from an egg to an orange, a pee not felt, a limb
+    numb since waking from the anaesthetic and painkillers that "no longer touch it" keep their levels;
+    the everyday sentences in the same words stay calm."""
+    rules_only = Triage(default_triage().rules)
+    still_flagged = {
+        "my calf is hot and swollen, my mum had a dvt 5 years ago, is it the same?": EMERGENCY,
+        "i cant pee and my dad had the same years ago": EMERGENCY,
+        "both my legs have gone numb, my brother had that in 2015": EMERGENCY,
+        "what if i dont wake up, honestly i hope i dont": CRISIS,
+        "what if i dont wake up? part of me wants that": CRISIS,
+        "me mammy is after falling in the kitchen and she dont know who i am": EMERGENCY,
+        "every night mi ask god fi tek mi inna mi sleep": CRISIS,
+        "she's praying to murugan to take her soon": CRISIS,
+        "every night im hoping ill no wake up": CRISIS,
+        "been thinking about the beach tonight. the sea can have me": CRISIS,
+        "he's got all his tablets lined up on his desk and he's done with it": CRISIS,
+        "they'd aw be better aff wi'oot me": CRISIS,
+        "morag's been through four dressings and a bath towel since dinner time": EMERGENCY,
+        "where is the cut there is lump, this morning like egg, now like orange": EMERGENCY,
+        "since yesterday i dont feel when i am peeing": EMERGENCY,
+        "from yesterday evening i pee in my trousers without feeling it": EMERGENCY,
+        "since i woke from the operation the big toe and the top of my right foot are numb": URGENT,
+        "paracetamol and codeine, taken exactly as directed, no longer touch it": URGENT,
+        "the tablets are doing nothing for the pain, its 10 out of 10": URGENT,
+        "since i was allowed up on saturday i have a headache whenever i sit or stand, gone lying flat": EMERGENCY,
+        "mum is not waking up": EMERGENCY,
+        "my husband wont wake up": EMERGENCY,
+    }
+    assert _levels(rules_only, still_flagged) == still_flagged
+    calm = [
+        "my mum had a clot after her op, she's fine now",
+        "ngl im so scared of being put to sleep, what if i dont wake up?? i know thats dramatic",
+        "scared i wont wake up after the gas",
+        "me mam is proper scared she wont wake up from the anaesthetic, she keeps going on about it",
+        "Things I'm worried about: - not waking up - being awake during it",
+        "what if i wake up during it? i hope i dont!",
+        "i hope he doesnt wake up during the op",
+        "she was hoping i would not wake the baby",
+        "mi nearly jump off di bed when she press it",
+        "she was after falling asleep on the couch",
+        "i pray god takes me through the operation safely",
+        "i dont want to see another day like yesterday, the pain was awful",
+        "the tablets are in the kitchen, i know what i will do: ask the pharmacist",
+        "i have my tablets lined up for the week in a pill box, is that ok",
+        "the kids will be better aff wi'oot me for a week while i'm in hospital",
+        "since the op my leg is not numb any more",
+        "last time i had a pee was this morning and my belly is a bit bloated from the hospital food",
+        "she has been through two dressings this week, normal healing",
+        "my kids see no reason to continue with the physio",
+        "by sunday i will be with the lord at church",
+        "i'm allergic to ibuprofen, it makes me wheezy. anything i need to do before the op?",
+        "me brother had incontinence after his op in 2015 but it came back and hes grand now",
+        "paracetamol for the pain, how often?",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
 def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words():
     """From a review of this round's rules (rules alone): no new calm cue may hide a red flag ("before 3
     months" and "thirty year ago" date the operation, not the symptom; "nowt" and "sweet as now" were
