@@ -1108,7 +1108,7 @@ def test_red_flags_of_tune22_and_tune23_in_new_words_and_the_ordinary_sentences_
         "been thinking about the beach tonight. the sea can have me": CRISIS,
         "he's got all his tablets lined up on his desk and he's done with it": CRISIS,
         "they'd aw be better aff wi'oot me": CRISIS,
-        "morag's been through four dressings and a bath towel since dinner time": EMERGENCY,
+        "bit of a bleed fae the wound, morag's been through four dressings and a bath towel since dinner time": EMERGENCY,
         "where is the cut there is lump, this morning like egg, now like orange": EMERGENCY,
         "since yesterday i dont feel when i am peeing": EMERGENCY,
         "from yesterday evening i pee in my trousers without feeling it": EMERGENCY,
@@ -1144,6 +1144,46 @@ def test_red_flags_of_tune22_and_tune23_in_new_words_and_the_ordinary_sentences_
         "i'm allergic to ibuprofen, it makes me wheezy. anything i need to do before the op?",
         "me brother had incontinence after his op in 2015 but it came back and hes grand now",
         "paracetamol for the pain, how often?",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_the_review_of_tune22_and_tune23s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words():
+    """From a review of this round's rules (rules alone): a wish told after the fear of not waking, a
+    relative not waking after a dash, a reaction to an allergen taken today keep their levels; God asked
+    to take away the pain, a lump going down, dressings that peel off, a period, a catheter, the kitchen
+    wiped, falling out with the physio, an accident at work, "had enough of the codeine" stay calm."""
+    rules_only = Triage(default_triage().rules)
+    still_flagged = {
+        "scared i wont wake up after the op, but maybe that would be for the best": CRISIS,
+        "what if i dont wake up. honestly i wouldnt mind": CRISIS,
+        "mum is on the sofa - not waking up when i shake her, breathing funny": EMERGENCY,
+        "allergic to ibuprofen it gives me hives, took one by mistake an hour ago and my throat is tight": EMERGENCY,
+        "i pray every night the lord takes me": CRISIS,
+        "legs both gone weak since getting up": EMERGENCY,
+        "paracetamol no good for the pain at all, its 10/10": URGENT,
+        "my husband passed out on the loo, hes come round and says hes fine now but hes grey and sweaty": EMERGENCY,
+        "i cant feel anything when i wipe since last night. my brother had the same op and hes fine now": EMERGENCY,
+    }
+    assert _levels(rules_only, still_flagged) == still_flagged
+    calm = [
+        "by sunday i will be with the lord again at my own church",
+        "my mum asks god to take her pain away every night",
+        "hoping i dont wake up again at 3am with the nerve pain",
+        "once the wound heals the sea can have me back",
+        "insurance wants a letter so it will look like an accident at work",
+        "tablets all set out in the pill box, had enough of the codeine making me sick",
+        "i have the old tablets, i know what i'll do with them. ill drop them at the chemist",
+        "the nurse changed my dressing four times since the op, all clean",
+        "gone through two plasters today because they keep peeling off",
+        "i dont feel that i'm peeing with the catheter in, is that normal?",
+        "when i clean the cut there is no feeling at all around it",
+        "insides of my thighs are dead sore from the physio stretches",
+        "mum's after falling over the dog but she's fine, just a bruise",
+        "he's after falling out with the physio again",
+        "she dont know who i am talking about when i mention the surgeon",
+        "she sees no reason to continue taking the gabapentin since her pain is gone",
+        "what if i never wake up again after the general?",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
