@@ -1108,7 +1108,7 @@ def test_red_flags_of_tune22_and_tune23_in_new_words_and_the_ordinary_sentences_
         "been thinking about the beach tonight. the sea can have me": CRISIS,
         "he's got all his tablets lined up on his desk and he's done with it": CRISIS,
         "they'd aw be better aff wi'oot me": CRISIS,
-        "bit of a bleed fae the wound, morag's been through four dressings and a bath towel since dinner time": EMERGENCY,
+        "a bleed fae the wound, morag's been through four dressings and a towel since dinner time": EMERGENCY,
         "where is the cut there is lump, this morning like egg, now like orange": EMERGENCY,
         "since yesterday i dont feel when i am peeing": EMERGENCY,
         "from yesterday evening i pee in my trousers without feeling it": EMERGENCY,
