@@ -37,7 +37,7 @@ HELD_OUT_PARTS = (HELD_OUT, HELD_OUT_2)
 MIN_EMERGENCY_CRISIS_SENSITIVITY = 0.99  # the target
 MIN_CALM_KEPT_CALM = 0.938  # 137/146, as measured in session 20, below the 0.95 target: see the docstring
 # The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
-MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.968  # below the 0.99 target: one message below the measured 157/161 (session 20)
+MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.975  # below the 0.99 target: one message below the measured 158/161 (session 21)
 MIN_CRISIS_ESCALATED_2 = 0.92  # one message below the measured 24/25
 MIN_CALM_KEPT_CALM_2 = 0.974  # one message below the measured 156/159 (the 0.95 target is met)
 
@@ -83,9 +83,10 @@ def test_second_held_out_part_end_to_end(server_url):
     escalated at all; after the eighth tuning part's rules, over HTTP, 96.9 % (156/161) and 92 % (23/25);
     after the patterns of three reviews of new messages (session 16), 97.5 % (157/161) and 96 % (24/25);
     after two new tuning parts and their rules (session 17), 96.9 % (156/161) and 96 % (24/25), one
-    message fewer with changes that raised the first part to 127/127 (BENCHMARKS.md, session 17). The
-    emergency + crisis gate stays where it was and is now the measured figure; the crisis gate one
-    message below it. Neither claims the target. Calm messages kept calm, 97.5 % (155/159), then
+    message fewer with changes that raised the first part to 127/127 (BENCHMARKS.md, session 17); 97.5 %
+    (157/161) again in session 20, 98.1 % (158/161) in session 21 (the reader retrained on two more tuning
+    parts; the rules alone found the same 143). The emergency + crisis gate sits one message below the
+    latest measurement, the crisis gate one message below its own. Neither claims the target. Calm messages kept calm, 97.5 % (155/159), then
     98.1 % (156/159) after the eleventh tuning part and its context rules, meet the 0.95 target; the
     gate sits one message below the latest measurement."""
     figures = _measure(
