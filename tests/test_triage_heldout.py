@@ -86,7 +86,8 @@ def test_second_held_out_part_end_to_end(server_url):
     message fewer with changes that raised the first part to 127/127 (BENCHMARKS.md, session 17); 97.5 %
     (157/161) again in session 20, 98.1 % (158/161) in session 21 (the reader retrained on two more tuning
     parts; the rules alone found the same 143). The emergency + crisis gate sits one message below the
-    latest measurement, the crisis gate one message below its own. Neither claims the target. Calm messages kept calm, 97.5 % (155/159), then
+    latest measurement, the crisis gate one message below its own. Neither claims the target. Calm
+    messages kept calm, 97.5 % (155/159), then
     98.1 % (156/159) after the eleventh tuning part and its context rules, meet the 0.95 target; the
     gate sits one message below the latest measurement."""
     figures = _measure(
