@@ -1308,3 +1308,28 @@ def test_statements_that_a_function_is_normal_are_ordinary_and_a_but_after_them_
         assert "normal_function" not in [f.flag for f in triage.assess(text).findings], text
         assert triage.assess(text).level == EMERGENCY, text
     assert triage.assess("legs fine, waterworks fine, but i cant pee since last night").level == EMERGENCY
+
+
+def test_tablets_kept_for_someone_coming_home_a_bus_got_off_and_sleep_are_errands_not_red_flags():
+    """Rules alone: tablets saved "for when she comes home", getting off a bus or a train and a sleeping
+    aid that "no longer helps me sleep" are ordinary; tablets saved with a wish, stepping in front of a bus,
+    a bridge, and painkillers that no longer help the pain keep their levels."""
+    rules_only = Triage(default_triage().rules)
+    still_flagged = {
+        "ive been saving my tablets, i want it over": CRISIS,
+        "he's been saving his mother's sleeping tablets": CRISIS,
+        "im thinking of stepping in front of a bus": CRISIS,
+        "i want to jump off a bridge": CRISIS,
+        "the tramadol no longer helps, pain is awful": URGENT,
+        "the painkillers are not helping me at all": URGENT,
+    }
+    assert _levels(rules_only, still_flagged) == still_flagged
+    calm = [
+        "im saving her tablets for when she comes home from the hospital",
+        "i could jump off the bus with joy when they gave me the date",
+        "i jumped off the train and felt my back go, is that the disc",
+        "stepping off the bus yesterday my back twinged, is that normal",
+        "the tramadol no longer helps me sleep, can i take something else at night",
+        "the amitriptyline is not helping with my sleep, who do i ask",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
