@@ -81,6 +81,10 @@ _NON_ASCII_WORD = re.compile(r"\w*[^\x00-\x7f]\w*")
 
 
 _NO_VOWEL_WORD = re.compile(r"\b[b-df-hj-np-tv-z]{3,}\b")
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+# Millimetres in one unit of a measured size (a flag's ``grows_by_at_least``, targets.yml).
+_MILLIMETRES = {"mm": 1.0, "milli": 1.0, "cm": 10.0, "centi": 10.0, "in": 25.4, "inch": 25.4}
+SIZE_GROUPS = frozenset({"before", "before_unit", "after", "after_unit"})
 
 
 def consonants(word: str) -> str:
@@ -240,7 +244,9 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             raise ValueError(f"flag {name}: unknown level {spec['level']!r}")
         patterns = [_expand(p, targets.get("fragments", {})) for p in spec["patterns"]]
         for p in patterns:
-            re.compile(p)
+            compiled = re.compile(p)
+            if "grows_by_at_least" in spec and not SIZE_GROUPS <= set(compiled.groupindex):
+                raise ValueError(f"flag {name}: grows_by_at_least needs the groups {sorted(SIZE_GROUPS)} in {p[:60]}")
         flags[name] = {
             **spec,
             "patterns": patterns,
@@ -376,7 +382,11 @@ class Triage:
         # so the spaCy pass (which runs the same patterns over the same text) would find nothing.
         # Most messages are such ordinary questions: this skips most of their triage time.
         self._any_target = (
-            re.compile("|".join(f"(?:{p})" for spec in self.rules.flags.values() for p in spec["patterns"]))
+            re.compile(
+                "|".join(
+                    f"(?:{_NAMED_GROUP.sub('(?:', p)})" for spec in self.rules.flags.values() for p in spec["patterns"]
+                )
+            )
             if prefilter
             else None
         )
@@ -427,6 +437,10 @@ class Triage:
                 wanted = self.rules.flags[flag]["in_message"]
                 if wanted and not any(p.search(clean) for p in wanted):
                     continue  # e.g. a position that eases a pain, with no headache named anywhere
+                spec = self.rules.flags[flag]
+                growth = spec.get("grows_by_at_least")
+                if growth is not None and not _grows(spec["patterns"], clean[span.start_char :], float(growth)):
+                    continue  # a swelling measured twice that stayed the same size or went down
                 counted = self._counts(flag, context)
                 findings.append(Finding(flag, self.rules.level_of(flag), span.text, tuple(sorted(context)), counted))
                 (counted_chars if counted else discounted_chars).append((span.start_char, span.end_char))
@@ -504,6 +518,26 @@ class Triage:
         ordered = sorted(findings.values(), key=lambda f: (LEVELS.index(f.level), not f.counted, f.flag))
         level = next((f.level for f in ordered if f.counted), NONE)
         return Assessment(level, tuple(ordered))
+
+
+def _millimetres(number: str, unit: str) -> float:
+    return float(number) * next(v for k, v in _MILLIMETRES.items() if unit.startswith(k))
+
+
+def _grows(patterns: Sequence[str], text: str, ratio: float) -> bool:
+    """Whether a size told twice at the start of ``text`` (a mention and what follows it, which a
+    pattern's look-ahead may read; the groups of :data:`SIZE_GROUPS` in one of ``patterns``; the later
+    size's unit, when left out, is the earlier one's) grew to at least ``ratio`` times the earlier:
+    "3 cm this morning, 6 cm now" grew; "6cm last week, now 3cm" did not."""
+    for pattern in patterns:
+        match = re.match(pattern, text)
+        if match is None:
+            continue
+        before = _millimetres(match["before"], match["before_unit"])
+        after = _millimetres(match["after"], match["after_unit"] or match["before_unit"])
+        if before > 0 and after >= ratio * before:
+            return True
+    return False
 
 
 def _shared_by_overlaps(

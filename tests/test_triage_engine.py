@@ -1333,3 +1333,36 @@ def test_tablets_kept_for_someone_coming_home_a_bus_got_off_and_sleep_are_errand
         "the amitriptyline is not helping with my sleep, who do i ask",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_a_swelling_measured_twice_is_an_emergency_only_when_the_later_size_is_bigger():
+    """Rules alone: the engine compares the two sizes (mm, cm, inches) of ``haematoma_measured``."""
+    rules_only = Triage(default_triage().rules)
+    growing = [
+        "the swelling by my scar was 3 cm yesterday and it is 6 cm today",
+        "lump by the cut 2cm this morning, 5cm tonight",
+        "swelling at the wound 3 cm \u2192 6 cm since lunch",
+        "swelling on my back where they operated was 1 inch yesterday now 3 inches",
+        "the swelling was 30mm at lunch and now 45mm",
+        "the swelling was 2 cm at lunch and now 35 mm",
+    ]
+    for text in growing:
+        found = rules_only.assess(text)
+        assert found.level == EMERGENCY and "haematoma_measured" in found.flags, text
+    calm = [
+        "the lump next to the wound was 6cm last week, now 3cm, going down nicely",
+        "the bump near the cut was 4cm on monday now 4cm still, no change",
+        "the swelling is 2cm wide and 4cm long, is that normal",
+        "the bump at my scar is 3 cm today, it was 5 cm yesterday",
+        "my disc bulge was 5mm on the mri last year, now 8mm on the new scan",
+        "the swelling was 40 mm at lunch and now 4.2 cm",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_a_size_comparison_without_its_groups_is_refused(tmp_path):
+    targets = (RULES_DIR / "targets.yml").read_text()
+    (tmp_path / "targets.yml").write_text(targets.replace("(?P<after_unit>", "(?P<later_unit>", 1))
+    (tmp_path / "context.yml").write_text((RULES_DIR / "context.yml").read_text())
+    with pytest.raises(ValueError, match="grows_by_at_least"):
+        load_rules(tmp_path)
