@@ -521,7 +521,8 @@ class Triage:
 
 
 def _millimetres(number: str, unit: str) -> float:
-    return float(number) * next(v for k, v in _MILLIMETRES.items() if unit.startswith(k))
+    """``number`` (a decimal point or comma) in ``unit`` as millimetres."""
+    return float(number.replace(",", ".")) * next(v for k, v in _MILLIMETRES.items() if unit.startswith(k))
 
 
 def _grows(patterns: Sequence[str], text: str, ratio: float) -> bool:
