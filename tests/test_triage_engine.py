@@ -1387,13 +1387,18 @@ def test_the_review_of_tune24s_rules_red_flags_beside_their_new_cues_and_ordinar
         "nuh lie, both mi leg dem weak an numb, cyaan stand up": EMERGENCY,
         "nuh joke, mi lip an mi tongue a swell up now after di new tablet": EMERGENCY,
         "mi nuh waan live nuh more, mi tired": CRISIS,
-        "I have a nut allergy, it makes my lips swell and I ate a flapjack with almonds at lunch, my lips are huge": EMERGENCY,
+        "I have a nut allergy, it makes my lips swell and I ate a flapjack with almonds at lunch, my "
+        "lips are huge": EMERGENCY,
         "shellfish allergy makes my tongue swell - had prawns for tea and my tongue is swelling up": EMERGENCY,
-        "latex allergy makes my face swell, nurse changed dressing with latex gloves and my face is puffing up": EMERGENCY,
-        "codeine allergy gives me wheezing and a tight chest, GP gave me co-codamol earlier and i cant breathe properly": EMERGENCY,
-        "penicillin allergy gives me hives and my throat closes, had an antibiotic at the ward, throat tight": EMERGENCY,
+        "latex allergy makes my face swell, nurse changed dressing with latex gloves and my face is "
+        "puffing up": EMERGENCY,
+        "codeine allergy gives me wheezing and a tight chest, GP gave me co-codamol earlier and i cant "
+        "breathe properly": EMERGENCY,
+        "penicillin allergy gives me hives and my throat closes, had an antibiotic at the ward, throat "
+        "tight": EMERGENCY,
         "peanut allergy, it makes my lips swell. There was peanut in the sauce and my lips swelled up": EMERGENCY,
-        "I've had sciatica for about five years but since last night I cant feel my bum or my bits when I wipe": EMERGENCY,
+        "I've had sciatica for about five years but since last night I cant feel my bum or my bits when "
+        "I wipe": EMERGENCY,
         "back pain for about five years and now both my legs are giving way": EMERGENCY,
         "for nearly ten years my back has been bad, yesterday i couldnt pee at all and still cant": EMERGENCY,
         "diabetic for about five years, now fever 39.5 and shaking after the op": EMERGENCY,
