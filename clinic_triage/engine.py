@@ -434,10 +434,10 @@ class Triage:
             contexts = _shared_by_overlaps(contexts, spans, self.rules.shared_by_overlaps)
             for span, context in zip(spans, contexts):
                 flag = span.label_
-                wanted = self.rules.flags[flag]["in_message"]
+                spec = self.rules.flags[flag]
+                wanted = spec["in_message"]
                 if wanted and not any(p.search(clean) for p in wanted):
                     continue  # e.g. a position that eases a pain, with no headache named anywhere
-                spec = self.rules.flags[flag]
                 growth = spec.get("grows_by_at_least")
                 if growth is not None and not _grows(spec["patterns"], clean[span.start_char :], float(growth)):
                     continue  # a swelling measured twice that stayed the same size or went down
