@@ -1509,3 +1509,35 @@ def test_the_review_of_tune24s_rules_red_flags_beside_their_new_cues_and_ordinar
         "can I step off the bus on my own two weeks after the op?",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_retention_in_dialect_and_a_saddle_down_dere_are_found_and_the_scots_small_wee_is_no_pee():
+    """Passing no water told in Jamaican ("nuh pass water from yesterday"), Yorkshire ("nowt since
+    breakfast" after a wee) or with "nuttin come out" is retention; "down dere" is the saddle. A "wee
+    bit" of fluid, fasting "nothing since breakfast", a full nose or tube with nothing coming out, and a
+    toe "down there" are not."""
+    rules_only = Triage(default_triage().rules)
+    flagged = [
+        "mi nuh pass water from yesterday evening an mi belly swell",
+        "mi bladder full but nuttin come out",
+        "tried for a wee, nowt since breakfast and me belly's rock hard",
+        "nowt's come out since this morning when i try to wee",
+        "bladder feel full full but notten come out",
+        "nuh pee from last night, belly a hurt mi",
+        "been on the loo three times, nowt comes out",
+        "numb down dere since this morning, cyaan feel when mi wipe",
+    ]
+    assert _levels(rules_only, flagged) == {t: EMERGENCY for t in flagged}
+    calm = [
+        "mi nuh pee myself or anything, just wondering about the stitches",
+        "nowt since breakfast, i'm starving, when can i eat after the op",
+        "i need a wee but had nothing since breakfast, can i drink before the op",
+        "there was a wee bit of fluid on the dressing but nothing coming out now",
+        "a wee bit sore at the cut, nothing came out of it though",
+        "my nose is full but nothing comes out when i blow it",
+        "the tube of cream is full but nothing comes out",
+        "nuh pass water problem before di operation, mi jus want know di cost",
+        "mi foot numb down dere by di toe from before the op",
+        "can the operation make it so your bladder feels full but nothing comes out?",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
