@@ -1541,3 +1541,58 @@ def test_retention_in_dialect_and_a_saddle_down_dere_are_found_and_the_scots_sma
         "can the operation make it so your bladder feels full but nothing comes out?",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_tune25s_rules_find_lay_red_flags_and_leave_their_ordinary_lookalikes_calm():
+    """Rules written after the twenty-fifth part was measured: legs that "go down" and "no power in both",
+    shaking under the duvets and "my body is hot", a green-yellow stain on the dressing, a swelling
+    "enlarging", a "cafe" (calf) swollen, blood coughed into a hanky, "just went aw black", red patches
+    after a new tablet, tablets kept back, "no use continuing", a rope looked at, not having to wake up,
+    someone who "does not want to continue anymore", lingering on a bridge looking down. Each beside the
+    ordinary sentence in the same words."""
+    rules_only = Triage(default_triage().rules)
+    flagged = {
+        "today two times my legs go down, no power in both, I fall in kitchen": EMERGENCY,
+        "no power in both legs since morning": EMERGENCY,
+        "since last night my body is hot and I was shaking under two duvets": EMERGENCY,
+        "the dressin's got a green-yella stain on it an it's mingin": EMERGENCY,
+        "swelling over wound site, tense, enlarging since this morning": EMERGENCY,
+        "left cafe swolen up like a ballon n its red n hot": EMERGENCY,
+        "a wee bit o' bright red in the hanky when I coughed": EMERGENCY,
+        "I went ower in the kitchen, just went aw black an the next thing I'm lyin on the lino": EMERGENCY,
+        "after starting the new tablet, itching all over and some red patches on chest and back": URGENT,
+        "I've been keepin the wee white pills back, no takin them, just pittin them in the tin": CRISIS,
+        "have enough oramorph and diazepam put by. Not for the pain. Letters written.": CRISIS,
+        "I have decided there is no use continuing at this age with this neck": CRISIS,
+        "keep looking at the rope in the barn. Thought about it a lot since the op.": CRISIS,
+        "how peaceful it would be to go to sleep one night and not have to wake up to any of this": CRISIS,
+        "he told me this morning he does not want to continue anymore": CRISIS,
+        "i went up the bridge again last night and stood looking down at the water for an hour": CRISIS,
+        "i keep going to the cliff and staring down at the rocks, its calling me": CRISIS,
+        "i dont want to go on like this": CRISIS,
+    }
+    assert _levels(rules_only, flagged) == flagged
+    calm = [
+        "the swelling in my legs went down after the op, good",
+        "my legs go down the stairs slowly, is that ok",
+        "no power in both arms after the gym lol",
+        "my body is hot after the shower, is it normal",
+        "i was shaking under the duvet from the cold, heating broke, can i use a hot water bottle",
+        "yellow stain on the dressing, i think its the iodine they put on",
+        "went to the cafe, my left leg was fine, can i walk more",
+        "i have a cough, no blood, just phlegm, can i have the op",
+        "my toe went all black after i dropped the tin on it",
+        "the bruise went all black and blue, normal?",
+        "red patches from the tape on my back, no itch",
+        "i have enough paracetamol put by for after the operation",
+        "keep the tablets back from the kids, they're curious",
+        "there is no use continuing the physio if it hurts more",
+        "i keep looking at the rope ladder in the loft, can i climb it after",
+        "will i not have to wake up during the op? i'm scared",
+        "i dont want to continue anymore with the physio, it hurts",
+        "i dont want to go on the waiting list again",
+        "on my walk i go up the bridge and look down at the canal boats, it's lovely",
+        "every evening we go up the bridge and look over the town, can i still do the walk after?",
+        "we went to the pier again and looked over the railings at the seals",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
