@@ -1596,3 +1596,51 @@ def test_tune25s_rules_find_lay_red_flags_and_leave_their_ordinary_lookalikes_ca
         "we went to the pier again and looked over the railings at the seals",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
+
+
+def test_the_review_of_this_rounds_rules_probes_stay_at_their_level():
+    """The review's probes (tests/data/triage/review25_probes.yml): red flags near the new wordings keep
+    their level, ordinary sentences in the same words stay calm."""
+    probes = yaml.safe_load((TRIAGE_DATA / "review25_probes.yml").read_text(encoding="utf-8"))["probes"]
+    rules_only = Triage(default_triage().rules)
+    expected = {p["text"]: p["level"] for p in probes}
+    assert len(expected) >= 150
+    assert _levels(rules_only, expected) == expected
+
+
+def test_another_persons_past_and_ones_own_are_over_when_the_next_sentence_says_so():
+    """A person's past told in a long sentence is over when the next sentence says they are well ("she is
+    fine now, 8 years", "he never had a bother with it since", "I have been well since"); a decade, "right
+    as rain", "can man ...?" and a general "can the swelling grow after the op?" are no report. A red flag
+    of today stays one, and a relative's red flag now stays one."""
+    rules_only = Triage(default_triage().rules)
+    calm = [
+        "My mama had the same operation in 2016 and after, she had clear water coming from the back and "
+        "terrible headache when she stand up. They fixed it and she is fine now, 8 years. Can this happen to me?",
+        "My old man had his discs done back in the 90s, old school open job, and he copped a wound infection. "
+        "He's fine now, 78 and still bowling.",
+        "My husband had a disc operation in Cork in 1989, the old open kind, and I remember he could not pass "
+        "water for a day afterwards. It all came right and he never had a bother with it since.",
+        "In 1994 I had a very serious malaria, the cerebral type, I was unconscious for two days. God brought "
+        "me back and I have been well since.",
+        "Had Ross River fever back in 2009, knocked me round for months with fevers, been right as rain since.",
+        "After this operation can man not able to pass urine? My friend say this.",
+        "can the swelling grow after the op and what would that mean",
+        "Not gonna lie I'm shitting myself about this op, never been under before",
+        "the skin either side of the wound is a bit puffy, is that normal",
+    ]
+    assert _levels(rules_only, calm) == {t: NONE for t in calm}
+    flagged = {
+        "My dad fainted in the kitchen this morning. He's fine now.": EMERGENCY,
+        "My husband can't pass water since last night. He was fine yesterday.": EMERGENCY,
+        "I fainted this morning. I have been fine since.": EMERGENCY,
+        "I shit myself in bed and did not notice": EMERGENCY,
+        "I wonder if I might ask about my left calf. Since Saturday it has become swollen and hot.": EMERGENCY,
+        "Can't void since about 4am, bladder palpable": EMERGENCY,
+        "Been sitting out in the van of a night with the rifle. Can't see how I keep going like this.": CRISIS,
+        "been giving all me stuff away to the lads, everyone'd be sound without me anyway": CRISIS,
+        "Me stop heart tablets, 1 week now. On purpose. Want everything finish.": CRISIS,
+        "Incision a bit more erythematous than yesterday, warmer and sorer to touch": URGENT,
+        "numb on either side of my legs since this morning": EMERGENCY,
+    }
+    assert _levels(rules_only, flagged) == flagged
