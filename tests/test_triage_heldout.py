@@ -35,7 +35,7 @@ HELD_OUT = TRIAGE_DATA / "heldout.yml"
 HELD_OUT_2 = TRIAGE_DATA / "heldout2.yml"
 HELD_OUT_PARTS = (HELD_OUT, HELD_OUT_2)
 MIN_EMERGENCY_CRISIS_SENSITIVITY = 0.99  # the target
-MIN_CALM_KEPT_CALM = 0.938  # 137/146, as measured in session 20, below the 0.95 target: see the docstring
+MIN_CALM_KEPT_CALM = 0.938  # 137/146: one message below the 138/146 measured in session 23, below the 0.95 target
 # The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
 MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.975  # below the 0.99 target: one message below the measured 158/161 (session 21)
 MIN_CRISIS_ESCALATED_2 = 0.92  # one message below the measured 24/25
