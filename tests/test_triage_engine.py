@@ -1604,36 +1604,43 @@ def test_the_review_of_this_rounds_rules_probes_stay_at_their_level():
     probes = yaml.safe_load((TRIAGE_DATA / "review25_probes.yml").read_text(encoding="utf-8"))["probes"]
     rules_only = Triage(default_triage().rules)
     expected = {p["text"]: p["level"] for p in probes}
-    assert len(expected) >= 150
+    assert len(expected) >= 149
     assert _levels(rules_only, expected) == expected
 
 
-def test_another_persons_past_and_ones_own_are_over_when_the_next_sentence_says_so():
-    """A person's past told in a long sentence is over when the next sentence says they are well ("she is
-    fine now, 8 years", "he never had a bother with it since", "I have been well since"); a decade, "right
-    as rain", "can man ...?" and a general "can the swelling grow after the op?" are no report. A red flag
-    of today stays one, and a relative's red flag now stays one."""
+def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_general_questions_stay_calm():
+    """A second review's probes (tests/data/triage/review26_probes.yml): another person's red flag now
+    followed by "she's fine now otherwise", a red flag of today followed by "I've been fine since", a
+    report asked as a question, a recent year beside a current symptom keep their level; the calm
+    messages the new cues were written for stay calm. And the cues kept from this round: an operation of
+    this year or last is no time long past, "can man ...?", "these products can make infection in the
+    cut?" and "is it possible for legs to give way?" are general questions, "nothing numb down there" and
+    "havnt had a fit" deny, "wen i was 12" is long ago, "either leg" is both legs."""
+    probes = yaml.safe_load((TRIAGE_DATA / "review26_probes.yml").read_text(encoding="utf-8"))["probes"]
     rules_only = Triage(default_triage().rules)
+    expected = {p["text"]: p["level"] for p in probes}
+    assert len(expected) >= 110
+    assert _levels(rules_only, expected) == expected
     calm = [
-        "My mama had the same operation in 2016 and after, she had clear water coming from the back and "
-        "terrible headache when she stand up. They fixed it and she is fine now, 8 years. Can this happen to me?",
-        "My old man had his discs done back in the 90s, old school open job, and he copped a wound infection. "
-        "He's fine now, 78 and still bowling.",
-        "My husband had a disc operation in Cork in 1989, the old open kind, and I remember he could not pass "
-        "water for a day afterwards. It all came right and he never had a bother with it since.",
-        "In 1994 I had a very serious malaria, the cerebral type, I was unconscious for two days. God brought "
-        "me back and I have been well since.",
-        "Had Ross River fever back in 2009, knocked me round for months with fevers, been right as rain since.",
         "After this operation can man not able to pass urine? My friend say this.",
-        "can the swelling grow after the op and what would that mean",
+        "these products can make infection in the cut? how long I need to wait to go back",
+        "is it possible for legs to give way after this op?",
+        "day 7 no temprachur, no gunk from the stiches, wee normal, nothing numm down there",
+        "i hav epilepsy sinse i was a kid, havnt had a fit in 6 yeers. is it safe",
+        "i fainted wunce wen i was 12 at the jabs. wat if i panik",
         "Not gonna lie I'm shitting myself about this op, never been under before",
         "the skin either side of the wound is a bit puffy, is that normal",
     ]
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
     flagged = {
+        "my op was in 2026, i cant pee": EMERGENCY,
+        "had my op in 2025 and i cant feel my legs": EMERGENCY,
         "My dad fainted in the kitchen this morning. He's fine now.": EMERGENCY,
-        "My husband can't pass water since last night. He was fine yesterday.": EMERGENCY,
-        "I fainted this morning. I have been fine since.": EMERGENCY,
+        "Mum can't pass water at all and her tummy is tight. She's fine now otherwise.": EMERGENCY,
+        "I was coughing up blood after breakfast. I've been grand since.": EMERGENCY,
+        "Can the wound bleed this much after the op? It's soaked 3 towels.": EMERGENCY,
+        "Dad can't move either leg and he can't stand up.": EMERGENCY,
+        "hurt my back in the 90s and both my legs are numb and weak": EMERGENCY,
         "I shit myself in bed and did not notice": EMERGENCY,
         "I wonder if I might ask about my left calf. Since Saturday it has become swollen and hot.": EMERGENCY,
         "Can't void since about 4am, bladder palpable": EMERGENCY,
