@@ -26,6 +26,14 @@ def _levels(triage: Triage, texts: Iterable[str]) -> Dict[str, str]:
 
 
 TRIAGE_DATA = ROOT / "tests" / "data" / "triage"
+
+
+def _review_probes(name: str) -> Dict[str, str]:
+    """A review's probes kept at their level (tests/data/triage/<name>): text -> expected level."""
+    probes = yaml.safe_load((TRIAGE_DATA / name).read_text(encoding="utf-8"))["probes"]
+    return {p["text"]: p["level"] for p in probes}
+
+
 TUNING_FILES = sorted((ROOT / "clinic_triage" / "corpus").glob("tune*.yml"))
 LEVEL_NAMES = set(LEVELS)
 
@@ -1601,9 +1609,8 @@ def test_tune25s_rules_find_lay_red_flags_and_leave_their_ordinary_lookalikes_ca
 def test_the_review_of_this_rounds_rules_probes_stay_at_their_level():
     """The review's probes (tests/data/triage/review25_probes.yml): red flags near the new wordings keep
     their level, ordinary sentences in the same words stay calm."""
-    probes = yaml.safe_load((TRIAGE_DATA / "review25_probes.yml").read_text(encoding="utf-8"))["probes"]
     rules_only = Triage(default_triage().rules)
-    expected = {p["text"]: p["level"] for p in probes}
+    expected = _review_probes("review25_probes.yml")
     assert len(expected) >= 149
     assert _levels(rules_only, expected) == expected
 
@@ -1616,9 +1623,8 @@ def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_
     this year or last is no time long past, "can man ...?", "these products can make infection in the
     cut?" and "is it possible for legs to give way?" are general questions, "nothing numb down there" and
     "havnt had a fit" deny, "wen i was 12" is long ago, "either leg" is both legs."""
-    probes = yaml.safe_load((TRIAGE_DATA / "review26_probes.yml").read_text(encoding="utf-8"))["probes"]
     rules_only = Triage(default_triage().rules)
-    expected = {p["text"]: p["level"] for p in probes}
+    expected = _review_probes("review26_probes.yml")
     assert len(expected) >= 110
     assert _levels(rules_only, expected) == expected
     calm = [
