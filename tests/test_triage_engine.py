@@ -1657,3 +1657,28 @@ def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_
         "numb on either side of my legs since this morning": EMERGENCY,
     }
     assert _levels(rules_only, flagged) == flagged
+
+
+def test_a_time_long_past_does_not_reach_across_a_change_of_tense():
+    """A review's probes (tests/data/triage/review27_probes.yml): a time long past beside a red flag told
+    in the present, in either order ("in 2019 i had a discectomy and my wound is leaking clear fluid", "i
+    cant pee, i had a prolapse years ago"), is a red flag now; a past told over two clauses, or a present
+    that dates from that past, stays calm."""
+    rules_only = Triage(default_triage().rules)
+    expected = _review_probes("review27_probes.yml")
+    assert len(expected) >= 110
+    assert _levels(rules_only, expected) == expected
+    cases = {
+        "In 2019 I had a microdiscectomy and my wound is leaking clear fluid": EMERGENCY,
+        "i cant pee, i had a prolapse years ago": EMERGENCY,
+        "wetting myself without knowing, years ago i had a prolapse": EMERGENCY,
+        "my wound is leaking yellow pus i had an infection last year too": EMERGENCY,
+        "i cant pee, i got a prolapse years ago": EMERGENCY,
+        "my leg is hot and red and swollen": EMERGENCY,
+        "I'm confused and can't remember where I am": EMERGENCY,
+        "in 2019 i had my first op and i got a wound infection, i'm having the second one in june": NONE,
+        "Sir had a stroke in 2018, his left hand is still weak since then. Is it safe for him?": NONE,
+        "In 2010, her face swelled up after a wasp sting": NONE,
+        "In 2016 I had a clot in my leg and my leg is fine now, can I fly after the op?": NONE,
+    }
+    assert _levels(rules_only, cases) == cases
