@@ -1682,3 +1682,36 @@ def test_a_time_long_past_does_not_reach_across_a_change_of_tense():
         "In 2016 I had a clot in my leg and my leg is fine now, can I fly after the op?": NONE,
     }
     assert _levels(rules_only, cases) == cases
+
+
+def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_words():
+    """A review's probes (tests/data/triage/review28_probes.yml) keep their level; the crises in new
+    words are crises and their look-alikes (a burden with questions, tablets ready at the pharmacy,
+    crutches given away, a mattress one cannot go on with) stay calm, while a real overdose or a life one
+    cannot go on with stays a crisis."""
+    rules_only = Triage(default_triage().rules)
+    expected = _review_probes("review28_probes.yml")
+    assert len(expected) >= 130
+    assert _levels(rules_only, expected) == expected
+    cases = {
+        "Sometimes I think my children will be better with their aunt, not with me.": CRISIS,
+        "he told me he has lived enough and he's going to stop taking his heart tablets so it finishes sooner": CRISIS,
+        "most nights lately I pray I won't wake up in the morning": CRISIS,
+        "It is better if I am not existing. I think this every day now": CRISIS,
+        "Be easier for everyone if a wasn't here.": CRISIS,
+        "Wor lass'd be better off wi'oot us. Am just a burden now.": CRISIS,
+        "cannet gan on like this. nee point any more": CRISIS,
+        "is that an overdose? i took 30 of them an hour ago": CRISIS,
+        "i cant go on with this bed bound life any more": CRISIS,
+        "I don't think I can go on": CRISIS,
+        "cant go on with this mattress tbh its like sleeping on a brick": NONE,
+        "sorry im just a burden with all these questions lol, one more: when can i shower?": NONE,
+        "the department i worked in does not exist any more": NONE,
+        "I don't think about hurting myself, nothing like this, I just feel a bit useless.": NONE,
+        "Day 6. No fever, I go to toilet normal, both legs feel good, nothing numb. Only I am tired.": NONE,
+        "both legs were fine yesterday, now theyre numb and weak": EMERGENCY,
+        "Since 2 days I have accident with urine 3 times, I don't know it is coming": EMERGENCY,
+        "he's no makin sense, disnae know whit day it is or where he is": EMERGENCY,
+        "tabs they gave me doing nothing": URGENT,
+    }
+    assert _levels(rules_only, cases) == cases
