@@ -1715,3 +1715,29 @@ def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_
         "tabs they gave me doing nothing": URGENT,
     }
     assert _levels(rules_only, cases) == cases
+
+
+def test_tune30s_wordings_find_red_flags_in_jargon_dialect_and_carers_words_and_leave_their_look_alikes_calm():
+    """A review's probes (tests/data/triage/review29_probes.yml) keep their level: a nurse's shorthand,
+    dialect and carers' reports are red flags, their everyday look-alikes stay calm; a past "when" is a
+    time and "people sometimes ..." a general question, but never over the writer's own symptom."""
+    rules_only = Triage(default_triage().rules)
+    expected = _review_probes("review29_probes.yml")
+    assert len(expected) >= 120
+    assert _levels(rules_only, expected) == expected
+    cases = {
+        "Reduced perianal sensation since this morning, and no PU since about 10pm last night": EMERGENCY,
+        "She's not passed owt since last night, bladder's palpable above t'pubic bone": EMERGENCY,
+        "Our lass went down in t'kitchen about ten minutes since, out for maybe twenty seconds.": EMERGENCY,
+        "Mr Harold was on the commode and he went floppy and grey and didn't answer me for about a minute.": EMERGENCY,
+        "when we hoisted Mr Harold the dressing came off and the wound is bleeding a lot, it doesn't stop": EMERGENCY,
+        "Even a sip of water is coming out, vomiting since last night": URGENT,
+        "I think about how easy it'd be to go over the side": CRISIS,
+        "ppl may faint after surgery my mum just fainted in the toilet": EMERGENCY,
+        "after this operation men sometimes cannot hold the pee. is true?": NONE,
+        "we drove over the edge of the moor, lovely view": NONE,
+        "popped out for a minute to get milk, when can i drive?": NONE,
+        "constipated, not passed owt since tuesday": NONE,
+        "calf circumference equal both sides, no oedema, not erythematous": NONE,
+    }
+    assert _levels(rules_only, cases) == cases
