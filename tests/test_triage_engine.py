@@ -1741,3 +1741,29 @@ def test_tune30s_wordings_find_red_flags_in_jargon_dialect_and_carers_words_and_
         "calf circumference equal both sides, no oedema, not erythematous": NONE,
     }
     assert _levels(rules_only, cases) == cases
+
+
+def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_now_is_escalated():
+    """A carer's report in the past tense followed by a sentence that the person is coming round now or
+    asking whether to ring someone is a red flag of just now; another person's past long ago or "once",
+    or an ordinary question after it, stays calm (a review's probes: tests/data/triage/review30_probes.yml)."""
+    rules_only = Triage(default_triage().rules)
+    expected = _review_probes("review30_probes.yml")
+    assert len(expected) >= 70
+    assert _levels(rules_only, expected) == expected
+    cases = {
+        "nan went all floppy n her eyes rolled back while she was sat on the sofa, didnt answer us for like a min. "
+        "shes ok now n eating a biscuit lol but mum wants to know do we need to ring someone": EMERGENCY,
+        "He went grey colour and slide from chair to floor at the table, we catch him, he did not answer maybe one "
+        "minute. Now he came back, sitting in armchair, say he is fine.": EMERGENCY,
+        "Bonjour, the plaie of my husband is bleeding a lot, I change the compress two times, again red everywhere, "
+        "on the sheet also. It does not stop. What I do?": EMERGENCY,
+        "she say 'I am keeping them for when I have had enough, don't take them'.": CRISIS,
+        "My dad had a clot after his hip op. What should I do to stop me getting one?": NONE,
+        "nan had a clot in her leg after her hip op. do we need to ring someone about her stockings for my op?": NONE,
+        "My son Dayo had a fit when he was 4 with high fever, only once, he is 17 now and never again.": NONE,
+        "ngl im scared nan wont wake up from the anaesthetic bc shes 78. is it safe for old people": NONE,
+        "my husband didn't answer me for a minute, he was watching the football. can he drive after his op?": NONE,
+        "see the bit on the sheet aboot chest pain n breathlessness, is that for aifter or before the op": NONE,
+    }
+    assert _levels(rules_only, cases) == cases
