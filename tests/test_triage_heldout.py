@@ -9,7 +9,7 @@ reader ran on it, because the first part's aggregate confusions had been read fo
 Neither part is ever in what the second reader trains on (checked below).
 
 The targets are emergency + crisis escalated >= 99 % and calm messages kept calm >= 95 %. The first
-part's gates hold both at the target (calm 139/146 measured in session 24, the first time the target
+part's gates hold both at the target (calm 140/146 measured in session 24, the first time the target
 was met; BENCHMARKS.md). SAFETY.md (H1, H1b) records both. The second part's gates are in its test's
 docstring.
 """
@@ -34,7 +34,7 @@ HELD_OUT = TRIAGE_DATA / "heldout.yml"
 HELD_OUT_2 = TRIAGE_DATA / "heldout2.yml"
 HELD_OUT_PARTS = (HELD_OUT, HELD_OUT_2)
 MIN_EMERGENCY_CRISIS_SENSITIVITY = 0.99  # the target
-MIN_CALM_KEPT_CALM = 0.95  # the target: 139/146 measured in session 24
+MIN_CALM_KEPT_CALM = 0.95  # the target: 139/146, then 140/146, measured in session 24
 # The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
 MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.975  # below the 0.99 target: one message below the measured 158/161 (session 21)
 MIN_CRISIS_ESCALATED_2 = 0.92  # one message below the measured 24/25
