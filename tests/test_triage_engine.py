@@ -1659,15 +1659,21 @@ def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_
     assert _levels(rules_only, flagged) == flagged
 
 
+def _assert_review_and_cases(probe_file: str, minimum: int, cases: Dict[str, str]) -> None:
+    """The rules alone answer a review's probes (tests/data/triage/<probe_file>, at least ``minimum``
+    kept at their level) and ``cases`` at their levels."""
+    rules_only = Triage(default_triage().rules)
+    expected = _review_probes(probe_file)
+    assert len(expected) >= minimum
+    assert _levels(rules_only, expected) == expected
+    assert _levels(rules_only, cases) == cases
+
+
 def test_a_time_long_past_does_not_reach_across_a_change_of_tense():
     """A review's probes (tests/data/triage/review27_probes.yml): a time long past beside a red flag told
     in the present, in either order ("in 2019 i had a discectomy and my wound is leaking clear fluid", "i
     cant pee, i had a prolapse years ago"), is a red flag now; a past told over two clauses, or a present
     that dates from that past, stays calm."""
-    rules_only = Triage(default_triage().rules)
-    expected = _review_probes("review27_probes.yml")
-    assert len(expected) >= 110
-    assert _levels(rules_only, expected) == expected
     cases = {
         "In 2019 I had a microdiscectomy and my wound is leaking clear fluid": EMERGENCY,
         "i cant pee, i had a prolapse years ago": EMERGENCY,
@@ -1681,7 +1687,7 @@ def test_a_time_long_past_does_not_reach_across_a_change_of_tense():
         "In 2010, her face swelled up after a wasp sting": NONE,
         "In 2016 I had a clot in my leg and my leg is fine now, can I fly after the op?": NONE,
     }
-    assert _levels(rules_only, cases) == cases
+    _assert_review_and_cases("review27_probes.yml", 110, cases)
 
 
 def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_words():
@@ -1689,10 +1695,6 @@ def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_
     words are crises and their look-alikes (a burden with questions, tablets ready at the pharmacy,
     crutches given away, a mattress one cannot go on with) stay calm, while a real overdose or a life one
     cannot go on with stays a crisis."""
-    rules_only = Triage(default_triage().rules)
-    expected = _review_probes("review28_probes.yml")
-    assert len(expected) >= 130
-    assert _levels(rules_only, expected) == expected
     cases = {
         "Sometimes I think my children will be better with their aunt, not with me.": CRISIS,
         "he told me he has lived enough and he's going to stop taking his heart tablets so it finishes sooner": CRISIS,
@@ -1714,17 +1716,13 @@ def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_
         "he's no makin sense, disnae know whit day it is or where he is": EMERGENCY,
         "tabs they gave me doing nothing": URGENT,
     }
-    assert _levels(rules_only, cases) == cases
+    _assert_review_and_cases("review28_probes.yml", 130, cases)
 
 
 def test_tune30s_wordings_find_red_flags_in_jargon_dialect_and_carers_words_and_leave_their_look_alikes_calm():
     """A review's probes (tests/data/triage/review29_probes.yml) keep their level: a nurse's shorthand,
     dialect and carers' reports are red flags, their everyday look-alikes stay calm; a past "when" is a
     time and "people sometimes ..." a general question, but never over the writer's own symptom."""
-    rules_only = Triage(default_triage().rules)
-    expected = _review_probes("review29_probes.yml")
-    assert len(expected) >= 120
-    assert _levels(rules_only, expected) == expected
     cases = {
         "Reduced perianal sensation since this morning, and no PU since about 10pm last night": EMERGENCY,
         "She's not passed owt since last night, bladder's palpable above t'pubic bone": EMERGENCY,
@@ -1740,17 +1738,13 @@ def test_tune30s_wordings_find_red_flags_in_jargon_dialect_and_carers_words_and_
         "constipated, not passed owt since tuesday": NONE,
         "calf circumference equal both sides, no oedema, not erythematous": NONE,
     }
-    assert _levels(rules_only, cases) == cases
+    _assert_review_and_cases("review29_probes.yml", 120, cases)
 
 
 def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_now_is_escalated():
     """A carer's report in the past tense followed by a sentence that the person is coming round now or
     asking whether to ring someone is a red flag of just now; another person's past long ago or "once",
     or an ordinary question after it, stays calm (a review's probes: tests/data/triage/review30_probes.yml)."""
-    rules_only = Triage(default_triage().rules)
-    expected = _review_probes("review30_probes.yml")
-    assert len(expected) >= 70
-    assert _levels(rules_only, expected) == expected
     cases = {
         "nan went all floppy n her eyes rolled back while she was sat on the sofa, didnt answer us for like a min. "
         "shes ok now n eating a biscuit lol but mum wants to know do we need to ring someone": EMERGENCY,
@@ -1766,4 +1760,4 @@ def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_n
         "my husband didn't answer me for a minute, he was watching the football. can he drive after his op?": NONE,
         "see the bit on the sheet aboot chest pain n breathlessness, is that for aifter or before the op": NONE,
     }
-    assert _levels(rules_only, cases) == cases
+    _assert_review_and_cases("review30_probes.yml", 70, cases)
