@@ -102,6 +102,31 @@ def test_the_success_rate_question_gets_no_pain_relief_facts(servers):
     assert verdict.ok, (verdict, texts(replies))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do ppl usually get a corset to wear after this",
+        "whats the succes rate",
+        "can teenagers have it done",
+        "wat does spondylolysis mean",
+    ],
+)
+def test_a_subject_the_sheet_is_silent_on_gets_the_honest_answer_even_when_read_as_a_topic(servers, text):
+    """clinic_nlu/sheet_silent.yml: the topic whose words such a question shares must not answer it."""
+    sender = new_sender()
+    replies = say(servers, sender, text)
+    verdict = judge(replies, stated_facts(servers["db"], sender), None)
+    assert verdict.ok, (verdict, texts(replies))
+
+
+@pytest.mark.parametrize(
+    "text, topic",
+    [("when can i play with my kids again", "ask_recovery_time"), ("what is stenosis", "ask_indications")],
+)
+def test_the_sheets_own_subjects_keep_their_facts(servers, text, topic):
+    assert _answered_topic(servers, text) == topic
+
+
 def test_the_one_related_fact_is_given_and_attributed(servers):
     sender = new_sender()
     replies = say(servers, sender, "what camera system does the clinic use")
