@@ -1761,3 +1761,23 @@ def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_n
         "see the bit on the sheet aboot chest pain n breathlessness, is that for aifter or before the op": NONE,
     }
     _assert_review_and_cases("review30_probes.yml", 70, cases)
+
+
+def test_a_red_flag_asked_as_whether_to_worry_is_escalated_and_a_leaflet_word_asked_about_is_not():
+    """"Should I worry if my head is splitting every time I sit up" tells a symptom of now; a quoted
+    leaflet word asked what it means, and "in the event of a fever", ask about one (a review's probes:
+    tests/data/triage/review31_probes.yml)."""
+    cases = {
+        "should ah worry if ma heid is splittin every time ah sit up, like the worst hangover ever, an when ah lie "
+        "flat it goes. started the day efter the op, 3 days noo.": EMERGENCY,
+        "From when I stand up it gives me very strong headache, in the back of the head and neck, when I lay down "
+        "in bed is going away. Operation was Monday.": EMERGENCY,
+        "Is it normal po that Sir Frank is wet in his pad this morning and he did not know?": EMERGENCY,
+        "Leaflet read finish. Words difficult. 'Urinary retention' mean what? 'Saddle' mean what? Explain simple "
+        "please. Me fine now, just understand want.": NONE,
+        "(c) In the event of a fever after discharge, whom should I contact? Kindly note I have no symptoms at "
+        "present.": NONE,
+        "should i worry if i get a fever after the op": NONE,
+        "the wee one wet hersel at nursery so i might be late for my appointment": NONE,
+    }
+    _assert_review_and_cases("review31_probes.yml", 90, cases)
