@@ -1764,7 +1764,7 @@ def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_n
 
 
 def test_a_red_flag_asked_as_whether_to_worry_is_escalated_and_a_leaflet_word_asked_about_is_not():
-    """"Should I worry if my head is splitting every time I sit up" tells a symptom of now; a quoted
+    """ "Should I worry if my head is splitting every time I sit up" tells a symptom of now; a quoted
     leaflet word asked what it means, and "in the event of a fever", ask about one (a review's probes:
     tests/data/triage/review31_probes.yml)."""
     cases = {
