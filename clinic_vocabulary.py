@@ -50,6 +50,9 @@ FACT_TOPIC_INTENTS = (
     "ask_pain_relief",
 )
 MULTI_TOPIC_INTENTS = (*FACT_TOPIC_INTENTS, PERSONAL_INTENT)
+# The risk question: its answer hands it to the surgeon first (SAFETY.md); no rule turns it into another.
+RISK_INTENT = "ask_safety"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 # In-domain questions the clinic's sheet does not answer: the honest answer and the callback offer.
 NOT_COVERED_INTENT = "ask_not_covered"
 NOT_COVERED_ACTION = "action_answer_not_covered"

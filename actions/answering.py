@@ -16,9 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.facts import FactBook, load_fact_book
 from actions.multi_topic import plan_reply, questions_asked, topics_asked
 from actions.settings import load_settings
-from clinic_vocabulary import FOLLOW_UP_KEY, OWN_CASE_KEY, PATIENT_WORDS_KEY
-
-RISK_INTENT = "ask_safety"
+from clinic_vocabulary import FOLLOW_UP_KEY, OWN_CASE_KEY, PATIENT_WORDS_KEY, RISK_INTENT
 
 
 def fact_book() -> FactBook:

@@ -42,9 +42,9 @@ from clinic_vocabulary import (
     PERSONAL_INTENT,
     RECURRENCE_RESPONSE,
     RECURRENCE_TOPIC,
+    RISK_INTENT,
 )
 
-RISK_INTENT = "ask_safety"
 # How many of a topic's primary facts a several-topic reply gives: enough to answer, short enough
 # to read the whole reply on a phone. The rest comes on "tell me more" or a question on that topic.
 FACTS_PER_TOPIC = 2

@@ -45,9 +45,15 @@ from clinic_nlu.own_case import OwnCaseRules, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.switchable import SwitchableComponent, set_intent
 from clinic_nlu.topic_margin import FALLBACK_INTENT
-from clinic_vocabulary import FACT_TOPIC_INTENTS, NOT_COVERED_INTENT, OWN_CASE_KEY, PERSONAL_INTENT, TRIAGE_INTENTS
+from clinic_vocabulary import (
+    FACT_TOPIC_INTENTS,
+    NOT_COVERED_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    OWN_CASE_KEY,
+    PERSONAL_INTENT,
+    TRIAGE_INTENTS,
+)
 
-OUT_OF_SCOPE_INTENT = "out_of_scope"
 # The readings an own-symptom question replaces; any other intent (a greeting, a callback request)
 # is left alone. The classifier's own guess of an escalation is among them: the triage, which runs
 # after this step, decides escalation from the words alone and overrides this step when it escalates.

@@ -4,7 +4,8 @@ The reviewable patterns of ``sheet_silent.yml`` (next to this module) find a sub
 silent on (a brace, physiotherapy, success rates and other figures, children or pregnant women asked
 about in general) and a question what a medical word means that the sheet never uses. The sheet's
 words are those of the facts of ``facts/facts.yml`` (the sheet's sentences, each with its verbatim
-source; not the gap notes), so a word the sheet uses, "stenosis" or "MED", is never reported as one it is silent on.
+source; not the gap notes), so a word the sheet uses, "stenosis" or "MED", is never reported as one
+it is silent on.
 :mod:`clinic_nlu.topic_margin_component` uses :meth:`SilentRules.find` to give the honest "not
 covered" answer instead of a topic's facts.
 """
@@ -19,10 +20,10 @@ from typing import Any, FrozenSet, Iterable, Optional, Tuple
 import yaml
 
 from clinic_nlu.pattern_file import PatternFile
+from clinic_nlu.spelling import MEDICAL_TERMS, medical_terms as read_medical_terms
 
 HERE = Path(__file__).resolve().parent
 RULES_FILE = HERE / "sheet_silent.yml"
-MEDICAL_TERMS_FILE = HERE / "medical_terms.txt"
 FACTS_FILE = HERE.parent / "facts" / "facts.yml"
 
 WORD = re.compile(r"[a-z0-9]+")
@@ -47,13 +48,16 @@ class SilentRules:
             found = pattern.search(clean)
             if found:
                 return found.group(0).strip()
-        return self.undefined_term(clean)
+        return self._undefined_term(clean)
 
     def undefined_term(self, text: str) -> Optional[str]:
         """The term of a "what is X?" question whose words include a medical word the sheet never
         uses (X at most ``max_term_words`` words to the end of its sentence), or None."""
+        return self._undefined_term(_clean(text))
+
+    def _undefined_term(self, clean: str) -> Optional[str]:
         for pattern in self.definition:
-            for found in pattern.finditer(_clean(text)):
+            for found in pattern.finditer(clean):
                 term = found.group("term").strip(" '\"")
                 if any(p.search(term) for p in self.not_a_term):
                     continue
@@ -83,15 +87,7 @@ def _strings(node: Any) -> Iterable[str]:
             yield from _strings(value)
 
 
-def _word_list(path: Path) -> FrozenSet[str]:
-    """One word a line; ``#`` starts a comment."""
-    lines = (line.split("#", 1)[0].strip().lower() for line in path.read_text(encoding="utf-8").splitlines())
-    return frozenset(line for line in lines if line)
-
-
-def load_rules(
-    path: Path = RULES_FILE, medical_terms: Path = MEDICAL_TERMS_FILE, facts: Path = FACTS_FILE
-) -> SilentRules:
+def load_rules(path: Path = RULES_FILE, medical_terms: Path = MEDICAL_TERMS, facts: Path = FACTS_FILE) -> SilentRules:
     """Read and compile ``path``; the medical words are ``medical_terms`` plus the file's ``terms``,
     the sheet's words those of the facts of ``facts`` plus the file's ``sheet_also``. A pattern that
     does not compile names itself in the error."""
@@ -109,6 +105,6 @@ def load_rules(
         not_a_term=patterns.compiled("not_a_term"),
         max_term_words=max_words,
         filler=frozenset(str(w).lower() for w in data.get("filler") or []),
-        medical_words=_word_list(medical_terms) | terms,
+        medical_words=read_medical_terms(medical_terms) | terms,
         sheet_words=sheet | frozenset(str(w).strip().lower() for w in data.get("sheet_also") or []),
     )

@@ -34,11 +34,7 @@ from clinic_nlu.multi_topic import TOPICS_KEY
 from clinic_nlu.sheet_silent import SilentRules, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.topic_margin import FALLBACK_INTENT, not_covered_instead
-from clinic_vocabulary import NOT_COVERED_INTENT, QUESTION_TOPICS
-
-# A risk question keeps the risk answer (it hands the question to the surgeon first).
-SAFETY_INTENT = "ask_safety"
-OUT_OF_SCOPE_INTENT = "out_of_scope"
+from clinic_vocabulary import NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT, QUESTION_TOPICS, RISK_INTENT
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -111,14 +107,15 @@ class TopicMargin(GraphComponent):
         corrected one), where it decides the answer for a message read as ``intent``; else None."""
         if self._silent is None:
             return None
-        if intent in QUESTION_TOPICS and intent != SAFETY_INTENT or intent == FALLBACK_INTENT:
+        if intent in QUESTION_TOPICS and intent != RISK_INTENT or intent == FALLBACK_INTENT:
             find = self._silent.find
         elif intent == OUT_OF_SCOPE_INTENT:
             find = self._silent.undefined_term  # "what is DVT?": a medical word, not any subject
         else:
             return None
         typed = message.get(FULL_TEXT) or message.get(ORIGINAL_TEXT) or message.get(TEXT) or ""
-        return find(typed) or find(message.get(TEXT) or "")
+        corrected = message.get(TEXT) or ""
+        return find(typed) or (find(corrected) if corrected != typed else None)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
