@@ -35,6 +35,7 @@ class SilentRules:
 
     subject: Tuple["re.Pattern[str]", ...]
     definition: Tuple["re.Pattern[str]", ...]
+    term_end: Tuple["re.Pattern[str]", ...]
     not_a_term: Tuple["re.Pattern[str]", ...]
     max_term_words: int
     filler: FrozenSet[str]
@@ -58,7 +59,10 @@ class SilentRules:
     def _undefined_term(self, clean: str) -> Optional[str]:
         for pattern in self.definition:
             for found in pattern.finditer(clean):
-                term = found.group("term").strip(" '\"")
+                term = found.group("term")
+                for end in self.term_end:
+                    term = end.sub("", term)
+                term = term.strip(" '\"")
                 if any(p.search(term) for p in self.not_a_term):
                     continue
                 words = [w for w in WORD.findall(term) if w not in self.filler]
@@ -102,6 +106,7 @@ def load_rules(path: Path = RULES_FILE, medical_terms: Path = MEDICAL_TERMS, fac
     return SilentRules(
         subject=patterns.compiled("subject"),
         definition=patterns.compiled("definition"),
+        term_end=patterns.compiled("term_end"),
         not_a_term=patterns.compiled("not_a_term"),
         max_term_words=max_words,
         filler=frozenset(str(w).lower() for w in data.get("filler") or []),
