@@ -34,6 +34,7 @@ class SilentRules:
     """The compiled patterns of ``sheet_silent.yml`` and the words they are judged against."""
 
     subject: Tuple["re.Pattern[str]", ...]
+    anchored: Tuple["re.Pattern[str]", ...]
     definition: Tuple["re.Pattern[str]", ...]
     term_end: Tuple["re.Pattern[str]", ...]
     not_a_term: Tuple["re.Pattern[str]", ...]
@@ -45,16 +46,22 @@ class SilentRules:
     def find(self, text: str) -> Optional[str]:
         """The wording of the first silent subject or undefined medical term in ``text``, or None."""
         clean = _clean(text)
-        for pattern in self.subject:
+        return self._first(self.subject, clean) or self._first(self.anchored, clean) or self._undefined_term(clean)
+
+    def find_any_reading(self, text: str) -> Optional[str]:
+        """What decides even for a message read as out of scope: a subject that names the day of the
+        operation (``anchored``), or the term of a "what is X?" question whose words include a medical
+        word the sheet never uses (X at most ``max_term_words`` words to the end of its sentence)."""
+        clean = _clean(text)
+        return self._first(self.anchored, clean) or self._undefined_term(clean)
+
+    @staticmethod
+    def _first(patterns: Tuple["re.Pattern[str]", ...], clean: str) -> Optional[str]:
+        for pattern in patterns:
             found = pattern.search(clean)
             if found:
                 return found.group(0).strip()
-        return self._undefined_term(clean)
-
-    def undefined_term(self, text: str) -> Optional[str]:
-        """The term of a "what is X?" question whose words include a medical word the sheet never
-        uses (X at most ``max_term_words`` words to the end of its sentence), or None."""
-        return self._undefined_term(_clean(text))
+        return None
 
     def _undefined_term(self, clean: str) -> Optional[str]:
         for pattern in self.definition:
@@ -105,6 +112,7 @@ def load_rules(path: Path = RULES_FILE, medical_terms: Path = MEDICAL_TERMS, fac
     sheet = frozenset(w for s in _strings(fact_tree.get("facts")) for w in WORD.findall(s.lower()))
     return SilentRules(
         subject=patterns.compiled("subject"),
+        anchored=patterns.compiled("anchored"),
         definition=patterns.compiled("definition"),
         term_end=patterns.compiled("term_end"),
         not_a_term=patterns.compiled("not_a_term"),

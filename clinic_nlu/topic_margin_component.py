@@ -13,7 +13,8 @@ With ``silent_subjects: true`` (config.yml) it also gives the not-covered answer
 topic (not safety: a risk question keeps the risk answer) or not understood that asks about a subject
 the sheet is silent on, or what a medical word the sheet never uses means (the patterns of
 ``sheet_silent.yml``, :mod:`clinic_nlu.sheet_silent`), and to one read as out of scope that asks what
-such a medical word means; the wording found is kept under ``topic_margin`` as ``silent_subject``.
+such a medical word means or names the day of the operation ("what do i wear on the day"); the
+wording found is kept under ``topic_margin`` as ``silent_subject``.
 The writer's own case is decided afterwards (OwnCaseDeferral) and the triage after that.
 """
 
@@ -110,7 +111,7 @@ class TopicMargin(GraphComponent):
         if intent in QUESTION_TOPICS and intent != RISK_INTENT or intent == FALLBACK_INTENT:
             find = self._silent.find
         elif intent == OUT_OF_SCOPE_INTENT:
-            find = self._silent.undefined_term  # "what is DVT?": a medical word, not any subject
+            find = self._silent.find_any_reading  # "what is DVT?", what to wear on the day: not any subject
         else:
             return None
         typed = message.get(FULL_TEXT) or message.get(ORIGINAL_TEXT) or message.get(TEXT) or ""

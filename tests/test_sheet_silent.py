@@ -53,6 +53,8 @@ def rules():
         "is it done on patients with heart problems",
         "whats an osteophyte lol saw it online",
         "wot is a sackro iliac joint",
+        "what should i bring for the op",
+        "for the operation do i wear my own clothes",
     ],
 )
 def test_a_subject_the_sheet_is_silent_on_is_found(rules, text):
@@ -149,12 +151,18 @@ def test_a_risk_question_keeps_the_risk_answer():
     assert message.get("topic_margin") is None
 
 
-def test_out_of_scope_gives_way_only_to_a_medical_word():
+def test_out_of_scope_gives_way_only_to_a_medical_word_or_the_day_of_the_operation():
     word = read_as("wat is DVT", [("out_of_scope", 0.7)])
+    day = read_as("wat do u wear on the day, are trackies n a hoodie fine lol", [("out_of_scope", 0.83)])
     other = read_as("how many people live in london", [("out_of_scope", 0.9)])
-    margin().process([word, other])
+    subject = read_as("do you sell back braces", [("out_of_scope", 0.8)])
+    wedding = read_as("what should i wear to a wedding", [("out_of_scope", 0.9)])
+    margin().process([word, day, other, subject, wedding])
     assert word.get("intent")["name"] == NOT_COVERED_INTENT
-    assert other.get("intent") == {"name": "out_of_scope", "confidence": 0.9}
+    assert day.get("intent")["name"] == NOT_COVERED_INTENT
+    assert day.get("topic_margin")["silent_subject"] == "wear on the day"
+    for kept in (other, subject, wedding):
+        assert kept.get("intent")["name"] == "out_of_scope"
 
 
 def test_intents_that_are_not_topics_are_left_alone():
