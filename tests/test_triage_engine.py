@@ -1781,3 +1781,26 @@ def test_a_red_flag_asked_as_whether_to_worry_is_escalated_and_a_leaflet_word_as
         "the wee one wet hersel at nursery so i might be late for my appointment": NONE,
     }
     _assert_review_and_cases("review31_probes.yml", 90, cases)
+
+
+def test_saved_tablets_asked_about_and_going_down_and_coming_round_are_red_flags_and_their_look_alikes_calm():
+    """Tablets "too many" with a stock saved or kept secret, an overdose or a clot that "does the job",
+    the point of going on with life, someone who went down and came round, and pressure held on a wound
+    that still bleeds are red flags; a dose question, going on with the physio, going down to the shops
+    and the buzzer pressed are not (a review's probes: tests/data/triage/review33_probes.yml)."""
+    cases = {
+        "how many paracetamol is too many. asking bc ive got 3 boxes in my room. dont tell mum": CRISIS,
+        "If I stop the blood thinners they gave me after the op, how long till a clot does the job?": CRISIS,
+        "I stand on the balcony and look down long time. What's the point to go on with this pain": CRISIS,
+        "Wife here. Craig's locked himself in the garage with the car engine running.": CRISIS,
+        "Mi nuh tek di heart tablet from Sunday. Mi done wid dis life": CRISIS,
+        "Dai's gone grey, he went down in the yard 10 minutes ago, he's come round but he's sweating": EMERGENCY,
+        "I sit on sofa and cushion is wet with blood, I press with towel 20 minutes and still it come": EMERGENCY,
+        "how many paracetamol is too many in a day? I have two boxes from the GP": NONE,
+        "what's the point in going on with the physio if it hurts more": NONE,
+        "mum went down to the shops and came round to mine after": NONE,
+        "I pressed the buzzer for 20 minutes and still nobody was coming": NONE,
+        "can I take all my tablets the night before and go to sleep as normal?": NONE,
+        "I want to be dead sure about the risks before I sign": NONE,
+    }
+    _assert_review_and_cases("review33_probes.yml", 90, cases)
