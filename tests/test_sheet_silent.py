@@ -4,16 +4,18 @@ topic's facts; the sheet's own words, other people's questions and risk question
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import List, Optional, Tuple
 
 import pytest
+import yaml
 from rasa.shared.nlu.training_data.message import Message
 
 from clinic_nlu.sheet_silent import RULES_FILE, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.topic_margin_component import TopicMargin
-from clinic_vocabulary import NOT_COVERED_INTENT
+from clinic_vocabulary import NOT_COVERED_INTENT, QUESTION_TOPICS, RISK_INTENT
 
 pytestmark = pytest.mark.unit
 
@@ -41,14 +43,8 @@ def rules():
         "with local anesthesia still need to be hungry before? or can eat breakfast",
         "can i drink water on the morning before the op",
         "nil by mouth from when",
-        "when do the stitches come out and who takes them out",
-        "do the stitches dissolve",
         "interpreter available?",
         "does the clinic provide an interpreter for patients",
-        "how do i look after the wound after",
-        "when can the plaster come off",
-        "when can i shower after the op",
-        "is an anaesthetist present in the room",
         "can ppl w bad asthma have it",
         "is it done on patients with heart problems",
         "whats an osteophyte lol saw it online",
@@ -89,6 +85,8 @@ def test_a_subject_the_sheet_is_silent_on_is_found(rules, text):
         "my daughter is translator for me, what does it cost",
         "how big is the wound",
         "what kind of anaesthetic does the anaesthetist give",
+        "do i need to fast before the anesthesia",
+        "how do i look after the wound",
         "can people with a slipped disc have it",
         "i have asthma can i have it",
         "what is stenosis my doctor said",
@@ -97,6 +95,33 @@ def test_a_subject_the_sheet_is_silent_on_is_found(rules, text):
 )
 def test_the_sheets_own_words_and_other_questions_are_not_found(rules, text):
     assert rules.find(text) is None
+
+
+# Training examples labelled with a topic that a pattern finds a silent subject in, accepted when the
+# patterns were first written (the rule gives the not-covered answer; the labels were not moved).
+ACCEPTED_CONFLICTS = {
+    "do i need physio after",
+    "will i need physiotherapy",
+    "do i need a brace after",
+    "is physio included in the price",
+    "how many patients are pain free after",
+    "how many patients are pain free",
+}
+
+
+def test_no_pattern_contradicts_a_topic_label_of_the_training_data(rules):
+    """A pattern that found a subject in an example data/nlu.yml labels as a topic would answer "not
+    covered" where the data teaches the topic's answer: such a subject is left to the classifier."""
+    nlu = yaml.safe_load((Path(__file__).resolve().parent.parent / "data" / "nlu.yml").read_text(encoding="utf-8"))
+    found = []
+    for block in nlu["nlu"]:
+        if block.get("intent") not in QUESTION_TOPICS or block["intent"] == RISK_INTENT:
+            continue
+        for line in block["examples"].splitlines():
+            text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", line.strip()[2:])
+            if text and text not in ACCEPTED_CONFLICTS and rules.find(text):
+                found.append((block["intent"], text))
+    assert found == []
 
 
 def test_a_word_the_facts_use_is_never_an_undefined_term(rules):
