@@ -1804,3 +1804,24 @@ def test_saved_tablets_asked_about_and_going_down_and_coming_round_are_red_flags
         "I want to be dead sure about the risks before I sign": NONE,
     }
     _assert_review_and_cases("review33_probes.yml", 90, cases)
+
+
+def test_emotion_around_an_ordinary_question_stays_calm_and_the_red_flags_beside_it_do_not():
+    """ "Worried sick", "so confused and worried about the forms" and "nothing wrong now" after a
+    condition are not red flags; a sudden confusion with fear, "something's gone wrong now", clear fluid
+    named before the wound, a gun thought about every night and "the kids would be better off" said and
+    left there are (a review's probes: tests/data/triage/review34_probes.yml)."""
+    cases = {
+        "i am literally worried sick, i cant stop googling it. nothing is wrong with me right now": NONE,
+        "sorry i am so confused and worried. the GP give me naproxen, i must stop it before the operation?": NONE,
+        "if the wound starts weeping when im out on the boat what do I do, just thinking ahead nothing wrong now": NONE,
+        "my husband is suddenly confused and scared, he has no idea what day it is": EMERGENCY,
+        "Something's gone wrong now, if I sit up my head pounds and it eases lying flat": EMERGENCY,
+        "Im worried sick, my husband cant keep any water down since yesterday": URGENT,
+        "Day 2. Clear watery stuff has been leaking out the wound all morning, head bangs when I sit up": EMERGENCY,
+        "I've put the shotgun by the back door, I've been thinking about it every night": CRISIS,
+        "Tamsin and the boys would be better off. I just wanted someone to know": CRISIS,
+        "the kids would be better off staying with my mum that week, is that ok?": NONE,
+        "my rifle club mate asked, been thinking about it all the time, when can i shoot again": NONE,
+    }
+    _assert_review_and_cases("review34_probes.yml", 90, cases)
