@@ -1,13 +1,16 @@
 """Subjects the clinic's sheet says nothing about, found in a question; free of Rasa.
 
 The reviewable patterns of ``sheet_silent.yml`` (next to this module) find a subject the sheet is
-silent on (a brace, physiotherapy, success rates and other figures, children or pregnant women asked
-about in general) and a question what a medical word means that the sheet never uses. The sheet's
-words are those of the facts of ``facts/facts.yml`` (the sheet's sentences, each with its verbatim
-source; not the gap notes), so a word the sheet uses, "stenosis" or "MED", is never reported as one
-it is silent on.
-:mod:`clinic_nlu.topic_margin_component` uses :meth:`SilentRules.find` to give the honest "not
-covered" answer instead of a topic's facts.
+silent on (a brace, physiotherapy, success rates and other figures, fasting before the operation,
+children, pregnant women or people with another illness asked about in general), a subject that names
+the day of the operation (``anchored``: what to wear or bring "on the day"), and a question what a
+medical word means that the sheet never uses (the term ends at ``term_end``: "whats an osteophyte lol
+saw it online"). The sheet's words are those of the facts of ``facts/facts.yml`` (the sheet's
+sentences, each with its verbatim source; not the gap notes), so a word the sheet uses, "stenosis" or
+"MED", is never reported as one it is silent on.
+:mod:`clinic_nlu.topic_margin_component` uses :meth:`SilentRules.find` for a message read as a topic,
+and :meth:`SilentRules.find_any_reading` for one read as out of scope, to give the honest "not
+covered" answer instead of a topic's facts or the out-of-scope reply.
 """
 
 from __future__ import annotations
