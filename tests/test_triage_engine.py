@@ -1825,3 +1825,44 @@ def test_emotion_around_an_ordinary_question_stays_calm_and_the_red_flags_beside
         "my rifle club mate asked, been thinking about it all the time, when can i shoot again": NONE,
     }
     _assert_review_and_cases("review34_probes.yml", 90, cases)
+
+
+def test_a_year_opening_a_sentence_dates_it_but_not_a_red_flag_of_this_time():
+    """A year that opens a sentence dates the whole sentence ("In 2016 I had a big burn, it got infected,
+    fever, antibiotics"), but not a later clause of this time, of days ago or of the op ("2016 i had a
+    clot, this time after the op my other calf is hot"); "all done now" dates nothing before it; "come
+    back to you" is a visit; "fever no have," is a checklist; "do they cut u open" is the operation, a cut
+    open and weeping is a wound (a review's probes: tests/data/triage/review35a_probes.yml)."""
+    cases = {
+        "In 2016 I had a big burn on my arm from oil in the kitchen, it got infected, fever, antibiotics in "
+        "hospital, all fine after, now only a scar. I need to say this on the form?": NONE,
+        "had covid bad in 2021 and got a clot in my lung from it, was on blood thinners 6 months, all done now "
+        "been fine since. does that mean i cant have the op?": NONE,
+        "What if I get a fever after the operation when I am home, do I go to A&E or I come back to you?": NONE,
+        "Check list from paper, day 3: fever no have, pee normal, legs strong both. When I can take bath?": NONE,
+        "can u actually get paralysed from this op? also is it keyhole or do they cut u open": NONE,
+        "in 2015 i had a spinal fluid leak and since my op on monday i am getting the same headache when i stand "
+        "up that goes when i lie down": EMERGENCY,
+        "they cut me open on monday and now its split and weeping": EMERGENCY,
+    }
+    _assert_review_and_cases("review35a_probes.yml", 100, cases)
+
+
+def test_goodbye_letters_a_car_off_a_sea_wall_and_a_knife_for_oneself_are_crises_and_their_look_alikes_are_not():
+    """The toilet paper felt as nothing, bleeding that is not stopping, "no more reason to continue",
+    letters written to say goodbye, driving the car off a sea wall and a knife thought of for oneself are
+    red flags; the toilet paper and numbing cream, "no reason to continue wearing the collar", a
+    grandchild's goodbye card, a bridge on the way to work and a knife for the dressing tape are not (a
+    review's probes: tests/data/triage/review35b_probes.yml)."""
+    cases = {
+        "Is normal after operation that when I use toilet paper I feel nothing, left and right side?": EMERGENCY,
+        "I have no more reason to continue": CRISIS,
+        "ive wrote me letters to me mom and me nan to say goodbye": CRISIS,
+        "he will drive car off the sea wall tonight": CRISIS,
+        "think all the time about the big knife, not for cooking, to use on myself": CRISIS,
+        "is there any reason to continue wearing the collar after week 2?": NONE,
+        "the kids wrote a card to say goodbye to grandma who flew back to australia": NONE,
+        "i would drive over the harbour bridge every day to work, when can i drive again": NONE,
+        "i used a knife to cut the dressing tape on myself, is that ok?": NONE,
+    }
+    _assert_review_and_cases("review35b_probes.yml", 85, cases)
