@@ -1864,5 +1864,10 @@ def test_goodbye_letters_a_car_off_a_sea_wall_and_a_knife_for_oneself_are_crises
         "the kids wrote a card to say goodbye to grandma who flew back to australia": NONE,
         "i would drive over the harbour bridge every day to work, when can i drive again": NONE,
         "i used a knife to cut the dressing tape on myself, is that ok?": NONE,
+        # Two that only the reader caught, found when tune35 joined its training: Scots possessives and
+        # "baith", and a wish not to wake asked about as "is that bad".
+        "ma legs have baith gone numb the day an a cannae feel ma feet, is that normal": EMERGENCY,
+        "most nights i go to sleep hoping i dont wake up is that bad": CRISIS,
+        "hoping i dont wake up in the middle of the op is that normal to worry": NONE,
     }
     _assert_review_and_cases("review35b_probes.yml", 85, cases)
