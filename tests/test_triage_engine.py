@@ -1871,3 +1871,17 @@ def test_goodbye_letters_a_car_off_a_sea_wall_and_a_knife_for_oneself_are_crises
         "hoping i dont wake up in the middle of the op is that normal to worry": NONE,
     }
     _assert_review_and_cases("review35b_probes.yml", 85, cases)
+
+
+def test_scots_legs_and_a_wish_not_to_wake_asked_about_are_red_flags_and_a_fear_of_waking_is_not():
+    """Scots "ma legs have baith gone numb", "cannae feel ma feet" and a wish not to wake followed by "is
+    that bad" are red flags; a fear of waking during the operation asked "is that normal to ...", a nurse
+    feeling for the pulses in the feet and legs "less numb" are not (a review's probes:
+    tests/data/triage/review35c_probes.yml)."""
+    cases = {
+        "ma legs have baith gone numb the day an a cannae feel ma feet, is that normal": EMERGENCY,
+        "most nights i go to sleep hoping i dont wake up is that bad": CRISIS,
+        "the nurse couldnt feel ma feet pulses, is that normal after the op?": NONE,
+        "ma feet are baith feeling less numb every day": NONE,
+    }
+    _assert_review_and_cases("review35c_probes.yml", 45, cases)
