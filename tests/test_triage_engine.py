@@ -1885,3 +1885,31 @@ def test_scots_legs_and_a_wish_not_to_wake_asked_about_are_red_flags_and_a_fear_
         "ma feet are baith feeling less numb every day": NONE,
     }
     _assert_review_and_cases("review35c_probes.yml", 45, cases)
+
+
+def test_misspelt_red_flags_are_found_and_times_cats_and_heard_claims_stay_calm():
+    """Red flags misspelt as patients misspell them ("kil myself", "beter off without me", "cant fell my
+    legs", "pins and needle", "cant pass urin", "throat tite", "caugh blood", "want it all 2 stop") and
+    someone else's wish now ("he wants to kill him self") are found; a 24-hour time is not a year ("1930
+    temp 39.2"); a cat called puss, "take them always" before "should I stop", "u can end up ..." heard
+    from someone and a relative's suicide told as history stay calm (a review's probes:
+    tests/data/triage/review36_probes.yml)."""
+    cases = {
+        "i wanna kil myself honestly": CRISIS,
+        "my grandson says he wants to kill him self he is crying in his room": CRISIS,
+        "evry1 wud be beter off without me": CRISIS,
+        "cnt take this ner more, want it all 2 stop": CRISIS,
+        "I can't fell my legs both of them since I woke up": EMERGENCY,
+        "cant pass urin 12 hours, belly tight": EMERGENCY,
+        "hives all over n throat tite after new tabs": EMERGENCY,
+        "I caugh blood now and breath is short": EMERGENCY,
+        "1930 temp 39.2 and shaking uncontrollably, wound red and oozing": EMERGENCY,
+        "my left leg has pins and needle on the outside since 4 days, same, not worse": URGENT,
+        "r puss sleeps on me bed evry nite, is that ok wiv stitches": NONE,
+        "the doctor said take them always, should I stop before the keyhole operation or no": NONE,
+        "me mate sez after back ops u can end up incontinant, is that tru": NONE,
+        "my uncle killed himself in 2009, do i need to put that on the family history form": NONE,
+        "she was killing herself laughing at my hospital gown": NONE,
+        "2008 i was in a car crash and couldnt feel my legs for a few days, is the op safe for me": NONE,
+    }
+    _assert_review_and_cases("review36_probes.yml", 110, cases)
