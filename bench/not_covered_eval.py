@@ -41,8 +41,13 @@ SETS = {
     "dev": DATA / "not_covered_dev.yml",
     "dev2": DATA / "not_covered_dev2.yml",
     "dev3": DATA / "not_covered_dev3.yml",
+    "dev4": DATA / "not_covered_dev4.yml",
 }
-COVERED = {"covered": DATA / "covered_dev2.yml", "covered3": DATA / "covered_dev3.yml"}
+COVERED = {
+    "covered": DATA / "covered_dev2.yml",
+    "covered3": DATA / "covered_dev3.yml",
+    "covered4": DATA / "covered_dev4.yml",
+}
 ALL = [*SETS, *COVERED, "glossary"]
 
 
