@@ -1913,3 +1913,26 @@ def test_misspelt_red_flags_are_found_and_times_cats_and_heard_claims_stay_calm(
         "2008 i was in a car crash and couldnt feel my legs for a few days, is the op safe for me": NONE,
     }
     _assert_review_and_cases("review36_probes.yml", 110, cases)
+
+
+def test_red_flags_told_by_what_was_done_or_found_are_found_and_ordinary_mishaps_are_not():
+    """Red flags told by what people did or noticed, without the symptom word (underwear found wet without
+    feeling it, a long time on the toilet and nothing, dressings changed again and again since lunch, a head
+    bearable only lying flat, someone now on the floor, tablets saved for a purpose not said), are found;
+    ordinary mishaps told the same way (a spilt teapot, wet from the snow, found on the floor fixing the sink,
+    saving them for a holiday, a day picked for the op) are not (a review's probes:
+    tests/data/triage/review37_probes.yml)."""
+    cases = {
+        "vëlla is strange. today two time i find my underwear wet and i dont know when it happen": EMERGENCY,
+        "I have sat on the toilet for forty minutes with the tap running. Nothing, since last night.": EMERGENCY,
+        "I have changed the dressing on my back five times since lunch; each one is red through": EMERGENCY,
+        "Since da operation I can only thole my heid when I'm lyin flat.": EMERGENCY,
+        "Maman was at the sink and is now on the floor. She has opened her eyes": EMERGENCY,
+        "ive been putting the codeine in a tin instead of taking them. i know what im saving them for": CRISIS,
+        "my dad had a clot in '98, is the op safe for me": NONE,
+        "found my dad on the floor fixing the sink, he says hi. can he drive me on the day?": NONE,
+        "i know what im saving them for, my holiday in june! can i fly after the op?": NONE,
+        "teeth chattering from the cold this morning, the heating is broken, will the ward be warm?": NONE,
+        "For your records: in 1991, in the Gulf, I had a fever and spent ten days shaking under army blankets.": NONE,
+    }
+    _assert_review_and_cases("review37_probes.yml", 110, cases)
