@@ -39,10 +39,11 @@ GLOSSARY = load_yaml(GLOSSARY_FILE)
 CALLBACK = load_yaml(CALLBACK_FILE)
 # The target is 0.95. Measured on this set: 0.774 on its first (sealed) run; 0.919 after
 # training data written by category once its misses had been seen; 0.952 (59/62, 3 with another
-# topic's facts) since session 7 (BENCHMARKS.md). Each gate sits one message below what is reached,
-# so a regression of one more message fails; move it with the measurement.
-MIN_HONEST_RATE = 0.935  # 58/62
-MAX_WRONG_TOPIC_RATE = 0.065  # 4/62
+# topic's facts) in session 7, 58/62 in sessions 25-27, 0.968 (60/62, 2 with another topic's facts) in
+# session 28 (BENCHMARKS.md). Each gate sits one message below what is reached, so a regression of one
+# more message fails; move it with the measurement.
+MIN_HONEST_RATE = 0.951  # 59/62
+MAX_WRONG_TOPIC_RATE = 0.049  # 3/62
 MIN_GLOSSARY_RATE = 0.88  # 16/18 (17/18 measured)
 CLASSIFIER_FLAGS = {"out_of_scope", "fallback", "low_confidence", "personal"}
 
