@@ -51,6 +51,13 @@ def rules():
         "wot is a sackro iliac joint",
         "what should i bring for the op",
         "for the operation do i wear my own clothes",
+        "patient satisfaction %? any figures",
+        "is there a parking place at the clinic and how much does it cost per day",
+        "wits disc desiccation mean",
+        "whit is a facet joint",
+        "kindly explain what is kyphoplasty and whether it is same as spine endoscopy",
+        "whats the sacroiliac joint is that part of the spine or the hip",
+        "is the procedure possible for patients with claustrophobia",
     ],
 )
 def test_a_subject_the_sheet_is_silent_on_is_found(rules, text):
@@ -91,6 +98,12 @@ def test_a_subject_the_sheet_is_silent_on_is_found(rules, text):
         "i have asthma can i have it",
         "what is stenosis my doctor said",
         "when can i get dressed myself",
+        "will i be satisfied with how the scar looks",
+        "whit is the recovery like",
+        "what is endoscopy and is it painful",
+        "whats MED and how long is recovery",
+        "what is stenosis is that the same as a slipped disc",
+        "how much does it cost",
     ],
 )
 def test_the_sheets_own_words_and_other_questions_are_not_found(rules, text):
