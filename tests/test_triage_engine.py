@@ -1919,9 +1919,10 @@ def test_red_flags_told_by_what_was_done_or_found_are_found_and_ordinary_mishaps
     """Red flags told by what people did or noticed, without the symptom word (underwear found wet without
     feeling it, a long time on the toilet and nothing, dressings changed again and again since lunch, a head
     bearable only lying flat, someone now on the floor, tablets saved for a purpose not said), are found;
-    ordinary mishaps told the same way (a spilt teapot, wet from the snow, found on the floor fixing the sink,
-    saving them for a holiday, a day picked for the op) are not (a review's probes:
-    tests/data/triage/review37_probes.yml)."""
+    ordinary mishaps told the same way (found on the floor fixing the sink or asleep, saving them for a
+    holiday, a date the hospital set, a pad changed for spotting, a baby's nappy) are not (a review's probes:
+    tests/data/triage/review37_probes.yml; a spilt teapot and wet from the snow are still escalated, listed
+    there under `missed`)."""
     cases = {
         "vëlla is strange. today two time i find my underwear wet and i dont know when it happen": EMERGENCY,
         "I have sat on the toilet for forty minutes with the tap running. Nothing, since last night.": EMERGENCY,
@@ -1934,5 +1935,17 @@ def test_red_flags_told_by_what_was_done_or_found_are_found_and_ordinary_mishaps
         "i know what im saving them for, my holiday in june! can i fly after the op?": NONE,
         "teeth chattering from the cold this morning, the heating is broken, will the ward be warm?": NONE,
         "For your records: in 1991, in the Gulf, I had a fever and spent ten days shaking under army blankets.": NONE,
+        # From a read-only review of the session's diff: red flags the first patterns calmed, and calm
+        # messages they escalated.
+        "sometimes you cant pee after surgery, i havent been for 12 hours and my belly is tight": EMERGENCY,
+        "i'm going to take all my tablets and stop it all": CRISIS,
+        "take all the pills make it stop": CRISIS,
+        "the cut keep bleeding, i change plaster 5 time since morning": EMERGENCY,
+        "The hospital has finally set the date. I am so relieved": NONE,
+        "a letter to only open after her exams": NONE,
+        "for when i'm not here to feed the cat": NONE,
+        "i changed my pad 3 times since this morning, is spotting normal": NONE,
+        "my mum has dementia, she doesnt know my name, it gets me down": NONE,
+        "found my dad asleep on the floor in front of the telly again lol": NONE,
     }
     _assert_review_and_cases("review37_probes.yml", 110, cases)
