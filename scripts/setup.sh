@@ -33,15 +33,16 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.
 fi
 
 # Debian packages: chromium (browser tests; Playwright never downloads its own) and nginx (the
-# scale-out cluster and its tests). Installed only when missing.
+# scale-out cluster and its tests). Installed only when missing; apt waits up to ten minutes for a
+# dpkg lock another install holds (unattended upgrades, a second setup) instead of failing.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing Debian packages: ${missing[*]}"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
   else
     echo "setup: WARNING: missing Debian packages (${missing[*]}) and this is not root; run: sudo apt-get install ${missing[*]}" >&2
   fi

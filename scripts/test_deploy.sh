@@ -18,8 +18,8 @@ for tool in podman runc debootstrap; do command -v "$tool" >/dev/null 2>&1 || mi
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "test-deploy: missing ${missing[*]}; run: sudo apt-get install ${missing[*]}" >&2; exit 2; }
   echo "test-deploy: installing Debian packages: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 fi
 if [ ! -x .venv-deploy/bin/podman-compose ]; then
   .venv/bin/python -m venv .venv-deploy
