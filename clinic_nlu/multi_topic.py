@@ -46,6 +46,16 @@ case anywhere in the message (``own_case`` of recurrence.yml and own_case.yml's 
 or a part is read as personal: the parts then keep the classifier's topics, and the personal
 deferral comes first (clinic_nlu/own_case_component.py puts a ``read_as`` back where it finds the own
 case later). ``recurrence: false`` in config.yml switches this off.
+
+With ``silent_subjects: true`` (config.yml), a part whose words ask about a subject the sheet is
+silent on (the patterns of clinic_nlu/sheet_silent.yml, on its typed or corrected words: "is it
+painful and do you have parking?") is a not-covered part whatever the classifier read it as (out of
+scope, not understood, or a topic whose facts would answer another question: parking is not the
+operation's price), except a part read as the risk question or the patient's own case, which keep
+their own answers. For a whole message of one question the topic margin does the same
+(clinic_nlu/topic_margin_component.py); here the message's other topics are answered beside it
+instead of being dropped. Each such part is listed under ``silent_parts`` (its words, the wording
+found and the classifier's reading) so staff see why.
 """
 
 from __future__ import annotations
@@ -65,14 +75,18 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic_nlu.instructions_component import FULL_TEXT
 from clinic_nlu.question_parts import ordered_topics, split_parts, typed_parts
 from clinic_nlu.recurrence import RecurrenceRules, load_rules
+from clinic_nlu.sheet_silent import SilentRules
+from clinic_nlu.sheet_silent import load_rules as load_silent_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_vocabulary import (
     FACT_TOPIC_INTENTS,
     MULTI_TOPIC_INTENTS,
     NOT_COVERED_INTENT,
+    OUT_OF_SCOPE_INTENT,
     PERSONAL_INTENT,
     RECURRENCE_READINGS,
     RECURRENCE_TOPIC,
+    RISK_INTENT,
     TOPICS_KEY,
 )
 
@@ -90,6 +104,15 @@ _OPEN_INTENTS = (*FACT_TOPIC_INTENTS, DEFAULT_NLU_FALLBACK_INTENT_NAME)
 _PART_TOPICS = (*MULTI_TOPIC_INTENTS, NOT_COVERED_INTENT, RECURRENCE_TOPIC)
 # Topics whose part the sheet does not answer: one of them leads the intent as ``ask_not_covered``.
 _NOT_ANSWERED = (NOT_COVERED_INTENT, RECURRENCE_TOPIC)
+# Part readings a silent subject turns into a not-covered part (not the risk question, not the own case).
+_SILENT_READINGS = (
+    *(t for t in MULTI_TOPIC_INTENTS if t not in (RISK_INTENT, PERSONAL_INTENT)),
+    NOT_COVERED_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    DEFAULT_NLU_FALLBACK_INTENT_NAME,
+)
+# On the message: the parts a silent subject made not covered (never read as anything else).
+SILENT_PARTS_KEY = "silent_parts"
 
 
 def _top_intent(message: Message) -> Dict[Text, Any]:
@@ -158,14 +181,22 @@ class MultiTopicCollector(GraphComponent):
         # does not answer: not_covered_threshold): calibrated by cross-validation on data/nlu.yml
         # (bench/multi_topic_eval.py), not below the fallback's 0.3.
         # ``recurrence``: a part asking whether the problem comes back is a topic of its own.
-        return {"threshold": 0.3, "not_covered_threshold": 0.3, "recurrence": True}
+        # ``silent_subjects``: a part asking about a subject the sheet is silent on is not covered.
+        return {"threshold": 0.3, "not_covered_threshold": 0.3, "recurrence": True, "silent_subjects": False}
 
-    def __init__(self, config: Dict[Text, Any], rules: Optional[RecurrenceRules] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        rules: Optional[RecurrenceRules] = None,
+        silent_rules: Optional[SilentRules] = None,
+    ) -> None:
         self._threshold = float(config["threshold"])
         self._not_covered_threshold = float(config["not_covered_threshold"])
-        if not isinstance(config.get("recurrence", True), bool):
-            raise ValueError("MultiTopicCollector recurrence must be true or false")
+        for key in ("recurrence", "silent_subjects"):
+            if not isinstance(config.get(key, False), bool):
+                raise ValueError(f"MultiTopicCollector {key} must be true or false")
         self._recurrence = (rules or load_rules()) if config.get("recurrence", True) else None
+        self._silent = (silent_rules or load_silent_rules()) if config.get("silent_subjects", False) else None
 
     @classmethod
     def create(
@@ -198,10 +229,15 @@ class MultiTopicCollector(GraphComponent):
         names = [str(t.get(INTENT_NAME_KEY)) for t in tops]
         texts = [str(p.get(_TYPED) or p.get(TEXT) or "") for p in parts]
         recurrent = self._recurrence_parts(message, parts, names, texts)
+        silent = self._silent_parts(parts, names, texts, recurrent)
         hits = ordered_topics(
             [
-                (RECURRENCE_TOPIC if again else name, float(t.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
-                for name, t, again in zip(names, tops, recurrent)
+                (RECURRENCE_TOPIC, float(t.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+                if again
+                else (NOT_COVERED_INTENT, 1.0)  # a reviewed pattern decided it, as the topic margin's
+                if subject is not None
+                else (name, float(t.get(PREDICTED_CONFIDENCE_KEY) or 0.0))
+                for name, t, again, subject in zip(names, tops, recurrent, silent)
             ],
             _PART_TOPICS,
             self._threshold,
@@ -221,6 +257,13 @@ class MultiTopicCollector(GraphComponent):
         lead_name = NOT_COVERED_INTENT if lead.name in _NOT_ANSWERED else lead.name
         message.set(TOPICS_KEY, [h.as_dict() for h in hits], add_to_output=True)
         message.set(WHOLE_MESSAGE_INTENT_KEY, predicted, add_to_output=True)
+        found = [
+            {"question": text, "subject": subject, "read_as": name}
+            for text, subject, name in zip(texts, silent, names)
+            if subject is not None
+        ]
+        if found:
+            message.set(SILENT_PARTS_KEY, found, add_to_output=True)
         intent = {INTENT_NAME_KEY: lead_name, PREDICTED_CONFIDENCE_KEY: lead.confidence}
         rest = [
             r
@@ -229,6 +272,24 @@ class MultiTopicCollector(GraphComponent):
         ]
         message.set(INTENT, intent, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [intent, *rest], add_to_output=True)
+
+    def _silent_parts(
+        self, parts: List[Message], names: List[str], texts: List[str], recurrent: List[bool]
+    ) -> List[Optional[str]]:
+        """Per part, the wording of a subject the sheet is silent on that its typed (else corrected)
+        words ask about, where that decides the part; else None."""
+        rules = self._silent
+        if rules is None:
+            return [None] * len(parts)
+        found: List[Optional[str]] = []
+        for part, name, typed, again in zip(parts, names, texts, recurrent):
+            own = (part.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if again or name not in _SILENT_READINGS or own in (RISK_INTENT, PERSONAL_INTENT):
+                found.append(None)
+                continue
+            corrected = str(part.get(TEXT) or "")
+            found.append(rules.find(typed) or (rules.find(corrected) if corrected and corrected != typed else None))
+        return found
 
     def _recurrence_parts(
         self, message: Message, parts: List[Message], names: List[str], texts: List[str]

@@ -42,6 +42,14 @@ _CLARIFICATION = re.compile(
     r"^(?:i mean|i meant|i am talking about|i'?m talking about|meaning)\b|\b(?:i mean|i meant)[\s.!?]*$",
     re.IGNORECASE,
 )
+# A part that only asks how long, until when or how often about the question before it ("do i need
+# physio after and for how long", "do i wear a brace, and how often") has no subject of its own: it
+# is that question's, not a second topic.
+_FOLLOW_ON = re.compile(
+    r"^(?:(?:for|till|until|up to|up until)\s+(?:how long|how many (?:days|weeks|months|hours)|how much longer|when|what time)"
+    r"|how long for|how often)(?:\s+(?:though|then|roughly|about|exactly))?[\s?!.]*$",
+    re.IGNORECASE,
+)
 _ASKS = re.compile(rf"\b(?:{_QUESTION_WORDS})\b", re.IGNORECASE)
 _LEADING_JOINER = re.compile(rf"^(?:{_JOINERS})\b[\s,]*", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
@@ -66,7 +74,8 @@ def split_parts(text: str, max_parts: int = 4) -> List[str]:
     """The candidate questions of ``text``, in order; ``[text]`` when there is nothing to split.
 
     A joining word that starts a sentence ("Also, what ...") is left out. Parts without a letter are
-    dropped; a part that only clarifies the one before it ("... the herniation i mean") joins it. At
+    dropped; a part that only clarifies the one before it ("... the herniation i mean") or only asks how
+    long or how often about it ("... and for how long") joins it. At
     most ``max_parts`` parts: the rest of the message is kept together in the last one, so the cost of
     a long message stays bounded.
     """
@@ -75,7 +84,11 @@ def split_parts(text: str, max_parts: int = 4) -> List[str]:
         parts.extend(_LEADING_JOINER.sub("", p.strip(" ,;:-")) for p in _SPLIT.split(sentence))
     kept: List[str] = []
     for part in (p for p in parts if _LETTER.search(p)):
-        if kept and _CLARIFICATION.search(part) and not _ASKS.search(_CLARIFICATION.sub("", part)):
+        if kept and (
+            _CLARIFICATION.search(part)
+            and not _ASKS.search(_CLARIFICATION.sub("", part))
+            or _FOLLOW_ON.search(part)
+        ):
             kept[-1] = f"{kept[-1]} {part}"
         else:
             kept.append(part)

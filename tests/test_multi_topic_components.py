@@ -310,3 +310,51 @@ def test_switched_off_a_recurrence_part_keeps_the_classifiers_topic():
     assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", "ask_safety"]
     with pytest.raises(ValueError, match="recurrence"):
         MultiTopicCollector({"threshold": 0.3, "not_covered_threshold": 0.3, "recurrence": "yes"})
+
+
+def test_a_part_on_a_subject_the_sheet_is_silent_on_is_not_covered_beside_the_other_topic():
+    # read as out of scope on its own, the parking part would have cost the message its pain topic
+    message = collect_texts(
+        [("is it painful", [("ask_pain_relief", 0.9)]), ("do you have parking", [("out_of_scope", 0.96)])],
+        whole=("nlu_fallback", 0.3),
+        silent_subjects=True,
+    )
+    assert message.get("topics") == [
+        {"name": "ask_pain_relief", "confidence": 0.9, "questions": ["is it painful"]},
+        {"name": NOT_COVERED_INTENT, "confidence": 1.0, "questions": ["do you have parking"]},
+    ]
+    assert message.get("intent") == {"name": NOT_COVERED_INTENT, "confidence": 1.0}
+    assert message.get("silent_parts") == [
+        {"question": "do you have parking", "subject": "parking", "read_as": "out_of_scope"}
+    ]
+
+
+def test_a_silent_subject_read_as_a_topic_never_gets_that_topics_facts():
+    # "how much is parking" read as the price: the cost facts would answer another question
+    message = collect_texts(
+        [("how long is recovery", [("ask_recovery_time", 0.9)]), ("how much is parking", [("ask_cost", 0.8)])],
+        silent_subjects=True,
+    )
+    assert [t["name"] for t in message.get("topics")] == ["ask_recovery_time", NOT_COVERED_INTENT]
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        ("is there a risk with parking", [("ask_safety", 0.8)]),  # the risk question keeps the risk answer
+        ("can i drive to the parking", [(PERSONAL_INTENT, 0.8)]),  # the own case keeps the deferral
+        ("what does it cost", [("ask_cost", 0.8)]),  # no silent subject: the classifier's topic
+    ],
+)
+def test_a_risk_own_case_or_plain_part_keeps_its_reading(second):
+    message = collect_texts([("how long is recovery", [("ask_recovery_time", 0.9)]), second], silent_subjects=True)
+    assert NOT_COVERED_INTENT not in [t["name"] for t in message.get("topics")]
+    assert message.get("silent_parts") is None
+
+
+def test_switched_off_a_silent_part_keeps_the_classifiers_reading():
+    parts = [("is it painful", [("ask_pain_relief", 0.9)]), ("how much is parking", [("ask_cost", 0.8)])]
+    message = collect_texts(parts)
+    assert [t["name"] for t in message.get("topics")] == ["ask_pain_relief", "ask_cost"]
+    with pytest.raises(ValueError, match="silent_subjects"):
+        MultiTopicCollector({"threshold": 0.3, "not_covered_threshold": 0.3, "silent_subjects": "yes"})

@@ -63,6 +63,21 @@ def test_a_part_that_only_says_what_the_question_before_meant_joins_it(text, par
     assert split_parts(text) == parts
 
 
+@pytest.mark.parametrize(
+    "text, parts",
+    [
+        ("do i need a brace after and for how long", ["do i need a brace after for how long"]),
+        ("will i need physio, and how often?", ["will i need physio how often?"]),
+        ("do i take painkillers after and until when", ["do i take painkillers after until when"]),
+        # a part with a subject of its own is still a question of its own
+        ("how long off work and how often do i see the surgeon", ["how long off work", "how often do i see the surgeon"]),
+        ("how long is recovery and how much", ["how long is recovery", "how much"]),
+    ],
+)
+def test_a_part_that_only_asks_how_long_or_how_often_about_the_one_before_joins_it(text, parts):
+    assert split_parts(text) == parts
+
+
 def test_a_symptom_list_is_cut_but_its_pieces_are_not_confident_topics():
     """ "pain in my back and leg" is cut (the splitter does not understand words); it stays one
     topic because "leg" alone is no confident question: ordered_topics keeps only sure parts."""
