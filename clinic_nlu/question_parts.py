@@ -46,7 +46,8 @@ _CLARIFICATION = re.compile(
 # physio after and for how long", "do i wear a brace, and how often") has no subject of its own: it
 # is that question's, not a second topic.
 _FOLLOW_ON = re.compile(
-    r"^(?:(?:for|till|until|up to|up until)\s+(?:how long|how many (?:days|weeks|months|hours)|how much longer|when|what time)"
+    r"^(?:(?:for|till|until|up to|up until)\s+"
+    r"(?:how long|how many (?:days|weeks|months|hours)|how much longer|when|what time)"
     r"|how long for|how often)(?:\s+(?:though|then|roughly|about|exactly))?[\s?!.]*$",
     re.IGNORECASE,
 )
@@ -85,9 +86,7 @@ def split_parts(text: str, max_parts: int = 4) -> List[str]:
     kept: List[str] = []
     for part in (p for p in parts if _LETTER.search(p)):
         if kept and (
-            _CLARIFICATION.search(part)
-            and not _ASKS.search(_CLARIFICATION.sub("", part))
-            or _FOLLOW_ON.search(part)
+            _CLARIFICATION.search(part) and not _ASKS.search(_CLARIFICATION.sub("", part)) or _FOLLOW_ON.search(part)
         ):
             kept[-1] = f"{kept[-1]} {part}"
         else:

@@ -70,7 +70,10 @@ def test_a_part_that_only_says_what_the_question_before_meant_joins_it(text, par
         ("will i need physio, and how often?", ["will i need physio how often?"]),
         ("do i take painkillers after and until when", ["do i take painkillers after until when"]),
         # a part with a subject of its own is still a question of its own
-        ("how long off work and how often do i see the surgeon", ["how long off work", "how often do i see the surgeon"]),
+        (
+            "how long off work and how often do i see the surgeon",
+            ["how long off work", "how often do i see the surgeon"],
+        ),
         ("how long is recovery and how much", ["how long is recovery", "how much"]),
     ],
 )
