@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional,
 
 import yaml
 
+from clinic_triage.dictation import Dictation, load_dictation
+
 if TYPE_CHECKING:
     from clinic_triage.semantic import Embed, SemanticSettings, SemanticTriage
 
@@ -206,6 +208,13 @@ class RuleSet:
     ordinary: Mapping[str, Tuple[str, Tuple["re.Pattern[str]", ...]]] = field(default_factory=dict)
     # Words typed without their vowels (``no_vowels.yml``): consonants -> the word ("fvr" -> "fever").
     no_vowels: Mapping[str, str] = field(default_factory=dict)
+    # Spoken marks, years and readings a phone's dictation wrote as words (``dictation.yml``).
+    dictation: Optional[Dictation] = None
+
+    def read_dictation(self, text: str) -> str:
+        """``text`` with the marks, years and readings that ``dictation.yml`` knows said as words
+        written as typed ("comma he is grey full stop" -> ", he is grey."); as it is without the file."""
+        return self.dictation.read(text) if self.dictation is not None else text
 
     def read_no_vowels(self, text: str) -> str:
         """``text`` with each word of three or more letters and no vowel that ``no_vowels.yml`` knows
@@ -234,7 +243,7 @@ def _expand(pattern: str, fragments: Mapping[str, str]) -> str:
 
 
 def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
-    """Read ``targets.yml``, ``context.yml``, ``ordinary.yml`` and ``no_vowels.yml``, expand the
+    """Read ``targets.yml``, ``context.yml``, ``ordinary.yml``, ``no_vowels.yml`` and ``dictation.yml``, expand the
     fragments, check every regex, and refuse two no-vowel words with the same consonants."""
     targets = yaml.safe_load((rules_dir / "targets.yml").read_text(encoding="utf-8"))
     context = yaml.safe_load((rules_dir / "context.yml").read_text(encoding="utf-8"))
@@ -292,6 +301,8 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             if key in no_vowels and no_vowels[key] != word:
                 raise ValueError(f"no_vowels.yml: {no_vowels[key]!r} and {word!r} have the same consonants {key!r}")
             no_vowels[key] = str(word)
+    dictation_file = rules_dir / "dictation.yml"
+    dictation = load_dictation(dictation_file)
     return RuleSet(
         flags=flags,
         modifiers=modifiers,
@@ -300,11 +311,13 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         shared_by_overlaps=frozenset(context.get("overlapping_mentions_share", [])),
         ordinary=ordinary,
         no_vowels=no_vowels,
+        dictation=dictation,
         files=(
             rules_dir / "targets.yml",
             rules_dir / "context.yml",
             *([ordinary_file] if ordinary else []),
             *([no_vowels_file] if no_vowels else []),
+            *([dictation_file] if dictation is not None else []),
         ),
     )
 
@@ -421,7 +434,7 @@ class Triage:
         with each mention the rules discounted (and no counted one overlaps) replaced by
         ``DISCOUNTED_MARK``, so that "no pus" does not read like "pus", and each ordinary wording
         (``ordinary.yml``) left out, so that it weighs neither way."""
-        clean = self.rules.read_no_vowels(normalise(text))
+        clean = self.rules.read_no_vowels(self.rules.read_dictation(normalise(text)))
         if not clean:
             return [], ""
         findings: List[Finding] = []
