@@ -9,7 +9,7 @@ temperature is a figure, a year long past is digits. Before the rules read a mes
 - each spoken mark of ``rules/dictation.yml`` as the mark, unless a word of that file's
   ``not_after`` comes just before it ("in a comma" is a coma, "came to a full stop" is no mark);
 - a year said as words as its digits: "nineteen seventy eight" 1978, "nineteen oh five" 1905,
-  "two thousand and five" 2005, "twenty sixteen" 2016;
+  "two thousand and five" 2005, "twenty sixteen" 2016 (not an amount: "two thousand milligrams");
 - a reading said with its decimal point or its degrees as a figure: "thirty nine point one" 39.1,
   "a hundred and two degrees" 102 degrees.
 
@@ -54,10 +54,16 @@ _TEN = _alternatives(_TENS)
 _DIGIT = _alternatives(_DIGITS)
 # Two figures said as words: "seventy eight", "seventy-eight", "sixteen", "forty".
 _TWO = rf"(?:(?:{_TEN})(?:{_SEP}(?:{_ONE}))?|{_TEEN})"
+# Words after a number that make it an amount, not a year ("two thousand milligrams"); nor is a year
+# followed by another number word ("two thousand five hundred").
+_UNITS = (
+    r"hundred|thousand|milligrams?|mg|mls?|millilit\w*|micrograms?|mcg|units?|steps|pounds|quid|euros?|"
+    r"dollars?|calories|metres|meters|kilomet\w*|km|miles|feet|people|patients|times|words|percent|per ?cent"
+)
 _YEAR = re.compile(
     rf"\b(?:nineteen{_SEP}(?P<c20>hundred|(?:oh|o){_SEP}(?:{_ONE})|{_TWO})"
     rf"|two{_SEP}thousand(?:{_SEP}(?:and{_SEP})?(?P<c21>{_TWO}|{_ONE}))?"
-    rf"|twenty{_SEP}(?P<tw>(?:{_TEN})(?:{_SEP}(?:{_ONE}))?|{_TEEN}))\b"
+    rf"|twenty{_SEP}(?P<tw>(?:{_TEN})(?:{_SEP}(?:{_ONE}))?|{_TEEN}))\b(?!{_SEP}(?:{_UNITS}|{_DIGIT}|{_TEEN}|{_TEN}|and|point)\b)"
 )
 # A reading: up to a hundred and ninety nine, with a decimal point or followed by "degrees".
 _WHOLE = rf"(?:(?:a|one){_SEP}hundred(?:{_SEP}and)?{_SEP})?(?:{_TWO}|{_ONE})|(?:a|one){_SEP}hundred"

@@ -50,6 +50,9 @@ def test_spoken_marks_are_read_as_marks_unless_the_words_are_a_noun(dictation, s
         # other number words stay words: the rules read "two dressings", "three times"
         ("been through two dressings three times", "been through two dressings three times"),
         ("twenty four hours", "twenty four hours"),
+        # an amount is no year
+        ("after two thousand milligrams of paracetamol", "after two thousand milligrams of paracetamol"),
+        ("two thousand five hundred steps", "two thousand five hundred steps"),
         ("at nineteen i was", "at nineteen i was"),
     ],
 )

@@ -1949,3 +1949,36 @@ def test_red_flags_told_by_what_was_done_or_found_are_found_and_ordinary_mishaps
         "found my dad asleep on the floor in front of the telly again lol": NONE,
     }
     _assert_review_and_cases("review37_probes.yml", 110, cases)
+
+
+def test_dictated_and_autocorrected_red_flags_are_found_and_their_look_alikes_are_not():
+    """Red flags as dictation or autocorrect writes them (spoken marks and numbers, "feinted", a "rush", a
+    "lamp" growing at the cut, "short of bread", "gone number round my bum", a crisis's tablets as words)
+    are found, and the calming rules that came with them calm only what they name (Scots "nay" in a list,
+    not "nay well"; a pain score after "jump from", not "jump off one of the bridges"); their look-alikes
+    (bread to buy, a reading lamp, a football feint, bulbs better off in the ground, a gun for the season)
+    stay calm (a review's probes: tests/data/triage/review38_probes.yml)."""
+    cases = {
+        "Linda here full stop he feinted in the bathroom ten minutes ago comma he is very grey": EMERGENCY,
+        "my temperature is thirty nine point one and im shivering": EMERGENCY,
+        "its gone number round my bum and my balls and I ain't peed since last night": EMERGENCY,
+        "theres a lamp growing on my back where they cut its getting bigger like every hour": EMERGENCY,
+        "a'm that short of bread a canny get up the stair, sharp pain in ma chest": EMERGENCY,
+        "been saving up the co cod a mole in a sock for like 2 weeks bro nobody knows": CRISIS,
+        "I have decided I shall not be a burden to Geoffrey any longer. I wanted someone to know.": CRISIS,
+        "he said he'd be better off in the ground, and he's cleaned the shotgun and left it ready": CRISIS,
+        "i want to jump off one of the bridges in town tonight": CRISIS,
+        "i've been nay well, fever and shivering all night": EMERGENCY,
+        "i have a fever of 39 even after two thousand milligrams of paracetamol": EMERGENCY,
+        "Came out in a Rush all over my tummy since the new painkiller, no swelling on my face": URGENT,
+        "Pain 9/10, sudden jump from 3/10. Took Tamara Doll, zero effect. No fever, legs normal": URGENT,
+        "a've read the sheet nay fever nay shivers nay puss nay swelling, is it ok to hoover": NONE,
+        "yo can you do me a fever and email the sick note instead of posting it": NONE,
+        "In nineteen seventy eight I had a severe reaction to penicillin, swollen lips, never since.": NONE,
+        "we are short of bread at home, can my husband get a sandwich": NONE,
+        "my reading lamp, can i bring a bigger one to the ward": NONE,
+        "My grandson feinted left in his football match and scored": NONE,
+        "the tulip bulbs are better off in the ground before the frost": NONE,
+        "my husband cleaned his gun and left it ready for the shooting season": NONE,
+    }
+    _assert_review_and_cases("review38_probes.yml", 150, cases)
