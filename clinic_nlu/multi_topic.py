@@ -52,7 +52,8 @@ silent on (the patterns of clinic_nlu/sheet_silent.yml, on its typed or correcte
 painful and do you have parking?") is a not-covered part whatever the classifier read it as (out of
 scope, not understood, or a topic whose facts would answer another question: parking is not the
 operation's price), except a part read as the risk question or the patient's own case, which keep
-their own answers. For a whole message of one question the topic margin does the same
+their own answers, and never when a topic is asked after it: that is its follow-up ("is there parking,
+and how much does it cost per day?"), and the message stays one not-covered question. For a whole message of one question the topic margin does the same
 (clinic_nlu/topic_margin_component.py); here the message's other topics are answered beside it
 instead of being dropped. Each such part is listed under ``silent_parts`` (its words, the wording
 found and the classifier's reading) so staff see why.
@@ -289,6 +290,15 @@ class MultiTopicCollector(GraphComponent):
                 continue
             corrected = str(part.get(TEXT) or "")
             found.append(rules.find(typed) or (rules.find(corrected) if corrected and corrected != typed else None))
+        # A topic asked after a silent subject is its follow-up ("is there parking, and how much does it
+        # cost per day?", "what is kyphoplasty and is it the same as endoscopy?"): the message stays one
+        # question the sheet does not answer, as the topic margin reads it.
+        first = next((i for i, subject in enumerate(found) if subject is not None), None)
+        if first is not None and any(
+            subject is None and name in FACT_TOPIC_INTENTS
+            for subject, name in zip(found[first + 1 :], names[first + 1 :])
+        ):
+            return [None] * len(parts)
         return found
 
     def _recurrence_parts(

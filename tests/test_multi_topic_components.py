@@ -352,6 +352,21 @@ def test_a_risk_own_case_or_plain_part_keeps_its_reading(second):
     assert message.get("silent_parts") is None
 
 
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [
+            ("is there parking at the clinic", [("out_of_scope", 0.9)]),
+            ("how much does it cost per day", [("ask_cost", 0.9)]),
+        ],
+        [("what is kyphoplasty", [("nlu_fallback", 0.3)]), ("is it the same as endoscopy", [("ask_comparison", 0.8)])],
+    ],
+)
+def test_a_topic_asked_after_a_silent_subject_is_its_follow_up_and_not_a_topic_of_its_own(parts):
+    message = collect_texts(parts, whole=("ask_cost", 0.6), silent_subjects=True)
+    assert message.get("topics") is None and message.get("silent_parts") is None
+
+
 def test_switched_off_a_silent_part_keeps_the_classifiers_reading():
     parts = [("is it painful", [("ask_pain_relief", 0.9)]), ("how much is parking", [("ask_cost", 0.8)])]
     message = collect_texts(parts)
