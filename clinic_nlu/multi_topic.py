@@ -53,10 +53,11 @@ painful and do you have parking?") is a not-covered part whatever the classifier
 scope, not understood, or a topic whose facts would answer another question: parking is not the
 operation's price), except a part read as the risk question or the patient's own case, which keep
 their own answers, and never when a topic is asked after it: that is its follow-up ("is there parking,
-and how much does it cost per day?"), and the message stays one not-covered question. For a whole message of one question the topic margin does the same
-(clinic_nlu/topic_margin_component.py); here the message's other topics are answered beside it
-instead of being dropped. Each such part is listed under ``silent_parts`` (its words, the wording
-found and the classifier's reading) so staff see why.
+and how much does it cost per day?"), and the message stays one not-covered question. For a whole
+message of one question the topic margin does the same (clinic_nlu/topic_margin_component.py); here
+the message's other topics are answered beside it instead of being dropped. Each such part is
+listed under ``silent_parts`` (its words, the wording found and the classifier's reading) so staff
+see why.
 """
 
 from __future__ import annotations
