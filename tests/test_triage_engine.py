@@ -1318,6 +1318,19 @@ def test_statements_that_a_function_is_normal_are_ordinary_and_a_but_after_them_
     assert triage.assess("legs fine, waterworks fine, but i cant pee since last night").level == EMERGENCY
 
 
+def test_a_normal_temperature_is_ordinary_and_a_fever_beside_it_is_still_read():
+    """ordinary.yml's normal_temperature: a checklist's "temp 36.7" or "temperature is normal" (also said in
+    words, read as a figure) is left out of what the second reader reads; a reading of 37.5 or more is
+    not ordinary, a fever told after a normal one is still read, and "normal but ..." keeps its words."""
+    triage = default_triage()
+    assert triage.classifier_text("Day 2: temp 36.7, wound dry. ok to drive?") == "day 2: , wound dry. ok to drive?"
+    assert triage.classifier_text("my temperature this morning was thirty six point nine") == "my"
+    for text in ("my temp is 37.8", "temp 37 then 38.5 now and shaking", "temperature is normal but i cant pee"):
+        assert "normal_temperature" not in [f.flag for f in triage.assess(text).findings], text
+    assert triage.assess("temp 37 then 38.5 now and shaking").level == EMERGENCY
+    assert triage.assess("temp 36.8, but i cant pee since last night").level == EMERGENCY
+
+
 def test_tablets_kept_for_someone_coming_home_a_bus_got_off_and_sleep_are_errands_not_red_flags():
     """Rules alone: tablets saved "for when she comes home", getting off a bus or a train and a sleeping
     aid that "no longer helps me sleep" are ordinary; tablets saved with a wish, stepping in front of a bus,
