@@ -77,7 +77,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from clinic_nlu.instructions_component import FULL_TEXT
 from clinic_nlu.question_parts import ordered_topics, split_parts, typed_parts
 from clinic_nlu.recurrence import RecurrenceRules, load_rules
-from clinic_nlu.sheet_silent import SilentRules
+from clinic_nlu.sheet_silent import SilentRules, in_typed_or_corrected
 from clinic_nlu.sheet_silent import load_rules as load_silent_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_vocabulary import (
@@ -289,8 +289,7 @@ class MultiTopicCollector(GraphComponent):
             if again or name not in _SILENT_READINGS or own in (RISK_INTENT, PERSONAL_INTENT):
                 found.append(None)
                 continue
-            corrected = str(part.get(TEXT) or "")
-            found.append(rules.find(typed) or (rules.find(corrected) if corrected and corrected != typed else None))
+            found.append(in_typed_or_corrected(rules.find, typed, str(part.get(TEXT) or "")))
         # A topic asked after a silent subject is its follow-up ("is there parking, and how much does it
         # cost per day?", "what is kyphoplasty and is it the same as endoscopy?"): the message stays one
         # question the sheet does not answer, as the topic margin reads it.

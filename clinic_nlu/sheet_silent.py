@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, FrozenSet, Iterable, Optional, Tuple
+from typing import Any, Callable, FrozenSet, Iterable, Optional, Tuple
 
 import yaml
 
@@ -81,6 +81,11 @@ class SilentRules:
                 if any(w in self.medical_words and w not in self.sheet_words for w in words):
                     return term
         return None
+
+
+def in_typed_or_corrected(find: Callable[[str], Optional[str]], typed: str, corrected: str) -> Optional[str]:
+    """What ``find`` finds in the words the patient typed, else in the spelling-corrected ones."""
+    return find(typed) or (find(corrected) if corrected and corrected != typed else None)
 
 
 def _clean(text: str) -> str:

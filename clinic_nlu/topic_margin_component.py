@@ -32,7 +32,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from clinic_nlu.instructions_component import FULL_TEXT
 from clinic_nlu.multi_topic import TOPICS_KEY
-from clinic_nlu.sheet_silent import SilentRules, load_rules
+from clinic_nlu.sheet_silent import SilentRules, in_typed_or_corrected, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.topic_margin import FALLBACK_INTENT, not_covered_instead
 from clinic_vocabulary import NOT_COVERED_INTENT, OUT_OF_SCOPE_INTENT, QUESTION_TOPICS, RISK_INTENT
@@ -116,7 +116,7 @@ class TopicMargin(GraphComponent):
             return None
         typed = message.get(FULL_TEXT) or message.get(ORIGINAL_TEXT) or message.get(TEXT) or ""
         corrected = message.get(TEXT) or ""
-        return find(typed) or (find(corrected) if corrected != typed else None)
+        return in_typed_or_corrected(find, typed, corrected)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -83,7 +83,7 @@ def _value(words: str) -> int:
         elif word in _TEENS:
             total += _TEENS[word]
         elif word in _ONES:
-            total += _ONES[word] if total % 100 == 0 or total % 10 == 0 else 0
+            total += _ONES[word]
         # "a", "one" before "hundred", "and": no value of their own
     return total
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from rasa.shared.nlu.training_data.message import Message
 
-from clinic_nlu.sheet_silent import RULES_FILE, load_rules
+from clinic_nlu.sheet_silent import RULES_FILE, in_typed_or_corrected, load_rules
 from clinic_nlu.spelling_corrector import ORIGINAL_TEXT
 from clinic_nlu.topic_margin_component import TopicMargin
 from clinic_vocabulary import NOT_COVERED_INTENT, QUESTION_TOPICS, RISK_INTENT
@@ -220,3 +220,16 @@ def test_switched_off_the_topic_is_kept():
 def test_the_switch_must_be_a_boolean():
     with pytest.raises(ValueError, match="silent_subjects"):
         TopicMargin({"min_topic_confidence": 0.6, "silent_subjects": "yes"})
+
+
+def test_the_typed_words_are_read_first_and_the_corrected_ones_only_when_they_differ():
+    seen = []
+
+    def find(text):
+        seen.append(text)
+        return "parking" if "parking" in text else None
+
+    assert in_typed_or_corrected(find, "do you have parking", "do you have parking") == "parking"
+    assert in_typed_or_corrected(find, "do you have parkng", "do you have parking") == "parking"
+    assert in_typed_or_corrected(find, "what time", "what time") is None
+    assert seen == ["do you have parking", "do you have parkng", "do you have parking", "what time"]
