@@ -933,6 +933,28 @@ def test_a_bad_rule_file_is_refused(tmp_path):
         load_rules(tmp_path)
 
 
+@pytest.mark.parametrize(
+    "entry, refusal",
+    [
+        ("  - category: HISTORICAL\n    patterns: ['^x$']\n", "needs applies_to"),
+        (
+            "  - category: HISTORICAL\n    applies_to: any\n    aplies_to: any\n    patterns: ['^x$']\n",
+            "unknown keys",
+        ),
+        ("  - category: HISTORICAL\n    applies_to: any\n    reach: 0\n    patterns: ['^x$']\n", "reach must be"),
+        ("  - category: HISTORICAL\n    applies_to: any\n    levels: [now]\n    patterns: ['^x$']\n", "unknown levels"),
+    ],
+)
+def test_a_later_sentences_cue_that_could_silently_widen_is_refused(tmp_path, entry, refusal):
+    """A ``previous_sentence`` cue calms red flags in other sentences: a misspelt condition, a missing
+    ``applies_to`` or a reach of nothing must stop the rules from loading, not widen the cue."""
+    (tmp_path / "targets.yml").write_text((RULES_DIR / "targets.yml").read_text())
+    context = (RULES_DIR / "context.yml").read_text()
+    (tmp_path / "context.yml").write_text(context.replace("previous_sentence:\n", "previous_sentence:\n" + entry, 1))
+    with pytest.raises(ValueError, match=refusal):
+        load_rules(tmp_path)
+
+
 def test_medspacy_overlap_fix_is_what_keeps_inner_negations_and_scopes_right():
     """medspaCy 1.3.1's own overlap check misses a modifier strictly inside a target ("can NOT pee")
     and limits no scope at a clause boundary: both cases go wrong without the fix."""
@@ -1995,3 +2017,44 @@ def test_dictated_and_autocorrected_red_flags_are_found_and_their_look_alikes_ar
         "my husband cleaned his gun and left it ready for the shooting season": NONE,
     }
     _assert_review_and_cases("review38_probes.yml", 150, cases)
+
+
+def test_a_red_flag_told_across_a_sentence_end_is_found_and_a_later_sentence_calms_only_what_it_names():
+    """A red flag told over two or three sentences (a swelling at the site, then "it" growing or very
+    painful; one leg, then the other; things given to the family, then "won't be needing them"; the
+    painkillers, then "it isn't touching it") is found; a later sentence calms a red flag before it only
+    when it names someone else with a year long past ("Not me, my husband, in 2016") or says the
+    operation is still to come, and never a red flag of today beside a date, a denial or a relative's
+    old illness that is about something else (three reviews' probes: tests/data/triage/review39_probes.yml)."""
+    cases = {
+        "theres a swelling by the scar. its getting bigger and it really hurts. like a lot. day 2": EMERGENCY,
+        "There is a lump by my scar. It was the size of a grape at breakfast. Now it is more like a plum.": EMERGENCY,
+        "Meu Deus. My right leg was weak this morning. Now the left one too.": EMERGENCY,
+        "Ma legs. Both of them. They gave way on the stairs the now and I hit the deck.": EMERGENCY,
+        "Gave ma tools tae ma boy the day. The van an all. I said I'll no be needing them.": CRISIS,
+        "Am gonnae kill masel. Cannae work, cannae sleep.": CRISIS,
+        "I have been keeping back my night-time tablets. There are about forty now.": CRISIS,
+        "I have taken the co-codamol and the paracetamol exactly as prescribed. It isn't touching it.": URGENT,
+        # A later sentence about something else leaves the red flag before it as it is.
+        "After this op my wound went green and smelly, not like my first one. That was in 2015.": EMERGENCY,
+        "I can't pee. Nothing wrong with the wound though.": EMERGENCY,
+        "Fever of 39 and the wound is oozing green. This happened to my dad in 2008.": EMERGENCY,
+        "There's a lump by my scar. It's getting bigger. Nothing like that before.": EMERGENCY,
+        "I want to die. It was 2019 when my wife passed and I can't see a way through.": CRISIS,
+        "Couldn't pee all night. Not me, my husband, in 2016. Mine started this morning.": EMERGENCY,
+        # ... and calms only what it names.
+        "Couldn't pass water for two days after his operation. Not me, my husband Geoffrey, after his "
+        "prostate operation in 2016. Is that something that happens after a back operation as well?": NONE,
+        "Bleeding through the dressing. Is that something that can happen? Nothing here, my operation is "
+        "only in June.": NONE,
+        "Fever after the operation. What temperature is too much? I don't have, I just want to know": NONE,
+        "Trouble swallowing after a neck operation - I saw it on the consent form. How common is it?": NONE,
+        # Look-alikes of the new patterns.
+        "A lump by the wound. It's stopped growing and feels softer now": NONE,
+        "My right leg was weak before the op. Now the left one is the sore one, is that the sciatica moving?": NONE,
+        "Gave my old crutches to my sister, she's just broken her ankle. Hopefully I won't be needing them!": NONE,
+        "I take co-codamol and senna. It isn't working. Haven't had a poo in 4 days.": NONE,
+        "Ah'll kill masel tryin tae get up they stairs wi this brace on.": NONE,
+        "When I wipe down the bathroom I can't really feel it in my back anymore, the op worked!": NONE,
+    }
+    _assert_review_and_cases("review39_probes.yml", 280, cases)
