@@ -13,10 +13,10 @@ How a message is read (the standard is docs/triage-levels.md; every rule is in `
 3. medspaCy's ``ConText`` links each mention to the modifiers of ``rules/context.yml`` in its
    sentence: negated, hypothetical (a general question, a worry, a plan), historical (long past),
    resolved (said to be over), another person, past, current (a time now), still (still there).
-   A few whole sentences also give a cue to the sentences before them (``previous_sentence``:
-   "... after? because i cant" claims the symptom asked about, "That was in 2009." dates it, "Not me,
-   my husband" gives it to someone else). A mention may span a sentence end when its pattern says so
-   ("a swelling by the scar. it's getting bigger"); the cues of every sentence it spans apply.
+   A few whole sentences also give a cue to the sentence before them (``previous_sentence``:
+   "... after? because i cant" claims the symptom asked about). A mention may span a sentence end
+   when its pattern says so ("a swelling by the scar. it's getting bigger"); the cues of every
+   sentence it spans apply.
    Overlapping mentions of one flag share the cues that date them (``overlapping_mentions_share``).
 4. Ordinary wordings that read like a red flag (``rules/ordinary.yml``: "i want the pain to stop")
    are reported as findings of level none, never counted, and left out of what the second reader
@@ -45,7 +45,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
 
@@ -184,70 +184,34 @@ class _Discount:
 
 @dataclass(frozen=True)
 class _Carried:
-    """A cue that a whole sentence gives to the mentions of the sentences before it (``previous_sentence``
-    in context.yml): ``category`` is added to the mentions of the ``reach`` sentences before it that
-    already have one of ``applies_to`` (every mention when ``applies_to`` is ``any``: then empty here),
-    of a flag of one of ``levels`` (any level when empty), whose sentence matches one of
-    ``mention_sentence`` (when given) and none of ``mention_sentence_not``, when nothing after the cue
-    sentence matches ``later_not``; with ``only_if_alone``, only when those sentences tell a single
-    event (overlapping mentions are one). A mention that runs on into the cue sentence is never given
-    its cue."""
+    """A cue that a whole sentence gives to the mentions of the sentence before it (``previous_sentence``
+    in context.yml): ``category`` is added to those that already have one of ``applies_to`` (with
+    ``only_if_alone``, only when that sentence has a single mention). A mention that runs on into the
+    cue sentence is never given its cue."""
 
     category: str
     applies_to: FrozenSet[str]
     patterns: Tuple["re.Pattern[str]", ...]
     only_if_alone: bool = False
-    reach: int = 1
-    levels: FrozenSet[str] = frozenset()
-    mention_sentence: Tuple["re.Pattern[str]", ...] = ()
-    mention_sentence_not: Tuple["re.Pattern[str]", ...] = ()
-    later_not: Tuple["re.Pattern[str]", ...] = ()
 
 
-_CARRIED_KEYS = frozenset(
-    {
-        "category",
-        "applies_to",
-        "patterns",
-        "only_if_alone",
-        "reach",
-        "levels",
-        "mention_sentence",
-        "mention_sentence_not",
-        "later_not",
-    }
-)
+_CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone"})
 
 
 def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str]) -> _Carried:
-    """One ``previous_sentence`` entry, refused when a key is unknown (a misspelt key must not widen
-    a cue), ``applies_to`` is missing, ``reach`` is below 1 or a level is unknown."""
+    """One ``previous_sentence`` entry, refused when a key is unknown or ``applies_to`` is missing or
+    empty: a cue from another sentence calms or escalates red flags, so a misspelt condition must stop
+    the rules from loading rather than change what the cue reaches."""
     unknown = set(entry) - _CARRIED_KEYS
     if unknown:
         raise ValueError(f"previous_sentence: unknown keys {sorted(unknown)} in the {entry.get('category')} entry")
-    if "applies_to" not in entry:
-        raise ValueError(f"previous_sentence: the {entry['category']} entry needs applies_to (categories, or any)")
-    applies_to = entry["applies_to"]
-    reach = int(entry.get("reach", 1))
-    if reach < 1:
-        raise ValueError(f"previous_sentence: reach must be 1 or more in the {entry['category']} entry")
-    levels = frozenset(entry.get("levels", []))
-    if not levels <= set(ESCALATED):
-        raise ValueError(f"previous_sentence: unknown levels {sorted(levels - set(ESCALATED))}")
-
-    def compiled(key: str) -> Tuple["re.Pattern[str]", ...]:
-        return tuple(re.compile(_expand(p, fragments)) for p in entry.get(key, []))
-
+    if not isinstance(entry.get("applies_to"), list) or not entry["applies_to"]:
+        raise ValueError(f"previous_sentence: the {entry['category']} entry needs applies_to (a list of categories)")
     return _Carried(
         category=entry["category"],
-        applies_to=frozenset() if applies_to == "any" else frozenset(applies_to),
-        patterns=compiled("patterns"),
+        applies_to=frozenset(entry["applies_to"]),
+        patterns=tuple(re.compile(_expand(p, fragments)) for p in entry["patterns"]),
         only_if_alone=bool(entry.get("only_if_alone", False)),
-        reach=reach,
-        levels=levels,
-        mention_sentence=compiled("mention_sentence"),
-        mention_sentence_not=compiled("mention_sentence_not"),
-        later_not=compiled("later_not"),
     )
 
 
@@ -536,27 +500,16 @@ class Triage:
         starts = [sent.start for sent in sentences]
         index = [max(i for i, start in enumerate(starts) if start <= span.start) for span in spans]
         contexts = list(contexts)
-        texts = [sent.text.strip() for sent in sentences]
         for number, sentence in enumerate(sentences[1:], start=1):
-            text = texts[number]
-            later = doc.text[sentence.end_char :]
+            text = sentence.text.strip()
             for cue in self.rules.carried:
                 if not any(p.search(text) for p in cue.patterns):
                     continue
-                if any(p.search(later) for p in cue.later_not):
+                before = [i for i, at in enumerate(index) if at == number - 1]
+                if cue.only_if_alone and len({(spans[i].start, spans[i].end) for i in before}) > 1:
                     continue
-                before = [i for i, at in enumerate(index) if number - cue.reach <= at < number]
-                if cue.only_if_alone and _events(spans[i] for i in before) > 1:
-                    continue
-                before = [
-                    i
-                    for i in before
-                    if spans[i].end <= sentence.start
-                    and (not cue.applies_to or contexts[i] & cue.applies_to)
-                    and (not cue.levels or self.rules.level_of(spans[i].label_) in cue.levels)
-                    and (not cue.mention_sentence or any(p.search(texts[index[i]]) for p in cue.mention_sentence))
-                    and not any(p.search(texts[index[i]]) for p in cue.mention_sentence_not)
-                ]
+                # Not a mention that runs on into this sentence: the cue would be its own second half.
+                before = [i for i in before if contexts[i] & cue.applies_to and spans[i].end <= sentence.start]
                 for i in before:
                     contexts[i] = contexts[i] | {cue.category}
         return contexts
@@ -615,17 +568,6 @@ def _grows(patterns: Sequence[str], text: str, ratio: float) -> bool:
         if before > 0 and after >= ratio * before:
             return True
     return False
-
-
-def _events(spans: Iterable[Any]) -> int:
-    """How many events ``spans`` tell: overlapping mentions are wordings of one event ("allergic
-    reaction, her face swelled" and "face swelled")."""
-    events, end = 0, -1
-    for span in sorted(spans, key=lambda s: (s.start, s.end)):
-        if span.start >= end:
-            events += 1
-        end = max(end, span.end)
-    return events
 
 
 def _shared_by_overlaps(
