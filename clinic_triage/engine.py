@@ -199,10 +199,13 @@ _CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone"
 
 
 def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str]) -> _Carried:
-    """One ``previous_sentence`` entry, refused when a key is unknown or ``applies_to`` is missing or
-    empty: a cue from another sentence calms or escalates red flags, so a misspelt condition must stop
-    the rules from loading rather than change what the cue reaches."""
+    """One ``previous_sentence`` entry, refused when a key is unknown or missing (``applies_to`` must
+    be a list of categories): a cue from another sentence calms or escalates red flags, so a misspelt
+    condition must stop the rules from loading rather than change what the cue reaches."""
     unknown = set(entry) - _CARRIED_KEYS
+    missing = {"category", "patterns"} - set(entry)
+    if missing:
+        raise ValueError(f"previous_sentence: an entry needs {sorted(missing)}")
     if unknown:
         raise ValueError(f"previous_sentence: unknown keys {sorted(unknown)} in the {entry.get('category')} entry")
     if not isinstance(entry.get("applies_to"), list) or not entry["applies_to"]:

@@ -939,6 +939,7 @@ def test_a_bad_rule_file_is_refused(tmp_path):
         ("  - category: HISTORICAL\n    patterns: ['^x$']\n", "needs applies_to"),
         ("  - category: HISTORICAL\n    applies_to: any\n    patterns: ['^x$']\n", "needs applies_to"),
         ("  - category: HISTORICAL\n    applies_to: [PAST]\n    reach: 3\n    patterns: ['^x$']\n", "unknown keys"),
+        ("  - category: HISTORICAL\n    applies_to: [PAST]\n", "needs \\['patterns'\\]"),
     ],
 )
 def test_a_later_sentences_cue_that_could_silently_widen_is_refused(tmp_path, entry, refusal):
@@ -2039,11 +2040,18 @@ def test_a_red_flag_told_across_a_sentence_end_is_found_and_a_later_sentence_nev
         "Cant pass water at all after the operation. Its for my dad, he came home from his op yesterday. "
         "Nothing here, my op is only in June.": EMERGENCY,
         "Fever of 39 and the wound is oozing green. This happened to my dad in 2008.": EMERGENCY,
-        "There's a lump by my scar. That was in 2019 and it is getting bigger.": NONE,
         "I want to die. It was 2019 when my wife passed and I can't see a way through.": CRISIS,
-        # A word quoted from the consent form, said after it, is a general question.
-        "Trouble swallowing after a neck operation - I saw it on the consent form. How common is it?": NONE,
-        # Look-alikes of the new patterns.
+        # Where the writer read of it, said after the red flag, does not make it a question.
+        "i cant feel my legs i saw it on the leaflet": EMERGENCY,
+        "blood soaking through my dressing i saw that in the leaflet": EMERGENCY,
+        "wetting myself without knowing - i saw it on the nhs website": EMERGENCY,
+        "cant swallow properly after my neck op - i read that in the leaflet, what do i do": EMERGENCY,
+        # An errand after "do we need to ring ..." is only booking transport.
+        "my mum had a seizure. do we need to ring 111 to book her in": EMERGENCY,
+        "me nan collapsed at church a while ago, she's fine. do we need to ring someone to book her transport "
+        "to my op?": NONE,
+        # Look-alikes of the new patterns: a lump of 2019, one going down, one that hurts less.
+        "There's a lump by my scar. That was in 2019 and it is getting bigger.": NONE,
         "A lump by the wound. It's stopped growing and feels softer now": NONE,
         "Small bump near the wound from the drain. It hurts a lot less now.": NONE,
         "My right leg was weak before the op. Now the left one is the sore one, is that the sciatica moving?": NONE,
