@@ -198,18 +198,18 @@ class _Carried:
 _CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone"})
 
 
-def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str]) -> _Carried:
-    """One ``previous_sentence`` entry, refused when a key is unknown or missing (``applies_to`` must
-    be a list of categories): a cue from another sentence calms or escalates red flags, so a misspelt
-    condition must stop the rules from loading rather than change what the cue reaches."""
+def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str], section: str) -> _Carried:
+    """One ``previous_sentence`` or ``own_sentence`` entry, refused when a key is unknown or missing
+    (``applies_to`` must be a list of categories): a whole sentence's cue calms or escalates red flags,
+    so a misspelt condition must stop the rules from loading rather than change what the cue reaches."""
     unknown = set(entry) - _CARRIED_KEYS
     missing = {"category", "patterns"} - set(entry)
     if missing:
-        raise ValueError(f"previous_sentence: an entry needs {sorted(missing)}")
+        raise ValueError(f"{section}: an entry needs {sorted(missing)}")
     if unknown:
-        raise ValueError(f"previous_sentence: unknown keys {sorted(unknown)} in the {entry.get('category')} entry")
+        raise ValueError(f"{section}: unknown keys {sorted(unknown)} in the {entry.get('category')} entry")
     if not isinstance(entry.get("applies_to"), list) or not entry["applies_to"]:
-        raise ValueError(f"previous_sentence: the {entry['category']} entry needs applies_to (a list of categories)")
+        raise ValueError(f"{section}: the {entry['category']} entry needs applies_to (a list of categories)")
     return _Carried(
         category=entry["category"],
         applies_to=frozenset(entry["applies_to"]),
@@ -228,6 +228,9 @@ class RuleSet:
     discounts: Tuple[_Discount, ...]
     files: Tuple[Path, ...] = ()
     carried: Tuple[_Carried, ...] = ()
+    # Cues a whole sentence gives to its own mentions (``own_sentence``): the sentence's shape, not a word
+    # near the mention ("my legs are numb, is that a side effect?" is the writer's own state asked about).
+    own_sentence: Tuple[_Carried, ...] = ()
     # The categories that overlapping mentions of one flag share (``overlapping_mentions_share``).
     shared_by_overlaps: FrozenSet[str] = frozenset()
     # Ordinary wordings that read like a red flag (``ordinary.yml``): name -> (description, patterns).
@@ -302,7 +305,10 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
     discounts = tuple(
         _Discount(frozenset(row["when"]), frozenset(row.get("unless", []))) for row in context["decision"]["discount"]
     )
-    carried = tuple(_carried(entry, context.get("fragments", {})) for entry in context.get("previous_sentence", []))
+    carried, own_sentence = (
+        tuple(_carried(entry, context.get("fragments", {}), section) for entry in context.get(section, []))
+        for section in ("previous_sentence", "own_sentence")
+    )
     ordinary_file = rules_dir / "ordinary.yml"
     ordinary: Dict[str, Tuple[str, Tuple["re.Pattern[str]", ...]]] = {}
     if ordinary_file.exists():
@@ -326,6 +332,7 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         modifiers=modifiers,
         discounts=discounts,
         carried=carried,
+        own_sentence=own_sentence,
         shared_by_overlaps=frozenset(context.get("overlapping_mentions_share", [])),
         ordinary=ordinary,
         no_vowels=no_vowels,
@@ -494,10 +501,11 @@ class Triage:
         return findings, re.sub(r"  +", " ", "".join(masked) + clean[end:]).strip()
 
     def _carry(self, contexts: List[FrozenSet[str]], spans: Sequence[Any], doc: Any) -> List[FrozenSet[str]]:
-        """``contexts`` with the cues of ``previous_sentence`` (context.yml) added: ConText reads one
-        sentence at a time, but "can you get numb down below after this? mine has been numb since last
-        night" claims the asked-about symptom in the next sentence."""
-        if not self.rules.carried or not spans:
+        """``contexts`` with the cues of ``previous_sentence`` and ``own_sentence`` (context.yml) added:
+        ConText reads words near a mention, but "can you get numb down below after this? mine has been
+        numb since last night" claims the asked-about symptom in the next sentence, and "my legs are numb,
+        is that a side effect?" asks about the writer's own state, which only the whole sentence shows."""
+        if not (self.rules.carried or self.rules.own_sentence) or not spans:
             return contexts
         sentences = list(doc.sents)
         starts = [sent.start for sent in sentences]
@@ -514,6 +522,10 @@ class Triage:
                 # Not a mention that runs on into this sentence: the cue would be its own second half.
                 before = [i for i in before if contexts[i] & cue.applies_to and spans[i].end <= sentence.start]
                 for i in before:
+                    contexts[i] = contexts[i] | {cue.category}
+        for cue in self.rules.own_sentence:
+            for i, at in enumerate(index):
+                if contexts[i] & cue.applies_to and any(p.search(sentences[at].text.strip()) for p in cue.patterns):
                     contexts[i] = contexts[i] | {cue.category}
         return contexts
 

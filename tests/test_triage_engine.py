@@ -2062,3 +2062,30 @@ def test_a_red_flag_told_across_a_sentence_end_is_found_and_a_later_sentence_nev
         "Mum has her op Thursday. She's taken all her tablets together this morning like always.": NONE,
     }
     _assert_review_and_cases("review39_probes.yml", 360, cases)
+
+
+def test_the_writers_own_state_asked_about_as_a_side_effect_is_a_red_flag_now():
+    """A red flag the writer has now, asked about in the same sentence as a side effect or a complication
+    or said to be read of ("my legs are numb, is that a common side effect?"), is escalated: the sentence's
+    shape says it is the writer's state, though "is that a side effect" near a symptom word alone reads
+    as a general question. A general question, a condition, someone else's state, the operation or a
+    time long past asked about the same way stays calm."""
+    cases = {
+        "my legs are numb, is that a common side effect?": EMERGENCY,
+        "my legs have gone weak i read about it in the leaflet": EMERGENCY,
+        "my bladder wont empty, is this a complication?": EMERGENCY,
+        "i cant pee properly, is this a complication?": EMERGENCY,
+        "i have numbness down below, is that a side effect?": EMERGENCY,
+        "my legs go numb when i stand up, is that a side effect?": EMERGENCY,
+        "numbness in both legs, is that a common side effect?": NONE,
+        "if my legs are numb, is that a side effect?": NONE,
+        "my mum's legs went numb after her op, is that a common complication?": NONE,
+        "my op is next month, numb legs is that a common complication?": NONE,
+        "my legs were numb before the op in 2019, is that a complication?": NONE,
+        "i have read that numbness down below can happen, is that a common side effect?": NONE,
+        "my wound is fine, can you get a fever, is that a common complication?": NONE,
+        "i am scared of not being able to pee after, is that a side effect?": NONE,
+        "im numb down below, is that a side effect": EMERGENCY,
+    }
+    rules_only = Triage(default_triage().rules)
+    assert _levels(rules_only, cases) == cases
