@@ -185,9 +185,9 @@ class _Discount:
 @dataclass(frozen=True)
 class _Carried:
     """A cue that a whole sentence gives to the mentions of the sentence before it (``previous_sentence``
-    in context.yml): ``category`` is added to those that already have one of ``applies_to`` (with
-    ``only_if_alone``, only when that sentence has a single mention). A mention that runs on into the
-    cue sentence is never given its cue."""
+    in context.yml) or to its own (``own_sentence``): ``category`` is added to those that already have
+    one of ``applies_to`` (with ``only_if_alone``, for the sentence before, only when that sentence has a
+    single mention). A mention that runs on into the cue sentence is never given its cue."""
 
     category: str
     applies_to: FrozenSet[str]

@@ -2022,7 +2022,7 @@ def test_a_red_flag_told_across_a_sentence_end_is_found_and_a_later_sentence_nev
     painful; one leg, then the other; things given to the family, then "won't be needing them"; the
     painkillers, then "it isn't touching it") is found, and a later sentence that dates it, gives it to a
     relative or says the operation is still to come does not calm it: each such cue was tried and calmed
-    red flags of now; the look-alikes of the new patterns stay calm (four reviews' probes:
+    red flags of now; the look-alikes of the new patterns stay calm (five reviews' probes:
     tests/data/triage/review39_probes.yml)."""
     cases = {
         "theres a swelling by the scar. its getting bigger and it really hurts. like a lot. day 2": EMERGENCY,
