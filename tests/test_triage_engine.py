@@ -2089,3 +2089,50 @@ def test_the_writers_own_state_asked_about_as_a_side_effect_is_a_red_flag_now():
     }
     rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
+
+
+def test_red_flags_deep_in_long_messages_and_in_a_relatives_words_are_found_and_their_look_alikes_stay_calm():
+    """Red flags told deep in a long message, in a relative's words or asked about as a side effect (a
+    husband who "did not respond", a headache on sitting up after "a question the leaflet does not seem to
+    answer:", a wound bleeding briskly, stool coming out alone, pills kept in an envelope "rather than
+    taking them", a long time on a bridge) are found, and the look-alikes that each new pattern was
+    narrowed against stay calm (five sets of probes: tests/data/triage/review40_probes.yml). No cue that
+    calms a general question or dates an older operation was kept: each calmed red flags of now."""
+    cases = {
+        "throat feels tight and lips swelling after the antibiotic, is that a side effect": EMERGENCY,
+        "Bernard had a funny turn at breakfast: he slumped in his chair and did not respond to me for half a "
+        "minute": EMERGENCY,
+        "A question the leaflet does not seem to answer: Bernard has a pounding headache whenever he sits up, "
+        "which goes off once he lies flat": EMERGENCY,
+        "Bernard's wound has begun bleeding quite briskly this evening.": EMERGENCY,
+        "held a tea towel against my back for half an hour, still soaking through": EMERGENCY,
+        "is normal after the op i dont feel when i poo its coming out alone in my pants 2 times today": EMERGENCY,
+        "i keep soiling myself without feeling it, is that a complication of the surgery": EMERGENCY,
+        "i had a fever last week but since i woke up its back, 38.8": EMERGENCY,
+        "The tablets they gave Baba for the pain (oxycodone and paracetamol) do nothing, he is holding his "
+        "back": URGENT,
+        "the pills for the pain have stopped working since yesterday": URGENT,
+        "Last night I stood on the bridge over the ring road for a long time and thought it would be easier "
+        "for everyone.": CRISIS,
+        "honestly mano sometimes i think better if i just dont exist anymore": CRISIS,
+        "he has been putting his pills in an envelope in his desk rather than taking them": CRISIS,
+        "How many pregabalin is too many? I have collected them for 3 weeks and hid them in my desk. Please do "
+        "not tell my supervisor.": CRISIS,
+        "how many tablets is too many to take on holiday? i hid them in my sock in the suitcase so they dont get "
+        "stolen": NONE,
+        "Gave ma HGV gear and ma fishing rods tae ma pal Tam yesterday, told him I'll no be needing them.": CRISIS,
+        # Look-alikes of the new patterns.
+        "the leaflet does not seem to answer this: is a fever after the op normal?": NONE,
+        "my vein bled quite briskly at the blood test, is that because of my aspirin?": NONE,
+        "held a wet towel on my back for 20 mins, still no blood on the dressing, all good": NONE,
+        "drank plenty of water for the breast milk but nothing comes": NONE,
+        "the piles op worked, i dont feel anything when i poo anymore, no pain at all!": NONE,
+        "stood on the bridge and thought it would be easier to walk home than wait for the bus": NONE,
+        "wrote a farewell letter to the lads at work since i'm retiring": NONE,
+        "i put my codeine in a drawer rather than taking it because it makes me constipated": NONE,
+        "i'd rather not wake up the kids when i leave at 6 for the op": NONE,
+        "gave my van to my son, told him i won't be needing it, i'm moving into my daughter's flat": NONE,
+        "the hayfever tablets have stopped working, can i take them before the op?": NONE,
+        "there's a song that goes 'better if i never existed', it's stuck in my head": NONE,
+    }
+    _assert_review_and_cases("review40_probes.yml", 300, cases)
