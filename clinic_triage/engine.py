@@ -187,15 +187,17 @@ class _Carried:
     """A cue that a whole sentence gives to the mentions of the sentence before it (``previous_sentence``
     in context.yml) or to its own (``own_sentence``): ``category`` is added to those that already have
     one of ``applies_to`` (with ``only_if_alone``, for the sentence before, only when that sentence has a
-    single mention). A mention that runs on into the cue sentence is never given its cue."""
+    single mention; with ``allowed_types``, only to the mentions of those flags). A mention that runs on
+    into the cue sentence is never given its cue."""
 
     category: str
     applies_to: FrozenSet[str]
     patterns: Tuple["re.Pattern[str]", ...]
     only_if_alone: bool = False
+    allowed_types: FrozenSet[str] = frozenset()
 
 
-_CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone"})
+_CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone", "allowed_types"})
 
 
 def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str], section: str) -> _Carried:
@@ -215,6 +217,7 @@ def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str], section: st
         applies_to=frozenset(entry["applies_to"]),
         patterns=tuple(re.compile(_expand(p, fragments)) for p in entry["patterns"]),
         only_if_alone=bool(entry.get("only_if_alone", False)),
+        allowed_types=frozenset(entry.get("allowed_types") or ()),
     )
 
 
@@ -520,11 +523,19 @@ class Triage:
                 if cue.only_if_alone and len({(spans[i].start, spans[i].end) for i in before}) > 1:
                     continue
                 # Not a mention that runs on into this sentence: the cue would be its own second half.
-                before = [i for i in before if contexts[i] & cue.applies_to and spans[i].end <= sentence.start]
+                before = [
+                    i
+                    for i in before
+                    if contexts[i] & cue.applies_to
+                    and spans[i].end <= sentence.start
+                    and (not cue.allowed_types or spans[i].label_ in cue.allowed_types)
+                ]
                 for i in before:
                     contexts[i] = contexts[i] | {cue.category}
         for cue in self.rules.own_sentence:
             for i, at in enumerate(index):
+                if cue.allowed_types and spans[i].label_ not in cue.allowed_types:
+                    continue
                 if contexts[i] & cue.applies_to and any(p.search(sentences[at].text.strip()) for p in cue.patterns):
                     contexts[i] = contexts[i] | {cue.category}
         return contexts

@@ -2136,3 +2136,46 @@ def test_red_flags_deep_in_long_messages_and_in_a_relatives_words_are_found_and_
         "there's a song that goes 'better if i never existed', it's stuck in my head": NONE,
     }
     _assert_review_and_cases("review40_probes.yml", 300, cases)
+
+
+def test_the_writers_own_it_happened_after_a_general_question_and_someones_state_now_are_red_flags():
+    """A general question followed by the writer's own "it happened to me twice today" or "the left one is
+    exactly like that", someone's state asked about as a side effect ("is her face and lips swelling up a
+    side effect"), a year and then "this leg is now hot", painkillers taken as prescribed "but it barely
+    helps", a lethal amount asked about in secret and the thoughts back "lately" after a past attempt are
+    found; the look-alikes each new pattern was narrowed against stay calm (four sets of probes:
+    tests/data/triage/review41_probes.yml). A cue for a dream or a film was not kept: it calmed red flags of
+    now."""
+    cases = {
+        "can you lose feeling down below after the op? its happened to me twice today": EMERGENCY,
+        "can the op make you wet the bed? happened twice since sunday": EMERGENCY,
+        "is a swollen hot calf a known risk after back surgery? the left one is exactly like that, red and sore "
+        "to walk on": EMERGENCY,
+        "is her face and lips swelling up a side effect of the antibiotic?": EMERGENCY,
+        "quick question please, is dad not being able to wee at all a known complication of the endoscopy he "
+        "had?": EMERGENCY,
+        "in 2016 i had a clot and this leg is now hot red and swollen": EMERGENCY,
+        "back in 2015 i had sepsis and these shivers are the same, temp 39": EMERGENCY,
+        "is bleeding a lot through the bandage, is that a complication?": EMERGENCY,
+        "bleeding fast from the cut on my back where they operated": EMERGENCY,
+        "Swelling adjacent to incision: 3 cm at 08:00, 6 cm at 14:00. Firm, tense, tender 8/10.": EMERGENCY,
+        "Pain 8/10 lumbar since 02:00, was 3. Taking co-codamol 30/500 x2 qds as prescribed, but barely "
+        "helps.": URGENT,
+        "paracetamol and ibuprofen for the pain, neither of them doing anything, pain is 9 out of 10": URGENT,
+        "whats a lethal amount of oxycodone, please dont tell my doctor": CRISIS,
+        "i tried to kill myself in 2009. lately i feel like that again": CRISIS,
+        "Stopped the insulin 3 days ago. Deliberate. Want it over. Do not inform Ingrid.": CRISIS,
+        # Look-alikes of the new patterns.
+        "can they cancel the op if i have a temperature on the day? it happened to me twice already.": NONE,
+        "does high blood pressure or epilepsy mean more risk of a seizure under anaesthetic? my son has both": NONE,
+        "do you get a fever after the op? 2 days of it would really worry me": NONE,
+        "i take ibuprofen for the pain of my periods and it barely helps, can i keep taking it up to the op?": NONE,
+        "the tablets for the pain are fine but the laxative they gave me doesnt do anything": NONE,
+        "whats a lethal dose of caffeine lol, dont tell my doctor how much coffee i drink": NONE,
+        "the swelling by my scar was 4cm at 09:00 and 3cm at 17:00, going down nicely": NONE,
+        "i stopped the warfarin on monday as the letter says, honestly i want it over with": NONE,
+        "i was so scared before my op in 2018 that i fainted in the anaesthetic room. lately i feel the same "
+        "way. can i have something for nerves on friday?": NONE,
+        "i messaged yesterday about the fit note, so sorry to keep bothering you": NONE,
+    }
+    _assert_review_and_cases("review41_probes.yml", 500, cases)
