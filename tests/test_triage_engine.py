@@ -2143,7 +2143,7 @@ def test_the_writers_own_it_happened_after_a_general_question_and_someones_state
     exactly like that", someone's state asked about as a side effect ("is her face and lips swelling up a
     side effect"), a year and then "this leg is now hot", painkillers taken as prescribed "but it barely
     helps", a lethal amount asked about in secret and the thoughts back "lately" after a past attempt are
-    found; the look-alikes each new pattern was narrowed against stay calm (four sets of probes:
+    found; the look-alikes each new pattern was narrowed against stay calm (six sets of probes:
     tests/data/triage/review41_probes.yml). A cue for a dream or a film was not kept: it calmed red flags of
     now."""
     cases = {
@@ -2177,5 +2177,11 @@ def test_the_writers_own_it_happened_after_a_general_question_and_someones_state
         "i was so scared before my op in 2018 that i fainted in the anaesthetic room. lately i feel the same "
         "way. can i have something for nerves on friday?": NONE,
         "i messaged yesterday about the fit note, so sorry to keep bothering you": NONE,
+        "is a wound infection more likely in smokers? im like that. 20 a day since i was 15": NONE,
+        "stopped my warfarin friday per the sheet. want it all over, roll on tuesday": NONE,
+        "I took an overdose in 2001 and the ICU nurses saved me, I've always felt lucky. Lately I feel the same "
+        "way.": NONE,
+        "can the anaesthetic make you pass out when you stand up? it happened to me too. after my c section in "
+        "2014.": NONE,
     }
-    _assert_review_and_cases("review41_probes.yml", 500, cases)
+    _assert_review_and_cases("review41_probes.yml", 800, cases)
