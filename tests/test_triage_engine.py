@@ -2143,7 +2143,7 @@ def test_the_writers_own_it_happened_after_a_general_question_and_someones_state
     exactly like that", someone's state asked about as a side effect ("is her face and lips swelling up a
     side effect"), a year and then "this leg is now hot", painkillers taken as prescribed "but it barely
     helps", a lethal amount asked about in secret and the thoughts back "lately" after a past attempt are
-    found; the look-alikes each new pattern was narrowed against stay calm (six sets of probes:
+    found; the look-alikes each new pattern was narrowed against stay calm (seven sets of probes:
     tests/data/triage/review41_probes.yml). A cue for a dream or a film was not kept: it calmed red flags of
     now."""
     cases = {
@@ -2183,5 +2183,12 @@ def test_the_writers_own_it_happened_after_a_general_question_and_someones_state
         "way.": NONE,
         "can the anaesthetic make you pass out when you stand up? it happened to me too. after my c section in "
         "2014.": NONE,
+        "is shortness of breath a side effect of the anaesthetic? my dad has it now. copd, hes been on home oxygen "
+        "for years": NONE,
+        "in 2009 i broke my back in a crash and these legs are both weak and a bit numb, will the op make them "
+        "worse?": NONE,
+        "i'm not going to be around after the op, new job up north starts monday. who do i ring about the "
+        "stitches?": NONE,
+        "the swelling by the scar is 2cm at 07:00 and the same at 19:00, 3 of us measured it": NONE,
     }
     _assert_review_and_cases("review41_probes.yml", 800, cases)
