@@ -196,6 +196,10 @@ class _Carried:
     only_if_alone: bool = False
     allowed_types: FrozenSet[str] = frozenset()
 
+    def reaches(self, flag: str) -> bool:
+        """Whether the cue may be given to a mention of ``flag`` (every flag when no ``allowed_types``)."""
+        return not self.allowed_types or flag in self.allowed_types
+
 
 _CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone", "allowed_types"})
 
@@ -312,6 +316,13 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         tuple(_carried(entry, context.get("fragments", {}), section) for entry in context.get(section, []))
         for section in ("previous_sentence", "own_sentence")
     )
+    for cue in (*carried, *own_sentence):
+        if cue.allowed_types - set(flags):
+            # A misspelt flag would leave the cue silently reaching nothing.
+            raise ValueError(
+                f"context.yml: allowed_types of the {cue.category} entry names no flag: "
+                f"{sorted(cue.allowed_types - set(flags))}"
+            )
     ordinary_file = rules_dir / "ordinary.yml"
     ordinary: Dict[str, Tuple[str, Tuple["re.Pattern[str]", ...]]] = {}
     if ordinary_file.exists():
@@ -526,15 +537,13 @@ class Triage:
                 before = [
                     i
                     for i in before
-                    if contexts[i] & cue.applies_to
-                    and spans[i].end <= sentence.start
-                    and (not cue.allowed_types or spans[i].label_ in cue.allowed_types)
+                    if contexts[i] & cue.applies_to and spans[i].end <= sentence.start and cue.reaches(spans[i].label_)
                 ]
                 for i in before:
                     contexts[i] = contexts[i] | {cue.category}
         for cue in self.rules.own_sentence:
             for i, at in enumerate(index):
-                if cue.allowed_types and spans[i].label_ not in cue.allowed_types:
+                if not cue.reaches(spans[i].label_):
                     continue
                 if contexts[i] & cue.applies_to and any(p.search(sentences[at].text.strip()) for p in cue.patterns):
                     contexts[i] = contexts[i] | {cue.category}

@@ -940,12 +940,17 @@ def test_a_bad_rule_file_is_refused(tmp_path):
         ("  - category: HISTORICAL\n    applies_to: any\n    patterns: ['^x$']\n", "needs applies_to"),
         ("  - category: HISTORICAL\n    applies_to: [PAST]\n    reach: 3\n    patterns: ['^x$']\n", "unknown keys"),
         ("  - category: HISTORICAL\n    applies_to: [PAST]\n", "needs \\['patterns'\\]"),
+        (
+            "  - category: HISTORICAL\n    applies_to: [PAST]\n    allowed_types: [self_harmm]\n"
+            "    patterns: ['^x$']\n",
+            "names no flag",
+        ),
     ],
 )
 def test_a_later_sentences_cue_that_could_silently_widen_is_refused(tmp_path, entry, refusal):
-    """A ``previous_sentence`` cue changes red flags in another sentence: a missing ``applies_to`` or a
-    key the engine does not know (a misspelt or an unsupported condition) must stop the rules from
-    loading, not widen the cue to every mention."""
+    """A ``previous_sentence`` cue changes red flags in another sentence: a missing ``applies_to``, a
+    key the engine does not know (a misspelt or an unsupported condition) or ``allowed_types`` naming no
+    flag must stop the rules from loading, not widen the cue to every mention or leave it reaching none."""
     (tmp_path / "targets.yml").write_text((RULES_DIR / "targets.yml").read_text())
     context = (RULES_DIR / "context.yml").read_text()
     (tmp_path / "context.yml").write_text(context.replace("previous_sentence:\n", "previous_sentence:\n" + entry, 1))
