@@ -201,6 +201,9 @@ class _Carried:
         return not self.allowed_types or flag in self.allowed_types
 
 
+_FLAG_KEYS = frozenset(
+    {"level", "description", "patterns", "ignores", "requires", "in_message", "not_in_message", "grows_by_at_least"}
+)
 _CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone", "allowed_types"})
 
 
@@ -287,6 +290,9 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
     for name, spec in targets["flags"].items():
         if spec["level"] not in ESCALATED:
             raise ValueError(f"flag {name}: unknown level {spec['level']!r}")
+        if set(spec) - _FLAG_KEYS:
+            # A misspelt condition ("not_in_mesage") would be silently ignored and widen the flag.
+            raise ValueError(f"flag {name}: unknown keys {sorted(set(spec) - _FLAG_KEYS)}")
         patterns = [_expand(p, targets.get("fragments", {})) for p in spec["patterns"]]
         for p in patterns:
             compiled = re.compile(p)
@@ -300,6 +306,10 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             # Words that must be somewhere in the message, in any sentence, for a mention to be found.
             "in_message": tuple(
                 re.compile(_expand(p, targets.get("fragments", {}))) for p in spec.get("in_message", [])
+            ),
+            # Words that, anywhere in the message, mean its mentions are not this flag (a pet, a quiz).
+            "not_in_message": tuple(
+                re.compile(_expand(p, targets.get("fragments", {}))) for p in spec.get("not_in_message", [])
             ),
         }
     modifiers: Dict[str, List[Dict[str, Any]]] = {}
@@ -490,6 +500,8 @@ class Triage:
                 wanted = spec["in_message"]
                 if wanted and not any(p.search(clean) for p in wanted):
                     continue  # e.g. a position that eases a pain, with no headache named anywhere
+                if any(p.search(clean) for p in spec["not_in_message"]):
+                    continue  # e.g. a lethal dose asked about for a dog that ate the tablets
                 growth = spec.get("grows_by_at_least")
                 if growth is not None and not _grows(spec["patterns"], clean[span.start_char :], float(growth)):
                     continue  # a swelling measured twice that stayed the same size or went down

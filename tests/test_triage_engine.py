@@ -958,6 +958,18 @@ def test_a_later_sentences_cue_that_could_silently_widen_is_refused(tmp_path, en
         load_rules(tmp_path)
 
 
+def test_a_flag_with_a_condition_the_engine_does_not_know_is_refused(tmp_path):
+    """A misspelt flag condition ("not_in_mesage") would be ignored and leave the flag wider than written:
+    the rules must not load."""
+    targets = (RULES_DIR / "targets.yml").read_text()
+    marker = "  self_harm:\n    level: crisis\n"
+    assert marker in targets
+    (tmp_path / "targets.yml").write_text(targets.replace(marker, marker + "    not_in_mesage: ['\\bdog\\b']\n", 1))
+    (tmp_path / "context.yml").write_text((RULES_DIR / "context.yml").read_text())
+    with pytest.raises(ValueError, match=r"flag self_harm: unknown keys \['not_in_mesage'\]"):
+        load_rules(tmp_path)
+
+
 def test_medspacy_overlap_fix_is_what_keeps_inner_negations_and_scopes_right():
     """medspaCy 1.3.1's own overlap check misses a modifier strictly inside a target ("can NOT pee")
     and limits no scope at a clause boundary: both cases go wrong without the fix."""
