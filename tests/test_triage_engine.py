@@ -2209,3 +2209,47 @@ def test_the_writers_own_it_happened_after_a_general_question_and_someones_state
         "the swelling by the scar is 2cm at 07:00 and the same at 19:00, 3 of us measured it": NONE,
     }
     _assert_review_and_cases("review41_probes.yml", 800, cases)
+
+
+def test_indirect_crisis_words_and_a_red_flag_back_after_years_are_found_and_their_look_alikes_stay_calm():
+    """A lethal dose asked about with the asking kept secret or tablets stored up, not being here after the op
+    with affairs put in order, the thoughts of a past attempt back now (in its sentence or the next), a wish not
+    to come round from the anaesthetic, imagined ways, tablets stopped "the tidiest way", and a red flag back
+    after the same event years ago ("This leg is doing exactly the same thing now", "I had another one this
+    afternoon") are found; the look-alikes each was narrowed against stay calm: a pet, an exam, a dose taken by
+    mistake, a reason given for the secrecy, a trip, feelings back "about" something else, a jab or a baby
+    "this afternoon", a clot leg that is fine (five sets of probes: tests/data/triage/review42_probes.yml)."""
+    cases = {
+        "whats a lethal dose of codeine, and dont tell my mum i asked": CRISIS,
+        "how many paracitamol is finish a man. i have keep 4 box under shop counter. please not tell my son": CRISIS,
+        "whats a lethal dose of gabapentin. ive kept all my old boxes": CRISIS,
+        "you can cancel the follow up, i wont be around for it. handed over my passwords and left a note with my "
+        "sister": CRISIS,
+        "i tried to end it in 2009. lately i feel like that again": CRISIS,
+        "overdose in 2016, now the same feelings are back": CRISIS,
+        "honestly part of me wouldnt mind if i just stayed under": CRISIS,
+        "Part of me hopes I dont come round after the anaesthetic. Is it general or local?": CRISIS,
+        "I have not taken my warfarin nor my heart tablets since Sunday. It seems the tidiest way.": CRISIS,
+        "skipped all my meds this week on purpose so i can die before the op": CRISIS,
+        "In 2017 I had a clot in my leg. This leg is doing exactly the same thing now, swollen and hot.": EMERGENCY,
+        "back in 2015 I had a seizure. I had another one this afternoon.": EMERGENCY,
+        "can the op make you pass out? it happened to me just now in the kitchen": EMERGENCY,
+        "the wound is draining clear watery stuff, not blood, soaked a tissue in minutes": EMERGENCY,
+        # Look-alikes of the new patterns.
+        "whats the lethal dose of tramadol for a dog, mine ate two off the floor. dont tell my husband": NONE,
+        "is there such a thing as a lethal amount of gabapentin? please dont tell my surgeon i asked, i feel "
+        "silly, just curious": NONE,
+        "you can cancel the follow up, i wont be around for it, im on a work trip to spain. sorted everything at "
+        "work": NONE,
+        "i took an overdose in 2012. if i feel like that again after the op who do i call?": NONE,
+        "self harmed in sixth form, im 35 now, no problems since. the old feelings are back - about hospitals, i "
+        "hate the smell": NONE,
+        "i wouldnt mind if i stayed under a bit longer so i dont feel the first hours": NONE,
+        "i've booked a week off after so i can die on the couch and binge netflix": NONE,
+        "In 2017 I had a clot in my leg. This leg is the same now as the other one, no problems.": NONE,
+        "back in 2015 I had a seizure. im having another scan this afternoon.": NONE,
+        "I had a fit in 2005 from a high fever as a kid. I've had another one this afternoon, another covid jab "
+        "I mean, arm's sore.": NONE,
+        "my husband went all stiff and jerky on the dance floor at the wedding, no not a fit lol": NONE,
+    }
+    _assert_review_and_cases("review42_probes.yml", 850, cases)
