@@ -281,6 +281,11 @@ def _expand(pattern: str, fragments: Mapping[str, str]) -> str:
     raise ValueError(f"fragments nested too deep (a cycle?): {pattern[:80]}")
 
 
+def _message_patterns(spec: Mapping[str, Any], key: str, fragments: Mapping[str, str]) -> Tuple["re.Pattern[str]", ...]:
+    """A flag's ``in_message`` or ``not_in_message`` patterns, fragments inserted and compiled."""
+    return tuple(re.compile(_expand(p, fragments)) for p in spec.get(key, []))
+
+
 def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
     """Read ``targets.yml``, ``context.yml``, ``ordinary.yml``, ``no_vowels.yml`` and ``dictation.yml``, expand the
     fragments, check every regex, and refuse two no-vowel words with the same consonants."""
@@ -304,13 +309,9 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             "ignores": frozenset(spec.get("ignores", [])),
             "requires": frozenset(spec.get("requires", [])),
             # Words that must be somewhere in the message, in any sentence, for a mention to be found.
-            "in_message": tuple(
-                re.compile(_expand(p, targets.get("fragments", {}))) for p in spec.get("in_message", [])
-            ),
+            "in_message": _message_patterns(spec, "in_message", targets.get("fragments", {})),
             # Words that, anywhere in the message, mean its mentions are not this flag (a pet, a quiz).
-            "not_in_message": tuple(
-                re.compile(_expand(p, targets.get("fragments", {}))) for p in spec.get("not_in_message", [])
-            ),
+            "not_in_message": _message_patterns(spec, "not_in_message", targets.get("fragments", {})),
         }
     modifiers: Dict[str, List[Dict[str, Any]]] = {}
     for category, entries in context["modifiers"].items():
