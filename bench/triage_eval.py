@@ -25,6 +25,9 @@
   .venv/bin/python bench/triage_eval.py --lopo --unflagged off,0.5 --crisis-minimum off
   # the weight of the corpus's calm messages in the reader's fit (corpus_calm_weight; one value per run)
   .venv/bin/python bench/triage_eval.py --lopo --thresholds 0.6 --discounted 0.1 --corpus-calm-weight 1.5
+  # the crisis level's threshold where only other mentions were discounted (discounted_other_crisis_threshold;
+  # one value per run, 'off': null)
+  .venv/bin/python bench/triage_eval.py --lopo --thresholds 0.6 --discounted 0.1 --discounted-other-crisis off
   # every message's leave-one-part-out verdict, to compare two revisions message by message
   .venv/bin/python bench/triage_eval.py --lopo --thresholds 0.6 --discounted 0.1 --dump var/lopo.tsv
   # the emergency level's min_level_probability (one value per run; 'off': null), CV or LOPO
@@ -92,21 +95,32 @@ def _joined(
     strict: Optional[float],
     unflagged: Optional[float] = None,
     minimums: Optional[Mapping[str, float]] = None,
+    discounted_crisis: Optional[Sequence[bool]] = None,
+    other_crisis: Optional[float] = None,
 ) -> List[str]:
     """The run-time level of each message: the rules' level joined with the reader's as ``combine`` says,
     the reader escalating when P(none) is below ``threshold`` (below ``strict`` when the rules discounted
     every mention they found and ``strict`` is set, below ``unflagged`` when they found no mention at
-    all and ``unflagged`` is set), at the level :func:`semantic.choose_level` gives with ``minimums``."""
+    all and ``unflagged`` is set), at the level :func:`semantic.choose_level` gives with ``minimums``;
+    with ``other_crisis`` (discounted_other_crisis_threshold) crisis is judged again at it where ``strict``
+    applied and no discounted mention was of a crisis flag (``discounted_crisis``)."""
     out = []
-    for rule, discounted, nothing, probabilities in zip(rule_levels, discounted_all, found_nothing, scores):
+    crisis_flags = discounted_crisis if discounted_crisis is not None else [False] * len(rule_levels)
+    for rule, discounted, nothing, probabilities, crisis_flag in zip(
+        rule_levels, discounted_all, found_nothing, scores, crisis_flags
+    ):
         reader = NONE
         if probabilities is not None:
             limit = threshold
+            crisis_limit = None
             if discounted and strict is not None:
                 limit = strict
+                crisis_limit = None if crisis_flag else other_crisis
             elif nothing and unflagged is not None:
                 limit = unflagged
-            reader = semantic.choose_level(probabilities, limit, minimums or {})[0] or NONE
+            reader = (
+                semantic.choose_level_with_crisis_limit(probabilities, limit, minimums or {}, crisis_limit)[0] or NONE
+            )
         asks = combine == "either" or (combine == "rules_first" and rule == NONE)
         out.append(min((rule, reader if asks else NONE), key=LEVELS.index))
     return out
@@ -197,6 +211,7 @@ def cross_validate(
     rule_levels = [a.level for a in assessed]
     discounted_all = [a.rules_discounted_all for a in assessed]
     found_nothing = [a.rules_found_nothing for a in assessed]
+    discounted_crisis = [a.rules_discounted_crisis for a in assessed]
     calm_texts = [rules_only.classifier_text(t) for t in semantic.calm_examples(settings)]
     levels = np.array([m["level"] for m in corpus])
     authors = [m["author"] for m in corpus]
@@ -231,6 +246,8 @@ def cross_validate(
             strict,
             unflagged_threshold,
             minimums,
+            discounted_crisis,
+            settings.discounted_other_crisis_threshold,
         )
 
     print(
@@ -383,6 +400,7 @@ def leave_one_part_out(
     print(
         f"leave one part out, combine={settings.combine}, class_weight={settings.class_weight}, C={settings.C}, "
         f"corpus_calm_weight={settings.corpus_calm_weight}, "
+        f"discounted_other_crisis_threshold={settings.discounted_other_crisis_threshold}, "
         f"embedding_weight={settings.embedding_weight}\n"
         "| part | rules only: E + C / calm / urgent escalated | "
         + " | ".join(
@@ -412,6 +430,8 @@ def leave_one_part_out(
         rule_levels = [a.level for a in assessed]
         discounted_all = [a.rules_discounted_all for a in assessed]
         found_nothing = [a.rules_found_nothing for a in assessed]
+        discounted_crisis = [a.rules_discounted_crisis for a in assessed]
+        other_crisis = settings.discounted_other_crisis_threshold
         cells = []
         nobody = [NONE] * len(rule_levels)  # no rule escalates: the reader's own verdict
         for key, predicted, alone in [("rules", rule_levels, None)] + [
@@ -427,8 +447,22 @@ def leave_one_part_out(
                     s,
                     u,
                     _minimums(settings, c),
+                    discounted_crisis,
+                    other_crisis,
                 ),
-                _joined(nobody, discounted_all, found_nothing, scores, "either", t, s, u, _minimums(settings, c)),
+                _joined(
+                    nobody,
+                    discounted_all,
+                    found_nothing,
+                    scores,
+                    "either",
+                    t,
+                    s,
+                    u,
+                    _minimums(settings, c),
+                    discounted_crisis,
+                    other_crisis,
+                ),
             )
             for t, s, u, c in columns
         ]:
@@ -452,7 +486,17 @@ def leave_one_part_out(
         if dump is not None:
             t, s, u, c = columns[0]
             first = _joined(
-                rule_levels, discounted_all, found_nothing, scores, settings.combine, t, s, u, _minimums(settings, c)
+                rule_levels,
+                discounted_all,
+                found_nothing,
+                scores,
+                settings.combine,
+                t,
+                s,
+                u,
+                _minimums(settings, c),
+                discounted_crisis,
+                other_crisis,
             )
             rows += [
                 "\t".join((name, m["level"], ruled, joined, " ".join(m["text"].split())))
@@ -513,6 +557,11 @@ def main() -> None:
         help="in process: train the second reader without the measured part's files (new authors)",
     )
     parser.add_argument(
+        "--discounted-other-crisis",
+        metavar="VALUE",
+        help="--cv / --lopo: discounted_other_crisis_threshold (rules/semantic.yml), one value, 'off' for null",
+    )
+    parser.add_argument(
         "--class-weight", choices=("balanced", "none"), help="--cv / --lopo: fit the reader with this class_weight"
     )
     parser.add_argument(
@@ -558,6 +607,10 @@ def main() -> None:
             settings = dataclasses.replace(settings, class_weight=args.class_weight)
         if args.corpus_calm_weight:
             settings = dataclasses.replace(settings, corpus_calm_weight=args.corpus_calm_weight)
+        if args.discounted_other_crisis is not None:
+            settings = dataclasses.replace(
+                settings, discounted_other_crisis_threshold=_strict_values(args.discounted_other_crisis)[0]
+            )
         weights = args.embedding_weight or [settings.embedding_weight]
         embed = memo_embed() if any(w > 0 for w in weights) else None
         summary = []

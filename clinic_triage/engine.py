@@ -145,6 +145,11 @@ def all_discounted(findings: Sequence[Finding]) -> bool:
     return bool(findings) and not any(f.counted for f in findings)
 
 
+def discounted_crisis(findings: Sequence[Finding]) -> bool:
+    """The rules discounted a mention of a crisis flag (a past attempt, a fear of not waking)."""
+    return any(f.level == CRISIS and not f.counted for f in findings)
+
+
 @dataclass(frozen=True)
 class Assessment:
     """The triage level of one message and the findings that decided it."""
@@ -160,6 +165,11 @@ class Assessment:
     def rules_discounted_all(self) -> bool:
         """The rules found red-flag mentions and discounted every one (negated, over, someone else's ...)."""
         return all_discounted([f for f in self.findings if f.flag != CLASSIFIER_FLAG and f.level != NONE])
+
+    @property
+    def rules_discounted_crisis(self) -> bool:
+        """The rules discounted a mention of a crisis flag (the reader's crisis verdict stays strict)."""
+        return discounted_crisis([f for f in self.findings if f.flag != CLASSIFIER_FLAG])
 
     @property
     def rules_found_nothing(self) -> bool:
@@ -588,7 +598,10 @@ class Triage:
             # Ordinary wordings are no red-flag mentions: they leave the reader's threshold as it is.
             mentions = [f for f in found if f.level != NONE]
             level, probability = self.semantic.verdict(
-                classifier_text, rules_discounted_all=all_discounted(mentions), rules_found_nothing=not mentions
+                classifier_text,
+                rules_discounted_all=all_discounted(mentions),
+                rules_found_nothing=not mentions,
+                rules_discounted_crisis=discounted_crisis(mentions),
             )
             if level is not None:
                 findings[(CLASSIFIER_FLAG, "")] = Finding(CLASSIFIER_FLAG, level, "", (f"P={probability:.2f}",), True)

@@ -36,6 +36,7 @@ SETTINGS_FILE = Path(__file__).with_name("rules") / "semantic.yml"
 CACHE_DIR = Path(__file__).resolve().parent.parent / "var" / "triage-cache"
 COMBINE_MODES = ("either", "rules_first", "off")
 NONE = "none"
+CRISIS = "crisis"
 ESCALATED_LEVELS = ("crisis", "emergency", "urgent")
 
 
@@ -71,6 +72,10 @@ class SemanticSettings:
     # questions, negated lists, the past, logistics with symptom words) relative to one calm NLU
     # example, every other message weighing 1; 1: all the same.
     corpus_calm_weight: float = 1.0
+    # The threshold on P(none) for the reader's crisis verdict when the rules discounted every mention
+    # they found and none of them was of a crisis flag (a stroke in 2019, a negated fever): such a
+    # discount says nothing about thoughts of self-harm. None: ``discounted_threshold`` for every level.
+    discounted_other_crisis_threshold: Optional[float] = None
     # What a finding of this reader means, in the words staff see beside the message.
     description: str = ""
 
@@ -98,6 +103,9 @@ def load_settings(path: Path = SETTINGS_FILE) -> SemanticSettings:
         class_weight=_class_weight(data.get("class_weight", "balanced")),
         unflagged_threshold=_optional_threshold(data.get("unflagged_threshold"), "unflagged_threshold"),
         min_level_probability=_level_minimums(data.get("min_level_probability")),
+        discounted_other_crisis_threshold=_optional_threshold(
+            data.get("discounted_other_crisis_threshold"), "discounted_other_crisis_threshold"
+        ),
         embedding_weight=_embedding_weight(data.get("embedding_weight", 0)),
         corpus_calm_weight=_corpus_calm_weight(data.get("corpus_calm_weight", 1)),
         description=str(data.get("description") or ""),
@@ -183,6 +191,20 @@ def choose_level(
     return None, p_none
 
 
+def choose_level_with_crisis_limit(
+    probabilities: Mapping[str, float], limit: float, minimums: Mapping[str, float], crisis_limit: Optional[float]
+) -> Tuple[Optional[str], float]:
+    """:func:`choose_level` at ``limit``; when that does not escalate and ``crisis_limit`` is set, the
+    crisis level alone is judged again at ``crisis_limit`` (the same minimums): the reader names crisis
+    when :func:`choose_level` at that limit would, and nothing else changes."""
+    level, probability = choose_level(probabilities, limit, minimums)
+    if level is None and crisis_limit is not None:
+        second, second_probability = choose_level(probabilities, crisis_limit, minimums)
+        if second == CRISIS:
+            return second, second_probability
+    return level, probability
+
+
 def load_corpus(files: Sequence[Path]) -> List[Dict[str, str]]:
     """The labelled messages of the corpus files (``text``, ``level``, ``category``, ``author``)."""
     return [m for f in files for m in yaml.safe_load(Path(f).read_text(encoding="utf-8"))["messages"]]
@@ -239,6 +261,7 @@ class SemanticTriage:
             settings.threshold if settings.unflagged_threshold is None else settings.unflagged_threshold
         )
         self.min_level_probability: Dict[str, float] = dict(settings.min_level_probability)
+        self.discounted_other_crisis_threshold = settings.discounted_other_crisis_threshold
         self.min_words = settings.min_words
         self._vectorizers = []
         offset = 0
@@ -320,20 +343,36 @@ class SemanticTriage:
             return self.unflagged_threshold
         return self.threshold
 
+    def crisis_limit(
+        self, rules_discounted_all: bool = False, rules_discounted_crisis: bool = False
+    ) -> Optional[float]:
+        """The threshold at which the crisis level alone is judged again when :meth:`limit`'s does not
+        escalate: ``discounted_other_crisis_threshold`` when the rules discounted every mention and none
+        was of a crisis flag (``rules_discounted_crisis`` False); None otherwise."""
+        if rules_discounted_all and not rules_discounted_crisis:
+            return self.discounted_other_crisis_threshold
+        return None
+
     def verdict(
-        self, text: str, rules_discounted_all: bool = False, rules_found_nothing: bool = False
+        self,
+        text: str,
+        rules_discounted_all: bool = False,
+        rules_found_nothing: bool = False,
+        rules_discounted_crisis: bool = False,
     ) -> Tuple[Optional[str], float]:
         """(level, probability of that level) when the message should be escalated, else (None, P(none));
         (None, 1.0) for a message shorter than ``min_words`` (nothing is embedded for it).
 
         The threshold is :meth:`limit`'s; the level is :func:`choose_level`'s, with the per-level
-        minimums of ``min_level_probability``."""
+        minimums of ``min_level_probability``, and crisis is judged again at :meth:`crisis_limit` when
+        that is set (``rules_discounted_crisis``: a mention the rules discounted was of a crisis flag)."""
         if len(text.split()) < self.min_words:
             return None, 1.0
-        return choose_level(
+        return choose_level_with_crisis_limit(
             self.probabilities(text),
             self.limit(rules_discounted_all, rules_found_nothing),
             self.min_level_probability,
+            self.crisis_limit(rules_discounted_all, rules_discounted_crisis),
         )
 
 

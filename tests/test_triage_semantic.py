@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import pickle
 import re
@@ -146,29 +147,45 @@ class _RecordingReader:
     def __init__(self) -> None:
         self.calls: list = []
 
-    def verdict(self, text: str, rules_discounted_all: bool = False, rules_found_nothing: bool = False):
-        self.calls.append((rules_discounted_all, rules_found_nothing))
+    def verdict(
+        self,
+        text: str,
+        rules_discounted_all: bool = False,
+        rules_found_nothing: bool = False,
+        rules_discounted_crisis: bool = False,
+    ):
+        self.calls.append((rules_discounted_all, rules_found_nothing, rules_discounted_crisis))
         return None, 1.0
 
 
 @pytest.mark.parametrize(
-    "text, discounted_all, found_nothing",
+    "text, discounted_all, found_nothing, discounted_crisis",
     [
-        ("I have no fever, no pain in the leg and the peeing goes normal. When can I go again to work?", True, False),
-        ("I have a fever of 39 and the wound is leaking pus since this morning", False, False),
-        ("how long will the operation take and when can i go home", False, True),
+        (
+            "I have no fever, no pain in the leg and the peeing goes normal. When can I go again to work?",
+            True,
+            False,
+            False,
+        ),
+        ("I have a fever of 39 and the wound is leaking pus since this morning", False, False, False),
+        ("how long will the operation take and when can i go home", False, True, False),
+        # A self-harm mention the rules discounted (long past, well since).
+        ("I had suicidal thoughts ten years ago, all fine now. How long is the recovery?", True, False, True),
     ],
 )
-def test_the_engine_tells_the_reader_what_the_rules_found(monkeypatch, text, discounted_all, found_nothing):
+def test_the_engine_tells_the_reader_what_the_rules_found(
+    monkeypatch, text, discounted_all, found_nothing, discounted_crisis
+):
     triage = default_triage()
     recording = _RecordingReader()
     monkeypatch.setattr(triage, "semantic", recording)
     monkeypatch.setattr(triage, "combine", "either")
     triage.assess(text)
-    assert recording.calls == [(discounted_all, found_nothing)]
+    assert recording.calls == [(discounted_all, found_nothing, discounted_crisis)]
     rules_only = Triage(triage.rules).assess(text)
     assert rules_only.rules_discounted_all is discounted_all
     assert rules_only.rules_found_nothing is found_nothing
+    assert rules_only.rules_discounted_crisis is discounted_crisis
 
 
 _PROBABILITIES = {"crisis": 0.35, "emergency": 0.2, "none": 0.4, "urgent": 0.05}
@@ -190,6 +207,39 @@ def test_a_level_the_reader_is_not_sure_enough_of_counts_as_calm():
     assert semantic.choose_level(_PROBABILITIES, 0.8, {"crisis": 0.5, "emergency": 0.3}) == (None, 0.4)
     assert semantic.choose_level(_PROBABILITIES, 0.6, {"crisis": 0.35}) == ("crisis", 0.35)
     assert semantic.choose_level(_PROBABILITIES, 0.6, {"emergency": 0.9}) == ("crisis", 0.35)
+
+
+def test_crisis_alone_is_judged_again_at_the_crisis_limit():
+    strict = 0.1  # P(none) 0.4 is not below it: nothing at the limit itself
+    assert semantic.choose_level_with_crisis_limit(_PROBABILITIES, strict, {}, None) == (None, 0.4)
+    assert semantic.choose_level_with_crisis_limit(_PROBABILITIES, strict, {}, 0.6) == ("crisis", 0.35)
+    # Crisis's own minimum still applies; the level it would fall back to is not named.
+    assert semantic.choose_level_with_crisis_limit(_PROBABILITIES, strict, {"crisis": 0.5}, 0.8) == (None, 0.4)
+    mostly_emergency = {"crisis": 0.1, "emergency": 0.5, "none": 0.35, "urgent": 0.05}
+    assert semantic.choose_level_with_crisis_limit(mostly_emergency, strict, {}, 0.6) == (None, 0.35)
+    # Where the limit escalates already, the crisis limit changes nothing.
+    assert semantic.choose_level_with_crisis_limit(mostly_emergency, 0.6, {}, 0.1) == ("emergency", 0.5)
+
+
+def test_a_discounted_physical_red_flag_does_not_make_the_crisis_verdict_strict(reader):
+    assert reader.discounted_other_crisis_threshold == 0.5, "rules/semantic.yml ships 0.5"
+    assert reader.discounted_threshold == 0.1
+    probabilities = {"crisis": 0.55, "emergency": 0.05, "none": 0.35, "urgent": 0.05}
+    stub = copy.copy(reader)
+    stub.probabilities = lambda text, embedding=None: dict(probabilities)  # type: ignore[method-assign]
+    text = "five words or more here"
+    # Only other flags' mentions were discounted (a stroke in 2019): crisis is judged at 0.5.
+    assert stub.verdict(text, rules_discounted_all=True) == ("crisis", 0.55)
+    # A self-harm mention was discounted (a past attempt, well since): 0.1 for every level.
+    assert stub.verdict(text, rules_discounted_all=True, rules_discounted_crisis=True) == (None, 0.35)
+    # Only crisis is judged again: an emergency verdict stays at the stricter threshold.
+    probabilities.update(crisis=0.05, emergency=0.55)
+    assert stub.verdict(text, rules_discounted_all=True) == (None, 0.35)
+    # null: discounted_threshold for every level, as before.
+    probabilities.update(crisis=0.55, emergency=0.05)
+    stub.discounted_other_crisis_threshold = None
+    assert stub.verdict(text, rules_discounted_all=True) == (None, 0.35)
+    assert stub.crisis_limit(rules_discounted_all=True) is None
 
 
 def test_the_reader_applies_its_level_minimums(tmp_path):
@@ -219,6 +269,12 @@ def test_discounted_threshold_is_checked(tmp_path):
     bad.write_text(shipped.replace("DT", "0.2").replace("class_weight: balanced", "class_weight: heavy"))
     with pytest.raises(ValueError, match="class_weight"):
         semantic.load_settings(bad)
+    other = re.sub(r"(?m)^discounted_other_crisis_threshold: .*$", "discounted_other_crisis_threshold: OC", shipped)
+    bad.write_text(other.replace("DT", "0.1").replace("OC", "1.5"))
+    with pytest.raises(ValueError, match="discounted_other_crisis_threshold"):
+        semantic.load_settings(bad)
+    bad.write_text(other.replace("DT", "0.1").replace("OC", "null"))
+    assert semantic.load_settings(bad).discounted_other_crisis_threshold is None
 
 
 def test_unflagged_threshold_and_level_minimums_are_checked(tmp_path):
