@@ -51,13 +51,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from clinic_triage import evaluation, semantic  # noqa: E402
-from clinic_triage.engine import LEVELS, NONE, Triage, load_rules  # noqa: E402
+from clinic_triage.engine import LEVELS, NONE, Assessment, Triage, load_rules  # noqa: E402
 
 PARTS = {
     "heldout": [ROOT / "tests" / "data" / "triage" / "heldout.yml"],
@@ -124,6 +124,34 @@ def _joined(
         asks = combine == "either" or (combine == "rules_first" and rule == NONE)
         out.append(min((rule, reader if asks else NONE), key=LEVELS.index))
     return out
+
+
+def _joined_column(
+    assessed: Sequence[Assessment],
+    scores: Scores,
+    settings: semantic.SemanticSettings,
+    combine: str,
+    column: Tuple[float, Optional[float], Optional[float], Optional[float]],
+    rule_levels: Optional[Sequence[str]] = None,
+) -> List[str]:
+    """:func:`_joined` for messages the rules alone assessed (``assessed``), at one column of
+    :func:`leave_one_part_out` (threshold, discounted_threshold, unflagged_threshold, crisis minimum) and the
+    settings' discounted_other_crisis_threshold; ``rule_levels`` in place of the rules' own levels (e.g.
+    all none: the reader's own verdict)."""
+    threshold, strict, unflagged, crisis = column
+    return _joined(
+        [a.level for a in assessed] if rule_levels is None else rule_levels,
+        [a.rules_discounted_all for a in assessed],
+        [a.rules_found_nothing for a in assessed],
+        scores,
+        combine,
+        threshold,
+        strict,
+        unflagged,
+        _minimums(settings, crisis),
+        [a.rules_discounted_crisis for a in assessed],
+        settings.discounted_other_crisis_threshold,
+    )
 
 
 def memo_embed() -> semantic.Embed:
@@ -428,41 +456,13 @@ def leave_one_part_out(
         scores = _reader_scores(model, texts, settings.min_words)
         labels = [m["level"] for m in corpus]
         rule_levels = [a.level for a in assessed]
-        discounted_all = [a.rules_discounted_all for a in assessed]
-        found_nothing = [a.rules_found_nothing for a in assessed]
-        discounted_crisis = [a.rules_discounted_crisis for a in assessed]
-        other_crisis = settings.discounted_other_crisis_threshold
         cells = []
         nobody = [NONE] * len(rule_levels)  # no rule escalates: the reader's own verdict
         for key, predicted, alone in [("rules", rule_levels, None)] + [
             (
                 f"{t} {_strict_label(s)} {_strict_label(u)} {_minimum_label(c)}",
-                _joined(
-                    rule_levels,
-                    discounted_all,
-                    found_nothing,
-                    scores,
-                    settings.combine,
-                    t,
-                    s,
-                    u,
-                    _minimums(settings, c),
-                    discounted_crisis,
-                    other_crisis,
-                ),
-                _joined(
-                    nobody,
-                    discounted_all,
-                    found_nothing,
-                    scores,
-                    "either",
-                    t,
-                    s,
-                    u,
-                    _minimums(settings, c),
-                    discounted_crisis,
-                    other_crisis,
-                ),
+                _joined_column(assessed, scores, settings, settings.combine, (t, s, u, c)),
+                _joined_column(assessed, scores, settings, "either", (t, s, u, c), rule_levels=nobody),
             )
             for t, s, u, c in columns
         ]:
@@ -484,20 +484,7 @@ def leave_one_part_out(
             )
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
         if dump is not None:
-            t, s, u, c = columns[0]
-            first = _joined(
-                rule_levels,
-                discounted_all,
-                found_nothing,
-                scores,
-                settings.combine,
-                t,
-                s,
-                u,
-                _minimums(settings, c),
-                discounted_crisis,
-                other_crisis,
-            )
+            first = _joined_column(assessed, scores, settings, settings.combine, columns[0])
             rows += [
                 "\t".join((name, m["level"], ruled, joined, " ".join(m["text"].split())))
                 for m, ruled, joined in zip(corpus, rule_levels, first)
