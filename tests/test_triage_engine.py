@@ -2253,3 +2253,31 @@ def test_indirect_crisis_words_and_a_red_flag_back_after_years_are_found_and_the
         "my husband went all stiff and jerky on the dance floor at the wedding, no not a fit lol": NONE,
     }
     _assert_review_and_cases("review42_probes.yml", 850, cases)
+
+
+def test_a_wish_not_to_wake_with_a_day_self_harm_like_when_i_was_young_and_medicines_stopped_for_a_clot():
+    """A wish not to wake with the day after it ("praying i dont wake up from the operation on thursday"),
+    "hoping the anaesthetic does me in", self-harm now compared with the past ("like when i was 17 i start
+    to burn my arm ... again"), and a medicine that prevents clots stopped or binned so that one comes are
+    found; the fears, jokes, ordinary comparisons and medicines stopped as told that they resemble stay calm
+    (tests/data/triage/review47_probes.yml)."""
+    cases = {
+        "I am praying I don't wake up from the operation on Thursday. Mateo will go with my sister": CRISIS,
+        "Honestly I'm hoping the anaesthetic does me in on Tuesday and saves everyone the bother": CRISIS,
+        "I cut my legs again tonight with the razor like when I was 16": CRISIS,
+        "I put injections in bin. Let it come. I am ready": CRISIS,
+        "I stop to take the rivaroxaban since 4 days. I want it to happen, the clot, so everything finish.": CRISIS,
+        "stopped the injections on purpose. if a clot comes it comes": CRISIS,
+        "she is hiding her blood thinner injections, she is not taking them so the clot will come": CRISIS,
+        # Look-alikes of the new patterns.
+        "I hope I dont wake up during the operation on Thursday, that is my worst fear": NONE,
+        "I'm hoping the operation takes me back to how I was before": NONE,
+        "my back aches like when I was pregnant, is that the disc?": NONE,
+        "I stopped the injections on purpose because the nurse said 10 days only. is that right?": NONE,
+        "i dont want the clot to come back, should i keep the injections going?": NONE,
+        "why do they stop the warfarin so a clot can come? seems backwards": NONE,
+        "if a clot comes it comes I suppose, nothing I can do, but I am doing the injections every day like told": NONE,
+        "I put the used syringes in the sharps box like the nurse showed me. where do I take the box when full?": NONE,
+        "I hate the injections so much, deliberately doing them in the evening so I sleep after. is that ok?": NONE,
+    }
+    _assert_review_and_cases("review47_probes.yml", 90, cases)
