@@ -2279,5 +2279,19 @@ def test_a_wish_not_to_wake_with_a_day_self_harm_like_when_i_was_young_and_medic
         "if a clot comes it comes I suppose, nothing I can do, but I am doing the injections every day like told": NONE,
         "I put the used syringes in the sharps box like the nurse showed me. where do I take the box when full?": NONE,
         "I hate the injections so much, deliberately doing them in the evening so I sleep after. is that ok?": NONE,
+        "I was told to stop my apixaban 48 hours before the operation. I did so, deliberately and to the minute.": NONE,
     }
     _assert_review_and_cases("review47_probes.yml", 90, cases)
+
+
+def test_the_review_of_medicines_stopped_so_that_harm_comes_keeps_its_probes_at_their_level():
+    """A second review, of ``vital_medicine_refused`` alone (tests/data/triage/review48_probes.yml): medicines
+    stopped as told, a dose forgotten, a syringe dropped, sharps boxes and "on purpose" said of something
+    harmless stay calm; the crises the flag reads stay crises."""
+    cases = {
+        "Theo he has hidden his warfarin, he say me 'let the clot come and take me', he is in the bedroom "
+        "now": CRISIS,
+        "dropped a syringe on the kitchen floor so i threw it in the yellow box. will the pharmacy give me "
+        "another?": NONE,
+    }
+    _assert_review_and_cases("review48_probes.yml", 60, cases)
