@@ -36,8 +36,8 @@ HELD_OUT_PARTS = (HELD_OUT, HELD_OUT_2)
 MIN_EMERGENCY_CRISIS_SENSITIVITY = 0.99  # the target
 MIN_CALM_KEPT_CALM = 0.95  # the target: 139/146, then 140/146, measured in session 24
 # The second part's gates, from its first measurement: see test_second_held_out_part_end_to_end.
-MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.975  # below the 0.99 target: one message below the measured 158/161 (session 21)
-MIN_CRISIS_ESCALATED_2 = 0.92  # one message below the measured 24/25
+MIN_EMERGENCY_CRISIS_SENSITIVITY_2 = 0.975  # below the 0.99 target: 157/161, one below the best measured (158/161)
+MIN_CRISIS_ESCALATED_2 = 0.92  # 23/25, one below the best measured (24/25); not lowered when a change lost one
 MIN_CALM_KEPT_CALM_2 = 0.974  # one message below the measured 156/159 (the 0.95 target is met)
 
 
