@@ -2295,3 +2295,22 @@ def test_the_review_of_medicines_stopped_so_that_harm_comes_keeps_its_probes_at_
         "another?": NONE,
     }
     _assert_review_and_cases("review48_probes.yml", 60, cases)
+
+
+def test_tablets_counted_against_a_prescription_a_hoped_for_symptom_a_drawer_full_and_a_clot_let_come():
+    """Tablets counted to see that they last until the next prescription stay calm, as does a hope not to
+    wake up "with" a complication; a lethal dose asked about with "a drawer full" at home, and a clot let
+    come "is ok for me" after the injections were binned, are crises. A wish not to wake tomorrow, and
+    tablets counted until there are enough "to do it", stay crises."""
+    cases = {
+        "counted my codeine: 9 left, gp appt is in 7 days so enough tablets right?": NONE,
+        "counting my pills, running out before my repeat. can the ward give me some?": NONE,
+        "hope i dont wake up tomorrow with foot drop like my neighbour. is rare?": NONE,
+        "i hope i dont wake up tomorrow": CRISIS,
+        "counted my tablets, 30 left, enough to do it": CRISIS,
+        "lethal dosage of oxycodone for a woman of 9 stone? i have a drawer full left from my last op": CRISIS,
+        "fragmin in bin. all. clot can come. is ok for me.": CRISIS,
+        "if a clot can come, is it ok for me to fly?": NONE,
+        "the nurse said a clot can come, that's fine she said, just take them": NONE,
+    }
+    _assert_review_and_cases("review47_probes.yml", 70, cases)
