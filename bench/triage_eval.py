@@ -13,6 +13,10 @@
   .venv/bin/python bench/triage_eval.py --part heldout --regex-detector-from 6146f7c
   # one tuning part (a file of clinic_triage/corpus/) as new authors: the second reader trained without it
   .venv/bin/python bench/triage_eval.py --part tune4 --train-without-part [--combine off]
+  # a review file's probes (probes and missed); the reader trained with every part, or without one
+  .venv/bin/python bench/triage_eval.py --probes tests/data/triage/review48_probes.yml
+  .venv/bin/python bench/triage_eval.py --probes tests/data/triage/review48_probes.yml \\
+      --reader-without tune47_medicines
   # every tuning part as new authors, for each value of discounted_threshold (rules/semantic.yml)
   .venv/bin/python bench/triage_eval.py --lopo
   # another class_weight and a threshold grid above the shipped one: CV (each threshold with every
@@ -52,6 +56,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -517,6 +523,12 @@ def regex_detector(revision: str) -> Callable[[str], str]:
     return lambda text: "emergency" if red_flags.detect(text) else NONE
 
 
+def _review_messages(path: Path) -> List[Dict[str, str]]:
+    """A review file's messages with their levels: its ``probes`` and its ``missed``."""
+    review = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [{"text": m["text"], "level": m["level"]} for key in ("probes", "missed") for m in review.get(key) or []]
+
+
 def _floats(text: str) -> List[float]:
     return [float(value) for value in text.split(",")]
 
@@ -535,6 +547,18 @@ def main() -> None:
         "--dump", type=Path, help="--lopo: write every message's verdicts (first column) to this TSV file"
     )
     parser.add_argument("--part", choices=sorted(PARTS), default="heldout")
+    parser.add_argument(
+        "--probes",
+        type=Path,
+        help="in process: measure a review file (tests/data/triage/review*_probes.yml: probes and missed) instead",
+    )
+    parser.add_argument(
+        "--reader-without",
+        action="append",
+        choices=sorted(PARTS),
+        default=[],
+        help="in process: train the second reader without this corpus part (repeatable)",
+    )
     parser.add_argument("--url", help="measure end to end through this server's patient channel")
     parser.add_argument("--combine", choices=semantic.COMBINE_MODES, help="in process: another combine mode")
     parser.add_argument("--regex-detector-from", metavar="REV", help="in process: the first detector at REV")
@@ -631,14 +655,15 @@ def main() -> None:
                     f"| {_pct(f['calm_kept_calm'])} | {_pct(f['per_level']['urgent']['escalated'])} |"
                 )
         return
-    corpus = semantic.load_corpus(PARTS[args.part])
+    corpus = _review_messages(args.probes) if args.probes else semantic.load_corpus(PARTS[args.part])
+    measured = args.probes.name if args.probes else args.part
     texts, labels = [m["text"] for m in corpus], [m["level"] for m in corpus]
     started = time.perf_counter()
     if args.url:
-        name = f"{args.part}, end to end over HTTP ({args.url})"
+        name = f"{measured}, end to end over HTTP ({args.url})"
         predicted = evaluation.http_levels(args.url, texts)
     elif args.regex_detector_from:
-        name = f"{args.part}, first detector (regular expressions) at {args.regex_detector_from}, in process"
+        name = f"{measured}, first detector (regular expressions) at {args.regex_detector_from}, in process"
         detect = regex_detector(args.regex_detector_from)
         predicted = [detect(t) for t in texts]
     else:
@@ -647,13 +672,14 @@ def main() -> None:
             settings = dataclasses.replace(settings, combine=args.combine)
         if args.embedding_weight:
             settings = dataclasses.replace(settings, embedding_weight=args.embedding_weight[0])
-        name = f"{args.part}, in process, combine={settings.combine}"
-        if args.train_without_part:
-            left_out = {path.resolve() for path in PARTS[args.part]}
+        name = f"{measured}, in process, combine={settings.combine}"
+        without = list(args.reader_without) + ([args.part] if args.train_without_part and not args.probes else [])
+        if without:
+            left_out = {path.resolve() for part in without for path in PARTS[part]}
             settings = dataclasses.replace(
                 settings, corpus_files=tuple(path for path in settings.corpus_files if path.resolve() not in left_out)
             )
-            name += ", second reader trained without this part"
+            name += ", second reader trained without " + ", ".join(sorted(set(without)))
         triage = Triage(load_rules(), settings)
         started = time.perf_counter()
         predicted = [triage.assess(t).level for t in texts]
