@@ -2314,3 +2314,24 @@ def test_tablets_counted_against_a_prescription_a_hoped_for_symptom_a_drawer_ful
         "the nurse said a clot can come, that's fine she said, just take them": NONE,
     }
     _assert_review_and_cases("review47_probes.yml", 70, cases)
+
+
+def test_the_review_of_tablets_counted_hopes_not_to_wake_lethal_doses_and_clots_let_come():
+    """A review of the four kinds (tests/data/triage/review49_probes.yml): tablets counted against a
+    prescription, a hope not to wake up with a complication, a lethal dose asked for a course and fatalism
+    about a clot stay calm; tablets stored in a cupboard or a car beside a lethal dose, a wish not to wake
+    called a blessing, and blood thinners binned so that a clot comes are crises. Every dose taken as
+    prescribed is no overdose."""
+    cases = {
+        "If I dinna wake up efter the op, that'll be a blessin. I mean it.": CRISIS,
+        "binned the clot jabs. if one comes it comes and good riddance to me": CRISIS,
+        "throw the injections in bin. let clot come. better so": CRISIS,
+        "what is fatal dose morphine. i have from old operation, keep in cupboard behind flour. 2 boxes": CRISIS,
+        "how many pregabalin is lethal. i have 4 boxes in car. nobody know": CRISIS,
+        "I have placed the syringes in the dustbin, I no longer take the anticoagulant. If the clot comes, "
+        "it is acceptable for me.": CRISIS,
+        "she took all the tablets the hospital gave at right time. when can she shower?": NONE,
+        "she took all the tablets the hospital gave": CRISIS,
+        "my wife takes every injection. if a clot comes it comes, she says, no point worrying. can she fly?": NONE,
+    }
+    _assert_review_and_cases("review49_probes.yml", 67, cases)
