@@ -2335,3 +2335,45 @@ def test_the_review_of_tablets_counted_hopes_not_to_wake_lethal_doses_and_clots_
         "my wife takes every injection. if a clot comes it comes, she says, no point worrying. can she fly?": NONE,
     }
     _assert_review_and_cases("review49_probes.yml", 67, cases)
+
+
+def test_medicine_crises_bleeding_through_towels_and_a_leaflets_overdose_section():
+    """A month someone will not be here in does not date self-harm; a dressing or towels red through and a
+    nosebleed that will not stop are emergencies (not as a question); a fatal quantity asked with a supply
+    the surgery is unaware of, and blood thinners not to be taken with a clot seen as a release, are
+    crises. A leaflet's overdose section, tablets taken by mistake and the anaesthetic asked about for
+    anyone stay calm; someone who cannot be kept awake after them is an emergency."""
+    cases = {
+        "this is a suicide plan and I do not intend to be here in March.": CRISIS,
+        "in june i had a bad time, im fine now, will the anaesthetist ask?": NONE,
+        "the bandage is totally red and two towels soaked": EMERGENCY,
+        "nose bleed for half an hour, wont stop, im on rivaroxaban": EMERGENCY,
+        "what if a nosebleed wont stop on apixaban?": NONE,
+        "the dressing is a bit red at the edge, is that normal?": NONE,
+        "what quantity of digoxin would be fatal? the GP is unaware how many I have": CRISIS,
+        "I do not intend to inject the fragmin after the op. If a clot should come I would see it as a release.": (
+            CRISIS
+        ),
+        "the leaflet has a section on overdose, what do i do if i take two by mistake?": NONE,
+        "i took 4 of my co-codamol by accident instead of 2, feel fine. ok?": NONE,
+        "my dad took 3 of my tramadol by mistake, now i cant keep him awake": EMERGENCY,
+        "can the anaesthetic make that people never wake up again? how often": NONE,
+    }
+    rules_only = Triage(default_triage().rules)
+    assert _levels(rules_only, cases) == cases
+
+
+def test_the_review_of_medicine_crises_keeps_its_probes_at_their_level():
+    """A review of medicine crises (tests/data/triage/review50_probes.yml): tablets counted for a festival
+    or against a repeat asked for later, and a relative's joke about finishing the writer off, stay calm;
+    a heart tablet not restarted "I hope it takes me before the summer" and hidden tablets asked "is
+    enough?" with secrecy are crises."""
+    cases = {
+        "counted my tablets for the festival, 12 co-codamol left. can the gp do a repeat before friday?": NONE,
+        "my wife says shell finish me off herself if i moan again, ha. can i drive yet?": NONE,
+        "didnt restart the clopidogrel after the op and wont. hope it takes me soon.": CRISIS,
+        "hope it takes me less than a week to get back to work": NONE,
+        "45 pills hidden. is enough? dont tell my wife": CRISIS,
+        "I have 30 tablets. is that enough?": NONE,
+    }
+    _assert_review_and_cases("review50_probes.yml", 63, cases)
