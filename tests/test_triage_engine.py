@@ -2367,9 +2367,13 @@ def test_the_review_of_medicine_crises_keeps_its_probes_at_their_level():
     """A review of medicine crises (tests/data/triage/review50_probes.yml): tablets counted for a festival
     or against a repeat asked for later, and a relative's joke about finishing the writer off, stay calm;
     a heart tablet not restarted "I hope it takes me before the summer" and hidden tablets asked "is
-    enough?" with secrecy are crises."""
+    enough?" with secrecy are crises. A repeat that will never be needed again is no errand."""
     cases = {
         "counted my tablets for the festival, 12 co-codamol left. can the gp do a repeat before friday?": NONE,
+        "been counting my tablets, 60 now, dont need a repeat": CRISIS,
+        "saving my tramadol, 40 now, wont need to order a repeat ever again": CRISIS,
+        "counting my tablets for the festival, need to order a repeat before friday": NONE,
+        "9 cocodamol left, need to get a repeat": NONE,
         "my wife says shell finish me off herself if i moan again, ha. can i drive yet?": NONE,
         "didnt restart the clopidogrel after the op and wont. hope it takes me soon.": CRISIS,
         "hope it takes me less than a week to get back to work": NONE,
@@ -2377,3 +2381,93 @@ def test_the_review_of_medicine_crises_keeps_its_probes_at_their_level():
         "I have 30 tablets. is that enough?": NONE,
     }
     _assert_review_and_cases("review50_probes.yml", 63, cases)
+
+
+def test_a_low_sugar_with_confusion_is_an_emergency_and_questions_about_hypos_stay_calm():
+    """Confusion, strange talk or not answering properly beside a low reading, a hypo named or insulin
+    taken twice, or after insulin or gliclazide with no food, is a severe hypo (docs/triage-levels.md:
+    an emergency); so is a fit told in two words. Confused about the instructions, a hypo asked about
+    ("what if"), one in the past, one treated with the sugar back up, and drowsy from painkillers with a
+    normal reading stay calm; "he is talking normal" is no collapse."""
+    cases = {
+        "my sugar is 2.4 and im all confused and sweaty": EMERGENCY,
+        "took my insulin twice by mistake, now 3.1 and i feel a bit muddled": EMERGENCY,
+        "he did his gliclazide and ate nothing cos of the op, now he's talking really strange like he's drunk": (
+            EMERGENCY
+        ),
+        "hypo. 2,3. she keeps asking me the same thing over and over": EMERGENCY,
+        "meter says 2.6, he is staring at the wall and won't drink the juice": EMERGENCY,
+        "my son fitting now. sugar LO": EMERGENCY,
+        "what if my sugar goes low and I get confused?": NONE,
+        "im confused about how much insulin to take on the day, my sugar is usually 7": NONE,
+        "I'm a bit confused, the letter says nil by mouth but do I still take my insulin?": NONE,
+        "had a hypo last year and got confused, should I tell the anaesthetist?": NONE,
+        "hypo this morning, 2.8, had lucozade, now 5.9 and clear headed": NONE,
+        "he is a bit sleepy with the codeine but he is talking normal, sugar 8.4. ok?": NONE,
+        "the brace is fitting now, much better": NONE,
+    }
+    rules_only = Triage(default_triage().rules)
+    assert _levels(rules_only, cases) == cases
+
+
+def test_the_first_review_of_severe_hypos_keeps_its_probes_at_their_level():
+    """A review of severe hypos (tests/data/triage/review51_probes.yml): "mazed", "talking proper weird",
+    "slurring like he's had a skinful" beside a low reading or insulin and no food; a fit told in two
+    words."""
+    cases = {
+        "sugar 2.7 and hes slurring like hes had a skinful": EMERGENCY,
+        "im mazed with all these instructions, do i halve the humulin?": NONE,
+    }
+    _assert_review_and_cases("review51_probes.yml", 74, cases)
+
+
+def test_the_second_review_of_severe_hypos_keeps_its_probes_at_their_level():
+    """A second review of severe hypos (tests/data/triage/review52_probes.yml): a reading with a comma or
+    on the phone, confusion told by what is seen, a fit in a chair; "swearing at me which he never does"
+    negates nothing told after it."""
+    cases = {
+        "hipo. 2,1. confuse": EMERGENCY,
+        "she has gone rigid and is jerking in her chair": EMERGENCY,
+        "he is swearing at me which he never does istg, and hes not making sense": EMERGENCY,
+        "the phone says 5.8, he's a bit sleepy from the tramadol, ok?": NONE,
+    }
+    _assert_review_and_cases("review52_probes.yml", 60, cases)
+
+
+def test_the_third_review_of_severe_hypos_keeps_its_probes_at_their_level():
+    """A third review of severe hypos (tests/data/triage/review53_probes.yml): behaviour told without the
+    word "confused" after insulin and little food; non-native "before 3 years" is three years ago, and a
+    past attempt with the same feeling again lately is a crisis."""
+    cases = {
+        "he did his bolus for tea but left most of it, now he's answering everything with yeah, not himself": (
+            EMERGENCY
+        ),
+        "Before 3 years I had very low sugar, I was confused. Since then no problem. Must the anaesthetist know?": (
+            NONE
+        ),
+        "before 10 years i try kill myself, last weeks i feel same again": CRISIS,
+        "I might be getting confused myself haha, do I stop the gliclazide on the day?": NONE,
+    }
+    _assert_review_and_cases("review53_probes.yml", 78, cases)
+
+
+def test_a_severe_hypo_told_by_what_is_seen_and_insulin_as_a_means_are_found():
+    """A tuning part from people with diabetes (clinic_triage/corpus/tune49_diabetes.yml): "gone ever so
+    odd", "being really weird", double vision or not waking beside a low reading or a sensor's LO are a
+    severe hypo; not seeing a purpose to continue, all the insulin pens at once "and be done with it" and a
+    basal insulin stopped on purpose are crises. Feeling strange with no low sugar, a dosing question and
+    going on with physio stay calm."""
+    cases = {
+        "mum's gone ever so odd, meter says 2.7": EMERGENCY,
+        "his libre says LO and he's being really weird": EMERGENCY,
+        "sugar 2.2 and i see double": EMERGENCY,
+        "he does not wake up, libre says 2.0": EMERGENCY,
+        "I feel very strange after the anaesthetic, is that normal?": NONE,
+        "i do not see purpose to continue.": CRISIS,
+        "dad said he might as well do all his pens at once and be done with it": CRISIS,
+        "can i do all my pens at once in the morning?": NONE,
+        "I have stopped my Toujeo on purpose and I won't start it again, I want to go to sleep": CRISIS,
+        "I do not see the point in going on with physio": NONE,
+    }
+    rules_only = Triage(default_triage().rules)
+    assert _levels(rules_only, cases) == cases
