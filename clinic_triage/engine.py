@@ -5,8 +5,9 @@ No Rasa imports: the Rasa component (:mod:`clinic_nlu.triage_component`), the pa
 
 How a message is read (the standard is docs/triage-levels.md; every rule is in ``rules/``):
 
-1. The text is normalised (lower case, one kind of apostrophe, no invisible characters), and a word
-   typed without its vowels is read as the word ``rules/no_vowels.yml`` knows ("fvr" as "fever").
+1. The text is normalised (lower case, one kind of apostrophe, no invisible characters), a last letter
+   typed more than once is read once where ``rules/held_keys.yml`` says so ("biggerr" as "bigger"), and
+   a word typed without its vowels is read as the word ``rules/no_vowels.yml`` knows ("fvr" as "fever").
 2. spaCy splits it into tokens and sentences; medspaCy's ``TargetMatcher`` finds every red-flag
    mention with the patterns of ``rules/targets.yml`` (overlapping mentions of different flags
    are all kept, so a long urgent match cannot hide a short emergency one).
@@ -259,11 +260,24 @@ class RuleSet:
     no_vowels: Mapping[str, str] = field(default_factory=dict)
     # Spoken marks, years and readings a phone's dictation wrote as words (``dictation.yml``).
     dictation: Optional[Dictation] = None
+    # A word's last letter typed more than once (``held_keys.yml``): the pattern that finds such a
+    # word, and the words that really end so.
+    held_key: Optional["re.Pattern[str]"] = None
+    held_key_words: FrozenSet[str] = frozenset()
 
     def read_dictation(self, text: str) -> str:
         """``text`` with the marks, years and readings that ``dictation.yml`` knows said as words
         written as typed ("comma he is grey full stop" -> ", he is grey."); as it is without the file."""
         return self.dictation.read(text) if self.dictation is not None else text
+
+    def read_held_keys(self, text: str) -> str:
+        """``text`` with each word's last letter typed more than once read once, for the letters
+        ``held_keys.yml`` lists ("biggerr" -> "bigger"), except its words that really end so ("odd")."""
+        if self.held_key is None:
+            return text
+        return self.held_key.sub(
+            lambda m: m.group(0) if m.group(0) in self.held_key_words else m.group(1) + m.group(2), text
+        )
 
     def read_no_vowels(self, text: str) -> str:
         """``text`` with each word of three or more letters and no vowel that ``no_vowels.yml`` knows
@@ -297,8 +311,9 @@ def _message_patterns(spec: Mapping[str, Any], key: str, fragments: Mapping[str,
 
 
 def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
-    """Read ``targets.yml``, ``context.yml``, ``ordinary.yml``, ``no_vowels.yml`` and ``dictation.yml``, expand the
-    fragments, check every regex, and refuse two no-vowel words with the same consonants."""
+    """Read ``targets.yml``, ``context.yml``, ``ordinary.yml``, ``no_vowels.yml``, ``dictation.yml`` and
+    ``held_keys.yml``, expand the fragments, check every regex, and refuse two no-vowel words with the
+    same consonants."""
     targets = yaml.safe_load((rules_dir / "targets.yml").read_text(encoding="utf-8"))
     context = yaml.safe_load((rules_dir / "context.yml").read_text(encoding="utf-8"))
     flags: Dict[str, Dict[str, Any]] = {}
@@ -362,6 +377,17 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             no_vowels[key] = str(word)
     dictation_file = rules_dir / "dictation.yml"
     dictation = load_dictation(dictation_file)
+    held_keys_file = rules_dir / "held_keys.yml"
+    held_key: Optional["re.Pattern[str]"] = None
+    held_key_words: FrozenSet[str] = frozenset()
+    if held_keys_file.exists():
+        held = yaml.safe_load(held_keys_file.read_text(encoding="utf-8")) or {}
+        letters = [str(letter) for letter in held.get("letters") or []]
+        if any(len(letter) != 1 or not letter.isalpha() for letter in letters):
+            raise ValueError(f"held_keys.yml: letters must be single letters: {letters}")
+        if letters:
+            held_key = re.compile(rf"\b([a-z]+?)([{''.join(letters)}])\2+\b")
+            held_key_words = frozenset(str(word) for word in held.get("keep") or [])
     return RuleSet(
         flags=flags,
         modifiers=modifiers,
@@ -372,12 +398,15 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
         ordinary=ordinary,
         no_vowels=no_vowels,
         dictation=dictation,
+        held_key=held_key,
+        held_key_words=held_key_words,
         files=(
             rules_dir / "targets.yml",
             rules_dir / "context.yml",
             *([ordinary_file] if ordinary else []),
             *([no_vowels_file] if no_vowels else []),
             *([dictation_file] if dictation is not None else []),
+            *([held_keys_file] if held_key is not None else []),
         ),
     )
 
@@ -494,7 +523,7 @@ class Triage:
         with each mention the rules discounted (and no counted one overlaps) replaced by
         ``DISCOUNTED_MARK``, so that "no pus" does not read like "pus", and each ordinary wording
         (``ordinary.yml``) left out, so that it weighs neither way."""
-        clean = self.rules.read_no_vowels(self.rules.read_dictation(normalise(text)))
+        clean = self.rules.read_no_vowels(self.rules.read_held_keys(self.rules.read_dictation(normalise(text))))
         if not clean:
             return [], ""
         findings: List[Finding] = []
