@@ -2471,3 +2471,97 @@ def test_a_severe_hypo_told_by_what_is_seen_and_insulin_as_a_means_are_found():
     }
     rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
+
+
+def test_a_last_letter_typed_twice_is_read_once():
+    """held_keys.yml: a hand whose key doubles the last letter ("thickk", "sitt up", "emergencyy") is read
+    as the word it means; words that end so ("odd", "egg", "inn", "hmm"), a size in "mm", letters English
+    doubles ("knee", "still", "numbness") and "numm" for numb stay as typed."""
+    rules = default_triage().rules
+    assert rules.read_held_keys("lump getting biggerr, cant sitt up, emergencyy") == (
+        "lump getting bigger, cant sit up, emergency"
+    )
+    assert rules.read_held_keys("odd egg inn hmm 10 mm knee still numbness numm") == (
+        "odd egg inn hmm 10 mm knee still numbness numm"
+    )
+    rules_only = Triage(rules)
+    cases = {
+        "tongue feels thickk and swolen, cant talk properr. started after the new antibioticc": EMERGENCY,
+        "headd splitting when i sitt up, eases off when im flat on the bed. op mondayy": EMERGENCY,
+        "numm down there when I wipe since this morning": EMERGENCY,
+        "what counts as an emergencyy after the neck opp?": NONE,
+        "scarr looks finee, no temp, when can i drivee?": NONE,
+    }
+    assert _levels(rules_only, cases) == cases
+
+
+def test_a_held_key_file_with_more_than_a_letter_is_refused(tmp_path):
+    for name in ("targets.yml", "context.yml"):
+        (tmp_path / name).write_text((RULES_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "held_keys.yml").write_text("version: 1\nletters: [k, ss]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="single letters"):
+        load_rules(tmp_path)
+
+
+def test_the_broad_review_keeps_its_probes_at_their_level():
+    """A broad blind review (tests/data/triage/review54_probes.yml): a denial over years ("I have had no
+    chest pain for years") is denied, a question inside a neck operation's swelling is a question, a cut
+    "meself" shaving is an accident, a childhood difficulty is long past, "if I don't come round I would be
+    fine with that" is a wish, and a time of now before "when" tells when it happened."""
+    cases = {
+        "I have had no chest pain for years": NONE,
+        "i have had no fever for years, just asking when to stop the antibiotics": NONE,
+        "cut meself shaving this morning, tiny nick": NONE,
+        "cut meself again last night": CRISIS,
+        "With the neck operation, will there be swelling afterwards?": NONE,
+        "my neck is swelling up since the op": EMERGENCY,
+        "I have trouble to swallow big tablets since small girl": NONE,
+        "if I don't come round after the anaesthetic, I would be fine with that": CRISIS,
+        "Every night I pray to God that I don't wake up in the morning.": CRISIS,
+        "this morning when I take it off to wash, the cut has come open in the middle": EMERGENCY,
+        "what should i do when the cut comes open?": NONE,
+        "my cousin couldnt breathe from a bee sting last summer, hes sweet now": NONE,
+    }
+    _assert_review_and_cases("review54_probes.yml", 180, cases)
+
+
+def test_the_second_broad_review_keeps_its_probes_at_their_level():
+    """A second blind review (tests/data/triage/review56_probes.yml): a past attempt with the thoughts back
+    in lay or non-native words, self-harm in dialect ("hurt mesel", "do meself in"), a hope to sleep and
+    never open one's eyes again, swallowing getting harder after a neck operation; an accident while
+    cooking, "no bowel problem" for twenty years and a difficulty "since always" stay calm."""
+    cases = {
+        "I was in hospital after I try to die, long ago. My head is going to that place again.": CRISIS,
+        "I was in hospital after I try to die, long ago. I am well now.": NONE,
+        "gonna do meself in la, honest": CRISIS,
+        "did my back in lifting the shopping": NONE,
+        "I am hoping I sleep and never open my eyes again.": CRISIS,
+        "hoping i sleep well tonight, the bed is so uncomfortable": NONE,
+        "Ah keep wantin to hurt mesel, hinny": CRISIS,
+        "I cut myself with the knife when I make the chipa, small cut in the finger": NONE,
+        "I have been hurting myself with the kitchen knife on my legs, where nobody can see.": CRISIS,
+        "For 20 years I have no bowel problem, bladder always fine.": NONE,
+        "i have no bowel control since this morning": EMERGENCY,
+        "Since always I have difficulty to swallow big tablets": NONE,
+        "Day 2 after the neck surgery. Since afternoon swallowing becomes harder and harder": EMERGENCY,
+    }
+    _assert_review_and_cases("review56_probes.yml", 80, cases)
+
+
+def test_the_third_broad_review_keeps_its_probes_at_their_level():
+    """A third blind review (tests/data/triage/review57_probes.yml): "or no" after a wish is "or not", not a
+    checklist's denial; "i'd rather not wake up", a hope "i divvent wake up" and "put us under and leave us
+    there" are crises; "been well 13 years now" is long past; going to work in the morning and a question
+    of how long one sleeps stay calm."""
+    cases = {
+        "Tonight I take double of the sleeping pills and I don't care if I wake up or no.": CRISIS,
+        "fever no, pus no, wee fine, just asking about driving": NONE,
+        "every mornin i wake up and im gutted i did. id rather just not wake up": CRISIS,
+        "gan to sleep every night hoping i divvent wake up": CRISIS,
+        "put us under and leave us there, i meant it": CRISIS,
+        "i tried to end it when i was 23, had proper help after, been well 13 year now. is it relevant": NONE,
+        "id rather not wake up in the morning, i have to go to work lol": NONE,
+        "i prefer not to wake up too early after the op": NONE,
+        "i had a clot 2 years ago, now my calf is swollen and hot": EMERGENCY,
+    }
+    _assert_review_and_cases("review57_probes.yml", 95, cases)
