@@ -272,12 +272,19 @@ class RuleSet:
 
     def read_held_keys(self, text: str) -> str:
         """``text`` with each word's last letter typed more than once read once, for the letters
-        ``held_keys.yml`` lists ("biggerr" -> "bigger"), except its words that really end so ("odd")."""
+        ``held_keys.yml`` lists ("biggerr" -> "bigger"); its words that really end so keep it twice
+        ("odd", "buttt" -> "butt")."""
         if self.held_key is None:
             return text
-        return self.held_key.sub(
-            lambda m: m.group(0) if m.group(0) in self.held_key_words else m.group(1) + m.group(2), text
-        )
+
+        def once(match: "re.Match[str]") -> str:
+            word, stem, letter = match.group(0), match.group(1), match.group(2)
+            if word in self.held_key_words:
+                return word
+            # "buttt" is "butt": a word that ends in the letter twice keeps it twice.
+            return stem + letter * 2 if stem + letter * 2 in self.held_key_words else stem + letter
+
+        return self.held_key.sub(once, text)
 
     def read_no_vowels(self, text: str) -> str:
         """``text`` with each word of three or more letters and no vowel that ``no_vowels.yml`` knows
