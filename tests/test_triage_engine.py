@@ -2533,6 +2533,8 @@ def test_the_second_broad_review_keeps_its_probes_at_their_level():
     cases = {
         "I was in hospital after I try to die, long ago. My head is going to that place again.": CRISIS,
         "I was in hospital after I try to die, long ago. I am well now.": NONE,
+        "I overdosed in 2010. the therapy helped for years but now the old thoughts are back": CRISIS,
+        "overdose in 2001, well since then. the injection helped a lot, i want to do it again": NONE,
         "gonna do meself in la, honest": CRISIS,
         "did my back in lifting the shopping": NONE,
         "I am hoping I sleep and never open my eyes again.": CRISIS,
@@ -2565,3 +2567,34 @@ def test_the_third_broad_review_keeps_its_probes_at_their_level():
         "i had a clot 2 years ago, now my calf is swollen and hot": EMERGENCY,
     }
     _assert_review_and_cases("review57_probes.yml", 95, cases)
+
+
+def test_what_two_reviews_of_the_broad_reviews_edits_found_stays_fixed():
+    """Two read-only reviews of the edits for review54, review56 and review57 found wordings they had
+    calmed or raised; rules alone, each is at its level."""
+    cases = {
+        "ive been shaking and shivering since forever, temp is 39": EMERGENCY,
+        "my daughter had a fit when she was at school, the teacher just phoned me, shes very drowsy": EMERGENCY,
+        "i cut miself on purpose last night": CRISIS,
+        "i cut myself on purpose with my dads shaving razor": CRISIS,
+        "ive been cutting meself on the legs again": CRISIS,
+        "my buttt has been numb since yesterday": EMERGENCY,
+        "my neck can't move it's that swollen, op was yesterday": EMERGENCY,
+        "no bowel or bladder control since this morning": EMERGENCY,
+        "i tried to kill myself in 2015. nothing has helped and ive started wanting to do it again": CRISIS,
+        "i've been cutting myself for 2 years now, nobody knows": CRISIS,
+        "my left calf is swollen red and hot since baby was born 2 weeks ago": EMERGENCY,
+        "after my neck op if anything the swelling is getting worse": EMERGENCY,
+        "i did meself in yesterday shifting the wardrobe, back killing me": NONE,
+        "im scared ill do myself in if i go back to work too soon": NONE,
+        "can they put me under and keep me under, im a nervous patient": NONE,
+        "i tried to die my hair purple lol, is hair dye ok before surgery": NONE,
+        "for the operation i prefer not to wake up, can i have the general one": NONE,
+        "i cut myself as a teen, all good now. its back, the feeling in my toes!": NONE,
+        "is it normal that swallowing gets harder after a neck op?": NONE,
+        "is there meant to be a fever or no, just wondering what's normal": NONE,
+        "whats the point of goin on the waiting list if they cant fix it": NONE,
+        "i dont care if i come round in recovery or on the ward, can my husband wait in the room": NONE,
+    }
+    rules_only = Triage(default_triage().rules)
+    assert _levels(rules_only, cases) == cases
