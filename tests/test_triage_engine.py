@@ -28,6 +28,16 @@ def _levels(triage: Triage, texts: Iterable[str]) -> Dict[str, str]:
 TRIAGE_DATA = ROOT / "tests" / "data" / "triage"
 
 
+def _rules_with(folder: Path, files: Dict[str, str]) -> Path:
+    """A rules folder in ``folder``: the shipped targets.yml and context.yml, then ``files`` (name -> text)
+    written over them or beside them, for a test that one bad file stops the rules from loading."""
+    for name in ("targets.yml", "context.yml"):
+        (folder / name).write_text((RULES_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
 def _review_probes(name: str) -> Dict[str, str]:
     """A review's probes kept at their level (tests/data/triage/<name>): text -> expected level."""
     probes = yaml.safe_load((TRIAGE_DATA / name).read_text(encoding="utf-8"))["probes"]
@@ -634,11 +644,8 @@ def test_words_typed_without_vowels_are_read_as_the_red_flag_words_they_spell():
 
 
 def test_a_list_of_no_vowel_words_where_two_words_share_their_consonants_is_refused(tmp_path):
-    for name in ("targets.yml", "context.yml"):
-        (tmp_path / name).write_text((RULES_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "no_vowels.yml").write_text("version: 1\nwords: [scar, score]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="scr"):
-        load_rules(tmp_path)
+        load_rules(_rules_with(tmp_path, {"no_vowels.yml": "version: 1\nwords: [scar, score]\n"}))
 
 
 def test_a_loss_the_feeling_dates_from_and_tablets_kept_for_when_one_is_ready():
@@ -926,11 +933,9 @@ def test_rules_load_every_flag_with_a_level_and_description():
 
 
 def test_a_bad_rule_file_is_refused(tmp_path):
-    targets = (RULES_DIR / "targets.yml").read_text()
-    (tmp_path / "targets.yml").write_text(targets.replace("level: urgent", "level: soon", 1))
-    (tmp_path / "context.yml").write_text((RULES_DIR / "context.yml").read_text())
+    targets = (RULES_DIR / "targets.yml").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="unknown level"):
-        load_rules(tmp_path)
+        load_rules(_rules_with(tmp_path, {"targets.yml": targets.replace("level: urgent", "level: soon", 1)}))
 
 
 @pytest.mark.parametrize(
@@ -951,23 +956,21 @@ def test_a_later_sentences_cue_that_could_silently_widen_is_refused(tmp_path, en
     """A ``previous_sentence`` cue changes red flags in another sentence: a missing ``applies_to``, a
     key the engine does not know (a misspelt or an unsupported condition) or ``allowed_types`` naming no
     flag must stop the rules from loading, not widen the cue to every mention or leave it reaching none."""
-    (tmp_path / "targets.yml").write_text((RULES_DIR / "targets.yml").read_text())
-    context = (RULES_DIR / "context.yml").read_text()
-    (tmp_path / "context.yml").write_text(context.replace("previous_sentence:\n", "previous_sentence:\n" + entry, 1))
+    context = (RULES_DIR / "context.yml").read_text(encoding="utf-8")
+    widened = context.replace("previous_sentence:\n", "previous_sentence:\n" + entry, 1)
     with pytest.raises(ValueError, match=refusal):
-        load_rules(tmp_path)
+        load_rules(_rules_with(tmp_path, {"context.yml": widened}))
 
 
 def test_a_flag_with_a_condition_the_engine_does_not_know_is_refused(tmp_path):
     """A misspelt flag condition ("not_in_mesage") would be ignored and leave the flag wider than written:
     the rules must not load."""
-    targets = (RULES_DIR / "targets.yml").read_text()
+    targets = (RULES_DIR / "targets.yml").read_text(encoding="utf-8")
     marker = "  self_harm:\n    level: crisis\n"
     assert marker in targets
-    (tmp_path / "targets.yml").write_text(targets.replace(marker, marker + "    not_in_mesage: ['\\bdog\\b']\n", 1))
-    (tmp_path / "context.yml").write_text((RULES_DIR / "context.yml").read_text())
+    misspelt = targets.replace(marker, marker + "    not_in_mesage: ['\\bdog\\b']\n", 1)
     with pytest.raises(ValueError, match=r"flag self_harm: unknown keys \['not_in_mesage'\]"):
-        load_rules(tmp_path)
+        load_rules(_rules_with(tmp_path, {"targets.yml": misspelt}))
 
 
 def test_medspacy_overlap_fix_is_what_keeps_inner_negations_and_scopes_right():
@@ -1419,11 +1422,10 @@ def test_a_swelling_measured_twice_is_an_emergency_only_when_the_later_size_is_b
 
 
 def test_a_size_comparison_without_its_groups_is_refused(tmp_path):
-    targets = (RULES_DIR / "targets.yml").read_text()
-    (tmp_path / "targets.yml").write_text(targets.replace("(?P<after_unit>", "(?P<later_unit>", 1))
-    (tmp_path / "context.yml").write_text((RULES_DIR / "context.yml").read_text())
+    targets = (RULES_DIR / "targets.yml").read_text(encoding="utf-8")
+    renamed = targets.replace("(?P<after_unit>", "(?P<later_unit>", 1)
     with pytest.raises(ValueError, match="grows_by_at_least"):
-        load_rules(tmp_path)
+        load_rules(_rules_with(tmp_path, {"targets.yml": renamed}))
 
 
 def test_the_review_of_tune24s_rules_red_flags_beside_their_new_cues_and_ordinary_sentences_in_their_words():
@@ -2496,11 +2498,8 @@ def test_a_last_letter_typed_twice_is_read_once():
 
 
 def test_a_held_key_file_with_more_than_a_letter_is_refused(tmp_path):
-    for name in ("targets.yml", "context.yml"):
-        (tmp_path / name).write_text((RULES_DIR / name).read_text(encoding="utf-8"), encoding="utf-8")
-    (tmp_path / "held_keys.yml").write_text("version: 1\nletters: [k, ss]\n", encoding="utf-8")
     with pytest.raises(ValueError, match="single letters"):
-        load_rules(tmp_path)
+        load_rules(_rules_with(tmp_path, {"held_keys.yml": "version: 1\nletters: [k, ss]\n"}))
 
 
 def test_the_broad_review_keeps_its_probes_at_their_level():
