@@ -2597,3 +2597,46 @@ def test_what_two_reviews_of_the_broad_reviews_edits_found_stays_fixed():
     }
     rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
+
+
+def test_a_cry_of_oh_no_denies_nothing_and_a_checklists_last_no_denies_its_item():
+    """Rules alone: "oh no" after a red flag is a cry, not a checklist's answer ("i cant pee oh no, what do
+    i do" had been calm through the whole pipeline); a checklist's last "no" at the very end of the
+    message denies a symptom named in one word after an item already denied ("fever no, pus no"), and a
+    tag "no" ("the cut has pus no", "very hot, fever no") denies nothing. (The rules alone leave
+    uncontrolled pain in the words of the last case to the second reader, which answers it urgent.)"""
+    cases = {
+        "i cant pee oh no, what do i do": EMERGENCY,
+        "blood everywhere omg no!": EMERGENCY,
+        "my calf is swollen and hot oh no.": EMERGENCY,
+        "cant feel my legs oh god no, please help": EMERGENCY,
+        "since yesterday my father is having fever no": EMERGENCY,
+        "sir the cut has pus no": EMERGENCY,
+        "i cant pee no": EMERGENCY,
+        "fever no, pus no": NONE,
+        "temp normal, redness no, pus no": NONE,
+        "fever ah no, pus ah no, just the stiffness in the morning": NONE,
+        "fever no no, pus no no, only pain when i sit": NONE,
+        "wound red and a bit hot, pus no, fever no": URGENT,
+        "incision gaping about 1cm since this morning, smell no": EMERGENCY,
+        "sir he is shaking and very hot, fever no": EMERGENCY,
+        "my mother is not good, fever no": EMERGENCY,
+        "tablets doctor give, me take all right time, pain still strong strong, sleep can't. numb no, fever no": NONE,
+    }
+    rules_only = Triage(default_triage().rules)
+    assert _levels(rules_only, cases) == cases
+
+
+def test_the_blind_review_of_calm_look_alikes_keeps_its_probes_at_their_level():
+    """A blind review of calm messages in the words of every kind of red flag, with red flags in the same
+    voices (tests/data/triage/review58_probes.yml): the rules alone keep these at their level; the
+    misses are listed in the file (a shy bladder, a kitchen's heat, travel sickness, each tried as a rule
+    and dropped because it hid red flags)."""
+    _assert_review_and_cases("review58_probes.yml", 90, {})
+
+
+def test_the_blind_review_of_red_flags_typed_the_hard_way_keeps_its_probes_at_their_level():
+    """A blind review of red flags with heavy typos, dialect and understatement, and calm messages in the
+    same voices (tests/data/triage/review59_probes.yml): the rules alone keep these at their level; the
+    second reader escalates every red flag the rules miss here (listed in the file)."""
+    _assert_review_and_cases("review59_probes.yml", 75, {})
