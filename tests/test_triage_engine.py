@@ -25,6 +25,12 @@ def _levels(triage: Triage, texts: Iterable[str]) -> Dict[str, str]:
     return {t: triage.assess(t).level for t in texts}
 
 
+@pytest.fixture(scope="module")
+def rules_only() -> Triage:
+    """The shipped rules without the second reader, built once: what most tests here pin down."""
+    return Triage(default_triage().rules)
+
+
 TRIAGE_DATA = ROOT / "tests" / "data" / "triage"
 
 
@@ -186,10 +192,9 @@ def test_context(text, level, flag):
         assert flag in result.flags
 
 
-def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_them_is_not():
+def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_them_is_not(rules_only: Triage):
     """The rules alone (no second reader): a quoted warning list is not a report; a new clause or a
     "but" after the quote is read on its own."""
-    rules_only = Triage(default_triage().rules)
     quoted = [
         "Paper say: fever, numb, toilet problem, phone 999. Me none. Only question: car drive when?",
         "the leaflet's list of warning signs (fever, numbness, incontinence), none of which I have",
@@ -204,10 +209,9 @@ def test_words_quoted_from_the_sheet_are_calm_for_the_rules_but_a_report_after_t
     assert _levels(rules_only, reported) == {t: EMERGENCY for t in reported}
 
 
-def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_not():
+def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_not(rules_only: Triage):
     """The rules alone (no second reader): lay idioms and everyday accidents that share words with a
     red flag stay calm; the red flag itself, in the same words, is still escalated."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "i wanted to die of embarrassment when the nurse helped me in the shower",
         "i hurt myself laughing at a meme, the scar pulled a bit",
@@ -232,21 +236,19 @@ def test_idioms_and_accidents_are_calm_for_the_rules_but_what_they_resemble_is_n
     assert _levels(rules_only, escalated) == escalated
 
 
-def test_the_saddle_check_said_as_a_habit_is_current_not_a_condition():
+def test_the_saddle_check_said_as_a_habit_is_current_not_a_condition(rules_only: Triage):
     """ "When I wipe" / "when I use toilet paper" report what happens now (docs/triage-levels.md lists
     "when I wipe" among the saddle-area words); "if" still makes it a question. Rules alone."""
-    rules_only = Triage(default_triage().rules)
     assert rules_only.assess("when i use toilet paper i don't feel nothing on my bottom").level == EMERGENCY
     assert rules_only.assess("since monday, when i wipe i cant feel it down there").level == EMERGENCY
     assert rules_only.assess("what should i do if i cant feel my bottom when i wipe").level == NONE
     assert rules_only.assess("if i ever cant feel anything when i go to the toilet, who do i call").level == NONE
 
 
-def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_symptom_now():
+def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_symptom_now(rules_only: Triage):
     """Rules alone: "is possible to have" (no "it"), "yrs ago", "her knee op", "when i was baby" and a
     form's or nurse's question about one's history ("if i ever had", "have you ever had") are general
     or over; the same symptoms told as happening now stay escalated."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "after operation is possible to have infection in the wound?",
         "my mum fainted after her knee op yrs ago, will they monitor me for that",
@@ -268,11 +270,10 @@ def test_lay_and_non_native_cues_of_a_general_question_or_the_past_but_not_of_a_
     assert _levels(rules_only, escalated) == escalated
 
 
-def test_own_symptom_claimed_in_the_sentence_after_a_general_question_is_a_red_flag_now():
+def test_own_symptom_claimed_in_the_sentence_after_a_general_question_is_a_red_flag_now(rules_only: Triage):
     """Rules alone: a general question followed by the writer's own claim in the next sentence ("...
     after? because i cant", "mine has been numb since last night", "i did twice this morning") is the
     red flag now; the same question followed by a worry, "mine is fine" or an old episode stays calm."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "have you ever had a patient who cant pee after? i'm just nervous",
         "have you ever had a patient who cant pee after? because i cant stop thinking about it",
@@ -298,11 +299,10 @@ def test_own_symptom_claimed_in_the_sentence_after_a_general_question_is_a_red_f
     assert _levels(rules_only, escalated) == escalated
 
 
-def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
+def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only(rules_only: Triage):
     """Rules alone: "had fever tues. gone now" and "i had a headache yesterday. it finished quickly" are
     over; "still there now" is not, and when the report has two red flags ("... and i cant pee. gone
     now") nothing is taken as over."""
-    rules_only = Triage(default_triage().rules)
     calm = ["had fever tues. gone now", "i had a fever on monday. it finished quickly", "had a fever sunday. fine now"]
     escalated = {
         # a bare "ok", "normal" or "better" is no all-clear
@@ -317,11 +317,10 @@ def test_a_short_sentence_saying_it_is_over_ends_a_single_past_report_only():
     assert _levels(rules_only, escalated) == escalated
 
 
-def test_said_to_be_over_is_calm_when_long_past_but_a_symptom_of_today_or_yesterday_stays_escalated():
+def test_said_to_be_over_is_calm_when_long_past_but_a_symptom_of_today_or_yesterday_stays_escalated(rules_only: Triage):
     """Rules alone: over and long past is calm; a symptom of today or yesterday said to be over ("i had a
     temp yesterday, it went away") stays escalated, because a clot, a leak or an infection can seem to
     settle for hours; "went away for a bit", "since this morning" or "but came back" keep it there."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "my sister tried to end her life when she was a teenager, she is fine now",
         "i had an infection after my knee op years ago, it cleared up",
@@ -342,13 +341,12 @@ def test_said_to_be_over_is_calm_when_long_past_but_a_symptom_of_today_or_yester
     assert _levels(rules_only, escalated) == escalated
 
 
-def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
+def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag(rules_only: Triage):
     """Rules alone: "the headache went away", "my chest infection cleared up", "the epidural wore off"
     are over for something else, not for the red flag told with them; a red flag that came back
     ("its back now", "numb again", "returned today") is there now; a return that is denied ("never
     came back", "hasnt come back since") is no sign that it is still there; an over-phrase whose subject
     is the symptom itself or "that" still says it is over."""
-    rules_only = Triage(default_triage().rules)
     escalated = {
         "i cant pee this morning, the headache went away": EMERGENCY,
         "coughing up blood today, my chest infection cleared up last week": EMERGENCY,
@@ -380,12 +378,11 @@ def test_over_said_of_something_else_or_of_a_medicine_never_hides_a_red_flag():
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resemble():
+def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resemble(rules_only: Triage):
     """Rules alone: a temperature without its unit after a general question, trying to wee and
     nothing, a puffy red leg, wanting to die said as seeing no point in waking up or putting tablets
     aside are red flags; shyness about peeing in front of people, "no breathing problems", "is clear
     fluid a bad sign?" and reading about a condition last night are not."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "i cant pee in front of people lol, will i need a catheter?",
         "no chest pain no breathing problems, just wondering about driving",
@@ -409,11 +406,12 @@ def test_a_reviews_lay_wordings_of_red_flags_and_the_calm_sentences_they_resembl
     assert _levels(rules_only, escalated) == escalated
 
 
-def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sentences_they_resemble():
+def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sentences_they_resemble(
+    rules_only: Triage,
+):
     """Rules alone, wordings of two new tuning parts (Scots, London slang, non-native English, a
     checklist): each is a red flag; the sentences beside them, with the same words in an ordinary
     sense, stay calm."""
-    rules_only = Triage(default_triage().rules)
     escalated = {
         "ive no been able tae pass water since last night": EMERGENCY,
         "bladder not emptied since 6. feels full, nothing coming": EMERGENCY,
@@ -462,10 +460,9 @@ def test_new_voices_red_flags_in_dialect_and_non_native_english_and_the_calm_sen
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it():
+def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it(rules_only: Triage):
     """Rules alone: a stay, a week's absence, a letter for work, "sick of", waking up during the
     operation are ordinary; the same words meaning life are a crisis."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "i don't want to be here in the hospital for long, my shop will suffer",
         "i don't want to wake up during the op",
@@ -495,12 +492,11 @@ def test_ordinary_frustration_in_the_words_of_a_crisis_and_the_crises_beside_it(
     assert rules_only.assess("my bladdar wont emty, ive been trying for hours").level == EMERGENCY
 
 
-def test_burdens_farewells_and_means_at_hand_in_new_words_and_their_calm_look_alikes():
+def test_burdens_farewells_and_means_at_hand_in_new_words_and_their_calm_look_alikes(rules_only: Triage):
     """Rules alone: a burden on one's parents, sorry and goodbye, tara to everyone, gone from the world,
     tablets to be used all at one time, a gun or a poison looked at, a car running in a shut garage,
     things given away one after another, not needed after a near day, not troubling anyone much longer
     are a crisis; the same words for a lift, an apology, a stay in hospital or a dose question are not."""
-    rules_only = Triage(default_triage().rules)
     crisis = [
         "honestly i'm just a burden on my mum and dad",
         "she keeps telling me she's only a drag on us",
@@ -537,10 +533,9 @@ def test_burdens_farewells_and_means_at_hand_in_new_words_and_their_calm_look_al
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_fine_or_gone_said_of_someone_or_something_else_does_not_deny_the_red_flag_before_it():
+def test_fine_or_gone_said_of_someone_or_something_else_does_not_deny_the_red_flag_before_it(rules_only: Triage):
     """Rules alone: "my wife is gone" after a wish to die is bereavement, not a denial; "my bladder is
     fine" still denies, and "he is fine now" still speaks of the person with the symptom."""
-    rules_only = Triage(default_triage().rules)
     crisis = [
         "i want to end it all my wife is gone",
         "no reason to live anymore since my wife is gone",
@@ -594,11 +589,12 @@ def test_ordinary_wordings_are_reported_never_counted_and_left_out_for_the_secon
         assert name not in rules.flags and rules.description_of(name), name
 
 
-def test_checklists_answered_with_no_and_new_wordings_of_collapse_haematoma_foot_drop_and_saddle_numbness():
+def test_checklists_answered_with_no_and_new_wordings_of_collapse_haematoma_foot_drop_and_saddle_numbness(
+    rules_only: Triage,
+):
     """Rules alone: "fever no, pus no," denies each item; a faint called syncope, confusion called
     muddled, a relative who "does not wake up", a lump "blown up" to a cricket ball, a foot "dropping more",
     "i do not sense" down below are emergencies; their ordinary neighbours are not."""
-    rules_only = Triage(default_triage().rules)
     emergency = [
         "dad had a syncope on the stairs just now",
         "she is very muddled since she woke, doesnt know what day it is",
@@ -624,10 +620,9 @@ def test_checklists_answered_with_no_and_new_wordings_of_collapse_haematoma_foot
     assert rules_only.assess("i'd rather die than have to live like this").level == CRISIS
 
 
-def test_words_typed_without_vowels_are_read_as_the_red_flag_words_they_spell():
+def test_words_typed_without_vowels_are_read_as_the_red_flag_words_they_spell(rules_only: Triage):
     """no_vowels.yml: "cnt pee", "clf swln", "fvr 39 shkng" are red flags; text speak with no vowels
     ("pls", "thx", "tbh", "ppl") stays as typed, and "cnt wait" is no red flag."""
-    rules_only = Triage(default_triage().rules)
     emergency = [
         "cnt pee since 6am",
         "clf swln and hot since yday",
@@ -648,11 +643,10 @@ def test_a_list_of_no_vowel_words_where_two_words_share_their_consonants_is_refu
         load_rules(_rules_with(tmp_path, {"no_vowels.yml": "version: 1\nwords: [scar, score]\n"}))
 
 
-def test_a_loss_the_feeling_dates_from_and_tablets_kept_for_when_one_is_ready():
+def test_a_loss_the_feeling_dates_from_and_tablets_kept_for_when_one_is_ready(rules_only: Triage):
     """Rules alone: "since my joan passed last year i see no point going on" is now, though "last year"
     dates the loss; tablets kept "for when i am ready" are a means at hand. A clot after a bereavement
     years ago stays the past; tablets kept in a jar in the kitchen are a habit."""
-    rules_only = Triage(default_triage().rules)
     crisis = [
         "since my husband died last year i see no point going on",
         "since my son passed in 2021 i dont want to be here",
@@ -666,11 +660,10 @@ def test_a_loss_the_feeling_dates_from_and_tablets_kept_for_when_one_is_ready():
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem():
+def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_problem(rules_only: Triage):
     """Rules alone: "bled thru 3 pads" is heavy bleeding; "leg pins n needles since op" is one-limb
     numbness (urgent), "pins n needles before the op" is not; "no problem with breathing" denies the
     symptom (a rash after a new tablet stays urgent), "now i have problem with breathing" reports it."""
-    rules_only = Triage(default_triage().rules)
     assert rules_only.assess("bled thru 3 pads").level == EMERGENCY
     assert rules_only.assess("blood coming thru the dressing all night").level == EMERGENCY
     assert rules_only.assess("leg pins n needles since op. one leg. not worse").level == URGENT
@@ -683,7 +676,9 @@ def test_text_speak_bleeding_and_one_limb_numbness_and_a_denied_breathing_proble
     assert rules_only.assess("now i have problem with breathing").level == EMERGENCY
 
 
-def test_urgent_wordings_of_failing_painkillers_new_one_limb_numbness_a_redder_wound_and_a_carers_rash():
+def test_urgent_wordings_of_failing_painkillers_new_one_limb_numbness_a_redder_wound_and_a_carers_rash(
+    rules_only: Triage,
+):
     """Rules alone: painkillers that "have done nothing", are "daein nothin", "not help", that the pain
     "got the better of", pain "in spite of" them or "very very strong" while taking them, a pain that
     "shot up" or is "9 of 10"; one limb numb, tingly or "sleeping" since yesterday or for two days, with
@@ -691,7 +686,6 @@ def test_urgent_wordings_of_failing_painkillers_new_one_limb_numbness_a_redder_w
     are urgent. The calm sentences they resemble (tablets that help, pain that is "a bit worse when i
     sit", a numb spot since before the op, a limb that is not or less numb, a person doing nothing, the
     weather "a bit warmer", someone's rash years ago or asked about) are not."""
-    rules_only = Triage(default_triage().rules)
     urgent = [
         "the painkillers have done nothing for the pain since this morning",
         "the pills they sent me home with are doin nothin, cannae sleep",
@@ -738,20 +732,18 @@ def test_urgent_wordings_of_failing_painkillers_new_one_limb_numbness_a_redder_w
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_an_earlier_time_said_to_be_fine_does_not_deny_the_symptom_told_before_it():
+def test_an_earlier_time_said_to_be_fine_does_not_deny_the_symptom_told_before_it(rules_only: Triage):
     """Rules alone: "yesterday was ok" after a red flag dates it (the symptom is new), it does not deny
     it as "... is fine" does; a symptom said to be fine stays calm."""
-    rules_only = Triage(default_triage().rules)
     assert rules_only.assess("the tablets not help, yesterday was ok, today i cry").level == URGENT
     assert rules_only.assess("i cant pee, yesterday was fine").level == EMERGENCY
     assert rules_only.assess("no fever, bladder is fine, when can i drive").level == NONE
 
 
-def test_the_time_of_reading_about_a_condition_is_not_the_time_of_a_symptom():
+def test_the_time_of_reading_about_a_condition_is_not_the_time_of_a_symptom(rules_only: Triage):
     """Rules alone: "i was reading on a forum last night about people who end up with cauda equina" is
     a worry about something read, not the condition last night; a symptom told after the reading is
     still a red flag now."""
-    rules_only = Triage(default_triage().rules)
     calm = "i was reading on a forum last night about people who end up with cauda equina after this op"
     assert rules_only.assess(calm).level == NONE
     assert rules_only.assess("i was reading on a forum last night and now i cant feel my bottom").level == EMERGENCY
@@ -761,12 +753,11 @@ def test_the_time_of_reading_about_a_condition_is_not_the_time_of_a_symptom():
     assert rules_only.assess("was watching it last night when i collapsed").level == EMERGENCY
 
 
-def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question_or_the_past():
+def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question_or_the_past(rules_only: Triage):
     """Rules alone: "i no can feel legs", "me no feel legs, no can pee" are a cauda equina emergency as
     much as "i cant feel my legs"; the same words asked about ("will i no can pee after operation?",
     "will i not feel my legs after the op?") or told as someone else's past stay calm, and "no can do"
     or "i no can come on monday" are no symptom."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "will i no can pee after operation?",
         "will i not feel my legs after the op?",
@@ -789,11 +780,10 @@ def test_non_native_cannot_and_not_feel_are_red_flags_now_and_calm_as_a_question
     assert _levels(rules_only, escalated) == escalated
 
 
-def test_text_speak_general_questions_are_calm_but_requests_and_red_flags_in_text_speak_are_not():
+def test_text_speak_general_questions_are_calm_but_requests_and_red_flags_in_text_speak_are_not(rules_only: Triage):
     """Rules alone: "u" for "you" and "r u" for "are you" make the same general question as the words
     they stand for; a request for help ("can you get me an ambulance", "call someone") is not a
     question about a risk, so the red flag after it stays escalated, typed out or in text speak."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "will u bleed a lot after the op",
         "r u likely 2 get a fever after surgery",
@@ -837,11 +827,10 @@ def test_own_symptom_asked_about_as_normal_gets_the_level_of_the_symptom(text, l
     assert result.level == level, result.as_dict()
 
 
-def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_they_resemble_are_calm():
+def test_indirect_self_harm_wordings_are_a_crisis_but_the_everyday_sentences_they_resemble_are_calm(rules_only: Triage):
     """The rules alone: indirect self-harm in lay, dialect and reported words is a crisis (someone
     else's too, also when told in the past tense without being over); everyday sentences with the
     same words stay calm."""
-    rules_only = Triage(default_triage().rules)
     crisis = [
         "dont want to be around anymore",
         "it will be better for my husband if i am not more here",
@@ -1026,13 +1015,12 @@ def test_the_prefilter_changes_no_result():
     assert [fast.assess(t).as_dict() for t in texts] == [full.assess(t).as_dict() for t in texts]
 
 
-def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags_by_the_rules_alone():
+def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags_by_the_rules_alone(rules_only: Triage):
     """Rules alone: a question about the wound's future, "scared ill ..." (I'll), "he's sound now",
     "it went the same day", a partner called "the missus" or "me arl fella" are calm; medicines stopped
     to die, a rope with a plan, "head is wrecked" on sitting up, "can't
     hardly get me breath", lips "like sausages", painkillers that "ain't touching it", an "itchy red
     spot" after a new antibiotic and one numb foot "since the surgery" keep their levels."""
-    rules_only = Triage(default_triage().rules)
     calm = [
         "will the wound get infected if i eat crab?",
         "is my scar going to split when i bend over",
@@ -1064,13 +1052,14 @@ def test_future_questions_past_events_told_as_over_and_new_wordings_of_red_flags
     assert _levels(rules_only, still_flagged) == still_flagged
 
 
-def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm_neighbours_by_the_rules_alone():
+def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm_neighbours_by_the_rules_alone(
+    rules_only: Triage,
+):
     """Rules alone: a headache named in one sentence and its positions told in the next, a collapse
     "half an hour ago" said to be over, a relative who "went down ... out cold", a swelling that has
     "doubled", one leg swollen "below the knee", tablets being collected, given-away belongings, a means
     and a way out, a rope and a chosen spot, painkillers "not touching it" keep their levels; the same
     words about the back, a disc on a scan, a prescription collected or an exercise are calm."""
-    rules_only = Triage(default_triage().rules)
     still_flagged = {
         "awful headache. when i stand up its pounding, lying flat it goes": EMERGENCY,
         "the headache is back. it gets worse when i sit up and eases when i lie down": EMERGENCY,
@@ -1106,11 +1095,10 @@ def test_red_flags_told_across_sentences_by_carers_and_in_dialect_and_their_calm
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_another_persons_recovery_makes_only_their_own_red_flag_calm_never_the_writers():
+def test_another_persons_recovery_makes_only_their_own_red_flag_calm_never_the_writers(rules_only: Triage):
     """Rules alone: "he's fine now", "my dad is fine now", "she recovered" (OTHER_RECOVERED) say that
     another person is well, so their red flag told before is over; the writer's own red flag in the same
     sentence stays escalated, and someone else's red flag of minutes ago stays an emergency."""
-    rules_only = Triage(default_triage().rules)
     still_flagged = {
         "i cant pee at all, my dad had that after his op and hes totally fine now": EMERGENCY,
         "my calf is swollen and hot and my friend had it after her op and she's ok now": EMERGENCY,
@@ -1135,14 +1123,13 @@ def test_another_persons_recovery_makes_only_their_own_red_flag_calm_never_the_w
     assert [f.context for f in found if f.flag == "collapse"] == [("OTHER_PERSON", "OTHER_RECOVERED")]
 
 
-def test_red_flags_of_tune22_and_tune23_in_new_words_and_the_ordinary_sentences_that_share_them():
+def test_red_flags_of_tune22_and_tune23_in_new_words_and_the_ordinary_sentences_that_share_them(rules_only: Triage):
     """Rules alone: a relative's past told after the writer's own red flag ("my mum had a dvt 5 years
     ago") dates only the relative's; a fear of not waking is ordinary unless a wish follows it; "is after
     falling", "she dont know who i am", God asked to take one, hoping not to wake, "the sea can have me",
     tablets lined up, dressings gone through, a lump grown from an egg to an orange, a pee not felt, a limb
     numb since waking from the anaesthetic and painkillers that "no longer touch it" keep their levels;
     the everyday sentences in the same words stay calm."""
-    rules_only = Triage(default_triage().rules)
     still_flagged = {
         "my calf is hot and swollen, my mum had a dvt 5 years ago, is it the same?": EMERGENCY,
         "i cant pee and my dad had the same years ago": EMERGENCY,
@@ -1198,12 +1185,13 @@ def test_red_flags_of_tune22_and_tune23_in_new_words_and_the_ordinary_sentences_
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_the_review_of_tune22_and_tune23s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words():
+def test_the_review_of_tune22_and_tune23s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words(
+    rules_only: Triage,
+):
     """From a review of this round's rules (rules alone): a wish told after the fear of not waking, a
     relative not waking after a dash, a reaction to an allergen taken today keep their levels; God asked
     to take away the pain, a lump going down, dressings that peel off, a period, a catheter, the kitchen
     wiped, falling out with the physio, an accident at work, "had enough of the codeine" stay calm."""
-    rules_only = Triage(default_triage().rules)
     still_flagged = {
         "scared i wont wake up after the op, but maybe that would be for the best": CRISIS,
         "what if i dont wake up. honestly i wouldnt mind": CRISIS,
@@ -1238,7 +1226,9 @@ def test_the_review_of_tune22_and_tune23s_rules_red_flags_beside_their_cues_and_
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words():
+def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_sentences_in_their_words(
+    rules_only: Triage,
+):
     """From a review of this round's rules (rules alone): no new calm cue may hide a red flag ("before 3
     months" and "thirty year ago" date the operation, not the symptom; "nowt" and "sweet as now" were
     tried and not kept; "earlier today", "since 3 hours ago" and "a short while ago" keep their own cues;
@@ -1246,7 +1236,6 @@ def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_se
     not catch ordinary sentences: a prescription collected, a room cleared, a door out, a fear of the
     anaesthetic, a sample, motion sickness, a disc on a scan, a near miss, headaches in general, minutes
     ago that date a reading."""
-    rules_only = Triage(default_triage().rules)
     still_flagged = {
         "Operation done before 3 months, wound is giving yellow pus and fever also coming": EMERGENCY,
         "Been to the doctors wi me back thirty year ago, both legs are numb an ah cannae pee": EMERGENCY,
@@ -1292,7 +1281,7 @@ def test_the_review_of_tune20s_rules_red_flags_beside_their_cues_and_ordinary_se
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_the_calm_cues_of_tune19s_rules_never_hide_a_red_flag_told_beside_them():
+def test_the_calm_cues_of_tune19s_rules_never_hide_a_red_flag_told_beside_them(rules_only: Triage):
     """Rules alone, from a review of those rules: a question about the future needs a question mark or
     a condition ("will my legs be ok both numb and weak" is a red flag now); the feeling or strength that
     "went" was lost, not over; "been grand for weeks before this" dates the time before; "ill" read as
@@ -1302,7 +1291,6 @@ def test_the_calm_cues_of_tune19s_rules_never_hide_a_red_flag_told_beside_them()
     before the op or to drive, a rope for stretching, tablets stashed away from the dog, a head "wrecked"
     by a waiting room, lips that look like slugs in lipstick, a red spot on the nose, a leg weak for years,
     "won't be bothering you no more" once the appointment is sorted are calm."""
-    rules_only = Triage(default_triage().rules)
     emergency = [
         "will my legs be ok both numb and weak",
         "will the scar be ok fever 39 and shaking",
@@ -1371,11 +1359,10 @@ def test_a_normal_temperature_is_ordinary_and_a_fever_beside_it_is_still_read():
     assert triage.assess("temp 36.8, but i cant pee since last night").level == EMERGENCY
 
 
-def test_tablets_kept_for_someone_coming_home_a_bus_got_off_and_sleep_are_errands_not_red_flags():
+def test_tablets_kept_for_someone_coming_home_a_bus_got_off_and_sleep_are_errands_not_red_flags(rules_only: Triage):
     """Rules alone: tablets saved "for when she comes home", getting off a bus or a train and a sleeping
     aid that "no longer helps me sleep" are ordinary; tablets saved with a wish, stepping in front of a bus,
     a bridge, and painkillers that no longer help the pain keep their levels."""
-    rules_only = Triage(default_triage().rules)
     still_flagged = {
         "ive been saving my tablets, i want it over": CRISIS,
         "he's been saving his mother's sleeping tablets": CRISIS,
@@ -1396,9 +1383,8 @@ def test_tablets_kept_for_someone_coming_home_a_bus_got_off_and_sleep_are_errand
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_a_swelling_measured_twice_is_an_emergency_only_when_the_later_size_is_bigger():
+def test_a_swelling_measured_twice_is_an_emergency_only_when_the_later_size_is_bigger(rules_only: Triage):
     """Rules alone: the engine compares the two sizes (mm, cm, inches) of ``haematoma_measured``."""
-    rules_only = Triage(default_triage().rules)
     growing = [
         "the swelling by my scar was 3 cm yesterday and it is 6 cm today",
         "lump by the cut 2cm this morning, 5cm tonight",
@@ -1428,14 +1414,15 @@ def test_a_size_comparison_without_its_groups_is_refused(tmp_path):
         load_rules(_rules_with(tmp_path, {"targets.yml": renamed}))
 
 
-def test_the_review_of_tune24s_rules_red_flags_beside_their_new_cues_and_ordinary_sentences_in_their_words():
+def test_the_review_of_tune24s_rules_red_flags_beside_their_new_cues_and_ordinary_sentences_in_their_words(
+    rules_only: Triage,
+):
     """From a review of this round's rules (rules alone, 131 probes written before any run): Jamaican "nuh"
     negates only the word right after it, never across a comma nor as "nuh joke"; long-standing "for five
     years" looks back only; "nothing since lunch" is no recovery; a leaking wound is no hygiene question;
     a decimal comma and a later size dated by the clock still grow; tablets saved for when someone is out
     stay a crisis; and the new crisis wordings leave insulin stopped as told, a load for the children, a
     climbing rope, next week's appointment and "better i'm gone home" calm."""
-    rules_only = Triage(default_triage().rules)
     still_flagged = {
         "mi nuh know why mi cyaan pee since mawnin, belly full up": EMERGENCY,
         "nuh sleep all night, fever 39 and mi a shiver": EMERGENCY,
@@ -1571,12 +1558,11 @@ def test_the_review_of_tune24s_rules_red_flags_beside_their_new_cues_and_ordinar
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_retention_in_dialect_and_a_saddle_down_dere_are_found_and_the_scots_small_wee_is_no_pee():
+def test_retention_in_dialect_and_a_saddle_down_dere_are_found_and_the_scots_small_wee_is_no_pee(rules_only: Triage):
     """Passing no water told in Jamaican ("nuh pass water from yesterday"), Yorkshire ("nowt since
     breakfast" after a wee) or with "nuttin come out" is retention; "down dere" is the saddle. A "wee
     bit" of fluid, fasting "nothing since breakfast", a full nose or tube with nothing coming out, and a
     toe "down there" are not."""
-    rules_only = Triage(default_triage().rules)
     flagged = [
         "mi nuh pass water from yesterday evening an mi belly swell",
         "mi bladder full but nuttin come out",
@@ -1603,14 +1589,13 @@ def test_retention_in_dialect_and_a_saddle_down_dere_are_found_and_the_scots_sma
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_tune25s_rules_find_lay_red_flags_and_leave_their_ordinary_lookalikes_calm():
+def test_tune25s_rules_find_lay_red_flags_and_leave_their_ordinary_lookalikes_calm(rules_only: Triage):
     """Rules written after the twenty-fifth part was measured: legs that "go down" and "no power in both",
     shaking under the duvets and "my body is hot", a green-yellow stain on the dressing, a swelling
     "enlarging", a "cafe" (calf) swollen, blood coughed into a hanky, "just went aw black", red patches
     after a new tablet, tablets kept back, "no use continuing", a rope looked at, not having to wake up,
     someone who "does not want to continue anymore", lingering on a bridge looking down. Each beside the
     ordinary sentence in the same words."""
-    rules_only = Triage(default_triage().rules)
     flagged = {
         "today two times my legs go down, no power in both, I fall in kitchen": EMERGENCY,
         "no power in both legs since morning": EMERGENCY,
@@ -1658,16 +1643,17 @@ def test_tune25s_rules_find_lay_red_flags_and_leave_their_ordinary_lookalikes_ca
     assert _levels(rules_only, calm) == {t: NONE for t in calm}
 
 
-def test_the_review_of_this_rounds_rules_probes_stay_at_their_level():
+def test_the_review_of_this_rounds_rules_probes_stay_at_their_level(rules_only: Triage):
     """The review's probes (tests/data/triage/review25_probes.yml): red flags near the new wordings keep
     their level, ordinary sentences in the same words stay calm."""
-    rules_only = Triage(default_triage().rules)
     expected = _review_probes("review25_probes.yml")
     assert len(expected) >= 149
     assert _levels(rules_only, expected) == expected
 
 
-def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_general_questions_stay_calm():
+def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_general_questions_stay_calm(
+    rules_only: Triage,
+):
     """A second review's probes (tests/data/triage/review26_probes.yml): another person's red flag now
     followed by "she's fine now otherwise", a red flag of today followed by "I've been fine since", a
     report asked as a question, a recent year beside a current symptom keep their level; the calm
@@ -1675,7 +1661,6 @@ def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_
     this year or last is no time long past, "can man ...?", "these products can make infection in the
     cut?" and "is it possible for legs to give way?" are general questions, "nothing numb down there" and
     "havnt had a fit" deny, "wen i was 12" is long ago, "either leg" is both legs."""
-    rules_only = Triage(default_triage().rules)
     expected = _review_probes("review26_probes.yml")
     assert len(expected) >= 110
     assert _levels(rules_only, expected) == expected
@@ -1711,17 +1696,16 @@ def test_a_red_flag_now_stays_escalated_whatever_the_next_sentence_says_and_the_
     assert _levels(rules_only, flagged) == flagged
 
 
-def _assert_review_and_cases(probe_file: str, minimum: int, cases: Dict[str, str]) -> None:
+def _assert_review_and_cases(rules_only: Triage, probe_file: str, minimum: int, cases: Dict[str, str]) -> None:
     """The rules alone answer a review's probes (tests/data/triage/<probe_file>, at least ``minimum``
     kept at their level) and ``cases`` at their levels."""
-    rules_only = Triage(default_triage().rules)
     expected = _review_probes(probe_file)
     assert len(expected) >= minimum
     assert _levels(rules_only, expected) == expected
     assert _levels(rules_only, cases) == cases
 
 
-def test_a_time_long_past_does_not_reach_across_a_change_of_tense():
+def test_a_time_long_past_does_not_reach_across_a_change_of_tense(rules_only: Triage):
     """A review's probes (tests/data/triage/review27_probes.yml): a time long past beside a red flag told
     in the present, in either order ("in 2019 i had a discectomy and my wound is leaking clear fluid", "i
     cant pee, i had a prolapse years ago"), is a red flag now; a past told over two clauses, or a present
@@ -1739,10 +1723,10 @@ def test_a_time_long_past_does_not_reach_across_a_change_of_tense():
         "In 2010, her face swelled up after a wasp sting": NONE,
         "In 2016 I had a clot in my leg and my leg is fine now, can I fly after the op?": NONE,
     }
-    _assert_review_and_cases("review27_probes.yml", 110, cases)
+    _assert_review_and_cases(rules_only, "review27_probes.yml", 110, cases)
 
 
-def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_words():
+def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_words(rules_only: Triage):
     """A review's probes (tests/data/triage/review28_probes.yml) keep their level; the crises in new
     words are crises and their look-alikes (a burden with questions, tablets ready at the pharmacy,
     crutches given away, a mattress one cannot go on with) stay calm, while a real overdose or a life one
@@ -1768,10 +1752,12 @@ def test_tune28_and_tune29s_crisis_wordings_and_the_ordinary_sentences_in_their_
         "he's no makin sense, disnae know whit day it is or where he is": EMERGENCY,
         "tabs they gave me doing nothing": URGENT,
     }
-    _assert_review_and_cases("review28_probes.yml", 130, cases)
+    _assert_review_and_cases(rules_only, "review28_probes.yml", 130, cases)
 
 
-def test_tune30s_wordings_find_red_flags_in_jargon_dialect_and_carers_words_and_leave_their_look_alikes_calm():
+def test_tune30s_wordings_find_red_flags_in_jargon_dialect_and_carers_words_and_leave_their_look_alikes_calm(
+    rules_only: Triage,
+):
     """A review's probes (tests/data/triage/review29_probes.yml) keep their level: a nurse's shorthand,
     dialect and carers' reports are red flags, their everyday look-alikes stay calm; a past "when" is a
     time and "people sometimes ..." a general question, but never over the writer's own symptom."""
@@ -1790,10 +1776,10 @@ def test_tune30s_wordings_find_red_flags_in_jargon_dialect_and_carers_words_and_
         "constipated, not passed owt since tuesday": NONE,
         "calf circumference equal both sides, no oedema, not erythematous": NONE,
     }
-    _assert_review_and_cases("review29_probes.yml", 120, cases)
+    _assert_review_and_cases(rules_only, "review29_probes.yml", 120, cases)
 
 
-def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_now_is_escalated():
+def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_now_is_escalated(rules_only: Triage):
     """A carer's report in the past tense followed by a sentence that the person is coming round now or
     asking whether to ring someone is a red flag of just now; another person's past long ago or "once",
     or an ordinary question after it, stays calm (a review's probes: tests/data/triage/review30_probes.yml)."""
@@ -1812,10 +1798,10 @@ def test_another_persons_red_flag_of_just_now_told_in_the_past_with_what_to_do_n
         "my husband didn't answer me for a minute, he was watching the football. can he drive after his op?": NONE,
         "see the bit on the sheet aboot chest pain n breathlessness, is that for aifter or before the op": NONE,
     }
-    _assert_review_and_cases("review30_probes.yml", 70, cases)
+    _assert_review_and_cases(rules_only, "review30_probes.yml", 70, cases)
 
 
-def test_a_red_flag_asked_as_whether_to_worry_is_escalated_and_a_leaflet_word_asked_about_is_not():
+def test_a_red_flag_asked_as_whether_to_worry_is_escalated_and_a_leaflet_word_asked_about_is_not(rules_only: Triage):
     """ "Should I worry if my head is splitting every time I sit up" tells a symptom of now; a quoted
     leaflet word asked what it means, and "in the event of a fever", ask about one (a review's probes:
     tests/data/triage/review31_probes.yml)."""
@@ -1832,10 +1818,12 @@ def test_a_red_flag_asked_as_whether_to_worry_is_escalated_and_a_leaflet_word_as
         "should i worry if i get a fever after the op": NONE,
         "the wee one wet hersel at nursery so i might be late for my appointment": NONE,
     }
-    _assert_review_and_cases("review31_probes.yml", 90, cases)
+    _assert_review_and_cases(rules_only, "review31_probes.yml", 90, cases)
 
 
-def test_saved_tablets_asked_about_and_going_down_and_coming_round_are_red_flags_and_their_look_alikes_calm():
+def test_saved_tablets_asked_about_and_going_down_and_coming_round_are_red_flags_and_their_look_alikes_calm(
+    rules_only: Triage,
+):
     """Tablets "too many" with a stock saved or kept secret, an overdose or a clot that "does the job",
     the point of going on with life, someone who went down and came round, and pressure held on a wound
     that still bleeds are red flags; a dose question, going on with the physio, going down to the shops
@@ -1855,10 +1843,10 @@ def test_saved_tablets_asked_about_and_going_down_and_coming_round_are_red_flags
         "can I take all my tablets the night before and go to sleep as normal?": NONE,
         "I want to be dead sure about the risks before I sign": NONE,
     }
-    _assert_review_and_cases("review33_probes.yml", 90, cases)
+    _assert_review_and_cases(rules_only, "review33_probes.yml", 90, cases)
 
 
-def test_emotion_around_an_ordinary_question_stays_calm_and_the_red_flags_beside_it_do_not():
+def test_emotion_around_an_ordinary_question_stays_calm_and_the_red_flags_beside_it_do_not(rules_only: Triage):
     """ "Worried sick", "so confused and worried about the forms" and "nothing wrong now" after a
     condition are not red flags; a sudden confusion with fear, "something's gone wrong now", clear fluid
     named before the wound, a gun thought about every night and "the kids would be better off" said and
@@ -1876,10 +1864,10 @@ def test_emotion_around_an_ordinary_question_stays_calm_and_the_red_flags_beside
         "the kids would be better off staying with my mum that week, is that ok?": NONE,
         "my rifle club mate asked, been thinking about it all the time, when can i shoot again": NONE,
     }
-    _assert_review_and_cases("review34_probes.yml", 90, cases)
+    _assert_review_and_cases(rules_only, "review34_probes.yml", 90, cases)
 
 
-def test_a_year_opening_a_sentence_dates_it_but_not_a_red_flag_of_this_time():
+def test_a_year_opening_a_sentence_dates_it_but_not_a_red_flag_of_this_time(rules_only: Triage):
     """A year that opens a sentence dates the whole sentence ("In 2016 I had a big burn, it got infected,
     fever, antibiotics"), but not a later clause of this time, of days ago or of the op ("2016 i had a
     clot, this time after the op my other calf is hot"); "all done now" dates nothing before it; "come
@@ -1897,10 +1885,12 @@ def test_a_year_opening_a_sentence_dates_it_but_not_a_red_flag_of_this_time():
         "up that goes when i lie down": EMERGENCY,
         "they cut me open on monday and now its split and weeping": EMERGENCY,
     }
-    _assert_review_and_cases("review35a_probes.yml", 100, cases)
+    _assert_review_and_cases(rules_only, "review35a_probes.yml", 100, cases)
 
 
-def test_goodbye_letters_a_car_off_a_sea_wall_and_a_knife_for_oneself_are_crises_and_their_look_alikes_are_not():
+def test_goodbye_letters_a_car_off_a_sea_wall_and_a_knife_for_oneself_are_crises_and_their_look_alikes_are_not(
+    rules_only: Triage,
+):
     """The toilet paper felt as nothing, bleeding that is not stopping, "no more reason to continue",
     letters written to say goodbye, driving the car off a sea wall and a knife thought of for oneself are
     red flags; the toilet paper and numbing cream, "no reason to continue wearing the collar", a
@@ -1922,10 +1912,10 @@ def test_goodbye_letters_a_car_off_a_sea_wall_and_a_knife_for_oneself_are_crises
         "most nights i go to sleep hoping i dont wake up is that bad": CRISIS,
         "hoping i dont wake up in the middle of the op is that normal to worry": NONE,
     }
-    _assert_review_and_cases("review35b_probes.yml", 85, cases)
+    _assert_review_and_cases(rules_only, "review35b_probes.yml", 85, cases)
 
 
-def test_scots_legs_and_a_wish_not_to_wake_asked_about_are_red_flags_and_a_fear_of_waking_is_not():
+def test_scots_legs_and_a_wish_not_to_wake_asked_about_are_red_flags_and_a_fear_of_waking_is_not(rules_only: Triage):
     """Scots "ma legs have baith gone numb", "cannae feel ma feet" and a wish not to wake followed by "is
     that bad" are red flags; a fear of waking during the operation asked "is that normal to ...", a nurse
     feeling for the pulses in the feet and legs "less numb" are not (a review's probes:
@@ -1936,10 +1926,10 @@ def test_scots_legs_and_a_wish_not_to_wake_asked_about_are_red_flags_and_a_fear_
         "the nurse couldnt feel ma feet pulses, is that normal after the op?": NONE,
         "ma feet are baith feeling less numb every day": NONE,
     }
-    _assert_review_and_cases("review35c_probes.yml", 45, cases)
+    _assert_review_and_cases(rules_only, "review35c_probes.yml", 45, cases)
 
 
-def test_misspelt_red_flags_are_found_and_times_cats_and_heard_claims_stay_calm():
+def test_misspelt_red_flags_are_found_and_times_cats_and_heard_claims_stay_calm(rules_only: Triage):
     """Red flags misspelt as patients misspell them ("kil myself", "beter off without me", "cant fell my
     legs", "pins and needle", "cant pass urin", "throat tite", "caugh blood", "want it all 2 stop") and
     someone else's wish now ("he wants to kill him self") are found; a 24-hour time is not a year ("1930
@@ -1964,10 +1954,10 @@ def test_misspelt_red_flags_are_found_and_times_cats_and_heard_claims_stay_calm(
         "she was killing herself laughing at my hospital gown": NONE,
         "2008 i was in a car crash and couldnt feel my legs for a few days, is the op safe for me": NONE,
     }
-    _assert_review_and_cases("review36_probes.yml", 110, cases)
+    _assert_review_and_cases(rules_only, "review36_probes.yml", 110, cases)
 
 
-def test_red_flags_told_by_what_was_done_or_found_are_found_and_ordinary_mishaps_are_not():
+def test_red_flags_told_by_what_was_done_or_found_are_found_and_ordinary_mishaps_are_not(rules_only: Triage):
     """Red flags told by what people did or noticed, without the symptom word (underwear found wet without
     feeling it, a long time on the toilet and nothing, dressings changed again and again since lunch, a head
     bearable only lying flat, someone now on the floor, tablets saved for a purpose not said), are found;
@@ -2000,10 +1990,10 @@ def test_red_flags_told_by_what_was_done_or_found_are_found_and_ordinary_mishaps
         "my mum has dementia, she doesnt know my name, it gets me down": NONE,
         "found my dad asleep on the floor in front of the telly again lol": NONE,
     }
-    _assert_review_and_cases("review37_probes.yml", 110, cases)
+    _assert_review_and_cases(rules_only, "review37_probes.yml", 110, cases)
 
 
-def test_dictated_and_autocorrected_red_flags_are_found_and_their_look_alikes_are_not():
+def test_dictated_and_autocorrected_red_flags_are_found_and_their_look_alikes_are_not(rules_only: Triage):
     """Red flags as dictation or autocorrect writes them (spoken marks and numbers, "feinted", a "rush", a
     "lamp" growing at the cut, "short of bread", "gone number round my bum", a crisis's tablets as words)
     are found, and the calming rules that came with them calm only what they name (Scots "nay" in a list,
@@ -2033,10 +2023,10 @@ def test_dictated_and_autocorrected_red_flags_are_found_and_their_look_alikes_ar
         "the tulip bulbs are better off in the ground before the frost": NONE,
         "my husband cleaned his gun and left it ready for the shooting season": NONE,
     }
-    _assert_review_and_cases("review38_probes.yml", 150, cases)
+    _assert_review_and_cases(rules_only, "review38_probes.yml", 150, cases)
 
 
-def test_a_red_flag_told_across_a_sentence_end_is_found_and_a_later_sentence_never_calms_it():
+def test_a_red_flag_told_across_a_sentence_end_is_found_and_a_later_sentence_never_calms_it(rules_only: Triage):
     """A red flag told over two or three sentences (a swelling at the site, then "it" growing or very
     painful; one leg, then the other; things given to the family, then "won't be needing them"; the
     painkillers, then "it isn't touching it") is found, and a later sentence that dates it, gives it to a
@@ -2080,10 +2070,10 @@ def test_a_red_flag_told_across_a_sentence_end_is_found_and_a_later_sentence_nev
         "When I wipe down the bathroom I can't really feel it in my back anymore, the op worked!": NONE,
         "Mum has her op Thursday. She's taken all her tablets together this morning like always.": NONE,
     }
-    _assert_review_and_cases("review39_probes.yml", 360, cases)
+    _assert_review_and_cases(rules_only, "review39_probes.yml", 360, cases)
 
 
-def test_the_writers_own_state_asked_about_as_a_side_effect_is_a_red_flag_now():
+def test_the_writers_own_state_asked_about_as_a_side_effect_is_a_red_flag_now(rules_only: Triage):
     """A red flag the writer has now, asked about in the same sentence as a side effect or a complication
     or said to be read of ("my legs are numb, is that a common side effect?"), is escalated: the sentence's
     shape says it is the writer's state, though "is that a side effect" near a symptom word alone reads
@@ -2106,11 +2096,12 @@ def test_the_writers_own_state_asked_about_as_a_side_effect_is_a_red_flag_now():
         "i am scared of not being able to pee after, is that a side effect?": NONE,
         "im numb down below, is that a side effect": EMERGENCY,
     }
-    rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
 
 
-def test_red_flags_deep_in_long_messages_and_in_a_relatives_words_are_found_and_their_look_alikes_stay_calm():
+def test_red_flags_deep_in_long_messages_and_in_a_relatives_words_are_found_and_their_look_alikes_stay_calm(
+    rules_only: Triage,
+):
     """Red flags told deep in a long message, in a relative's words or asked about as a side effect (a
     husband who "did not respond", a headache on sitting up after "a question the leaflet does not seem to
     answer:", a wound bleeding briskly, stool coming out alone, pills kept in an envelope "rather than
@@ -2154,10 +2145,10 @@ def test_red_flags_deep_in_long_messages_and_in_a_relatives_words_are_found_and_
         "the hayfever tablets have stopped working, can i take them before the op?": NONE,
         "there's a song that goes 'better if i never existed', it's stuck in my head": NONE,
     }
-    _assert_review_and_cases("review40_probes.yml", 300, cases)
+    _assert_review_and_cases(rules_only, "review40_probes.yml", 300, cases)
 
 
-def test_the_writers_own_it_happened_after_a_general_question_and_someones_state_now_are_red_flags():
+def test_the_writers_own_it_happened_after_a_general_question_and_someones_state_now_are_red_flags(rules_only: Triage):
     """A general question followed by the writer's own "it happened to me twice today" or "the left one is
     exactly like that", someone's state asked about as a side effect ("is her face and lips swelling up a
     side effect"), a year and then "this leg is now hot", painkillers taken as prescribed "but it barely
@@ -2210,10 +2201,12 @@ def test_the_writers_own_it_happened_after_a_general_question_and_someones_state
         "stitches?": NONE,
         "the swelling by the scar is 2cm at 07:00 and the same at 19:00, 3 of us measured it": NONE,
     }
-    _assert_review_and_cases("review41_probes.yml", 800, cases)
+    _assert_review_and_cases(rules_only, "review41_probes.yml", 800, cases)
 
 
-def test_indirect_crisis_words_and_a_red_flag_back_after_years_are_found_and_their_look_alikes_stay_calm():
+def test_indirect_crisis_words_and_a_red_flag_back_after_years_are_found_and_their_look_alikes_stay_calm(
+    rules_only: Triage,
+):
     """A lethal dose asked about with the asking kept secret or tablets stored up, not being here after the op
     with affairs put in order, the thoughts of a past attempt back now (in its sentence or the next), a wish not
     to come round from the anaesthetic, imagined ways, tablets stopped "the tidiest way", and a red flag back
@@ -2254,10 +2247,12 @@ def test_indirect_crisis_words_and_a_red_flag_back_after_years_are_found_and_the
         "I mean, arm's sore.": NONE,
         "my husband went all stiff and jerky on the dance floor at the wedding, no not a fit lol": NONE,
     }
-    _assert_review_and_cases("review42_probes.yml", 850, cases)
+    _assert_review_and_cases(rules_only, "review42_probes.yml", 850, cases)
 
 
-def test_a_wish_not_to_wake_with_a_day_self_harm_like_when_i_was_young_and_medicines_stopped_for_a_clot():
+def test_a_wish_not_to_wake_with_a_day_self_harm_like_when_i_was_young_and_medicines_stopped_for_a_clot(
+    rules_only: Triage,
+):
     """A wish not to wake with the day after it ("praying i dont wake up from the operation on thursday"),
     "hoping the anaesthetic does me in", self-harm now compared with the past ("like when i was 17 i start
     to burn my arm ... again"), and a medicine that prevents clots stopped or binned so that one comes are
@@ -2283,10 +2278,10 @@ def test_a_wish_not_to_wake_with_a_day_self_harm_like_when_i_was_young_and_medic
         "I hate the injections so much, deliberately doing them in the evening so I sleep after. is that ok?": NONE,
         "I was told to stop my apixaban 48 hours before the operation. I did so, deliberately and to the minute.": NONE,
     }
-    _assert_review_and_cases("review47_probes.yml", 90, cases)
+    _assert_review_and_cases(rules_only, "review47_probes.yml", 90, cases)
 
 
-def test_the_review_of_medicines_stopped_so_that_harm_comes_keeps_its_probes_at_their_level():
+def test_the_review_of_medicines_stopped_so_that_harm_comes_keeps_its_probes_at_their_level(rules_only: Triage):
     """A second review, of ``vital_medicine_refused`` alone (tests/data/triage/review48_probes.yml): medicines
     stopped as told, a dose forgotten, a syringe dropped, sharps boxes and "on purpose" said of something
     harmless stay calm; the crises the flag reads stay crises."""
@@ -2296,10 +2291,12 @@ def test_the_review_of_medicines_stopped_so_that_harm_comes_keeps_its_probes_at_
         "dropped a syringe on the kitchen floor so i threw it in the yellow box. will the pharmacy give me "
         "another?": NONE,
     }
-    _assert_review_and_cases("review48_probes.yml", 60, cases)
+    _assert_review_and_cases(rules_only, "review48_probes.yml", 60, cases)
 
 
-def test_tablets_counted_against_a_prescription_a_hoped_for_symptom_a_drawer_full_and_a_clot_let_come():
+def test_tablets_counted_against_a_prescription_a_hoped_for_symptom_a_drawer_full_and_a_clot_let_come(
+    rules_only: Triage,
+):
     """Tablets counted to see that they last until the next prescription stay calm, as does a hope not to
     wake up "with" a complication; a lethal dose asked about with "a drawer full" at home, and a clot let
     come "is ok for me" after the injections were binned, are crises. A wish not to wake tomorrow, and
@@ -2315,10 +2312,10 @@ def test_tablets_counted_against_a_prescription_a_hoped_for_symptom_a_drawer_ful
         "if a clot can come, is it ok for me to fly?": NONE,
         "the nurse said a clot can come, that's fine she said, just take them": NONE,
     }
-    _assert_review_and_cases("review47_probes.yml", 70, cases)
+    _assert_review_and_cases(rules_only, "review47_probes.yml", 70, cases)
 
 
-def test_the_review_of_tablets_counted_hopes_not_to_wake_lethal_doses_and_clots_let_come():
+def test_the_review_of_tablets_counted_hopes_not_to_wake_lethal_doses_and_clots_let_come(rules_only: Triage):
     """A review of the four kinds (tests/data/triage/review49_probes.yml): tablets counted against a
     prescription, a hope not to wake up with a complication, a lethal dose asked for a course and fatalism
     about a clot stay calm; tablets stored in a cupboard or a car beside a lethal dose, a wish not to wake
@@ -2336,10 +2333,10 @@ def test_the_review_of_tablets_counted_hopes_not_to_wake_lethal_doses_and_clots_
         "she took all the tablets the hospital gave": CRISIS,
         "my wife takes every injection. if a clot comes it comes, she says, no point worrying. can she fly?": NONE,
     }
-    _assert_review_and_cases("review49_probes.yml", 67, cases)
+    _assert_review_and_cases(rules_only, "review49_probes.yml", 67, cases)
 
 
-def test_medicine_crises_bleeding_through_towels_and_a_leaflets_overdose_section():
+def test_medicine_crises_bleeding_through_towels_and_a_leaflets_overdose_section(rules_only: Triage):
     """A month someone will not be here in does not date self-harm; a dressing or towels red through and a
     nosebleed that will not stop are emergencies (not as a question); a fatal quantity asked with a supply
     the surgery is unaware of, and blood thinners not to be taken with a clot seen as a release, are
@@ -2361,11 +2358,10 @@ def test_medicine_crises_bleeding_through_towels_and_a_leaflets_overdose_section
         "my dad took 3 of my tramadol by mistake, now i cant keep him awake": EMERGENCY,
         "can the anaesthetic make that people never wake up again? how often": NONE,
     }
-    rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
 
 
-def test_the_review_of_medicine_crises_keeps_its_probes_at_their_level():
+def test_the_review_of_medicine_crises_keeps_its_probes_at_their_level(rules_only: Triage):
     """A review of medicine crises (tests/data/triage/review50_probes.yml): tablets counted for a festival
     or against a repeat asked for later, and a relative's joke about finishing the writer off, stay calm;
     a heart tablet not restarted "I hope it takes me before the summer" and hidden tablets asked "is
@@ -2382,10 +2378,10 @@ def test_the_review_of_medicine_crises_keeps_its_probes_at_their_level():
         "45 pills hidden. is enough? dont tell my wife": CRISIS,
         "I have 30 tablets. is that enough?": NONE,
     }
-    _assert_review_and_cases("review50_probes.yml", 63, cases)
+    _assert_review_and_cases(rules_only, "review50_probes.yml", 63, cases)
 
 
-def test_a_low_sugar_with_confusion_is_an_emergency_and_questions_about_hypos_stay_calm():
+def test_a_low_sugar_with_confusion_is_an_emergency_and_questions_about_hypos_stay_calm(rules_only: Triage):
     """Confusion, strange talk or not answering properly beside a low reading, a hypo named or insulin
     taken twice, or after insulin or gliclazide with no food, is a severe hypo (docs/triage-levels.md:
     an emergency); so is a fit told in two words. Confused about the instructions, a hypo asked about
@@ -2408,11 +2404,10 @@ def test_a_low_sugar_with_confusion_is_an_emergency_and_questions_about_hypos_st
         "he is a bit sleepy with the codeine but he is talking normal, sugar 8.4. ok?": NONE,
         "the brace is fitting now, much better": NONE,
     }
-    rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
 
 
-def test_the_first_review_of_severe_hypos_keeps_its_probes_at_their_level():
+def test_the_first_review_of_severe_hypos_keeps_its_probes_at_their_level(rules_only: Triage):
     """A review of severe hypos (tests/data/triage/review51_probes.yml): "mazed", "talking proper weird",
     "slurring like he's had a skinful" beside a low reading or insulin and no food; a fit told in two
     words."""
@@ -2420,10 +2415,10 @@ def test_the_first_review_of_severe_hypos_keeps_its_probes_at_their_level():
         "sugar 2.7 and hes slurring like hes had a skinful": EMERGENCY,
         "im mazed with all these instructions, do i halve the humulin?": NONE,
     }
-    _assert_review_and_cases("review51_probes.yml", 74, cases)
+    _assert_review_and_cases(rules_only, "review51_probes.yml", 74, cases)
 
 
-def test_the_second_review_of_severe_hypos_keeps_its_probes_at_their_level():
+def test_the_second_review_of_severe_hypos_keeps_its_probes_at_their_level(rules_only: Triage):
     """A second review of severe hypos (tests/data/triage/review52_probes.yml): a reading with a comma or
     on the phone, confusion told by what is seen, a fit in a chair; "swearing at me which he never does"
     negates nothing told after it."""
@@ -2433,10 +2428,10 @@ def test_the_second_review_of_severe_hypos_keeps_its_probes_at_their_level():
         "he is swearing at me which he never does istg, and hes not making sense": EMERGENCY,
         "the phone says 5.8, he's a bit sleepy from the tramadol, ok?": NONE,
     }
-    _assert_review_and_cases("review52_probes.yml", 60, cases)
+    _assert_review_and_cases(rules_only, "review52_probes.yml", 60, cases)
 
 
-def test_the_third_review_of_severe_hypos_keeps_its_probes_at_their_level():
+def test_the_third_review_of_severe_hypos_keeps_its_probes_at_their_level(rules_only: Triage):
     """A third review of severe hypos (tests/data/triage/review53_probes.yml): behaviour told without the
     word "confused" after insulin and little food; non-native "before 3 years" is three years ago, and a
     past attempt with the same feeling again lately is a crisis."""
@@ -2450,10 +2445,10 @@ def test_the_third_review_of_severe_hypos_keeps_its_probes_at_their_level():
         "before 10 years i try kill myself, last weeks i feel same again": CRISIS,
         "I might be getting confused myself haha, do I stop the gliclazide on the day?": NONE,
     }
-    _assert_review_and_cases("review53_probes.yml", 78, cases)
+    _assert_review_and_cases(rules_only, "review53_probes.yml", 78, cases)
 
 
-def test_a_severe_hypo_told_by_what_is_seen_and_insulin_as_a_means_are_found():
+def test_a_severe_hypo_told_by_what_is_seen_and_insulin_as_a_means_are_found(rules_only: Triage):
     """A tuning part from people with diabetes (clinic_triage/corpus/tune49_diabetes.yml): "gone ever so
     odd", "being really weird", double vision or not waking beside a low reading or a sensor's LO are a
     severe hypo; not seeing a purpose to continue, all the insulin pens at once "and be done with it" and a
@@ -2471,22 +2466,20 @@ def test_a_severe_hypo_told_by_what_is_seen_and_insulin_as_a_means_are_found():
         "I have stopped my Toujeo on purpose and I won't start it again, I want to go to sleep": CRISIS,
         "I do not see the point in going on with physio": NONE,
     }
-    rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
 
 
-def test_a_last_letter_typed_twice_is_read_once():
+def test_a_last_letter_typed_twice_is_read_once(rules_only: Triage):
     """held_keys.yml: a hand whose key doubles the last letter ("thickk", "sitt up", "emergencyy") is read
     as the word it means; words that end so ("odd", "egg", "inn", "hmm"), a size in "mm", letters English
     doubles ("knee", "still", "numbness") and "numm" for numb stay as typed."""
-    rules = default_triage().rules
+    rules = rules_only.rules
     assert rules.read_held_keys("lump getting biggerr, cant sitt up, emergencyy") == (
         "lump getting bigger, cant sit up, emergency"
     )
     assert rules.read_held_keys("odd egg inn hmm 10 mm knee still numbness numm") == (
         "odd egg inn hmm 10 mm knee still numbness numm"
     )
-    rules_only = Triage(rules)
     cases = {
         "tongue feels thickk and swolen, cant talk properr. started after the new antibioticc": EMERGENCY,
         "headd splitting when i sitt up, eases off when im flat on the bed. op mondayy": EMERGENCY,
@@ -2502,7 +2495,7 @@ def test_a_held_key_file_with_more_than_a_letter_is_refused(tmp_path):
         load_rules(_rules_with(tmp_path, {"held_keys.yml": "version: 1\nletters: [k, ss]\n"}))
 
 
-def test_the_broad_review_keeps_its_probes_at_their_level():
+def test_the_broad_review_keeps_its_probes_at_their_level(rules_only: Triage):
     """A broad blind review (tests/data/triage/review54_probes.yml): a denial over years ("I have had no
     chest pain for years") is denied, a question inside a neck operation's swelling is a question, a cut
     "meself" shaving is an accident, a childhood difficulty is long past, "if I don't come round I would be
@@ -2521,10 +2514,10 @@ def test_the_broad_review_keeps_its_probes_at_their_level():
         "what should i do when the cut comes open?": NONE,
         "my cousin couldnt breathe from a bee sting last summer, hes sweet now": NONE,
     }
-    _assert_review_and_cases("review54_probes.yml", 180, cases)
+    _assert_review_and_cases(rules_only, "review54_probes.yml", 180, cases)
 
 
-def test_the_second_broad_review_keeps_its_probes_at_their_level():
+def test_the_second_broad_review_keeps_its_probes_at_their_level(rules_only: Triage):
     """A second blind review (tests/data/triage/review56_probes.yml): a past attempt with the thoughts back
     in lay or non-native words, self-harm in dialect ("hurt mesel", "do meself in"), a hope to sleep and
     never open one's eyes again, swallowing getting harder after a neck operation; an accident while
@@ -2546,10 +2539,10 @@ def test_the_second_broad_review_keeps_its_probes_at_their_level():
         "Since always I have difficulty to swallow big tablets": NONE,
         "Day 2 after the neck surgery. Since afternoon swallowing becomes harder and harder": EMERGENCY,
     }
-    _assert_review_and_cases("review56_probes.yml", 80, cases)
+    _assert_review_and_cases(rules_only, "review56_probes.yml", 80, cases)
 
 
-def test_the_third_broad_review_keeps_its_probes_at_their_level():
+def test_the_third_broad_review_keeps_its_probes_at_their_level(rules_only: Triage):
     """A third blind review (tests/data/triage/review57_probes.yml): "or no" after a wish is "or not", not a
     checklist's denial; "i'd rather not wake up", a hope "i divvent wake up" and "put us under and leave us
     there" are crises; "been well 13 years now" is long past; going to work in the morning and a question
@@ -2565,10 +2558,10 @@ def test_the_third_broad_review_keeps_its_probes_at_their_level():
         "i prefer not to wake up too early after the op": NONE,
         "i had a clot 2 years ago, now my calf is swollen and hot": EMERGENCY,
     }
-    _assert_review_and_cases("review57_probes.yml", 95, cases)
+    _assert_review_and_cases(rules_only, "review57_probes.yml", 95, cases)
 
 
-def test_what_two_reviews_of_the_broad_reviews_edits_found_stays_fixed():
+def test_what_two_reviews_of_the_broad_reviews_edits_found_stays_fixed(rules_only: Triage):
     """Two read-only reviews of the edits for review54, review56 and review57 found wordings they had
     calmed or raised; rules alone, each is at its level."""
     cases = {
@@ -2595,11 +2588,10 @@ def test_what_two_reviews_of_the_broad_reviews_edits_found_stays_fixed():
         "whats the point of goin on the waiting list if they cant fix it": NONE,
         "i dont care if i come round in recovery or on the ward, can my husband wait in the room": NONE,
     }
-    rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
 
 
-def test_a_cry_of_oh_no_denies_nothing_and_a_checklists_last_no_denies_its_item():
+def test_a_cry_of_oh_no_denies_nothing_and_a_checklists_last_no_denies_its_item(rules_only: Triage):
     """Rules alone: "oh no" after a red flag is a cry, not a checklist's answer ("i cant pee oh no, what do
     i do" had been calm through the whole pipeline); a checklist's last "no" at the very end of the
     message denies a symptom named in one word after an item already denied ("fever no, pus no"), and a
@@ -2623,20 +2615,19 @@ def test_a_cry_of_oh_no_denies_nothing_and_a_checklists_last_no_denies_its_item(
         "my mother is not good, fever no": EMERGENCY,
         "tablets doctor give, me take all right time, pain still strong strong, sleep can't. numb no, fever no": NONE,
     }
-    rules_only = Triage(default_triage().rules)
     assert _levels(rules_only, cases) == cases
 
 
-def test_the_blind_review_of_calm_look_alikes_keeps_its_probes_at_their_level():
+def test_the_blind_review_of_calm_look_alikes_keeps_its_probes_at_their_level(rules_only: Triage):
     """A blind review of calm messages in the words of every kind of red flag, with red flags in the same
     voices (tests/data/triage/review58_probes.yml): the rules alone keep these at their level; the
     misses are listed in the file (a shy bladder, a kitchen's heat, travel sickness, each tried as a rule
     and dropped because it hid red flags)."""
-    _assert_review_and_cases("review58_probes.yml", 90, {})
+    _assert_review_and_cases(rules_only, "review58_probes.yml", 90, {})
 
 
-def test_the_blind_review_of_red_flags_typed_the_hard_way_keeps_its_probes_at_their_level():
+def test_the_blind_review_of_red_flags_typed_the_hard_way_keeps_its_probes_at_their_level(rules_only: Triage):
     """A blind review of red flags with heavy typos, dialect and understatement, and calm messages in the
     same voices (tests/data/triage/review59_probes.yml): the rules alone keep these at their level; the
     second reader escalates every red flag the rules miss here (listed in the file)."""
-    _assert_review_and_cases("review59_probes.yml", 75, {})
+    _assert_review_and_cases(rules_only, "review59_probes.yml", 75, {})
