@@ -2631,3 +2631,11 @@ def test_the_blind_review_of_red_flags_typed_the_hard_way_keeps_its_probes_at_th
     same voices (tests/data/triage/review59_probes.yml): the rules alone keep these at their level; the
     second reader escalates every red flag the rules miss here (listed in the file)."""
     _assert_review_and_cases(rules_only, "review59_probes.yml", 75, {})
+
+
+def test_the_blind_review_of_a_last_letter_typed_twice_keeps_its_probes_at_their_level(rules_only: Triage):
+    """A blind review of red flags and calm look-alikes typed by hands that double a word's last letter,
+    most in letters English doubles ("myselff", "calff", "lumpp", "peee"; tests/data/triage/review60_probes.yml):
+    the rules alone keep these at their level; the second reader escalates every red flag they miss there
+    but one (listed in the file)."""
+    _assert_review_and_cases(rules_only, "review60_probes.yml", 74, {})
