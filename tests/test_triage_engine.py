@@ -2639,3 +2639,13 @@ def test_the_blind_review_of_a_last_letter_typed_twice_keeps_its_probes_at_their
     the rules alone keep these at their level; the second reader escalates every red flag they miss there
     but one (listed in the file)."""
     _assert_review_and_cases(rules_only, "review60_probes.yml", 74, {})
+
+
+def test_the_reviews_of_lethal_dose_questions_beside_tablets_stored_keep_their_probes_at_their_level(
+    rules_only: Triage,
+):
+    """Calm dose questions, carers' stores, liver worries and savings of money in the words of a
+    lethal-dose question beside tablets stored, and the crises among them the rules find
+    (tests/data/triage/review61_probes.yml): the rules alone keep these at their level. Most crises of
+    this area are missed by the rules and by the second reader (listed in the file)."""
+    _assert_review_and_cases(rules_only, "review61_probes.yml", 83, {})
