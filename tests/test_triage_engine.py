@@ -2649,3 +2649,21 @@ def test_the_reviews_of_lethal_dose_questions_beside_tablets_stored_keep_their_p
     (tests/data/triage/review61_probes.yml): the rules alone keep these at their level. Most crises of
     this area are missed by the rules and by the second reader (listed in the file)."""
     _assert_review_and_cases(rules_only, "review61_probes.yml", 83, {})
+
+
+def test_the_blind_review_of_lethal_dose_questions_keeps_its_probes_at_their_level(rules_only: Triage):
+    """A blind review of lethal-dose questions beside tablets saved, hidden or counted, and their calm
+    neighbours in the same words (tests/data/triage/review62_probes.yml): the rules alone keep these at
+    their level. Most crises here are the second reader's (the rules' misses are listed in the file)."""
+    _assert_review_and_cases(rules_only, "review62_probes.yml", 57, {})
+
+
+def test_the_reviews_of_knife_accidents_tight_calves_and_someone_elses_self_harm_keep_their_probes(
+    rules_only: Triage,
+):
+    """Red flags and calm look-alikes from two read-only reviews of dropped edits, labelled twice
+    (tests/data/triage/review63_probes.yml): self-harm with a knife at work or in the kitchen, a tight
+    calf beside a sign denied, someone else's self-harm now and its figures of speech ("cutting himself
+    off", "burning herself out"). The rules alone keep these at their level; the calm accidents and tight
+    calves they raise, and someone else's self-harm they miss, are listed in the file."""
+    _assert_review_and_cases(rules_only, "review63_probes.yml", 101, {})
