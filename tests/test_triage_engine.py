@@ -2667,3 +2667,26 @@ def test_the_reviews_of_knife_accidents_tight_calves_and_someone_elses_self_harm
     off", "burning herself out"). The rules alone keep these at their level; the calm accidents and tight
     calves they raise, and someone else's self-harm they miss, are listed in the file."""
     _assert_review_and_cases(rules_only, "review63_probes.yml", 101, {})
+
+
+def test_the_blind_review_of_someone_elses_self_harm_keeps_its_probes_at_their_level(rules_only: Triage):
+    """A blind review of someone else's self-harm told through what the writer sees (cuts, burns and marks,
+    blades hidden, cover stories) and its calm look-alikes on the same body parts
+    (tests/data/triage/review64_probes.yml): the rules alone keep these at their level. Most crises here
+    are the second reader's (the rules' misses are listed in the file)."""
+    _assert_review_and_cases(rules_only, "review64_probes.yml", 53, {})
+
+
+def test_the_review_of_self_harm_marked_by_a_body_part_keeps_its_probes(rules_only: Triage):
+    """Someone else's self-harm marked by a body part or a means, and accidents, skin tears, tattoos and
+    eczema on the same body parts, from a read-only review labelled twice
+    (tests/data/triage/review65_probes.yml): the rules alone keep these at their level."""
+    _assert_review_and_cases(rules_only, "review65_probes.yml", 51, {})
+
+
+def test_crises_said_in_the_words_of_a_figure_of_speech_stay_crises(rules_only: Triage):
+    """Crises said with "killing myself", "burning myself" and "hurt myself going ...": a plan, a stash or
+    self-harm, from three read-only reviews of a dropped narrowing of those words, labelled twice
+    (tests/data/triage/review66_probes.yml): the rules alone keep these at their level; the calm figures
+    of speech they still raise are listed in the file."""
+    _assert_review_and_cases(rules_only, "review66_probes.yml", 173, {})
