@@ -2687,6 +2687,7 @@ def test_the_review_of_self_harm_marked_by_a_body_part_keeps_its_probes(rules_on
 def test_crises_said_in_the_words_of_a_figure_of_speech_stay_crises(rules_only: Triage):
     """Crises said with "killing myself", "burning myself" and "hurt myself going ...": a plan, a stash or
     self-harm, from three read-only reviews of a dropped narrowing of those words, labelled twice
-    (tests/data/triage/review66_probes.yml): the rules alone keep these at their level; the calm figures
-    of speech they still raise are listed in the file."""
+    (tests/data/triage/review66_probes.yml): the rules alone keep these crises, and the few calm figures of
+    speech they already read as calm, at their level; the calm figures of speech they still raise are
+    listed in the file."""
     _assert_review_and_cases(rules_only, "review66_probes.yml", 173, {})
