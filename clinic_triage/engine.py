@@ -351,6 +351,13 @@ def load_rules(rules_dir: Path = RULES_DIR) -> RuleSet:
             patterns = [_expand(p, context.get("fragments", {})) for p in entry["patterns"]]
             for p in patterns:
                 re.compile(p)
+            named = set(entry.get("allowed_types") or ()) | set(entry.get("excluded_types") or ())
+            if named - set(flags):
+                # A misspelt flag would leave the entry reaching no mention, or every mention.
+                raise ValueError(
+                    f"context.yml: allowed_types or excluded_types of a {category} modifier names no flag: "
+                    f"{sorted(named - set(flags))}"
+                )
             modifiers.setdefault(category, []).append({**entry, "patterns": patterns})
     discounts = tuple(
         _Discount(frozenset(row["when"]), frozenset(row.get("unless", []))) for row in context["decision"]["discount"]
@@ -481,8 +488,9 @@ class Triage:
                             max_scope=entry.get("max_scope"),
                             max_targets=entry.get("max_targets"),
                             terminated_by=set() if boundary else terminated_by,
-                            # only these flags' mentions, when the entry names them
+                            # only these flags' mentions, when the entry names them; never those
                             allowed_types=set(entry["allowed_types"]) if entry.get("allowed_types") else None,
+                            excluded_types=set(entry["excluded_types"]) if entry.get("excluded_types") else None,
                         )
                     )
         context.add(context_rules)

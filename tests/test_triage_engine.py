@@ -2691,3 +2691,47 @@ def test_crises_said_in_the_words_of_a_figure_of_speech_stay_crises(rules_only: 
     speech they already read as calm, at their level; the calm figures of speech they still raise are
     listed in the file."""
     _assert_review_and_cases(rules_only, "review66_probes.yml", 173, {})
+
+
+def test_a_second_blind_review_of_someone_elses_self_harm_keeps_its_probes(rules_only: Triage):
+    """A second blind review of someone else's self-harm, by writers in registers no earlier writer used
+    (tests/data/triage/review67_probes.yml): the rules alone keep its calm look-alikes, its emergencies
+    and the crises they find at their level; the crises told only through what the writer sees are the
+    second reader's (listed in the file)."""
+    _assert_review_and_cases(rules_only, "review67_probes.yml", 63, {})
+
+
+def test_self_harm_last_week_is_recent_and_a_span_up_to_now_is_not_the_past(rules_only: Triage):
+    """A time "last week" or "last month" still dates a symptom to the past, but not an attempt or thoughts
+    of suicide: those are recent, not long over (as "two weeks ago" already is). "The last week", "for the
+    last month": a span that runs up to now dates nothing. The calm wordings that "last week" used to hide
+    stay calm, and the reviews of the change (tests/data/triage/review68_probes.yml) keep their probes at
+    their level."""
+    cases = {
+        "i tried to kill myself last week": CRISIS,
+        "my son tried to kill himself last week, hes home now": CRISIS,
+        "i am thinking to killing myself for the last week, the pain never stop": CRISIS,
+        "ive been cutting myself for the last month": CRISIS,
+        "i took an overdose last month and i still feel the same": CRISIS,
+        "last month he said nobody would miss him": CRISIS,
+        "keep wetting myself for the last week without noticing. had my op in march": EMERGENCY,
+        "my calf has been swollen and hot for the last week, the op was 10 days ago": EMERGENCY,
+        "I had a fever last week, it went away and I'm fine now": NONE,
+        "The fever finished quickly, it was only one night last week, now temperature is normal.": NONE,
+        "last week i said goodbye to my old saggy mattress haha. is firm better after the op?": NONE,
+        "I forgot to take all my pills one night last week, is that a problem for the op?": NONE,
+        "I took all my tablets last week as the doctor prescribed, the course of antibiotics is finished.": NONE,
+        "said my goodbyes to everyone, left the brace on the bed": CRISIS,
+    }
+    _assert_review_and_cases(rules_only, "review68_probes.yml", 224, cases)
+
+
+def test_a_modifier_that_names_no_flag_is_refused(tmp_path):
+    """A modifier's ``allowed_types`` or ``excluded_types`` naming no flag (a misspelling) would leave it
+    reaching no mention or every one: the rules must not load."""
+    context = (RULES_DIR / "context.yml").read_text(encoding="utf-8")
+    marker = "      excluded_types: [self_harm]\n"
+    assert marker in context
+    misspelt = context.replace(marker, "      excluded_types: [self_harmm]\n")
+    with pytest.raises(ValueError, match="names no flag"):
+        load_rules(_rules_with(tmp_path, {"context.yml": misspelt}))
