@@ -2703,10 +2703,10 @@ def test_a_second_blind_review_of_someone_elses_self_harm_keeps_its_probes(rules
 
 def test_self_harm_last_week_is_recent_and_a_span_up_to_now_is_not_the_past(rules_only: Triage):
     """A time "last week" or "last month" still dates a symptom to the past, but not an attempt or thoughts
-    of suicide: those are recent, not long over (as "two weeks ago" already is). "The last week", "for the
-    last month": a span that runs up to now dates nothing. The calm wordings that "last week" used to hide
-    stay calm, and the reviews of the change (tests/data/triage/review68_probes.yml) keep their probes at
-    their level."""
+    of suicide: those are recent, not long over (as "two weeks ago" already is). "The last week", "since
+    last week", "in the past month": a span that runs up to now dates nothing. The calm wordings that
+    "last week" used to hide stay calm, and the reviews of the change
+    (tests/data/triage/review68_probes.yml) keep their probes at their level."""
     cases = {
         "i tried to kill myself last week": CRISIS,
         "my son tried to kill himself last week, hes home now": CRISIS,
@@ -2722,8 +2722,12 @@ def test_self_harm_last_week_is_recent_and_a_span_up_to_now_is_not_the_past(rule
         "I forgot to take all my pills one night last week, is that a problem for the op?": NONE,
         "I took all my tablets last week as the doctor prescribed, the course of antibiotics is finished.": NONE,
         "said my goodbyes to everyone, left the brace on the bed": CRISIS,
+        "said my goodbyes to the wheelchair and everyone, tonight im done": CRISIS,
+        "took all my tablets at once, not as my gp prescribed": CRISIS,
+        "in the past month i've thought about killing myself every day": CRISIS,
+        "i cant pee since last week": EMERGENCY,
     }
-    _assert_review_and_cases(rules_only, "review68_probes.yml", 224, cases)
+    _assert_review_and_cases(rules_only, "review68_probes.yml", 230, cases)
 
 
 def test_a_modifier_that_names_no_flag_is_refused(tmp_path):
