@@ -2726,6 +2726,8 @@ def test_self_harm_last_week_is_recent_and_a_span_up_to_now_is_not_the_past(rule
         "took all my tablets at once, not as my gp prescribed": CRISIS,
         "in the past month i've thought about killing myself every day": CRISIS,
         "i cant pee since last week": EMERGENCY,
+        "ive wet myself twice in the past 24 hours without noticing": EMERGENCY,
+        "had chest pain in the past 5 years, ecg was normal": NONE,
     }
     _assert_review_and_cases(rules_only, "review68_probes.yml", 230, cases)
 
