@@ -2732,6 +2732,44 @@ def test_self_harm_last_week_is_recent_and_a_span_up_to_now_is_not_the_past(rule
     _assert_review_and_cases(rules_only, "review68_probes.yml", 230, cases)
 
 
+def test_a_recent_attempt_said_to_be_over_now_is_still_a_crisis(rules_only: Triage):
+    """An attempt or thoughts of suicide days or weeks ago, said in the same sentence to be over now, by the
+    writer or someone else, are recent, not long over: "fine now" no longer calms them, while a time long
+    past still does, and other flags said to be over stay calm. Attempts in lay words ("top myself", "hang
+    herself", "od'd", wrists cut) are found, not their look-alikes (an inversion table, topping up, "od" on
+    chocolate, "40-odd", a wrist cut on coral). The reviews of the change
+    (tests/data/triage/review69_probes.yml) keep their probes at their level."""
+    cases = {
+        "i tried to kill myself last week but im fine now, when can i drive": CRISIS,
+        "i took an overdose two weeks ago, im ok now": CRISIS,
+        "i tried to kill myself a month ago, i'm fine now": CRISIS,
+        "tried to end it monday night, fine now": CRISIS,
+        "i self harmed on sunday but im fine now": CRISIS,
+        "my son tried to kill himself last week, he's ok now": CRISIS,
+        "my wife took an overdose 2 weeks ago, shes fine now": CRISIS,
+        "my wife tried to hang herself on sunday": CRISIS,
+        "i tried to top myself": CRISIS,
+        "tried to od last wk lol dont worry im ok now": CRISIS,
+        "my partner od'd on friday night, he's home now and totally fine": CRISIS,
+        "found him in his room on friday night hed cut his wrists, not deep": CRISIS,
+        "i had a fever a month ago, gone now": NONE,
+        "I had a fever last week, it went away and I'm fine now": NONE,
+        "i took an overdose years ago, fine now, saw the gp on tuesday": NONE,
+        "i hang myself upside down on the inversion table to stretch my back": NONE,
+        "i top myself up with water before bed": NONE,
+        "my dad had a breakdown in the 70s, he's been grand for 40-odd year": NONE,
+        "i od'd on chocolate at christmas lol": NONE,
+        "gonna od on xmas dinner lol": NONE,
+        "gonna od on my tramadol tonight": CRISIS,
+        "im going to hang myself from the chin-up bar tonight": CRISIS,
+        "i want to hang myself nothing helps my back anymore": CRISIS,
+        "i took an overdose when i was at uni, im fine now, saw my gp last week about the op": NONE,
+        "Dan cut his wrist on the coral in the dive this weekend, now they heal good": NONE,
+        "my calf has been swollen and hot for ages now, since the op 10 days ago": EMERGENCY,
+    }
+    _assert_review_and_cases(rules_only, "review69_probes.yml", 240, cases)
+
+
 def test_a_modifier_that_names_no_flag_is_refused(tmp_path):
     """A modifier's ``allowed_types`` or ``excluded_types`` naming no flag (a misspelling) would leave it
     reaching no mention or every one: the rules must not load."""
