@@ -2770,6 +2770,37 @@ def test_a_recent_attempt_said_to_be_over_now_is_still_a_crisis(rules_only: Tria
     _assert_review_and_cases(rules_only, "review69_probes.yml", 240, cases)
 
 
+def test_self_harm_told_in_lay_words_is_a_crisis_and_its_look_alikes_stay_calm(rules_only: Triage):
+    """Tablets taken in number on purpose, oneself or one's arms cut with what drove it, a poison or a
+    household chemical drunk, "fed up with life" are a crisis, recent and said to be over or not; an
+    accidental cut, extra painkillers taken on purpose for the pain, a dose of two tablets, "take them
+    all" asked of the morning tablets, someone cut off from the family stay calm. The reviews of the
+    change (tests/data/triage/review70_probes.yml) keep their probes at their level."""
+    cases = {
+        "Last week I took more of my tablets than I should have, deliberately. I am alright now": CRISIS,
+        "3 days back he consumed extra sleeping tablets intentionally after some fight in the family": CRISIS,
+        "few days ago I take many tablets together, not by mistake, I was very sad": CRISIS,
+        "i took the lot last week after a bad day, on purpose like, im grand now": CRISIS,
+        "had a wobble last week and cut myself a bit, nothing major": CRISIS,
+        "In the weekend I cut my arms, I am better now, it was moment of weakness": CRISIS,
+        "my girlfriend cut herself the night after we argue, now she say is finish": CRISIS,
+        "my brother slit his wrists on wednesday, hes out of hospital": CRISIS,
+        "Last month I consumed rat poison as I was fed up with life, now recovered": CRISIS,
+        "i drank some of the weedkiller from the shed last night cos i was fed up with everything": CRISIS,
+        "I took 2 tablets of ibuprofen at 8am, when can I take the next": NONE,
+        "took 2 pills for the pain, still sore": NONE,
+        "i took extra painkillers on purpose for the pain last night": NONE,
+        "i didnt take extra tablets on purpose, i forgot i had already had them": NONE,
+        "i cut my legs shaving again": NONE,
+        "My morning tablets go with breakfast. On the day of the op should I still take them all or just some?": NONE,
+        "My mama cut herself off from the family WhatsApp because we argue": NONE,
+        "my girlfriend had depression 2 years ago and she cut herself one time, now she is very good": NONE,
+        "fed up with life on the waiting list, when will i get a date": NONE,
+        "the dog drank some antifreeze off the drive, vet says hes ok": NONE,
+    }
+    _assert_review_and_cases(rules_only, "review70_probes.yml", 295, cases)
+
+
 def test_a_modifier_that_names_no_flag_is_refused(tmp_path):
     """A modifier's ``allowed_types`` or ``excluded_types`` naming no flag (a misspelling) would leave it
     reaching no mention or every one: the rules must not load."""
