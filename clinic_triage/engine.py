@@ -198,14 +198,16 @@ class _Carried:
     """A cue that a whole sentence gives to the mentions of the sentence before it (``previous_sentence``
     in context.yml) or to its own (``own_sentence``): ``category`` is added to those that already have
     one of ``applies_to`` (with ``only_if_alone``, for the sentence before, only when that sentence has a
-    single mention; with ``allowed_types``, only to the mentions of those flags). A mention that runs on
-    into the cue sentence is never given its cue."""
+    single mention; with ``allowed_types``, only to the mentions of those flags; with
+    ``any_sentence_before``, to the mentions of every sentence before it, not only the one right before).
+    A mention that runs on into the cue sentence is never given its cue."""
 
     category: str
     applies_to: FrozenSet[str]
     patterns: Tuple["re.Pattern[str]", ...]
     only_if_alone: bool = False
     allowed_types: FrozenSet[str] = frozenset()
+    any_sentence_before: bool = False
 
     def reaches(self, flag: str) -> bool:
         """Whether the cue may be given to a mention of ``flag`` (every flag when no ``allowed_types``)."""
@@ -215,7 +217,9 @@ class _Carried:
 _FLAG_KEYS = frozenset(
     {"level", "description", "patterns", "ignores", "requires", "in_message", "not_in_message", "grows_by_at_least"}
 )
-_CARRIED_KEYS = frozenset({"category", "applies_to", "patterns", "only_if_alone", "allowed_types"})
+_CARRIED_KEYS = frozenset(
+    {"category", "applies_to", "patterns", "only_if_alone", "allowed_types", "any_sentence_before"}
+)
 
 
 def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str], section: str) -> _Carried:
@@ -236,6 +240,7 @@ def _carried(entry: Mapping[str, Any], fragments: Mapping[str, str], section: st
         patterns=tuple(re.compile(_expand(p, fragments)) for p in entry["patterns"]),
         only_if_alone=bool(entry.get("only_if_alone", False)),
         allowed_types=frozenset(entry.get("allowed_types") or ()),
+        any_sentence_before=bool(entry.get("any_sentence_before", False)),
     )
 
 
@@ -597,7 +602,9 @@ class Triage:
             for cue in self.rules.carried:
                 if not any(p.search(text) for p in cue.patterns):
                     continue
-                before = [i for i, at in enumerate(index) if at == number - 1]
+                before = [
+                    i for i, at in enumerate(index) if at == number - 1 or (cue.any_sentence_before and at < number)
+                ]
                 if cue.only_if_alone and len({(spans[i].start, spans[i].end) for i in before}) > 1:
                     continue
                 # Not a mention that runs on into this sentence: the cue would be its own second half.

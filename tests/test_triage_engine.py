@@ -2801,6 +2801,39 @@ def test_self_harm_told_in_lay_words_is_a_crisis_and_its_look_alikes_stay_calm(r
     _assert_review_and_cases(rules_only, "review70_probes.yml", 295, cases)
 
 
+def test_a_past_told_as_a_stage_of_life_a_loss_by_suicide_and_a_screening_no_stay_calm(rules_only: Triage):
+    """Self-harm long past told as an age or a stage of life ("at 17. I'm 52", "in year 9 ... clean 8 yrs
+    now", "in the 90s"), someone else's death by suicide, a screening question answered no and figures of
+    speech stay calm; a recent act in lay words (the intent in the next sentence, a cut again last night, a
+    poison taken on Sunday), thoughts back in any later sentence, and a no taken back are a crisis; the
+    calming cues leave other flags' red flags of now alone. The reviews of the change
+    (tests/data/triage/review71_probes.yml) keep their probes at their level."""
+    cases = {
+        "Tried to kill myself at 17. I'm 52. Completely fine. Does the surgeon need my old psych records?": NONE,
+        "used to self harm in year 9 (cutting on my arms) been clean like 8 yrs now. will nurses see the scars": NONE,
+        "after my divorce in the 90s I tried to kill myself, weeks in a psych unit. totally well now.": NONE,
+        "my brother died by suicide last month. funeral is up in scotland 10 days after my op, can i travel?": NONE,
+        "the nurse asked if I ever thought of harming myself, I said no, is that standard?": NONE,
+        "the pre-op nurse asked if i had any numbness down below, i said no. what happens next?": NONE,
+        "overdosed on chocolate at christmas lol, put on half a stone": NONE,
+        "need to cut myself some slack with the physio exercises, how many reps is normal?": NONE,
+        "our puppy ate rat poison last night, vet says shes ok, can i still come in tomorrow?": NONE,
+        "my pills are lined up on the side and I counted them to check the pharmacy gave me enough for 2 weeks": NONE,
+        "im 15. I swallowed a load of my mums tablets last night. It wasnt an accident.": CRISIS,
+        "my daughter (13) took a handful of my naproxen at the weekend after falling out with her friends": CRISIS,
+        "I had all my co-codamol at once on Wednesday. Not for the pain.": CRISIS,
+        "im at uni and last night i cut again, first time since year 10": CRISIS,
+        "took rat poison on sunday, im 23, feel ok now. do i still come in for my pre-op": CRISIS,
+        "in the 1990s i attempted suicide and im having those thoughts again": CRISIS,
+        "cut myself in year 10. haven't for years. keep thinking about doing it again now i cant work": CRISIS,
+        "the nurse asked if i had thoughts of suicide, i said no but honestly i do most nights": CRISIS,
+        "lost my twin to suicide in january and honestly i dont want to be here without him": CRISIS,
+        "the doctor asked if i had any feeling down there, i said no, its completely numb when i wipe": EMERGENCY,
+        "calf swollen hot and painful clot in the 2000s same leg": EMERGENCY,
+    }
+    _assert_review_and_cases(rules_only, "review71_probes.yml", 800, cases)
+
+
 def test_a_modifier_that_names_no_flag_is_refused(tmp_path):
     """A modifier's ``allowed_types`` or ``excluded_types`` naming no flag (a misspelling) would leave it
     reaching no mention or every one: the rules must not load."""
